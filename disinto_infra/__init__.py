@@ -1,0 +1,1 @@
+"""disinto-infra: the agent fleet of a disinto factory, as a Pulumi program."""

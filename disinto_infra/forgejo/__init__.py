@@ -1,0 +1,20 @@
+"""Forgejo identities as Pulumi dynamic resources.
+
+Imported by the dynamic-provider host to unpickle providers: no side effects at import time.
+"""
+
+from .collaborator import ForgejoCollaborator, ForgejoCollaboratorArgs, ForgejoCollaboratorProvider
+from .token import ForgejoToken, ForgejoTokenArgs, ForgejoTokenProvider
+from .user import ForgejoUser, ForgejoUserArgs, ForgejoUserProvider
+
+__all__ = [
+    "ForgejoCollaborator",
+    "ForgejoCollaboratorArgs",
+    "ForgejoCollaboratorProvider",
+    "ForgejoToken",
+    "ForgejoTokenArgs",
+    "ForgejoTokenProvider",
+    "ForgejoUser",
+    "ForgejoUserArgs",
+    "ForgejoUserProvider",
+]

@@ -1,0 +1,50 @@
+"""What every Forgejo dynamic provider shares: configuration, and reading engine-shaped values.
+
+The engine hands providers values as they came over the wire: `None` dropped, numbers as floats,
+and during a preview values that are not known yet as `Unknown`. These helpers turn them back
+into what the providers compare.
+"""
+
+from __future__ import annotations
+
+from dataclasses import fields
+from typing import Any
+
+from pulumi.dynamic import ConfigureRequest, ResourceProvider
+from pulumi.output import Unknown
+from pulumi.runtime.rpc import UNKNOWN
+
+from . import connection
+
+
+def is_unknown(value: Any) -> bool:
+    return isinstance(value, Unknown) or value == UNKNOWN
+
+
+def as_int(value: Any, default: int = 0) -> int:
+    """An integer from an engine value (3.0 → 3); absent → default."""
+    if value is None or is_unknown(value):
+        return default
+    return int(value)
+
+
+def differs(old: Any, new: Any) -> bool:
+    """A change as a diff must see it; an unknown new value may be a change."""
+    return is_unknown(new) or old != new
+
+
+def int_differs(old: Any, new: Any) -> bool:
+    """`differs` for counters, which come back from the engine as floats."""
+    return is_unknown(new) or as_int(old) != as_int(new)
+
+
+class ForgejoProvider(ResourceProvider):
+    """Base of our providers. Holds no attributes: the object is pickled into the state."""
+
+    def configure(self, req: ConfigureRequest) -> None:
+        connection.configure(req.config)
+
+
+def args_props(args: object) -> dict[str, Any]:
+    """A resource's props from its args dataclass, values untouched (`asdict` would deep-copy Outputs)."""
+    return {f.name: getattr(args, f.name) for f in fields(args)}  # type: ignore[arg-type]

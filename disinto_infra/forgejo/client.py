@@ -1,0 +1,207 @@
+"""The one small HTTP client every Forgejo provider goes through.
+
+- Timeouts on every request; urllib3 `Retry` with backoff for connection errors and 502/503/504 on
+  requests that are safe to repeat (GET, HEAD, PUT, DELETE). POST and PATCH are never repeated
+  blindly: a create whose response was lost may have happened, so the providers decide what to do
+  by looking at Forgejo again (`retry_transient`).
+- Errors name the method, the path, the status and Forgejo's own message, and never a credential:
+  we build messages ourselves instead of echoing `requests`' exceptions, and scrub the values of
+  the credentials in use from whatever Forgejo said.
+- One `requests.Session` per client and one client per provider call: the provider host serves
+  up to four calls at once in threads, and a Session is not meant to be shared across threads.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+from urllib.parse import quote
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
+
+API = "/api/v1"
+TRANSIENT_STATUSES = (502, 503, 504)
+SAFE_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
+PAGE_LIMIT = 50  # Forgejo's maximum page size
+
+
+@dataclass(frozen=True)
+class BasicAuth:
+    username: str
+    password: str = field(repr=False)
+
+    def secrets(self) -> tuple[str, ...]:
+        return (self.password,)
+
+
+@dataclass(frozen=True)
+class TokenAuth:
+    token: str = field(repr=False)
+
+    def secrets(self) -> tuple[str, ...]:
+        return (self.token,)
+
+
+Auth = BasicAuth | TokenAuth
+
+
+class ForgejoError(Exception):
+    """Forgejo answered with a status the caller did not expect, or did not answer at all."""
+
+    def __init__(self, method: str, path: str, status: int | None, message: str):
+        self.method, self.path, self.status, self.message = method, path, status, message
+        where = f"Forgejo {method} {API}{path}"
+        super().__init__(f"{where}: HTTP {status}: {message}" if status else f"{where}: {message}")
+
+    @property
+    def transient(self) -> bool:
+        """Worth another attempt: no answer, or a gateway/availability error."""
+        return self.status is None or self.status in TRANSIENT_STATUSES
+
+
+@dataclass(frozen=True)
+class Response:
+    status: int
+    body: Any
+    headers: dict[str, str]
+
+
+def path(*segments: str | int) -> str:
+    """An API path from raw segments, each percent-encoded (user names may hold dots)."""
+    return "".join("/" + quote(str(s), safe="") for s in segments)
+
+
+def _retry_policy(attempts: int, backoff: float) -> Retry:
+    return Retry(
+        total=attempts,
+        connect=attempts,
+        read=attempts,
+        status=attempts,
+        backoff_factor=backoff,
+        status_forcelist=TRANSIENT_STATUSES,
+        allowed_methods=SAFE_METHODS,
+        raise_on_status=False,
+        respect_retry_after_header=True,
+    )
+
+
+class ForgejoClient:
+    def __init__(self, base_url: str, *, timeout: float = 30.0, attempts: int = 3, backoff: float = 0.2):
+        self.base_url = base_url.rstrip("/")
+        self.timeout = (min(timeout, 10.0), timeout)  # (connect, read)
+        self.attempts = attempts
+        self.backoff = backoff
+        self._session = requests.Session()
+        adapter = HTTPAdapter(max_retries=_retry_policy(attempts, backoff))
+        self._session.mount("http://", adapter)
+        self._session.mount("https://", adapter)
+
+    def close(self) -> None:
+        self._session.close()
+
+    def __enter__(self) -> ForgejoClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def request(
+        self,
+        method: str,
+        api_path: str,
+        *,
+        auth: Auth | None,
+        json: Any = None,
+        params: dict[str, Any] | None = None,
+        ok: tuple[int, ...] = (200,),
+    ) -> Response:
+        """Send one request; any status outside `ok` raises ForgejoError."""
+        try:
+            raw = self._session.request(
+                method,
+                self.base_url + API + api_path,
+                json=json,
+                params=params,
+                headers=_auth_headers(auth),
+                auth=(auth.username, auth.password) if isinstance(auth, BasicAuth) else None,
+                timeout=self.timeout,
+            )
+        except requests.RequestException as exc:
+            # Our own words: requests' text can carry the URL with its query string.
+            raise ForgejoError(method, api_path, None, f"no answer ({_kind(exc)})") from None
+        response = Response(raw.status_code, _json(raw), dict(raw.headers))
+        if raw.status_code not in ok:
+            message = _scrub(_message(response), auth)
+            raise ForgejoError(method, api_path, raw.status_code, message)
+        return response
+
+    def paginate(self, api_path: str, *, auth: Auth | None) -> Iterator[Any]:
+        """Every item of a paginated list, page by page (Forgejo caps a page at 50)."""
+        page = 1
+        while True:
+            items = self.request("GET", api_path, auth=auth, params={"page": page, "limit": PAGE_LIMIT}).body or []
+            yield from items
+            if len(items) < PAGE_LIMIT:
+                return
+            page += 1
+
+
+T = TypeVar("T")
+
+
+def retry_transient(attempt: Callable[[], T], *, attempts: int = 4, backoff: float = 0.2) -> T:
+    """Run a re-entrant operation again while it fails transiently.
+
+    `attempt` must itself find out what a previous, unanswered try already did (a user that now
+    exists, a token name already taken), so that running it twice converges instead of duplicating.
+    """
+    for n in range(attempts):
+        try:
+            return attempt()
+        except ForgejoError as exc:
+            if not exc.transient or n == attempts - 1:
+                raise
+            time.sleep(backoff * (2**n))
+    raise AssertionError("unreachable")
+
+
+def _auth_headers(auth: Auth | None) -> dict[str, str]:
+    headers = {"Accept": "application/json"}
+    if isinstance(auth, TokenAuth):
+        headers["Authorization"] = f"token {auth.token}"
+    return headers
+
+
+def _json(raw: requests.Response) -> Any:
+    if not raw.content:
+        return None
+    try:
+        return raw.json()
+    except ValueError:
+        return None
+
+
+def _message(response: Response) -> str:
+    body = response.body
+    if isinstance(body, dict) and body.get("message"):
+        return str(body["message"])
+    return "(no message)"
+
+
+def _scrub(text: str, auth: Auth | None) -> str:
+    for secret in auth.secrets() if auth else ():
+        if secret:
+            text = text.replace(secret, "[secret]")
+    return text
+
+
+def _kind(exc: requests.RequestException) -> str:
+    if isinstance(exc, requests.Timeout):
+        return "timed out"
+    if isinstance(exc, requests.ConnectionError):
+        return "connection failed or was reset"
+    return type(exc).__name__

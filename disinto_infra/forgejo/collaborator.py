@@ -1,0 +1,113 @@
+"""Write access of a bot user on the project repository: `ForgejoCollaborator` and its provider.
+
+Forgejo's collaborator PUT is idempotent (a re-PUT sets the permission), so create, update and a
+retry after a lost answer are the same request. Forgejo ignores an unknown permission silently
+(and grants write), so `check` refuses anything but read, write and admin.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import pulumi
+from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, Resource, UpdateResult
+
+from . import connection
+from .base import ForgejoProvider, args_props, differs, is_unknown
+from .client import ForgejoClient, ForgejoError, path
+
+PERMISSIONS = ("read", "write", "admin")
+
+
+@dataclass(frozen=True)
+class CollaboratorState:
+    repo: str
+    username: str
+    permission: str
+
+    @property
+    def id(self) -> str:
+        return f"{self.repo}:{self.username}"
+
+    def url(self, *rest: str) -> str:
+        owner, name = self.repo.split("/", 1)
+        return path("repos", owner, name, "collaborators", self.username, *rest)
+
+    @classmethod
+    def from_props(cls, props: dict[str, Any]) -> CollaboratorState:
+        return cls(repo=props["repo"], username=props["username"], permission=props.get("permission", "write"))
+
+
+def _grant(client: ForgejoClient, conn: connection.Connection, state: CollaboratorState) -> None:
+    client.request("PUT", state.url(), auth=conn.admin_auth, json={"permission": state.permission}, ok=(204,))
+
+
+class ForgejoCollaboratorProvider(ForgejoProvider):
+    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        failures = []
+        repo, permission = news.get("repo"), news.get("permission", "write")
+        if not is_unknown(repo) and (not isinstance(repo, str) or repo.count("/") != 1 or "" in repo.split("/")):
+            failures.append(CheckFailure("repo", f"expected 'owner/name', got {repo!r}"))
+        if not is_unknown(permission) and permission not in PERMISSIONS:
+            failures.append(CheckFailure("permission", f"expected one of {', '.join(PERMISSIONS)}, got {permission!r}"))
+        return CheckResult({**news, "permission": permission}, failures)
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        conn = connection.current()
+        state = CollaboratorState.from_props(props)
+        with conn.client() as client:
+            _grant(client, conn, state)
+        return CreateResult(state.id, asdict(state))
+
+    def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        replaces = [k for k in ("repo", "username") if differs(olds.get(k), news.get(k))]
+        changes = bool(replaces) or differs(olds.get("permission"), news.get("permission", "write"))
+        return DiffResult(changes=changes, replaces=replaces, delete_before_replace=True)
+
+    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        conn = connection.current()
+        state = CollaboratorState.from_props(news)
+        with conn.client() as client:
+            _grant(client, conn, state)
+        return UpdateResult(asdict(state))
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        conn = connection.current()
+        state = CollaboratorState.from_props(props)
+        with conn.client() as client:
+            try:
+                client.request("GET", state.url(), auth=conn.admin_auth, ok=(204,))
+                answer = client.request("GET", state.url("permission"), auth=conn.admin_auth).body
+            except ForgejoError as exc:
+                if exc.status in (404, 422):  # not a collaborator, or no such user/repo
+                    return ReadResult(id_="", outs={})
+                raise
+        return ReadResult(id_=id_, outs=asdict(CollaboratorState(state.repo, state.username, answer["permission"])))
+
+    def delete(self, id_: str, props: dict[str, Any]) -> None:
+        conn = connection.current()
+        state = CollaboratorState.from_props(props)
+        with conn.client() as client:
+            client.request("DELETE", state.url(), auth=conn.admin_auth, ok=(204, 404, 422))
+
+
+@dataclass
+class ForgejoCollaboratorArgs:
+    repo: pulumi.Input[str]
+    username: pulumi.Input[str]
+    permission: pulumi.Input[str] = "write"
+
+
+class ForgejoCollaborator(Resource, module="forgejo", name="Collaborator"):
+    """A user's access to a repository (type `pulumi-python:dynamic/forgejo:Collaborator`)."""
+
+    repo: pulumi.Output[str]
+    username: pulumi.Output[str]
+    permission: pulumi.Output[str]
+
+    def __init__(self, name: str, args: ForgejoCollaboratorArgs, opts: pulumi.ResourceOptions | None = None):
+        # Same repo, same user after a replacement: remove the old grant first, or the engine's
+        # delete of the old one would revoke the access just granted.
+        own = pulumi.ResourceOptions(delete_before_replace=True)
+        super().__init__(ForgejoCollaboratorProvider(), name, args_props(args), pulumi.ResourceOptions.merge(own, opts))

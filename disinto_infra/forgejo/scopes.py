@@ -1,0 +1,67 @@
+"""Forgejo access-token scopes: validation and the normalisation Forgejo applies.
+
+Forgejo stores a token's scopes as a bitmap and answers with a canonical list: duplicates and
+implied `read:X` dropped, a fixed order, and all nine `write:*` folded into `all`. Comparing the
+scopes we asked for with the scopes Forgejo reports only works after the same normalisation, or
+every refresh would look like a change (and a token replacement).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+# Forgejo's category order (models/auth/access_token_scope.go); the canonical list follows it.
+CATEGORIES = (
+    "activitypub",
+    "admin",
+    "misc",
+    "notification",
+    "organization",
+    "package",
+    "issue",
+    "repository",
+    "user",
+)
+ALL = "all"
+PUBLIC_ONLY = "public-only"
+# Forgejo drops these silently instead of refusing them.
+IGNORED = frozenset({"", "sudo"})
+
+VALID = frozenset({ALL, PUBLIC_ONLY} | {f"{lvl}:{c}" for lvl in ("read", "write") for c in CATEGORIES})
+
+# What a dev agent does with its token: read and write issues, pull requests, branches and
+# comments (repository + issue), look itself up (read:user), and read its notifications.
+DEV_AGENT_MINIMUM = ("write:issue", "write:repository", "read:user", "read:notification")
+
+
+class ScopeError(ValueError):
+    """A scope Forgejo would refuse (HTTP 400 on token creation)."""
+
+
+def invalid_scopes(scopes: Iterable[str]) -> list[str]:
+    """The entries Forgejo would refuse, in the order given."""
+    return [s for s in scopes if s not in IGNORED and s not in VALID]
+
+
+def normalize(scopes: Iterable[str]) -> list[str]:
+    """Forgejo's canonical form of a scope list; raises ScopeError for unknown or empty lists."""
+    wanted = [s for s in scopes if s not in IGNORED]
+    bad = invalid_scopes(wanted)
+    if bad:
+        raise ScopeError(f"unknown token scope(s): {', '.join(bad)}")
+    levels = {c: 0 for c in CATEGORIES}  # 0 none, 1 read, 2 write
+    for scope in wanted:
+        if scope == ALL:
+            levels = {c: 2 for c in CATEGORIES}
+        elif scope != PUBLIC_ONLY:
+            level, category = scope.split(":", 1)
+            levels[category] = max(levels[category], 2 if level == "write" else 1)
+    result = [PUBLIC_ONLY] if PUBLIC_ONLY in wanted else []
+    if all(v == 2 for v in levels.values()):
+        return result + [ALL]
+    for category in CATEGORIES:
+        if levels[category]:
+            result.append(f"{'write' if levels[category] == 2 else 'read'}:{category}")
+    if not result or result == [PUBLIC_ONLY]:
+        raise ScopeError("a token needs at least one scope")
+    return result

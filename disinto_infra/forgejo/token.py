@@ -1,0 +1,222 @@
+"""A Forgejo access token of a bot user: `ForgejoToken` and its provider.
+
+Forgejo shows a token's secret (`sha1`) once, at creation. Creation needs the user's own password
+(basic auth; Forgejo 11 refuses token auth there). Each token gets a name computed from what
+replaces it (rotation counter, normalised scopes), so that:
+- during a replacement the new token (new name) exists beside the old one until the engine
+  deletes the old one, by id;
+- names never collide with tokens made by other tools (legacy `disinto-<agent>-token`);
+- a create whose answer was lost is found by its name on the next attempt: the secret cannot be
+  read back, so that token is deleted by name and created again. No listing of all tokens.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import pulumi
+from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, Resource, UpdateResult
+
+from . import connection, scopes
+from .base import ForgejoProvider, args_props, as_int, differs, int_differs, is_unknown
+from .client import BasicAuth, ForgejoClient, ForgejoError, TokenAuth, path, retry_transient
+
+NAME_PREFIX = "disinto-infra"
+NAME_TAKEN = "access token name has been used already"
+
+
+def token_name(rotation: int, normalized_scopes: list[str]) -> str:
+    """`disinto-infra-r<rotation>-<8 hex of the scopes>`: stable across retries, new on rotation."""
+    digest = hashlib.sha256(",".join(normalized_scopes).encode()).hexdigest()[:8]
+    return f"{NAME_PREFIX}-r{rotation}-{digest}"
+
+
+@dataclass(frozen=True)
+class TokenState:
+    username: str
+    password: str
+    scopes: list[str]
+    rotation: int
+    token: str
+    token_id: int
+    token_name: str
+    token_last_eight: str
+
+    @classmethod
+    def from_outputs(cls, outs: dict[str, Any]) -> TokenState:
+        return cls(
+            username=outs["username"],
+            password=outs.get("password", ""),
+            scopes=list(outs.get("scopes") or []),
+            rotation=as_int(outs.get("rotation")),
+            token=outs.get("token", ""),
+            token_id=as_int(outs.get("token_id")),
+            token_name=outs.get("token_name", ""),
+            token_last_eight=outs.get("token_last_eight", ""),
+        )
+
+    def outputs(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _user_auth(props: dict[str, Any]) -> BasicAuth:
+    return BasicAuth(props["username"], props.get("password", ""))
+
+
+def _create_once(client: ForgejoClient, username: str, auth: BasicAuth, name: str, wanted: list[str]) -> dict[str, Any]:
+    """One attempt; a name already taken is an earlier attempt of ours whose answer was lost."""
+    tokens = path("users", username, "tokens")
+    body = {"name": name, "scopes": wanted}
+    try:
+        return client.request("POST", tokens, auth=auth, json=body, ok=(201,)).body
+    except ForgejoError as exc:
+        if exc.status != 400 or NAME_TAKEN not in exc.message:
+            raise
+    # The secret of that token is lost with the answer: revoke it by name and make a fresh one.
+    client.request("DELETE", path("users", username, "tokens", name), auth=auth, ok=(204, 404))
+    return client.request("POST", tokens, auth=auth, json=body, ok=(201,)).body
+
+
+def _authenticates(client: ForgejoClient, state: TokenState) -> bool:
+    """Does the token still log in as its user? A 403 (scope, account state) still means it exists."""
+    try:
+        me = client.request("GET", "/user", auth=TokenAuth(state.token)).body
+    except ForgejoError as exc:
+        if exc.status == 403:
+            return True
+        if exc.status == 401:
+            return False
+        raise
+    return str(me.get("login", "")).lower() == state.username.lower()
+
+
+def _scopes_or_none(value: Any) -> list[str] | None:
+    if is_unknown(value) or not isinstance(value, (list, tuple)) or any(is_unknown(v) for v in value):
+        return None
+    return scopes.normalize(value)
+
+
+class ForgejoTokenProvider(ForgejoProvider):
+    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        failures = []
+        wanted = news.get("scopes")
+        if not is_unknown(wanted):
+            if not isinstance(wanted, (list, tuple)) or not all(isinstance(s, str) or is_unknown(s) for s in wanted):
+                failures.append(CheckFailure("scopes", "scopes must be a list of strings"))
+            else:
+                try:
+                    _scopes_or_none(wanted)
+                except scopes.ScopeError as exc:
+                    failures.append(CheckFailure("scopes", f"{exc}; valid: {', '.join(sorted(scopes.VALID))}"))
+        return CheckResult(news, failures)
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        conn = connection.current()
+        username, rotation = props["username"], as_int(props.get("rotation"))
+        wanted = scopes.normalize(props["scopes"])
+        name = token_name(rotation, wanted)
+        with conn.client() as client:
+            made = retry_transient(lambda: _create_once(client, username, _user_auth(props), name, wanted))
+        state = TokenState(
+            username=username,
+            password=props.get("password", ""),
+            scopes=scopes.normalize(made.get("scopes") or wanted),
+            rotation=rotation,
+            token=made["sha1"],
+            token_id=int(made["id"]),
+            token_name=made.get("name", name),
+            token_last_eight=made.get("token_last_eight") or made["sha1"][-8:],
+        )
+        return CreateResult(str(state.token_id), state.outputs())
+
+    def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        # No request: this runs on every preview and up. A new password alone is an in-place update
+        # (we keep it to delete the token later); what names the token replaces it.
+        replaces = []
+        if differs(olds.get("username"), news.get("username")):
+            replaces.append("username")
+        if int_differs(olds.get("rotation"), news.get("rotation")):
+            replaces.append("rotation")
+        new_scopes = _scopes_or_none(news.get("scopes"))
+        if new_scopes is None or scopes.normalize(olds.get("scopes") or []) != new_scopes:
+            replaces.append("scopes")
+        changes = bool(replaces) or differs(olds.get("password"), news.get("password"))
+        return DiffResult(changes=changes, replaces=replaces, delete_before_replace=False)
+
+    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        # Only the password can reach here (everything else replaces); the token is untouched.
+        old = TokenState.from_outputs(olds)
+        return UpdateResult({**old.outputs(), "password": news.get("password", "")})
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        conn = connection.current()
+        state = TokenState.from_outputs(props)
+        with conn.client() as client:
+            if not state.token or not _authenticates(client, state):
+                return ReadResult(id_="", outs={})
+        return ReadResult(id_=id_, outs=state.outputs())
+
+    def delete(self, id_: str, props: dict[str, Any]) -> None:
+        conn = connection.current()
+        state = TokenState.from_outputs(props)
+        target = path("users", state.username, "tokens", id_)
+        with conn.client() as client:
+            try:
+                client.request("DELETE", target, auth=_user_auth(props), ok=(204, 404))
+                return
+            except ForgejoError as exc:
+                if exc.status not in (401, 403):
+                    raise
+                own_failure = exc
+            # The bot's password no longer works (changed out of band, or the user is gone).
+            if _user_gone(client, conn, state.username):
+                return
+            if not conn.has_admin_password:
+                raise ForgejoError(
+                    own_failure.method,
+                    own_failure.path,
+                    own_failure.status,
+                    f"cannot revoke token {state.token_name!r} of {state.username!r}: its password no longer "
+                    f"works and Forgejo 11 takes only password auth here. Run `pulumi refresh` and "
+                    f"`pulumi up` to reset the password, or set disinto:adminUser/adminPassword.",
+                ) from None
+            client.request("DELETE", target, auth=conn.admin_basic_auth(), ok=(204, 404))
+
+
+def _user_gone(client: ForgejoClient, conn: connection.Connection, username: str) -> bool:
+    try:
+        client.request("GET", path("users", username), auth=conn.admin_auth)
+        return False
+    except ForgejoError as exc:
+        if exc.status == 404:
+            return True
+        raise
+
+
+@dataclass
+class ForgejoTokenArgs:
+    username: pulumi.Input[str]
+    password: pulumi.Input[str]
+    scopes: pulumi.Input[list[str]]
+    rotation: pulumi.Input[int] = 0
+
+
+class ForgejoToken(Resource, module="forgejo", name="Token"):
+    """An access token of a Forgejo user (type `pulumi-python:dynamic/forgejo:Token`)."""
+
+    token: pulumi.Output[str]
+    token_id: pulumi.Output[int]
+    token_name: pulumi.Output[str]
+    token_last_eight: pulumi.Output[str]
+    scopes: pulumi.Output[list[str]]
+    username: pulumi.Output[str]
+    password: pulumi.Output[str]
+    rotation: pulumi.Output[int]
+
+    def __init__(self, name: str, args: ForgejoTokenArgs, opts: pulumi.ResourceOptions | None = None):
+        props = {**args_props(args), "token": None, "token_id": None, "token_name": None, "token_last_eight": None}
+        # Create-before-delete on replacement (the default): the new token has a new name.
+        own = pulumi.ResourceOptions(additional_secret_outputs=["token", "password"])
+        super().__init__(ForgejoTokenProvider(), name, props, pulumi.ResourceOptions.merge(own, opts))

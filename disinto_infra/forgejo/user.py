@@ -1,0 +1,249 @@
+"""A Forgejo bot user: `ForgejoUser` and its provider.
+
+The resource owns the user and its password. The password is generated here (never an input), set
+with `must_change_password: false` (Forgejo's default would lock the bot out of the API), and kept
+as a secret output. A user that already exists is adopted (new password, flag cleared), unless it
+is a site admin, the configured admin, or adoption is turned off.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import pulumi
+from pulumi.dynamic import CreateResult, DiffResult, ReadResult, Resource, UpdateResult
+
+from . import connection
+from .base import ForgejoProvider, args_props, as_int, differs, int_differs
+from .client import BasicAuth, ForgejoClient, ForgejoError, path, retry_transient
+
+PASSWORD_BYTES = 32  # token_urlsafe(32): 43 characters, 256 bits
+
+
+def new_password() -> str:
+    return secrets.token_urlsafe(PASSWORD_BYTES)
+
+
+@dataclass(frozen=True)
+class UserState:
+    """Everything the user resource stores as outputs (diff/update/read/delete get these back)."""
+
+    username: str
+    email: str
+    full_name: str
+    password_rotation: int
+    password: str
+    user_id: int
+    adopted: bool
+    password_ok: bool = True
+
+    @classmethod
+    def from_outputs(cls, outs: dict[str, Any]) -> UserState:
+        return cls(
+            username=outs["username"],
+            email=outs.get("email", ""),
+            full_name=outs.get("full_name", ""),
+            password_rotation=as_int(outs.get("password_rotation")),
+            password=outs.get("password", ""),
+            user_id=as_int(outs.get("user_id")),
+            adopted=bool(outs.get("adopted", False)),
+            password_ok=bool(outs.get("password_ok", True)),
+        )
+
+    def outputs(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class UserExistsError(Exception):
+    pass
+
+
+def _password_works(client: ForgejoClient, username: str, password: str) -> bool:
+    """Does basic auth with this password get through? (401: wrong; 403: locked or must change.)"""
+    try:
+        client.request("GET", "/user", auth=BasicAuth(username, password))
+        return True
+    except ForgejoError as exc:
+        if exc.status in (401, 403):
+            return False
+        raise
+
+
+def _lookup(client: ForgejoClient, conn: connection.Connection, username: str) -> dict[str, Any] | None:
+    try:
+        return client.request("GET", path("users", username), auth=conn.admin_auth).body
+    except ForgejoError as exc:
+        if exc.status == 404:
+            return None
+        raise
+
+
+def _edit(client: ForgejoClient, conn: connection.Connection, username: str, **fields: Any) -> dict[str, Any]:
+    """The admin edit endpoint; a password always goes with `must_change_password: false`."""
+    if "password" in fields:
+        fields["must_change_password"] = False
+    return client.request("PATCH", path("admin", "users", username), auth=conn.admin_auth, json=fields).body
+
+
+def _adopt(client: ForgejoClient, conn: connection.Connection, want: UserState, existing: dict[str, Any]) -> UserState:
+    """Take over a user that exists already, or refuse with the reason."""
+    name = want.username
+    if existing.get("is_admin") or conn.is_admin_user(name):
+        raise UserExistsError(
+            f"Forgejo user {name!r} exists and is a site admin or the configured admin "
+            f"(disinto:adminUser); refusing to adopt it as an agent: pick another forge_user"
+        )
+    if not conn.adopt_existing_users:
+        raise UserExistsError(
+            f"Forgejo user {name!r} exists and disinto:adoptExistingUsers is false: delete the user, "
+            f"pick another forge_user, or set disinto:adoptExistingUsers true to take it over"
+        )
+    body = _edit(client, conn, name, password=want.password, email=want.email, full_name=want.full_name)
+    return UserState(**{**asdict(want), "user_id": int(body["id"]), "adopted": True})
+
+
+def _create(client: ForgejoClient, conn: connection.Connection, want: UserState) -> UserState:
+    """One attempt; safe to repeat after an attempt whose answer was lost."""
+    body = {
+        "username": want.username,
+        "email": want.email,
+        "full_name": want.full_name,
+        "password": want.password,
+        "must_change_password": False,
+        "visibility": "public",
+    }
+    try:
+        created = client.request("POST", path("admin", "users"), auth=conn.admin_auth, json=body, ok=(201,)).body
+        return UserState(**{**asdict(want), "user_id": int(created["id"])})
+    except ForgejoError as exc:
+        if exc.status != 422 or "user already exists" not in exc.message:
+            raise
+    existing = _lookup(client, conn, want.username)
+    if existing is None:
+        raise ForgejoError("POST", path("admin", "users"), 422, f"user {want.username!r} reported as existing but not found")
+    if _password_works(client, want.username, want.password):
+        # Our own earlier attempt got through and only its answer was lost.
+        return UserState(**{**asdict(want), "user_id": int(existing["id"])})
+    return _adopt(client, conn, want, existing)
+
+
+class ForgejoUserProvider(ForgejoProvider):
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        conn = connection.current()
+        want = UserState(
+            username=props["username"],
+            email=props["email"],
+            full_name=props.get("full_name", ""),
+            password_rotation=as_int(props.get("password_rotation")),
+            password=new_password(),
+            user_id=0,
+            adopted=False,
+        )
+        with conn.client() as client:
+            state = retry_transient(lambda: _create(client, conn, want))
+        return CreateResult(state.username, state.outputs())
+
+    def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        # No request here: diff runs on every preview and every up.
+        if differs(olds.get("username"), news.get("username")):
+            return DiffResult(changes=True, replaces=["username"], delete_before_replace=True)
+        changed = [k for k in ("email", "full_name") if differs(olds.get(k), news.get(k, ""))]
+        if int_differs(olds.get("password_rotation"), news.get("password_rotation")):
+            changed.append("password_rotation")
+        reset = olds.get("password_ok") is False  # a refresh found the password broken
+        return DiffResult(changes=bool(changed) or reset, replaces=[], delete_before_replace=True)
+
+    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        conn = connection.current()
+        old = UserState.from_outputs(olds)
+        rotate = as_int(news.get("password_rotation")) != old.password_rotation
+        password = new_password() if rotate else old.password
+        fields: dict[str, Any] = {}
+        if news["email"] != old.email:
+            fields["email"] = news["email"]
+        if news.get("full_name", "") != old.full_name:
+            fields["full_name"] = news.get("full_name", "")
+        if rotate or not old.password_ok:
+            fields["password"] = password
+        with conn.client() as client:
+            if fields:
+                retry_transient(lambda: _edit(client, conn, old.username, **fields))
+        new = UserState(
+            username=old.username,
+            email=news["email"],
+            full_name=news.get("full_name", ""),
+            password_rotation=as_int(news.get("password_rotation")),
+            password=password,
+            user_id=old.user_id,
+            adopted=old.adopted,
+            password_ok=True,
+        )
+        return UpdateResult(new.outputs())
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        conn = connection.current()
+        old = UserState.from_outputs(props)
+        with conn.client() as client:
+            found = _lookup(client, conn, old.username)
+            if found is None:
+                return ReadResult(id_="", outs={})
+            ok = bool(old.password) and _password_works(client, old.username, old.password)
+        now = UserState(
+            username=old.username,
+            email=found.get("email", old.email),
+            full_name=found.get("full_name", old.full_name),
+            password_rotation=old.password_rotation,
+            password=old.password,
+            user_id=int(found["id"]),
+            adopted=old.adopted,
+            password_ok=ok,
+        )
+        return ReadResult(id_=id_, outs=now.outputs())
+
+    def delete(self, id_: str, props: dict[str, Any]) -> None:
+        conn = connection.current()
+        username = props.get("username", id_)
+        with conn.client() as client:
+            try:
+                client.request("DELETE", path("admin", "users", username), auth=conn.admin_auth, ok=(204,))
+            except ForgejoError as exc:
+                if exc.status == 404:
+                    return
+                if exc.status == 422:
+                    raise ForgejoError(
+                        exc.method,
+                        exc.path,
+                        exc.status,
+                        f"{exc.message}: Forgejo user {username!r} still owns repositories, organisations "
+                        f"or packages; it is not purged. Move or delete them, then destroy again.",
+                    ) from None
+                raise
+
+
+@dataclass
+class ForgejoUserArgs:
+    username: pulumi.Input[str]
+    email: pulumi.Input[str]
+    full_name: pulumi.Input[str] = ""
+    password_rotation: pulumi.Input[int] = 0
+
+
+class ForgejoUser(Resource, module="forgejo", name="User"):
+    """A Forgejo bot user with a generated password (type `pulumi-python:dynamic/forgejo:User`)."""
+
+    user_id: pulumi.Output[int]
+    username: pulumi.Output[str]
+    email: pulumi.Output[str]
+    full_name: pulumi.Output[str]
+    password_rotation: pulumi.Output[int]
+    password: pulumi.Output[str]
+    adopted: pulumi.Output[bool]
+    password_ok: pulumi.Output[bool]
+
+    def __init__(self, name: str, args: ForgejoUserArgs, opts: pulumi.ResourceOptions | None = None):
+        props = {**args_props(args), "user_id": None, "password": None, "adopted": None, "password_ok": None}
+        # A replacement keeps the same Forgejo name: delete the old user before creating the new.
+        own = pulumi.ResourceOptions(additional_secret_outputs=["password"], delete_before_replace=True)
+        super().__init__(ForgejoUserProvider(), name, props, pulumi.ResourceOptions.merge(own, opts))
