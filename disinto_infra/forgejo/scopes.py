@@ -31,7 +31,7 @@ VALID = frozenset({ALL, PUBLIC_ONLY} | {f"{lvl}:{c}" for lvl in ("read", "write"
 
 # What a dev agent does with its token: read and write issues, pull requests, branches and
 # comments (repository + issue), look itself up (read:user), and read its notifications.
-DEV_AGENT_MINIMUM = ("write:issue", "write:repository", "read:user", "read:notification")
+DEV_AGENT_MINIMUM = ("read:notification", "write:issue", "write:repository", "read:user")
 
 
 class ScopeError(ValueError):
