@@ -38,6 +38,11 @@ def int_differs(old: Any, new: Any) -> bool:
     return is_unknown(new) or as_int(old) != as_int(new)
 
 
+def user_recreated(olds: dict[str, Any], news: dict[str, Any]) -> bool:
+    """The owning user was deleted and made again (new id): Forgejo dropped its tokens and grants."""
+    return "user_id" in news and int_differs(olds.get("user_id"), news["user_id"])
+
+
 class ForgejoProvider(ResourceProvider):
     """Base of our providers. Holds no attributes: the object is pickled into the state."""
 

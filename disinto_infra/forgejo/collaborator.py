@@ -14,7 +14,7 @@ import pulumi
 from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, Resource, UpdateResult
 
 from . import connection
-from .base import ForgejoProvider, args_props, differs, is_unknown
+from .base import ForgejoProvider, args_props, as_int, differs, is_unknown, user_recreated
 from .client import ForgejoClient, ForgejoError, path
 
 PERMISSIONS = ("read", "write", "admin")
@@ -25,6 +25,7 @@ class CollaboratorState:
     repo: str
     username: str
     permission: str
+    user_id: int = 0
 
     @property
     def id(self) -> str:
@@ -36,7 +37,12 @@ class CollaboratorState:
 
     @classmethod
     def from_props(cls, props: dict[str, Any]) -> CollaboratorState:
-        return cls(repo=props["repo"], username=props["username"], permission=props.get("permission", "write"))
+        return cls(
+            repo=props["repo"],
+            username=props["username"],
+            permission=props.get("permission", "write"),
+            user_id=as_int(props.get("user_id")),
+        )
 
 
 def _grant(client: ForgejoClient, conn: connection.Connection, state: CollaboratorState) -> None:
@@ -62,6 +68,8 @@ class ForgejoCollaboratorProvider(ForgejoProvider):
 
     def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         replaces = [k for k in ("repo", "username") if differs(olds.get(k), news.get(k))]
+        if user_recreated(olds, news):
+            replaces.append("user_id")
         changes = bool(replaces) or differs(olds.get("permission"), news.get("permission", "write"))
         return DiffResult(changes=changes, replaces=replaces, delete_before_replace=True)
 
@@ -83,7 +91,7 @@ class ForgejoCollaboratorProvider(ForgejoProvider):
                 if exc.status in (404, 422):  # not a collaborator, or no such user/repo
                     return ReadResult(id_="", outs={})
                 raise
-        return ReadResult(id_=id_, outs=asdict(CollaboratorState(state.repo, state.username, answer["permission"])))
+        return ReadResult(id_=id_, outs={**asdict(state), "permission": answer["permission"]})
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         conn = connection.current()
@@ -97,17 +105,22 @@ class ForgejoCollaboratorArgs:
     repo: pulumi.Input[str]
     username: pulumi.Input[str]
     permission: pulumi.Input[str] = "write"
+    # The user's `user_id`: a user made again lost its grants, so a new id replaces this too.
+    user_id: pulumi.Input[int] | None = None
 
 
 class ForgejoCollaborator(Resource, module="forgejo", name="Collaborator"):
     """A user's access to a repository (type `pulumi-python:dynamic/forgejo:Collaborator`)."""
+
+    SECRET_OUTPUTS: tuple[str, ...] = ()
+    # Same repo, same user after a replacement: remove the old grant first, or the engine's
+    # delete of the old one would revoke the access just granted.
+    DELETE_BEFORE_REPLACE = True
 
     repo: pulumi.Output[str]
     username: pulumi.Output[str]
     permission: pulumi.Output[str]
 
     def __init__(self, name: str, args: ForgejoCollaboratorArgs, opts: pulumi.ResourceOptions | None = None):
-        # Same repo, same user after a replacement: remove the old grant first, or the engine's
-        # delete of the old one would revoke the access just granted.
-        own = pulumi.ResourceOptions(delete_before_replace=True)
+        own = pulumi.ResourceOptions(delete_before_replace=self.DELETE_BEFORE_REPLACE)
         super().__init__(ForgejoCollaboratorProvider(), name, args_props(args), pulumi.ResourceOptions.merge(own, opts))

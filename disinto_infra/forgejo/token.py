@@ -20,7 +20,7 @@ import pulumi
 from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, Resource, UpdateResult
 
 from . import connection, scopes
-from .base import ForgejoProvider, args_props, as_int, differs, int_differs, is_unknown
+from .base import ForgejoProvider, args_props, as_int, differs, int_differs, is_unknown, user_recreated
 from .client import BasicAuth, ForgejoClient, ForgejoError, TokenAuth, path, retry_transient
 
 NAME_PREFIX = "disinto-infra"
@@ -43,6 +43,7 @@ class TokenState:
     token_id: int
     token_name: str
     token_last_eight: str
+    user_id: int = 0
 
     @classmethod
     def from_outputs(cls, outs: dict[str, Any]) -> TokenState:
@@ -55,6 +56,7 @@ class TokenState:
             token_id=as_int(outs.get("token_id")),
             token_name=outs.get("token_name", ""),
             token_last_eight=outs.get("token_last_eight", ""),
+            user_id=as_int(outs.get("user_id")),
         )
 
     def outputs(self) -> dict[str, Any]:
@@ -128,6 +130,7 @@ class ForgejoTokenProvider(ForgejoProvider):
             token_id=int(made["id"]),
             token_name=made.get("name", name),
             token_last_eight=made.get("token_last_eight") or made["sha1"][-8:],
+            user_id=as_int(props.get("user_id")),
         )
         return CreateResult(str(state.token_id), state.outputs())
 
@@ -139,6 +142,8 @@ class ForgejoTokenProvider(ForgejoProvider):
             replaces.append("username")
         if int_differs(olds.get("rotation"), news.get("rotation")):
             replaces.append("rotation")
+        if user_recreated(olds, news):
+            replaces.append("user_id")
         new_scopes = _scopes_or_none(news.get("scopes"))
         if new_scopes is None or scopes.normalize(olds.get("scopes") or []) != new_scopes:
             replaces.append("scopes")
@@ -201,10 +206,17 @@ class ForgejoTokenArgs:
     password: pulumi.Input[str]
     scopes: pulumi.Input[list[str]]
     rotation: pulumi.Input[int] = 0
+    # The user's `user_id`: a user deleted and made again (say by `--replace`) lost its tokens,
+    # so a new id replaces the token too.
+    user_id: pulumi.Input[int] | None = None
 
 
 class ForgejoToken(Resource, module="forgejo", name="Token"):
     """An access token of a Forgejo user (type `pulumi-python:dynamic/forgejo:Token`)."""
+
+    SECRET_OUTPUTS = ("token", "password")
+    # Create-before-delete on replacement (the engine's default): the new token has a new name.
+    DELETE_BEFORE_REPLACE = False
 
     token: pulumi.Output[str]
     token_id: pulumi.Output[int]
@@ -217,6 +229,5 @@ class ForgejoToken(Resource, module="forgejo", name="Token"):
 
     def __init__(self, name: str, args: ForgejoTokenArgs, opts: pulumi.ResourceOptions | None = None):
         props = {**args_props(args), "token": None, "token_id": None, "token_name": None, "token_last_eight": None}
-        # Create-before-delete on replacement (the default): the new token has a new name.
-        own = pulumi.ResourceOptions(additional_secret_outputs=["token", "password"])
+        own = pulumi.ResourceOptions(additional_secret_outputs=list(self.SECRET_OUTPUTS))
         super().__init__(ForgejoTokenProvider(), name, props, pulumi.ResourceOptions.merge(own, opts))

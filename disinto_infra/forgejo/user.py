@@ -233,6 +233,11 @@ class ForgejoUserArgs:
 class ForgejoUser(Resource, module="forgejo", name="User"):
     """A Forgejo bot user with a generated password (type `pulumi-python:dynamic/forgejo:User`)."""
 
+    # The options every instance gets, kept here so tests can hold the engine to the same.
+    SECRET_OUTPUTS = ("password",)
+    # A replacement keeps the same Forgejo name: delete the old user before creating the new.
+    DELETE_BEFORE_REPLACE = True
+
     user_id: pulumi.Output[int]
     username: pulumi.Output[str]
     email: pulumi.Output[str]
@@ -244,6 +249,7 @@ class ForgejoUser(Resource, module="forgejo", name="User"):
 
     def __init__(self, name: str, args: ForgejoUserArgs, opts: pulumi.ResourceOptions | None = None):
         props = {**args_props(args), "user_id": None, "password": None, "adopted": None, "password_ok": None}
-        # A replacement keeps the same Forgejo name: delete the old user before creating the new.
-        own = pulumi.ResourceOptions(additional_secret_outputs=["password"], delete_before_replace=True)
+        own = pulumi.ResourceOptions(
+            additional_secret_outputs=list(self.SECRET_OUTPUTS), delete_before_replace=self.DELETE_BEFORE_REPLACE
+        )
         super().__init__(ForgejoUserProvider(), name, props, pulumi.ResourceOptions.merge(own, opts))

@@ -1,0 +1,38 @@
+"""A Forgejo double and a provider host configured against it, fresh for each test."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.support.engine import Engine, Host, Secret
+from tests.support.forgejo_double import ForgejoDouble
+
+ADMIN = "disinto-admin"
+ADMIN_PASSWORD = "admin-pass-123"
+
+
+def host_config(forge: ForgejoDouble, **extra: object) -> dict:
+    config = {
+        "disinto:forgeUrl": forge.url,
+        "disinto:adminUser": ADMIN,
+        "disinto:adminPassword": Secret(ADMIN_PASSWORD),
+        "disinto:forgeTimeout": "1",
+    }
+    config.update({f"disinto:{k}": v for k, v in extra.items()})
+    return config
+
+
+@pytest.fixture
+def forge():
+    with ForgejoDouble(spec_check=True) as double:
+        double.add_user(ADMIN, password=ADMIN_PASSWORD, is_admin=True, email="admin@disinto.local")
+        double.add_user("johba", password="johba-pass-123", email="johba@disinto.local")
+        double.add_repo("johba", "disinto")
+        yield double
+        assert double.spec_violations == []
+
+
+@pytest.fixture
+def engine(forge):
+    with Host(host_config(forge)) as host:
+        yield Engine(host)

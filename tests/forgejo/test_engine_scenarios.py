@@ -1,0 +1,340 @@
+"""Issue 2's scenarios: the Forgejo providers run by the real provider host, driven like the engine,
+against the Forgejo double. Each `engine.up` is one `pulumi up`."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+import requests
+
+from disinto_infra.forgejo import ForgejoCollaboratorProvider, ForgejoTokenProvider, ForgejoUserProvider
+from tests.forgejo.conftest import ADMIN, ADMIN_PASSWORD, host_config
+from tests.support.engine import Engine, Host, ProviderError
+from tests.support.forgejo_double import Fault
+from tests.support.identity import identity
+
+
+def login(forge, auth=None, token=None):
+    """Who Forgejo says we are, or the status it refuses us with."""
+    headers = {"Authorization": f"token {token}"} if token else {}
+    r = requests.get(f"{forge.url}/api/v1/user", auth=auth, headers=headers, timeout=5)
+    return r.json()["login"] if r.status_code == 200 else r.status_code
+
+
+def assert_identity_works(forge, engine, agent, username=None):
+    username = username or agent
+    user, token = engine.outputs(f"{agent}-user"), engine.outputs(f"{agent}-token")
+    assert login(forge, token=token["token"]) == username
+    assert login(forge, auth=(username, user["password"])) == username
+    assert forge.user(username)["must_change_password"] is False
+    assert forge.collaborators_of("johba/disinto")[username] == "write"
+    assert [t["id"] for t in forge.tokens_of(username)] == [int(token["token_id"])]
+
+
+def test_fresh_agent(forge, engine):
+    ops = engine.up(identity("dev-qwen"))
+    assert ops == {"dev-qwen-user": "create", "dev-qwen-token": "create", "dev-qwen-collaborator": "create"}
+    assert_identity_works(forge, engine, "dev-qwen")
+    user, token = engine.outputs("dev-qwen-user"), engine.outputs("dev-qwen-token")
+    assert user["adopted"] is False and user["password_ok"] is True
+    assert token["token_name"].startswith("disinto-infra-r0-")
+    assert token["token_last_eight"] == token["token"][-8:]
+    assert token["scopes"] == ["all"]
+    # Computed secrets are secret in the state, as the engine records them.
+    assert "password" in engine.state["dev-qwen-user"].secret_outputs
+    assert {"token", "password"} <= engine.state["dev-qwen-token"].secret_outputs
+
+
+def test_happy_path_takes_three_requests(forge, engine):
+    forge.clear_requests()
+    engine.up(identity("dev-qwen"))
+    assert [(r.method, r.status) for r in forge.requests] == [("POST", 201), ("POST", 201), ("PUT", 204)]
+
+
+def test_rerun_changes_nothing_and_sends_no_request(forge, engine):
+    engine.up(identity("dev-qwen"))
+    before = {n: engine.outputs(n) for n in engine.state}
+    forge.clear_requests()
+    assert set(engine.up(identity("dev-qwen")).values()) == {"same"}
+    assert set(engine.preview(identity("dev-qwen")).values()) == {"same"}
+    assert forge.requests == []
+    assert {n: engine.outputs(n) for n in engine.state} == before
+
+
+def test_token_rotation(forge, engine):
+    engine.up(identity("dev-qwen"))
+    old_user, old_token = engine.outputs("dev-qwen-user"), engine.outputs("dev-qwen-token")
+    forge.clear_requests()
+    ops = engine.up(identity("dev-qwen", rotation=1))
+    sent = [(r.method, r.path.split("/")[-1]) for r in forge.requests]
+    assert ops["dev-qwen-token"] == "replace" and ops["dev-qwen-user"] == "same"
+    new_token = engine.outputs("dev-qwen-token")
+    assert new_token["token"] != old_token["token"] and new_token["token_name"] != old_token["token_name"]
+    assert login(forge, token=new_token["token"]) == "dev-qwen"
+    assert login(forge, token=old_token["token"]) == 401
+    # New first, then the old one revoked; the user untouched.
+    assert sent == [
+        ("POST", "tokens"),
+        ("DELETE", str(int(old_token["token_id"]))),
+    ]
+    assert engine.outputs("dev-qwen-user") == old_user
+    assert_identity_works(forge, engine, "dev-qwen")
+
+
+def test_scope_change_replaces_but_equivalent_scopes_do_not(forge, engine):
+    engine.up(identity("dev-qwen", scopes=["write:repository", "read:user"]))
+    forge.clear_requests()
+    same = engine.up(identity("dev-qwen", scopes=["read:user", "read:repository", "write:repository", "sudo"]))
+    assert same["dev-qwen-token"] == "same" and forge.requests == []
+    assert engine.up(identity("dev-qwen", scopes=["all"]))["dev-qwen-token"] == "replace"
+    assert_identity_works(forge, engine, "dev-qwen")
+
+
+def test_bad_scope_fails_in_check_without_a_request(forge, engine):
+    forge.clear_requests()
+    with pytest.raises(ProviderError, match="repo"):
+        engine.up(identity("dev-qwen", scopes=["repo"]))
+    assert [r.path for r in forge.requests if "tokens" in r.path] == []
+
+
+def test_password_rotation_keeps_the_token(forge, engine):
+    engine.up(identity("dev-qwen"))
+    old_user, old_token = engine.outputs("dev-qwen-user"), engine.outputs("dev-qwen-token")
+    ops = engine.up(identity("dev-qwen", password_rotation=1))
+    assert ops["dev-qwen-user"] == "update" and ops["dev-qwen-token"] == "update"
+    new_user, new_token = engine.outputs("dev-qwen-user"), engine.outputs("dev-qwen-token")
+    assert new_user["password"] != old_user["password"]
+    assert login(forge, auth=("dev-qwen", new_user["password"])) == "dev-qwen"
+    assert login(forge, auth=("dev-qwen", old_user["password"])) == 401
+    assert new_token["token"] == old_token["token"] and new_token["token_id"] == old_token["token_id"]
+    assert new_token["password"] == new_user["password"]
+    assert_identity_works(forge, engine, "dev-qwen")
+    # The token can still be revoked with the new password.
+    engine.up([r for r in identity("dev-qwen") if r.name == "dev-qwen-user"])
+    assert forge.tokens_of("dev-qwen") == []
+
+
+def test_adopts_existing_user_that_must_change_its_password(forge, engine):
+    forge.add_user("dev-qwen", password="legacy-pass-1", email="dev-qwen@disinto.local", must_change_password=True)
+    engine.up(identity("dev-qwen"))
+    assert engine.outputs("dev-qwen-user")["adopted"] is True
+    assert login(forge, auth=("dev-qwen", "legacy-pass-1")) == 401
+    assert_identity_works(forge, engine, "dev-qwen")
+
+
+def test_refuses_to_adopt_a_site_admin(forge, engine):
+    forge.add_user("boss", password="boss-pass-123", is_admin=True, email="boss@disinto.local")
+    with pytest.raises(ProviderError, match="site admin"):
+        engine.up(identity("boss"))
+    assert forge.check_password("boss", "boss-pass-123")
+    with pytest.raises(ProviderError, match="site admin"):
+        engine.up(identity("admin-agent", username=ADMIN))
+    assert forge.check_password(ADMIN, ADMIN_PASSWORD)
+
+
+def test_adoption_can_be_turned_off(forge):
+    forge.add_user("dev-qwen", password="legacy-pass-1", email="dev-qwen@disinto.local")
+    with Host(host_config(forge, adoptExistingUsers="false")) as host:
+        with pytest.raises(ProviderError, match="adoptExistingUsers is false"):
+            Engine(host).up(identity("dev-qwen"))
+    assert forge.check_password("dev-qwen", "legacy-pass-1")
+
+
+def test_other_422_is_an_error_not_an_adoption(forge, engine):
+    forge.add_user("someone", password="someone-pass-1", email="taken@disinto.local")
+    with pytest.raises(ProviderError, match="e-mail already in use"):
+        engine.up(identity("dev-qwen", email="taken@disinto.local"))
+    assert forge.user("dev-qwen") is None
+
+
+def test_legacy_token_name_does_not_collide(forge, engine):
+    forge.add_user("dev-qwen", password="legacy-pass-1", email="dev-qwen@disinto.local")
+    forge.add_token("dev-qwen", name="disinto-dev-qwen-token", scopes=["all"])
+    engine.up(identity("dev-qwen"))
+    names = sorted(t["name"] for t in forge.tokens_of("dev-qwen"))
+    assert names[0] == "disinto-dev-qwen-token" and names[1].startswith("disinto-infra-r0-")
+    assert login(forge, token=engine.outputs("dev-qwen-token")["token"]) == "dev-qwen"
+
+
+def test_refresh_after_token_then_user_deleted_out_of_band(forge, engine):
+    engine.up(identity("dev-qwen"))
+    token = engine.outputs("dev-qwen-token")
+    admin = (ADMIN, ADMIN_PASSWORD)
+    requests.delete(f"{forge.url}/api/v1/users/dev-qwen/tokens/{int(token['token_id'])}", auth=admin, timeout=5)
+    assert engine.refresh() == {"dev-qwen-user": "same", "dev-qwen-token": "delete", "dev-qwen-collaborator": "same"}
+    assert engine.up(identity("dev-qwen"))["dev-qwen-token"] == "create"
+    assert_identity_works(forge, engine, "dev-qwen")
+
+    requests.delete(f"{forge.url}/api/v1/admin/users/dev-qwen", auth=admin, timeout=5)
+    assert set(engine.refresh().values()) == {"delete"}
+    assert set(engine.up(identity("dev-qwen")).values()) == {"create"}
+    assert_identity_works(forge, engine, "dev-qwen")
+
+
+def test_refresh_notices_a_broken_password_and_up_resets_it(forge, engine):
+    engine.up(identity("dev-qwen"))
+    password = engine.outputs("dev-qwen-user")["password"]
+    requests.patch(
+        f"{forge.url}/api/v1/admin/users/dev-qwen",
+        json={"password": "changed-by-hand-1"},
+        auth=(ADMIN, ADMIN_PASSWORD),
+        timeout=5,
+    )
+    engine.refresh()
+    assert engine.outputs("dev-qwen-user")["password_ok"] is False
+    ops = engine.up(identity("dev-qwen"))
+    assert ops["dev-qwen-user"] == "update" and ops["dev-qwen-token"] == "same"
+    assert engine.outputs("dev-qwen-user")["password"] == password  # reset to the stored one
+    assert_identity_works(forge, engine, "dev-qwen")
+
+
+def test_delete_of_already_deleted_objects(forge, engine):
+    engine.up(identity("dev-qwen"))
+    requests.delete(f"{forge.url}/api/v1/admin/users/dev-qwen", auth=(ADMIN, ADMIN_PASSWORD), timeout=5)
+    ops = engine.destroy()
+    assert set(ops.values()) == {"delete"} and engine.state == {}
+
+
+def test_user_owning_repositories_is_not_purged(forge, engine):
+    engine.up(identity("dev-qwen"))
+    forge.add_repo("dev-qwen", "notes")
+    with pytest.raises(ProviderError, match="still owns repositories"):
+        engine.destroy()
+    assert forge.user("dev-qwen") is not None
+
+
+def test_password_broken_token_revoked_with_admin_password(forge, engine):
+    engine.up(identity("dev-qwen"))
+    requests.patch(
+        f"{forge.url}/api/v1/admin/users/dev-qwen",
+        json={"password": "changed-by-hand-1", "must_change_password": False},
+        auth=(ADMIN, ADMIN_PASSWORD),
+        timeout=5,
+    )
+    engine.up([r for r in identity("dev-qwen") if r.name == "dev-qwen-user"])
+    assert forge.tokens_of("dev-qwen") == []
+
+
+def test_username_change_replaces_user_token_and_collaborator(forge, engine):
+    engine.up(identity("dev-qwen"))
+    ops = engine.up(identity("dev-qwen", username="dev-qwen-b"))
+    assert set(ops.values()) == {"replace"}
+    assert_identity_works(forge, engine, "dev-qwen", username="dev-qwen-b")
+    assert "dev-qwen" not in forge.collaborators_of("johba/disinto")
+
+
+def test_replace_flag_on_the_token_converges(forge, engine):
+    engine.up(identity("dev-qwen"))
+    old = engine.outputs("dev-qwen-token")
+    engine.up(identity("dev-qwen", replace=["token"]))
+    assert engine.outputs("dev-qwen-token")["token"] != old["token"]
+    assert_identity_works(forge, engine, "dev-qwen")
+
+
+def test_replace_flag_on_the_user_brings_token_and_grant_along(forge, engine):
+    engine.up(identity("dev-qwen"))
+    # Forgejo deletes a user's tokens and grants with the user: the new user_id replaces them too.
+    ops = engine.up(identity("dev-qwen", replace=["user"]))
+    assert ops == {"dev-qwen-user": "replace", "dev-qwen-token": "replace", "dev-qwen-collaborator": "replace"}
+    assert_identity_works(forge, engine, "dev-qwen")
+
+
+def test_replace_flag_on_the_collaborator_keeps_the_grant(forge, engine):
+    engine.up(identity("dev-qwen"))
+    assert engine.up(identity("dev-qwen", replace=["collaborator"]))["dev-qwen-collaborator"] == "replace"
+    assert_identity_works(forge, engine, "dev-qwen")
+
+
+WRITES = [
+    ("POST", r"^/api/v1/admin/users$"),
+    ("POST", r"^/api/v1/users/[^/]+/tokens$"),
+    ("PUT", r"^/api/v1/repos/[^/]+/[^/]+/collaborators/[^/]+$"),
+]
+FAULTS = [
+    dict(kind="status", status=503, times=2),
+    dict(kind="reset"),
+    dict(kind="timeout", seconds=2),
+    dict(kind="drop_response"),
+]
+
+
+@pytest.mark.reliability
+@pytest.mark.parametrize("write", WRITES, ids=lambda w: f"{w[0]} {w[1]}")
+@pytest.mark.parametrize("fault", FAULTS, ids=lambda f: f["kind"])
+def test_faults_on_create_converge(forge, engine, write, fault):
+    forge.inject(Fault(method=write[0], path_regex=write[1], **fault))
+    try:
+        engine.up(identity("dev-qwen"))
+    except ProviderError:
+        pass  # the engine reports the failure; the next run must converge
+    engine.up(identity("dev-qwen"))
+    assert forge.user("dev-qwen") is not None
+    assert_identity_works(forge, engine, "dev-qwen")
+
+
+UPDATE_WRITES = [
+    ("PATCH", r"^/api/v1/admin/users/[^/]+$", dict(password_rotation=1)),
+    ("DELETE", r"^/api/v1/users/[^/]+/tokens/[^/]+$", dict(rotation=1)),
+    ("POST", r"^/api/v1/users/[^/]+/tokens$", dict(rotation=1)),
+]
+
+
+@pytest.mark.reliability
+@pytest.mark.parametrize("write", UPDATE_WRITES, ids=lambda w: f"{w[0]} {w[1]}")
+@pytest.mark.parametrize("fault", FAULTS, ids=lambda f: f["kind"])
+def test_faults_on_rotation_converge(forge, engine, write, fault):
+    engine.up(identity("dev-qwen"))
+    forge.inject(Fault(method=write[0], path_regex=write[1], **fault))
+    try:
+        engine.up(identity("dev-qwen", **write[2]))
+    except ProviderError:
+        pass
+    engine.up(identity("dev-qwen", **write[2]))
+    assert_identity_works(forge, engine, "dev-qwen")
+
+
+def test_eight_agents_concurrently(forge, engine):
+    agents = [f"dev-{i}" for i in range(8)]
+    engine.concurrent_up([r for a in agents for r in identity(a)])
+    tokens = set()
+    for agent in agents:
+        assert_identity_works(forge, engine, agent)
+        tokens.add(engine.outputs(f"{agent}-token")["token"])
+    assert len(tokens) == 8
+
+
+PICKLE_SCRIPT = """
+import sys
+from pulumi.dynamic.dynamic import serialize_provider
+from disinto_infra.forgejo import ForgejoUserProvider, ForgejoTokenProvider, ForgejoCollaboratorProvider
+for cls in (ForgejoUserProvider, ForgejoTokenProvider, ForgejoCollaboratorProvider):
+    print(serialize_provider(cls()))
+"""
+
+
+def test_pickled_providers_small_stable_and_credential_free(forge, engine):
+    engine.up(identity("dev-qwen"))
+    blobs = [subprocess.run([sys.executable, "-c", PICKLE_SCRIPT], capture_output=True, text=True, check=True).stdout for _ in range(2)]
+    assert blobs[0] == blobs[1]
+    stored = {engine.state[n].inputs["__provider"] for n in engine.state}
+    assert stored == set(blobs[0].split())
+    import base64
+
+    for blob in stored:
+        raw = base64.b64decode(blob)
+        assert len(raw) < 1024
+        assert ADMIN_PASSWORD.encode() not in raw and forge.url.encode() not in raw
+
+
+def test_errors_name_the_request_and_hide_secrets(forge, engine):
+    engine.up(identity("dev-qwen"))
+    secret = engine.outputs("dev-qwen-user")["password"]
+    forge.inject(Fault(method="POST", path_regex=r"/tokens$", kind="status", status=500, times=5))
+    with pytest.raises(ProviderError) as failure:
+        engine.up(identity("dev-qwen", rotation=1))
+    text = str(failure.value)
+    assert "POST /api/v1/users/dev-qwen/tokens: HTTP 500" in text
+    assert secret not in text and ADMIN_PASSWORD not in text
+    assert secret not in engine.host.stderr_text() if hasattr(engine, "host") else True
