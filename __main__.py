@@ -1,0 +1,20 @@
+"""The Pulumi program: read the stack config, validate the project TOMLs, build the agents.
+
+Validation runs before any resource is registered: a bad file fails `pulumi preview` with one
+line per problem and changes nothing.
+"""
+from pathlib import Path
+
+import pulumi
+
+from disinto_infra.model import ConfigError, load_fleet
+from disinto_infra.program import build_fleet
+from disinto_infra.settings import StackSettings
+
+try:
+    settings = StackSettings.from_pulumi_config(Path(__file__).resolve().parent)
+    fleet = load_fleet(settings.project_files(), admin_user=settings.admin_user)
+except ConfigError as error:
+    raise pulumi.RunError(str(error)) from None
+
+build_fleet(settings, fleet, pulumi.get_stack())

@@ -1,0 +1,118 @@
+"""`python -m disinto_infra <command>`: offline commands around the Pulumi program.
+
+Commands register themselves: each command module exposes `register(subparsers)`, which adds its
+parser and sets `func` (taking the parsed args, returning an exit code). Built-in commands are
+below; later ones (hire, rotate, ...) go in their own modules, listed in COMMAND_MODULES.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from .model import ConfigError, Fleet, load_fleet
+from .plan import plan_fleet
+from .settings import StackSettings
+
+# The Pulumi project folder (where Pulumi.yaml is): relative settings paths start here.
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+DEFAULT_STACK = "dev"
+
+# Modules that add commands, each with `register(subparsers)`.
+COMMAND_MODULES: tuple[str, ...] = ()
+
+Registrar = Callable[[argparse._SubParsersAction], None]
+
+
+@dataclass(frozen=True)
+class Context:
+    """What every command needs: the stack's settings and its validated fleet."""
+
+    stack: str
+    settings: StackSettings
+    fleet: Fleet
+
+
+def add_common_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--toml", metavar="PATH", help="project TOML file or glob (default: the stack's disinto:projectToml)")
+    parser.add_argument("--stack", metavar="NAME", default=DEFAULT_STACK,
+                        help=f"read non-secret settings from Pulumi.NAME.yaml (default: {DEFAULT_STACK})")
+
+
+def load_context(args: argparse.Namespace, project_dir: Path | None = None) -> Context:
+    """Settings from the stack file (with --toml overriding projectToml), then the validated fleet."""
+    project_dir = project_dir or PROJECT_DIR
+    overrides = {"projectToml": str(Path(args.toml).absolute())} if args.toml else {}
+    settings = StackSettings.from_stack_file(project_dir / f"Pulumi.{args.stack}.yaml", project_dir, overrides)
+    fleet = load_fleet(settings.project_files(), admin_user=settings.admin_user)
+    return Context(args.stack, settings, fleet)
+
+
+def report_problems(error: ConfigError) -> int:
+    print(str(error), file=sys.stderr)
+    return 1
+
+
+# ---------------------------------------------------------------- validate
+
+def run_validate(args: argparse.Namespace) -> int:
+    try:
+        context = load_context(args)
+    except ConfigError as error:
+        return report_problems(error)
+    files = len(context.fleet.projects)
+    print(f"ok: {len(context.fleet.agents())} agent(s) in {files} file(s)")
+    return 0
+
+
+def register_validate(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("validate", help="check the project TOML files; exit 1 with every problem")
+    add_common_arguments(parser)
+    parser.set_defaults(func=run_validate)
+
+
+# ---------------------------------------------------------------- plan
+
+def run_plan(args: argparse.Namespace) -> int:
+    try:
+        context = load_context(args)
+    except ConfigError as error:
+        return report_problems(error)
+    report = plan_fleet(context.settings, context.fleet, context.stack)
+    print(json.dumps(report.to_json(), indent=2) if args.json else report.to_text())
+    return 0
+
+
+def register_plan(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "plan", help="run the program under mocks (no Forgejo, Docker or credentials) and show what would exist"
+    )
+    add_common_arguments(parser)
+    parser.add_argument("--json", action="store_true", help="agents, env and every registered resource as JSON")
+    parser.set_defaults(func=run_plan)
+
+
+# ---------------------------------------------------------------- entry point
+
+BUILTIN_COMMANDS: tuple[Registrar, ...] = (register_validate, register_plan)
+
+
+def registrars() -> list[Registrar]:
+    return [*BUILTIN_COMMANDS, *(importlib.import_module(m).register for m in COMMAND_MODULES)]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m disinto_infra", description=__doc__.splitlines()[0])
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for register in registrars():
+        register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)

@@ -1,0 +1,403 @@
+"""The project TOML model: what `[agents.*]` may say, and every way it can be wrong.
+
+Validation happens here, before any resource is registered: a bad file must make `pulumi preview`
+fail with readable lines and change nothing. Every problem is collected, so one run shows them all,
+each as `<file>: agents.<name>.<field>: <what is wrong>`.
+"""
+from __future__ import annotations
+
+import difflib
+import json
+import re
+import tomllib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, ValidationError, ValidationInfo, field_validator, model_validator
+
+from . import naming
+from .forgejo import scopes as forgejo_scopes
+
+# Not an agent: `[agents.schedule]` holds architect_interval / planner_interval.
+NOT_AGENTS = frozenset({"schedule"})
+
+# A project name becomes the bots' e-mail domain (<forge_user>@<name>.local) and a path segment;
+# Forgejo checks e-mail domains as dot-separated labels of letters, digits and inner dashes.
+_DOMAIN_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_PROJECT_NAME_RE = re.compile(rf"^{_DOMAIN_LABEL}(?:\.{_DOMAIN_LABEL})*$")
+_REPO_RE = re.compile(r"^[A-Za-z0-9][-._A-Za-z0-9]*/[A-Za-z0-9][-._A-Za-z0-9]*$")
+
+
+class ConfigError(Exception):
+    """One or more problems in the project files; str() is one problem per line."""
+
+    def __init__(self, problems: Sequence[str]):
+        self.problems = list(problems)
+        super().__init__("\n".join(self.problems))
+
+
+def show(value: Any) -> str:
+    """A TOML value as the user wrote it, for messages."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (str, int, float)):
+        return json.dumps(value)
+    if isinstance(value, dict):
+        return "a table"
+    try:
+        return json.dumps(value, default=str)
+    except (TypeError, ValueError):
+        return repr(value)
+
+
+def _is_int(value: Any) -> bool:
+    # TOML booleans are Python bools, which are ints: `compact_pct = true` must not pass.
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _require_str(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"must be a string, not {show(value)}")
+    return value
+
+
+def _require_int(value: Any, lowest: int, highest: int | None, wording: str) -> int:
+    if not _is_int(value) or value < lowest or (highest is not None and value > highest):
+        raise ValueError(f"must be {wording}, not {show(value)}")
+    return value
+
+
+def _require_string_list(value: Any, wording: str) -> list[str]:
+    if not isinstance(value, (list, tuple)) or not value or not all(isinstance(v, str) and v for v in value):
+        raise ValueError(f"must be {wording}, not {show(value)}")
+    return list(value)
+
+
+class AgentSpec(BaseModel):
+    """One `[agents.<name>]` table, validated and with defaults filled in."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str
+    base_url: str
+    model: str
+    api_key: str = "sk-no-key-required"
+    roles: tuple[str, ...] = ("dev",)
+    forge_user: str
+    compact_pct: int = 60
+    poll_interval: int = 60
+    token_scopes: tuple[str, ...] | None = None
+    rotate_token: int = 0
+    rotate_password: int = 0
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_forge_user(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "forge_user" not in data and isinstance(data.get("name"), str):
+            data = {**data, "forge_user": naming.default_forge_user(data["name"])}
+        return data
+
+    @field_validator("name", mode="before")
+    @classmethod
+    def _check_name(cls, value: Any) -> str:
+        problem = naming.agent_name_problem(_require_str(value))
+        if problem:
+            raise ValueError(problem)
+        return value
+
+    @field_validator("base_url", mode="before")
+    @classmethod
+    def _check_base_url(cls, value: Any) -> str:
+        parts = urlsplit(value) if isinstance(value, str) else None
+        if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"must be an http(s) URL, not {show(value)}")
+        return value
+
+    @field_validator("model", mode="before")
+    @classmethod
+    def _check_model(cls, value: Any) -> str:
+        if not isinstance(value, str) or not value.strip():
+            raise ValueError(f"must be a non-empty string, not {show(value)}")
+        return value
+
+    @field_validator("api_key", mode="before")
+    @classmethod
+    def _check_api_key(cls, value: Any) -> str:
+        return _require_str(value)
+
+    @field_validator("roles", mode="before")
+    @classmethod
+    def _check_roles(cls, value: Any) -> tuple[str, ...]:
+        return tuple(_require_string_list(value, "a non-empty list of non-empty strings"))
+
+    @field_validator("forge_user", mode="before")
+    @classmethod
+    def _check_forge_user(cls, value: Any, info: ValidationInfo) -> str:
+        admin = (info.context or {}).get("admin_user", naming.DEFAULT_ADMIN_USER)
+        problem = naming.forge_user_problem(_require_str(value), admin)
+        if problem:
+            raise ValueError(problem)
+        return value
+
+    @field_validator("compact_pct", mode="before")
+    @classmethod
+    def _check_compact_pct(cls, value: Any) -> int:
+        return _require_int(value, 1, 100, "an integer from 1 to 100")
+
+    @field_validator("poll_interval", mode="before")
+    @classmethod
+    def _check_poll_interval(cls, value: Any) -> int:
+        return _require_int(value, 1, None, "a positive integer (seconds)")
+
+    @field_validator("rotate_token", "rotate_password", mode="before")
+    @classmethod
+    def _check_rotation(cls, value: Any) -> int:
+        return _require_int(value, 0, None, "a non-negative integer")
+
+    @field_validator("token_scopes", mode="before")
+    @classmethod
+    def _check_token_scopes(cls, value: Any) -> tuple[str, ...]:
+        scopes = _require_string_list(value, "a non-empty list of token scopes")
+        unknown = [s for s in scopes if s not in forgejo_scopes.VALID]
+        if unknown:
+            raise ValueError(
+                f"{show(unknown[0])} is not a Forgejo token scope "
+                "(all, public-only, read:<group> or write:<group>)"
+            )
+        try:
+            forgejo_scopes.normalize(scopes)
+        except forgejo_scopes.ScopeError as exc:
+            raise ValueError(str(exc)) from None
+        return tuple(scopes)
+
+    @property
+    def env_suffix(self) -> str:
+        return naming.env_suffix(self.forge_user)
+
+
+def toml_keys() -> list[str]:
+    """The keys an `[agents.<name>]` table may hold (the name is the table's own key)."""
+    return [f for f in AgentSpec.model_fields if f != "name"]
+
+
+class Project(BaseModel):
+    """One project TOML file: the parts this program reads."""
+
+    model_config = ConfigDict(frozen=True)
+
+    path: Path
+    name: str
+    repo: str
+    woodpecker_repo_id: int = 0
+    agents: tuple[AgentSpec, ...] = ()
+
+    @field_validator("name", mode="before")
+    @classmethod
+    def _check_name(cls, value: Any) -> str:
+        if not isinstance(value, str) or not _PROJECT_NAME_RE.match(value):
+            raise ValueError(
+                f"must be letters, digits, dots and inner dashes, not {show(value)} "
+                "(it is the domain of the bots' e-mail <forge_user>@<name>.local)"
+            )
+        return value
+
+    @field_validator("repo", mode="before")
+    @classmethod
+    def _check_repo(cls, value: Any) -> str:
+        if not isinstance(value, str) or not _REPO_RE.match(value):
+            raise ValueError(f'must be "owner/name", not {show(value)}')
+        return value
+
+    @field_validator("woodpecker_repo_id", mode="before")
+    @classmethod
+    def _check_repo_id(cls, value: Any) -> int:
+        return _require_int(value, 0, None, "a non-negative integer")
+
+
+class Fleet(BaseModel):
+    """Every project file of a stack, checked across files."""
+
+    model_config = ConfigDict(frozen=True)
+
+    projects: tuple[Project, ...] = ()
+
+    def agents(self) -> list[tuple[Project, AgentSpec]]:
+        return [(p, a) for p in self.projects for a in p.agents]
+
+
+# ---------------------------------------------------------------- reading one file
+
+@dataclass
+class _Parsed:
+    """A file's outcome: the valid agents are kept even when others fail, for cross-file checks."""
+
+    project: Project | None
+    agents: list[AgentSpec]
+    problems: list[str]
+
+
+def _did_you_mean(key: str, known: Iterable[str]) -> str:
+    close = difflib.get_close_matches(key, list(known), n=1, cutoff=0.6)
+    if close:
+        return f'unknown key; did you mean "{close[0]}"?'
+    return f"unknown key (known keys: {', '.join(known)})"
+
+
+def _describe(error: dict[str, Any], known: Iterable[str]) -> str:
+    if error["type"] == "missing":
+        return "is required"
+    if error["type"] == "extra_forbidden":
+        return _did_you_mean(str(error["loc"][0]), known)
+    if error["type"] == "value_error":
+        return str(error["ctx"]["error"])
+    return error["msg"]
+
+
+def _problems(exc: ValidationError, prefix: str, known: Iterable[str], rename: dict[str, str]) -> list[str]:
+    lines = []
+    for error in exc.errors():
+        field = str(error["loc"][0]) if error["loc"] else ""
+        where = rename.get(field, f"{prefix}{field}" if field else prefix.rstrip("."))
+        lines.append(f"{where}: {_describe(error, known)}")
+    return lines
+
+
+def _syntax_problem(file: str, text: str, exc: tomllib.TOMLDecodeError) -> str:
+    message = str(exc)
+    found = re.search(r"\s*\(at line (\d+), column (\d+)\)$", message)
+    if found:
+        return f"{file}: line {found[1]}: {message[: found.start()]} (column {found[2]})"
+    line = len(text.rstrip().splitlines()) or 1  # the last line with content, not a trailing blank
+    message = re.sub(r"\s*\(at end of document\)$", "", message)
+    return f"{file}: line {line}: {message} (at end of file)"
+
+
+def _parse_agent(file: str, name: str, table: Any, admin_user: str) -> tuple[AgentSpec | None, list[str]]:
+    where = f"{file}: agents.{name}"
+    if not isinstance(table, dict):
+        return None, [f"{where}: must be a table, not {show(table)}"]
+    if "name" in table:
+        return None, [f"{where}.name: unknown key (an agent is named by its table, here [agents.{name}])"]
+    try:
+        spec = AgentSpec.model_validate({**table, "name": name}, context={"admin_user": admin_user})
+    except ValidationError as exc:
+        return None, _problems(exc, f"{where}.", toml_keys(), rename={"name": where})
+    return spec, []
+
+
+def _parse_agents(file: str, data: dict[str, Any], admin_user: str) -> tuple[list[AgentSpec], list[str]]:
+    tables = data.get("agents", {})
+    if not isinstance(tables, dict):
+        return [], [f"{file}: agents: must be a table, not {show(tables)}"]
+    agents, problems = [], []
+    for name, table in tables.items():
+        if name in NOT_AGENTS:
+            continue
+        spec, found = _parse_agent(file, name, table, admin_user)
+        problems += found
+        if spec is not None:
+            agents.append(spec)
+    return agents, problems
+
+
+def _parse_header(file: str, path: Path, data: dict[str, Any]) -> tuple[Project | None, list[str]]:
+    fields: dict[str, Any] = {"path": path}
+    for key in ("name", "repo"):
+        if key in data:
+            fields[key] = data[key]
+    ci = data.get("ci")
+    if isinstance(ci, dict) and "woodpecker_repo_id" in ci:
+        fields["woodpecker_repo_id"] = ci["woodpecker_repo_id"]
+    rename = {"woodpecker_repo_id": f"{file}: ci.woodpecker_repo_id"}
+    try:
+        return Project.model_validate(fields), []
+    except ValidationError as exc:
+        return None, _problems(exc, f"{file}: ", [], rename)
+
+
+def _parse(path: Path, text: str, admin_user: str) -> _Parsed:
+    file = str(path)
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        return _Parsed(None, [], [_syntax_problem(file, text, exc)])
+    header, problems = _parse_header(file, path, data)
+    agents, agent_problems = _parse_agents(file, data, admin_user)
+    problems += agent_problems
+    problems += _collisions([(file, a) for a in agents], same_file=True)
+    if problems or header is None:
+        return _Parsed(None, agents, problems)
+    return _Parsed(header.model_copy(update={"agents": tuple(agents)}), agents, [])
+
+
+# ---------------------------------------------------------------- checks across agents
+
+def _collisions(entries: list[tuple[str, AgentSpec]], same_file: bool) -> list[str]:
+    """Clashes of a later agent with an earlier one: only within one file, or only across files."""
+    problems = []
+    for i, (file, agent) in enumerate(entries):
+        for other_file, other in entries[:i]:
+            if (file == other_file) != same_file:
+                continue
+            problem = _clash(agent, other, "" if same_file else f" in {other_file}")
+            if problem:
+                problems.append(f"{file}: agents.{agent.name}{problem}")
+                break
+    return problems
+
+
+def _clash(agent: AgentSpec, other: AgentSpec, elsewhere: str) -> str | None:
+    if agent.name == other.name:
+        return f": agent name is already used{elsewhere} (container {naming.container_name(agent.name)})"
+    # Forgejo usernames are case-insensitive: Dev-Qwen and dev-qwen are one account.
+    if agent.forge_user.lower() == other.forge_user.lower():
+        return f'.forge_user: "{agent.forge_user}" is already the forge_user of agents.{other.name}{elsewhere}'
+    if agent.env_suffix == other.env_suffix:
+        return (
+            f'.forge_user: env suffix {agent.env_suffix} of "{agent.forge_user}" is already used by '
+            f'agents.{other.name} ("{other.forge_user}"{elsewhere})'
+        )
+    return None
+
+
+# ---------------------------------------------------------------- public API
+
+def parse_project_text(path: Path, text: str, admin_user: str = naming.DEFAULT_ADMIN_USER) -> Project:
+    """Validate one project file's text; raises ConfigError listing every problem."""
+    parsed = _parse(path, text, admin_user)
+    if parsed.project is None:
+        raise ConfigError(parsed.problems)
+    return parsed.project
+
+
+def _read(path: Path) -> tuple[str | None, str | None]:
+    try:
+        return path.read_bytes().decode("utf-8"), None
+    except UnicodeDecodeError as exc:
+        return None, f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})"
+    except OSError as exc:
+        return None, f"{path}: cannot read: {exc.strerror or exc}"
+
+
+def load_fleet(paths: Sequence[Path], admin_user: str = naming.DEFAULT_ADMIN_USER) -> Fleet:
+    """Read and validate every file, then check agents across files; raises ConfigError."""
+    problems: list[str] = []
+    projects: list[Project] = []
+    everyone: list[tuple[str, AgentSpec]] = []
+    for path in paths:
+        text, unreadable = _read(path)
+        if unreadable:
+            problems.append(unreadable)
+            continue
+        parsed = _parse(path, text, admin_user)
+        problems += parsed.problems
+        everyone += [(str(path), a) for a in parsed.agents]
+        if parsed.project is not None:
+            projects.append(parsed.project)
+    problems += _collisions(everyone, same_file=False)
+    if problems:
+        raise ConfigError(problems)
+    return Fleet(projects=tuple(projects))

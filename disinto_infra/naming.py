@@ -1,0 +1,146 @@
+"""Naming rules for an agent's resources, in one place.
+
+Every name here ends up in a Docker object, a Forgejo account, an env variable or a Pulumi URN.
+URNs are identity: renaming a child here would make Pulumi replace it on every stack, so these
+strings are a compatibility contract, not a style choice.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+DEFAULT_ADMIN_USER = "disinto-admin"
+MANAGED_BY = "disinto-infra"
+
+# The agent name becomes part of container, volume and logical names: keep it DNS-ish.
+AGENT_NAME_RE = re.compile(r"^[a-z]([a-z0-9]|-[a-z0-9])*$")
+
+# Forgejo's username syntax (BEHAVIOUR.md), minus dots: a dot has no place in an env name.
+FORGE_USER_MAX = 40
+_FORGE_USER_CHARS_RE = re.compile(r"^[0-9A-Za-z][-_0-9A-Za-z]*$")
+_FORGE_USER_RUN_RE = re.compile(r"[-._]{2}")
+
+# Reserved by Forgejo, compared case-insensitively.
+RESERVED_FORGE_USERS = frozenset({
+    ".", "..", "-", ".well-known", "api", "metrics", "v2", "assets", "attachments", "avatar",
+    "avatars", "repo-avatars", "captcha", "login", "org", "repo", "user", "admin", "explore",
+    "issues", "pulls", "milestones", "notifications", "report_abuse", "favicon.ico",
+    "manifest.json", "robots.txt", "sitemap.xml", "ssh_info", "swagger.v1.json", "ghost",
+    "gitea-actions", "forgejo-actions",
+})
+# Forgejo's reserved suffixes all contain a dot, which we refuse anyway; kept for completeness.
+RESERVED_FORGE_USER_SUFFIXES = (".keys", ".gpg", ".rss", ".atom", ".png")
+
+# `tr 'a-z-' 'A-Z_'`, exactly: only lower-case ASCII letters and '-' change.
+_ENV_SUFFIX_TABLE = str.maketrans(
+    "abcdefghijklmnopqrstuvwxyz-", "ABCDEFGHIJKLMNOPQRSTUVWXYZ_"
+)
+
+
+def env_suffix(forge_user: str) -> str:
+    """The `<AGENT>` in FORGE_TOKEN_<AGENT>, as the shell scripts compute it."""
+    return forge_user.translate(_ENV_SUFFIX_TABLE)
+
+
+def default_forge_user(agent: str) -> str:
+    """What the old compose generator assumed when `forge_user` was missing."""
+    return f"{agent}-bot"
+
+
+def container_name(agent: str) -> str:
+    return f"disinto-agents-{agent}"
+
+
+def repos_volume(agent: str) -> str:
+    return f"project-repos-{agent}"
+
+
+def data_volume(agent: str) -> str:
+    return f"agents-{agent}-data"
+
+
+def bot_email(forge_user: str, project_name: str) -> str:
+    return f"{forge_user}@{project_name}.local"
+
+
+@dataclass(frozen=True)
+class ChildNames:
+    """Logical names of an Agent's children; they are part of every URN."""
+
+    agent: str
+
+    @property
+    def user(self) -> str:
+        return f"{self.agent}-user"
+
+    @property
+    def token(self) -> str:
+        return f"{self.agent}-token"
+
+    @property
+    def collaborator(self) -> str:
+        return f"{self.agent}-collaborator"
+
+    @property
+    def repos(self) -> str:
+        return f"{self.agent}-repos"
+
+    @property
+    def data(self) -> str:
+        return f"{self.agent}-data"
+
+    @property
+    def container(self) -> str:
+        return f"{self.agent}-container"
+
+    # Reserved for later features, so no two features pick the same URN.
+    @property
+    def profile(self) -> str:
+        return f"{self.agent}-profile"
+
+    @property
+    def env(self) -> str:
+        return f"{self.agent}-env"
+
+    @property
+    def retire(self) -> str:
+        return f"{self.agent}-retire"
+
+    @property
+    def copy_data(self) -> str:
+        return f"{self.agent}-copy-data"
+
+
+def child_names(agent: str) -> ChildNames:
+    return ChildNames(agent)
+
+
+def agent_name_problem(name: str) -> str | None:
+    if AGENT_NAME_RE.match(name):
+        return None
+    return (
+        "agent name must be lower-case letters, digits and single dashes, "
+        "starting with a letter and not ending with a dash"
+    )
+
+
+def forge_user_problem(forge_user: str, admin_user: str = DEFAULT_ADMIN_USER) -> str | None:
+    """Why Forgejo (or our env naming) would refuse this username, or None."""
+    if not forge_user:
+        return "must not be empty"
+    if len(forge_user) > FORGE_USER_MAX:
+        return f"must be at most {FORGE_USER_MAX} characters, not {len(forge_user)}"
+    if "." in forge_user:
+        return "must not contain '.' (it cannot appear in an env variable name)"
+    if not _FORGE_USER_CHARS_RE.match(forge_user):
+        return "must be letters, digits, '-' and '_', starting with a letter or digit"
+    if _FORGE_USER_RUN_RE.search(forge_user):
+        return "must not contain two of '-', '_' in a row"
+    if forge_user[-1] in "-_":
+        return "must not end with '-' or '_'"
+    lowered = forge_user.lower()
+    if lowered in RESERVED_FORGE_USERS or lowered.endswith(RESERVED_FORGE_USER_SUFFIXES):
+        return f'"{forge_user}" is reserved by Forgejo'
+    if lowered == admin_user.lower():
+        return f'must not be the admin user "{admin_user}"'
+    return None

@@ -1,0 +1,302 @@
+"""The offline plan: run the real program under recording mocks, in-process.
+
+No Forgejo, no Docker, no Pulumi CLI, no credentials: a mock monitor records every registration
+(URN, type, name, inputs as registered, options) and answers with deterministic fake outputs (a
+token, a password, an image digest). `run_with_mocks` is reused by the tests.
+
+The mock monitor also applies `additional_secret_outputs` to the fake outputs, as the engine does
+(the SDK's own mocks ignore it); tests that must prove our own secret wrapping turn that off.
+"""
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+import pulumi
+from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import rpc
+from pulumi.runtime import settings as pulumi_settings
+from pulumi.runtime.proto import resource_pb2
+from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
+
+from . import naming
+from .agent import Agent
+from .model import Fleet
+from .program import build_fleet
+from .settings import SECRET_PLACEHOLDER, StackSettings
+
+SECRET = SECRET_PLACEHOLDER  # how every secret value is shown
+STACK_TYPE = "pulumi:pulumi:Stack"
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class RegisteredOptions:
+    retain_on_delete: bool
+    delete_before_replace: bool
+    additional_secret_outputs: tuple[str, ...]
+    protect: bool
+    dependencies: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Registration:
+    """One resource as the program registered it; secret inputs stay wrapped (see `is_secret`)."""
+
+    urn: str
+    type: str
+    name: str
+    parent: str
+    custom: bool
+    inputs: dict[str, Any]
+    options: RegisteredOptions
+
+
+def is_secret(value: Any) -> bool:
+    return rpc.is_rpc_secret(value)
+
+
+def reveal(value: Any) -> Any:
+    """A registered value with every secret unwrapped (for assertions on the real content)."""
+    if is_secret(value):
+        return reveal(rpc.unwrap_rpc_secret(value))
+    if isinstance(value, dict):
+        return {k: reveal(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [reveal(v) for v in value]
+    return value
+
+
+def redact(value: Any) -> Any:
+    """A registered value with every secret shown as "[secret]"."""
+    if is_secret(value):
+        return SECRET
+    if isinstance(value, dict):
+        return {k: redact(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [redact(v) for v in value]
+    return value
+
+
+# ---------------------------------------------------------------- fake outputs
+
+def _fake_hex(*parts: str, length: int = 40) -> str:
+    """Deterministic per resource, so two runs of the same program register the same inputs."""
+    return hashlib.sha256("/".join(parts).encode()).hexdigest()[:length]
+
+
+def _fake_int(*parts: str) -> int:
+    return int(_fake_hex(*parts, length=6), 16)
+
+
+def fake_outputs(typ: str, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    """Plausible outputs per resource type, on top of the inputs."""
+    outs = dict(inputs)
+    if typ.endswith("forgejo:User"):
+        outs.update(user_id=_fake_int("user", name), password=f"mock-password-{_fake_hex('pw', name, length=16)}",
+                    adopted=False, password_ok=True)
+    elif typ.endswith("forgejo:Token"):
+        token = _fake_hex("token", name)
+        outs.update(token=token, token_id=_fake_int("token", name), token_name=f"disinto-{name}",
+                    token_last_eight=token[-8:])
+    elif typ == "docker:index/remoteImage:RemoteImage":
+        repo = str(inputs.get("name", "image")).rsplit(":", 1)[0]
+        digest = _fake_hex("image", str(inputs.get("name")), length=64)
+        outs.update(repo_digest=f"{repo}@sha256:{digest}", image_id=f"sha256:{digest}")
+    elif typ == "docker:index/volume:Volume":
+        outs.setdefault("mountpoint", f"/var/lib/docker/volumes/{inputs.get('name')}/_data")
+    return outs
+
+
+class RecordingMocks(pulumi.runtime.Mocks):
+    """Fake outputs per type; subclass and override `outputs` to fake differently."""
+
+    def __init__(self) -> None:
+        self.created: list[str] = []  # logical names, in the order the engine would create them
+
+    def outputs(self, typ: str, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
+        return fake_outputs(typ, name, inputs)
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict]:
+        self.created.append(args.name)
+        return f"{args.name}-id", self.outputs(args.typ, args.name, args.inputs)
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict, list | None]:
+        return {}, None
+
+
+class RecordingMonitor(pulumi_mocks.MockMonitor):
+    """MockMonitor that records each registration with its options (runs in executor threads)."""
+
+    def __init__(self, mocks: RecordingMocks, honour_secret_outputs: bool = True):
+        super().__init__(mocks)
+        self.honour_secret_outputs = honour_secret_outputs
+        self.registrations: list[Registration] = []
+        self._lock = threading.Lock()
+
+    def RegisterResource(self, request):  # noqa: N802 (gRPC method name)
+        if request.type == STACK_TYPE:
+            return super().RegisterResource(request)
+        _ensure_event_loop()
+        urn = self.make_urn(request.parent, request.type, request.name)
+        inputs = rpc.deserialize_properties(request.object)
+        self._record(urn, request, inputs)
+        id_, state = self.mocks.new_resource(pulumi_mocks.MockResourceArgs(
+            typ=request.type, name=request.name, inputs=inputs, provider=request.provider,
+            resource_id=request.importId, custom=request.custom or False,
+        ))
+        if self.honour_secret_outputs:
+            for key in request.additionalSecretOutputs:
+                if key in state:
+                    state[key] = rpc.wrap_rpc_secret(state[key])
+        obj = _sync_await(rpc.serialize_properties(state, {}))
+        self.resources[urn] = pulumi_mocks.MockMonitor.ResourceRegistration(urn, id_, state)
+        return resource_pb2.RegisterResourceResponse(urn=urn, id=id_ or "", object=obj)
+
+    def _record(self, urn: str, request: Any, inputs: dict[str, Any]) -> None:
+        options = RegisteredOptions(
+            retain_on_delete=bool(request.retainOnDelete),
+            delete_before_replace=bool(request.deleteBeforeReplace),
+            additional_secret_outputs=tuple(request.additionalSecretOutputs),
+            protect=bool(request.protect),
+            dependencies=tuple(request.dependencies),
+        )
+        with self._lock:
+            self.registrations.append(Registration(
+                urn=urn, type=request.type, name=request.name, parent=request.parent,
+                custom=bool(request.custom), inputs=inputs, options=options,
+            ))
+
+
+# ---------------------------------------------------------------- running a program
+
+@dataclass(frozen=True)
+class Exported:
+    value: Any
+    secret: bool
+
+
+@dataclass
+class MockRun(Generic[T]):
+    result: T
+    registrations: list[Registration]
+    exports: dict[str, Exported] = field(default_factory=dict)
+
+    def by_name(self) -> dict[str, Registration]:
+        return {r.name: r for r in self.registrations}
+
+    def named(self, name: str) -> Registration:
+        return self.by_name()[name]
+
+
+async def resolve(value: Any) -> Exported:
+    """An Input's final value and whether it is secret."""
+    out = pulumi.Output.from_input(value)
+    return Exported(await out.future(), bool(await out.is_secret()))
+
+
+def run_with_mocks(
+    program: Callable[[], T],
+    *,
+    project: str = "disinto",
+    stack: str = "dev",
+    transformations: Sequence[pulumi.ResourceTransformation] = (),
+    honour_secret_outputs: bool = True,
+    mocks: RecordingMocks | None = None,
+) -> MockRun[T]:
+    """Run `program` as a Pulumi program against recording mocks and wait for every registration.
+
+    Exceptions of the program propagate; pass your own `mocks` to inspect `mocks.created` then.
+    """
+    mocks = mocks if mocks is not None else RecordingMocks()
+    monitor = RecordingMonitor(mocks, honour_secret_outputs)
+    pulumi_settings.ROOT.set(None)  # each run gets a fresh Stack
+    pulumi_settings.SETTINGS.outputs.clear()
+    pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=False, monitor=monitor)
+    root = pulumi_settings.get_root_resource()
+    for transformation in transformations:
+        pulumi.runtime.register_stack_transformation(transformation)
+    holder: dict[str, Any] = {}
+
+    def body() -> None:
+        holder["result"] = program()
+
+    _sync_await(run_pulumi_func(body))
+    exports = {k: _sync_await(resolve(v)) for k, v in getattr(root, "outputs", {}).items()}
+    registrations = sorted(monitor.registrations, key=lambda r: r.urn)
+    return MockRun(holder.get("result"), registrations, exports)
+
+
+def resolve_all(values: Iterable[Any]) -> list[Exported]:
+    """Resolve Inputs after a run (e.g. an agent's env values)."""
+    return [_sync_await(resolve(v)) for v in values]
+
+
+# ---------------------------------------------------------------- the plan of a fleet
+
+@dataclass(frozen=True)
+class AgentPlan:
+    name: str
+    forge_user: str
+    env_suffix: str
+    repo: str
+    container: str
+    volumes: list[str]
+    env: dict[str, str]
+
+    def summary(self) -> str:
+        return (
+            f"{self.name}: user {self.forge_user}, token, collaborator on {self.repo}, "
+            f"volumes {' + '.join(self.volumes)}, container {self.container}"
+        )
+
+
+@dataclass(frozen=True)
+class PlanReport:
+    stack: str
+    agents: list[AgentPlan]
+    resources: list[dict[str, Any]]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "agents": [
+                {"name": a.name, "forge_user": a.forge_user, "env_suffix": a.env_suffix,
+                 "container": a.container, "volumes": a.volumes, "env": a.env}
+                for a in self.agents
+            ],
+            "resources": self.resources,
+        }
+
+    def to_text(self) -> str:
+        if not self.agents:
+            return f"stack {self.stack}: no agents, nothing to create"
+        lines = [a.summary() for a in self.agents]
+        lines.append(
+            f"stack {self.stack}: {len(self.agents)} agent(s), {len(self.resources)} resources "
+            "(--json shows every input and the container env)"
+        )
+        return "\n".join(lines)
+
+
+def _agent_plan(agent: Agent) -> AgentPlan:
+    spec = agent.spec
+    values = resolve_all([var.value for var in agent.env])
+    env = {var.name: SECRET if var.secret or got.secret else str(got.value) for var, got in zip(agent.env, values)}
+    return AgentPlan(
+        name=spec.name, forge_user=spec.forge_user, env_suffix=spec.env_suffix,
+        repo=agent.project.repo, container=naming.container_name(spec.name),
+        volumes=[naming.repos_volume(spec.name), naming.data_volume(spec.name)], env=env,
+    )
+
+
+def plan_fleet(settings: StackSettings, fleet: Fleet, stack: str) -> PlanReport:
+    """What `pulumi up` would register for this fleet, from the real program under mocks."""
+    run = run_with_mocks(lambda: build_fleet(settings, fleet, stack), stack=stack)
+    resources = [
+        {"urn": r.urn, "type": r.type, "name": r.name, "inputs": redact(r.inputs)} for r in run.registrations
+    ]
+    return PlanReport(stack, [_agent_plan(a) for a in run.result.values()], resources)

@@ -1,0 +1,256 @@
+"""Stack settings: the `disinto:*` config keys, typed, with their defaults.
+
+`from_mapping` is the pure constructor (tests, the offline `plan`); `from_pulumi_config` reads the
+running stack. Admin credentials are carried for completeness only: the Forgejo providers read
+them from the stack config themselves, so they never become resource inputs.
+"""
+from __future__ import annotations
+
+import difflib
+import glob
+import json
+import os
+from collections.abc import Mapping
+from pathlib import Path, PurePosixPath
+from typing import Any
+from urllib.parse import urlsplit
+
+import pulumi
+import yaml
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic.alias_generators import to_camel
+
+from . import naming
+from .forgejo import scopes as forgejo_scopes
+from .model import ConfigError, show
+
+NAMESPACE = "disinto"
+
+# How each key is read from `pulumi.Config`; the key set is also the set of accepted keys.
+KEY_KINDS: dict[str, str] = {
+    "projectToml": "str",
+    "forgeUrl": "str",
+    "forgeInternalUrl": "str",
+    "forgeTimeout": "float",
+    "adminToken": "secret",
+    "adminUser": "str",
+    "adminPassword": "secret",
+    "agentImage": "str",
+    "network": "str",
+    "factoryRoot": "str",
+    "claudeSharedDir": "str",
+    "claudeConfigFile": "str",
+    "sshDir": "str",
+    "forgeBotUsernames": "str",
+    "forgeReviewToken": "secret",
+    "tokenScopes": "str",  # a YAML list in the stack file reaches the program as a JSON string
+    "adoptExistingUsers": "bool",
+    "architectInterval": "int",
+    "plannerInterval": "int",
+    "supervisorInterval": "int",
+    "envFile": "str",
+    "composeProject": "str",
+}
+
+_GLOB_CHARS = frozenset("*?[")
+# Stands for an encrypted stack value when nothing may be decrypted (offline commands).
+SECRET_PLACEHOLDER = "[secret]"
+
+
+def _expand_home(path: str, home: str) -> str:
+    """`~` means the home of the user running Pulumi (where the Docker host usually is too)."""
+    if path == "~" or path.startswith("~/"):
+        return home + path[1:]
+    return os.path.expanduser(path) if path.startswith("~") else path
+
+
+def _is_secret_value(value: Any) -> bool:
+    return value is None or isinstance(value, (str, pulumi.Output))
+
+
+class StackSettings(BaseModel):
+    """Every `disinto:*` setting of one stack, defaults filled and paths made absolute."""
+
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", alias_generator=to_camel, populate_by_name=True,
+        arbitrary_types_allowed=True,
+    )
+
+    project_dir: Path
+    project_toml: str = "projects/*.toml"
+    forge_url: str = "http://localhost:3000"
+    forge_internal_url: str = "http://forgejo:3000"
+    forge_timeout: float = 30.0
+    admin_token: Any = Field(default=None, repr=False)
+    admin_user: str = naming.DEFAULT_ADMIN_USER
+    admin_password: Any = Field(default=None, repr=False)
+    agent_image: str = "ghcr.io/disinto/agents:latest"
+    network: str = "disinto_disinto-net"
+    factory_root: str = ""
+    claude_shared_dir: str = "/var/lib/disinto/claude-shared"
+    claude_config_file: str = "~/.claude.json"
+    ssh_dir: str = "~/.ssh"
+    forge_bot_usernames: str = ""
+    forge_review_token: Any = Field(default=None, repr=False)
+    token_scopes: tuple[str, ...] = ("all",)
+    adopt_existing_users: bool = True
+    architect_interval: int = 900
+    planner_interval: int = 43200
+    supervisor_interval: int = 1200
+    env_file: str | None = None
+    compose_project: str = "disinto"
+
+    @field_validator("forge_url", "forge_internal_url")
+    @classmethod
+    def _check_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"must be an http(s) URL, not {show(value)}")
+        return value.rstrip("/")
+
+    @field_validator("admin_token", "admin_password", "forge_review_token")
+    @classmethod
+    def _check_secret(cls, value: Any) -> Any:
+        if not _is_secret_value(value):
+            raise ValueError(f"must be a string, not {show(value)}")
+        return value
+
+    @field_validator("forge_bot_usernames", mode="before")
+    @classmethod
+    def _join_bot_usernames(cls, value: Any) -> str:
+        # The agents read a comma-separated list; accept a YAML/JSON list as well.
+        value = _json_list(value)
+        if isinstance(value, list) and all(isinstance(v, str) for v in value):
+            return ",".join(value)
+        if not isinstance(value, str):
+            raise ValueError(f"must be a comma-separated string or a list of names, not {show(value)}")
+        return value
+
+    @field_validator("token_scopes", mode="before")
+    @classmethod
+    def _check_scopes(cls, value: Any) -> tuple[str, ...]:
+        value = _json_list(value)
+        if not isinstance(value, (list, tuple)) or not value or not all(isinstance(v, str) for v in value):
+            raise ValueError(f"must be a non-empty list of token scopes, not {show(value)}")
+        unknown = [s for s in value if s not in forgejo_scopes.VALID]
+        if unknown:
+            raise ValueError(f"{show(unknown[0])} is not a Forgejo token scope")
+        return tuple(value)
+
+    @field_validator("architect_interval", "planner_interval", "supervisor_interval", "forge_timeout")
+    @classmethod
+    def _check_positive(cls, value: float) -> float:
+        if value <= 0:
+            raise ValueError(f"must be positive, not {show(value)}")
+        return value
+
+    # ------------------------------------------------------------ constructors
+
+    @classmethod
+    def from_mapping(
+        cls, values: Mapping[str, Any], project_dir: Path | None = None, home: str | None = None
+    ) -> StackSettings:
+        """Settings from camelCase keys (no namespace); raises ConfigError naming each bad key.
+
+        `project_dir` is the Pulumi project folder relative paths start from (default: cwd);
+        `home` replaces `~` (default: the current user's home).
+        """
+        project_dir = project_dir if project_dir is not None else Path.cwd()
+        unknown = [k for k in values if k not in KEY_KINDS]
+        if unknown:
+            raise ConfigError([f"{NAMESPACE}:{k}: {_unknown_key(k)}" for k in unknown])
+        home = home if home is not None else os.path.expanduser("~")
+        data = {k: v for k, v in values.items() if v is not None}
+        try:
+            settings = cls.model_validate({**data, "projectDir": Path(project_dir)})
+        except ValidationError as exc:
+            raise ConfigError([_problem(e) for e in exc.errors()]) from None
+        return settings._with_paths(home)
+
+    @classmethod
+    def from_pulumi_config(cls, project_dir: Path, home: str | None = None) -> StackSettings:
+        """Settings of the running stack (`disinto:*`), read with each key's own type."""
+        config = pulumi.Config(NAMESPACE)
+        readers = {
+            "str": config.get, "int": config.get_int, "float": config.get_float,
+            "bool": config.get_bool, "secret": config.get_secret,
+        }
+        values = {key: readers[kind](key) for key, kind in KEY_KINDS.items()}
+        return cls.from_mapping(values, project_dir, home)
+
+    @classmethod
+    def from_stack_file(
+        cls, path: Path, project_dir: Path, overrides: Mapping[str, Any] | None = None, home: str | None = None
+    ) -> StackSettings:
+        """Settings from a `Pulumi.<stack>.yaml` without decrypting anything (the offline commands).
+
+        Encrypted (`secure:`) values become a "[secret]" placeholder; a missing file means defaults.
+        """
+        values = {**read_stack_file(path), **(overrides or {})}
+        return cls.from_mapping(values, project_dir, home)
+
+    def _with_paths(self, home: str) -> StackSettings:
+        """Expand `~` and make the TOML pattern absolute; default factoryRoot from it."""
+        pattern = _expand_home(self.project_toml, home)
+        if not os.path.isabs(pattern):
+            pattern = str(self.project_dir / pattern)
+        # The TOMLs live in <factory>/projects/: the factory root is the folder above.
+        factory_root = _expand_home(self.factory_root, home) or str(PurePosixPath(pattern).parent.parent)
+        return self.model_copy(update={
+            "project_toml": pattern,
+            "factory_root": factory_root,
+            "claude_shared_dir": _expand_home(self.claude_shared_dir, home),
+            "claude_config_file": _expand_home(self.claude_config_file, home),
+            "ssh_dir": _expand_home(self.ssh_dir, home),
+            "env_file": _expand_home(self.env_file, home) if self.env_file else None,
+        })
+
+    # ------------------------------------------------------------ derived values
+
+    def project_files(self) -> list[Path]:
+        """The project TOMLs the pattern names; none at all is an error, not an empty fleet."""
+        if not _GLOB_CHARS & set(self.project_toml):
+            return [Path(self.project_toml)]
+        found = sorted(Path(p) for p in glob.glob(self.project_toml))
+        if not found:
+            raise ConfigError([f"{NAMESPACE}:projectToml: no file matches {self.project_toml}"])
+        return found
+
+
+def read_stack_file(path: Path) -> dict[str, Any]:
+    """The `disinto:*` values of a stack file, namespace stripped; other namespaces are ignored."""
+    if not path.exists():
+        return {}
+    try:
+        document = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError([f"{path}: not valid YAML: {exc}"]) from None
+    config = (document.get("config") or {}) if isinstance(document, dict) else {}
+    prefix = f"{NAMESPACE}:"
+    return {
+        key[len(prefix):]: SECRET_PLACEHOLDER if isinstance(value, dict) and "secure" in value else value
+        for key, value in config.items()
+        if key.startswith(prefix)
+    }
+
+
+def _json_list(value: Any) -> Any:
+    """`pulumi config set disinto:tokenScopes '["all"]'` stores the list as a JSON string."""
+    if isinstance(value, str) and value.lstrip().startswith("["):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value
+
+
+def _unknown_key(key: str) -> str:
+    close = difflib.get_close_matches(key, list(KEY_KINDS), n=1, cutoff=0.6)
+    return f'unknown key; did you mean "{close[0]}"?' if close else "unknown key"
+
+
+def _problem(error: dict[str, Any]) -> str:
+    key = str(error["loc"][0]) if error["loc"] else "?"
+    message = str(error["ctx"]["error"]) if error["type"] == "value_error" else error["msg"]
+    return f"{NAMESPACE}:{key}: {message}"

@@ -1,0 +1,172 @@
+"""The Agent component: children, their inputs, and the options that protect data and secrets."""
+from pathlib import Path
+
+import pulumi
+import pulumi_docker as docker
+
+from disinto_infra.agent import AGENT_TYPE, Agent, AgentArgs
+from disinto_infra.model import parse_project_text
+from disinto_infra.plan import RecordingMocks, fake_outputs, is_secret, reveal, run_with_mocks
+from disinto_infra.settings import StackSettings
+
+from tests.test_model import HEADER, agent, legacy_example_text
+
+F = Path("/opt/factory/projects/disinto.toml")
+CHILD_TYPES = {
+    "llama-user": "pulumi-python:dynamic/forgejo:User",
+    "llama-token": "pulumi-python:dynamic/forgejo:Token",
+    "llama-collaborator": "pulumi-python:dynamic/forgejo:Collaborator",
+    "llama-repos": "docker:index/volume:Volume",
+    "llama-data": "docker:index/volume:Volume",
+    "llama-container": "docker:index/container:Container",
+}
+
+
+def settings(**values) -> StackSettings:
+    return StackSettings.from_mapping(
+        {"projectToml": "/opt/factory/projects/*.toml", **values}, Path("/srv/infra"), home="/home/op"
+    )
+
+
+def build(text: str | None = None, stack_settings: StackSettings | None = None, **run_options):
+    project = parse_project_text(F, text or legacy_example_text())
+    s = stack_settings or settings()
+
+    def program():
+        image = docker.RemoteImage("agent-image", name=s.agent_image)
+        return Agent(project.agents[0].name, AgentArgs(project.agents[0], project, s, image, "dev"))
+
+    return run_with_mocks(program, **run_options)
+
+
+def env_of(run, container: str = "llama-container") -> dict[str, str]:
+    return dict(e.split("=", 1) for e in reveal(run.named(container).inputs["envs"]))
+
+
+def test_children_have_fixed_names_and_the_agent_as_parent():
+    run = build()
+    component = run.named("llama")
+    assert component.type == AGENT_TYPE and not component.custom
+    children = {r.name: r for r in run.registrations if r.parent == component.urn}
+    assert {n: r.type for n, r in children.items()} == CHILD_TYPES
+    assert run.named("llama-user").urn == (
+        "urn:pulumi:dev::disinto::disinto:index:Agent$pulumi-python:dynamic/forgejo:User::llama-user"
+    )
+
+
+def test_forgejo_identity_inputs():
+    run = build(HEADER + agent("llama", forge_user='"dev-qwen"', rotate_token=3, rotate_password=2))
+    user, token, collab = (reveal(run.named(f"llama-{n}").inputs) for n in ("user", "token", "collaborator"))
+    assert (user["username"], user["email"], user["password_rotation"]) == ("dev-qwen", "dev-qwen@disinto.local", 2)
+    assert (token["username"], token["rotation"], token["scopes"]) == ("dev-qwen", 3, ["all"])
+    assert token["password"] == fake_outputs("pulumi-python:dynamic/forgejo:User", "llama-user", {})["password"]
+    assert (collab["repo"], collab["username"], collab["permission"]) == ("johba/disinto", "dev-qwen", "write")
+
+
+def test_token_scopes_agent_then_stack_then_all():
+    def scopes(text, **stack):
+        return reveal(build(text, settings(**stack)).named("llama-token").inputs["scopes"])
+
+    own = HEADER + agent("llama", token_scopes='["write:issue", "read:user"]')
+    assert scopes(own, tokenScopes=["write:repository"]) == ["write:issue", "read:user"]
+    assert scopes(HEADER + agent("llama"), tokenScopes=["write:repository"]) == ["write:repository"]
+    assert scopes(HEADER + agent("llama")) == ["all"]
+
+
+def test_volumes():
+    run = build()
+    assert reveal(run.named("llama-repos").inputs)["name"] == "project-repos-llama"
+    assert reveal(run.named("llama-data").inputs)["name"] == "agents-llama-data"
+
+
+def test_container_is_the_old_local_model_service():
+    run = build(stack_settings=settings(network="factory-net", claudeSharedDir="/srv/claude", sshDir="~/keys"))
+    inputs = reveal(run.named("llama-container").inputs)
+    image = fake_outputs("docker:index/remoteImage:RemoteImage", "agent-image", {"name": "ghcr.io/disinto/agents:latest"})
+    assert inputs["name"] == "disinto-agents-llama"
+    assert inputs["image"] == image["repo_digest"]
+    assert inputs["restart"] == "unless-stopped"
+    assert inputs["securityOpts"] == ["apparmor=unconfined"]
+    assert inputs["networksAdvanced"] == [{"name": "factory-net"}]
+    assert inputs["labels"] == [
+        {"label": "disinto.agent", "value": "llama"},
+        {"label": "disinto.stack", "value": "dev"},
+        {"label": "disinto.managed-by", "value": "disinto-infra"},
+    ]
+    mounts = {v["containerPath"]: (v.get("volumeName") or v.get("hostPath"), v.get("readOnly", False))
+              for v in inputs["volumes"]}
+    assert mounts == {
+        "/home/agent/data": ("agents-llama-data", False),
+        "/home/agent/repos": ("project-repos-llama", False),
+        "/srv/claude": ("/srv/claude", False),
+        "/home/agent/.claude.json": ("/home/op/.claude.json", True),
+        "/home/agent/.ssh": ("/home/op/keys", True),
+        "/home/agent/disinto/projects": ("/opt/factory/projects", True),
+        "/home/agent/disinto/.env": ("/opt/factory/.env", True),
+        "/home/agent/disinto/state": ("/opt/factory/state", False),
+    }
+
+
+def test_container_env_carries_the_agents_own_credentials():
+    run = build()
+    env = env_of(run)
+    # The password reaches the token as the user's secret output.
+    assert is_secret(run.named("llama-token").inputs["password"])
+    assert env["FORGE_TOKEN"] == fake_outputs("pulumi-python:dynamic/forgejo:Token", "llama-token", {})["token"]
+    assert env["FORGE_PASS"] == fake_outputs("pulumi-python:dynamic/forgejo:User", "llama-user", {})["password"]
+    assert env["FORGE_BOT_USER_DEV_QWEN"] == "dev-qwen"
+
+
+def test_image_falls_back_to_the_image_id():
+    class LocalImage(RecordingMocks):
+        def outputs(self, typ, name, inputs):
+            outs = super().outputs(typ, name, inputs)
+            return {**outs, "repo_digest": ""} if typ.endswith("RemoteImage") else outs
+
+    run = build(mocks=LocalImage())
+    image = fake_outputs("docker:index/remoteImage:RemoteImage", "agent-image", {"name": "ghcr.io/disinto/agents:latest"})
+    assert reveal(run.named("llama-container").inputs)["image"] == image["image_id"]
+
+
+def test_secrets_are_secret_even_where_mocks_ignore_secret_outputs():
+    # Without the engine's additional_secret_outputs, only our own wrapping keeps them secret.
+    run = build(honour_secret_outputs=False)
+    assert is_secret(run.named("llama-container").inputs["envs"])
+    assert "FORGE_TOKEN" in env_of(run)
+
+
+def test_options_seen_by_a_stack_transformation():
+    seen: dict[str, pulumi.ResourceOptions] = {}
+
+    def record(args: pulumi.ResourceTransformationArgs):
+        seen[args.name] = args.opts
+        return None
+
+    build(transformations=[record])
+    assert seen["llama-user"].retain_on_delete is True
+    assert "password" in seen["llama-user"].additional_secret_outputs
+    assert "token" in seen["llama-token"].additional_secret_outputs
+    assert not seen["llama-token"].retain_on_delete  # deleted with the agent: revoked
+    assert not seen["llama-collaborator"].retain_on_delete
+    assert seen["llama-collaborator"].delete_before_replace is True
+    assert seen["llama-repos"].retain_on_delete is True
+    assert seen["llama-data"].retain_on_delete is True
+    container = seen["llama-container"]
+    assert container.delete_before_replace is True and not container.retain_on_delete
+    assert container.additional_secret_outputs == ["envs"]
+
+
+def test_options_as_registered_with_the_engine():
+    options = {r.name: r.options for r in build().registrations}
+    assert options["llama-user"].retain_on_delete and options["llama-user"].delete_before_replace
+    assert set(options["llama-token"].additional_secret_outputs) >= {"token"}
+    assert options["llama-repos"].retain_on_delete and options["llama-data"].retain_on_delete
+    assert options["llama-container"].delete_before_replace
+    assert not options["llama-token"].retain_on_delete and not options["llama-container"].retain_on_delete
+    # The container starts only after the bot has repository access.
+    assert run_urn("llama-collaborator") in options["llama-container"].dependencies
+
+
+def run_urn(name: str) -> str:
+    kind = CHILD_TYPES[name]
+    return f"urn:pulumi:dev::disinto::{AGENT_TYPE}${kind}::{name}"

@@ -1,0 +1,138 @@
+"""`python -m disinto_infra validate|plan`: exit codes, problem lines, the plan's text and JSON."""
+import json
+import subprocess
+import sys
+import types
+from pathlib import Path
+
+import pytest
+
+from disinto_infra import cli
+from disinto_infra.plan import fake_outputs
+
+from tests.test_model import EXAMPLE, HEADER, agent, legacy_example_text
+
+ROOT = Path(__file__).resolve().parent.parent
+QWEN2 = agent("dev-qwen2", forge_user='"dev-qwen2"')
+
+
+@pytest.fixture
+def project_dir(tmp_path, monkeypatch):
+    """An empty Pulumi project folder, so the repository's own stack files do not leak in."""
+    monkeypatch.setattr(cli, "PROJECT_DIR", tmp_path)
+    return tmp_path
+
+
+def toml(folder: Path, text: str, name: str = "disinto.toml") -> Path:
+    path = folder / "projects" / name
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+def test_validate_accepts_the_shipped_example(project_dir, capsys):
+    assert cli.main(["validate", "--toml", str(EXAMPLE)]) == 0
+    assert capsys.readouterr().out == "ok: 0 agent(s) in 1 file(s)\n"
+
+
+def test_validate_prints_every_problem_and_exits_1(project_dir, capsys):
+    path = toml(project_dir, 'name = "d"\n' + agent("a", compact_pct=0))
+    assert cli.main(["validate", "--toml", str(path)]) == 1
+    assert capsys.readouterr().err.splitlines() == [
+        f"{path}: repo: is required",
+        f"{path}: agents.a.compact_pct: must be an integer from 1 to 100, not 0",
+    ]
+
+
+def test_validate_defaults_to_the_stack_pattern(project_dir, capsys):
+    assert cli.main(["validate"]) == 1
+    assert capsys.readouterr().err == f"disinto:projectToml: no file matches {project_dir}/projects/*.toml\n"
+    toml(project_dir, legacy_example_text())
+    assert cli.main(["validate"]) == 0
+    assert capsys.readouterr().out == "ok: 1 agent(s) in 1 file(s)\n"
+
+
+def test_plan_text_reads_at_a_glance(project_dir, capsys):
+    path = toml(project_dir, legacy_example_text() + QWEN2)
+    assert cli.main(["plan", "--toml", str(path)]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        "llama: user dev-qwen, token, collaborator on johba/disinto, "
+        "volumes project-repos-llama + agents-llama-data, container disinto-agents-llama",
+        "dev-qwen2: user dev-qwen2, token, collaborator on johba/disinto, "
+        "volumes project-repos-dev-qwen2 + agents-dev-qwen2-data, container disinto-agents-dev-qwen2",
+        "stack dev: 2 agent(s), 15 resources (--json shows every input and the container env)",
+    ]
+
+
+def test_plan_of_the_shipped_example_creates_nothing(project_dir, capsys):
+    assert cli.main(["plan", "--toml", str(EXAMPLE)]) == 0
+    assert capsys.readouterr().out == "stack dev: no agents, nothing to create\n"
+
+
+def test_plan_json_shows_agents_env_and_resources_without_secrets(project_dir, capsys):
+    path = toml(project_dir, legacy_example_text())
+    assert cli.main(["plan", "--toml", str(path), "--json"]) == 0
+    out = capsys.readouterr().out
+    plan = json.loads(out)
+    (llama,) = plan["agents"]
+    assert {k: llama[k] for k in ("name", "forge_user", "env_suffix", "container", "volumes")} == {
+        "name": "llama", "forge_user": "dev-qwen", "env_suffix": "DEV_QWEN", "container": "disinto-agents-llama",
+        "volumes": ["project-repos-llama", "agents-llama-data"],
+    }
+    assert llama["env"]["FORGE_TOKEN"] == llama["env"]["FORGE_PASS"] == "[secret]"
+    assert llama["env"]["FORGE_BOT_USER_DEV_QWEN"] == "dev-qwen"
+    assert {r["name"] for r in plan["resources"]} == {
+        "agent-image", "llama", "llama-user", "llama-token", "llama-collaborator", "llama-repos", "llama-data",
+        "llama-container",
+    }
+    container = next(r for r in plan["resources"] if r["name"] == "llama-container")
+    assert container["urn"].endswith("disinto:index:Agent$docker:index/container:Container::llama-container")
+    assert container["inputs"]["envs"] == "[secret]"
+    token = fake_outputs("pulumi-python:dynamic/forgejo:Token", "llama-token", {})["token"]
+    password = fake_outputs("pulumi-python:dynamic/forgejo:User", "llama-user", {})["password"]
+    assert token not in out and password not in out
+
+
+def test_plan_refuses_bad_toml(project_dir, capsys):
+    path = toml(project_dir, HEADER + agent("a", forge_user='"admin"'))
+    assert cli.main(["plan", "--toml", str(path), "--json"]) == 1
+    captured = capsys.readouterr()
+    assert captured.err == f'{path}: agents.a.forge_user: "admin" is reserved by Forgejo\n'
+    assert captured.out == ""
+
+
+def test_plan_uses_the_named_stack_file(project_dir, capsys):
+    path = toml(project_dir, legacy_example_text())
+    (project_dir / "Pulumi.prod.yaml").write_text(
+        "config:\n  disinto:architectInterval: '300'\n  disinto:forgeReviewToken:\n    secure: AAAB\n"
+    )
+    assert cli.main(["plan", "--toml", str(path), "--json", "--stack", "prod"]) == 0
+    plan = json.loads(capsys.readouterr().out)
+    env = plan["agents"][0]["env"]
+    assert (env["ARCHITECT_INTERVAL"], env["FORGE_REVIEW_TOKEN"]) == ("300", "[secret]")
+    assert all(r["urn"].startswith("urn:pulumi:prod::disinto::") for r in plan["resources"])
+    labels = next(r for r in plan["resources"] if r["name"] == "llama-container")["inputs"]["labels"]
+    assert {"label": "disinto.stack", "value": "prod"} in labels
+
+
+def test_more_commands_plug_in_through_the_registry(monkeypatch, capsys):
+    module = types.ModuleType("fake_hire")
+
+    def register(subparsers):
+        parser = subparsers.add_parser("hire")
+        parser.add_argument("name")
+        parser.set_defaults(func=lambda args: print(f"hired {args.name}") or 3)
+
+    module.register = register
+    monkeypatch.setitem(sys.modules, "fake_hire", module)
+    monkeypatch.setattr(cli, "COMMAND_MODULES", ("fake_hire",))
+    assert cli.main(["hire", "dev-qwen3"]) == 3
+    assert capsys.readouterr().out == "hired dev-qwen3\n"
+
+
+def test_module_entry_point_runs(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "disinto_infra", "validate", "--toml", str(EXAMPLE)],
+        cwd=ROOT, capture_output=True, text=True, timeout=60,
+    )
+    assert (result.returncode, result.stdout) == (0, "ok: 0 agent(s) in 1 file(s)\n")

@@ -1,0 +1,272 @@
+"""The TOML model: the shipped example, defaults, and every validation rule with its exact line."""
+import re
+from pathlib import Path
+
+import pytest
+
+from disinto_infra.model import AgentSpec, ConfigError, load_fleet, parse_project_text
+
+ROOT = Path(__file__).resolve().parent.parent
+# The factory's own project template, vendored unchanged (see examples/README.md).
+EXAMPLE = ROOT / "examples" / "disinto.toml.example"
+HEADER = 'name = "disinto"\nrepo = "johba/disinto"\n'
+F = Path("projects/p.toml")
+
+
+def example_text() -> str:
+    assert EXAMPLE.exists(), f"the shipped example is expected at {EXAMPLE}"
+    return EXAMPLE.read_text()
+
+
+def legacy_example_text() -> str:
+    """The shipped example with its `[agents.llama]` block uncommented, nothing else changed."""
+    def uncomment(match: re.Match) -> str:
+        return "[agents.llama]\n" + re.sub(r"^#   ", "", match.group(1), flags=re.M)
+
+    text, count = re.subn(r"^# \[agents\.llama\]\n((?:#   .*\n)+)", uncomment, example_text(), flags=re.M)
+    assert count == 1
+    return text
+
+
+def agent(name: str, /, **fields) -> str:
+    """An `[agents.<name>]` table with valid required keys, overridable."""
+    values = {"base_url": '"http://10.0.0.1:8081"', "model": '"qwen"', **fields}
+    body = "".join(f"{k} = {v}\n" for k, v in values.items() if v is not None)
+    return f"[agents.{name}]\n{body}"
+
+
+def problems(text: str, path: Path = F, **kwargs) -> list[str]:
+    with pytest.raises(ConfigError) as caught:
+        parse_project_text(path, text, **kwargs)
+    assert str(caught.value) == "\n".join(caught.value.problems)
+    return caught.value.problems
+
+
+def one_problem(text: str, **kwargs) -> str:
+    found = problems(text, **kwargs)
+    assert len(found) == 1, found
+    return found[0]
+
+
+# ---------------------------------------------------------------- accepted input
+
+def test_shipped_example_validates_with_zero_agents():
+    fleet = load_fleet([EXAMPLE])
+    (project,) = fleet.projects
+    assert (project.name, project.repo, project.woodpecker_repo_id) == ("disinto", "johba/disinto", 0)
+    assert project.agents == ()
+    assert fleet.agents() == []
+
+
+def test_legacy_llama_section_keeps_its_forge_user():
+    project = parse_project_text(F, legacy_example_text())
+    (llama,) = project.agents
+    assert llama == AgentSpec(
+        name="llama", base_url="http://10.10.10.1:8081", model="unsloth/Qwen3.5-35B-A3B",
+        api_key="sk-no-key-required", roles=("dev",), forge_user="dev-qwen", compact_pct=60, poll_interval=60,
+    )
+    assert llama.env_suffix == "DEV_QWEN"
+
+
+def test_defaults_follow_the_old_generator():
+    (spec,) = parse_project_text(F, HEADER + agent("llama")).agents
+    assert spec.forge_user == "llama-bot"
+    assert (spec.api_key, spec.roles, spec.compact_pct, spec.poll_interval) == ("sk-no-key-required", ("dev",), 60, 60)
+    assert (spec.token_scopes, spec.rotate_token, spec.rotate_password) == (None, 0, 0)
+
+
+def test_own_keys_are_read():
+    text = HEADER + agent("a", token_scopes='["write:issue", "read:user"]', rotate_token=2, rotate_password=3,
+                          roles='["dev", "review"]')
+    (spec,) = parse_project_text(F, text).agents
+    assert (spec.token_scopes, spec.rotate_token, spec.rotate_password) == (("write:issue", "read:user"), 2, 3)
+    assert spec.roles == ("dev", "review")
+
+
+def test_schedule_is_not_an_agent_and_other_tables_are_left_alone():
+    text = HEADER + '[agents.schedule]\narchitect_interval = 900\nplanner_interval = "x"\n' + \
+        '[mirrors]\nanything = [1, "two"]\n[ci]\nwoodpecker_repo_id = 7\nstale_minutes = "odd"\n' + agent("a")
+    project = parse_project_text(F, text)
+    assert [a.name for a in project.agents] == ["a"]
+    assert project.woodpecker_repo_id == 7
+
+
+def test_models_are_frozen():
+    (spec,) = parse_project_text(F, HEADER + agent("a")).agents
+    with pytest.raises(Exception):
+        spec.model = "other"
+
+
+# ---------------------------------------------------------------- one rule, one exact line
+
+@pytest.mark.parametrize("fields, line", [
+    ({"base_url": None}, "projects/p.toml: agents.a.base_url: is required"),
+    ({"model": None}, "projects/p.toml: agents.a.model: is required"),
+    ({"base_url": '"10.0.0.1:8081"'}, 'projects/p.toml: agents.a.base_url: must be an http(s) URL, not "10.0.0.1:8081"'),
+    ({"base_url": '"ftp://host"'}, 'projects/p.toml: agents.a.base_url: must be an http(s) URL, not "ftp://host"'),
+    ({"base_url": "8081"}, "projects/p.toml: agents.a.base_url: must be an http(s) URL, not 8081"),
+    ({"model": '""'}, 'projects/p.toml: agents.a.model: must be a non-empty string, not ""'),
+    ({"model": "3"}, "projects/p.toml: agents.a.model: must be a non-empty string, not 3"),
+    ({"api_key": "1"}, "projects/p.toml: agents.a.api_key: must be a string, not 1"),
+    ({"roles": '"dev"'}, 'projects/p.toml: agents.a.roles: must be a non-empty list of non-empty strings, not "dev"'),
+    ({"roles": "[]"}, "projects/p.toml: agents.a.roles: must be a non-empty list of non-empty strings, not []"),
+    ({"roles": '["dev", ""]'},
+     'projects/p.toml: agents.a.roles: must be a non-empty list of non-empty strings, not ["dev", ""]'),
+    ({"compact_pct": "0"}, "projects/p.toml: agents.a.compact_pct: must be an integer from 1 to 100, not 0"),
+    ({"compact_pct": "101"}, "projects/p.toml: agents.a.compact_pct: must be an integer from 1 to 100, not 101"),
+    ({"compact_pct": "true"}, "projects/p.toml: agents.a.compact_pct: must be an integer from 1 to 100, not true"),
+    ({"compact_pct": '"60"'}, 'projects/p.toml: agents.a.compact_pct: must be an integer from 1 to 100, not "60"'),
+    ({"poll_interval": "0"}, "projects/p.toml: agents.a.poll_interval: must be a positive integer (seconds), not 0"),
+    ({"poll_interval": "1.5"}, "projects/p.toml: agents.a.poll_interval: must be a positive integer (seconds), not 1.5"),
+    ({"rotate_token": "-1"}, "projects/p.toml: agents.a.rotate_token: must be a non-negative integer, not -1"),
+    ({"rotate_password": '"x"'}, 'projects/p.toml: agents.a.rotate_password: must be a non-negative integer, not "x"'),
+    ({"token_scopes": '["repo"]'}, 'projects/p.toml: agents.a.token_scopes: "repo" is not a Forgejo token scope '
+                                   "(all, public-only, read:<group> or write:<group>)"),
+    ({"token_scopes": '["sudo"]'}, 'projects/p.toml: agents.a.token_scopes: "sudo" is not a Forgejo token scope '
+                                   "(all, public-only, read:<group> or write:<group>)"),
+    ({"token_scopes": "[]"}, "projects/p.toml: agents.a.token_scopes: must be a non-empty list of token scopes, not []"),
+    ({"token_scopes": '["public-only"]'}, "projects/p.toml: agents.a.token_scopes: a token needs at least one scope"),
+    ({"forge_user": "7"}, "projects/p.toml: agents.a.forge_user: must be a string, not 7"),
+    ({"forge_user": '"dev.qwen"'},
+     "projects/p.toml: agents.a.forge_user: must not contain '.' (it cannot appear in an env variable name)"),
+    ({"forge_user": '"dev--qwen"'}, "projects/p.toml: agents.a.forge_user: must not contain two of '-', '_' in a row"),
+    ({"forge_user": f'"{"x" * 41}"'}, "projects/p.toml: agents.a.forge_user: must be at most 40 characters, not 41"),
+    ({"forge_user": '"api"'}, 'projects/p.toml: agents.a.forge_user: "api" is reserved by Forgejo'),
+    ({"forge_user": '"disinto-admin"'}, 'projects/p.toml: agents.a.forge_user: must not be the admin user "disinto-admin"'),
+    ({"modle": '"x"'}, 'projects/p.toml: agents.a.modle: unknown key; did you mean "model"?'),
+    ({"forge-user": '"x"'}, 'projects/p.toml: agents.a.forge-user: unknown key; did you mean "forge_user"?'),
+    ({"zzz": "1"}, "projects/p.toml: agents.a.zzz: unknown key (known keys: base_url, model, api_key, roles, "
+                   "forge_user, compact_pct, poll_interval, token_scopes, rotate_token, rotate_password)"),
+])
+def test_agent_field_rule(fields, line):
+    assert one_problem(HEADER + agent("a", **fields)) == line
+
+
+def test_agent_name_rule():
+    assert one_problem(HEADER + agent("Llama")) == (
+        "projects/p.toml: agents.Llama: agent name must be lower-case letters, digits and single dashes, "
+        "starting with a letter and not ending with a dash"
+    )
+
+
+def test_agent_table_cannot_rename_itself():
+    assert one_problem(HEADER + agent("a", name='"b"')) == (
+        "projects/p.toml: agents.a.name: unknown key (an agent is named by its table, here [agents.a])"
+    )
+
+
+def test_forge_user_default_derives_from_the_agent_name():
+    # `admin` is fine as an agent name, and its default forge_user is admin-bot.
+    assert parse_project_text(F, HEADER + agent("admin")).agents[0].forge_user == "admin-bot"
+
+
+def test_configured_admin_user_is_refused_as_forge_user():
+    line = one_problem(HEADER + agent("a", forge_user='"root"'), admin_user="root")
+    assert line == 'projects/p.toml: agents.a.forge_user: must not be the admin user "root"'
+
+
+def test_agent_must_be_a_table():
+    assert one_problem(HEADER + "[agents]\nllama = 3\n") == "projects/p.toml: agents.llama: must be a table, not 3"
+    assert one_problem(HEADER + 'agents = "x"\n') == 'projects/p.toml: agents: must be a table, not "x"'
+
+
+@pytest.mark.parametrize("text, line", [
+    ('repo = "a/b"\n', "projects/p.toml: name: is required"),
+    ('name = "d"\n', "projects/p.toml: repo: is required"),
+    ('name = "my project"\nrepo = "a/b"\n', 'projects/p.toml: name: must be letters, digits, dots and inner dashes, '
+     'not "my project" (it is the domain of the bots\' e-mail <forge_user>@<name>.local)'),
+    ('name = "d"\nrepo = "disinto"\n', 'projects/p.toml: repo: must be "owner/name", not "disinto"'),
+    (HEADER + "[ci]\nwoodpecker_repo_id = -3\n",
+     "projects/p.toml: ci.woodpecker_repo_id: must be a non-negative integer, not -3"),
+])
+def test_project_rule(text, line):
+    assert one_problem(text) == line
+
+
+def test_syntax_error_names_the_line():
+    assert one_problem(HEADER + "[agents.a]\nbase_url = \n") == (
+        "projects/p.toml: line 4: Invalid value (column 12)"
+    )
+    assert one_problem(HEADER + "roles = [1,\n") == "projects/p.toml: line 3: Invalid value (at end of file)"
+
+
+def test_every_problem_is_reported_at_once():
+    text = 'name = "d"\n' + agent("a", compact_pct="0", modle='"x"') + agent("B") + agent("c", base_url=None)
+    assert problems(text) == [
+        "projects/p.toml: repo: is required",
+        "projects/p.toml: agents.a.compact_pct: must be an integer from 1 to 100, not 0",
+        'projects/p.toml: agents.a.modle: unknown key; did you mean "model"?',
+        "projects/p.toml: agents.B: agent name must be lower-case letters, digits and single dashes, "
+        "starting with a letter and not ending with a dash",
+        "projects/p.toml: agents.c.base_url: is required",
+    ]
+
+
+# ---------------------------------------------------------------- across agents and files
+
+def test_forge_user_must_be_distinct_case_insensitively():
+    text = HEADER + agent("a", forge_user='"dev-qwen"') + agent("b", forge_user='"Dev-Qwen"')
+    assert one_problem(text) == 'projects/p.toml: agents.b.forge_user: "Dev-Qwen" is already the forge_user of agents.a'
+
+
+def test_env_suffix_must_be_distinct():
+    text = HEADER + agent("a", forge_user='"dev-qwen"') + agent("b", forge_user='"dev_qwen"')
+    assert one_problem(text) == (
+        'projects/p.toml: agents.b.forge_user: env suffix DEV_QWEN of "dev_qwen" is already used by '
+        'agents.a ("dev-qwen")'
+    )
+
+
+def write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def test_collisions_across_files(tmp_path):
+    one = write(tmp_path, "one.toml", HEADER + agent("a", forge_user='"dev-qwen"') + agent("c"))
+    two = write(tmp_path, "two.toml", 'name = "other"\nrepo = "o/r"\n' + agent("b", forge_user='"dev_qwen"')
+                + agent("c", forge_user='"c2"'))
+    three = write(tmp_path, "three.toml", 'name = "third"\nrepo = "o/t"\n' + agent("d", forge_user='"Dev-Qwen"'))
+    with pytest.raises(ConfigError) as caught:
+        load_fleet([one, two, three])
+    assert caught.value.problems == [
+        f'{two}: agents.b.forge_user: env suffix DEV_QWEN of "dev_qwen" is already used by agents.a ("dev-qwen" in {one})',
+        f"{two}: agents.c: agent name is already used in {one} (container disinto-agents-c)",
+        f'{three}: agents.d.forge_user: "Dev-Qwen" is already the forge_user of agents.a in {one}',
+    ]
+
+
+def test_load_fleet_reports_every_file(tmp_path):
+    bad = write(tmp_path, "bad.toml", HEADER + agent("a", model='""'))
+    broken = write(tmp_path, "broken.toml", "name = \n")
+    missing = tmp_path / "missing.toml"
+    latin1 = tmp_path / "latin1.toml"
+    latin1.write_bytes(b'name = "d\xe9"\n')
+    with pytest.raises(ConfigError) as caught:
+        load_fleet([bad, broken, missing, latin1])
+    assert caught.value.problems == [
+        f'{bad}: agents.a.model: must be a non-empty string, not ""',
+        f"{broken}: line 1: Invalid value (column 8)",
+        f"{missing}: cannot read: No such file or directory",
+        f"{latin1}: not UTF-8 text (invalid continuation byte at byte 9)",
+    ]
+
+
+def test_cross_file_clash_is_found_even_when_a_file_has_other_problems(tmp_path):
+    one = write(tmp_path, "one.toml", HEADER + agent("a", forge_user='"dev-qwen"'))
+    two = write(tmp_path, "two.toml", 'name = "x"\n' + agent("b", forge_user='"dev-qwen"'))
+    with pytest.raises(ConfigError) as caught:
+        load_fleet([one, two])
+    assert caught.value.problems == [
+        f"{two}: repo: is required",
+        f'{two}: agents.b.forge_user: "dev-qwen" is already the forge_user of agents.a in {one}',
+    ]
+
+
+def test_load_fleet_keeps_file_order(tmp_path):
+    one = write(tmp_path, "one.toml", HEADER + agent("a"))
+    two = write(tmp_path, "two.toml", 'name = "other"\nrepo = "o/r"\n' + agent("b") + agent("c"))
+    fleet = load_fleet([one, two])
+    assert [(p.name, a.name) for p, a in fleet.agents()] == [("disinto", "a"), ("other", "b"), ("other", "c")]
+    assert fleet.projects[0].path == one

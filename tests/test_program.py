@@ -1,0 +1,135 @@
+"""The whole program under mocks: isolation between agents, stability, exports, the entry point."""
+import runpy
+from pathlib import Path
+
+import pulumi
+import pytest
+
+from disinto_infra.model import Fleet, load_fleet, parse_project_text
+from disinto_infra.plan import RecordingMocks, reveal, run_with_mocks
+from disinto_infra.program import build_fleet
+from disinto_infra.settings import StackSettings
+
+from tests.test_model import EXAMPLE, HEADER, agent, legacy_example_text
+
+ROOT = Path(__file__).resolve().parent.parent
+F = Path("/opt/factory/projects/disinto.toml")
+SETTINGS = StackSettings.from_mapping({"projectToml": "/opt/factory/projects/*.toml"}, Path("/srv"), home="/home/op")
+QWEN2 = agent("dev-qwen2", forge_user='"dev-qwen2"', base_url='"http://10.10.10.1:8082"')
+
+
+def run_fleet(text: str, **options):
+    project = parse_project_text(F, text)
+    return run_with_mocks(lambda: build_fleet(SETTINGS, Fleet(projects=(project,)), "dev"), **options)
+
+
+def container_env(run, agent_name: str) -> dict[str, str]:
+    envs = reveal(run.named(f"{agent_name}-container").inputs["envs"])
+    return dict(e.split("=", 1) for e in envs)
+
+
+def of_agent(run, agent_name: str) -> dict[str, object]:
+    return {r.urn: r.inputs for r in run.registrations if r.name == agent_name or r.name.startswith(f"{agent_name}-")}
+
+
+def test_two_agents_are_disjoint_and_each_container_has_its_own_token():
+    run = run_fleet(legacy_example_text() + QWEN2)
+    first, second = (reveal(run.named(n).inputs) for n in ("llama-user", "dev-qwen2-user"))
+    assert (first["username"], second["username"]) == ("dev-qwen", "dev-qwen2")
+    for kind in ("user", "token", "collaborator", "repos", "data", "container"):
+        assert run.named(f"llama-{kind}").urn != run.named(f"dev-qwen2-{kind}").urn
+    volumes = {reveal(run.named(n).inputs)["name"] for n in ("llama-repos", "llama-data", "dev-qwen2-repos", "dev-qwen2-data")}
+    assert len(volumes) == 4
+    assert reveal(run.named("llama-container").inputs)["name"] != reveal(run.named("dev-qwen2-container").inputs)["name"]
+    tokens = run.exports["agentTokens"].value
+    assert tokens["llama"] != tokens["dev-qwen2"]
+    assert container_env(run, "llama")["FORGE_TOKEN"] == tokens["llama"]
+    assert container_env(run, "dev-qwen2")["FORGE_TOKEN"] == tokens["dev-qwen2"]
+    passwords = run.exports["agentPasswords"].value
+    assert container_env(run, "dev-qwen2")["FORGE_PASS"] == passwords["dev-qwen2"] != passwords["llama"]
+    # Each token belongs to its own user.
+    assert reveal(run.named("dev-qwen2-token").inputs)["username"] == "dev-qwen2"
+
+
+def test_one_image_per_stack():
+    run = run_fleet(legacy_example_text() + QWEN2)
+    images = [r for r in run.registrations if r.type == "docker:index/remoteImage:RemoteImage"]
+    assert [(r.name, reveal(r.inputs)["name"]) for r in images] == [("agent-image", "ghcr.io/disinto/agents:latest")]
+    assert reveal(run.named("llama-container").inputs)["image"] == reveal(run.named("dev-qwen2-container").inputs)["image"]
+
+
+def test_legacy_llama_keeps_its_names():
+    run = run_fleet(legacy_example_text())
+    assert reveal(run.named("llama-container").inputs)["name"] == "disinto-agents-llama"
+    assert reveal(run.named("llama-repos").inputs)["name"] == "project-repos-llama"
+    assert reveal(run.named("llama-data").inputs)["name"] == "agents-llama-data"
+    assert run.exports["agents"].value["llama"]["env_suffix"] == "DEV_QWEN"
+    assert container_env(run, "llama")["FORGE_BOT_USER_DEV_QWEN"] == "dev-qwen"
+
+
+def test_adding_an_agent_leaves_the_first_identical():
+    before = run_fleet(legacy_example_text())
+    after = run_fleet(legacy_example_text() + QWEN2)
+    first_before, first_after = of_agent(before, "llama"), of_agent(after, "llama")
+    assert len(first_before) == 7  # the component and its six children
+    assert first_after == first_before  # URNs and inputs, secrets and __provider included
+    assert any("__provider" in inputs for inputs in first_before.values())
+    assert after.named("agent-image").inputs == before.named("agent-image").inputs
+    added = {r.urn for r in after.registrations} - {r.urn for r in before.registrations}
+    assert len(added) == 7 and all("dev-qwen2" in urn for urn in added)
+
+
+def test_exports_per_agent_with_secret_credentials():
+    run = run_fleet(legacy_example_text())
+    agents = run.exports["agents"]
+    token = run.exports["agentTokens"].value["llama"]
+    assert not agents.secret
+    assert agents.value == {"llama": {
+        "user": "dev-qwen", "container": "disinto-agents-llama",
+        "volumes": ["project-repos-llama", "agents-llama-data"], "env_suffix": "DEV_QWEN",
+        "token_last_eight": token[-8:],
+    }}
+    assert run.exports["agentTokens"].secret and run.exports["agentPasswords"].secret
+
+
+def test_credential_exports_are_secret_without_engine_help():
+    run = run_fleet(legacy_example_text(), honour_secret_outputs=False)
+    assert run.exports["agentTokens"].secret and run.exports["agentPasswords"].secret
+
+
+def test_shipped_example_registers_nothing():
+    run = run_with_mocks(lambda: build_fleet(SETTINGS, load_fleet([EXAMPLE]), "dev"))
+    assert run.registrations == []
+    assert run.exports["agents"].value == {}
+
+
+def run_entry_point(config: dict[str, str], mocks: RecordingMocks):
+    """Run the real `__main__.py` under mocks with the given `disinto:*` config."""
+    pulumi.runtime.set_all_config({f"disinto:{k}": v for k, v in config.items()}, [])
+    try:
+        return run_with_mocks(lambda: runpy.run_path(str(ROOT / "__main__.py")), mocks=mocks)
+    finally:
+        pulumi.runtime.set_all_config({}, [])
+
+
+def test_entry_point_builds_the_fleet(tmp_path):
+    toml = tmp_path / "projects" / "disinto.toml"
+    toml.parent.mkdir()
+    toml.write_text(legacy_example_text())
+    mocks = RecordingMocks()
+    run = run_entry_point({"projectToml": str(toml)}, mocks)
+    assert "llama-container" in mocks.created
+    state_mount = [v for v in reveal(run.named("llama-container").inputs)["volumes"]
+                   if v["containerPath"] == "/home/agent/disinto/state"]
+    assert state_mount == [{"hostPath": f"{tmp_path}/state", "containerPath": "/home/agent/disinto/state"}]
+
+
+def test_bad_toml_registers_nothing(tmp_path):
+    (tmp_path / "a.toml").write_text(legacy_example_text())
+    bad = tmp_path / "b.toml"
+    bad.write_text(HEADER.replace("disinto", "other") + agent("b", compact_pct=0))
+    mocks = RecordingMocks()
+    with pytest.raises(pulumi.RunError) as caught:
+        run_entry_point({"projectToml": f"{tmp_path}/*.toml"}, mocks)
+    assert str(caught.value) == f"{bad}: agents.b.compact_pct: must be an integer from 1 to 100, not 0"
+    assert mocks.created == []

@@ -1,0 +1,142 @@
+"""Stack settings: defaults, `~`, the factory root, bad values, and the Pulumi config reader."""
+from pathlib import Path
+
+import pulumi
+import pytest
+
+from disinto_infra.model import ConfigError
+from disinto_infra.plan import resolve_all, run_with_mocks
+from disinto_infra.settings import KEY_KINDS, SECRET_PLACEHOLDER, StackSettings, read_stack_file
+
+ROOT = Path(__file__).resolve().parent.parent
+PROJECT = Path("/srv/infra")
+HOME = "/home/op"
+
+
+def settings(**values) -> StackSettings:
+    return StackSettings.from_mapping(values, PROJECT, home=HOME)
+
+
+def test_defaults_of_every_key():
+    s = settings()
+    assert s.model_dump(exclude={"project_dir"}) == {
+        "project_toml": "/srv/infra/projects/*.toml",
+        "forge_url": "http://localhost:3000",
+        "forge_internal_url": "http://forgejo:3000",
+        "forge_timeout": 30.0,
+        "admin_token": None,
+        "admin_user": "disinto-admin",
+        "admin_password": None,
+        "agent_image": "ghcr.io/disinto/agents:latest",
+        "network": "disinto_disinto-net",
+        "factory_root": "/srv/infra",
+        "claude_shared_dir": "/var/lib/disinto/claude-shared",
+        "claude_config_file": "/home/op/.claude.json",
+        "ssh_dir": "/home/op/.ssh",
+        "forge_bot_usernames": "",
+        "forge_review_token": None,
+        "token_scopes": ("all",),
+        "adopt_existing_users": True,
+        "architect_interval": 900,
+        "planner_interval": 43200,
+        "supervisor_interval": 1200,
+        "env_file": None,
+        "compose_project": "disinto",
+    }
+
+
+def test_factory_root_defaults_to_the_folder_above_projects():
+    assert settings(projectToml="/opt/factory/projects/disinto.toml").factory_root == "/opt/factory"
+    assert settings(projectToml="~/dark-factory/projects/*.toml").factory_root == "/home/op/dark-factory"
+    assert settings(projectToml="/opt/f/projects/*.toml", factoryRoot="~/elsewhere").factory_root == "/home/op/elsewhere"
+
+
+def test_tilde_expands_against_the_pulumi_user_home():
+    s = settings(claudeConfigFile="~/cfg/claude.json", sshDir="~", envFile="~/f/.env", claudeSharedDir="~/shared")
+    assert (s.claude_config_file, s.ssh_dir, s.env_file, s.claude_shared_dir) == (
+        "/home/op/cfg/claude.json", "/home/op", "/home/op/f/.env", "/home/op/shared",
+    )
+
+
+def test_string_values_as_pulumi_stores_them_are_typed():
+    s = settings(architectInterval="300", adoptExistingUsers="false", tokenScopes='["write:issue", "read:user"]',
+                 forgeBotUsernames=["dev-bot", "review-bot"], forgeUrl="http://forge:3000/")
+    assert (s.architect_interval, s.adopt_existing_users) == (300, False)
+    assert s.token_scopes == ("write:issue", "read:user")
+    assert s.forge_bot_usernames == "dev-bot,review-bot"
+    assert s.forge_url == "http://forge:3000"
+
+
+@pytest.mark.parametrize("values, line", [
+    ({"forgeURL": "x"}, 'disinto:forgeURL: unknown key; did you mean "forgeUrl"?'),
+    ({"nonsense": "x"}, "disinto:nonsense: unknown key"),
+    ({"forgeInternalUrl": "forgejo:3000"}, 'disinto:forgeInternalUrl: must be an http(s) URL, not "forgejo:3000"'),
+    ({"tokenScopes": ["repo"]}, 'disinto:tokenScopes: "repo" is not a Forgejo token scope'),
+    ({"tokenScopes": []}, "disinto:tokenScopes: must be a non-empty list of token scopes, not []"),
+    ({"plannerInterval": 0}, "disinto:plannerInterval: must be positive, not 0"),
+    ({"adminPassword": 5}, "disinto:adminPassword: must be a string, not 5"),
+    ({"forgeBotUsernames": 3}, "disinto:forgeBotUsernames: must be a comma-separated string or a list of names, not 3"),
+])
+def test_bad_values_name_the_key(values, line):
+    with pytest.raises(ConfigError) as caught:
+        settings(**values)
+    assert caught.value.problems == [line]
+
+
+def test_settings_are_frozen_and_hide_secrets():
+    s = settings(adminPassword="hunter22", forgeReviewToken="abc123")
+    with pytest.raises(Exception):
+        s.network = "other"
+    assert "hunter22" not in repr(s) and "abc123" not in repr(s)
+
+
+def test_project_files(tmp_path):
+    (tmp_path / "projects").mkdir()
+    for name in ("b.toml", "a.toml", "c.txt"):
+        (tmp_path / "projects" / name).write_text("")
+    s = StackSettings.from_mapping({}, tmp_path, home=HOME)
+    assert s.project_files() == [tmp_path / "projects" / "a.toml", tmp_path / "projects" / "b.toml"]
+    # A plain path is returned as is: a missing file is then reported by the loader.
+    assert StackSettings.from_mapping({"projectToml": "x.toml"}, tmp_path).project_files() == [tmp_path / "x.toml"]
+    with pytest.raises(ConfigError) as caught:
+        StackSettings.from_mapping({"projectToml": "none/*.toml"}, tmp_path).project_files()
+    assert caught.value.problems == [f"disinto:projectToml: no file matches {tmp_path}/none/*.toml"]
+
+
+def test_stack_file_secure_values_become_placeholders(tmp_path):
+    path = tmp_path / "Pulumi.x.yaml"
+    path.write_text(
+        "config:\n  docker:host: ssh://box\n  disinto:plannerInterval: '660'\n"
+        "  disinto:forgeReviewToken:\n    secure: AAABAC==\n"
+    )
+    assert read_stack_file(path) == {"plannerInterval": "660", "forgeReviewToken": SECRET_PLACEHOLDER}
+    s = StackSettings.from_stack_file(path, tmp_path, {"architectInterval": 60}, home=HOME)
+    assert (s.planner_interval, s.architect_interval, s.forge_review_token) == (660, 60, SECRET_PLACEHOLDER)
+    assert StackSettings.from_stack_file(tmp_path / "missing.yaml", tmp_path) == StackSettings.from_mapping({}, tmp_path)
+
+
+def test_example_stack_sets_every_non_secret_setting_at_its_default():
+    values = read_stack_file(ROOT / "Pulumi.dev.yaml")
+    secrets = {k for k, kind in KEY_KINDS.items() if kind == "secret"}
+    computed_or_optional = {"factoryRoot", "envFile"}  # documented as comments in the file
+    assert set(values) == set(KEY_KINDS) - secrets - computed_or_optional
+    assert StackSettings.from_mapping(values, PROJECT, HOME) == settings()
+
+
+def test_from_pulumi_config_reads_each_key_with_its_type():
+    pulumi.runtime.set_all_config(
+        {"disinto:architectInterval": "300", "disinto:tokenScopes": '["write:issue"]',
+         "disinto:adoptExistingUsers": "false", "disinto:adminPassword": "hunter22",
+         "disinto:forgeReviewToken": "review-token"},
+        ["disinto:adminPassword", "disinto:forgeReviewToken"],
+    )
+    try:
+        run = run_with_mocks(lambda: StackSettings.from_pulumi_config(PROJECT, home=HOME))
+    finally:
+        pulumi.runtime.set_all_config({}, [])
+    s = run.result
+    assert (s.architect_interval, s.token_scopes, s.adopt_existing_users) == (300, ("write:issue",), False)
+    password, review = resolve_all([s.admin_password, s.forge_review_token])
+    assert (password.value, password.secret) == ("hunter22", True)
+    assert (review.value, review.secret) == ("review-token", True)
+    assert s.admin_token is None
