@@ -1,0 +1,268 @@
+r"""Keep `KEY=value` lines of a factory `.env` current, in place, with secrets never on argv.
+
+    python -m disinto_infra.envfile set    --file F KEY...   # values from the variables named KEY
+    python -m disinto_infra.envfile remove --file F KEY...
+
+This runs on the Pulumi host (from `command.local.Command`, see env_export.py), under whatever
+`python3` is on PATH: it uses the standard library only.
+
+Quoting. The file is read by bash (`set -a; . .env`) and by docker compose (`env_file`, compose-go
+v2's dotenv parser); each value is written so both read back the exact bytes:
+- `KEY='value'` by default. Bash takes single-quoted text literally. Compose takes it literally too,
+  except that a backslash before a `'` escapes it, so this form is used only for values without
+  `'` and not ending in a backslash; `$`, `#`, `=`, `"`, spaces and inner backslashes are literal.
+- `KEY="value"` otherwise, with `\\`, `\"` and `\$` escaped. Both bash and compose undo exactly
+  those three escapes (compose turns `\$` into `$$`, which its interpolation reads as `$`).
+- Refused, naming the key only: a value with a line break or NUL (one line per key), and a value
+  with a backtick that needs the double-quoted form (bash would run it, compose would keep `\``).
+`docker run --env-file` is a different format (no quotes at all) and is not a reader of this file.
+
+Why in place and not a temp file + os.replace: containers bind-mount `.env` as a single file, and
+such a mount pins the inode; a rename would leave every running container on the old content. So
+the same inode is rewritten (truncate + write + fsync), keeping owner and mode for free.
+
+Crash safety: before rewriting, the old content is saved to `F.disinto-bak` (written to a temp
+name, fsynced, renamed: it is complete or absent). Only then is F rewritten, fsynced, and the
+backup removed. A writer that finds a backup under the lock knows a previous write died midway
+and restores F from it first. Readers that do not lock (bash, compose) may still read during the
+short rewrite; that window is inherent to in-place updates.
+
+Concurrency: `fcntl.flock` on F itself serialises writers (many agents converge in parallel).
+Locking F is sound because its inode never changes while we hold it.
+"""
+from __future__ import annotations
+
+import argparse
+import fcntl
+import os
+import re
+import sys
+from dataclasses import dataclass
+from typing import Callable, Dict, List, Optional, Sequence
+
+BACKUP_SUFFIX = ".disinto-bak"
+NEW_FILE_MODE = 0o600  # the file holds bot passwords
+
+KEY_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+# `KEY=...` or `export KEY=...`, as bash and compose both accept them.
+_LINE_RE = re.compile(r"[ \t]*(export[ \t]+)?([A-Za-z_][A-Za-z0-9_]*)=")
+
+
+class EnvFileError(Exception):
+    """A problem the operator can fix; the message never contains a value."""
+
+
+@dataclass(frozen=True)
+class EditResult:
+    path: str
+    changed: bool
+    keys: tuple
+
+
+# ---------------------------------------------------------------- quoting
+
+def quote(key: str, value: str) -> str:
+    """The right-hand side of `KEY=` that bash and compose both read back as `value`."""
+    if any(c in value for c in "\n\r\0"):
+        raise EnvFileError(f"{key}: the value contains a line break or NUL; a .env line cannot hold it")
+    if "'" not in value and not value.endswith("\\"):
+        return f"'{value}'"
+    if "`" in value:
+        raise EnvFileError(
+            f"{key}: the value contains a backtick and a single quote (or a trailing backslash); "
+            "no quoting reads back the same in both bash and docker compose"
+        )
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("$", "\\$")
+    return f'"{escaped}"'
+
+
+def check_key(key: str) -> str:
+    if not KEY_RE.match(key):
+        raise EnvFileError(f"{key!r} is not a valid variable name (letters, digits, '_'; not starting with a digit)")
+    return key
+
+
+# ---------------------------------------------------------------- line edits (pure)
+
+def _key_of(line: str) -> Optional[str]:
+    found = _LINE_RE.match(line)
+    return found.group(2) if found else None
+
+
+def set_lines(text: str, values: Dict[str, str]) -> str:
+    """Update each key's first line in place (keeping `export `), drop its later duplicates
+    (they would win when sourced), and append keys not present yet."""
+    rendered = {k: quote(k, v) for k, v in values.items()}
+    out: List[str] = []
+    seen = set()
+    for line in text.splitlines(keepends=True):
+        key = _key_of(line)
+        if key not in rendered:
+            out.append(line)
+            continue
+        if key in seen:
+            continue
+        seen.add(key)
+        prefix = _LINE_RE.match(line).group(1) or ""
+        out.append(f"{prefix}{key}={rendered[key]}\n")
+    if out and not out[-1].endswith("\n"):
+        out[-1] += "\n"
+    out += [f"{k}={rendered[k]}\n" for k in values if k not in seen]
+    return "".join(out)
+
+
+def remove_lines(text: str, keys: Sequence[str]) -> str:
+    drop = set(keys)
+    return "".join(line for line in text.splitlines(keepends=True) if _key_of(line) not in drop)
+
+
+# ---------------------------------------------------------------- the file, in place and locked
+
+def _fsync_dir(path: str) -> None:
+    fd = os.open(os.path.dirname(os.path.abspath(path)) or ".", os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _open(path: str, create: bool) -> Optional[int]:
+    """A read-write descriptor on F; a file we create is 0600 whatever the umask."""
+    try:
+        return os.open(path, os.O_RDWR)
+    except FileNotFoundError:
+        if not create:
+            return None
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, NEW_FILE_MODE)
+        os.fchmod(fd, NEW_FILE_MODE)
+        return fd
+    except FileExistsError:  # another writer created it between our two opens
+        return os.open(path, os.O_RDWR)
+
+
+def _rewrite(fd: int, data: bytes) -> None:
+    os.lseek(fd, 0, os.SEEK_SET)
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+    os.ftruncate(fd, len(data))
+    os.fsync(fd)
+
+
+def _read_all(fd: int) -> bytes:
+    os.lseek(fd, 0, os.SEEK_SET)
+    chunks = []
+    while True:
+        chunk = os.read(fd, 1 << 16)
+        if not chunk:
+            return b"".join(chunks)
+        chunks.append(chunk)
+
+
+def _save_backup(path: str, data: bytes) -> str:
+    backup = path + BACKUP_SUFFIX
+    temp = backup + ".tmp"
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        _rewrite(fd, data)
+    finally:
+        os.close(fd)
+    os.replace(temp, backup)
+    _fsync_dir(path)
+    return backup
+
+
+def _recover(path: str, fd: int) -> None:
+    """Undo a write that died midway (see the module docstring); called under the lock."""
+    backup = path + BACKUP_SUFFIX
+    if os.path.exists(backup):
+        with open(backup, "rb") as saved:
+            _rewrite(fd, saved.read())
+        os.unlink(backup)
+    if os.path.exists(backup + ".tmp"):  # died while saving: F itself was never touched
+        os.unlink(backup + ".tmp")
+    _fsync_dir(path)
+
+
+def edit(path: str, change: Callable[[str], str], create: bool) -> bool:
+    """Apply `change` to the file's text under the lock; True when the file changed."""
+    fd = _open(path, create)
+    if fd is None:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        _recover(path, fd)
+        old = _read_all(fd)
+        new = change(old.decode("utf-8")).encode("utf-8")
+        if new == old:
+            return False
+        backup = _save_backup(path, old)
+        _rewrite(fd, new)
+        os.unlink(backup)
+        _fsync_dir(path)
+        return True
+    finally:
+        os.close(fd)  # releases the lock
+
+
+def set_values(path: str, values: Dict[str, str]) -> EditResult:
+    for key in values:
+        check_key(key)
+    changed = edit(path, lambda text: set_lines(text, values), create=True)
+    return EditResult(path, changed, tuple(values))
+
+
+def remove_keys(path: str, keys: Sequence[str]) -> EditResult:
+    for key in keys:
+        check_key(key)
+    changed = edit(path, lambda text: remove_lines(text, keys), create=False)
+    return EditResult(path, changed, tuple(keys))
+
+
+# ---------------------------------------------------------------- command line
+
+def _values_from_environment(keys: Sequence[str]) -> Dict[str, str]:
+    missing = [k for k in keys if k not in os.environ]
+    if missing:
+        raise EnvFileError(f"not set in the environment: {', '.join(missing)} (values are never taken from arguments)")
+    return {k: os.environ[k] for k in keys}
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m disinto_infra.envfile", description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="action", required=True)
+    for action, text in (("set", "set KEYs to the values of the variables of the same name"),
+                         ("remove", "remove the lines of KEYs")):
+        cmd = sub.add_parser(action, help=text)
+        cmd.add_argument("--file", required=True, help="the .env file")
+        cmd.add_argument("keys", nargs="+", metavar="KEY")
+    return parser
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        for key in args.keys:
+            check_key(key)
+        if args.action == "set":
+            result = set_values(args.file, _values_from_environment(args.keys))
+        else:
+            result = remove_keys(args.file, args.keys)
+    except EnvFileError as exc:
+        print(f"{args.file}: {exc}", file=sys.stderr)
+        return 1
+    except UnicodeDecodeError:
+        print(f"{args.file}: not UTF-8 text; left unchanged", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"{args.file}: cannot update: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    verb = {"set": "set", "remove": "removed"}[args.action]
+    state = "" if result.changed else " (nothing to change)"
+    print(f"{args.file}: {verb} {', '.join(result.keys)}{state}")  # key names only, never values
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,74 @@
+"""`python -m disinto_infra hire NAME ROLE ...`: add or update an agent in the project TOML.
+
+The operator's flow from `disinto hire-an-agent`, as a file edit (toml_edit.hire); the fleet
+itself changes on the next `pulumi up`.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from . import naming
+from .toml_edit import EditError, HireResult, default_toml, hire
+
+
+def add_toml_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--toml", metavar="PATH", type=Path,
+                        help="the project TOML to edit (default: the single projects/*.toml here)")
+    parser.add_argument("--admin-user", default=naming.DEFAULT_ADMIN_USER, metavar="USER",
+                        help="the stack's disinto:adminUser, which no agent may use "
+                             f"(default: {naming.DEFAULT_ADMIN_USER})")
+
+
+def toml_path(args: argparse.Namespace) -> Path:
+    return args.toml if args.toml is not None else default_toml()
+
+
+def report_error(error: EditError) -> int:
+    print("\n".join(error.problems), file=sys.stderr)
+    print("nothing was changed", file=sys.stderr)
+    return 1
+
+
+def print_next_steps(why: str) -> None:
+    print("next:")
+    print(f"  pulumi preview   # {why}")
+    print("  pulumi up")
+
+
+def describe(result: HireResult) -> str:
+    where = f"[agents.{result.name}] in {result.path}"
+    if result.created:
+        return f"hired {result.name}: added {where}"
+    if result.unchanged:
+        return f"{result.name}: {where} already says so; nothing to change"
+    keys = ", ".join(f"{k} = {json.dumps(v)}" for k, v in result.changed.items())
+    return f"updated {where}: {keys}"
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        result = hire(toml_path(args), args.name, args.role, local_model=args.local_model, model=args.model,
+                      poll_interval=args.poll_interval, forge_user=args.forge_user, admin_user=args.admin_user)
+    except EditError as error:
+        return report_error(error)
+    print(describe(result))
+    if result.created:
+        print_next_steps(f"shows {result.name}'s user, token, collaborator, volumes and container to create")
+    else:
+        print_next_steps(f"shows what changes for {result.name} (a changed setting recreates its container)")
+    return 0
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("hire", help="add or update an agent ([agents.NAME]) in the project TOML")
+    parser.add_argument("name", metavar="NAME", help="the agent's name (container disinto-agents-NAME)")
+    parser.add_argument("role", metavar="ROLE", help="its role, e.g. dev or review (written as roles = [ROLE])")
+    parser.add_argument("--local-model", metavar="URL", help="base_url of its model server (required for a new agent)")
+    parser.add_argument("--model", metavar="M", help="model name (new agent default: local-model)")
+    parser.add_argument("--poll-interval", metavar="N", type=int, help="seconds between polls (new agent default: 60)")
+    parser.add_argument("--forge-user", metavar="U", help="its Forgejo username (new agent default: NAME)")
+    add_toml_arguments(parser)
+    parser.set_defaults(func=run)

@@ -1,0 +1,116 @@
+"""The Pulumi side of taking agents over from the factory's docker-compose deployment.
+
+Per agent, two `command.local.Command`s run `disinto_infra.migrate` on the Pulumi host, each once
+(on create; neither has a delete: undoing a retirement is the operator's `disinto up`):
+- `<name>-retire` removes the compose container `disinto-agents-<name>`, whose name our container
+  takes; it removes only a container labelled `com.docker.compose.project`.
+- `<name>-copy-data` copies the compose data volume `<composeProject>_agents-<name>-data` into our
+  fresh `agents-<name>-data`, once (a marker file in the target records it).
+
+Wiring, for the Agent component (the order is what makes this safe):
+    retire = retire_compose_container(name, naming.container_name(name), docker_host, opts(parent))
+    copy = copy_legacy_data(name, compose_project, name, data_volume, image, docker_host,
+                            opts(parent, depends_on=[retire]))   # never copy from a running agent
+    container = docker.Container(..., opts(parent, depends_on=[retire, copy]))
+`copy_legacy_data` adds the dependency on `data_volume` itself.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Optional
+
+import pulumi
+import pulumi_command as command
+import pulumi_docker as docker
+import yaml
+
+from . import naming
+from .env_export import host_environment, python_module_command
+
+DEFAULT_COMPOSE_PROJECT = "disinto"
+
+
+class ComposeFileError(ValueError):
+    """The factory's docker-compose.yml could not be read; the message names the file."""
+
+
+def legacy_data_volume(compose_project: str, agent: str) -> str:
+    """The compose generator's data volume: compose prefixes volumes with its project name."""
+    return f"{compose_project}_agents-{agent}-data"
+
+
+def _environment(docker_host: Optional[pulumi.Input[str]]) -> dict:
+    # Without docker:host the provider and the CLI both fall back to DOCKER_HOST or the local socket.
+    env = dict(host_environment())
+    if docker_host:
+        env["DOCKER_HOST"] = docker_host
+    return env
+
+
+def retire_compose_container(
+    name: str,
+    container_name: str,
+    docker_host: Optional[pulumi.Input[str]],
+    opts: Optional[pulumi.ResourceOptions] = None,
+) -> command.local.Command:
+    """`<name>-retire`: make room for our container by removing the compose-made one."""
+    return command.local.Command(
+        f"{name}-retire",
+        create=python_module_command("disinto_infra.migrate", "retire", "--container", container_name),
+        environment=_environment(docker_host),
+        triggers=[container_name],  # another container name: retire whatever holds that one
+        opts=opts,
+    )
+
+
+def copy_legacy_data(
+    name: str,
+    compose_project: str,
+    agent: str,
+    data_volume: docker.Volume,
+    image: pulumi.Input[str],
+    docker_host: Optional[pulumi.Input[str]],
+    opts: Optional[pulumi.ResourceOptions] = None,
+) -> command.local.Command:
+    """`<name>-copy-data`: seed our new data volume from the compose one, before the container starts."""
+    source = legacy_data_volume(compose_project, agent)
+    create = pulumi.Output.all(data_volume.name, image).apply(
+        lambda values: python_module_command(
+            "disinto_infra.migrate", "copy-data", "--from", source, "--to", values[0], "--image", values[1]
+        )
+    )
+    return command.local.Command(
+        f"{name}-copy-data",
+        create=create,
+        environment=_environment(docker_host),
+        # Not the image: a new image must not re-run a copy (the marker would skip it anyway).
+        triggers=[source, data_volume.name],
+        opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[data_volume])),
+    )
+
+
+def compose_conflicts(compose_file: Path, agent_names: Iterable[str]) -> list[str]:
+    """Agents that the factory's docker-compose.yml still runs as services (`agents-<name>`, or
+    any service with `container_name: disinto-agents-<name>`): `disinto up` would bring them back
+    and fight ours over the container name. A missing file means no conflict."""
+    try:
+        document = yaml.safe_load(compose_file.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return []
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise ComposeFileError(f"{compose_file}: cannot read it as YAML: {exc}") from None
+    services = document.get("services") if isinstance(document, dict) else None
+    if not isinstance(services, dict):
+        return []
+    service_names = {str(service) for service in services}
+    container_names = {
+        body["container_name"] for body in services.values()
+        if isinstance(body, dict) and isinstance(body.get("container_name"), str)
+    }
+    found = []
+    for agent in agent_names:
+        clash = f"agents-{agent}" in service_names or naming.container_name(agent) in container_names
+        if clash and agent not in found:
+            found.append(agent)
+    return found

@@ -1,0 +1,131 @@
+"""The `<name>-env` command under Pulumi mocks: secrets only in `environment`, delete first."""
+from __future__ import annotations
+
+import asyncio
+import os
+import shlex
+
+import pulumi
+import pulumi.runtime.settings
+import pytest
+
+from disinto_infra import env_export
+
+TOKEN, PASSWORD = "tok-0123456789abcdef", "pa$$ word'"
+
+
+class Recorder(pulumi.runtime.Mocks):
+    def __init__(self):
+        self.registered: dict[str, pulumi.runtime.MockResourceArgs] = {}
+
+    def new_resource(self, args):
+        self.registered[args.name] = args
+        return [f"{args.name}-id", args.inputs]
+
+    def call(self, args):
+        return {}
+
+
+@pytest.fixture
+def mocked():
+    """Fresh mocks and a fresh root stack, with a transformation that sees options mocks ignore."""
+    pulumi.runtime.settings.ROOT.set(None)
+    recorder = Recorder()
+    pulumi.runtime.set_mocks(recorder, preview=False)
+    seen: dict[str, pulumi.ResourceTransformationArgs] = {}
+
+    def remember(args):
+        seen[args.name] = args
+        return None
+
+    pulumi.runtime.register_stack_transformation(remember)
+    yield recorder, seen
+    pulumi.runtime.settings.ROOT.set(None)
+
+
+def build(**overrides):
+    args = dict(name="dev-qwen", suffix="DEV_QWEN", token=pulumi.Output.from_input(TOKEN),
+                password=PASSWORD, env_file="/srv/factory/.env")
+    args.update(overrides)
+
+    @pulumi.runtime.test
+    def program():
+        return env_export.export_credentials(**args).urn
+
+    program()
+
+
+def is_secret(output) -> bool:
+    return asyncio.get_event_loop().run_until_complete(output.is_secret())
+
+
+def test_commands_carry_path_and_key_names_but_no_secret(mocked):
+    recorder, _ = mocked
+    build()
+    inputs = recorder.registered["dev-qwen-env"].inputs
+    for field in ("create", "update", "delete"):
+        assert TOKEN not in inputs[field] and "word" not in inputs[field]
+    assert shlex.split(inputs["create"]) == [
+        "python3", "-m", "disinto_infra.envfile", "set", "--file", "/srv/factory/.env",
+        "FORGE_TOKEN_DEV_QWEN", "FORGE_PASS_DEV_QWEN",
+    ]
+    assert inputs["update"] == inputs["create"]
+    assert shlex.split(inputs["delete"])[3] == "remove"
+    assert shlex.split(inputs["delete"])[4:] == shlex.split(inputs["create"])[4:]
+    assert inputs["triggers"] == ["/srv/factory/.env", "DEV_QWEN"]
+
+
+def test_secrets_are_secret_outputs_in_environment(mocked):
+    recorder, seen = mocked
+    build(token=TOKEN)  # even a plain string is wrapped
+    environment = seen["dev-qwen-env"].props["environment"]
+    assert is_secret(environment["FORGE_TOKEN_DEV_QWEN"])
+    assert is_secret(environment["FORGE_PASS_DEV_QWEN"])
+    assert environment["PYTHONPATH"] == env_export.PROJECT_ROOT
+    registered = recorder.registered["dev-qwen-env"].inputs["environment"]
+    assert pulumi.runtime.rpc._special_secret_sig in registered.values()  # the map went over secret
+    assert registered["value"]["FORGE_PASS_DEV_QWEN"] == PASSWORD
+
+
+def test_delete_before_replace_is_set_and_callers_options_survive(mocked):
+    _, seen = mocked
+    parent_opts = pulumi.ResourceOptions(protect=False, ignore_changes=["stdin"])
+    build(opts=parent_opts)
+    opts = seen["dev-qwen-env"].opts
+    assert opts.delete_before_replace is True
+    assert opts.ignore_changes == ["stdin"]
+    assert seen["dev-qwen-env"].type_ == "command:local:Command"
+
+
+def test_relative_env_file_is_made_absolute_and_quoted(mocked, monkeypatch, tmp_path):
+    recorder, _ = mocked
+    monkeypatch.chdir(tmp_path)
+    build(env_file="my factory/.env")
+    create = recorder.registered["dev-qwen-env"].inputs["create"]
+    assert shlex.split(create)[5] == os.path.join(str(tmp_path), "my factory/.env")
+
+
+def test_bad_suffix_is_refused():
+    with pytest.raises(ValueError, match="DEV-QWEN"):
+        env_export.credential_keys("DEV-QWEN")
+
+
+def test_the_registered_commands_work_when_run_as_the_provider_would(mocked, tmp_path):
+    """Run create, then delete, through /bin/sh with only the registered environment, from a
+    folder that is not the checkout: PYTHONPATH alone must find the module."""
+    import subprocess
+
+    recorder, _ = mocked
+    env_path = tmp_path / ".env"
+    env_path.write_text("# keep me\n")
+    build(env_file=str(env_path))
+    inputs = recorder.registered["dev-qwen-env"].inputs
+    environment = {**inputs["environment"]["value"], "PATH": os.environ["PATH"]}
+    for field in ("create", "delete"):
+        done = subprocess.run(["/bin/sh", "-c", inputs[field]], cwd=tmp_path, env=environment,
+                              capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+        assert TOKEN not in done.stdout + done.stderr
+        if field == "create":
+            assert f"FORGE_TOKEN_DEV_QWEN='{TOKEN}'" in env_path.read_text()
+    assert env_path.read_text() == "# keep me\n"

@@ -1,0 +1,100 @@
+"""The hire and rotate commands, registered on a parser of our own as cli.py will register them."""
+from __future__ import annotations
+
+import argparse
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from disinto_infra import hire, rotate
+
+PROJECT = 'name = "disinto"\nrepo = "johba/disinto"\n'
+
+
+def main(*argv: str) -> int:
+    parser = argparse.ArgumentParser()
+    subparsers = parser.add_subparsers(dest="command", required=True)
+    hire.register(subparsers)
+    rotate.register(subparsers)
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+@pytest.fixture
+def factory(tmp_path, monkeypatch) -> Path:
+    (tmp_path / "projects").mkdir()
+    path = tmp_path / "projects" / "disinto.toml"
+    path.write_text(PROJECT)
+    monkeypatch.chdir(tmp_path)
+    return path
+
+
+def agent(path: Path, name: str) -> dict:
+    return tomllib.loads(path.read_text())["agents"][name]
+
+
+def test_hire_writes_the_section_and_prints_the_next_steps(factory, capsys):
+    code = main("hire", "dev-qwen2", "dev", "--local-model", "http://10.10.10.1:8081",
+                "--model", "unsloth/Qwen3.5-35B-A3B", "--poll-interval", "30")
+    out = capsys.readouterr().out
+    assert code == 0
+    assert agent(factory, "dev-qwen2") == {
+        "base_url": "http://10.10.10.1:8081", "model": "unsloth/Qwen3.5-35B-A3B", "api_key": "sk-no-key-required",
+        "roles": ["dev"], "forge_user": "dev-qwen2", "compact_pct": 60, "poll_interval": 30,
+    }
+    assert "hired dev-qwen2" in out and "projects/disinto.toml" in out
+    assert out.index("pulumi preview") < out.index("pulumi up")
+
+
+def test_hire_again_says_nothing_changed(factory, capsys):
+    main("hire", "a", "dev", "--local-model", "http://x:1")
+    before = factory.read_bytes()
+    assert main("hire", "a", "dev", "--local-model", "http://x:1") == 0
+    assert "nothing to change" in capsys.readouterr().out
+    assert factory.read_bytes() == before
+
+
+def test_hire_errors_go_to_stderr_with_exit_1(factory, capsys):
+    assert main("hire", "a", "dev") == 1
+    err = capsys.readouterr().err
+    assert "projects/disinto.toml: agents.a.base_url: a new agent needs --local-model" in err
+    assert factory.read_text() == PROJECT
+
+
+def test_hire_refuses_the_admin_user_given_on_the_command_line(factory, capsys):
+    assert main("hire", "a", "dev", "--local-model", "http://x:1", "--forge-user", "boss", "--admin-user", "boss") == 1
+    assert 'agents.a.forge_user: must not be the admin user "boss"' in capsys.readouterr().err
+
+
+def test_toml_option_and_the_default_needing_exactly_one_file(factory, tmp_path, capsys):
+    other = tmp_path / "elsewhere.toml"
+    other.write_text(PROJECT)
+    assert main("hire", "a", "dev", "--local-model", "http://x:1", "--toml", str(other)) == 0
+    assert "a" in tomllib.loads(other.read_text())["agents"]
+    (tmp_path / "projects" / "second.toml").write_text(PROJECT)
+    assert main("hire", "b", "dev", "--local-model", "http://x:1") == 1
+    assert "several project files (disinto.toml, second.toml)" in capsys.readouterr().err
+
+
+def test_no_project_file_at_all(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert main("rotate", "a") == 1
+    assert "no *.toml file" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("flags, token, password", [((), 1, 1), (("--token",), 1, 0), (("--password",), 0, 1),
+                                                     (("--token", "--password"), 1, 1)])
+def test_rotate_flags(factory, capsys, flags, token, password):
+    main("hire", "a", "dev", "--local-model", "http://x:1")
+    assert main("rotate", "a", *flags) == 0
+    section = agent(factory, "a")
+    assert (section.get("rotate_token", 0), section.get("rotate_password", 0)) == (token, password)
+    out = capsys.readouterr().out
+    assert "pulumi preview" in out and "pulumi up" in out
+    assert ("a new token" in out) == bool(token) and ("a new password" in out) == bool(password)
+
+
+def test_rotate_of_an_unknown_agent(factory, capsys):
+    assert main("rotate", "ghost") == 1
+    assert "projects/disinto.toml: agents.ghost: no such agent" in capsys.readouterr().err

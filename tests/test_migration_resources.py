@@ -1,0 +1,150 @@
+"""`<name>-retire`, `<name>-copy-data` under Pulumi mocks, and the compose conflict check."""
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+
+import pulumi
+import pulumi.runtime.settings
+import pulumi_docker as docker
+import pytest
+
+from disinto_infra import migration_resources as mr
+from tests import test_migrate as fakes
+
+
+class Recorder(pulumi.runtime.Mocks):
+    def __init__(self):
+        self.registered = {}
+
+    def new_resource(self, args):
+        self.registered[args.name] = args
+        return [f"{args.name}-id", args.inputs]
+
+    def call(self, args):
+        return {}
+
+
+@pytest.fixture
+def mocked():
+    pulumi.runtime.settings.ROOT.set(None)
+    recorder = Recorder()
+    pulumi.runtime.set_mocks(recorder, preview=False)
+    seen = {}
+
+    def remember(args):
+        seen[args.name] = args
+        return None
+
+    pulumi.runtime.register_stack_transformation(remember)
+    yield recorder, seen
+    pulumi.runtime.settings.ROOT.set(None)
+
+
+def run_program(build):
+    @pulumi.runtime.test
+    def program():
+        return build().urn
+
+    program()
+
+
+def test_retire_command(mocked):
+    recorder, _ = mocked
+    run_program(lambda: mr.retire_compose_container("dev-qwen", "disinto-agents-dev-qwen", "ssh://ops@box"))
+    inputs = recorder.registered["dev-qwen-retire"].inputs
+    assert shlex.split(inputs["create"]) == [
+        "python3", "-m", "disinto_infra.migrate", "retire", "--container", "disinto-agents-dev-qwen"]
+    assert "delete" not in inputs and "update" not in inputs
+    assert inputs["environment"]["DOCKER_HOST"] == "ssh://ops@box"
+    assert inputs["triggers"] == ["disinto-agents-dev-qwen"]
+
+
+def test_without_docker_host_the_cli_keeps_its_own_default(mocked):
+    recorder, _ = mocked
+    run_program(lambda: mr.retire_compose_container("a", "disinto-agents-a", None))
+    assert "DOCKER_HOST" not in recorder.registered["a-retire"].inputs["environment"]
+
+
+def copy_program(**options):
+    def build():
+        volume = docker.Volume("dev-qwen-data", name="agents-dev-qwen-data")
+        retire = mr.retire_compose_container("dev-qwen", "disinto-agents-dev-qwen", None)
+        opts = pulumi.ResourceOptions(depends_on=[retire])
+        return mr.copy_legacy_data("dev-qwen", options.get("project", "disinto"), "dev-qwen", volume,
+                                   pulumi.Output.from_input("img@sha256:abc"), "tcp://docker:2375", opts)
+    run_program(build)
+
+
+def test_copy_command_names_the_compose_volume_ours_and_the_image(mocked):
+    recorder, _ = mocked
+    copy_program()
+    inputs = recorder.registered["dev-qwen-copy-data"].inputs
+    assert shlex.split(inputs["create"]) == [
+        "python3", "-m", "disinto_infra.migrate", "copy-data", "--from", "disinto_agents-dev-qwen-data",
+        "--to", "agents-dev-qwen-data", "--image", "img@sha256:abc"]
+    assert inputs["environment"]["DOCKER_HOST"] == "tcp://docker:2375"
+    assert inputs["triggers"] == ["disinto_agents-dev-qwen-data", "agents-dev-qwen-data"]
+    assert "delete" not in inputs
+
+
+def test_copy_uses_the_configured_compose_project(mocked):
+    recorder, _ = mocked
+    copy_program(project="factory2")
+    assert "--from factory2_agents-dev-qwen-data" in recorder.registered["dev-qwen-copy-data"].inputs["create"]
+
+
+def test_copy_depends_on_the_volume_and_keeps_the_callers_dependencies(mocked):
+    _, seen = mocked
+    copy_program()
+    names = [r._name for r in seen["dev-qwen-copy-data"].opts.depends_on]
+    assert sorted(names) == ["dev-qwen-data", "dev-qwen-retire"]
+
+
+def test_registered_retire_command_runs_against_the_fake_docker(mocked, tmp_path, monkeypatch):
+    recorder, _ = mocked
+    fake = fakes.FakeDocker(tmp_path)
+    fake.scenario(containers={"disinto-agents-dev-qwen": {"labels": fakes.COMPOSE}}, volumes=[])
+    run_program(lambda: mr.retire_compose_container("dev-qwen", "disinto-agents-dev-qwen", "ssh://ops@box"))
+    inputs = recorder.registered["dev-qwen-retire"].inputs
+    env = {**inputs["environment"], "FAKE_DOCKER_DIR": str(tmp_path),
+           "PATH": f"{tmp_path / 'bin'}{os.pathsep}{os.environ['PATH']}"}
+    done = subprocess.run(["/bin/sh", "-c", inputs["create"]], cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert fake.state()["containers"] == {}
+    assert {c["DOCKER_HOST"] for c in fake.calls()} == {"ssh://ops@box"}
+
+
+# ---------------------------------------------------------------- compose_conflicts
+
+COMPOSE_FILE = """
+services:
+  forgejo:
+    image: codeberg.org/forgejo/forgejo:11
+  agents-dev-qwen:
+    image: ghcr.io/disinto/agents:latest
+  legacy:
+    container_name: disinto-agents-llama
+volumes:
+  disinto_agents-dev-qwen-data: {}
+"""
+
+
+def test_compose_conflicts_finds_services_by_name_and_container_name(tmp_path):
+    path = tmp_path / "docker-compose.yml"
+    path.write_text(COMPOSE_FILE)
+    assert mr.compose_conflicts(path, ["llama", "dev-qwen2", "dev-qwen", "dev-qwen"]) == ["llama", "dev-qwen"]
+
+
+def test_compose_conflicts_without_a_compose_file_or_services(tmp_path):
+    assert mr.compose_conflicts(tmp_path / "docker-compose.yml", ["dev-qwen"]) == []
+    (tmp_path / "empty.yml").write_text("")
+    assert mr.compose_conflicts(tmp_path / "empty.yml", ["dev-qwen"]) == []
+
+
+def test_a_broken_compose_file_is_an_error_naming_it(tmp_path):
+    path = tmp_path / "docker-compose.yml"
+    path.write_text("services: [unclosed\n")
+    with pytest.raises(mr.ComposeFileError, match="docker-compose.yml"):
+        mr.compose_conflicts(path, ["dev-qwen"])
