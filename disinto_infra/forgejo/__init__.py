@@ -4,6 +4,13 @@ Imported by the dynamic-provider host to unpickle providers: no side effects at 
 """
 
 from .collaborator import ForgejoCollaborator, ForgejoCollaboratorArgs, ForgejoCollaboratorProvider
+from .profile_repo import (
+    FormulaNotFoundError,
+    ForgejoProfileRepo,
+    ForgejoProfileRepoArgs,
+    ForgejoProfileRepoProvider,
+    formula_path,
+)
 from .token import ForgejoToken, ForgejoTokenArgs, ForgejoTokenProvider
 from .user import ForgejoUser, ForgejoUserArgs, ForgejoUserProvider
 
@@ -11,6 +18,11 @@ __all__ = [
     "ForgejoCollaborator",
     "ForgejoCollaboratorArgs",
     "ForgejoCollaboratorProvider",
+    "ForgejoProfileRepo",
+    "ForgejoProfileRepoArgs",
+    "ForgejoProfileRepoProvider",
+    "FormulaNotFoundError",
+    "formula_path",
     "ForgejoToken",
     "ForgejoTokenArgs",
     "ForgejoTokenProvider",

@@ -1,0 +1,467 @@
+"""Each agent's private `<user>/.profile` repository: `ForgejoProfileRepo` and its provider.
+
+The repository holds the agent's role formula (`formula.toml`), a `journal/` and a `knowledge/`
+folder and a README describing that layout. `main` is protected (one approval, only the admin
+merges or commits, the rule applies to admins too); the `journal` branch is unprotected, so the
+agent pushes its journal there directly.
+
+Everything goes through the API as the site admin, in an order Forgejo accepts: the repository
+(empty), then the files through the contents API (a branch cannot be made in an empty repository),
+then the `journal` branch, then the protection of `main`. Each step is re-entrant and treats
+"already there" as success (repo 409, file 422, branch 409, protection 403 once the rule is seen),
+so a create whose answer was lost, or an existing repository, converges.
+
+Removing the resource keeps the repository: the journal and the knowledge are the agent's history.
+`delete` is a no-op and the Agent component also registers this resource with `retain_on_delete`.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import tomllib
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import pulumi
+from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, Resource, UpdateResult
+
+from . import connection
+from .base import ForgejoProvider, args_props, as_int, differs, is_unknown
+from .client import ForgejoClient, ForgejoError, path, retry_transient
+
+REPO_NAME = ".profile"
+MAIN_BRANCH = "main"
+JOURNAL_BRANCH = "journal"
+FORMULA_FILE = "formula.toml"
+README_FILE = "README.md"
+KEEP_FILES = ("journal/.gitkeep", "knowledge/.gitkeep")
+# Not empty: an empty `content` is refused by some Forgejo versions' binding ("[ContentBase64]: Required").
+KEEP_CONTENT = "# keeps this folder in git\n"
+COMMIT_PREFIX = "disinto-infra"
+
+Conn = connection.Connection
+
+
+# --------------------------------------------------------------------------------- the formula file
+class FormulaNotFoundError(FileNotFoundError):
+    """Neither `formulas/<role>.toml` nor `formulas/run-<role>.toml` exists under the factory root."""
+
+
+def formula_path(factory_root: Path, role: str) -> Path:
+    """The formula file of `role` under the factory root: `formulas/<role>.toml`, else `formulas/run-<role>.toml`."""
+    if not isinstance(role, str) or not role or role.startswith(".") or any(c in role for c in "/\\\0"):
+        raise ValueError(f"role {role!r} is not a plain name: cannot look up its formula file")
+    folder = Path(factory_root) / "formulas"
+    tried = (folder / f"{role}.toml", folder / f"run-{role}.toml")
+    for candidate in tried:
+        if candidate.is_file():
+            return candidate
+    raise FormulaNotFoundError(
+        f"no formula for role {role!r}: neither {tried[0]} nor {tried[1]} exists "
+        f"(check the agent's roles and disinto:factoryRoot)"
+    )
+
+
+def default_readme(username: str) -> str:
+    """The README.md put in the repository when the program gives none: the layout and its rules."""
+    return f"""# {username}'s .profile
+
+Profile repository of the disinto agent `{username}`, managed by disinto-infra.
+
+## Layout
+
+```
+{username}/.profile/
+├── formula.toml    # the agent's role formula (copied from the factory's formulas/)
+├── journal/        # issue-by-issue journal entries (on the journal branch)
+├── knowledge/      # knowledge and best practices the agent keeps
+└── README.md
+```
+
+## Branches
+
+- `main` is protected: changes (the formula above all) go through a pull request that needs one
+  approval and that only the factory's admin merges; the rule applies to admins too.
+  disinto-infra rewrites `formula.toml` here when the factory's formula file changes.
+- `journal` is not protected: the agent pushes its journal entries there directly.
+"""
+
+
+def sha256_hex(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+# ------------------------------------------------------------------------------- state and wanted
+@dataclass(frozen=True)
+class Wanted:
+    """What the inputs ask for."""
+
+    username: str
+    formula: str
+    formula_source: str
+    readme: str
+
+    @classmethod
+    def from_props(cls, props: dict[str, Any]) -> Wanted:
+        username = props["username"]
+        readme = props.get("readme")
+        return cls(
+            username=username,
+            formula=props["formula"],
+            formula_source=props.get("formula_source", ""),
+            readme=readme if readme else default_readme(username),
+        )
+
+    def files(self) -> list[tuple[str, str, bool]]:
+        """(path, content, enforced): enforced files are rewritten when they differ; keep files only exist."""
+        return [
+            (FORMULA_FILE, self.formula, True),
+            *((keep, KEEP_CONTENT, False) for keep in KEEP_FILES),
+            (README_FILE, self.readme, True),
+        ]
+
+    def message(self, file_path: str) -> str:
+        if file_path == FORMULA_FILE and self.formula_source:
+            return f"{COMMIT_PREFIX}: {FORMULA_FILE} from {self.formula_source}"
+        return f"{COMMIT_PREFIX}: {file_path} of {self.username}'s profile"
+
+
+@dataclass(frozen=True)
+class ProfileRepoState:
+    """Every output; diff/update/read/delete get these back."""
+
+    username: str
+    repo: str
+    repo_id: int
+    formula_source: str
+    formula_sha256: str
+    formula_file_sha: str
+    readme_sha256: str
+    journal_branch: str
+    protected_branch: str
+
+    @classmethod
+    def from_outputs(cls, outs: dict[str, Any]) -> ProfileRepoState:
+        username = outs["username"]
+        return cls(
+            username=username,
+            repo=outs.get("repo", f"{username}/{REPO_NAME}"),
+            repo_id=as_int(outs.get("repo_id")),
+            formula_source=outs.get("formula_source", ""),
+            formula_sha256=outs.get("formula_sha256", ""),
+            formula_file_sha=outs.get("formula_file_sha", ""),
+            readme_sha256=outs.get("readme_sha256", ""),
+            journal_branch=outs.get("journal_branch", ""),
+            protected_branch=outs.get("protected_branch", ""),
+        )
+
+    def outputs(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+# ------------------------------------------------------------------------------------ the steps
+# Each step is one re-entrant attempt (run under `retry_transient`): it finds out what an earlier
+# attempt whose answer was lost already did, and treats "already there" as success.
+
+
+def _repo_path(username: str, *rest: str) -> str:
+    return path("repos", username, REPO_NAME, *rest)
+
+
+def _contents_path(username: str, file_path: str) -> str:
+    return _repo_path(username, "contents", *file_path.split("/"))
+
+
+def _get_or_none(client: ForgejoClient, conn: Conn, api_path: str, **kw: Any) -> Any:
+    try:
+        return client.request("GET", api_path, auth=conn.admin_auth, **kw).body
+    except ForgejoError as exc:
+        if exc.status == 404:
+            return None
+        raise
+
+
+def _ensure_repo(client: ForgejoClient, conn: Conn, username: str) -> int:
+    create = path("admin", "users", username, "repos")
+    body = {
+        "name": REPO_NAME,
+        "description": f"{username}'s profile: role formula, journal and knowledge (managed by disinto-infra)",
+        "private": True,
+        "auto_init": False,
+        "default_branch": MAIN_BRANCH,
+    }
+    try:
+        return int(client.request("POST", create, auth=conn.admin_auth, json=body, ok=(201,)).body["id"])
+    except ForgejoError as exc:
+        if exc.status == 404:
+            why = f"{exc.message}: Forgejo user {username!r} not found (its .profile is made after the user)"
+            raise ForgejoError(exc.method, exc.path, exc.status, why) from None
+        if exc.status != 409:
+            raise
+    found = _get_or_none(client, conn, _repo_path(username))  # 409: it exists (ours from a lost answer, or older)
+    if found is None:
+        raise ForgejoError("POST", create, 409, f"{username}/{REPO_NAME} reported as existing but not found")
+    return int(found["id"])
+
+
+def _read_file(client: ForgejoClient, conn: Conn, username: str, file_path: str) -> tuple[str, str] | None:
+    """(git blob sha, text) of a file on main, or None when it is not there."""
+    body = _get_or_none(client, conn, _contents_path(username, file_path), params={"ref": MAIN_BRANCH})
+    if not isinstance(body, dict) or body.get("type", "file") != "file":
+        return None
+    raw = base64.b64decode(body.get("content") or "")
+    return str(body.get("sha", "")), raw.decode("utf-8", errors="replace")
+
+
+def _encoded(text: str) -> str:
+    return base64.b64encode(text.encode()).decode("ascii")
+
+
+def _put_file(client: ForgejoClient, conn: Conn, want: Wanted, file_path: str, text: str, sha: str) -> str:
+    """Rewrite a file in place; a stale sha (422 on v11, 409 later) is fine if the file now holds our text."""
+    body = {"content": _encoded(text), "sha": sha, "message": want.message(file_path), "branch": MAIN_BRANCH}
+    try:
+        answer = client.request("PUT", _contents_path(want.username, file_path), auth=conn.admin_auth, json=body)
+        return answer.body["content"]["sha"]
+    except ForgejoError as exc:
+        if exc.status not in (409, 422):
+            raise
+        now = _read_file(client, conn, want.username, file_path)
+        if now is None or now[1] != text:  # not an earlier PUT of ours whose answer was lost
+            raise
+        return now[0]
+
+
+def _ensure_file(client: ForgejoClient, conn: Conn, want: Wanted, file_path: str, text: str, enforced: bool) -> str:
+    """Create a file on main (422: already there); an enforced file that differs is rewritten. → blob sha."""
+    body = {"content": _encoded(text), "message": want.message(file_path), "branch": MAIN_BRANCH}
+    try:
+        target = _contents_path(want.username, file_path)
+        made = client.request("POST", target, auth=conn.admin_auth, json=body, ok=(201,))
+        return made.body["content"]["sha"]
+    except ForgejoError as exc:
+        if exc.status != 422:
+            raise
+        refused = exc
+    current = _read_file(client, conn, want.username, file_path)
+    if current is None:  # a 422 about something else
+        raise refused
+    sha, existing = current
+    if existing == text or not enforced:
+        return sha
+    return _put_file(client, conn, want, file_path, text, sha)
+
+
+def _sync_file(client: ForgejoClient, conn: Conn, want: Wanted, file_path: str, text: str) -> str:
+    """Update in place: the current sha first, then PUT with it (or create it if it went missing)."""
+    current = _read_file(client, conn, want.username, file_path)
+    if current is None:
+        return _ensure_file(client, conn, want, file_path, text, True)
+    sha, existing = current
+    return sha if existing == text else _put_file(client, conn, want, file_path, text, sha)
+
+
+def _ensure_journal_branch(client: ForgejoClient, conn: Conn, username: str) -> None:
+    body = {"new_branch_name": JOURNAL_BRANCH, "old_ref_name": MAIN_BRANCH}
+    try:
+        client.request("POST", _repo_path(username, "branches"), auth=conn.admin_auth, json=body, ok=(201,))
+    except ForgejoError as exc:
+        if exc.status == 409:  # already there
+            return
+        if exc.status == 404:
+            why = f"{exc.message}: {username}/{REPO_NAME} has no {MAIN_BRANCH} branch to start {JOURNAL_BRANCH} from"
+            raise ForgejoError(exc.method, exc.path, exc.status, why) from None
+        raise
+
+
+def protection_rule(admin_user: str) -> dict[str, Any]:
+    """The rule on main: one approval; only the admin merges (and commits, for formula updates); admins included."""
+    return {
+        "rule_name": MAIN_BRANCH,
+        "required_approvals": 1,
+        "block_on_rejected_reviews": True,
+        "dismiss_stale_approvals": True,
+        "enable_merge_whitelist": True,
+        "merge_whitelist_usernames": [admin_user],
+        # Pushes (the contents API counts as one) only by the admin: the agent cannot change its own
+        # formula on main, and this provider can still rewrite formula.toml in place.
+        "enable_push": True,
+        "enable_push_whitelist": True,
+        "push_whitelist_usernames": [admin_user],
+        "apply_to_admins": True,
+    }
+
+
+def _ensure_protection(client: ForgejoClient, conn: Conn, username: str) -> None:
+    rules = _repo_path(username, "branch_protections")
+    try:
+        client.request("POST", rules, auth=conn.admin_auth, json=protection_rule(conn.admin_user), ok=(201,))
+        return
+    except ForgejoError as exc:
+        if exc.status != 403:
+            raise
+        refused = exc
+    # 403 is both "a rule for main exists" and "not allowed": only a rule we can see is success.
+    if _get_or_none(client, conn, _repo_path(username, "branch_protections", MAIN_BRANCH)) is None:
+        raise refused
+    return
+
+
+# ------------------------------------------------------------------------------------- provider
+class ForgejoProfileRepoProvider(ForgejoProvider):
+    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        failures = []
+        username, formula, source = news.get("username"), news.get("formula"), news.get("formula_source", "")
+        readme = news.get("readme")
+        if not is_unknown(username) and (not isinstance(username, str) or not username):
+            failures.append(CheckFailure("username", f"expected a Forgejo user name, got {username!r}"))
+        where = source if isinstance(source, str) and source else "the formula"
+        if not is_unknown(formula):
+            if not isinstance(formula, str) or not formula.strip():
+                why = f"{where} is empty: expected the content of the role's formula file"
+                failures.append(CheckFailure("formula", why))
+            else:
+                try:
+                    tomllib.loads(formula)
+                except tomllib.TOMLDecodeError as exc:
+                    failures.append(CheckFailure("formula", f"{where} is not valid TOML: {exc}"))
+        if readme is not None and not is_unknown(readme) and not isinstance(readme, str):
+            failures.append(CheckFailure("readme", f"expected text, got {type(readme).__name__}"))
+        return CheckResult(news, failures)
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        conn = connection.current()
+        want = Wanted.from_props(props)
+        user = want.username
+        with conn.client() as client:
+            repo_id = retry_transient(lambda: _ensure_repo(client, conn, user))
+            shas = {}
+            for file_path, text, enforced in want.files():
+                shas[file_path] = retry_transient(
+                    lambda f=file_path, t=text, e=enforced: _ensure_file(client, conn, want, f, t, e)
+                )
+            retry_transient(lambda: _ensure_journal_branch(client, conn, user))
+            retry_transient(lambda: _ensure_protection(client, conn, user))
+        state = ProfileRepoState(
+            username=user,
+            repo=f"{user}/{REPO_NAME}",
+            repo_id=repo_id,
+            formula_source=want.formula_source,
+            formula_sha256=sha256_hex(want.formula),
+            formula_file_sha=shas[FORMULA_FILE],
+            readme_sha256=sha256_hex(want.readme),
+            journal_branch=JOURNAL_BRANCH,
+            protected_branch=MAIN_BRANCH,
+        )
+        return CreateResult(state.repo, state.outputs())
+
+    def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        # No request: this runs on every preview and up. The formula_source path alone is no change.
+        if differs(olds.get("username"), news.get("username")):
+            return DiffResult(changes=True, replaces=["username"], delete_before_replace=False)
+        changed = []
+        formula = news.get("formula")
+        if is_unknown(formula) or sha256_hex(formula or "") != olds.get("formula_sha256"):
+            changed.append("formula")
+        readme = news.get("readme")
+        if is_unknown(readme) or sha256_hex(readme or default_readme(news["username"])) != olds.get("readme_sha256"):
+            changed.append("readme")
+        # A refresh found the branch or the rule missing: the update puts them back.
+        repair = olds.get("journal_branch") != JOURNAL_BRANCH or olds.get("protected_branch") != MAIN_BRANCH
+        return DiffResult(changes=bool(changed) or repair, replaces=[], delete_before_replace=False)
+
+    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        conn = connection.current()
+        old = ProfileRepoState.from_outputs(olds)
+        want = Wanted.from_props({**news, "username": old.username})
+        file_sha = old.formula_file_sha
+        with conn.client() as client:
+            if sha256_hex(want.formula) != old.formula_sha256 or not file_sha:
+                file_sha = retry_transient(lambda: _sync_file(client, conn, want, FORMULA_FILE, want.formula))
+            if sha256_hex(want.readme) != old.readme_sha256:
+                retry_transient(lambda: _sync_file(client, conn, want, README_FILE, want.readme))
+            if old.journal_branch != JOURNAL_BRANCH:
+                retry_transient(lambda: _ensure_journal_branch(client, conn, old.username))
+            if old.protected_branch != MAIN_BRANCH:
+                retry_transient(lambda: _ensure_protection(client, conn, old.username))
+        new = replace(
+            old,
+            formula_source=want.formula_source,
+            formula_sha256=sha256_hex(want.formula),
+            formula_file_sha=file_sha,
+            readme_sha256=sha256_hex(want.readme),
+            journal_branch=JOURNAL_BRANCH,
+            protected_branch=MAIN_BRANCH,
+        )
+        return UpdateResult(new.outputs())
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        conn = connection.current()
+        old = ProfileRepoState.from_outputs(props)
+        user = old.username
+        with conn.client() as client:
+            found = _get_or_none(client, conn, _repo_path(user))
+            if found is None:
+                return ReadResult(id_="", outs={})
+            formula = _read_file(client, conn, user, FORMULA_FILE)
+            readme = _read_file(client, conn, user, README_FILE)
+            branch = _get_or_none(client, conn, _repo_path(user, "branches", JOURNAL_BRANCH))
+            rule = _get_or_none(client, conn, _repo_path(user, "branch_protections", MAIN_BRANCH))
+        now = replace(
+            old,
+            repo_id=int(found["id"]),
+            formula_sha256=sha256_hex(formula[1]) if formula else "",
+            formula_file_sha=formula[0] if formula else "",
+            readme_sha256=sha256_hex(readme[1]) if readme else "",
+            journal_branch=JOURNAL_BRANCH if branch is not None else "",
+            protected_branch=MAIN_BRANCH if rule is not None else "",
+        )
+        return ReadResult(id_=id_, outs=now.outputs())
+
+    def delete(self, id_: str, props: dict[str, Any]) -> None:
+        # Deliberately nothing: removing an agent keeps its .profile (formula history, journal,
+        # knowledge). The resource is registered with retain_on_delete (the Agent component sets it
+        # too), so the engine does not even call this; a replacement (new username) keeps the old repo.
+        return None
+
+
+@dataclass
+class ForgejoProfileRepoArgs:
+    username: pulumi.Input[str]
+    formula: pulumi.Input[str]  # the formula file's content, read on the Pulumi host (see formula_path)
+    formula_source: pulumi.Input[str]  # the path it came from, for messages
+    readme: pulumi.Input[str] | None = None  # README.md; None: default_readme(username)
+
+
+class ForgejoProfileRepo(Resource, module="forgejo", name="ProfileRepo"):
+    """An agent's private `<user>/.profile` repository (type `pulumi-python:dynamic/forgejo:ProfileRepo`).
+
+    Deleting it keeps the repository: `delete` does nothing, and the resource registers itself with
+    `retain_on_delete` (the Agent sets it too), so the engine does not even ask.
+    """
+
+    # The options every instance gets, kept here so tests can hold the engine to the same.
+    SECRET_OUTPUTS: tuple[str, ...] = ()
+    # A new username is another repository: create the new one first; the old one is kept anyway.
+    DELETE_BEFORE_REPLACE = False
+    RETAIN_ON_DELETE = True
+
+    username: pulumi.Output[str]
+    repo: pulumi.Output[str]
+    repo_id: pulumi.Output[int]
+    formula_source: pulumi.Output[str]
+    formula_sha256: pulumi.Output[str]
+    formula_file_sha: pulumi.Output[str]
+    readme_sha256: pulumi.Output[str]
+    journal_branch: pulumi.Output[str]
+    protected_branch: pulumi.Output[str]
+
+    def __init__(self, name: str, args: ForgejoProfileRepoArgs, opts: pulumi.ResourceOptions | None = None):
+        computed = ("repo", "repo_id", "formula_sha256", "formula_file_sha", "readme_sha256")
+        props = {**args_props(args), **{k: None for k in (*computed, "journal_branch", "protected_branch")}}
+        own = pulumi.ResourceOptions(
+            delete_before_replace=self.DELETE_BEFORE_REPLACE, retain_on_delete=self.RETAIN_ON_DELETE
+        )
+        super().__init__(ForgejoProfileRepoProvider(), name, props, pulumi.ResourceOptions.merge(own, opts))

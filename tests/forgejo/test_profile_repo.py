@@ -1,0 +1,368 @@
+"""Issue 6: each agent's `<user>/.profile` repository.
+
+Two kinds of tests: the provider's pure logic (formula_path, check, diff: no request), then
+scenarios through the real provider host, driven like the engine, against the Forgejo double.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+
+import pytest
+import requests
+
+from disinto_infra.forgejo import (
+    ForgejoProfileRepo,
+    ForgejoProfileRepoProvider,
+    FormulaNotFoundError,
+    formula_path,
+)
+from disinto_infra.forgejo.profile_repo import (
+    JOURNAL_BRANCH,
+    KEEP_CONTENT,
+    MAIN_BRANCH,
+    ProfileRepoState,
+    default_readme,
+    protection_rule,
+)
+from pulumi.dynamic.dynamic import serialize_provider
+from pulumi.output import Unknown
+from tests.forgejo.conftest import ADMIN, ADMIN_PASSWORD
+from tests.support.engine import Engine, Host, ProviderError, Ref, Res, Secret
+from tests.support.forgejo_double import Fault
+from tests.support.identity import identity
+
+FORMULA = 'name = "dev"\n[steps]\nfirst = "read the issue"\n'
+FORMULA_V2 = 'name = "dev"\n[steps]\nfirst = "read the issue twice"\n'
+SOURCE = "formulas/dev.toml"
+
+
+def sha(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+# ------------------------------------------------------------------------------------- pure logic
+def test_formula_path_prefers_role_then_run_role(tmp_path):
+    formulas = tmp_path / "formulas"
+    formulas.mkdir()
+    (formulas / "run-review.toml").write_text(FORMULA)
+    assert formula_path(tmp_path, "review") == formulas / "run-review.toml"
+    (formulas / "review.toml").write_text(FORMULA)
+    assert formula_path(tmp_path, "review") == formulas / "review.toml"
+
+
+def test_formula_path_missing_names_role_and_both_paths(tmp_path):
+    with pytest.raises(FormulaNotFoundError) as caught:
+        formula_path(tmp_path, "planner")
+    message = str(caught.value)
+    assert "'planner'" in message
+    assert str(tmp_path / "formulas" / "planner.toml") in message
+    assert str(tmp_path / "formulas" / "run-planner.toml") in message
+    assert isinstance(caught.value, FileNotFoundError)
+
+
+@pytest.mark.parametrize("role", ["", "../etc/passwd", "a/b", ".hidden"])
+def test_formula_path_refuses_non_plain_roles(tmp_path, role):
+    with pytest.raises(ValueError):
+        formula_path(tmp_path, role)
+
+
+def outputs(**over):
+    state = ProfileRepoState(
+        username="dev-qwen",
+        repo="dev-qwen/.profile",
+        repo_id=7,
+        formula_source=SOURCE,
+        formula_sha256=sha(FORMULA),
+        formula_file_sha="abc",
+        readme_sha256=sha(default_readme("dev-qwen")),
+        journal_branch=JOURNAL_BRANCH,
+        protected_branch=MAIN_BRANCH,
+    )
+    return {**state.outputs(), **over}
+
+
+def inputs(**over):
+    return {"username": "dev-qwen", "formula": FORMULA, "formula_source": SOURCE, **over}
+
+
+def test_diff_without_request(monkeypatch):
+    # Any request from diff would need a connection; there is none configured here.
+    import requests
+
+    monkeypatch.setattr(requests.Session, "request", lambda *a, **k: pytest.fail("diff sent a request"))
+    p = ForgejoProfileRepoProvider()
+    assert p.diff("dev-qwen/.profile", outputs(), inputs()).changes is False
+    # The source path alone is no change; the content is.
+    assert p.diff("x", outputs(), inputs(formula_source="formulas/run-dev.toml")).changes is False
+    changed = p.diff("x", outputs(), inputs(formula=FORMULA_V2))
+    assert changed.changes is True and changed.replaces == []
+    assert p.diff("x", outputs(), inputs(readme="# mine\n")).changes is True
+    renamed = p.diff("x", outputs(), inputs(username="dev-other"))
+    assert renamed.changes is True and renamed.replaces == ["username"]
+    # Preview: unknown values may be changes.
+    assert p.diff("x", outputs(), inputs(formula=Unknown())).changes is True
+    assert p.diff("x", outputs(), inputs(username=Unknown())).replaces == ["username"]
+    # A refresh that found the branch or the rule missing leads to a repairing update.
+    assert p.diff("x", outputs(journal_branch=""), inputs()).changes is True
+    assert p.diff("x", outputs(protected_branch=""), inputs()).changes is True
+
+
+def test_check_refuses_empty_or_broken_formula_naming_its_source():
+    p = ForgejoProfileRepoProvider()
+    assert p.check({}, inputs()).failures == []
+    assert p.check({}, inputs(formula=Unknown(), username=Unknown())).failures == []
+    empty = p.check({}, inputs(formula="  \n")).failures
+    assert [f.property for f in empty] == ["formula"] and SOURCE in empty[0].reason
+    broken = p.check({}, inputs(formula="name = \n")).failures
+    assert [f.property for f in broken] == ["formula"] and "TOML" in broken[0].reason and SOURCE in broken[0].reason
+    assert [f.property for f in p.check({}, inputs(username="")).failures] == ["username"]
+
+
+def test_protection_rule_means_one_approval_admin_merge_applies_to_admins():
+    rule = protection_rule("disinto-admin")
+    assert rule["rule_name"] == "main" and rule["required_approvals"] == 1
+    assert rule["enable_merge_whitelist"] and rule["merge_whitelist_usernames"] == ["disinto-admin"]
+    assert rule["apply_to_admins"] is True
+    assert rule["enable_push_whitelist"] and rule["push_whitelist_usernames"] == ["disinto-admin"]
+
+
+def test_type_token_options_and_a_provider_that_carries_nothing():
+    assert ForgejoProfileRepo._resource_type_name == "dynamic/forgejo:ProfileRepo"
+    assert ForgejoProfileRepo.RETAIN_ON_DELETE is True and ForgejoProfileRepo.DELETE_BEFORE_REPLACE is False
+    assert vars(ForgejoProfileRepoProvider()) == {}
+    assert len(serialize_provider(ForgejoProfileRepoProvider())) < 1024
+
+
+# -------------------------------------------------------------------- through the engine harness
+def profile(agent="dev-qwen", formula=FORMULA, username=None, **extra) -> Res:
+    """`<agent>-profile` with the options the resource class gives itself, as the Agent declares it."""
+    cls = ForgejoProfileRepo
+    options = {
+        "additional_secret_outputs": list(cls.SECRET_OUTPUTS),
+        "delete_before_replace": cls.DELETE_BEFORE_REPLACE,
+        "retain_on_delete": cls.RETAIN_ON_DELETE,
+        "type": f"pulumi-python:{cls._resource_type_name}",
+        **extra,
+    }
+    inputs = {"username": username or Ref(f"{agent}-user", "username"), "formula": formula, "formula_source": SOURCE}
+    return Res(f"{agent}-profile", ForgejoProfileRepoProvider(), inputs, **options)
+
+
+def agent(agent="dev-qwen", formula=FORMULA) -> list[Res]:
+    return [*identity(agent), profile(agent, formula)]
+
+
+PROFILE = "dev-qwen/.profile"
+
+
+def contents(forge, path, ref="main"):
+    data = forge.file(PROFILE, path, ref)
+    return None if data is None else data.decode()
+
+
+def test_fresh_profile_repo(forge, engine):
+    ops = engine.up(agent())
+    assert ops["dev-qwen-profile"] == "create"
+    repo = forge.repo(PROFILE)
+    assert repo["private"] is True and repo["empty"] is False
+    assert contents(forge, "formula.toml") == FORMULA
+    assert contents(forge, "journal/.gitkeep") == contents(forge, "knowledge/.gitkeep") == KEEP_CONTENT
+    assert "journal/" in contents(forge, "README.md") and "formula.toml" in contents(forge, "README.md")
+    assert repo["branches"] == ["journal", "main"] and repo["protections"] == ["main"]
+    [rule] = forge.branch_protections_of(PROFILE)
+    assert rule["required_approvals"] == 1 and rule["apply_to_admins"] is True
+    assert rule["enable_merge_whitelist"] and rule["merge_whitelist_usernames"] == ["disinto-admin"]
+    out = engine.outputs("dev-qwen-profile")
+    assert engine.state["dev-qwen-profile"].id == PROFILE
+    assert out["repo"] == PROFILE and int(out["repo_id"]) == repo["id"]
+    assert out["formula_sha256"] == sha(FORMULA)
+    assert out["formula_file_sha"] == hashlib.sha1(b"blob %d\0" % len(FORMULA) + FORMULA.encode()).hexdigest()
+    assert (out["journal_branch"], out["protected_branch"]) == ("journal", "main")
+    assert forge.spec_violations == []
+
+
+def blob_sha(text: str) -> str:
+    data = text.encode()
+    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
+
+
+def profile_requests(forge):
+    return [(r.method, r.path.split("/.profile", 1)[-1], r.status) for r in forge.requests]
+
+
+def commits_on(forge, full_name):
+    with forge.state.lock:
+        rec = forge._find_repo(full_name)
+        return len(rec["commits"])
+
+
+def admin(forge, method, api_path, **kw):
+    return requests.request(method, f"{forge.url}/api/v1{api_path}", auth=(ADMIN, ADMIN_PASSWORD), timeout=5, **kw)
+
+
+def test_rerun_changes_nothing_and_sends_no_request(forge, engine):
+    engine.up(agent())
+    before = engine.outputs("dev-qwen-profile")
+    forge.clear_requests()
+    assert set(engine.up(agent()).values()) == {"same"}
+    assert set(engine.preview(agent()).values()) == {"same"}
+    assert forge.requests == []
+    assert engine.outputs("dev-qwen-profile") == before
+
+
+def test_formula_change_updates_formula_in_place_with_current_sha(forge, engine):
+    engine.up(agent())
+    old = engine.outputs("dev-qwen-profile")
+    forge.clear_requests()
+    ops = engine.up(agent(formula=FORMULA_V2))
+    assert ops == {"dev-qwen-user": "same", "dev-qwen-token": "same", "dev-qwen-collaborator": "same",
+                   "dev-qwen-profile": "update"}
+    assert profile_requests(forge) == [("GET", "/contents/formula.toml", 200), ("PUT", "/contents/formula.toml", 200)]
+    put = forge.requests[1]
+    assert put.body["sha"] == old["formula_file_sha"] == blob_sha(FORMULA)
+    assert put.body["branch"] == "main" and SOURCE in put.body["message"]
+    assert contents(forge, "formula.toml") == FORMULA_V2
+    assert contents(forge, "formula.toml", ref="journal") == FORMULA  # only main is rewritten
+    new = engine.outputs("dev-qwen-profile")
+    assert new == {**old, "formula_sha256": sha(FORMULA_V2), "formula_file_sha": blob_sha(FORMULA_V2)}
+    assert engine.state["dev-qwen-profile"].id == PROFILE
+    forge.clear_requests()
+    assert set(engine.up(agent(formula=FORMULA_V2)).values()) == {"same"} and forge.requests == []
+    assert forge.spec_violations == []
+
+
+def test_refresh_after_repo_deleted_out_of_band_then_up_recreates(forge, engine):
+    engine.up(agent())
+    assert admin(forge, "DELETE", "/repos/dev-qwen/.profile").status_code == 204
+    ops = engine.refresh()
+    assert ops["dev-qwen-profile"] == "delete" and ops["dev-qwen-user"] == "same"
+    assert "dev-qwen-profile" not in engine.state
+    assert engine.up(agent())["dev-qwen-profile"] == "create"
+    assert contents(forge, "formula.toml") == FORMULA
+    assert forge.repo(PROFILE)["branches"] == ["journal", "main"] and forge.repo(PROFILE)["protections"] == ["main"]
+    assert forge.spec_violations == []
+
+
+def test_refresh_notices_out_of_band_changes_and_up_repairs_them(forge, engine):
+    engine.up(agent())
+    same = engine.refresh()
+    assert same["dev-qwen-profile"] == "same"
+    edited = base64.b64encode(b"name = 'tampered'\n").decode()
+    body = {"content": edited, "sha": blob_sha(FORMULA), "branch": "main", "message": "edit"}
+    assert admin(forge, "PUT", "/repos/dev-qwen/.profile/contents/formula.toml", json=body).status_code == 200
+    assert admin(forge, "DELETE", "/repos/dev-qwen/.profile/branch_protections/main").status_code == 204
+    with forge.state.lock:  # the double has no DELETE /branches/{branch}
+        del forge._find_repo(PROFILE)["branches"]["journal"]
+    assert engine.refresh()["dev-qwen-profile"] == "update"
+    out = engine.outputs("dev-qwen-profile")
+    assert out["formula_sha256"] == sha("name = 'tampered'\n")
+    assert (out["journal_branch"], out["protected_branch"]) == ("", "")
+    assert engine.up(agent())["dev-qwen-profile"] == "update"
+    assert contents(forge, "formula.toml") == FORMULA
+    assert forge.repo(PROFILE)["branches"] == ["journal", "main"] and forge.repo(PROFILE)["protections"] == ["main"]
+    forge.clear_requests()
+    assert set(engine.up(agent()).values()) == {"same"} and forge.requests == []
+    assert forge.spec_violations == []
+
+
+POSTS = {
+    "repo": r"/admin/users/[^/]+/repos$",
+    "formula": r"/\.profile/contents/formula\.toml$",
+    "journal-keep": r"/\.profile/contents/journal/\.gitkeep$",
+    "knowledge-keep": r"/\.profile/contents/knowledge/\.gitkeep$",
+    "readme": r"/\.profile/contents/README\.md$",
+    "branch": r"/\.profile/branches$",
+    "protection": r"/\.profile/branch_protections$",
+}
+
+
+@pytest.mark.parametrize("kind", ["drop_response", "status", "reset"])
+def test_lost_answer_or_503_on_each_post_converges(forge, engine, kind):
+    """Every POST of the create hit once: applied-then-answer-lost, 503, or connection reset."""
+    faults = {step: forge.inject(Fault(method="POST", path_regex=regex, kind=kind, status=503))
+              for step, regex in POSTS.items()}
+    assert engine.up(agent())["dev-qwen-profile"] == "create"
+    assert {step: f.hits for step, f in faults.items()} == {step: 1 for step in POSTS}
+    repo = forge.repo(PROFILE)
+    assert forge.repos.count(PROFILE) == 1
+    assert repo["branches"] == ["journal", "main"] and repo["protections"] == ["main"]
+    assert contents(forge, "formula.toml") == FORMULA and contents(forge, "journal/.gitkeep") == KEEP_CONTENT
+    assert commits_on(forge, PROFILE) == 4  # one per file, nothing written twice
+    out = engine.outputs("dev-qwen-profile")
+    assert out["formula_file_sha"] == blob_sha(FORMULA) and int(out["repo_id"]) == repo["id"]
+    forge.clear_requests()
+    assert set(engine.up(agent()).values()) == {"same"} and forge.requests == []
+    assert forge.spec_violations == []
+
+
+def test_lost_answer_on_formula_update_converges(forge, engine):
+    engine.up(agent())
+    forge.inject(Fault(method="PUT", path_regex=r"/contents/formula\.toml$", kind="drop_response"))
+    assert engine.up(agent(formula=FORMULA_V2))["dev-qwen-profile"] == "update"
+    assert contents(forge, "formula.toml") == FORMULA_V2
+    assert engine.outputs("dev-qwen-profile")["formula_file_sha"] == blob_sha(FORMULA_V2)
+    assert commits_on(forge, PROFILE) == 5
+    assert forge.spec_violations == []
+
+
+def test_existing_profile_repo_is_adopted(forge, engine):
+    """A `.profile` left by the old hire-an-agent: formula rewritten, the rest kept, protection seen."""
+    engine.up(identity("dev-qwen"))
+    forge.add_repo("dev-qwen", ".profile", private=True)
+    forge.add_file(PROFILE, "formula.toml", "name = 'old'\n", branch="main")
+    forge.add_file(PROFILE, "journal/.gitkeep", "", branch="main")
+    forge.add_file(PROFILE, "journal/2024-01-01.md", "an entry\n", branch="main")
+    branch = {"new_branch_name": "journal"}
+    assert admin(forge, "POST", "/repos/dev-qwen/.profile/branches", json=branch).status_code == 201
+    rule = {"rule_name": "main", "required_approvals": 1}
+    assert admin(forge, "POST", "/repos/dev-qwen/.profile/branch_protections", json=rule).status_code == 201
+    forge.clear_requests()
+    assert engine.up(agent())["dev-qwen-profile"] == "create"
+    assert contents(forge, "formula.toml") == FORMULA
+    assert contents(forge, "journal/.gitkeep") == "" and contents(forge, "journal/2024-01-01.md") == "an entry\n"
+    assert contents(forge, "knowledge/.gitkeep") == KEEP_CONTENT and contents(forge, "README.md")
+    statuses = [(m, p, s) for m, p, s in profile_requests(forge) if m == "POST"]
+    assert ("POST", "/branches", 409) in statuses and ("POST", "/branch_protections", 403) in statuses
+    assert forge.repos.count(PROFILE) == 1
+    assert forge.spec_violations == []
+
+
+def test_removing_the_resource_keeps_the_repository(forge, engine):
+    engine.up(agent())
+    forge.clear_requests()
+    ops = engine.up(identity("dev-qwen"))
+    assert ops == {"dev-qwen-user": "same", "dev-qwen-token": "same", "dev-qwen-collaborator": "same",
+                   "dev-qwen-profile": "delete"}
+    assert "dev-qwen-profile" not in engine.state
+    assert ("Delete", "dev-qwen-profile") not in engine.last_run_calls()  # retain_on_delete
+    assert forge.requests == [] and forge.repo(PROFILE) is not None
+    # Even when the engine does call delete (no retain_on_delete), nothing is removed.
+    engine.up([*identity("dev-qwen"), *identity("other"), profile("other", retain_on_delete=False)])
+    forge.clear_requests()
+    engine.up([*identity("dev-qwen"), *identity("other")])
+    assert ("Delete", "other-profile") in engine.last_run_calls()
+    assert forge.requests == [] and forge.file("other/.profile", "formula.toml") == FORMULA.encode()
+
+
+def test_missing_user_is_a_clear_error(forge, engine):
+    with pytest.raises(ProviderError) as caught:
+        engine.up([profile("ghost-agent", username="ghost-agent")])
+    assert "'ghost-agent' not found" in caught.value.details
+    assert forge.spec_violations == []
+
+
+def test_admin_token_with_documented_scopes(forge):
+    """With disinto:adminToken: write:admin and write:repository are enough."""
+    forge.add_user("dev-qwen", password="dev-qwen-pass-1", email="dev-qwen@disinto.local")
+    token = forge.add_token(ADMIN, "infra", scopes=("write:admin", "write:repository"))
+    config = {"disinto:forgeUrl": forge.url, "disinto:adminToken": Secret(token), "disinto:forgeTimeout": "1"}
+    with Host(config) as host:
+        engine = Engine(host)
+        assert engine.up([profile(username="dev-qwen")])["dev-qwen-profile"] == "create"
+        assert engine.refresh()["dev-qwen-profile"] == "same"
+        assert engine.up([profile(username="dev-qwen", formula=FORMULA_V2)])["dev-qwen-profile"] == "update"
+    assert contents(forge, "formula.toml") == FORMULA_V2
+    assert forge.repo(PROFILE)["protections"] == ["main"]
+    assert forge.spec_violations == []
