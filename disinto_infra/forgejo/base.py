@@ -39,8 +39,13 @@ def int_differs(old: Any, new: Any) -> bool:
 
 
 def user_recreated(olds: dict[str, Any], news: dict[str, Any]) -> bool:
-    """The owning user was deleted and made again (new id): Forgejo dropped its tokens and grants."""
-    return "user_id" in news and int_differs(olds.get("user_id"), news["user_id"])
+    """The owning user was deleted and made again (new id): Forgejo dropped its tokens and grants.
+
+    An unknown id (a preview while the user is being updated) is not taken as a new user: a
+    password rotation would otherwise preview as a token replacement. `up` decides on known ids.
+    """
+    new = news.get("user_id")
+    return new is not None and not is_unknown(new) and as_int(olds.get("user_id")) != as_int(new)
 
 
 class ForgejoProvider(ResourceProvider):

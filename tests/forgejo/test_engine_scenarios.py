@@ -116,6 +116,22 @@ def test_password_rotation_keeps_the_token(forge, engine):
     assert forge.tokens_of("dev-qwen") == []
 
 
+def test_preview_of_a_password_rotation_matches_the_up(forge, engine):
+    engine.up(identity("dev-qwen"))
+    forge.clear_requests()
+    planned = engine.preview(identity("dev-qwen", password_rotation=1))
+    assert forge.requests == []
+    assert planned == {"dev-qwen-user": "update", "dev-qwen-token": "update", "dev-qwen-collaborator": "same"}
+    assert engine.up(identity("dev-qwen", password_rotation=1)) == planned
+
+
+def test_preview_of_a_token_rotation_matches_the_up(forge, engine):
+    engine.up(identity("dev-qwen"))
+    planned = engine.preview(identity("dev-qwen", rotation=1))
+    assert planned == {"dev-qwen-user": "same", "dev-qwen-token": "replace", "dev-qwen-collaborator": "same"}
+    assert engine.up(identity("dev-qwen", rotation=1)) == planned
+
+
 def test_adopts_existing_user_that_must_change_its_password(forge, engine):
     forge.add_user("dev-qwen", password="legacy-pass-1", email="dev-qwen@disinto.local", must_change_password=True)
     engine.up(identity("dev-qwen"))
