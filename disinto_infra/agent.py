@@ -14,14 +14,19 @@ import pulumi_docker as docker
 
 from . import naming
 from .container_env import CONTAINER_HOME, AgentCredentials, EnvVar, build_env, docker_envs
+from .env_export import export_credentials
 from .forgejo import (
     ForgejoCollaborator,
     ForgejoCollaboratorArgs,
+    ForgejoProfileRepo,
+    ForgejoProfileRepoArgs,
     ForgejoToken,
     ForgejoTokenArgs,
     ForgejoUser,
     ForgejoUserArgs,
 )
+from .formulas import Formula
+from .migration_resources import copy_legacy_data, retire_compose_container
 from .model import AgentSpec, Project
 from .settings import StackSettings
 
@@ -36,6 +41,7 @@ class AgentArgs:
     settings: StackSettings
     image: docker.RemoteImage  # one per stack, pulled once
     stack: str
+    formula: Formula  # the first role's formula, for the .profile repository
 
 
 def image_reference(image: docker.RemoteImage) -> pulumi.Output[str]:
@@ -82,11 +88,13 @@ class Agent(pulumi.ComponentResource):
         self.names = naming.child_names(name)
         self._identity(args)
         self._volumes(args)
+        self._migration(args)
         self.env = build_env(
             args.spec, args.project, args.settings,
             AgentCredentials(token=self.token.token, password=self.user.password),
         )
         self._container(args)
+        self._export_credentials(args)
         self.register_outputs({
             "user": self.user.username,
             "container": self.container.name,
@@ -127,6 +135,16 @@ class Agent(pulumi.ComponentResource):
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )
+        # Kept when the agent goes, like the user: its journal is the agent's history.
+        self.profile = ForgejoProfileRepo(
+            self.names.profile,
+            ForgejoProfileRepoArgs(
+                username=self.user.username,
+                formula=args.formula.text,
+                formula_source=str(args.formula.path),
+            ),
+            opts=pulumi.ResourceOptions(parent=self, retain_on_delete=True),
+        )
 
     def _volumes(self, args: AgentArgs) -> None:
         name = args.spec.name
@@ -141,6 +159,36 @@ class Agent(pulumi.ComponentResource):
         self.data_volume = docker.Volume(
             self.names.data, name=naming.data_volume(name), labels=volume_labels, opts=keep
         )
+
+    def _migration(self, args: AgentArgs) -> None:
+        """Take over from a compose deployment: retire its container, seed our data volume once."""
+        name, host = args.spec.name, args.settings.docker_host
+        self.retire = retire_compose_container(
+            name, naming.container_name(name), host, pulumi.ResourceOptions(parent=self)
+        )
+        self.copy_data = copy_legacy_data(
+            name,
+            args.settings.compose_project,
+            name,
+            self.data_volume,
+            image_reference(args.image),
+            host,
+            # Never copy from a compose agent that is still writing to it.
+            pulumi.ResourceOptions(parent=self, depends_on=[self.retire]),
+        )
+
+    def _export_credentials(self, args: AgentArgs) -> None:
+        """`FORGE_TOKEN_<SUFFIX>` / `FORGE_PASS_<SUFFIX>` in the factory's .env, when asked for."""
+        self.env_export = None
+        if args.settings.env_file:
+            self.env_export = export_credentials(
+                args.spec.name,
+                args.spec.env_suffix,
+                self.token.token,
+                self.user.password,
+                args.settings.env_file,
+                pulumi.ResourceOptions(parent=self),
+            )
 
     def _container(self, args: AgentArgs) -> None:
         name = args.spec.name
@@ -164,7 +212,8 @@ class Agent(pulumi.ComponentResource):
                 # Container names are unique on the host: the old one must go first.
                 delete_before_replace=True,
                 additional_secret_outputs=["envs"],
-                # Start only once the bot can reach the repository.
-                depends_on=[self.collaborator],
+                # Start only once the bot can reach the repository, the compose container that
+                # held this name is gone and the old data is copied in.
+                depends_on=[self.collaborator, self.retire, self.copy_data],
             ),
         )

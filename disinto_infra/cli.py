@@ -10,10 +10,11 @@ import argparse
 import importlib
 import json
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from .formulas import Formula, read_formulas
 from .model import ConfigError, Fleet, load_fleet
 from .plan import plan_fleet
 from .settings import StackSettings
@@ -23,7 +24,7 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_STACK = "dev"
 
 # Modules that add commands, each with `register(subparsers)`.
-COMMAND_MODULES: tuple[str, ...] = ()
+COMMAND_MODULES: tuple[str, ...] = ("disinto_infra.hire", "disinto_infra.rotate")
 
 Registrar = Callable[[argparse._SubParsersAction], None]
 
@@ -35,6 +36,7 @@ class Context:
     stack: str
     settings: StackSettings
     fleet: Fleet
+    formulas: Mapping[str, Formula]
 
 
 def add_common_arguments(parser: argparse.ArgumentParser) -> None:
@@ -49,7 +51,7 @@ def load_context(args: argparse.Namespace, project_dir: Path | None = None) -> C
     overrides = {"projectToml": str(Path(args.toml).absolute())} if args.toml else {}
     settings = StackSettings.from_stack_file(project_dir / f"Pulumi.{args.stack}.yaml", project_dir, overrides)
     fleet = load_fleet(settings.project_files(), admin_user=settings.admin_user)
-    return Context(args.stack, settings, fleet)
+    return Context(args.stack, settings, fleet, read_formulas(fleet, settings.factory_root))
 
 
 def report_problems(error: ConfigError) -> int:
@@ -82,7 +84,7 @@ def run_plan(args: argparse.Namespace) -> int:
         context = load_context(args)
     except ConfigError as error:
         return report_problems(error)
-    report = plan_fleet(context.settings, context.fleet, context.stack)
+    report = plan_fleet(context.settings, context.fleet, context.stack, context.formulas)
     print(json.dumps(report.to_json(), indent=2) if args.json else report.to_text())
     return 0
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
@@ -25,6 +25,8 @@ from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
 
 from . import naming
 from .agent import Agent
+from .forgejo.profile_repo import REPO_NAME as PROFILE_REPO
+from .formulas import Formula
 from .model import Fleet
 from .program import build_fleet
 from .settings import SECRET_PLACEHOLDER, StackSettings
@@ -251,7 +253,7 @@ class AgentPlan:
     def summary(self) -> str:
         return (
             f"{self.name}: user {self.forge_user}, token, collaborator on {self.repo}, "
-            f"volumes {' + '.join(self.volumes)}, container {self.container}"
+            f"profile {self.forge_user}/{PROFILE_REPO}, volumes {' + '.join(self.volumes)}, container {self.container}"
         )
 
 
@@ -260,6 +262,7 @@ class PlanReport:
     stack: str
     agents: list[AgentPlan]
     resources: list[dict[str, Any]]
+    warnings: list[str] = field(default_factory=list)  # without the "warning: " prefix
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -269,6 +272,7 @@ class PlanReport:
                 for a in self.agents
             ],
             "resources": self.resources,
+            "warnings": self.warnings,
         }
 
     def to_text(self) -> str:
@@ -279,6 +283,7 @@ class PlanReport:
             f"stack {self.stack}: {len(self.agents)} agent(s), {len(self.resources)} resources "
             "(--json shows every input and the container env)"
         )
+        lines.extend(f"warning: {w}" for w in self.warnings)
         return "\n".join(lines)
 
 
@@ -293,10 +298,13 @@ def _agent_plan(agent: Agent) -> AgentPlan:
     )
 
 
-def plan_fleet(settings: StackSettings, fleet: Fleet, stack: str) -> PlanReport:
+def plan_fleet(
+    settings: StackSettings, fleet: Fleet, stack: str, formulas: Mapping[str, Formula] | None = None
+) -> PlanReport:
     """What `pulumi up` would register for this fleet, from the real program under mocks."""
-    run = run_with_mocks(lambda: build_fleet(settings, fleet, stack), stack=stack)
+    warnings: list[str] = []
+    run = run_with_mocks(lambda: build_fleet(settings, fleet, stack, formulas, warn=warnings.append), stack=stack)
     resources = [
         {"urn": r.urn, "type": r.type, "name": r.name, "inputs": redact(r.inputs)} for r in run.registrations
     ]
-    return PlanReport(stack, [_agent_plan(a) for a in run.result.values()], resources)
+    return PlanReport(stack, [_agent_plan(a) for a in run.result.values()], resources, warnings)

@@ -5,26 +5,69 @@ the same code.
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+
 import pulumi
 import pulumi_docker as docker
 
 from .agent import Agent, AgentArgs
+from .formulas import Formula, read_formulas
+from .migration_resources import ComposeFileError, compose_conflicts
 from .model import Fleet
 from .settings import StackSettings
 
 IMAGE_RESOURCE = "agent-image"
+COMPOSE_FILE = "docker-compose.yml"
 
 
-def build_fleet(settings: StackSettings, fleet: Fleet, stack: str) -> dict[str, Agent]:
-    """Register every agent of the fleet; the fleet must already be validated."""
-    agents: dict[str, Agent] = {}
+def compose_warnings(settings: StackSettings, agent_names: Iterable[str]) -> list[str]:
+    """One message per agent the factory's docker-compose.yml still runs as a service.
+
+    `disinto up` would bring those services back and fight ours over the container name. A missing
+    file means no warning; an unreadable one is a warning too (we cannot tell), never an error.
+    The messages carry no "warning: " prefix: Pulumi and the plan's text add it.
+    """
+    names = list(agent_names)
+    if not names:
+        return []
+    compose_file = Path(settings.factory_root) / COMPOSE_FILE
+    try:
+        conflicts = compose_conflicts(compose_file, names)
+    except ComposeFileError as exc:
+        # One line, whatever the YAML parser's message looks like.
+        return [f"{' '.join(str(exc).split())}; cannot tell whether compose still runs these agents (see docs/migration.md)"]
+    return [
+        f"{COMPOSE_FILE} at {compose_file} still defines a service for agent {name}; "
+        "stop it there (see docs/migration.md)"
+        for name in conflicts
+    ]
+
+
+def build_fleet(
+    settings: StackSettings,
+    fleet: Fleet,
+    stack: str,
+    formulas: Mapping[str, Formula] | None = None,
+    warn: Callable[[str], None] | None = None,
+) -> dict[str, Agent]:
+    """Register every agent of the fleet; the fleet must already be validated.
+
+    The formulas are read first when not given, so a missing one registers nothing (ConfigError).
+    Compose conflicts go to `warn` (default: `pulumi.log.warn`, shown by `pulumi preview`/`up`).
+    """
+    if formulas is None:
+        formulas = read_formulas(fleet, settings.factory_root)
     pairs = fleet.agents()
+    for message in compose_warnings(settings, (spec.name for _, spec in pairs)):
+        (warn or pulumi.log.warn)(message)
+    agents: dict[str, Agent] = {}
     if pairs:
         # Pulled once per stack; keep_locally so destroying the stack never deletes an image
         # that other containers of the factory may still run.
         image = docker.RemoteImage(IMAGE_RESOURCE, name=settings.agent_image, keep_locally=True)
         for project, spec in pairs:
-            agents[spec.name] = Agent(spec.name, AgentArgs(spec, project, settings, image, stack))
+            agents[spec.name] = Agent(spec.name, AgentArgs(spec, project, settings, image, stack, formulas[spec.name]))
     export_agents(agents)
     return agents
 

@@ -100,6 +100,8 @@ class StackSettings(BaseModel):
     supervisor_interval: int = 1200
     env_file: str | None = None
     compose_project: str = "disinto"
+    # `docker:host`, the Docker provider's own setting: the migration commands talk to that host.
+    docker_host: str | None = Field(default=None, alias="dockerHost")
 
     @field_validator("forge_url", "forge_internal_url")
     @classmethod
@@ -177,7 +179,8 @@ class StackSettings(BaseModel):
             "bool": config.get_bool, "secret": config.get_secret,
         }
         values = {key: readers[kind](key) for key, kind in KEY_KINDS.items()}
-        return cls.from_mapping(values, project_dir, home)
+        settings = cls.from_mapping(values, project_dir, home)
+        return settings.model_copy(update={"docker_host": pulumi.Config("docker").get("host")})
 
     @classmethod
     def from_stack_file(
@@ -188,7 +191,8 @@ class StackSettings(BaseModel):
         Encrypted (`secure:`) values become a "[secret]" placeholder; a missing file means defaults.
         """
         values = {**read_stack_file(path), **(overrides or {})}
-        return cls.from_mapping(values, project_dir, home)
+        settings = cls.from_mapping(values, project_dir, home)
+        return settings.model_copy(update={"docker_host": read_stack_file(path, "docker").get("host")})
 
     def _with_paths(self, home: str) -> StackSettings:
         """Expand `~` and make the TOML pattern absolute; default factoryRoot from it."""
@@ -203,7 +207,8 @@ class StackSettings(BaseModel):
             "claude_shared_dir": _expand_home(self.claude_shared_dir, home),
             "claude_config_file": _expand_home(self.claude_config_file, home),
             "ssh_dir": _expand_home(self.ssh_dir, home),
-            "env_file": _expand_home(self.env_file, home) if self.env_file else None,
+            # Relative to the Pulumi project folder, like projectToml, wherever the command runs.
+            "env_file": str(self.project_dir / _expand_home(self.env_file, home)) if self.env_file else None,
         })
 
     # ------------------------------------------------------------ derived values
@@ -218,8 +223,8 @@ class StackSettings(BaseModel):
         return found
 
 
-def read_stack_file(path: Path) -> dict[str, Any]:
-    """The `disinto:*` values of a stack file, namespace stripped; other namespaces are ignored."""
+def read_stack_file(path: Path, namespace: str = NAMESPACE) -> dict[str, Any]:
+    """The values of one namespace (`disinto:*` by default) of a stack file, namespace stripped."""
     if not path.exists():
         return {}
     try:
@@ -227,7 +232,7 @@ def read_stack_file(path: Path) -> dict[str, Any]:
     except yaml.YAMLError as exc:
         raise ConfigError([f"{path}: not valid YAML: {exc}"]) from None
     config = (document.get("config") or {}) if isinstance(document, dict) else {}
-    prefix = f"{NAMESPACE}:"
+    prefix = f"{namespace}:"
     return {
         key[len(prefix):]: SECRET_PLACEHOLDER if isinstance(value, dict) and "secure" in value else value
         for key, value in config.items()

@@ -1,4 +1,6 @@
 """The Agent component: children, their inputs, and the options that protect data and secrets."""
+import json
+import shlex
 from pathlib import Path
 
 import pulumi
@@ -6,9 +8,10 @@ import pulumi_docker as docker
 
 from disinto_infra.agent import AGENT_TYPE, Agent, AgentArgs
 from disinto_infra.model import parse_project_text
-from disinto_infra.plan import RecordingMocks, fake_outputs, is_secret, reveal, run_with_mocks
+from disinto_infra.plan import RecordingMocks, fake_outputs, is_secret, redact, reveal, run_with_mocks
 from disinto_infra.settings import StackSettings
 
+from tests.factory import formula
 from tests.test_model import HEADER, agent, legacy_example_text
 
 F = Path("/opt/factory/projects/disinto.toml")
@@ -16,10 +19,17 @@ CHILD_TYPES = {
     "llama-user": "pulumi-python:dynamic/forgejo:User",
     "llama-token": "pulumi-python:dynamic/forgejo:Token",
     "llama-collaborator": "pulumi-python:dynamic/forgejo:Collaborator",
+    "llama-profile": "pulumi-python:dynamic/forgejo:ProfileRepo",
     "llama-repos": "docker:index/volume:Volume",
     "llama-data": "docker:index/volume:Volume",
+    "llama-retire": "command:local:Command",
+    "llama-copy-data": "command:local:Command",
     "llama-container": "docker:index/container:Container",
 }
+# Only with `disinto:envFile`.
+ENV_CHILD = {"llama-env": "command:local:Command"}
+TOKEN = fake_outputs("pulumi-python:dynamic/forgejo:Token", "llama-token", {})["token"]
+PASSWORD = fake_outputs("pulumi-python:dynamic/forgejo:User", "llama-user", {})["password"]
 
 
 def settings(**values) -> StackSettings:
@@ -34,7 +44,7 @@ def build(text: str | None = None, stack_settings: StackSettings | None = None, 
 
     def program():
         image = docker.RemoteImage("agent-image", name=s.agent_image)
-        return Agent(project.agents[0].name, AgentArgs(project.agents[0], project, s, image, "dev"))
+        return Agent(project.agents[0].name, AgentArgs(project.agents[0], project, s, image, "dev", formula()))
 
     return run_with_mocks(program, **run_options)
 
@@ -168,5 +178,84 @@ def test_options_as_registered_with_the_engine():
 
 
 def run_urn(name: str) -> str:
-    kind = CHILD_TYPES[name]
+    kind = {**CHILD_TYPES, **ENV_CHILD}[name]
     return f"urn:pulumi:dev::disinto::{AGENT_TYPE}${kind}::{name}"
+
+
+# ---------------------------------------------------------------- children wired in later
+
+def transformed(**build_options) -> dict[str, pulumi.ResourceOptions]:
+    seen: dict[str, pulumi.ResourceOptions] = {}
+
+    def record(args: pulumi.ResourceTransformationArgs):
+        seen[args.name] = args.opts
+        return None
+
+    build(transformations=[record], **build_options)
+    return seen
+
+
+def test_profile_repo_gets_the_formula_and_outlives_the_agent():
+    run = build()
+    profile = run.named("llama-profile")
+    inputs = reveal(profile.inputs)
+    dev = formula("dev")
+    assert (inputs["username"], inputs["formula"], inputs["formula_source"]) == ("dev-qwen", dev.text, str(dev.path))
+    assert "[[steps]]" in inputs["formula"]  # the file's content, not its path
+    # Not secret: the formula is the factory's, readable in the preview diff.
+    assert not any(is_secret(profile.inputs[k]) for k in ("username", "formula", "formula_source"))
+    # Removing the agent keeps its journal and knowledge, like the user.
+    assert transformed()["llama-profile"].retain_on_delete is True
+    assert profile.options.retain_on_delete
+
+
+def test_env_export_exists_only_with_an_env_file():
+    assert "llama-env" not in build().by_name()
+    run = build(stack_settings=settings(envFile="factory/.env"))
+    children = {r.name: r.type for r in run.registrations if r.parent == run.named("llama").urn}
+    assert children == {**CHILD_TYPES, **ENV_CHILD}
+    inputs = run.named("llama-env").inputs
+    # Relative to the Pulumi project folder; the command names only the file and the keys.
+    assert shlex.split(inputs["create"]) == [
+        "python3", "-m", "disinto_infra.envfile", "set", "--file", "/srv/infra/factory/.env",
+        "FORGE_TOKEN_DEV_QWEN", "FORGE_PASS_DEV_QWEN",
+    ]
+    assert transformed(stack_settings=settings(envFile="/f/.env"))["llama-env"].delete_before_replace is True
+
+
+def test_env_export_inputs_hold_no_secret_in_plain_text():
+    # Without the engine's additional_secret_outputs, only our own wrapping keeps them secret.
+    for honour in (True, False):
+        run = build(stack_settings=settings(envFile="/srv/factory/.env"), honour_secret_outputs=honour)
+        inputs = run.named("llama-env").inputs
+        plain = json.dumps(redact(inputs))  # every input with what is secret left out
+        assert TOKEN not in plain and PASSWORD not in plain
+        # They are there, wrapped: the command gets them through its environment.
+        revealed = reveal(inputs["environment"])
+        assert (revealed["FORGE_TOKEN_DEV_QWEN"], revealed["FORGE_PASS_DEV_QWEN"]) == (TOKEN, PASSWORD)
+
+
+def test_migration_commands_talk_to_the_providers_docker_host():
+    s = settings(composeProject="factory2").model_copy(update={"docker_host": "ssh://ops@box"})
+    run = build(stack_settings=s)
+    retire, copy = (reveal(run.named(n).inputs) for n in ("llama-retire", "llama-copy-data"))
+    assert shlex.split(retire["create"]) == [
+        "python3", "-m", "disinto_infra.migrate", "retire", "--container", "disinto-agents-llama"]
+    image = fake_outputs("docker:index/remoteImage:RemoteImage", "agent-image", {"name": "ghcr.io/disinto/agents:latest"})
+    assert shlex.split(copy["create"]) == [
+        "python3", "-m", "disinto_infra.migrate", "copy-data", "--from", "factory2_agents-llama-data",
+        "--to", "agents-llama-data", "--image", image["repo_digest"]]
+    assert retire["environment"]["DOCKER_HOST"] == copy["environment"]["DOCKER_HOST"] == "ssh://ops@box"
+    assert "DOCKER_HOST" not in reveal(build().named("llama-retire").inputs)["environment"]
+
+
+def test_container_waits_for_retire_and_copy_data():
+    seen = transformed()
+    assert {r._name for r in seen["llama-container"].depends_on} >= {
+        "llama-collaborator", "llama-retire", "llama-copy-data"}
+    # Never copy from a compose agent that still runs; only into our own volume.
+    assert {r._name for r in seen["llama-copy-data"].depends_on} >= {"llama-retire", "llama-data"}
+    options = {r.name: r.options for r in build().registrations}
+    assert {run_urn("llama-retire"), run_urn("llama-copy-data"), run_urn("llama-collaborator")} <= set(
+        options["llama-container"].dependencies)
+    assert {run_urn("llama-retire"), run_urn("llama-data")} <= set(options["llama-copy-data"].dependencies)

@@ -10,6 +10,7 @@ import pytest
 from disinto_infra import cli
 from disinto_infra.plan import fake_outputs
 
+from tests.factory import formula, give_formulas
 from tests.test_model import EXAMPLE, HEADER, agent, legacy_example_text
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -18,8 +19,12 @@ QWEN2 = agent("dev-qwen2", forge_user='"dev-qwen2"')
 
 @pytest.fixture
 def project_dir(tmp_path, monkeypatch):
-    """An empty Pulumi project folder, so the repository's own stack files do not leak in."""
+    """An empty Pulumi project folder, so the repository's own stack files do not leak in.
+
+    It is also the factory root of the TOMLs put in its `projects/`: it gets the role formulas.
+    """
     monkeypatch.setattr(cli, "PROJECT_DIR", tmp_path)
+    give_formulas(tmp_path)
     return tmp_path
 
 
@@ -56,11 +61,12 @@ def test_plan_text_reads_at_a_glance(project_dir, capsys):
     path = toml(project_dir, legacy_example_text() + QWEN2)
     assert cli.main(["plan", "--toml", str(path)]) == 0
     assert capsys.readouterr().out.splitlines() == [
-        "llama: user dev-qwen, token, collaborator on johba/disinto, "
+        "llama: user dev-qwen, token, collaborator on johba/disinto, profile dev-qwen/.profile, "
         "volumes project-repos-llama + agents-llama-data, container disinto-agents-llama",
-        "dev-qwen2: user dev-qwen2, token, collaborator on johba/disinto, "
+        "dev-qwen2: user dev-qwen2, token, collaborator on johba/disinto, profile dev-qwen2/.profile, "
         "volumes project-repos-dev-qwen2 + agents-dev-qwen2-data, container disinto-agents-dev-qwen2",
-        "stack dev: 2 agent(s), 15 resources (--json shows every input and the container env)",
+        # the image, and per agent the component and its nine children
+        "stack dev: 2 agent(s), 21 resources (--json shows every input and the container env)",
     ]
 
 
@@ -82,9 +88,13 @@ def test_plan_json_shows_agents_env_and_resources_without_secrets(project_dir, c
     assert llama["env"]["FORGE_TOKEN"] == llama["env"]["FORGE_PASS"] == "[secret]"
     assert llama["env"]["FORGE_BOT_USER_DEV_QWEN"] == "dev-qwen"
     assert {r["name"] for r in plan["resources"]} == {
-        "agent-image", "llama", "llama-user", "llama-token", "llama-collaborator", "llama-repos", "llama-data",
-        "llama-container",
+        "agent-image", "llama", "llama-user", "llama-token", "llama-collaborator", "llama-profile",
+        "llama-repos", "llama-data", "llama-retire", "llama-copy-data", "llama-container",
     }
+    assert plan["warnings"] == []
+    profile = next(r for r in plan["resources"] if r["name"] == "llama-profile")
+    assert (profile["inputs"]["formula"], profile["inputs"]["formula_source"]) == (
+        formula().text, f"{project_dir}/formulas/dev.toml")
     container = next(r for r in plan["resources"] if r["name"] == "llama-container")
     assert container["urn"].endswith("disinto:index:Agent$docker:index/container:Container::llama-container")
     assert container["inputs"]["envs"] == "[secret]"
@@ -136,3 +146,52 @@ def test_module_entry_point_runs(tmp_path):
         cwd=ROOT, capture_output=True, text=True, timeout=60,
     )
     assert (result.returncode, result.stdout) == (0, "ok: 0 agent(s) in 1 file(s)\n")
+
+
+# ---------------------------------------------------------------- formulas and compose conflicts
+
+def test_a_missing_formula_fails_validate_and_plan(project_dir, capsys):
+    path = toml(project_dir, HEADER + agent("a", roles='["review", "dev"]') + agent("b"))
+    line = (
+        f"{path}: agents.a.roles: no formula for role 'review': neither {project_dir}/formulas/review.toml "
+        f"nor {project_dir}/formulas/run-review.toml exists (check the agent's roles and disinto:factoryRoot)"
+    )
+    for argv in (["validate"], ["plan"], ["plan", "--json"]):
+        assert cli.main([*argv, "--toml", str(path)]) == 1
+        captured = capsys.readouterr()
+        assert (captured.err, captured.out) == (line + "\n", "")
+
+
+COMPOSE = """
+services:
+  agents-llama:
+    image: ghcr.io/disinto/agents:latest
+  agents-elsewhere:
+    image: ghcr.io/disinto/agents:latest
+"""
+
+
+def test_plan_warns_about_compose_services_for_our_agents(project_dir, capsys):
+    path = toml(project_dir, legacy_example_text() + QWEN2)
+    (project_dir / "docker-compose.yml").write_text(COMPOSE)
+    message = (f"docker-compose.yml at {project_dir}/docker-compose.yml still defines a service for agent llama; "
+               "stop it there (see docs/migration.md)")
+    assert cli.main(["plan", "--toml", str(path)]) == 0
+    captured = capsys.readouterr()
+    lines = captured.out.splitlines()
+    assert lines[-1] == f"warning: {message}"
+    assert [line for line in lines if line.startswith("warning:")] == [f"warning: {message}"]
+    assert lines[2].startswith("stack dev: 2 agent(s), 21 resources")
+    assert captured.err == ""  # said once, not also through the mocked Pulumi log
+    assert cli.main(["plan", "--toml", str(path), "--json"]) == 0
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["warnings"] == [message]
+    assert captured.err == ""
+
+
+def test_plan_warns_about_a_compose_file_it_cannot_read(project_dir, capsys):
+    path = toml(project_dir, legacy_example_text())
+    (project_dir / "docker-compose.yml").write_text("services: [unclosed\n")
+    assert cli.main(["plan", "--toml", str(path)]) == 0
+    (warning,) = [line for line in capsys.readouterr().out.splitlines() if line.startswith("warning:")]
+    assert warning.startswith(f"warning: {project_dir}/docker-compose.yml: cannot read it as YAML: ")

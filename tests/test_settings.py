@@ -42,6 +42,7 @@ def test_defaults_of_every_key():
         "supervisor_interval": 1200,
         "env_file": None,
         "compose_project": "disinto",
+        "docker_host": None,
     }
 
 
@@ -56,6 +57,18 @@ def test_tilde_expands_against_the_pulumi_user_home():
     assert (s.claude_config_file, s.ssh_dir, s.env_file, s.claude_shared_dir) == (
         "/home/op/cfg/claude.json", "/home/op", "/home/op/f/.env", "/home/op/shared",
     )
+
+
+def test_env_file_is_absolute_against_the_project_folder():
+    assert settings(envFile="factory/.env").env_file == "/srv/infra/factory/.env"
+    assert settings(envFile="/opt/factory/.env").env_file == "/opt/factory/.env"
+    assert settings().env_file is None
+
+
+def test_docker_host_is_not_a_disinto_key():
+    with pytest.raises(ConfigError) as caught:
+        settings(dockerHost="ssh://box")
+    assert caught.value.problems == ["disinto:dockerHost: unknown key"]
 
 
 def test_string_values_as_pulumi_stores_them_are_typed():
@@ -127,7 +140,7 @@ def test_from_pulumi_config_reads_each_key_with_its_type():
     pulumi.runtime.set_all_config(
         {"disinto:architectInterval": "300", "disinto:tokenScopes": '["write:issue"]',
          "disinto:adoptExistingUsers": "false", "disinto:adminPassword": "hunter22",
-         "disinto:forgeReviewToken": "review-token"},
+         "disinto:forgeReviewToken": "review-token", "docker:host": "ssh://ops@box"},
         ["disinto:adminPassword", "disinto:forgeReviewToken"],
     )
     try:
@@ -140,3 +153,11 @@ def test_from_pulumi_config_reads_each_key_with_its_type():
     assert (password.value, password.secret) == ("hunter22", True)
     assert (review.value, review.secret) == ("review-token", True)
     assert s.admin_token is None
+    assert s.docker_host == "ssh://ops@box"  # the Docker provider's own key, for the migration commands
+
+
+def test_stack_file_docker_host_reaches_the_offline_commands(tmp_path):
+    stack = tmp_path / "Pulumi.dev.yaml"
+    stack.write_text("config:\n  docker:host: ssh://op@factory\n  disinto:network: net\n")
+    settings = StackSettings.from_stack_file(stack, tmp_path, home="/home/op")
+    assert (settings.docker_host, settings.network) == ("ssh://op@factory", "net")
