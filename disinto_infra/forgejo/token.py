@@ -13,6 +13,7 @@ replaces it (rotation counter, normalised scopes), so that:
 from __future__ import annotations
 
 import hashlib
+import threading
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -24,6 +25,26 @@ from .base import ForgejoProvider, args_props, as_int, differs, int_differs, is_
 from .client import BasicAuth, ForgejoClient, ForgejoError, TokenAuth, path, retry_transient
 
 NAME_PREFIX = "disinto-infra"
+
+# The newest password seen for each user in this provider process, by (Forgejo URL, user).
+# `rotate` without flags changes the password and replaces the token in one `up`: the user's
+# update sets the new password, the new token is created with it, and only then is the old token
+# deleted, with its *old* outputs (old password). Forgejo 11 takes only password auth there, so
+# with `adminToken` alone the old password would leave no way to revoke it. Process memory only:
+# never pickled, never in state.
+_passwords: dict[tuple[str, str], str] = {}
+_passwords_lock = threading.Lock()
+
+
+def _remember_password(url: str, username: str, password: str) -> None:
+    if password:
+        with _passwords_lock:
+            _passwords[(url, username.lower())] = password
+
+
+def _newest_password(url: str, username: str) -> str | None:
+    with _passwords_lock:
+        return _passwords.get((url, username.lower()))
 NAME_TAKEN = "access token name has been used already"
 
 
@@ -119,6 +140,7 @@ class ForgejoTokenProvider(ForgejoProvider):
         username, rotation = props["username"], as_int(props.get("rotation"))
         wanted = scopes.normalize(props["scopes"])
         name = token_name(rotation, wanted)
+        _remember_password(conn.url, username, props.get("password", ""))
         with conn.client() as client:
             made = retry_transient(lambda: _create_once(client, username, _user_auth(props), name, wanted))
         state = TokenState(
@@ -153,6 +175,7 @@ class ForgejoTokenProvider(ForgejoProvider):
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         # Only the password can reach here (everything else replaces); the token is untouched.
         old = TokenState.from_outputs(olds)
+        _remember_password(connection.current().url, old.username, news.get("password", ""))
         return UpdateResult({**old.outputs(), "password": news.get("password", "")})
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
@@ -175,7 +198,15 @@ class ForgejoTokenProvider(ForgejoProvider):
                 if exc.status not in (401, 403):
                     raise
                 own_failure = exc
-            # The bot's password no longer works (changed out of band, or the user is gone).
+            # The stored password no longer works: rotated in this run, changed by hand, or gone.
+            newest = _newest_password(conn.url, state.username)
+            if newest and newest != state.password:
+                try:
+                    client.request("DELETE", target, auth=BasicAuth(state.username, newest), ok=(204, 404))
+                    return
+                except ForgejoError as exc:
+                    if exc.status not in (401, 403):
+                        raise
             if _user_gone(client, conn, state.username):
                 return
             if not conn.has_admin_password:

@@ -11,7 +11,7 @@ import requests
 
 from disinto_infra.forgejo import ForgejoCollaboratorProvider, ForgejoTokenProvider, ForgejoUserProvider
 from tests.forgejo.conftest import ADMIN, ADMIN_PASSWORD, host_config
-from tests.support.engine import Engine, Host, ProviderError
+from tests.support.engine import Engine, Host, ProviderError, Secret
 from tests.support.forgejo_double import Fault
 from tests.support.identity import identity
 
@@ -353,4 +353,30 @@ def test_errors_name_the_request_and_hide_secrets(forge, engine):
     text = str(failure.value)
     assert "POST /api/v1/users/dev-qwen/tokens: HTTP 500" in text
     assert secret not in text and ADMIN_PASSWORD not in text
-    assert secret not in engine.host.stderr_text() if hasattr(engine, "host") else True
+
+
+@pytest.fixture
+def token_only_engine(forge):
+    """The admin reached with a token only (an admin with 2FA): no admin password to fall back on."""
+    admin_token = forge.add_token(ADMIN, name="infra", scopes=["all"])
+    config = {k: v for k, v in host_config(forge).items() if k != "disinto:adminPassword"}
+    with Host({**config, "disinto:adminToken": Secret(admin_token)}) as host:
+        yield Engine(host)
+
+
+def test_rotating_token_and_password_together_with_an_admin_token_only(forge, token_only_engine):
+    engine = token_only_engine
+    engine.up(identity("dev-qwen"))
+    old = engine.outputs("dev-qwen-token")
+    ops = engine.up(identity("dev-qwen", rotation=1, password_rotation=1))
+    assert ops == {"dev-qwen-user": "update", "dev-qwen-token": "replace", "dev-qwen-collaborator": "same"}
+    assert login(forge, token=old["token"]) == 401
+    assert_identity_works(forge, engine, "dev-qwen")
+
+
+def test_adoption_and_removal_with_an_admin_token_only(forge, token_only_engine):
+    forge.add_user("dev-qwen", password="legacy-pass-1", email="dev-qwen@disinto.local", must_change_password=True)
+    token_only_engine.up(identity("dev-qwen"))
+    assert_identity_works(forge, token_only_engine, "dev-qwen")
+    token_only_engine.up([r for r in identity("dev-qwen") if r.name == "dev-qwen-user"])
+    assert forge.tokens_of("dev-qwen") == [] and "dev-qwen" not in forge.collaborators_of("johba/disinto")
