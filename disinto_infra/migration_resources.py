@@ -84,9 +84,12 @@ def copy_legacy_data(
         f"{name}-copy-data",
         create=create,
         environment=_environment(docker_host),
-        # Not the image: a new image must not re-run a copy (the marker would skip it anyway).
+        # Not the image: a new image must not re-run a copy (the marker would skip it anyway). Its
+        # digest is in `create`, so that is ignored after the first run; the triggers replace it.
         triggers=[source, data_volume.name],
-        opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[data_volume])),
+        opts=pulumi.ResourceOptions.merge(
+            opts, pulumi.ResourceOptions(depends_on=[data_volume], ignore_changes=["create"])
+        ),
     )
 
 

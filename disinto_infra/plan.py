@@ -144,7 +144,9 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         if request.type == STACK_TYPE:
             return super().RegisterResource(request)
         _ensure_event_loop()
-        urn = self.make_urn(request.parent, request.type, request.name)
+        # The engine leaves the root stack's type out of its children's URNs.
+        parent = "" if request.parent.split("::")[-2:-1] == [STACK_TYPE] else request.parent
+        urn = self.make_urn(parent, request.type, request.name)
         inputs = rpc.deserialize_properties(request.object)
         self._record(urn, request, inputs)
         id_, state = self.mocks.new_resource(pulumi_mocks.MockResourceArgs(

@@ -201,6 +201,8 @@ class StackSettings(BaseModel):
             pattern = str(self.project_dir / pattern)
         # The TOMLs live in <factory>/projects/: the factory root is the folder above.
         factory_root = _expand_home(self.factory_root, home) or str(PurePosixPath(pattern).parent.parent)
+        # Bind mounts need absolute host paths; relative ones mean this project folder, as everywhere.
+        factory_root = str(self.project_dir / factory_root)
         return self.model_copy(update={
             "project_toml": pattern,
             "factory_root": factory_root,

@@ -161,3 +161,8 @@ def test_stack_file_docker_host_reaches_the_offline_commands(tmp_path):
     stack.write_text("config:\n  docker:host: ssh://op@factory\n  disinto:network: net\n")
     settings = StackSettings.from_stack_file(stack, tmp_path, home="/home/op")
     assert (settings.docker_host, settings.network) == ("ssh://op@factory", "net")
+
+
+def test_relative_factory_root_means_the_project_folder(tmp_path):
+    settings = StackSettings.from_mapping({"factoryRoot": "../factory"}, tmp_path, home="/home/op")
+    assert settings.factory_root == str(tmp_path / "../factory")
