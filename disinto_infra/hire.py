@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from . import naming
+from .forgejo.profile_repo import formula_path
 from .toml_edit import EditError, HireResult, default_toml, hire
 
 
@@ -24,6 +25,18 @@ def add_toml_arguments(parser: argparse.ArgumentParser) -> None:
 
 def toml_path(args: argparse.Namespace) -> Path:
     return args.toml if args.toml is not None else default_toml()
+
+
+def check_formula(toml: Path, name: str, role: str, factory_root: Path | None) -> None:
+    """Refuse a role `validate` would refuse: its formula must exist under the factory root.
+
+    The factory root is --factory-root, else the folder above the TOML's `projects/` folder
+    (the program's default for disinto:factoryRoot)."""
+    root = factory_root if factory_root is not None else toml.absolute().parent.parent
+    try:
+        formula_path(root, role)
+    except (FileNotFoundError, ValueError) as exc:
+        raise EditError([f"{toml}: agents.{name}.roles: {exc}; --factory-root names another factory"]) from None
 
 
 def report_error(error: EditError) -> int:
@@ -50,7 +63,9 @@ def describe(result: HireResult) -> str:
 
 def run(args: argparse.Namespace) -> int:
     try:
-        result = hire(toml_path(args), args.name, args.role, local_model=args.local_model, model=args.model,
+        path = toml_path(args)
+        check_formula(path, args.name, args.role, args.factory_root)
+        result = hire(path, args.name, args.role, local_model=args.local_model, model=args.model,
                       poll_interval=args.poll_interval, forge_user=args.forge_user, admin_user=args.admin_user)
     except EditError as error:
         return report_error(error)
@@ -70,5 +85,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--model", metavar="M", help="model name (new agent default: local-model)")
     parser.add_argument("--poll-interval", metavar="N", type=int, help="seconds between polls (new agent default: 60)")
     parser.add_argument("--forge-user", metavar="U", help="its Forgejo username (new agent default: NAME)")
+    parser.add_argument("--factory-root", metavar="DIR", type=Path,
+                        help="the factory checkout whose formulas/ must hold the role's formula "
+                             "(default: the folder above the TOML's projects/ folder)")
     add_toml_arguments(parser)
     parser.set_defaults(func=run)

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from disinto_infra import hire, rotate
+from tests.factory import give_formulas
 
 PROJECT = 'name = "disinto"\nrepo = "johba/disinto"\n'
 
@@ -26,6 +27,7 @@ def factory(tmp_path, monkeypatch) -> Path:
     (tmp_path / "projects").mkdir()
     path = tmp_path / "projects" / "disinto.toml"
     path.write_text(PROJECT)
+    give_formulas(tmp_path)
     monkeypatch.chdir(tmp_path)
     return path
 
@@ -62,6 +64,21 @@ def test_hire_errors_go_to_stderr_with_exit_1(factory, capsys):
     assert factory.read_text() == PROJECT
 
 
+def test_hire_refuses_a_role_without_formula_and_leaves_the_file_alone(factory, tmp_path, capsys):
+    main("hire", "a", "dev", "--local-model", "http://x:1")
+    before = factory.read_bytes()
+    assert main("hire", "a", "review") == 1
+    assert main("hire", "b", "review", "--local-model", "http://x:1") == 1
+    err = capsys.readouterr().err
+    assert "projects/disinto.toml: agents.a.roles: no formula for role 'review'" in err
+    assert "agents.b.roles" in err and "nothing was changed" in err
+    assert str(tmp_path / "formulas" / "review.toml") in err and str(tmp_path / "formulas" / "run-review.toml") in err
+    assert factory.read_bytes() == before
+    (tmp_path / "formulas" / "run-review.toml").write_text('name = "review"\n')
+    assert main("hire", "b", "review", "--local-model", "http://x:1") == 0
+    assert agent(factory, "b")["roles"] == ["review"]
+
+
 def test_hire_refuses_the_admin_user_given_on_the_command_line(factory, capsys):
     assert main("hire", "a", "dev", "--local-model", "http://x:1", "--forge-user", "boss", "--admin-user", "boss") == 1
     assert 'agents.a.forge_user: must not be the admin user "boss"' in capsys.readouterr().err
@@ -70,7 +87,10 @@ def test_hire_refuses_the_admin_user_given_on_the_command_line(factory, capsys):
 def test_toml_option_and_the_default_needing_exactly_one_file(factory, tmp_path, capsys):
     other = tmp_path / "elsewhere.toml"
     other.write_text(PROJECT)
-    assert main("hire", "a", "dev", "--local-model", "http://x:1", "--toml", str(other)) == 0
+    assert main("hire", "a", "dev", "--local-model", "http://x:1", "--toml", str(other)) == 1  # no factory above it
+    assert "agents.a.roles: no formula" in capsys.readouterr().err
+    args = ("--toml", str(other), "--factory-root", str(tmp_path))
+    assert main("hire", "a", "dev", "--local-model", "http://x:1", *args) == 0
     assert "a" in tomllib.loads(other.read_text())["agents"]
     (tmp_path / "projects" / "second.toml").write_text(PROJECT)
     assert main("hire", "b", "dev", "--local-model", "http://x:1") == 1

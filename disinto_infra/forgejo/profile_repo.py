@@ -219,6 +219,16 @@ def _encoded(text: str) -> str:
     return base64.b64encode(text.encode()).decode("ascii")
 
 
+def _push_refused(exc: ForgejoError, conn: Conn, username: str) -> ForgejoError:
+    """A 403 on a contents write: the branch rule on main does not let the provider's identity push."""
+    why = (
+        f"{exc.message}: the branch protection rule on {username}/{REPO_NAME} {MAIN_BRANCH} does not let "
+        f"{conn.admin_user!r} push (Forgejo gives site admins no bypass); its push whitelist must hold "
+        f"the identity the provider acts as (disinto:adminUser), or remove the rule so it is made anew"
+    )
+    return ForgejoError(exc.method, exc.path, exc.status, why)
+
+
 def _put_file(client: ForgejoClient, conn: Conn, want: Wanted, file_path: str, text: str, sha: str) -> str:
     """Rewrite a file in place; a stale sha (422 on v11, 409 later) is fine if the file now holds our text."""
     body = {"content": _encoded(text), "sha": sha, "message": want.message(file_path), "branch": MAIN_BRANCH}
@@ -226,6 +236,8 @@ def _put_file(client: ForgejoClient, conn: Conn, want: Wanted, file_path: str, t
         answer = client.request("PUT", _contents_path(want.username, file_path), auth=conn.admin_auth, json=body)
         return answer.body["content"]["sha"]
     except ForgejoError as exc:
+        if exc.status == 403:
+            raise _push_refused(exc, conn, want.username) from None
         if exc.status not in (409, 422):
             raise
         now = _read_file(client, conn, want.username, file_path)
@@ -242,6 +254,8 @@ def _ensure_file(client: ForgejoClient, conn: Conn, want: Wanted, file_path: str
         made = client.request("POST", target, auth=conn.admin_auth, json=body, ok=(201,))
         return made.body["content"]["sha"]
     except ForgejoError as exc:
+        if exc.status == 403:
+            raise _push_refused(exc, conn, want.username) from None
         if exc.status != 422:
             raise
         refused = exc

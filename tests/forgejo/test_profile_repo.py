@@ -307,8 +307,8 @@ def test_lost_answer_on_formula_update_converges(forge, engine):
     assert forge.spec_violations == []
 
 
-def test_existing_profile_repo_is_adopted(forge, engine):
-    """A `.profile` left by the old hire-an-agent: formula rewritten, the rest kept, protection seen."""
+def old_profile_repo(forge, engine, rule):
+    """A `.profile` left by the old hire-an-agent, its main protected by `rule`."""
     engine.up(identity("dev-qwen"))
     forge.add_repo("dev-qwen", ".profile", private=True)
     forge.add_file(PROFILE, "formula.toml", "name = 'old'\n", branch="main")
@@ -316,9 +316,27 @@ def test_existing_profile_repo_is_adopted(forge, engine):
     forge.add_file(PROFILE, "journal/2024-01-01.md", "an entry\n", branch="main")
     branch = {"new_branch_name": "journal"}
     assert admin(forge, "POST", "/repos/dev-qwen/.profile/branches", json=branch).status_code == 201
-    rule = {"rule_name": "main", "required_approvals": 1}
     assert admin(forge, "POST", "/repos/dev-qwen/.profile/branch_protections", json=rule).status_code == 201
     forge.clear_requests()
+
+
+def test_existing_profile_repo_whose_rule_shuts_out_the_admin_is_a_clear_error(forge, engine):
+    """Forgejo has no site-admin bypass for a protected branch: the old rule must whitelist the admin."""
+    old_profile_repo(forge, engine, {"rule_name": "main", "required_approvals": 1})
+    with pytest.raises(ProviderError) as caught:
+        engine.up(agent())
+    details = caught.value.details
+    assert "HTTP 403" in details and "dev-qwen/.profile main" in details
+    assert "disinto:adminUser" in details and "'disinto-admin'" in details and "push whitelist" in details
+    assert contents(forge, "formula.toml") == "name = 'old'\n"
+    assert forge.spec_violations == []
+
+
+def test_existing_profile_repo_is_adopted(forge, engine):
+    """A `.profile` whose old rule whitelists the admin: formula rewritten, the rest kept, protection seen."""
+    rule = {"rule_name": "main", "required_approvals": 1, "enable_push": True, "enable_push_whitelist": True,
+            "push_whitelist_usernames": [ADMIN]}
+    old_profile_repo(forge, engine, rule)
     assert engine.up(agent())["dev-qwen-profile"] == "create"
     assert contents(forge, "formula.toml") == FORMULA
     assert contents(forge, "journal/.gitkeep") == "" and contents(forge, "journal/2024-01-01.md") == "an entry\n"

@@ -307,6 +307,28 @@ def test_contents_branches_and_protection_flow(forge):
     assert r.status_code == 201
 
 
+def test_protected_branch_has_no_site_admin_bypass_for_contents_writes(forge):
+    """VerifyBranchProtection -> CanUserPush: a site admin writes main only as the rule allows anyone."""
+    repo = api(forge, "/repos/johba/disinto")
+    assert requests.post(repo + "/contents/a.txt", auth=OWNER, json={"content": b64("a")}).status_code == 201
+    rule = {"rule_name": "main", "enable_push": True, "enable_push_whitelist": True,
+            "push_whitelist_usernames": ["johba"], "apply_to_admins": False}
+    assert requests.post(repo + "/branch_protections", auth=OWNER, json=rule).status_code == 201
+    r = requests.post(repo + "/contents/b.txt", auth=ADMIN, json={"content": b64("b")})
+    assert r.status_code == 403 and "cannot commit" in r.json()["message"]
+    r = requests.post(repo + "/contents/b.txt", auth=ADMIN, json={"content": b64("b"), "new_branch": "side"})
+    assert r.status_code == 201  # a new branch is not checked against main's rule
+    assert requests.post(repo + "/contents/b.txt", auth=OWNER, json={"content": b64("b")}).status_code == 201
+    assert requests.delete(repo + "/branch_protections/main", auth=OWNER).status_code == 204
+    rule = {"rule_name": "main", "enable_push": True}  # no whitelist: anyone with write
+    assert requests.post(repo + "/branch_protections", auth=OWNER, json=rule).status_code == 201
+    assert requests.post(repo + "/contents/c.txt", auth=ADMIN, json={"content": b64("c")}).status_code == 201
+    assert requests.delete(repo + "/branch_protections/main", auth=OWNER).status_code == 204
+    assert requests.post(repo + "/branch_protections", auth=OWNER, json={"rule_name": "main"}).status_code == 201
+    assert requests.post(repo + "/contents/d.txt", auth=ADMIN, json={"content": b64("d")}).status_code == 403
+    assert forge.spec_violations == []
+
+
 def test_repo_create_get_delete(forge):
     r = requests.post(api(forge, "/admin/users/johba/repos"), auth=ADMIN, json={"name": "second", "private": True})
     assert r.status_code == 201 and r.json()["full_name"] == "johba/second" and r.json()["empty"] is True

@@ -690,17 +690,20 @@ class Api:
                 return rule
         return None
 
-    def _can_push(self, repo: dict, user: Optional[dict], mode: int, branch: str) -> bool:
-        if user is None or mode < ACCESS_MODES["write"]:
-            return False
-        rule = self._protection_for(repo, branch)
-        if rule is None:
-            return True
+    @staticmethod
+    def _rule_allows_push(rule: dict, user: dict) -> bool:
+        """ProtectedBranch.CanUserPush for a user with write access: no site-admin bypass."""
         if not rule["enable_push"]:
             return False
         if not rule["enable_push_whitelist"]:
             return True
         return user["id"] in rule["push_whitelist_ids"]
+
+    def _can_push(self, repo: dict, user: Optional[dict], mode: int, branch: str) -> bool:
+        if user is None or mode < ACCESS_MODES["write"]:
+            return False
+        rule = self._protection_for(repo, branch)
+        return rule is None or self._rule_allows_push(rule, user)
 
     def _branch_json(self, repo: dict, name: str, ctx: Ctx, mode: int) -> dict:
         branch = repo["branches"][name]
@@ -1039,8 +1042,8 @@ class Api:
         self._req_token(ctx)
         form = self._bind(ctx, "UpdateFileOptions" if update else "CreateFileOptions")
         branch_opt = form.get("branch", "")
-        # Forgejo defaults the branch before its write check (ErrUserCannotCommit -> 403).
-        if not (self._is_site_admin(ctx) or self._can_push(rec, ctx.doer, mode, branch_opt or rec["default_branch"])):
+        # canWriteFiles: write on the code unit (a site admin has it); branch protection comes later.
+        if not (self._is_site_admin(ctx) or mode >= ACCESS_MODES["write"]):
             raise self.error(403, "user should have a permission to write to this branch")
         self._not_archived(rec)
         try:
@@ -1063,6 +1066,11 @@ class Api:
             if new != old and new in rec["branches"]:
                 raise self.error(422, f"branch already exists [name: {new}]")
             files = rec["branches"][old]["files"]
+        if new == old:
+            # VerifyBranchProtection -> CanUserPush: no bypass for site admins (apply_to_admins or not).
+            rule = self._protection_for(rec, old)
+            if rule is not None and not self._rule_allows_push(rule, ctx.doer):
+                raise self.error(403, f"user cannot commit to repo [user: {ctx.doer['login']}]")
         changes = {}
         removed = None
         if update:
