@@ -126,7 +126,10 @@ class AgentSpec(BaseModel):
     @field_validator("api_key", mode="before")
     @classmethod
     def _check_api_key(cls, value: Any) -> str:
-        return _require_str(value)
+        # A credential: never echo it, even mistyped.
+        if not isinstance(value, str):
+            raise ValueError(f"must be a string, got {type(value).__name__} (value not shown: it is a credential)")
+        return value
 
     @field_validator("roles", mode="before")
     @classmethod

@@ -115,7 +115,8 @@ class StackSettings(BaseModel):
     @classmethod
     def _check_secret(cls, value: Any) -> Any:
         if not _is_secret_value(value):
-            raise ValueError(f"must be a string, not {show(value)}")
+            # A credential: never echo it, even mistyped.
+            raise ValueError(f"must be a string, got {type(value).__name__} (value not shown: it is a secret)")
         return value
 
     @field_validator("forge_bot_usernames", mode="before")

@@ -107,7 +107,7 @@ def test_models_are_frozen():
     ({"base_url": "8081"}, "projects/p.toml: agents.a.base_url: must be an http(s) URL, not 8081"),
     ({"model": '""'}, 'projects/p.toml: agents.a.model: must be a non-empty string, not ""'),
     ({"model": "3"}, "projects/p.toml: agents.a.model: must be a non-empty string, not 3"),
-    ({"api_key": "1"}, "projects/p.toml: agents.a.api_key: must be a string, not 1"),
+    ({"api_key": "1"}, "projects/p.toml: agents.a.api_key: must be a string, got int (value not shown: it is a credential)"),
     ({"roles": '"dev"'}, 'projects/p.toml: agents.a.roles: must be a non-empty list of non-empty strings, not "dev"'),
     ({"roles": "[]"}, "projects/p.toml: agents.a.roles: must be a non-empty list of non-empty strings, not []"),
     ({"roles": '["dev", ""]'},

@@ -87,7 +87,7 @@ def test_string_values_as_pulumi_stores_them_are_typed():
     ({"tokenScopes": ["repo"]}, 'disinto:tokenScopes: "repo" is not a Forgejo token scope'),
     ({"tokenScopes": []}, "disinto:tokenScopes: must be a non-empty list of token scopes, not []"),
     ({"plannerInterval": 0}, "disinto:plannerInterval: must be positive, not 0"),
-    ({"adminPassword": 5}, "disinto:adminPassword: must be a string, not 5"),
+    ({"adminPassword": 5}, "disinto:adminPassword: must be a string, got int (value not shown: it is a secret)"),
     ({"forgeBotUsernames": 3}, "disinto:forgeBotUsernames: must be a comma-separated string or a list of names, not 3"),
 ])
 def test_bad_values_name_the_key(values, line):

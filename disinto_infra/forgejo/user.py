@@ -87,7 +87,9 @@ def _edit(client: ForgejoClient, conn: connection.Connection, username: str, **f
     return client.request("PATCH", path("admin", "users", username), auth=conn.admin_auth, json=fields).body
 
 
-def _adopt(client: ForgejoClient, conn: connection.Connection, want: UserState, existing: dict[str, Any]) -> UserState:
+def _adopt(
+    client: ForgejoClient, conn: connection.Connection, want: UserState, existing: dict[str, Any], tried: set[str]
+) -> UserState:
     """Take over a user that exists already, or refuse with the reason."""
     name = want.username
     if existing.get("is_admin") or conn.is_admin_user(name):
@@ -100,12 +102,13 @@ def _adopt(client: ForgejoClient, conn: connection.Connection, want: UserState, 
             f"Forgejo user {name!r} exists and disinto:adoptExistingUsers is false: delete the user, "
             f"pick another forge_user, or set disinto:adoptExistingUsers true to take it over"
         )
+    tried.add("adopt")  # remembered across retries: a lost answer here is still an adoption
     body = _edit(client, conn, name, password=want.password, email=want.email, full_name=want.full_name)
     return UserState(**{**asdict(want), "user_id": int(body["id"]), "adopted": True})
 
 
-def _create(client: ForgejoClient, conn: connection.Connection, want: UserState) -> UserState:
-    """One attempt; safe to repeat after an attempt whose answer was lost."""
+def _create(client: ForgejoClient, conn: connection.Connection, want: UserState, tried: set[str]) -> UserState:
+    """One attempt; safe to repeat after an attempt whose answer was lost (`tried` spans attempts)."""
     body = {
         "username": want.username,
         "email": want.email,
@@ -124,9 +127,9 @@ def _create(client: ForgejoClient, conn: connection.Connection, want: UserState)
     if existing is None:
         raise ForgejoError("POST", path("admin", "users"), 422, f"user {want.username!r} reported as existing but not found")
     if _password_works(client, want.username, want.password):
-        # Our own earlier attempt got through and only its answer was lost.
-        return UserState(**{**asdict(want), "user_id": int(existing["id"])})
-    return _adopt(client, conn, want, existing)
+        # Our own earlier attempt (a create, or an adoption) got through and only its answer was lost.
+        return UserState(**{**asdict(want), "user_id": int(existing["id"]), "adopted": "adopt" in tried})
+    return _adopt(client, conn, want, existing, tried)
 
 
 class ForgejoUserProvider(ForgejoProvider):
@@ -142,7 +145,8 @@ class ForgejoUserProvider(ForgejoProvider):
             adopted=False,
         )
         with conn.client() as client:
-            state = retry_transient(lambda: _create(client, conn, want))
+            tried: set[str] = set()
+            state = retry_transient(lambda: _create(client, conn, want, tried))
         return CreateResult(state.username, state.outputs())
 
     def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
