@@ -1,0 +1,1 @@
+"""Benchmarks of disinto-infra (python bench/run.py); not part of the test run."""

@@ -1,0 +1,183 @@
+"""Program evaluation under recording mocks: ours (the real root `__main__.py`) against a bare baseline.
+
+Ours: `runpy` of the root `__main__.py` with `disinto:projectToml` pointing at a TOML of N agents,
+under `disinto_infra.plan.run_with_mocks` — the same path `pulumi up` takes (stack config, TOML
+validation, formulas, the Agent components and their children, exports), with the engine replaced
+by the recording mock monitor.
+
+Bare baseline: a program with no logic of ours that registers, under the same mocks, the same
+resources the first run of ours registered — same type tokens, same logical names, same parents,
+the same input values (secrets wrapped with `Output.secret`) and resource options:
+- components as plain `pulumi.ComponentResource`s of the same type;
+- dynamic resources as `pulumi.dynamic.Resource` subclasses with the same module/name and a
+  provider that does nothing, so the SDK still pickles a provider per resource (its own cost);
+- every other custom resource (docker, command) as a plain `pulumi.CustomResource` of that type.
+The provider SDKs' Python wrappers (pulumi_docker, pulumi_command) therefore count as "ours" here:
+a conservative choice that makes the baseline cheaper and our overhead larger.
+"""
+
+from __future__ import annotations
+
+import gc
+import runpy
+import statistics
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pulumi
+from pulumi.dynamic import ResourceProvider
+from pulumi.dynamic import Resource as DynamicResource
+
+from disinto_infra.plan import Registration, RecordingMocks, is_secret, run_with_mocks
+from pulumi.runtime import rpc
+
+PROVIDER_KEY = "__provider"
+DYNAMIC_PREFIX = "pulumi-python:dynamic"
+
+
+def project_toml(agents: int) -> str:
+    lines = ['name = "bench"', 'repo = "johba/disinto"', ""]
+    for i in range(agents):
+        lines += [f"[agents.a{i:03d}]", 'base_url = "http://10.0.0.1:8081"', 'model = "qwen"', ""]
+    return "\n".join(lines)
+
+
+def make_factory(root: Path, sizes: list[int]) -> dict[int, Path]:
+    """<root>/projects/bench-<N>.toml per size, and formulas/dev.toml for the default role."""
+    (root / "projects").mkdir(parents=True, exist_ok=True)
+    (root / "formulas").mkdir(exist_ok=True)
+    (root / "formulas" / "dev.toml").write_text('name = "dev"\ndescription = "bench formula"\n')
+    paths = {}
+    for n in sizes:
+        paths[n] = root / "projects" / f"bench-{n}.toml"
+        paths[n].write_text(project_toml(n))
+    return paths
+
+
+# ------------------------------------------------------------------------------------------ ours
+def run_ours(main_py: Path, toml: Path) -> list[Registration]:
+    pulumi.runtime.set_all_config({"disinto:projectToml": str(toml)}, [])
+    try:
+        run = run_with_mocks(lambda: runpy.run_path(str(main_py)), mocks=RecordingMocks())
+    finally:
+        pulumi.runtime.set_all_config({}, [])
+    return run.registrations
+
+
+def validate_only(toml: Path) -> None:
+    """The part of ours before any registration: settings, TOML validation, formulas."""
+    from disinto_infra.model import load_fleet
+    from disinto_infra.settings import StackSettings
+
+    settings = StackSettings.from_mapping({"projectToml": str(toml)}, toml.parent.parent)
+    fleet = load_fleet(settings.project_files(), admin_user=settings.admin_user)
+    try:
+        from disinto_infra.formulas import read_formulas
+    except ImportError:  # before the .profile repository existed
+        return
+    read_formulas(fleet, settings.factory_root)
+
+
+# -------------------------------------------------------------------------------------- baseline
+class BareProvider(ResourceProvider):
+    """A dynamic provider with no logic (never called under mocks; pickled by the SDK like ours)."""
+
+
+_DYNAMIC_CLASSES: dict[str, type] = {}
+
+
+def dynamic_class(type_token: str) -> type:
+    """A `pulumi.dynamic.Resource` subclass whose type token is `type_token`."""
+    if type_token not in _DYNAMIC_CLASSES:
+        rest = type_token[len(DYNAMIC_PREFIX):]  # "/forgejo:User" or ":Resource"
+        module, _, name = rest.lstrip("/").rpartition(":")
+        _DYNAMIC_CLASSES[type_token] = type(f"Bare{name}", (DynamicResource,), {}, module=module, name=name)
+    return _DYNAMIC_CLASSES[type_token]
+
+
+def _as_input(value: Any) -> Any:
+    if is_secret(value):
+        return pulumi.Output.secret(_as_input(rpc.unwrap_rpc_secret(value)))
+    if isinstance(value, dict):
+        return {k: _as_input(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_as_input(v) for v in value]
+    return value
+
+
+def _depth(reg: Registration, by_urn: dict[str, Registration]) -> int:
+    depth, parent = 0, reg.parent
+    while parent in by_urn:
+        depth, parent = depth + 1, by_urn[parent].parent
+    return depth
+
+
+def bare_program(spec: list[Registration]) -> Callable[[], None]:
+    """The baseline program for the registrations of one run of ours."""
+    by_urn = {r.urn: r for r in spec}
+    ordered = sorted(spec, key=lambda r: _depth(r, by_urn))  # parents first
+    prepared = []
+    for reg in ordered:
+        props = {k: v for k, v in reg.inputs.items() if k != PROVIDER_KEY}
+        prepared.append((reg, props))
+
+    def program() -> None:
+        made: dict[str, pulumi.Resource] = {}
+        for reg, props in prepared:
+            opts = pulumi.ResourceOptions(
+                parent=made.get(reg.parent),
+                additional_secret_outputs=list(reg.options.additional_secret_outputs) or None,
+                retain_on_delete=reg.options.retain_on_delete or None,
+                delete_before_replace=reg.options.delete_before_replace or None,
+            )
+            if not reg.custom:
+                made[reg.urn] = pulumi.ComponentResource(reg.type, reg.name, None, opts)
+            elif reg.type.startswith(DYNAMIC_PREFIX):
+                made[reg.urn] = dynamic_class(reg.type)(BareProvider(), reg.name, _as_input(props), opts)
+            else:
+                made[reg.urn] = pulumi.CustomResource(reg.type, reg.name, _as_input(props), opts)
+
+    return program
+
+
+def run_bare(program: Callable[[], None]) -> list[Registration]:
+    return run_with_mocks(program, mocks=RecordingMocks()).registrations
+
+
+# ----------------------------------------------------------------------------------------- timing
+def _timed(fn: Callable[[], Any]) -> tuple[float, Any]:
+    gc.collect()
+    start = time.perf_counter()
+    result = fn()
+    return time.perf_counter() - start, result
+
+
+def measure(main_py: Path, factory: Path, sizes: list[int], repeats: int = 5, log=print) -> dict[str, Any]:
+    """Warm run each, then `repeats` interleaved runs of ours and the baseline; medians in seconds."""
+    tomls = make_factory(factory, sizes)
+    results: dict[str, Any] = {"ours": {}, "bare": {}, "registrations": {}, "by_type": {}}
+    for n in sizes:
+        spec = run_ours(main_py, tomls[n])  # warm-up, and what the baseline must register
+        program = bare_program(spec)
+        check = run_bare(program)
+        assert sorted((r.type, r.name, r.parent) for r in check) == sorted((r.type, r.name, r.parent) for r in spec), \
+            "the baseline must register the same resources"
+        ours, bare = [], []
+        for _ in range(repeats):
+            ours.append(_timed(lambda: run_ours(main_py, tomls[n]))[0])
+            bare.append(_timed(lambda: run_bare(program))[0])
+        results["ours"][n] = statistics.median(ours)
+        results["bare"][n] = statistics.median(bare)
+        results["registrations"][n] = len(spec)
+        if n == max(sizes):
+            results["validate_s"] = statistics.median(_timed(lambda: validate_only(tomls[n]))[0] for _ in range(repeats))
+            types: dict[str, int] = {}
+            for r in spec:
+                types[r.type] = types.get(r.type, 0) + 1
+            results["by_type"] = types
+            results["spec"] = spec
+        log(f"eval n={n}: {len(spec)} registrations, ours {results['ours'][n] * 1000:.0f} ms, "
+            f"bare {results['bare'][n] * 1000:.0f} ms (medians of {repeats})")
+    return results

@@ -1,0 +1,226 @@
+"""Bad input: a corpus of malformed project TOMLs (tests/reliability/bad_toml/, each saying on its
+first line what is wrong). Each one fails `load_fleet`, `python -m disinto_infra validate` and the
+Pulumi program itself with a line naming the file and, where there is one, the agent and the field
+(`<file>: agents.<name>.<field>: …`), and the program registers nothing.
+
+EXPECTED is the table of what each file must produce: one (location, fragment) pair per problem
+line, in order. A line must read `<file>: <location>: <text>` with `fragment` inside `<text>`:
+the location is pinned exactly, the wording only by a fragment, so a better message is not a
+failure but a message that loses the file, agent or field is.
+"""
+
+from __future__ import annotations
+
+import re
+import runpy
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pulumi
+import pytest
+
+from disinto_infra import cli
+from disinto_infra.model import ConfigError, load_fleet
+from disinto_infra.plan import RecordingMocks, run_with_mocks
+
+pytestmark = pytest.mark.reliability
+
+ROOT = Path(__file__).resolve().parents[2]
+CORPUS = Path(__file__).resolve().parent / "bad_toml"
+GOOD = 'name = "good"\nrepo = "johba/good"\n\n[agents.fine]\nbase_url = "http://10.0.0.1:8081"\nmodel = "qwen"\n'
+
+NAME_RULE = "lower-case letters, digits and single dashes"
+# file -> [(location, fragment)], one pair per problem line, in the order they are reported.
+EXPECTED: dict[str, list[tuple[str, str]]] = {
+    # TOML syntax: the line (and column) instead of a field
+    "syntax_unclosed_string.toml": [("line 7", "Illegal character")],
+    "syntax_duplicate_key.toml": [("line 8", "Cannot overwrite a value")],
+    "syntax_duplicate_table.toml": [("line 9", "Cannot declare ('agents', 'dev') twice")],
+    "syntax_bare_value.toml": [("line 8", "Expected newline or end of document")],
+    "syntax_unterminated_table.toml": [("line 5", "Expected ']'")],
+    # the file itself
+    "not_utf8.toml": [("not UTF-8 text", "")],
+    # project-level keys
+    "missing_project_name.toml": [("name", "is required")],
+    "missing_repo.toml": [("repo", "is required")],
+    "repo_without_owner.toml": [("repo", 'must be "owner/name", not "disinto"')],
+    "project_name_with_space.toml": [("name", '"my project"')],
+    "woodpecker_repo_id_string.toml": [("ci.woodpecker_repo_id", 'non-negative integer, not "12"')],
+    "agents_not_a_table.toml": [("agents", "must be a table")],
+    # agent tables and names
+    "agent_not_a_table.toml": [("agents.dev", "must be a table, not 3")],
+    "agent_name_upper_case.toml": [("agents.Dev", NAME_RULE)],
+    "agent_name_underscore.toml": [("agents.dev_qwen", NAME_RULE)],
+    "agent_name_key.toml": [("agents.dev.name", "unknown key")],
+    # agent fields
+    "missing_base_url.toml": [("agents.dev.base_url", "is required")],
+    "missing_model.toml": [("agents.dev.model", "is required")],
+    "base_url_not_http.toml": [("agents.dev.base_url", "http(s) URL")],
+    "base_url_without_host.toml": [("agents.dev.base_url", "http(s) URL")],
+    "model_blank.toml": [("agents.dev.model", "non-empty string")],
+    "api_key_number.toml": [("agents.dev.api_key", "must be a string")],
+    "roles_empty.toml": [("agents.dev.roles", "non-empty list")],
+    "roles_string.toml": [("agents.dev.roles", "non-empty list")],
+    "roles_blank_entry.toml": [("agents.dev.roles", "non-empty strings")],
+    "forge_user_space.toml": [("agents.dev.forge_user", "letters, digits")],
+    "forge_user_dot.toml": [("agents.dev.forge_user", "'.'")],
+    "forge_user_too_long.toml": [("agents.dev.forge_user", "at most 40 characters, not 41")],
+    "forge_user_reserved.toml": [("agents.dev.forge_user", '"admin" is reserved')],
+    "forge_user_is_the_admin.toml": [("agents.dev.forge_user", 'admin user "disinto-admin"')],
+    "forge_user_dash_run.toml": [("agents.dev.forge_user", "in a row")],
+    "forge_user_trailing_dash.toml": [("agents.dev.forge_user", "must not end with")],
+    "compact_pct_zero.toml": [("agents.dev.compact_pct", "from 1 to 100, not 0")],
+    "compact_pct_boolean.toml": [("agents.dev.compact_pct", "not true")],
+    "compact_pct_float.toml": [("agents.dev.compact_pct", "not 60.5")],
+    "poll_interval_negative.toml": [("agents.dev.poll_interval", "positive integer")],
+    "poll_interval_string.toml": [("agents.dev.poll_interval", 'not "60"')],
+    "rotate_token_negative.toml": [("agents.dev.rotate_token", "non-negative integer, not -1")],
+    "rotate_password_float.toml": [("agents.dev.rotate_password", "non-negative integer, not 1.5")],
+    "token_scopes_unknown.toml": [("agents.dev.token_scopes", '"repo" is not a Forgejo token scope')],
+    "token_scopes_empty.toml": [("agents.dev.token_scopes", "non-empty list")],
+    "unknown_key_typo.toml": [
+        ("agents.dev.model", "is required"),
+        ("agents.dev.modle", 'did you mean "model"'),
+    ],
+    # across agents
+    "duplicate_forge_user.toml": [("agents.review.forge_user", "already the forge_user of agents.dev")],
+    "forge_user_case_clash.toml": [("agents.dev2.forge_user", "already the forge_user of agents.dev")],
+    "env_suffix_clash.toml": [("agents.dev2.forge_user", "env suffix DEV_QWEN")],
+    "default_forge_user_clash.toml": [("agents.review.forge_user", '"dev-bot" is already the forge_user of agents.dev')],
+    # every problem at once
+    "many_problems.toml": [
+        ("repo", "is required"),
+        ("agents.dev.base_url", '"localhost:8081"'),
+        ("agents.dev.compact_pct", "not 200"),
+        ("agents.review.base_url", "is required"),
+    ],
+    # valid TOML and model, but the first role has no formula (read before anything is registered)
+    "role_without_formula.toml": [("agents.dev.roles", "no formula for role 'gardener'")],
+    "role_not_a_plain_name.toml": [("agents.dev.roles", "not a plain name")],
+}
+# Files whose problem is found after the model is valid (the formulas, read from the factory root).
+AFTER_THE_MODEL = {"role_without_formula.toml", "role_not_a_plain_name.toml"}
+FILES = sorted(EXPECTED)
+
+
+@pytest.fixture
+def factory(tmp_path, monkeypatch):
+    """A factory checkout: projects/ for the TOMLs, formulas/dev.toml for the default role, and an
+    empty Pulumi project folder for the CLI (so the repository's own stack file does not leak in)."""
+    (tmp_path / "projects").mkdir()
+    (tmp_path / "formulas").mkdir()
+    (tmp_path / "formulas" / "dev.toml").write_text('name = "dev"\n')
+    project_dir = tmp_path / "pulumi"
+    project_dir.mkdir()
+    monkeypatch.setattr(cli, "PROJECT_DIR", project_dir)
+    return tmp_path
+
+
+def place(factory: Path, name: str) -> Path:
+    target = factory / "projects" / name
+    shutil.copyfile(CORPUS / name, target)
+    return target
+
+
+def matches(line: str, path: Path, location: str, fragment: str) -> bool:
+    prefix = f"{path}: {location}"
+    if not line.startswith(prefix):
+        return False
+    rest = line[len(prefix):]
+    return (rest == "" or rest.startswith((": ", " "))) and fragment in rest
+
+
+def assert_lines(problems: list[str], path: Path, name: str) -> None:
+    """Exactly the expected lines, in order."""
+    expected = EXPECTED[name]
+    assert len(problems) == len(expected), problems
+    for line, (location, fragment) in zip(problems, expected):
+        assert matches(line, path, location, fragment), f"{line!r} is not {path}: {location}: …{fragment}…"
+
+
+def assert_reported(problems: list[str], path: Path, name: str) -> None:
+    """Every expected line is among the problems (other files may add clashes with this one)."""
+    for location, fragment in EXPECTED[name]:
+        assert any(matches(line, path, location, fragment) for line in problems), (path, location, problems)
+
+
+def test_corpus_is_complete_and_documented():
+    files = sorted(p.name for p in CORPUS.glob("*.toml"))
+    assert len(files) >= 30
+    assert files == FILES, "every file needs a row in EXPECTED, every row a file"
+    for name in files:
+        first = (CORPUS / name).read_bytes().splitlines()[0]
+        assert first.startswith(b"# WRONG: ") and len(first) > 20, f"{name}: first line must say what is wrong"
+
+
+@pytest.mark.parametrize("name", sorted(set(FILES) - AFTER_THE_MODEL))
+def test_load_fleet_names_file_agent_and_field(factory, name):
+    path = place(factory, name)
+    with pytest.raises(ConfigError) as caught:
+        load_fleet([path])
+    assert str(caught.value) == "\n".join(caught.value.problems)
+    assert_lines(caught.value.problems, path, name)
+
+
+@pytest.mark.parametrize("name", FILES)
+def test_validate_exits_1_with_the_lines(factory, name, capsys):
+    path = place(factory, name)
+    assert cli.main(["validate", "--toml", str(path)]) == 1
+    out = capsys.readouterr()
+    assert out.out == ""
+    assert_lines(out.err.splitlines(), path, name)
+
+
+def run_entry_point(config: dict[str, str], mocks: RecordingMocks):
+    """The real root `__main__.py`, as `pulumi up` runs it, under recording mocks."""
+    pulumi.runtime.set_all_config({f"disinto:{k}": v for k, v in config.items()}, [])
+    try:
+        return run_with_mocks(lambda: runpy.run_path(str(ROOT / "__main__.py")), mocks=mocks)
+    finally:
+        pulumi.runtime.set_all_config({}, [])
+
+
+@pytest.mark.parametrize("name", FILES)
+def test_program_fails_and_registers_nothing(factory, name):
+    path = place(factory, name)
+    mocks = RecordingMocks()
+    with pytest.raises(pulumi.RunError) as caught:
+        run_entry_point({"projectToml": str(path)}, mocks)
+    assert_lines(str(caught.value).splitlines(), path, name)
+    assert mocks.created == []
+
+
+def test_whole_corpus_beside_a_good_file_registers_nothing(factory):
+    """One bad file among good ones stops everything; every problem of every file is reported."""
+    for name in FILES:
+        place(factory, name)
+    (factory / "projects" / "good.toml").write_text(GOOD)
+    mocks = RecordingMocks()
+    with pytest.raises(pulumi.RunError) as caught:
+        run_entry_point({"projectToml": str(factory / "projects" / "*.toml")}, mocks)
+    assert mocks.created == []
+    lines = str(caught.value).splitlines()
+    model_files = [n for n in FILES if n not in AFTER_THE_MODEL]
+    for name in model_files:  # the formulas are read only once the model is valid
+        assert_reported(lines, factory / "projects" / name, name)
+    assert all(line.startswith(f"{factory}/projects/") for line in lines), lines
+
+
+def test_validate_command_as_a_process(factory):
+    """`python -m disinto_infra validate` itself: exit 1, one line per problem, each naming its file."""
+    for name in ("missing_model.toml", "many_problems.toml", "syntax_duplicate_key.toml"):
+        place(factory, name)
+    pattern = str(factory / "projects" / "*.toml")
+    done = subprocess.run(
+        [sys.executable, "-m", "disinto_infra", "validate", "--toml", pattern],
+        cwd=factory / "pulumi", capture_output=True, text=True, timeout=120,
+        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin", "HOME": str(factory)},
+    )
+    assert done.returncode == 1 and done.stdout == ""
+    lines = done.stderr.splitlines()
+    for name in ("missing_model.toml", "many_problems.toml", "syntax_duplicate_key.toml"):
+        path = factory / "projects" / name
+        assert_lines([line for line in lines if line.startswith(f"{path}: ")], path, name)
+    assert all(re.match(rf"{re.escape(str(factory))}/projects/\S+\.toml: ", line) for line in lines), lines
