@@ -15,6 +15,8 @@ from typing import Optional
 import pulumi
 import pulumi_command as command
 
+from . import naming
+
 # The checkout holding `disinto_infra/`: the host-side modules are run from it.
 PROJECT_ROOT = str(Path(__file__).resolve().parent.parent)
 
@@ -62,7 +64,7 @@ def export_credentials(
     write = python_module_command("disinto_infra.envfile", "set", "--file", path, token_key, pass_key)
     erase = python_module_command("disinto_infra.envfile", "remove", "--file", path, token_key, pass_key)
     return command.local.Command(
-        f"{name}-env",
+        naming.child_names(name).env,
         create=write,
         update=write,
         delete=erase,

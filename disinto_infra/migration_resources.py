@@ -56,7 +56,7 @@ def retire_compose_container(
 ) -> command.local.Command:
     """`<name>-retire`: make room for our container by removing the compose-made one."""
     return command.local.Command(
-        f"{name}-retire",
+        naming.child_names(name).retire,
         create=python_module_command("disinto_infra.migrate", "retire", "--container", container_name),
         environment=_environment(docker_host),
         triggers=[container_name],  # another container name: retire whatever holds that one
@@ -81,7 +81,7 @@ def copy_legacy_data(
         )
     )
     return command.local.Command(
-        f"{name}-copy-data",
+        naming.child_names(name).copy_data,
         create=create,
         environment=_environment(docker_host),
         # Not the image: a new image must not re-run a copy (the marker would skip it anyway). Its

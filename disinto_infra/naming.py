@@ -93,7 +93,7 @@ class ChildNames:
     def container(self) -> str:
         return f"{self.agent}-container"
 
-    # Reserved for later features, so no two features pick the same URN.
+    # The children added by the .profile, .env export and migration features.
     @property
     def profile(self) -> str:
         return f"{self.agent}-profile"

@@ -6,7 +6,6 @@ import os
 import shlex
 
 import pulumi
-import pulumi.runtime.settings
 import pytest
 
 from disinto_infra import env_export
@@ -14,33 +13,7 @@ from disinto_infra import env_export
 TOKEN, PASSWORD = "tok-0123456789abcdef", "pa$$ word'"
 
 
-class Recorder(pulumi.runtime.Mocks):
-    def __init__(self):
-        self.registered: dict[str, pulumi.runtime.MockResourceArgs] = {}
-
-    def new_resource(self, args):
-        self.registered[args.name] = args
-        return [f"{args.name}-id", args.inputs]
-
-    def call(self, args):
-        return {}
-
-
-@pytest.fixture
-def mocked():
-    """Fresh mocks and a fresh root stack, with a transformation that sees options mocks ignore."""
-    pulumi.runtime.settings.ROOT.set(None)
-    recorder = Recorder()
-    pulumi.runtime.set_mocks(recorder, preview=False)
-    seen: dict[str, pulumi.ResourceTransformationArgs] = {}
-
-    def remember(args):
-        seen[args.name] = args
-        return None
-
-    pulumi.runtime.register_stack_transformation(remember)
-    yield recorder, seen
-    pulumi.runtime.settings.ROOT.set(None)
+from tests.support.mock_recorder import mocked  # noqa: F401,E402  (fixture)
 
 
 def build(**overrides):

@@ -6,7 +6,6 @@ import shlex
 import subprocess
 
 import pulumi
-import pulumi.runtime.settings
 import pulumi_docker as docker
 import pytest
 
@@ -14,32 +13,7 @@ from disinto_infra import migration_resources as mr
 from tests import test_migrate as fakes
 
 
-class Recorder(pulumi.runtime.Mocks):
-    def __init__(self):
-        self.registered = {}
-
-    def new_resource(self, args):
-        self.registered[args.name] = args
-        return [f"{args.name}-id", args.inputs]
-
-    def call(self, args):
-        return {}
-
-
-@pytest.fixture
-def mocked():
-    pulumi.runtime.settings.ROOT.set(None)
-    recorder = Recorder()
-    pulumi.runtime.set_mocks(recorder, preview=False)
-    seen = {}
-
-    def remember(args):
-        seen[args.name] = args
-        return None
-
-    pulumi.runtime.register_stack_transformation(remember)
-    yield recorder, seen
-    pulumi.runtime.settings.ROOT.set(None)
+from tests.support.mock_recorder import mocked  # noqa: F401,E402  (fixture)
 
 
 def run_program(build):
