@@ -187,6 +187,7 @@ class Agent(pulumi.ComponentResource):
                 self.token.token,
                 self.user.password,
                 args.settings.env_file,
+                args.spec.base_url,
                 pulumi.ResourceOptions(parent=self),
             )
 

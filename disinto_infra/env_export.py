@@ -3,6 +3,13 @@
 One `command.local.Command` per agent runs `disinto_infra.envfile` on the Pulumi host. The secrets
 travel only in the command's `environment` (stored encrypted in state); its command strings, and so
 its arguments, stdout and the preview diff, only ever hold the file path and the key names.
+
+The same command adds `ANTHROPIC_BASE_URL=<the agent's base_url>` when the file has no such line,
+as the factory's hire does (Disinto/disinto @ 2308c4c, `lib/hire-agent.sh`, step 1.7), because
+`disinto up` refuses to start without it for an agent with a `base_url` (`bin/disinto`,
+`_validate_env_vars`): with these three lines the factory's check passes for every agent managed
+here. An operator's own line is never overwritten, and the line is not removed with the agent (one
+line serves every agent and the factory's own scripts).
 """
 from __future__ import annotations
 
@@ -16,6 +23,8 @@ import pulumi
 import pulumi_command as command
 
 from . import naming
+from .container_env import BASE_URL_VAR
+from .url_mask import has_credentials
 
 # The checkout holding `disinto_infra/`: the host-side modules are run from it.
 PROJECT_ROOT = str(Path(__file__).resolve().parent.parent)
@@ -55,13 +64,17 @@ def export_credentials(
     token: pulumi.Input[str],
     password: pulumi.Input[str],
     env_file: str,
+    base_url: str,
     opts: Optional[pulumi.ResourceOptions] = None,
 ) -> command.local.Command:
-    """`<name>-env`: writes the two lines on create/update, removes them on delete."""
+    """`<name>-env`: writes the two lines (and a missing base URL line) on create/update, removes
+    the two on delete."""
     token_key, pass_key = credential_keys(suffix)
     # Relative paths mean the Pulumi project folder, as they do for the program itself.
     path = os.path.abspath(os.path.expanduser(env_file))
-    write = python_module_command("disinto_infra.envfile", "set", "--file", path, token_key, pass_key)
+    write = python_module_command(
+        "disinto_infra.envfile", "set", "--file", path, "--if-absent", BASE_URL_VAR, token_key, pass_key
+    )
     erase = python_module_command("disinto_infra.envfile", "remove", "--file", path, token_key, pass_key)
     return command.local.Command(
         naming.child_names(name).env,
@@ -72,6 +85,7 @@ def export_credentials(
             **host_environment(),
             token_key: pulumi.Output.secret(token),
             pass_key: pulumi.Output.secret(password),
+            BASE_URL_VAR: pulumi.Output.secret(base_url) if has_credentials(base_url) else base_url,
         },
         # Another file or another suffix is another pair of lines: replace, so `delete` (run with
         # the old inputs) removes the old lines.

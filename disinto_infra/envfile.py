@@ -1,7 +1,20 @@
 r"""Keep `KEY=value` lines of a factory `.env` current, in place, with secrets never on argv.
 
-    python -m disinto_infra.envfile set    --file F KEY...   # values from the variables named KEY
-    python -m disinto_infra.envfile remove --file F KEY...
+    python -m disinto_infra.envfile set    --file F [--if-absent KEY]... KEY...   # values from the
+    python -m disinto_infra.envfile remove --file F KEY...                        # variables named KEY
+
+`set` rewrites each KEY's line; an `--if-absent` KEY is only added, when no line assigns it at all
+(the operator's value, even an empty one, is never overwritten). Every other line keeps its bytes
+(an unterminated last line gets its newline).
+
+What `disinto up` needs (Disinto/disinto @ 2308c4c, `bin/disinto`, `_validate_env_vars`): before
+anything else it reads `.env` line by line as `IFS='=' read -r key value`, so a key is the text
+before the first `=` exactly (an `export ` prefix or a leading blank makes it another key), a value
+is set when non-empty (quotes count), and a last line without a newline is never read. It exits 1
+unless, for every `[agents.*]`, `FORGE_TOKEN_<U>` and `FORGE_PASS_<U>` are set, and
+`ANTHROPIC_BASE_URL` when the agent has a `base_url` (`ANTHROPIC_API_KEY` when not). So the lines
+written here are always `KEY=value` at the start of a line, newline-terminated; an existing line of
+an `--if-absent` key that check would not see is left alone and named in a note.
 
 This runs on the Pulumi host (from `command.local.Command`, see env_export.py), under whatever
 `python3` is on PATH: it uses the standard library only.
@@ -57,6 +70,7 @@ class EditResult:
     path: str
     changed: bool
     keys: tuple
+    notes: tuple = ()  # about lines we leave alone that `disinto up` would not accept
 
 
 # ---------------------------------------------------------------- quoting
@@ -89,9 +103,10 @@ def _key_of(line: str) -> Optional[str]:
     return found.group(2) if found else None
 
 
-def set_lines(text: str, values: Dict[str, str]) -> str:
-    """Update each key's first line in place (keeping `export `), drop its later duplicates
-    (they would win when sourced), and append keys not present yet."""
+def set_lines(text: str, values: Dict[str, str], if_absent: Optional[Dict[str, str]] = None) -> str:
+    """Rewrite each key's first line in place as a plain `KEY=value` (an `export ` prefix or an
+    indent would hide it from `disinto up`'s check), drop its later duplicates (they would win
+    when sourced), and append keys not present yet; `if_absent` keys only when no line has them."""
     rendered = {k: quote(k, v) for k, v in values.items()}
     out: List[str] = []
     seen = set()
@@ -99,16 +114,30 @@ def set_lines(text: str, values: Dict[str, str]) -> str:
         key = _key_of(line)
         if key not in rendered:
             out.append(line)
+            seen.add(key)
             continue
         if key in seen:
             continue
         seen.add(key)
-        prefix = _LINE_RE.match(line).group(1) or ""
-        out.append(f"{prefix}{key}={rendered[key]}\n")
+        out.append(f"{key}={rendered[key]}\n")
     if out and not out[-1].endswith("\n"):
-        out[-1] += "\n"
+        out[-1] += "\n"  # bash's `read` never sees an unterminated last line
     out += [f"{k}={rendered[k]}\n" for k in values if k not in seen]
+    out += [f"{k}={quote(k, v)}\n" for k, v in (if_absent or {}).items() if k not in seen and k not in values]
     return "".join(out)
+
+
+def check_sees(text: str, key: str) -> bool:
+    """Whether `disinto up`'s check (module docstring) finds `key` set in this text."""
+    return any(k == key and v != "" for k, v in map(_as_bash_reads, text.split("\n")[:-1]))
+
+
+def _as_bash_reads(line: str) -> tuple:
+    """`IFS='=' read -r key value` of one line: `value` loses one trailing `=` (not two)."""
+    key, _, value = line.partition("=")
+    if value.endswith("=") and not value.endswith("=="):
+        value = value[:-1]
+    return key, value
 
 
 def remove_lines(text: str, keys: Sequence[str]) -> str:
@@ -185,39 +214,51 @@ def _recover(path: str, fd: int) -> None:
     _fsync_dir(path)
 
 
-def edit(path: str, change: Callable[[str], str], create: bool) -> bool:
-    """Apply `change` to the file's text under the lock; True when the file changed."""
+@dataclass(frozen=True)
+class _Edited:
+    text: str
+    changed: bool
+
+
+def edit(path: str, change: Callable[[str], str], create: bool) -> Optional[_Edited]:
+    """Apply `change` to the file's text under the lock: the text it then holds and whether that
+    is a change; None when there is no file (and `create` is false)."""
     fd = _open(path, create)
     if fd is None:
-        return False
+        return None
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         _recover(path, fd)
         old = _read_all(fd)
         new = change(old.decode("utf-8")).encode("utf-8")
-        if new == old:
-            return False
-        backup = _save_backup(path, old)
-        _rewrite(fd, new)
-        os.unlink(backup)
-        _fsync_dir(path)
-        return True
+        if new != old:
+            backup = _save_backup(path, old)
+            _rewrite(fd, new)
+            os.unlink(backup)
+            _fsync_dir(path)
+        return _Edited(new.decode("utf-8"), new != old)
     finally:
         os.close(fd)  # releases the lock
 
 
-def set_values(path: str, values: Dict[str, str]) -> EditResult:
-    for key in values:
+def set_values(path: str, values: Dict[str, str], if_absent: Optional[Dict[str, str]] = None) -> EditResult:
+    if_absent = if_absent or {}
+    for key in [*values, *if_absent]:
         check_key(key)
-    changed = edit(path, lambda text: set_lines(text, values), create=True)
-    return EditResult(path, changed, tuple(values))
+    done = edit(path, lambda text: set_lines(text, values, if_absent), create=True)
+    notes = tuple(
+        f"{key} is in the file in a form `disinto up` does not accept (empty, indented or after "
+        "`export `); left as it is"
+        for key in if_absent if not check_sees(done.text, key)
+    )
+    return EditResult(path, done.changed, tuple(values), notes)
 
 
 def remove_keys(path: str, keys: Sequence[str]) -> EditResult:
     for key in keys:
         check_key(key)
-    changed = edit(path, lambda text: remove_lines(text, keys), create=False)
-    return EditResult(path, changed, tuple(keys))
+    done = edit(path, lambda text: remove_lines(text, keys), create=False)
+    return EditResult(path, bool(done and done.changed), tuple(keys))
 
 
 # ---------------------------------------------------------------- command line
@@ -236,6 +277,9 @@ def _parser() -> argparse.ArgumentParser:
                          ("remove", "remove the lines of KEYs")):
         cmd = sub.add_parser(action, help=text)
         cmd.add_argument("--file", required=True, help="the .env file")
+        if action == "set":
+            cmd.add_argument("--if-absent", action="append", default=[], metavar="KEY",
+                             help="add KEY only when no line assigns it (repeatable)")
         cmd.add_argument("keys", nargs="+", metavar="KEY")
     return parser
 
@@ -243,10 +287,11 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        for key in args.keys:
+        if_absent = getattr(args, "if_absent", [])
+        for key in [*args.keys, *if_absent]:
             check_key(key)
         if args.action == "set":
-            result = set_values(args.file, _values_from_environment(args.keys))
+            result = set_values(args.file, _values_from_environment(args.keys), _values_from_environment(if_absent))
         else:
             result = remove_keys(args.file, args.keys)
     except EnvFileError as exc:
@@ -261,6 +306,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     verb = {"set": "set", "remove": "removed"}[args.action]
     state = "" if result.changed else " (nothing to change)"
     print(f"{args.file}: {verb} {', '.join(result.keys)}{state}")  # key names only, never values
+    for note in result.notes:
+        print(f"{args.file}: note: {note}", file=sys.stderr)
     return 0
 
 

@@ -218,8 +218,10 @@ def test_env_export_exists_only_with_an_env_file():
     # Relative to the Pulumi project folder; the command names only the file and the keys.
     assert shlex.split(inputs["create"]) == [
         "python3", "-m", "disinto_infra.envfile", "set", "--file", "/srv/infra/factory/.env",
-        "FORGE_TOKEN_DEV_QWEN", "FORGE_PASS_DEV_QWEN",
+        "--if-absent", "ANTHROPIC_BASE_URL", "FORGE_TOKEN_DEV_QWEN", "FORGE_PASS_DEV_QWEN",
     ]
+    # The agent's own base_url, for `disinto up`'s check when the file has none.
+    assert reveal(inputs["environment"])["ANTHROPIC_BASE_URL"] == "http://10.10.10.1:8081"
     assert transformed(stack_settings=settings(envFile="/f/.env"))["llama-env"].delete_before_replace is True
 
 

@@ -11,6 +11,7 @@ import pytest
 from disinto_infra import env_export
 
 TOKEN, PASSWORD = "tok-0123456789abcdef", "pa$$ word'"
+BASE_URL = "http://10.10.10.1:8081"
 
 
 from tests.support.mock_recorder import mocked  # noqa: F401,E402  (fixture)
@@ -18,7 +19,7 @@ from tests.support.mock_recorder import mocked  # noqa: F401,E402  (fixture)
 
 def build(**overrides):
     args = dict(name="dev-qwen", suffix="DEV_QWEN", token=pulumi.Output.from_input(TOKEN),
-                password=PASSWORD, env_file="/srv/factory/.env")
+                password=PASSWORD, env_file="/srv/factory/.env", base_url=BASE_URL)
     args.update(overrides)
 
     @pulumi.runtime.test
@@ -40,11 +41,13 @@ def test_commands_carry_path_and_key_names_but_no_secret(mocked):
         assert TOKEN not in inputs[field] and "word" not in inputs[field]
     assert shlex.split(inputs["create"]) == [
         "python3", "-m", "disinto_infra.envfile", "set", "--file", "/srv/factory/.env",
-        "FORGE_TOKEN_DEV_QWEN", "FORGE_PASS_DEV_QWEN",
+        "--if-absent", "ANTHROPIC_BASE_URL", "FORGE_TOKEN_DEV_QWEN", "FORGE_PASS_DEV_QWEN",
     ]
     assert inputs["update"] == inputs["create"]
-    assert shlex.split(inputs["delete"])[3] == "remove"
-    assert shlex.split(inputs["delete"])[4:] == shlex.split(inputs["create"])[4:]
+    assert shlex.split(inputs["delete"]) == [
+        "python3", "-m", "disinto_infra.envfile", "remove", "--file", "/srv/factory/.env",
+        "FORGE_TOKEN_DEV_QWEN", "FORGE_PASS_DEV_QWEN",
+    ]  # the base URL line serves every agent: it stays
     assert inputs["triggers"] == ["/srv/factory/.env", "DEV_QWEN"]
 
 
@@ -58,6 +61,13 @@ def test_secrets_are_secret_outputs_in_environment(mocked):
     registered = recorder.registered["dev-qwen-env"].inputs["environment"]
     assert pulumi.runtime.rpc._special_secret_sig in registered.values()  # the map went over secret
     assert registered["value"]["FORGE_PASS_DEV_QWEN"] == PASSWORD
+    assert environment["ANTHROPIC_BASE_URL"] == BASE_URL  # no credentials in it: plain
+
+
+def test_a_base_url_with_credentials_is_secret_in_environment(mocked):
+    _, seen = mocked
+    build(base_url="http://user:pass@10.10.10.1:8081")
+    assert is_secret(seen["dev-qwen-env"].props["environment"]["ANTHROPIC_BASE_URL"])
 
 
 def test_delete_before_replace_is_set_and_callers_options_survive(mocked):
@@ -101,4 +111,40 @@ def test_the_registered_commands_work_when_run_as_the_provider_would(mocked, tmp
         assert TOKEN not in done.stdout + done.stderr
         if field == "create":
             assert f"FORGE_TOKEN_DEV_QWEN='{TOKEN}'" in env_path.read_text()
-    assert env_path.read_text() == "# keep me\n"
+            assert f"ANTHROPIC_BASE_URL='{BASE_URL}'" in env_path.read_text()
+    assert env_path.read_text() == f"# keep me\nANTHROPIC_BASE_URL='{BASE_URL}'\n"
+
+
+def test_disinto_ups_env_check_passes_for_every_agent_and_the_operators_lines_stay(mocked, tmp_path):
+    """The registered `create` of two agents' `-env`, run as the provider runs it, on a factory
+    `.env` with the operator's own lines: afterwards the factory's check (re-stated with its source
+    in tests/support/factory_env_check.py) finds nothing missing."""
+    import subprocess
+
+    from tests.support.factory_env_check import missing_keys
+
+    recorder, _ = mocked
+    (tmp_path / "projects").mkdir()
+    (tmp_path / "projects" / "disinto.toml").write_text(
+        'name = "disinto"\n[agents.dev-qwen]\nbase_url = "http://10.10.10.1:8081"\nmodel = "m"\n'
+        'forge_user = "dev-qwen"\n[agents.dev-qwen2]\nbase_url = "http://u:p@10.10.10.2:8081"\nmodel = "m"\n'
+    )
+    operator = "# mine\nFORGE_URL=http://forgejo:3000\n\nexport EXTRA='x y'\n"
+    env_path = tmp_path / ".env"
+    env_path.write_text(operator)
+    assert missing_keys(tmp_path) == [
+        "FORGE_TOKEN_DEV_QWEN", "FORGE_PASS_DEV_QWEN", "ANTHROPIC_BASE_URL",
+        "FORGE_TOKEN_DEV_QWEN2_BOT", "FORGE_PASS_DEV_QWEN2_BOT", "ANTHROPIC_BASE_URL",
+    ]
+    for name, suffix, url in (("dev-qwen", "DEV_QWEN", "http://10.10.10.1:8081"),
+                              ("dev-qwen2", "DEV_QWEN2_BOT", "http://u:p@10.10.10.2:8081")):
+        build(name=name, suffix=suffix, env_file=str(env_path), base_url=url)
+        inputs = recorder.registered[f"{name}-env"].inputs
+        environment = {**inputs["environment"]["value"], "PATH": os.environ["PATH"]}
+        done = subprocess.run(["/bin/sh", "-c", inputs["create"]], cwd=tmp_path, env=environment,
+                              capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+    assert missing_keys(tmp_path) == []
+    text = env_path.read_text()
+    assert text.startswith(operator)
+    assert text.count("ANTHROPIC_BASE_URL=") == 1 and "ANTHROPIC_BASE_URL='http://10.10.10.1:8081'\n" in text

@@ -109,15 +109,16 @@ def test_unrepresentable_values_are_refused_without_showing_them(tmp_path, value
     assert path.read_text() == "A='1'\n"
 
 
-def test_updates_in_place_keeping_comments_export_inode_and_mode(tmp_path):
+def test_updates_in_place_keeping_comments_inode_and_mode(tmp_path):
     path = tmp_path / ".env"
     path.write_text("# factory env\nFORGE_URL=http://x\nexport FORGE_TOKEN_A=old # note\n\nOTHER='keep'\nFORGE_TOKEN_A=dup\n")
     path.chmod(0o640)
     inode = path.stat().st_ino
     result = envfile.set_values(str(path), {"FORGE_TOKEN_A": "new", "FORGE_PASS_A": "p w"})
     assert result.changed
+    # Our line loses its `export `: `disinto up`'s check would read the key as "export FORGE_TOKEN_A".
     assert path.read_text() == (
-        "# factory env\nFORGE_URL=http://x\nexport FORGE_TOKEN_A='new'\n\nOTHER='keep'\nFORGE_PASS_A='p w'\n"
+        "# factory env\nFORGE_URL=http://x\nFORGE_TOKEN_A='new'\n\nOTHER='keep'\nFORGE_PASS_A='p w'\n"
     )
     assert path.stat().st_ino == inode
     assert stat.S_IMODE(path.stat().st_mode) == 0o640
@@ -229,3 +230,64 @@ def test_twenty_concurrent_writers_lose_no_line(tmp_path):
     assert dict(zip(expected, out.stdout.split("\0"))) == expected
     assert path.stat().st_ino == inode and stat.S_IMODE(path.stat().st_mode) == 0o644
     assert not list(tmp_path.glob("*.disinto-bak*"))
+
+
+# ---------------------------------------------------------------- --if-absent, for `disinto up`
+
+OPERATOR_ENV = (
+    b"# Factory secrets, hand-written \xe2\x9c\x93\n"
+    b"FORGE_URL=http://forgejo:3000\n"
+    b"\n"
+    b"export WOODPECKER_SECRET=\"s3 cr#t\"   # inline comment\n"
+    b"ANTHROPIC_BASE_URL='http://10.0.0.5:9000'\n"
+    b"QUOTED='a \"b\" $c'\n"
+    b"FORGE_TOKEN_DEV_QWEN=old-token\n"
+    b"\tTABBED = 1\r\n"
+    b"LAST=no-newline"
+)
+
+
+def test_if_absent_never_overwrites_and_keeps_every_other_byte(tmp_path):
+    path = tmp_path / ".env"
+    path.write_bytes(OPERATOR_ENV)
+    result = envfile.set_values(str(path), {"FORGE_TOKEN_DEV_QWEN": "t", "FORGE_PASS_DEV_QWEN": "p"},
+                                if_absent={"ANTHROPIC_BASE_URL": "http://10.10.10.1:8081"})
+    assert result.changed and result.notes == ()
+    expected = (OPERATOR_ENV.replace(b"FORGE_TOKEN_DEV_QWEN=old-token\n", b"FORGE_TOKEN_DEV_QWEN='t'\n")
+                + b"\nFORGE_PASS_DEV_QWEN='p'\n")  # the unterminated last line gets its newline
+    assert path.read_bytes() == expected
+    assert bash_value(path, "ANTHROPIC_BASE_URL") == "http://10.0.0.5:9000"
+
+
+def test_if_absent_adds_the_line_once_and_a_second_value_does_not_replace_it(tmp_path):
+    path = tmp_path / ".env"
+    path.write_text("# mine\nA=1\n")
+    envfile.set_values(str(path), {"T": "1"}, if_absent={"ANTHROPIC_BASE_URL": "http://one:8081"})
+    envfile.set_values(str(path), {"U": "2"}, if_absent={"ANTHROPIC_BASE_URL": "http://two:8081"})
+    assert path.read_text() == "# mine\nA=1\nT='1'\nANTHROPIC_BASE_URL='http://one:8081'\nU='2'\n"
+
+
+@pytest.mark.parametrize("line", ["export ANTHROPIC_BASE_URL=http://x:1", "  ANTHROPIC_BASE_URL=http://x:1",
+                                  "ANTHROPIC_BASE_URL=", "ANTHROPIC_BASE_URL=="])
+def test_an_operator_line_the_check_cannot_see_is_kept_and_named(tmp_path, line):
+    path = tmp_path / ".env"
+    path.write_text(f"{line}\n")
+    done = run_cli("set", "--file", str(path), "--if-absent", "ANTHROPIC_BASE_URL", "T",
+                   env={"T": "1", "ANTHROPIC_BASE_URL": "http://mine:8081"})
+    assert done.returncode == 0, done.stderr
+    assert path.read_text() == f"{line}\nT='1'\n"
+    assert done.stderr == (f"{path}: note: ANTHROPIC_BASE_URL is in the file in a form `disinto up` does not "
+                           "accept (empty, indented or after `export `); left as it is\n")
+    assert "mine" not in done.stdout + done.stderr
+
+
+def test_check_sees_reads_lines_as_bash_read_does(tmp_path):
+    from tests.support.factory_env_check import bash_reads
+
+    text = "A=b=\nB==x\n  C=1\nexport D=2\nE=\nF=\"\"\nG\nK==\nL===\nH=last"
+    path = tmp_path / ".env"
+    path.write_text(text)
+    seen = bash_reads(path)
+    for key in "ABCDEFGHKL":
+        assert envfile.check_sees(text, key) == bool(seen.get(key)), key
+    assert envfile.check_sees(text, "  C") and not envfile.check_sees(text, "H")
