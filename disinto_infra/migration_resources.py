@@ -16,23 +16,16 @@ Wiring, for the Agent component (the order is what makes this safe):
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
-from pathlib import Path
 from typing import Optional
 
 import pulumi
 import pulumi_command as command
 import pulumi_docker as docker
-import yaml
 
 from . import naming
 from .env_export import host_environment, python_module_command
 
 DEFAULT_COMPOSE_PROJECT = "disinto"
-
-
-class ComposeFileError(ValueError):
-    """The factory's docker-compose.yml could not be read; the message names the file."""
 
 
 def legacy_data_volume(compose_project: str, agent: str) -> str:
@@ -91,29 +84,3 @@ def copy_legacy_data(
             opts, pulumi.ResourceOptions(depends_on=[data_volume], ignore_changes=["create"])
         ),
     )
-
-
-def compose_conflicts(compose_file: Path, agent_names: Iterable[str]) -> list[str]:
-    """Agents that the factory's docker-compose.yml still runs as services (`agents-<name>`, or
-    any service with `container_name: disinto-agents-<name>`): `disinto up` would bring them back
-    and fight ours over the container name. A missing file means no conflict."""
-    try:
-        document = yaml.safe_load(compose_file.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return []
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise ComposeFileError(f"{compose_file}: cannot read it as YAML: {exc}") from None
-    services = document.get("services") if isinstance(document, dict) else None
-    if not isinstance(services, dict):
-        return []
-    service_names = {str(service) for service in services}
-    container_names = {
-        body["container_name"] for body in services.values()
-        if isinstance(body, dict) and isinstance(body.get("container_name"), str)
-    }
-    found = []
-    for agent in agent_names:
-        clash = f"agents-{agent}" in service_names or naming.container_name(agent) in container_names
-        if clash and agent not in found:
-            found.append(agent)
-    return found

@@ -13,33 +13,39 @@ import pulumi_docker as docker
 
 from .agent import Agent, AgentArgs
 from .formulas import Formula, read_formulas
-from .migration_resources import ComposeFileError, compose_conflicts
+from .factory_compose import COMPOSE_FILE, ComposeFileError, compose_conflicts, read_compose_file
 from .model import Fleet
 from .settings import StackSettings
 
 IMAGE_RESOURCE = "agent-image"
-COMPOSE_FILE = "docker-compose.yml"
+
+
+def compose_path(settings: StackSettings) -> Path:
+    return Path(settings.factory_root) / COMPOSE_FILE
 
 
 def compose_warnings(settings: StackSettings, agent_names: Iterable[str]) -> list[str]:
-    """One message per agent the factory's docker-compose.yml still runs as a service.
+    """One message per agent the factory's docker-compose.yml also defines a service for.
 
-    `disinto up` would bring those services back and fight ours over the container name. A missing
-    file means no warning; an unreadable one is a warning too (we cannot tell), never an error.
-    The messages carry no "warning: " prefix: Pulumi and the plan's text add it.
+    The factory's generator writes that service back on every `disinto up` (factory_compose.py), so
+    it is expected; what must not happen is a bare `disinto up`, which would start it and clash with
+    our container by name. A missing file means no warning; an unreadable one is a warning too (we
+    cannot tell), never an error. The messages carry no "warning: " prefix: Pulumi and the plan's
+    text add it.
     """
     names = list(agent_names)
     if not names:
         return []
-    compose_file = Path(settings.factory_root) / COMPOSE_FILE
+    path = compose_path(settings)
     try:
-        conflicts = compose_conflicts(compose_file, names)
+        conflicts = compose_conflicts(read_compose_file(path), names)
     except ComposeFileError as exc:
         # One line, whatever the YAML parser's message looks like.
         return [f"{' '.join(str(exc).split())}; cannot tell whether compose still runs these agents (see docs/migration.md)"]
     return [
-        f"{COMPOSE_FILE} at {compose_file} still defines a service for agent {name}; "
-        "stop it there (see docs/migration.md)"
+        f"{COMPOSE_FILE} at {path} still defines a service for agent {name}; start the rest of the factory "
+        "with the `disinto up SERVICE…` that `python -m disinto_infra plan` prints, never a bare `disinto up` "
+        "(see docs/migration.md)"
         for name in conflicts
     ]
 

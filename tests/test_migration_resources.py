@@ -88,37 +88,3 @@ def test_registered_retire_command_runs_against_the_fake_docker(mocked, tmp_path
     assert done.returncode == 0, done.stderr
     assert fake.state()["containers"] == {}
     assert {c["DOCKER_HOST"] for c in fake.calls()} == {"ssh://ops@box"}
-
-
-# ---------------------------------------------------------------- compose_conflicts
-
-COMPOSE_FILE = """
-services:
-  forgejo:
-    image: codeberg.org/forgejo/forgejo:11
-  agents-dev-qwen:
-    image: ghcr.io/disinto/agents:latest
-  legacy:
-    container_name: disinto-agents-llama
-volumes:
-  disinto_agents-dev-qwen-data: {}
-"""
-
-
-def test_compose_conflicts_finds_services_by_name_and_container_name(tmp_path):
-    path = tmp_path / "docker-compose.yml"
-    path.write_text(COMPOSE_FILE)
-    assert mr.compose_conflicts(path, ["llama", "dev-qwen2", "dev-qwen", "dev-qwen"]) == ["llama", "dev-qwen"]
-
-
-def test_compose_conflicts_without_a_compose_file_or_services(tmp_path):
-    assert mr.compose_conflicts(tmp_path / "docker-compose.yml", ["dev-qwen"]) == []
-    (tmp_path / "empty.yml").write_text("")
-    assert mr.compose_conflicts(tmp_path / "empty.yml", ["dev-qwen"]) == []
-
-
-def test_a_broken_compose_file_is_an_error_naming_it(tmp_path):
-    path = tmp_path / "docker-compose.yml"
-    path.write_text("services: [unclosed\n")
-    with pytest.raises(mr.ComposeFileError, match="docker-compose.yml"):
-        mr.compose_conflicts(path, ["dev-qwen"])

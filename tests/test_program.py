@@ -219,7 +219,8 @@ def compose_factory(tmp_path: Path, compose: str | None) -> StackSettings:
 
 def conflict(tmp_path: Path, name: str) -> str:
     return (f"docker-compose.yml at {tmp_path}/docker-compose.yml still defines a service for agent {name}; "
-            "stop it there (see docs/migration.md)")
+            "start the rest of the factory with the `disinto up SERVICE…` that `python -m disinto_infra plan` prints, "
+            "never a bare `disinto up` (see docs/migration.md)")
 
 
 def test_compose_services_for_our_agents_are_warned_about(tmp_path):
