@@ -16,8 +16,10 @@ import pulumi
 from . import naming
 from .model import AgentSpec, Project
 from .settings import StackSettings
+from .url_mask import has_credentials
 
 CONTAINER_HOME = "/home/agent"
+BASE_URL_VAR = "ANTHROPIC_BASE_URL"
 
 
 @dataclass(frozen=True)
@@ -65,7 +67,8 @@ def build_env(
         EnvVar(f"FORGE_BOT_USER_{naming.env_suffix(agent.forge_user)}", agent.forge_user),
         # Comma-joined: the agent entrypoint matches ",<role>," against ",$AGENT_ROLES,".
         EnvVar("AGENT_ROLES", ",".join(agent.roles)),
-        EnvVar("ANTHROPIC_BASE_URL", agent.base_url),
+        # Secret when it holds a user:password, so state and preview never show them in clear.
+        EnvVar(BASE_URL_VAR, agent.base_url, secret=has_credentials(agent.base_url)),
         # Usually a placeholder for a local model, but a real key is a credential.
         EnvVar("ANTHROPIC_API_KEY", agent.api_key, secret=True),
         EnvVar("CLAUDE_MODEL", agent.model),

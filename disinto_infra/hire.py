@@ -13,6 +13,7 @@ from pathlib import Path
 from . import naming
 from .forgejo.profile_repo import formula_path
 from .toml_edit import EditError, HireResult, default_toml, hire
+from .url_mask import mask_all
 
 
 def add_toml_arguments(parser: argparse.ArgumentParser) -> None:
@@ -57,7 +58,7 @@ def describe(result: HireResult) -> str:
         return f"hired {result.name}: added {where}"
     if result.unchanged:
         return f"{result.name}: {where} already says so; nothing to change"
-    keys = ", ".join(f"{k} = {json.dumps(v)}" for k, v in result.changed.items())
+    keys = ", ".join(f"{k} = {json.dumps(mask_all(v))}" for k, v in result.changed.items())
     return f"updated {where}: {keys}"
 
 

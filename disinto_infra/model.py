@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, ValidationInfo, fie
 
 from . import naming
 from .forgejo import scopes as forgejo_scopes
+from .url_mask import mask_credentials
 
 # Not an agent: `[agents.schedule]` holds architect_interval / planner_interval.
 NOT_AGENTS = frozenset({"schedule"})
@@ -40,10 +41,12 @@ class ConfigError(Exception):
 
 
 def show(value: Any) -> str:
-    """A TOML value as the user wrote it, for messages."""
+    """A TOML value as the user wrote it, for messages (a URL's credentials masked)."""
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, (str, int, float)):
+    if isinstance(value, str):
+        return json.dumps(mask_credentials(value))
+    if isinstance(value, (int, float)):
         return json.dumps(value)
     if isinstance(value, dict):
         return "a table"

@@ -13,6 +13,7 @@ import hashlib
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 import pulumi
@@ -25,11 +26,14 @@ from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
 
 from . import naming
 from .agent import Agent
+from .container_env import BASE_URL_VAR, EnvVar
+from .factory_compose import COMPOSE_FILE, ComposeFileError, UpCommand, read_compose_file, up_command
 from .forgejo.profile_repo import REPO_NAME as PROFILE_REPO
 from .formulas import Formula
 from .model import Fleet
-from .program import build_fleet
+from .program import build_fleet, compose_path
 from .settings import SECRET_PLACEHOLDER, StackSettings
+from .url_mask import mask_all, mask_credentials
 
 SECRET = SECRET_PLACEHOLDER  # how every secret value is shown
 STACK_TYPE = "pulumi:pulumi:Stack"
@@ -70,6 +74,24 @@ def reveal(value: Any) -> Any:
         return {k: reveal(v) for k, v in value.items()}
     if isinstance(value, list):
         return [reveal(v) for v in value]
+    return value
+
+
+def whole_numbers(value: Any) -> Any:
+    """A deserialized value with every integral float as an int.
+
+    The wire between the SDK and the monitor is a google.protobuf.Struct, which holds every number
+    as a double: the int inputs the program registers (`user_id`, `rotation`, `password_rotation`)
+    arrive as 3.0. The program registers no fractional input, so an integral double was an int.
+    """
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if is_secret(value):
+        return rpc.wrap_rpc_secret(whole_numbers(rpc.unwrap_rpc_secret(value)))
+    if isinstance(value, dict):
+        return {k: whole_numbers(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [whole_numbers(v) for v in value]
     return value
 
 
@@ -148,7 +170,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         parent = "" if request.parent.split("::")[-2:-1] == [STACK_TYPE] else request.parent
         urn = self.make_urn(parent, request.type, request.name)
         inputs = rpc.deserialize_properties(request.object)
-        self._record(urn, request, inputs)
+        self._record(urn, request, whole_numbers(inputs))
         id_, state = self.mocks.new_resource(pulumi_mocks.MockResourceArgs(
             typ=request.type, name=request.name, inputs=inputs, provider=request.provider,
             resource_id=request.importId, custom=request.custom or False,
@@ -265,6 +287,15 @@ class PlanReport:
     agents: list[AgentPlan]
     resources: list[dict[str, Any]]
     warnings: list[str] = field(default_factory=list)  # without the "warning: " prefix
+    # `disinto up` for the rest of the factory; None without a readable docker-compose.yml.
+    disinto_up: UpCommand | None = None
+    compose_file: str = ""
+
+    def up_lines(self) -> list[str]:
+        if self.disinto_up is not None:
+            return self.disinto_up.to_text()
+        return [f"no readable {COMPOSE_FILE} at {self.compose_file}: no `disinto up` command to show "
+                "(set disinto:factoryRoot to the factory checkout)"]
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -275,6 +306,7 @@ class PlanReport:
             ],
             "resources": self.resources,
             "warnings": self.warnings,
+            "disinto_up": self.disinto_up.to_json() if self.disinto_up else None,
         }
 
     def to_text(self) -> str:
@@ -285,14 +317,23 @@ class PlanReport:
             f"stack {self.stack}: {len(self.agents)} agent(s), {len(self.resources)} resources "
             "(--json shows every input and the container env)"
         )
+        lines.extend(self.up_lines())
         lines.extend(f"warning: {w}" for w in self.warnings)
         return "\n".join(lines)
+
+
+def shown(var: EnvVar, value: Exported) -> str:
+    """An env value as the plan prints it: a secret as "[secret]"; the model server's URL, secret
+    when it holds credentials, with those masked (`http://user:***@host:8081`)."""
+    if (var.secret or value.secret) and var.name != BASE_URL_VAR:
+        return SECRET
+    return mask_credentials(str(value.value))
 
 
 def _agent_plan(agent: Agent) -> AgentPlan:
     spec = agent.spec
     values = resolve_all([var.value for var in agent.env])
-    env = {var.name: SECRET if var.secret or got.secret else str(got.value) for var, got in zip(agent.env, values)}
+    env = {var.name: shown(var, got) for var, got in zip(agent.env, values)}
     return AgentPlan(
         name=spec.name, forge_user=spec.forge_user, env_suffix=spec.env_suffix,
         repo=agent.project.repo, container=naming.container_name(spec.name),
@@ -307,6 +348,17 @@ def plan_fleet(
     warnings: list[str] = []
     run = run_with_mocks(lambda: build_fleet(settings, fleet, stack, formulas, warn=warnings.append), stack=stack)
     resources = [
-        {"urn": r.urn, "type": r.type, "name": r.name, "inputs": redact(r.inputs)} for r in run.registrations
+        {"urn": r.urn, "type": r.type, "name": r.name, "inputs": mask_all(redact(r.inputs))} for r in run.registrations
     ]
-    return PlanReport(stack, [_agent_plan(a) for a in run.result.values()], resources, warnings)
+    path = compose_path(settings)
+    return PlanReport(stack, [_agent_plan(a) for a in run.result.values()], resources, warnings,
+                      disinto_up=_disinto_up(path, list(run.result)), compose_file=str(path))
+
+
+def _disinto_up(path: Path, agents: list[str]) -> UpCommand | None:
+    # An unreadable file is already a warning (program.compose_warnings).
+    try:
+        compose = read_compose_file(path)
+    except ComposeFileError:
+        return None
+    return up_command(compose, agents) if compose is not None else None

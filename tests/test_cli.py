@@ -67,6 +67,9 @@ def test_plan_text_reads_at_a_glance(project_dir, capsys):
         "volumes project-repos-dev-qwen2 + agents-dev-qwen2-data, container disinto-agents-dev-qwen2",
         # the image, and per agent the component and its nine children
         "stack dev: 2 agent(s), 21 resources (--json shows every input and the container env)",
+        # the factory's compose file, for `disinto up` (tests/test_factory_compose.py)
+        f"no readable docker-compose.yml at {project_dir}/docker-compose.yml: no `disinto up` command to show "
+        "(set disinto:factoryRoot to the factory checkout)",
     ]
 
 
@@ -175,7 +178,8 @@ def test_plan_warns_about_compose_services_for_our_agents(project_dir, capsys):
     path = toml(project_dir, legacy_example_text() + QWEN2)
     (project_dir / "docker-compose.yml").write_text(COMPOSE)
     message = (f"docker-compose.yml at {project_dir}/docker-compose.yml still defines a service for agent llama; "
-               "stop it there (see docs/migration.md)")
+               "start the rest of the factory with the `disinto up SERVICE…` that `python -m disinto_infra plan` prints, "
+            "never a bare `disinto up` (see docs/migration.md)")
     assert cli.main(["plan", "--toml", str(path)]) == 0
     captured = capsys.readouterr()
     lines = captured.out.splitlines()

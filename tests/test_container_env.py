@@ -114,3 +114,10 @@ def test_one_secret_entry_makes_the_registered_list_secret():
     envs = run.named("c").inputs["envs"]
     assert is_secret(envs)
     assert reveal(envs) == ["A=1", "B=2"]
+
+
+def test_a_base_url_with_credentials_is_secret_and_still_the_real_value():
+    project = parse_project_text(F, HEADER + agent("a", base_url='"http://llm:hunter2@10.0.0.1:8081"'))
+    env = {var.name: var for var in build_env(project.agents[0], project, settings(), CREDS)}
+    assert env["ANTHROPIC_BASE_URL"].secret
+    assert env["ANTHROPIC_BASE_URL"].value == "http://llm:hunter2@10.0.0.1:8081"

@@ -118,3 +118,11 @@ def test_rotate_flags(factory, capsys, flags, token, password):
 def test_rotate_of_an_unknown_agent(factory, capsys):
     assert main("rotate", "ghost") == 1
     assert "projects/disinto.toml: agents.ghost: no such agent" in capsys.readouterr().err
+
+
+def test_hire_never_prints_the_credentials_of_a_base_url(factory, capsys):
+    main("hire", "a", "dev", "--local-model", "http://x:1")
+    assert main("hire", "a", "dev", "--local-model", "http://llm:hunter2@x:1") == 0
+    out = capsys.readouterr().out
+    assert 'base_url = "http://llm:***@x:1"' in out and "hunter2" not in out
+    assert agent(factory, "a")["base_url"] == "http://llm:hunter2@x:1"  # the file has the real one

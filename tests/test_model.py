@@ -104,6 +104,8 @@ def test_models_are_frozen():
     ({"model": None}, "projects/p.toml: agents.a.model: is required"),
     ({"base_url": '"10.0.0.1:8081"'}, 'projects/p.toml: agents.a.base_url: must be an http(s) URL, not "10.0.0.1:8081"'),
     ({"base_url": '"ftp://host"'}, 'projects/p.toml: agents.a.base_url: must be an http(s) URL, not "ftp://host"'),
+    ({"base_url": '"ftp://u:hunter2@host"'},
+     'projects/p.toml: agents.a.base_url: must be an http(s) URL, not "ftp://u:***@host"'),
     ({"base_url": "8081"}, "projects/p.toml: agents.a.base_url: must be an http(s) URL, not 8081"),
     ({"model": '""'}, 'projects/p.toml: agents.a.model: must be a non-empty string, not ""'),
     ({"model": "3"}, "projects/p.toml: agents.a.model: must be a non-empty string, not 3"),

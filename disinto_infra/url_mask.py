@@ -1,0 +1,43 @@
+"""URLs with credentials in them (`http://user:pass@host:8081`), as we show them: masked.
+
+A `base_url` may carry a user and password for the model server. The real value still reaches
+the container and the `.env`; what `plan`, `hire` and validation errors print never holds it.
+The password becomes `***` (`http://user:***@host:8081`); a user part without a password is
+masked whole (`http://***@host`), since a lone user part is often a token.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+MASK = "***"
+
+# scheme://authority: the authority ends at '/', '?', '#' or a blank; its userinfo is everything
+# before its last '@' (as urllib.parse.urlsplit reads it), so a raw '@' in a password is masked too.
+_AUTHORITY_RE = re.compile(r"(?P<scheme>\b[A-Za-z][A-Za-z0-9+.-]*://)(?P<userinfo>[^/?#\s]*)@")
+
+
+def _masked(found: re.Match) -> str:
+    user, colon, _password = found.group("userinfo").partition(":")
+    shown = f"{user}:{MASK}" if colon else MASK
+    return f"{found.group('scheme')}{shown}@"
+
+
+def has_credentials(text: str) -> bool:
+    return bool(_AUTHORITY_RE.search(text))
+
+
+def mask_credentials(text: str) -> str:
+    """`text` with the credentials of every URL in it masked."""
+    return _AUTHORITY_RE.sub(_masked, text)
+
+
+def mask_all(value: Any) -> Any:
+    """`mask_credentials` on every string of a JSON-like value."""
+    if isinstance(value, str):
+        return mask_credentials(value)
+    if isinstance(value, dict):
+        return {k: mask_all(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [mask_all(v) for v in value]
+    return value

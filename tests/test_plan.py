@@ -1,0 +1,66 @@
+"""The plan's report: integers stay integers, credentials in a base_url are masked."""
+from __future__ import annotations
+
+import json
+
+from disinto_infra.model import Fleet, parse_project_text
+from disinto_infra.plan import plan_fleet, reveal, run_with_mocks, whole_numbers
+from disinto_infra.program import build_fleet
+
+from tests.test_model import HEADER, agent
+from tests.test_program import F, SETTINGS
+
+SECRET_URL = "http://llm:hunter2@10.10.10.1:8081"
+TEXT = HEADER + agent("dev-qwen", base_url=f'"{SECRET_URL}"', rotate_token=2, rotate_password=1)
+
+
+def plan(text: str = TEXT):
+    return plan_fleet(SETTINGS, Fleet(projects=(parse_project_text(F, text),)), "dev")
+
+
+def numbers(value, path=""):
+    """Every number in a JSON value, with where it is."""
+    if isinstance(value, dict):
+        return [n for k, v in value.items() for n in numbers(v, f"{path}.{k}")]
+    if isinstance(value, list):
+        return [n for i, v in enumerate(value) for n in numbers(v, f"{path}[{i}]")]
+    return [(path, value)] if isinstance(value, (int, float)) and not isinstance(value, bool) else []
+
+
+def test_numbers_in_the_json_are_integers_as_the_program_registers_them():
+    report = json.loads(json.dumps(plan().to_json()))
+    found = dict(numbers(report))
+    inputs = {r["name"]: r["inputs"] for r in report["resources"]}
+    assert inputs["dev-qwen-token"]["rotation"] == 2 and inputs["dev-qwen-user"]["password_rotation"] == 1
+    assert isinstance(inputs["dev-qwen-token"]["user_id"], int)
+    assert inputs["dev-qwen-token"]["user_id"] == inputs["dev-qwen-collaborator"]["user_id"]
+    assert {"rotation", "password_rotation", "user_id"} <= {p.rsplit(".", 1)[-1] for p in found}
+    assert [p for p, n in found.items() if isinstance(n, float)] == []
+
+
+def test_whole_numbers_keeps_fractions_and_secrets():
+    from pulumi.runtime import rpc
+
+    value = {"a": 3.0, "b": 2.5, "c": [1.0, True], "d": rpc.wrap_rpc_secret(4.0)}
+    converted = whole_numbers(value)
+    assert reveal(converted) == {"a": 3, "b": 2.5, "c": [1, True], "d": 4}
+    assert rpc.is_rpc_secret(converted["d"])
+    assert type(converted["a"]) is int and type(converted["c"][1]) is bool
+
+
+def test_a_base_url_with_credentials_is_masked_in_text_and_json():
+    report = plan()
+    out = report.to_text() + json.dumps(report.to_json())
+    assert "hunter2" not in out
+    (dev_qwen,) = report.agents
+    assert dev_qwen.env["ANTHROPIC_BASE_URL"] == "http://llm:***@10.10.10.1:8081"
+
+
+def test_the_container_still_gets_the_real_base_url():
+    run = run_with_mocks(lambda: build_fleet(SETTINGS, Fleet(projects=(parse_project_text(F, TEXT),)), "dev"))
+    assert f"ANTHROPIC_BASE_URL={SECRET_URL}" in reveal(run.named("dev-qwen-container").inputs["envs"])
+
+
+def test_a_plain_base_url_is_shown_as_it_is():
+    (dev_qwen,) = plan(HEADER + agent("dev-qwen", base_url='"http://10.10.10.1:8081"')).agents
+    assert dev_qwen.env["ANTHROPIC_BASE_URL"] == "http://10.10.10.1:8081"
