@@ -177,11 +177,8 @@ def up_command(compose: ComposeFile, agents: Sequence[str]) -> UpCommand:
         notes.append(f"the services named depend on {', '.join(pulled_in)}: compose would start those too; "
                      "remove that depends_on")
     return UpCommand(
-        compose_file=str(compose.path), services=services, left_to_program=tuple(sorted(ours, key=_order(compose))),
+        compose_file=str(compose.path), services=services,
+        left_to_program=tuple(s.name for s in compose.services if s.name in ours),
         left_out_profiled=tuple(profiled), no_regen=bool(missing), notes=tuple(notes),
     )
 
-
-def _order(compose: ComposeFile):
-    position = {s.name: i for i, s in enumerate(compose.services)}
-    return lambda name: position[name]
