@@ -210,3 +210,12 @@ def test_plan_without_a_compose_file_says_so(factory, capsys):
     assert cli.main(["plan", "--toml", toml]) == 0
     assert (f"no readable docker-compose.yml at {factory}/docker-compose.yml: no `disinto up` command to show "
             "(set disinto:factoryRoot to the factory checkout)") in capsys.readouterr().out.splitlines()
+
+
+def test_the_migration_docs_example_is_what_plan_prints(tmp_path):
+    text = COMPOSE.split("  agents-dev-qwen2:")[0] + "volumes: {}\n"
+    parsed = compose_file(tmp_path, text)
+    compose = fc.ComposeFile(Path("/home/op/disinto/docker-compose.yml"), parsed.services)
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "migration.md").read_text()
+    for line in fc.up_command(compose, ["dev-qwen"]).to_text():
+        assert f"\n  {line}\n" in doc, line
