@@ -339,7 +339,8 @@ def _ensure_protection(client: ForgejoClient, conn: Conn, username: str, *, know
             return _align_protection(client, conn, username, rule)
     rules = _repo_path(username, "branch_protections")
     try:
-        made = client.request("POST", rules, auth=conn.admin_auth, json=profile_rule.protection_rule(conn.admin_user), ok=(201,))
+        body = profile_rule.protection_rule(conn.admin_user)
+        made = client.request("POST", rules, auth=conn.admin_auth, json=body, ok=(201,))
         return profile_rule.observed(made.body, conn.admin_user)
     except ForgejoError as exc:
         if exc.status != 403:
@@ -523,8 +524,8 @@ class ForgejoProfileRepo(Resource, module="forgejo", name="ProfileRepo"):
     protection_rule: pulumi.Output[dict[str, Any]]
 
     def __init__(self, name: str, args: ForgejoProfileRepoArgs, opts: pulumi.ResourceOptions | None = None):
-        computed = ("repo", "repo_id", "formula_sha256", "formula_file_sha", "readme_sha256")
-        props = {**args_props(args), **{k: None for k in (*computed, "journal_branch", "protected_branch", "protection_rule")}}
+        computed = ("repo", "repo_id", "formula_sha256", "formula_file_sha", "readme_sha256", "journal_branch")
+        props = {**args_props(args), **{k: None for k in (*computed, "protected_branch", "protection_rule")}}
         own = pulumi.ResourceOptions(
             delete_before_replace=self.DELETE_BEFORE_REPLACE, retain_on_delete=self.RETAIN_ON_DELETE
         )

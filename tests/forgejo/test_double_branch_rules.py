@@ -53,7 +53,8 @@ def test_patch_changes_only_the_given_fields(forge):
     forge.add_collaborator("johba/disinto", ADMIN, "admin")
     assert requests.get(patch, auth=OWNER, timeout=5).json()["push_whitelist_usernames"] == ["johba", ADMIN]
     # enable_push false: no pushes, no push whitelist (EditBranchProtection).
-    body = requests.patch(patch, auth=OWNER, json={"enable_push": False, "enable_push_whitelist": True}, timeout=5).json()
+    shut = {"enable_push": False, "enable_push_whitelist": True}
+    body = requests.patch(patch, auth=OWNER, json=shut, timeout=5).json()
     assert body["enable_push"] is False and body["enable_push_whitelist"] is False
     # An unknown user: 422 and nothing saved.
     before = rule_record(forge)

@@ -345,7 +345,7 @@ def old_profile_repo(forge, engine, rule):
 
 
 def test_existing_profile_repo_whose_rule_shuts_out_the_admin_is_brought_in_line(forge, engine):
-    """Forgejo has no site-admin bypass for a protected branch: the refused write PATCHes the rule, then goes through."""
+    """No site-admin bypass of a protected branch: the refused write PATCHes the rule, then goes through."""
     old_profile_repo(forge, engine, {"rule_name": "main", "required_approvals": 1})
     [before] = forge.branch_protections_of(PROFILE)
     assert engine.up(agent())["dev-qwen-profile"] == "create"

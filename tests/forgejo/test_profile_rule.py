@@ -92,8 +92,8 @@ def test_agent_writes_journal_and_knowledge_on_main_but_not_formula_or_readme(fo
         made = write_as(forge, auth, file_path, f"# {file_path}\n")
         assert made.status_code == 201, (file_path, made.text)
         assert forge.file(PROFILE, file_path, "main") == f"# {file_path}\n".encode()
-    rewrite = write_as(forge, auth, "knowledge/lessons-learned.md", "v2\n", blob_sha("# knowledge/lessons-learned.md\n"))
-    assert rewrite.status_code == 200
+    lessons = AGENT_PATHS[2]
+    assert write_as(forge, auth, lessons, "v2\n", blob_sha(f"# {lessons}\n")).status_code == 200  # the digest
     formula = forge.file(PROFILE, "formula.toml").decode()
     readme = forge.file(PROFILE, "README.md").decode()
     for file_path, text in (("formula.toml", formula), ("README.md", readme)):
@@ -154,7 +154,8 @@ def test_rule_changed_by_hand_is_reported_and_put_back(forge, engine):
     assert admin(forge, "PATCH", f"/repos/{PROFILE}/branch_protections/main", json=edit).status_code == 200
     assert whitelists(forge)["push"] == [ADMIN, "dev-qwen"]
     assert engine.refresh()["dev-qwen-profile"] == "update"
-    assert drift(engine.outputs("dev-qwen-profile")["protection_rule"]) == ["apply_to_admins", "push_whitelist_others"]
+    seen = engine.outputs("dev-qwen-profile")["protection_rule"]
+    assert drift(seen) == ["apply_to_admins", "push_whitelist_others"] and seen["push_whitelist_others"] == ["dev-qwen"]
     forge.clear_requests()
     assert engine.up(agent())["dev-qwen-profile"] == "update"
     assert [m for m, _, _ in rule_writes(forge)] == ["PATCH"]
