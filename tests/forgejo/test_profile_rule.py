@@ -17,6 +17,7 @@ import requests
 from disinto_infra.forgejo.profile_rule import WANTED, drift, observed, protection_rule
 from tests.forgejo.conftest import ADMIN, ADMIN_PASSWORD
 from tests.forgejo.test_profile_repo import PROFILE, agent, blob_sha, whitelists
+from tests.support.forgejo_double import Fault
 from tests.support.forgejo_double.state import matches_file_patterns
 
 # The body the previous version of this program POSTed (disinto_infra/forgejo/profile_repo.py at aec5d0f).
@@ -176,4 +177,17 @@ def test_rule_deleted_by_hand_is_made_again(forge, engine):
     assert [m for m, _, _ in rule_writes(forge)] == ["POST"]
     assert engine.outputs("dev-qwen-profile")["protection_rule"] == WANTED
     assert write_as(forge, agent_auth(engine), AGENT_PATHS[2], "lesson\n").status_code == 201
+    assert forge.spec_violations == []
+
+
+@pytest.mark.parametrize("kind", ["drop_response", "status"])
+def test_lost_answer_or_503_on_the_patch_converges(forge, engine, kind):
+    made_the_old_way(forge, engine)
+    fault = forge.inject(Fault(method="PATCH", path_regex=r"/branch_protections/main$", kind=kind, status=503))
+    assert engine.up(agent())["dev-qwen-profile"] == "update"
+    assert fault.hits == 1
+    assert engine.outputs("dev-qwen-profile")["protection_rule"] == WANTED
+    assert forge.branch_protections_of(PROFILE)[0]["unprotected_file_patterns"] == "journal/**;knowledge/**"
+    forge.clear_requests()
+    assert set(engine.up(agent()).values()) == {"same"} and forge.requests == []
     assert forge.spec_violations == []
