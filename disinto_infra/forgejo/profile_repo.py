@@ -5,7 +5,7 @@ folder and a README describing that layout. `main` is protected by the rule of `
 the agent pushes its journal and knowledge there itself (only paths under `journal/` and
 `knowledge/`), everything else needs the admin (one approval, only the admin merges or commits,
 the rule applies to admins too). The unprotected `journal` branch is kept, as the factory's
-`.profile` README describes it.
+`.profile` README describes it (Disinto/disinto 2308c4c, lib/hire-agent.sh).
 
 Everything goes through the API as the site admin, in an order Forgejo accepts: the repository
 (empty), then the files through the contents API (a branch cannot be made in an empty repository),
