@@ -389,6 +389,8 @@ def test_existing_profile_repo_is_adopted(forge, engine):
     assert contents(forge, "knowledge/.gitkeep") == KEEP_CONTENT and contents(forge, "README.md")
     statuses = [(m, p, s) for m, p, s in profile_requests(forge) if m == "POST"]
     assert ("POST", "/branches", 409) in statuses and ("POST", "/branch_protections", 403) in statuses
+    assert ("PATCH", "/branch_protections/main", 200) in profile_requests(forge)  # the old rule, in line
+    assert engine.outputs("dev-qwen-profile")["protection_rule"] == WANTED
     assert forge.repos.count(PROFILE) == 1
     assert forge.spec_violations == []
 
