@@ -1,15 +1,23 @@
 """Each agent's private `<user>/.profile` repository: `ForgejoProfileRepo` and its provider.
 
 The repository holds the agent's role formula (`formula.toml`), a `journal/` and a `knowledge/`
-folder and a README describing that layout. `main` is protected (one approval, only the admin
-merges or commits, the rule applies to admins too); the `journal` branch is unprotected, so the
-agent pushes its journal there directly.
+folder and a README describing that layout. `main` is protected by the rule of `profile_rule`:
+the agent pushes its journal and knowledge there itself (only paths under `journal/` and
+`knowledge/`), everything else needs the admin (one approval, only the admin merges or commits,
+the rule applies to admins too). The unprotected `journal` branch is kept, as the factory's
+`.profile` README describes it (Disinto/disinto 2308c4c, lib/hire-agent.sh).
 
 Everything goes through the API as the site admin, in an order Forgejo accepts: the repository
 (empty), then the files through the contents API (a branch cannot be made in an empty repository),
 then the `journal` branch, then the protection of `main`. Each step is re-entrant and treats
 "already there" as success (repo 409, file 422, branch 409, protection 403 once the rule is seen),
 so a create whose answer was lost, or an existing repository, converges.
+
+The provider owns the rule on `main`: one that differs from `profile_rule.WANTED` (an older
+version of this program's, or one changed by hand) is brought in line in place (PATCH), on
+create, and on the update that follows a diff or a refresh which saw it differ. A file write
+refused with 403 (a rule that shuts the admin out, which the rule's JSON may not show) first
+brings the rule in line, then tries once more.
 
 Removing the resource keeps the repository: the journal and the knowledge are the agent's history.
 `delete` is a no-op and the Agent component also registers this resource with `retain_on_delete`.
@@ -21,18 +29,19 @@ import base64
 import hashlib
 import tomllib
 from dataclasses import asdict, dataclass, replace
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import pulumi
 from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, Resource, UpdateResult
 
-from . import connection
+from . import connection, profile_rule
 from .base import ForgejoProvider, args_props, as_int, differs, is_unknown
 from .client import ForgejoClient, ForgejoError, path, retry_transient
+from .profile_rule import MAIN_BRANCH
 
 REPO_NAME = ".profile"
-MAIN_BRANCH = "main"
 JOURNAL_BRANCH = "journal"
 FORMULA_FILE = "formula.toml"
 README_FILE = "README.md"
@@ -75,17 +84,18 @@ Profile repository of the disinto agent `{username}`, managed by disinto-infra.
 ```
 {username}/.profile/
 ├── formula.toml    # the agent's role formula (copied from the factory's formulas/)
-├── journal/        # issue-by-issue journal entries (on the journal branch)
-├── knowledge/      # knowledge and best practices the agent keeps
+├── journal/        # issue-by-issue journal entries (journal/archive/: digested ones)
+├── knowledge/      # knowledge and best practices the agent keeps (lessons-learned.md)
 └── README.md
 ```
 
 ## Branches
 
-- `main` is protected: changes (the formula above all) go through a pull request that needs one
+- `main` is protected. The agent pushes commits that touch only `journal/` and `knowledge/`
+  directly; any other change (the formula above all) goes through a pull request that needs one
   approval and that only the factory's admin merges; the rule applies to admins too.
   disinto-infra rewrites `formula.toml` here when the factory's formula file changes.
-- `journal` is not protected: the agent pushes its journal entries there directly.
+- `journal` is not protected: a branch the agent may also push journal entries to.
 """
 
 
@@ -141,6 +151,8 @@ class ProfileRepoState:
     readme_sha256: str
     journal_branch: str
     protected_branch: str
+    # The rule's comparable settings as last written or read (profile_rule.observed); {} when unknown.
+    protection_rule: dict[str, Any]
 
     @classmethod
     def from_outputs(cls, outs: dict[str, Any]) -> ProfileRepoState:
@@ -155,6 +167,7 @@ class ProfileRepoState:
             readme_sha256=outs.get("readme_sha256", ""),
             journal_branch=outs.get("journal_branch", ""),
             protected_branch=outs.get("protected_branch", ""),
+            protection_rule=dict(outs.get("protection_rule") or {}),
         )
 
     def outputs(self) -> dict[str, Any]:
@@ -219,14 +232,18 @@ def _encoded(text: str) -> str:
     return base64.b64encode(text.encode()).decode("ascii")
 
 
-def _push_refused(exc: ForgejoError, conn: Conn, username: str) -> ForgejoError:
+class PushRefusedError(ForgejoError):
     """A 403 on a contents write: the branch rule on main does not let the provider's identity push."""
+
+
+def _push_refused(exc: ForgejoError, conn: Conn, username: str) -> PushRefusedError:
     why = (
         f"{exc.message}: the branch protection rule on {username}/{REPO_NAME} {MAIN_BRANCH} does not let "
-        f"{conn.admin_user!r} push (Forgejo gives site admins no bypass); its push whitelist must hold "
-        f"the identity the provider acts as (disinto:adminUser), or remove the rule so it is made anew"
+        f"{conn.admin_user!r} push (Forgejo gives site admins no bypass; the provider puts that user on the "
+        f"rule's push whitelist and tries once more): disinto:adminUser must name the identity the provider "
+        f"acts as (the admin token's owner), or remove the rule so it is made anew"
     )
-    return ForgejoError(exc.method, exc.path, exc.status, why)
+    return PushRefusedError(exc.method, exc.path, exc.status, why)
 
 
 def _put_file(client: ForgejoClient, conn: Conn, want: Wanted, file_path: str, text: str, sha: str) -> str:
@@ -290,37 +307,62 @@ def _ensure_journal_branch(client: ForgejoClient, conn: Conn, username: str) -> 
         raise
 
 
-def protection_rule(admin_user: str) -> dict[str, Any]:
-    """The rule on main: one approval; only the admin merges (and commits, for formula updates); admins included."""
-    return {
-        "rule_name": MAIN_BRANCH,
-        "required_approvals": 1,
-        "block_on_rejected_reviews": True,
-        "dismiss_stale_approvals": True,
-        "enable_merge_whitelist": True,
-        "merge_whitelist_usernames": [admin_user],
-        # Pushes (the contents API counts as one) only by the admin: the agent cannot change its own
-        # formula on main, and this provider can still rewrite formula.toml in place.
-        "enable_push": True,
-        "enable_push_whitelist": True,
-        "push_whitelist_usernames": [admin_user],
-        "apply_to_admins": True,
-    }
+def _rule_path(username: str) -> str:
+    return _repo_path(username, "branch_protections", MAIN_BRANCH)
 
 
-def _ensure_protection(client: ForgejoClient, conn: Conn, username: str) -> None:
+def _patch_rule(client: ForgejoClient, conn: Conn, username: str) -> dict[str, Any]:
+    """Bring the existing rule in line in place; → its settings as Forgejo now reports them."""
+    body = profile_rule.edit_body(conn.admin_user)
+    answer = client.request("PATCH", _rule_path(username), auth=conn.admin_auth, json=body).body
+    settings = profile_rule.observed(answer, conn.admin_user)
+    left = profile_rule.drift(settings)
+    if left:  # never store a rule as repaired when Forgejo did not take the change
+        why = f"the rule on {username}/{REPO_NAME} {MAIN_BRANCH} still differs after the update in: {', '.join(left)}"
+        raise ForgejoError("PATCH", _rule_path(username), 200, why)
+    return settings
+
+
+def _align_protection(client: ForgejoClient, conn: Conn, username: str, rule: dict[str, Any]) -> dict[str, Any]:
+    settings = profile_rule.observed(rule, conn.admin_user)
+    return _patch_rule(client, conn, username) if profile_rule.drift(settings) else settings
+
+
+def _ensure_protection(client: ForgejoClient, conn: Conn, username: str, *, known: bool = False) -> dict[str, Any]:
+    """The rule on main as wanted (a new one, or an existing one PATCHed in line); → its settings.
+
+    `known`: the state says a rule exists, so look first instead of trying to create one.
+    """
+    if known:
+        rule = _get_or_none(client, conn, _rule_path(username))
+        if rule is not None:
+            return _align_protection(client, conn, username, rule)
     rules = _repo_path(username, "branch_protections")
     try:
-        client.request("POST", rules, auth=conn.admin_auth, json=protection_rule(conn.admin_user), ok=(201,))
-        return
+        body = profile_rule.protection_rule(conn.admin_user)
+        made = client.request("POST", rules, auth=conn.admin_auth, json=body, ok=(201,))
+        return profile_rule.observed(made.body, conn.admin_user)
     except ForgejoError as exc:
         if exc.status != 403:
             raise
         refused = exc
-    # 403 is both "a rule for main exists" and "not allowed": only a rule we can see is success.
-    if _get_or_none(client, conn, _repo_path(username, "branch_protections", MAIN_BRANCH)) is None:
+    # 403 is both "a rule for main exists" and "not allowed": only a rule we can see is one to align.
+    rule = _get_or_none(client, conn, _rule_path(username))
+    if rule is None:
         raise refused
-    return
+    return _align_protection(client, conn, username, rule)
+
+
+def _writing(client: ForgejoClient, conn: Conn, username: str, write: Callable[[], str]) -> str:
+    """A file write on main; refused (403), the rule is brought in line (PATCH, whatever its JSON
+    shows: a whitelisted admin may not be listed there) and the write tried once more."""
+    try:
+        return write()
+    except PushRefusedError:
+        if _get_or_none(client, conn, _rule_path(username)) is None:
+            raise
+        _patch_rule(client, conn, username)
+    return write()
 
 
 # ------------------------------------------------------------------------------------- provider
@@ -353,11 +395,10 @@ class ForgejoProfileRepoProvider(ForgejoProvider):
             repo_id = retry_transient(lambda: _ensure_repo(client, conn, user))
             shas = {}
             for file_path, text, enforced in want.files():
-                shas[file_path] = retry_transient(
-                    lambda f=file_path, t=text, e=enforced: _ensure_file(client, conn, want, f, t, e)
-                )
+                write = partial(_ensure_file, client, conn, want, file_path, text, enforced)
+                shas[file_path] = retry_transient(partial(_writing, client, conn, user, write))
             retry_transient(lambda: _ensure_journal_branch(client, conn, user))
-            retry_transient(lambda: _ensure_protection(client, conn, user))
+            rule = retry_transient(lambda: _ensure_protection(client, conn, user))
         state = ProfileRepoState(
             username=user,
             repo=f"{user}/{REPO_NAME}",
@@ -368,6 +409,7 @@ class ForgejoProfileRepoProvider(ForgejoProvider):
             readme_sha256=sha256_hex(want.readme),
             journal_branch=JOURNAL_BRANCH,
             protected_branch=MAIN_BRANCH,
+            protection_rule=rule,
         )
         return CreateResult(state.repo, state.outputs())
 
@@ -382,24 +424,30 @@ class ForgejoProfileRepoProvider(ForgejoProvider):
         readme = news.get("readme")
         if is_unknown(readme) or sha256_hex(readme or default_readme(news["username"])) != olds.get("readme_sha256"):
             changed.append("readme")
-        # A refresh found the branch or the rule missing: the update puts them back.
+        # A refresh found the branch or the rule missing, or the rule differing (or the state predates
+        # the rule's settings being recorded): the update puts them back.
         repair = olds.get("journal_branch") != JOURNAL_BRANCH or olds.get("protected_branch") != MAIN_BRANCH
+        repair = repair or bool(profile_rule.drift(olds.get("protection_rule")))
         return DiffResult(changes=bool(changed) or repair, replaces=[], delete_before_replace=False)
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         conn = connection.current()
         old = ProfileRepoState.from_outputs(olds)
         want = Wanted.from_props({**news, "username": old.username})
-        file_sha = old.formula_file_sha
+        user = old.username
+        file_sha, rule = old.formula_file_sha, old.protection_rule
         with conn.client() as client:
             if sha256_hex(want.formula) != old.formula_sha256 or not file_sha:
-                file_sha = retry_transient(lambda: _sync_file(client, conn, want, FORMULA_FILE, want.formula))
+                write = partial(_sync_file, client, conn, want, FORMULA_FILE, want.formula)
+                file_sha = retry_transient(partial(_writing, client, conn, user, write))
             if sha256_hex(want.readme) != old.readme_sha256:
-                retry_transient(lambda: _sync_file(client, conn, want, README_FILE, want.readme))
+                write = partial(_sync_file, client, conn, want, README_FILE, want.readme)
+                retry_transient(partial(_writing, client, conn, user, write))
             if old.journal_branch != JOURNAL_BRANCH:
-                retry_transient(lambda: _ensure_journal_branch(client, conn, old.username))
-            if old.protected_branch != MAIN_BRANCH:
-                retry_transient(lambda: _ensure_protection(client, conn, old.username))
+                retry_transient(lambda: _ensure_journal_branch(client, conn, user))
+            if old.protected_branch != MAIN_BRANCH or profile_rule.drift(rule):
+                known = old.protected_branch == MAIN_BRANCH
+                rule = retry_transient(lambda: _ensure_protection(client, conn, user, known=known))
         new = replace(
             old,
             formula_source=want.formula_source,
@@ -408,6 +456,7 @@ class ForgejoProfileRepoProvider(ForgejoProvider):
             readme_sha256=sha256_hex(want.readme),
             journal_branch=JOURNAL_BRANCH,
             protected_branch=MAIN_BRANCH,
+            protection_rule=rule,
         )
         return UpdateResult(new.outputs())
 
@@ -422,7 +471,7 @@ class ForgejoProfileRepoProvider(ForgejoProvider):
             formula = _read_file(client, conn, user, FORMULA_FILE)
             readme = _read_file(client, conn, user, README_FILE)
             branch = _get_or_none(client, conn, _repo_path(user, "branches", JOURNAL_BRANCH))
-            rule = _get_or_none(client, conn, _repo_path(user, "branch_protections", MAIN_BRANCH))
+            rule = _get_or_none(client, conn, _rule_path(user))
         now = replace(
             old,
             repo_id=int(found["id"]),
@@ -431,6 +480,7 @@ class ForgejoProfileRepoProvider(ForgejoProvider):
             readme_sha256=sha256_hex(readme[1]) if readme else "",
             journal_branch=JOURNAL_BRANCH if branch is not None else "",
             protected_branch=MAIN_BRANCH if rule is not None else "",
+            protection_rule=profile_rule.observed(rule, conn.admin_user) if rule is not None else {},
         )
         return ReadResult(id_=id_, outs=now.outputs())
 
@@ -471,10 +521,11 @@ class ForgejoProfileRepo(Resource, module="forgejo", name="ProfileRepo"):
     readme_sha256: pulumi.Output[str]
     journal_branch: pulumi.Output[str]
     protected_branch: pulumi.Output[str]
+    protection_rule: pulumi.Output[dict[str, Any]]
 
     def __init__(self, name: str, args: ForgejoProfileRepoArgs, opts: pulumi.ResourceOptions | None = None):
-        computed = ("repo", "repo_id", "formula_sha256", "formula_file_sha", "readme_sha256")
-        props = {**args_props(args), **{k: None for k in (*computed, "journal_branch", "protected_branch")}}
+        computed = ("repo", "repo_id", "formula_sha256", "formula_file_sha", "readme_sha256", "journal_branch")
+        props = {**args_props(args), **{k: None for k in (*computed, "protected_branch", "protection_rule")}}
         own = pulumi.ResourceOptions(
             delete_before_replace=self.DELETE_BEFORE_REPLACE, retain_on_delete=self.RETAIN_ON_DELETE
         )

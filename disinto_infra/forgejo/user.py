@@ -3,7 +3,9 @@
 The resource owns the user and its password. The password is generated here (never an input), set
 with `must_change_password: false` (Forgejo's default would lock the bot out of the API), and kept
 as a secret output. A user that already exists is adopted (new password, flag cleared), unless it
-is a site admin, the configured admin, or adoption is turned off.
+is a site admin, the configured admin, or adoption is turned off. An adoption proves itself: the new
+password must get through basic auth (`GET /user` as the user) before the user counts as adopted;
+a Forgejo that still demands a password change fails the create with the CLI command that clears it.
 """
 
 from __future__ import annotations
@@ -20,6 +22,9 @@ from .base import ForgejoProvider, args_props, as_int, differs, int_differs
 from .client import BasicAuth, ForgejoClient, ForgejoError, path, retry_transient
 
 PASSWORD_BYTES = 32  # token_urlsafe(32): 43 characters, 256 bits
+# What Forgejo answers (403) to a user whose must_change_password is set, on any API call
+# (routers/api/shared/middleware.go: "You must change your password. Change it at: …").
+MUST_CHANGE_MESSAGE = "must change your password"
 
 
 def new_password() -> str:
@@ -58,6 +63,39 @@ class UserState:
 
 class UserExistsError(Exception):
     pass
+
+
+class PasswordChangeStuckError(Exception):
+    """Forgejo kept must_change_password after the admin PATCH cleared it."""
+
+
+def clear_flag_command(username: str) -> str:
+    """The Forgejo CLI command that clears the flag and keeps the password (cmd/admin_user_must_change_password.go).
+
+    The factory met a PATCH that left the flag on some 11.x (its issue #206) and resets agents with
+    `forgejo admin user change-password … --must-change-password=false` instead (Disinto/disinto
+    2308c4c, lib/hire-agent.sh); that also replaces the password, which `--unset` leaves alone.
+    """
+    return f"forgejo admin user must-change-password --unset {username}"
+
+
+def _prove_adopted(client: ForgejoClient, username: str, password: str) -> None:
+    """The password just set must work for basic auth; a must-change-password 403 names the fix."""
+    try:
+        client.request("GET", "/user", auth=BasicAuth(username, password))
+    except ForgejoError as exc:
+        if exc.status == 403 and MUST_CHANGE_MESSAGE in exc.message.lower():
+            raise PasswordChangeStuckError(
+                f"Forgejo user {username!r} was adopted (new password set with must_change_password: false), "
+                f"but Forgejo still demands a password change, so the agent cannot use the API "
+                f"({exc.message}). Clear the flag on the Forgejo host: `{clear_flag_command(username)}` "
+                f"(with the factory's compose: `docker compose exec -u git forgejo {clear_flag_command(username)}`), "
+                f"then run `pulumi up` again"
+            ) from None
+        if exc.status in (401, 403):
+            why = f"{exc.message}: the password just set for the adopted Forgejo user {username!r} does not work"
+            raise ForgejoError(exc.method, exc.path, exc.status, why) from None
+        raise
 
 
 def _password_works(client: ForgejoClient, username: str, password: str) -> bool:
@@ -104,6 +142,7 @@ def _adopt(
         )
     tried.add("adopt")  # remembered across retries: a lost answer here is still an adoption
     body = _edit(client, conn, name, password=want.password, email=want.email, full_name=want.full_name)
+    _prove_adopted(client, name, want.password)
     return UserState(**{**asdict(want), "user_id": int(body["id"]), "adopted": True})
 
 

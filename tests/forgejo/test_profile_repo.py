@@ -24,8 +24,8 @@ from disinto_infra.forgejo.profile_repo import (
     MAIN_BRANCH,
     ProfileRepoState,
     default_readme,
-    protection_rule,
 )
+from disinto_infra.forgejo.profile_rule import WANTED, protection_rule
 from pulumi.dynamic.dynamic import serialize_provider
 from pulumi.output import Unknown
 from tests.forgejo.conftest import ADMIN, ADMIN_PASSWORD
@@ -79,6 +79,7 @@ def outputs(**over):
         readme_sha256=sha(default_readme("dev-qwen")),
         journal_branch=JOURNAL_BRANCH,
         protected_branch=MAIN_BRANCH,
+        protection_rule=dict(WANTED),
     )
     return {**state.outputs(), **over}
 
@@ -107,6 +108,14 @@ def test_diff_without_request(monkeypatch):
     # A refresh that found the branch or the rule missing leads to a repairing update.
     assert p.diff("x", outputs(journal_branch=""), inputs()).changes is True
     assert p.diff("x", outputs(protected_branch=""), inputs()).changes is True
+    # A rule seen differing, or a state from before the rule's settings were recorded: an update.
+    loose = {**WANTED, "unprotected_file_patterns": ""}
+    assert p.diff("x", outputs(protection_rule=loose), inputs()).changes is True
+    old_state = outputs()
+    del old_state["protection_rule"]
+    assert p.diff("x", old_state, inputs()).changes is True
+    # As the engine hands outputs back: numbers as floats are no change.
+    assert p.diff("x", outputs(protection_rule={**WANTED, "required_approvals": 1.0}), inputs()).changes is False
 
 
 def test_check_refuses_empty_or_broken_formula_naming_its_source():
@@ -126,6 +135,8 @@ def test_protection_rule_means_one_approval_admin_merge_applies_to_admins():
     assert rule["enable_merge_whitelist"] and rule["merge_whitelist_usernames"] == ["disinto-admin"]
     assert rule["apply_to_admins"] is True
     assert rule["enable_push_whitelist"] and rule["push_whitelist_usernames"] == ["disinto-admin"]
+    # The agent pushes its journal and lessons to main itself (Disinto/disinto 2308c4c, lib/profile.sh).
+    assert rule["unprotected_file_patterns"] == "journal/**;knowledge/**"
 
 
 def test_type_token_options_and_a_provider_that_carries_nothing():
@@ -173,14 +184,27 @@ def test_fresh_profile_repo(forge, engine):
     assert repo["branches"] == ["journal", "main"] and repo["protections"] == ["main"]
     [rule] = forge.branch_protections_of(PROFILE)
     assert rule["required_approvals"] == 1 and rule["apply_to_admins"] is True
-    assert rule["enable_merge_whitelist"] and rule["merge_whitelist_usernames"] == ["disinto-admin"]
+    assert rule["unprotected_file_patterns"] == "journal/**;knowledge/**"
+    # The admin is on both whitelists, but Forgejo 11 does not list a site admin who is no collaborator.
+    assert rule["enable_merge_whitelist"] and rule["merge_whitelist_usernames"] == []
+    assert whitelists(forge) == {"push": [ADMIN], "merge": [ADMIN]}
     out = engine.outputs("dev-qwen-profile")
     assert engine.state["dev-qwen-profile"].id == PROFILE
     assert out["repo"] == PROFILE and int(out["repo_id"]) == repo["id"]
     assert out["formula_sha256"] == sha(FORMULA)
     assert out["formula_file_sha"] == hashlib.sha1(b"blob %d\0" % len(FORMULA) + FORMULA.encode()).hexdigest()
     assert (out["journal_branch"], out["protected_branch"]) == ("journal", "main")
+    assert out["protection_rule"]["unprotected_file_patterns"] == "journal/**;knowledge/**"
     assert forge.spec_violations == []
+
+
+def whitelists(forge, full_name=PROFILE) -> dict:
+    """The users really on the rule's whitelists (the API answer hides a non-collaborator admin)."""
+    with forge.state.lock:
+        [rule] = forge._find_repo(full_name)["protections"]
+        login = {uid: u["login"] for uid, u in forge.state.users.items()}
+        return {"push": [login[i] for i in rule["push_whitelist_ids"]],
+                "merge": [login[i] for i in rule["merge_whitelist_ids"]]}
 
 
 def blob_sha(text: str) -> str:
@@ -320,14 +344,36 @@ def old_profile_repo(forge, engine, rule):
     forge.clear_requests()
 
 
-def test_existing_profile_repo_whose_rule_shuts_out_the_admin_is_a_clear_error(forge, engine):
-    """Forgejo has no site-admin bypass for a protected branch: the old rule must whitelist the admin."""
+def test_existing_profile_repo_whose_rule_shuts_out_the_admin_is_brought_in_line(forge, engine):
+    """No site-admin bypass of a protected branch: the refused write PATCHes the rule, then goes through."""
     old_profile_repo(forge, engine, {"rule_name": "main", "required_approvals": 1})
+    [before] = forge.branch_protections_of(PROFILE)
+    assert engine.up(agent())["dev-qwen-profile"] == "create"
+    assert contents(forge, "formula.toml") == FORMULA
+    calls = profile_requests(forge)
+    refused = calls.index(("POST", "/contents/formula.toml", 403))  # the rule is checked before "exists"
+    assert calls[refused + 1:refused + 3] == [("GET", "/branch_protections/main", 200),
+                                                ("PATCH", "/branch_protections/main", 200)]
+    assert ("PUT", "/contents/formula.toml", 200) in calls[refused + 3:]
+    assert ("DELETE", "/branch_protections/main", 204) not in calls
+    [after] = forge.branch_protections_of(PROFILE)
+    assert after["created_at"] == before["created_at"] and whitelists(forge) == {"push": [ADMIN], "merge": [ADMIN]}
+    assert after["enable_push"] and after["unprotected_file_patterns"] == "journal/**;knowledge/**"
+    assert engine.outputs("dev-qwen-profile")["protection_rule"] == WANTED
+    assert forge.spec_violations == []
+
+
+def test_a_write_refused_after_the_rule_is_in_line_is_a_clear_error(forge, engine):
+    """Still 403 after the PATCH (e.g. disinto:adminUser is not who the admin token belongs to)."""
+    old_profile_repo(forge, engine, {"rule_name": "main", "required_approvals": 1})
+    refused = forge.inject(Fault(method="POST", path_regex=r"/contents/formula\.toml$", status=403, times=None,
+                                 message="user cannot commit to repo [user: disinto-admin]"))
     with pytest.raises(ProviderError) as caught:
         engine.up(agent())
     details = caught.value.details
     assert "HTTP 403" in details and "dev-qwen/.profile main" in details
     assert "disinto:adminUser" in details and "'disinto-admin'" in details and "push whitelist" in details
+    assert refused.hits == 2  # once, then once more after the PATCH
     assert contents(forge, "formula.toml") == "name = 'old'\n"
     assert forge.spec_violations == []
 
@@ -343,6 +389,8 @@ def test_existing_profile_repo_is_adopted(forge, engine):
     assert contents(forge, "knowledge/.gitkeep") == KEEP_CONTENT and contents(forge, "README.md")
     statuses = [(m, p, s) for m, p, s in profile_requests(forge) if m == "POST"]
     assert ("POST", "/branches", 409) in statuses and ("POST", "/branch_protections", 403) in statuses
+    assert ("PATCH", "/branch_protections/main", 200) in profile_requests(forge)  # the old rule, in line
+    assert engine.outputs("dev-qwen-profile")["protection_rule"] == WANTED
     assert forge.repos.count(PROFILE) == 1
     assert forge.spec_violations == []
 

@@ -18,7 +18,7 @@ from urllib.parse import quote
 from .state import (
     ACCESS_MODES, MODE_NAMES, RESERVED_REPO_NAMES, RESERVED_REPO_PATTERNS, RESERVED_USERNAMES,
     RESERVED_USER_PATTERNS, ScopeError, State, alpha_dash_dot_ok, binding_email_ok,
-    git_ref_name_ok, go_parse_bool, go_parse_int, model_email_ok, normalize_scopes, now_iso,
+    git_ref_name_ok, go_parse_bool, go_parse_int, matches_file_patterns, model_email_ok, normalize_scopes, now_iso,
     scope_allows, valid_username_syntax,
 )
 
@@ -147,6 +147,11 @@ _STRUCTS = {
     ],
 }
 
+# PATCH body: the create option less the rule's name (the path names the rule).
+_STRUCTS["EditBranchProtectionOption"] = [
+    f for f in _STRUCTS["CreateBranchProtectionOption"] if f[0] not in ("branch_name", "rule_name")
+]
+
 _PROTECTION_BOOLS = (
     "enable_push", "enable_push_whitelist", "push_whitelist_deploy_keys", "enable_merge_whitelist",
     "enable_status_check", "enable_approvals_whitelist", "block_on_rejected_reviews",
@@ -213,6 +218,7 @@ class Api:
             ("GET", "repos/{owner}/{repo}/branch_protections", self.h_list_protections),
             ("POST", "repos/{owner}/{repo}/branch_protections", self.h_create_protection),
             ("GET", "repos/{owner}/{repo}/branch_protections/{name}", self.h_get_protection),
+            ("PATCH", "repos/{owner}/{repo}/branch_protections/{name}", self.h_edit_protection),
             ("DELETE", "repos/{owner}/{repo}/branch_protections/{name}", self.h_delete_protection),
         ]
 
@@ -699,6 +705,21 @@ class Api:
             return True
         return user["id"] in rule["push_whitelist_ids"]
 
+    def _verify_branch_protection(self, repo: dict, branch: str, doer: dict, tree_path: str) -> None:
+        """services/repository/files/update.go VerifyBranchProtection, for one path of a contents write.
+
+        CanUserPush has no bypass for site admins (apply_to_admins or not); a path matching the
+        rule's unprotected_file_patterns may be written by anyone who passed the write check.
+        """
+        rule = self._protection_for(repo, branch)
+        if rule is None:
+            return
+        if not self._rule_allows_push(rule, doer) and not matches_file_patterns(
+                rule["unprotected_file_patterns"], tree_path):
+            raise self.error(403, f"user cannot commit to repo [user: {doer['lower_name']}]")
+        if matches_file_patterns(rule["protected_file_patterns"], tree_path):
+            raise self.error(403, f"path is protected and can not be changed [path: {tree_path}]")
+
     def _can_push(self, repo: dict, user: Optional[dict], mode: int, branch: str) -> bool:
         if user is None or mode < ACCESS_MODES["write"]:
             return False
@@ -720,8 +741,13 @@ class Api:
         }
 
     def _protection_json(self, repo: dict, rule: dict) -> dict:
+        # convert.ToBranchProtection lists a whitelisted user only when it is one of the repo's
+        # readers (GetRepoReaders: the access table, i.e. collaborators, plus a user owner):
+        # a site admin on the whitelist who is neither is left out of the answer.
+        readers = {repo["owner_id"], *repo["collaborators"]}
+
         def names(ids):
-            return [self.state.users[i]["login"] for i in ids if i in self.state.users]
+            return [self.state.users[i]["login"] for i in ids if i in self.state.users and i in readers]
         out = {k: rule[k] for k in _PROTECTION_BOOLS}
         out.update({
             "branch_name": rule["rule_name"], "rule_name": rule["rule_name"],
@@ -852,7 +878,10 @@ class Api:
         if "source_id" in form:
             user["source_id"], user["login_name"] = form["source_id"], form["login_name"]
         if "must_change_password" in form:
-            user["must_change_password"] = form["must_change_password"]
+            if user["must_change_password"] and self.state.quirks.patch_keeps_must_change_password:
+                self.state.quirks.hit("patch_keeps_must_change_password")
+            else:
+                user["must_change_password"] = form["must_change_password"]
         if "prohibit_login" in form:
             user["prohibit_login"] = form["prohibit_login"]
         if "email" in form:
@@ -1067,10 +1096,7 @@ class Api:
                 raise self.error(422, f"branch already exists [name: {new}]")
             files = rec["branches"][old]["files"]
         if new == old:
-            # VerifyBranchProtection -> CanUserPush: no bypass for site admins (apply_to_admins or not).
-            rule = self._protection_for(rec, old)
-            if rule is not None and not self._rule_allows_push(rule, ctx.doer):
-                raise self.error(403, f"user cannot commit to repo [user: {ctx.doer['login']}]")
+            self._verify_branch_protection(rec, old, ctx.doer, tree_path)
         changes = {}
         removed = None
         if update:
@@ -1193,32 +1219,79 @@ class Api:
         if any(r["rule_name"] == rule_name for r in rec["protections"]):
             raise self.error(403, "Branch protection already exist")
 
-        def user_ids(key, min_mode):
-            ids = []
-            for name in form.get(key) or []:
-                user = self._lookup_user(name, 422)
-                # Forgejo silently drops listed users lacking the needed access.
-                if self.access_mode(rec, user) >= min_mode and user["id"] not in ids:
-                    ids.append(user["id"])
-            return ids
-
-        push_ids = user_ids("push_whitelist_usernames", ACCESS_MODES["write"])
-        merge_ids = user_ids("merge_whitelist_usernames", ACCESS_MODES["write"])
-        approval_ids = user_ids("approvals_whitelist_username", ACCESS_MODES["read"])
-        ts = now_iso()
         rule = {k: bool(form.get(k, False)) for k in _PROTECTION_BOOLS}
+        # CanPush / EnableWhitelist / WhitelistDeployKeys as CreateBranchProtection derives them.
+        rule["enable_push_whitelist"] = rule["enable_push"] and rule["enable_push_whitelist"]
+        rule["push_whitelist_deploy_keys"] = rule["enable_push_whitelist"] and rule["push_whitelist_deploy_keys"]
+        ts = now_iso()
         rule.update({
             "id": self.state.new_id("protection"), "rule_name": rule_name,
-            "push_whitelist_ids": push_ids, "merge_whitelist_ids": merge_ids,
-            "approvals_whitelist_ids": approval_ids,
+            "push_whitelist_ids": [], "merge_whitelist_ids": [], "approvals_whitelist_ids": [],
             "status_check_contexts": list(form.get("status_check_contexts") or []),
-            "required_approvals": int(form.get("required_approvals") or 0),
+            "required_approvals": max(int(form.get("required_approvals") or 0), 0),
             "protected_file_patterns": form.get("protected_file_patterns", ""),
             "unprotected_file_patterns": form.get("unprotected_file_patterns", ""),
             "created_at": ts, "updated_at": ts,
         })
+        self._set_whitelists(rec, rule, form)
         rec["protections"].append(rule)
         return Response(201, self._protection_json(rec, rule))
+
+    _WHITELISTS = (  # (form key, rule key, access a listed user needs to stay on it)
+        ("push_whitelist_usernames", "push_whitelist_ids", ACCESS_MODES["write"]),
+        ("merge_whitelist_usernames", "merge_whitelist_ids", ACCESS_MODES["write"]),
+        ("approvals_whitelist_username", "approvals_whitelist_ids", ACCESS_MODES["read"]),
+    )
+
+    def _set_whitelists(self, rec: dict, rule: dict, form: dict) -> None:
+        """GetUserIDsByNames (unknown user: 422) for the lists the form gives, then UpdateProtectBranch:
+        a list that changed keeps only users with the needed access (others are dropped silently)."""
+        wanted = {}
+        for key, ids_key, _ in self._WHITELISTS:
+            if form.get(key) is not None:
+                wanted[ids_key] = [self._lookup_user(name, 422)["id"] for name in form[key]]
+        for _, ids_key, min_mode in self._WHITELISTS:
+            if ids_key not in wanted or sorted(wanted[ids_key]) == sorted(rule[ids_key]):
+                continue
+            kept = []
+            for uid in wanted[ids_key]:
+                if self.access_mode(rec, self.state.users[uid]) >= min_mode and uid not in kept:
+                    kept.append(uid)
+            rule[ids_key] = kept
+
+    def h_edit_protection(self, ctx, owner, repo, name):
+        """repo.EditBranchProtection: only the fields that are set change."""
+        rec, _ = self._protection_group(ctx, owner, repo)
+        form = self._bind(ctx, "EditBranchProtectionOption")
+        self._not_archived(rec)
+        stored = next((r for r in rec["protections"] if r["rule_name"] == name), None)
+        if stored is None:
+            raise self.not_found()
+        rule = dict(stored)  # saved only when every field went through (an unknown user is a 422)
+        if "enable_push" in form:
+            rule["enable_push"] = form["enable_push"]
+            if not form["enable_push"]:
+                rule["enable_push_whitelist"] = rule["push_whitelist_deploy_keys"] = False
+            elif "enable_push_whitelist" in form:
+                rule["enable_push_whitelist"] = form["enable_push_whitelist"]
+                if not form["enable_push_whitelist"]:
+                    rule["push_whitelist_deploy_keys"] = False
+                elif "push_whitelist_deploy_keys" in form:
+                    rule["push_whitelist_deploy_keys"] = form["push_whitelist_deploy_keys"]
+        for key in _PROTECTION_BOOLS:
+            if key not in ("enable_push", "enable_push_whitelist", "push_whitelist_deploy_keys") and key in form:
+                rule[key] = form[key]
+        if "status_check_contexts" in form:
+            rule["status_check_contexts"] = list(form["status_check_contexts"])
+        if form.get("required_approvals") is not None and form["required_approvals"] >= 0:
+            rule["required_approvals"] = form["required_approvals"]
+        for key in ("protected_file_patterns", "unprotected_file_patterns"):
+            if key in form:
+                rule[key] = form[key]
+        self._set_whitelists(rec, rule, form)
+        rule["updated_at"] = now_iso()
+        stored.update(rule)
+        return Response(200, self._protection_json(rec, stored))
 
 
 def reserved_name_error(name: str, repo: bool = False):

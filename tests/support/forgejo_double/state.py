@@ -11,6 +11,7 @@ import hashlib
 import re
 import secrets
 import threading
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 # --------------------------------------------------------------------------- scopes
@@ -237,6 +238,109 @@ def git_ref_name_ok(name: str) -> bool:
     return not any(part.startswith(".") or part.endswith(".lock") for part in name.split("/"))
 
 
+# ------------------------------------------------------------ protected-file globs
+# Forgejo compiles a rule's (un)protected file patterns with gobwas/glob and the separators
+# '.' and '/' (models/git/protected_branch.go getFilePatterns): `*` and `?` never cross a dot or
+# a slash, `**` crosses anything; `[...]` / `[!...]` classes, `{a,b}` alternatives, backslash escapes.
+# The pattern list is split on ';', lower-cased and trimmed; paths are lower-cased and trimmed
+# before matching (IsUnprotectedFile / IsProtectedFile). An invalid pattern is skipped.
+_GLOB_SEPARATORS = "./"
+
+
+class _GlobError(ValueError):
+    pass
+
+
+def _glob_regex(pattern: str, i: int = 0, in_alt: bool = False):
+    """(regex, next index) of a gobwas pattern from ``i``; inside ``{...}`` stops at ',' or '}'."""
+    not_sep = f"[^{re.escape(_GLOB_SEPARATORS)}]"
+    out = ""
+    while i < len(pattern):
+        ch = pattern[i]
+        if in_alt and ch in ",}":
+            return out, i
+        if ch == "\\":
+            if i + 1 >= len(pattern):
+                raise _GlobError("unexpected end after escape")
+            out += re.escape(pattern[i + 1])
+            i += 2
+        elif pattern.startswith("**", i):
+            out += ".*"
+            i += 2
+        elif ch == "*":
+            out += not_sep + "*"
+            i += 1
+        elif ch == "?":
+            out += not_sep
+            i += 1
+        elif ch == "[":
+            end = pattern.find("]", i + 1)
+            if end < 0:
+                raise _GlobError("unclosed character class")
+            body = pattern[i + 1:end]
+            negate = body.startswith("!")
+            body = body[1:] if negate else body
+            if not body:
+                raise _GlobError("empty character class")
+            out += "[" + ("^" if negate else "") + body.replace("\\", "\\\\") + "]"
+            i = end + 1
+        elif ch == "{":
+            options = []
+            i += 1
+            while True:
+                option, i = _glob_regex(pattern, i, in_alt=True)
+                options.append(option)
+                if i >= len(pattern):
+                    raise _GlobError("unclosed alternatives")
+                i += 1
+                if pattern[i - 1] == "}":
+                    break
+            out += "(?:" + "|".join(options) + ")"
+        else:
+            out += re.escape(ch)
+            i += 1
+    if in_alt:
+        raise _GlobError("unclosed alternatives")
+    return out, i
+
+
+def file_patterns(patterns: str) -> list:
+    """Compiled patterns of a rule's ``protected_file_patterns`` / ``unprotected_file_patterns``."""
+    compiled = []
+    for expr in (patterns or "").lower().split(";"):
+        expr = expr.strip()
+        if not expr:
+            continue
+        try:
+            compiled.append(re.compile(_glob_regex(expr)[0], re.DOTALL))
+        except (_GlobError, re.error):
+            continue  # Forgejo logs "Invalid glob expression" and skips it
+    return compiled
+
+
+def matches_file_patterns(patterns: str, path: str) -> bool:
+    lowered = path.strip().lower()
+    return any(p.fullmatch(lowered) for p in file_patterns(patterns))
+
+
+# ------------------------------------------------------------------------ quirks
+@dataclass
+class Quirks:
+    """Behaviour of particular Forgejo builds, off by default; ``hits`` counts each time one acted.
+
+    ``patch_keeps_must_change_password``: `PATCH /admin/users/{u}` leaves `must_change_password`
+    set even when the body says false. The factory met this on some 11.x and moved to the CLI
+    (Disinto/disinto 2308c4c, lib/hire-agent.sh: `forgejo admin user change-password …
+    --must-change-password=false`, its issue #206).
+    """
+
+    patch_keeps_must_change_password: bool = False
+    hits: dict = field(default_factory=dict)
+
+    def hit(self, name: str) -> None:
+        self.hits[name] = self.hits.get(name, 0) + 1
+
+
 # ------------------------------------------------------------------------- helpers
 def now_iso() -> str:
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -264,6 +368,7 @@ class State:
         self.users: dict = {}      # id -> user record
         self.tokens: dict = {}     # id -> token record
         self.repos: dict = {}      # id -> repo record
+        self.quirks = Quirks()
         self._ids: dict = {}
 
     # ids --------------------------------------------------------------------

@@ -1,0 +1,97 @@
+"""The branch protection rule on `<user>/.profile` `main`: what the provider wants, and how it compares.
+
+The agents image commits its journal and its lessons and pushes them to `main` itself
+(Disinto/disinto 2308c4c, `lib/profile.sh` `_profile_commit_and_push`: `git push origin main`,
+failures silenced with `|| true`; it writes `journal/issue-<n>-<ts>.md`, moves digested entries to
+`journal/archive/`, and rewrites `knowledge/lessons-learned.md`). So the rule lets the agent push
+paths under `journal/` and `knowledge/` (`unprotected_file_patterns`, honoured by Forgejo's
+pre-receive hook and its contents API), while everything else on `main` (`formula.toml`,
+`README.md`) needs the admin: only the admin is on the push whitelist, and merges need one
+approval and the admin.
+
+Forgejo matches those patterns lower-cased with `.` and `/` as separators
+(models/git/protected_branch.go `getFilePatterns` / `IsUnprotectedFile`), so `*` never crosses
+either: `journal/*` would not even match `journal/x.md`. Hence `**`.
+
+Comparing: every setting of the rule except the whitelisted *names*. Forgejo 11 lists a whitelisted
+user in the rule's JSON only when that user is the owner or a collaborator
+(services/convert/convert.go `ToBranchProtection` → `GetRepoReaders`), so a site admin on the
+whitelist does not show. What does show, and must not be there, is anyone else (the agent itself,
+say): those names are compared, as `push_whitelist_others` / `merge_whitelist_others`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .base import as_int
+
+MAIN_BRANCH = "main"
+# Paths the agent may push to main by itself (gobwas globs, ';'-separated as Forgejo stores them).
+AGENT_WRITABLE_PATTERNS = ("journal/**", "knowledge/**")
+
+# Every setting of the rule this provider owns, as Forgejo reports it back (BranchProtection).
+SETTINGS: dict[str, Any] = {
+    "enable_push": True,
+    "enable_push_whitelist": True,  # pushes (the contents API counts as one) only by the admin ...
+    "push_whitelist_deploy_keys": False,
+    "unprotected_file_patterns": ";".join(AGENT_WRITABLE_PATTERNS),  # ... or of agent-writable paths
+    "protected_file_patterns": "",
+    "enable_merge_whitelist": True,  # only the admin merges
+    "required_approvals": 1,
+    "enable_approvals_whitelist": False,
+    "block_on_rejected_reviews": True,
+    "block_on_official_review_requests": False,
+    "block_on_outdated_branch": False,
+    "dismiss_stale_approvals": True,
+    "ignore_stale_approvals": False,
+    "enable_status_check": False,
+    "status_check_contexts": [],
+    "require_signed_commits": False,
+    "apply_to_admins": True,  # the admin cannot merge without the approval either
+}
+# Whitelists: names shown other than the admin's (see the module docstring).
+OTHERS = {"push_whitelist_others": "push_whitelist_usernames", "merge_whitelist_others": "merge_whitelist_usernames"}
+WANTED: dict[str, Any] = {**SETTINGS, **{key: [] for key in OTHERS}}
+
+
+def edit_body(admin_user: str) -> dict[str, Any]:
+    """`PATCH …/branch_protections/main` (EditBranchProtectionOption): every setting, and the whitelists."""
+    return {
+        **SETTINGS,
+        "push_whitelist_usernames": [admin_user],
+        "merge_whitelist_usernames": [admin_user],
+        "approvals_whitelist_username": [],
+    }
+
+
+def protection_rule(admin_user: str) -> dict[str, Any]:
+    """`POST …/branch_protections` (CreateBranchProtectionOption): the rule on main."""
+    return {"rule_name": MAIN_BRANCH, **edit_body(admin_user)}
+
+
+def observed(rule: dict[str, Any], admin_user: str) -> dict[str, Any]:
+    """The comparable settings of a rule as Forgejo answered it (same keys as WANTED)."""
+    seen = {key: rule.get(key) for key in SETTINGS}
+    for key, names in OTHERS.items():
+        seen[key] = [n for n in rule.get(names) or [] if n.lower() != admin_user.lower()]
+    return normalized(seen)
+
+
+def normalized(settings: dict[str, Any]) -> dict[str, Any]:
+    """Settings as compared: whole numbers (the engine hands back floats), sorted lists, "" for absent text."""
+    out = dict(settings)
+    out["required_approvals"] = as_int(settings.get("required_approvals"), -1)
+    for key in ("status_check_contexts", *OTHERS):
+        out[key] = sorted(settings.get(key) or [])
+    for key in ("protected_file_patterns", "unprotected_file_patterns"):
+        out[key] = settings.get(key) or ""
+    return out
+
+
+def drift(settings: Any) -> list[str]:
+    """The settings that differ from WANTED (all of them when nothing was recorded, as in an older state)."""
+    if not isinstance(settings, dict) or not settings:
+        return sorted(WANTED)
+    now = normalized({key: settings.get(key) for key in WANTED})
+    return [key for key in WANTED if now[key] != WANTED[key]]
