@@ -159,9 +159,10 @@ def test_adoption_can_be_turned_off(forge):
 
 
 def test_other_422_is_an_error_not_an_adoption(forge, engine):
-    forge.add_user("someone", password="someone-pass-1", email="taken@disinto.local")
+    # Another user already has the address the program gives dev-qwen (naming.bot_email).
+    forge.add_user("someone", password="someone-pass-1", email="dev-qwen@disinto.local")
     with pytest.raises(ProviderError, match="e-mail already in use"):
-        engine.up(identity("dev-qwen", email="taken@disinto.local"))
+        engine.up(identity("dev-qwen"))
     assert forge.user("dev-qwen") is None
 
 
@@ -213,8 +214,20 @@ def test_delete_of_already_deleted_objects(forge, engine):
     assert set(ops.values()) == {"delete"} and engine.state == {}
 
 
-def test_user_owning_repositories_is_not_purged(forge, engine):
+def test_destroy_keeps_the_user_and_revokes_token_and_grant(forge, engine):
     engine.up(identity("dev-qwen"))
+    user_id = forge.user("dev-qwen")["id"]
+    assert set(engine.destroy().values()) == {"delete"}
+    assert ("Delete", "dev-qwen-user") not in engine.last_run_calls()  # retain_on_delete, from the Agent
+    assert forge.user("dev-qwen")["id"] == user_id
+    assert forge.tokens_of("dev-qwen") == [] and "dev-qwen" not in forge.collaborators_of("johba/disinto")
+
+
+def test_user_owning_repositories_is_not_purged(forge, engine):
+    """The provider's own delete, were the user not kept (the Agent keeps it: see the test above)."""
+    resources = identity("dev-qwen")
+    resources[0].retain_on_delete = False
+    engine.up(resources)
     forge.add_repo("dev-qwen", "notes")
     with pytest.raises(ProviderError, match="still owns repositories"):
         engine.destroy()
