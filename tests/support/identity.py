@@ -1,7 +1,7 @@
 """An agent's Forgejo resources as the real program registers them: a thin view of that recording.
 
 `program(...)` writes one `[agents.<name>]` the way an operator would (forge_user, rotate_token,
-rotate_password, token_scopes, the project's repo), runs `disinto_infra.program.build_fleet` (what
+rotate_password, token_scopes, the project's name and repo), runs `disinto_infra.program.build_fleet` (what
 `__main__.py` runs) under the recording mocks, and returns the dynamic resources it registered, with
 their registered options and `__provider`, wired by `tests/support/registrations.py`. `identity(...)`
 is its user, token and collaborator; `profile(...)` its `.profile` repository.
@@ -40,12 +40,12 @@ _SETTINGS = StackSettings.from_mapping(
 
 @functools.lru_cache(maxsize=512)
 def _recorded(agent: str, username: str, rotation: int, password_rotation: int, scopes: tuple[str, ...],
-              repo: str, formula: str) -> tuple[Res, ...]:
+              repo: str, formula: str, project_name: str) -> tuple[Res, ...]:
     spec = AgentSpec.model_construct(
         name=agent, base_url="http://10.10.10.1:8081", model="unsloth/Qwen3.5-35B-A3B", forge_user=username,
         token_scopes=scopes, rotate_token=rotation, rotate_password=password_rotation,
     )
-    project = Project.model_construct(path=Path(f"/opt/factory/projects/{PROJECT}.toml"), name=PROJECT, repo=repo,
+    project = Project.model_construct(path=Path(f"/opt/factory/projects/{project_name}.toml"), name=project_name, repo=repo,
                                       agents=(spec,))
     formulas = {agent: Formula(Path(FORMULA_SOURCE), formula)}
     run = run_with_mocks(lambda: build_fleet(_SETTINGS, Fleet.model_construct(projects=(project,)), "dev", formulas))
@@ -61,11 +61,12 @@ def program(
     scopes: Sequence[str] = ("all",),
     repo: str = REPO,
     formula: str = FORMULA,
+    project: str = PROJECT,
     replace: Sequence[str] = (),
 ) -> list[Res]:
     """Every Forgejo resource of one agent, as registered; `replace` names children to `--replace`."""
     resources = copy.deepcopy(list(_recorded(agent, username or agent, rotation, password_rotation,
-                                             tuple(scopes), repo, formula)))
+                                             tuple(scopes), repo, formula, project)))
     for res in resources:
         res.replace = res.name.removeprefix(f"{agent}-") in replace
     return resources
