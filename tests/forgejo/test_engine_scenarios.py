@@ -383,11 +383,12 @@ FAULTS = [
 @pytest.mark.parametrize("write", WRITES, ids=lambda w: f"{w[0]} {w[1]}")
 @pytest.mark.parametrize("fault", FAULTS, ids=lambda f: f["kind"])
 def test_faults_on_create_converge(forge, engine, write, fault):
-    forge.inject(Fault(method=write[0], path_regex=write[1], **fault))
+    injected = forge.inject(Fault(method=write[0], path_regex=write[1], **fault))
     try:
         engine.up(identity("dev-qwen"))
     except ProviderError:
         pass  # the engine reports the failure; the next run must converge
+    assert injected.hits >= 1  # a fault that never fired proves nothing
     engine.up(identity("dev-qwen"))
     assert forge.user("dev-qwen") is not None
     assert_identity_works(forge, engine, "dev-qwen")
@@ -405,11 +406,12 @@ UPDATE_WRITES = [
 @pytest.mark.parametrize("fault", FAULTS, ids=lambda f: f["kind"])
 def test_faults_on_rotation_converge(forge, engine, write, fault):
     engine.up(identity("dev-qwen"))
-    forge.inject(Fault(method=write[0], path_regex=write[1], **fault))
+    injected = forge.inject(Fault(method=write[0], path_regex=write[1], **fault))
     try:
         engine.up(identity("dev-qwen", **write[2]))
     except ProviderError:
         pass
+    assert injected.hits >= 1
     engine.up(identity("dev-qwen", **write[2]))
     assert_identity_works(forge, engine, "dev-qwen")
 
@@ -450,9 +452,10 @@ def test_pickled_providers_small_stable_and_credential_free(forge, engine):
 def test_errors_name_the_request_and_hide_secrets(forge, engine):
     engine.up(identity("dev-qwen"))
     secret = engine.outputs("dev-qwen-user")["password"]
-    forge.inject(Fault(method="POST", path_regex=r"/tokens$", kind="status", status=500, times=5))
+    fault = forge.inject(Fault(method="POST", path_regex=r"/tokens$", kind="status", status=500, times=5))
     with pytest.raises(ProviderError) as failure:
         engine.up(identity("dev-qwen", rotation=1))
+    assert fault.hits == 1  # a 500 is not retried
     text = str(failure.value)
     assert "POST /api/v1/users/dev-qwen/tokens: HTTP 500" in text
     assert secret not in text and ADMIN_PASSWORD not in text
