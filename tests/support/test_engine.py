@@ -283,3 +283,12 @@ def test_create_before_delete_replacement_deletes_no_dependent_early(engine, log
     assert ops["a"] == "replace" and ops["b"] == "replace" and ops["c"] == "update"
     calls = engine.last_run_calls()
     assert calls.index(("Create", "a")) < calls.index(("Delete", "b"))  # deletes only at the end
+
+
+def test_replace_on_changes_acts_only_where_the_engine_knows_the_changed_keys(engine, log):
+    # The dynamic host's Diff names no changed keys: only the engine's own (legacy) diff can match them.
+    engine.up([toy("a", log, {"diff_unknown": True, "v": 1}, replace_on_changes=["v"]),
+               toy("b", log, {"v": 1}, replace_on_changes=["v"])])
+    ops = engine.up([toy("a", log, {"diff_unknown": True, "v": 2}, replace_on_changes=["v"]),
+                     toy("b", log, {"v": 2}, replace_on_changes=["v"])])
+    assert ops == {"a": "replace", "b": "update"}
