@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import os
 import shutil
 import subprocess
 import sys
@@ -42,7 +43,19 @@ class Mutation:
     issue: bool = False  # named in issue 12: must be killed
 
     def why(self) -> str:
-        return f"{self.file}: `{self.old.strip()[:60]}` → `{self.new.strip()[:60]}`"
+        """The file and what changes in it: the differing middle of the snippet, spaces squeezed."""
+        head = len(os.path.commonprefix([self.old, self.new]))
+        tail = len(os.path.commonprefix([self.old[head:][::-1], self.new[head:][::-1]]))
+        while head and (self.old[head - 1].isalnum() or self.old[head - 1] == "_"):  # whole words
+            head -= 1
+        while tail and (self.old[-tail].isalnum() or self.old[-tail] == "_"):
+            tail -= 1
+
+        def part(text: str) -> str:
+            middle = " ".join(text[head:len(text) - tail].split())
+            return f"`{middle[:70]}`" if middle else "nothing"
+
+        return f"{self.file}: {part(self.old)} → {part(self.new)}"
 
 
 def k(expr: str, where: str = SCEN) -> tuple[str, ...]:

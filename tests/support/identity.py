@@ -72,10 +72,15 @@ def program(
     return resources
 
 
-def identity(agent: str, **knobs) -> list[Res]:
-    """`<agent>-user`, `<agent>-token`, `<agent>-collaborator`, as the program registers them."""
+def identity(agent: str, *, email: str | None = None, **knobs) -> list[Res]:
+    """`<agent>-user`, `<agent>-token`, `<agent>-collaborator`, as the program registers them.
+
+    `email` overrides the user's recorded address (the program derives it: naming.bot_email); prefer
+    `project=`, which changes it the way the program does."""
     wanted = [f"{agent}-{child}" for child in IDENTITY]
     by_name = {r.name: r for r in program(agent, **knobs)}
+    if email is not None:
+        by_name[wanted[0]].inputs["email"] = email
     return [by_name[name] for name in wanted]
 
 
