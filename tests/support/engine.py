@@ -588,7 +588,7 @@ class Engine:
             # A replacement recomputes defaults: Check again against no olds, with the program's inputs.
             inputs, secrets = self._check(res, {}, set(), goal, goal_secrets, run.preview)
         dbr = res.delete_before_replace if res.delete_before_replace is not None else provider_dbr
-        if dbr and not old.pending_replacement:
+        if dbr and not old.pending_replacement and res.name not in run.recreating:
             self._replace_dependents(res.name, run)
         if run.preview:
             return self._planned(res, run, "replace", inputs, secrets)

@@ -78,3 +78,19 @@ def test_outputs_are_fed_by_reference_in_dependency_order():
     source, dependent = dynamic_resources(run_with_mocks(prog))
     assert (source.name, dependent.name) == ("zz", "aa") and dependent.depends_on == ["zz"]
     assert dependent.inputs["up"] == Ref("zz", "label")
+
+
+def test_every_option_the_engine_acts_on_is_carried_over():
+    def prog():
+        parent = pulumi.ComponentResource("test:index:Box", "box")
+        first = _Toy("first", {"label": "x", "log": "/dev/null"}, pulumi.ResourceOptions(parent=parent))
+        _Toy("second", {"label": "y", "log": "/dev/null"}, pulumi.ResourceOptions(
+            parent=parent, depends_on=[first], retain_on_delete=True, delete_before_replace=False,
+            additional_secret_outputs=["seq"], replace_on_changes=["label"], ignore_changes=["log"]))
+
+    first, second = dynamic_resources(run_with_mocks(prog))
+    assert first.delete_before_replace is None and first.retain_on_delete is False
+    assert (second.depends_on, second.retain_on_delete, second.delete_before_replace) == (["first"], True, False)
+    assert (second.additional_secret_outputs, second.replace_on_changes, second.ignore_changes) == (
+        ["seq"], ["label"], ["log"])
+    assert second.parent.endswith("test:index:Box::box") and second.type == "pulumi-python:dynamic/toy:Toy"
