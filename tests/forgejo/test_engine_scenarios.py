@@ -13,7 +13,7 @@ from disinto_infra.forgejo import ForgejoCollaboratorProvider, ForgejoTokenProvi
 from tests.forgejo.conftest import ADMIN, ADMIN_PASSWORD, host_config
 from tests.support.engine import CheckFailedError, Engine, Host, ProviderError, Secret
 from tests.support.forgejo_double import Fault
-from tests.support.identity import identity
+from tests.support.identity import identity, program
 
 
 def login(forge, auth=None, token=None):
@@ -290,6 +290,20 @@ def test_replace_flag_on_the_user_keeps_the_user_and_renews_its_credentials(forg
     assert login(forge, token=old_token["token"]) == 401
     assert_identity_works(forge, engine, "dev-qwen")
     assert set(engine.up(identity("dev-qwen")).values()) == {"same"}
+
+
+def test_replace_flag_on_the_user_keeps_the_profile_repository(forge, engine):
+    """The `.profile` takes the user's name: replaced with the user, kept (retain_on_delete), taken over."""
+    engine.up(program("dev-qwen"))
+    forge.add_file("dev-qwen/.profile", "journal/2026-01-01.md", "an entry\n", branch="main")
+    repo_id = forge.repo("dev-qwen/.profile")["id"]
+    ops = engine.up(program("dev-qwen", replace=["user"]))
+    assert set(ops.values()) == {"replace"}
+    assert ("Delete", "dev-qwen-profile") not in engine.last_run_calls()
+    assert forge.repo("dev-qwen/.profile")["id"] == repo_id
+    assert forge.file("dev-qwen/.profile", "journal/2026-01-01.md") == b"an entry\n"
+    assert_identity_works(forge, engine, "dev-qwen")
+    assert set(engine.up(program("dev-qwen")).values()) == {"same"}
 
 
 def test_replace_flag_on_the_user_with_adoption_off_fails_and_says_why(forge):
