@@ -17,9 +17,9 @@ from typing import Any
 import requests
 
 from disinto_infra import forgejo
-from tests.support.engine import PROVIDER_KEY, Engine, Host, Ref, Res, Secret
+from tests.support.engine import PROVIDER_KEY, Engine, Host, Res, Secret
 from tests.support.forgejo_double import ForgejoDouble
-from tests.support.identity import REPO, identity
+from tests.support.identity import REPO, program
 
 ADMIN, ADMIN_PASSWORD = "disinto-admin", "admin-pass-123"
 OWNER = "johba"
@@ -46,19 +46,10 @@ def new_host(forge: ForgejoDouble) -> Host:
 
 
 def agent(name: str, *, with_profile: bool = True, **kwargs: Any) -> list[Res]:
-    """An agent's Forgejo side as the Agent component declares it: the user (kept when the agent
-    goes), its token and grant, and (when the resource exists) its `.profile` repository."""
-    resources = identity(name, **kwargs)
-    resources[0].retain_on_delete = True
-    if with_profile and PROFILE_REPO is not None:
-        cls = PROFILE_REPO
-        resources.append(Res(
-            f"{name}-profile", forgejo.ForgejoProfileRepoProvider(),
-            {"username": Ref(f"{name}-user", "username"), "formula": FORMULA, "formula_source": "formulas/dev.toml"},
-            additional_secret_outputs=list(cls.SECRET_OUTPUTS), delete_before_replace=cls.DELETE_BEFORE_REPLACE,
-            retain_on_delete=getattr(cls, "RETAIN_ON_DELETE", True), type=f"pulumi-python:{cls._resource_type_name}",
-        ))
-    return resources
+    """An agent's Forgejo side as the real program registers it: the user (kept when the agent goes),
+    its token and grant, and its `.profile` repository."""
+    resources = program(name, formula=FORMULA, **kwargs)
+    return [r for r in resources if with_profile or r.name != f"{name}-profile"]
 
 
 def _split(records) -> tuple[int, int]:

@@ -42,11 +42,22 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class RegisteredOptions:
+    """The resource options the engine acts on, as the SDK sent them in RegisterResource."""
+
     retain_on_delete: bool
     delete_before_replace: bool
     additional_secret_outputs: tuple[str, ...]
     protect: bool
     dependencies: tuple[str, ...]
+    # False: the option was not given, so the provider's diff decides the replacement order.
+    delete_before_replace_defined: bool = False
+    replace_on_changes: tuple[str, ...] = ()
+    ignore_changes: tuple[str, ...] = ()
+    # Per input key, the URNs of the resources whose outputs that input came from.
+    property_dependencies: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    def dependencies_of(self, key: str) -> tuple[str, ...]:
+        return dict(self.property_dependencies).get(key, ())
 
 
 @dataclass(frozen=True)
@@ -160,6 +171,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         super().__init__(mocks)
         self.honour_secret_outputs = honour_secret_outputs
         self.registrations: list[Registration] = []
+        self.outputs: dict[str, dict[str, Any]] = {}  # by URN: the fake outputs each resource got
         self._lock = threading.Lock()
 
     def RegisterResource(self, request):  # noqa: N802 (gRPC method name)
@@ -181,6 +193,8 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                     state[key] = rpc.wrap_rpc_secret(state[key])
         obj = _sync_await(rpc.serialize_properties(state, {}))
         self.resources[urn] = pulumi_mocks.MockMonitor.ResourceRegistration(urn, id_, state)
+        with self._lock:
+            self.outputs[urn] = state
         return resource_pb2.RegisterResourceResponse(urn=urn, id=id_ or "", object=obj)
 
     def _record(self, urn: str, request: Any, inputs: dict[str, Any]) -> None:
@@ -190,6 +204,12 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
             additional_secret_outputs=tuple(request.additionalSecretOutputs),
             protect=bool(request.protect),
             dependencies=tuple(request.dependencies),
+            delete_before_replace_defined=bool(request.deleteBeforeReplaceDefined),
+            replace_on_changes=tuple(request.replaceOnChanges),
+            ignore_changes=tuple(request.ignoreChanges),
+            property_dependencies=tuple(sorted(
+                (key, tuple(sorted(deps.urns))) for key, deps in request.propertyDependencies.items()
+            )),
         )
         with self._lock:
             self.registrations.append(Registration(
@@ -211,6 +231,7 @@ class MockRun(Generic[T]):
     result: T
     registrations: list[Registration]
     exports: dict[str, Exported] = field(default_factory=dict)
+    outputs: dict[str, dict[str, Any]] = field(default_factory=dict)  # fake outputs by URN
 
     def by_name(self) -> dict[str, Registration]:
         return {r.name: r for r in self.registrations}
@@ -254,7 +275,7 @@ def run_with_mocks(
     _sync_await(run_pulumi_func(body))
     exports = {k: _sync_await(resolve(v)) for k, v in getattr(root, "outputs", {}).items()}
     registrations = sorted(monitor.registrations, key=lambda r: r.urn)
-    return MockRun(holder.get("result"), registrations, exports)
+    return MockRun(holder.get("result"), registrations, exports, dict(monitor.outputs))
 
 
 def resolve_all(values: Iterable[Any]) -> list[Exported]:

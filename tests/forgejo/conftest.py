@@ -29,6 +29,8 @@ def forge():
         double.add_user("johba", password="johba-pass-123", email="johba@disinto.local")
         double.add_repo("johba", "disinto")
         yield double
+        assert double.internal_errors == [], "the Forgejo double failed internally:\n" + "\n".join(
+            double.internal_errors)
         assert double.spec_violations == []
 
 

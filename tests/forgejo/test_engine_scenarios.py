@@ -11,9 +11,9 @@ import requests
 
 from disinto_infra.forgejo import ForgejoCollaboratorProvider, ForgejoTokenProvider, ForgejoUserProvider
 from tests.forgejo.conftest import ADMIN, ADMIN_PASSWORD, host_config
-from tests.support.engine import Engine, Host, ProviderError, Secret
+from tests.support.engine import CheckFailedError, Engine, Host, ProviderError, Secret
 from tests.support.forgejo_double import Fault
-from tests.support.identity import identity
+from tests.support.identity import identity, program
 
 
 def login(forge, auth=None, token=None):
@@ -31,6 +31,9 @@ def assert_identity_works(forge, engine, agent, username=None):
     assert forge.user(username)["must_change_password"] is False
     assert forge.collaborators_of("johba/disinto")[username] == "write"
     assert [t["id"] for t in forge.tokens_of(username)] == [int(token["token_id"])]
+    # Token and grant know the user they belong to (a user made again replaces them).
+    grant = engine.outputs(f"{agent}-collaborator")
+    assert int(token["user_id"]) == int(grant["user_id"]) == int(user["user_id"]) == forge.user(username)["id"]
 
 
 def test_fresh_agent(forge, engine):
@@ -159,9 +162,10 @@ def test_adoption_can_be_turned_off(forge):
 
 
 def test_other_422_is_an_error_not_an_adoption(forge, engine):
-    forge.add_user("someone", password="someone-pass-1", email="taken@disinto.local")
+    # Another user already has the address the program gives dev-qwen (naming.bot_email).
+    forge.add_user("someone", password="someone-pass-1", email="dev-qwen@disinto.local")
     with pytest.raises(ProviderError, match="e-mail already in use"):
-        engine.up(identity("dev-qwen", email="taken@disinto.local"))
+        engine.up(identity("dev-qwen"))
     assert forge.user("dev-qwen") is None
 
 
@@ -213,8 +217,20 @@ def test_delete_of_already_deleted_objects(forge, engine):
     assert set(ops.values()) == {"delete"} and engine.state == {}
 
 
-def test_user_owning_repositories_is_not_purged(forge, engine):
+def test_destroy_keeps_the_user_and_revokes_token_and_grant(forge, engine):
     engine.up(identity("dev-qwen"))
+    user_id = forge.user("dev-qwen")["id"]
+    assert set(engine.destroy().values()) == {"delete"}
+    assert ("Delete", "dev-qwen-user") not in engine.last_run_calls()  # retain_on_delete, from the Agent
+    assert forge.user("dev-qwen")["id"] == user_id
+    assert forge.tokens_of("dev-qwen") == [] and "dev-qwen" not in forge.collaborators_of("johba/disinto")
+
+
+def test_user_owning_repositories_is_not_purged(forge, engine):
+    """The provider's own delete, were the user not kept (the Agent keeps it: see the test above)."""
+    resources = identity("dev-qwen")
+    resources[0].retain_on_delete = False
+    engine.up(resources)
     forge.add_repo("dev-qwen", "notes")
     with pytest.raises(ProviderError, match="still owns repositories"):
         engine.destroy()
@@ -249,11 +265,112 @@ def test_replace_flag_on_the_token_converges(forge, engine):
     assert_identity_works(forge, engine, "dev-qwen")
 
 
-def test_replace_flag_on_the_user_brings_token_and_grant_along(forge, engine):
+def test_replace_flag_on_the_user_keeps_the_user_and_renews_its_credentials(forge, engine):
+    """`pulumi up --replace <user urn>` with the Agent's real options (docs/forgejo-resources.md).
+
+    The user is delete-before-replace, so the engine first deletes the dependents that must be replaced
+    with it (token and grant: their username would be unknown); the user itself is retained, so its
+    "delete" touches nothing and the "create" adopts the same Forgejo user with a new password. Then
+    a new token and the grant again. History (the user id) is kept; the old token and password die."""
     engine.up(identity("dev-qwen"))
-    # Forgejo deletes a user's tokens and grants with the user: the new user_id replaces them too.
+    old_user, old_token = engine.outputs("dev-qwen-user"), engine.outputs("dev-qwen-token")
+    forge.clear_requests()
+    planned = engine.preview(identity("dev-qwen", replace=["user"]))
+    assert forge.requests == []
     ops = engine.up(identity("dev-qwen", replace=["user"]))
-    assert ops == {"dev-qwen-user": "replace", "dev-qwen-token": "replace", "dev-qwen-collaborator": "replace"}
+    assert ops == planned == {"dev-qwen-user": "replace", "dev-qwen-token": "replace",
+                              "dev-qwen-collaborator": "replace"}
+    writes = [c for c in engine.last_run_calls() if c[0] in ("Delete", "Create")]
+    assert writes == [("Delete", "dev-qwen-collaborator"), ("Delete", "dev-qwen-token"),
+                      ("Create", "dev-qwen-user"), ("Create", "dev-qwen-token"), ("Create", "dev-qwen-collaborator")]
+    user = engine.outputs("dev-qwen-user")
+    assert user["user_id"] == old_user["user_id"] and user["adopted"] is True
+    assert user["password"] != old_user["password"]
+    assert login(forge, auth=("dev-qwen", old_user["password"])) == 401
+    assert login(forge, token=old_token["token"]) == 401
+    assert_identity_works(forge, engine, "dev-qwen")
+    assert set(engine.up(identity("dev-qwen")).values()) == {"same"}
+
+
+def test_replace_flag_on_the_user_keeps_the_profile_repository(forge, engine):
+    """The `.profile` takes the user's name: replaced with the user, kept (retain_on_delete), taken over."""
+    engine.up(program("dev-qwen"))
+    forge.add_file("dev-qwen/.profile", "journal/2026-01-01.md", "an entry\n", branch="main")
+    repo_id = forge.repo("dev-qwen/.profile")["id"]
+    ops = engine.up(program("dev-qwen", replace=["user"]))
+    assert set(ops.values()) == {"replace"}
+    assert ("Delete", "dev-qwen-profile") not in engine.last_run_calls()
+    assert forge.repo("dev-qwen/.profile")["id"] == repo_id
+    assert forge.file("dev-qwen/.profile", "journal/2026-01-01.md") == b"an entry\n"
+    assert_identity_works(forge, engine, "dev-qwen")
+    assert set(engine.up(program("dev-qwen")).values()) == {"same"}
+
+
+def test_replace_flag_on_the_user_with_adoption_off_fails_and_says_why(forge):
+    """Adoption off: the kept user cannot be taken back, the run stops with the reason (token and grant
+    already revoked); turning adoption on and running again restores the agent."""
+    with Host(host_config(forge, adoptExistingUsers="false")) as host:
+        engine = Engine(host)
+        engine.up(identity("dev-qwen"))
+        with pytest.raises(ProviderError, match="adoptExistingUsers is false"):
+            engine.up(identity("dev-qwen", replace=["user"]))
+        assert forge.tokens_of("dev-qwen") == [] and "dev-qwen" not in forge.collaborators_of("johba/disinto")
+        state = engine.state
+    with Host(host_config(forge)) as host:
+        engine = Engine(host)
+        engine.state = state
+        assert engine.up(identity("dev-qwen"))["dev-qwen-user"] == "replace"
+        assert_identity_works(forge, engine, "dev-qwen")
+
+
+def test_email_and_full_name_changes_patch_the_user_in_place(forge, engine):
+    engine.up(identity("dev-qwen"))
+    user_id = forge.user("dev-qwen")["id"]
+    forge.clear_requests()
+    # The bot's address follows the project name (naming.bot_email).
+    ops = engine.up(identity("dev-qwen", project="factory"))
+    assert ops == {"dev-qwen-user": "update", "dev-qwen-token": "same", "dev-qwen-collaborator": "same"}
+    assert [(r.method, r.path, r.body) for r in forge.requests] == [
+        ("PATCH", "/api/v1/admin/users/dev-qwen", {"email": "dev-qwen@factory.local"})]
+    assert forge.user("dev-qwen")["email"] == "dev-qwen@factory.local"
+    # The program names the bot after the agent; the provider patches a new full name alone.
+    renamed = identity("dev-qwen", project="factory")
+    renamed[0].inputs["full_name"] = "disinto agent dev-qwen (qwen3)"
+    forge.clear_requests()
+    assert engine.up(renamed)["dev-qwen-user"] == "update"
+    assert [(r.method, r.body) for r in forge.requests] == [("PATCH", {"full_name": "disinto agent dev-qwen (qwen3)"})]
+    assert forge.user("dev-qwen")["full_name"] == "disinto agent dev-qwen (qwen3)"
+    assert forge.user("dev-qwen")["id"] == user_id
+    assert_identity_works(forge, engine, "dev-qwen")
+    assert engine.outputs("dev-qwen-user")["email"] == "dev-qwen@factory.local"
+
+
+@pytest.mark.parametrize("key, value, reason", [
+    ("permission", "maintain", "expected one of read, write, admin, got 'maintain'"),
+    ("permission", "Write", "expected one of read, write, admin, got 'Write'"),
+    ("repo", "disinto", "expected 'owner/name', got 'disinto'"),
+    ("repo", "johba/", "expected 'owner/name', got 'johba/'"),
+    ("repo", "johba/disinto/x", "expected 'owner/name', got 'johba/disinto/x'"),
+])
+def test_collaborator_check_refuses_what_forgejo_would_misread(forge, engine, key, value, reason):
+    """Forgejo grants write for a permission it does not know: check stops it before any request."""
+    resources = identity("dev-qwen")
+    resources[2].inputs[key] = value
+    with pytest.raises(CheckFailedError) as caught:
+        engine.up(resources)
+    assert caught.value.failures == [(key, reason)]
+    assert [r for r in forge.requests if "/collaborators/" in r.path] == []
+
+
+def test_collaborator_refresh_notices_a_permission_changed_by_hand(forge, engine):
+    engine.up(identity("dev-qwen"))
+    forge.add_collaborator("johba/disinto", "dev-qwen", permission="read")
+    ops = engine.refresh()
+    assert ops["dev-qwen-collaborator"] == "update"
+    assert engine.outputs("dev-qwen-collaborator")["permission"] == "read"
+    forge.clear_requests()
+    assert engine.up(identity("dev-qwen"))["dev-qwen-collaborator"] == "update"
+    assert [(r.method, r.body) for r in forge.requests] == [("PUT", {"permission": "write"})]
     assert_identity_works(forge, engine, "dev-qwen")
 
 
@@ -280,11 +397,12 @@ FAULTS = [
 @pytest.mark.parametrize("write", WRITES, ids=lambda w: f"{w[0]} {w[1]}")
 @pytest.mark.parametrize("fault", FAULTS, ids=lambda f: f["kind"])
 def test_faults_on_create_converge(forge, engine, write, fault):
-    forge.inject(Fault(method=write[0], path_regex=write[1], **fault))
+    injected = forge.inject(Fault(method=write[0], path_regex=write[1], **fault))
     try:
         engine.up(identity("dev-qwen"))
     except ProviderError:
         pass  # the engine reports the failure; the next run must converge
+    assert injected.hits >= 1  # a fault that never fired proves nothing
     engine.up(identity("dev-qwen"))
     assert forge.user("dev-qwen") is not None
     assert_identity_works(forge, engine, "dev-qwen")
@@ -302,11 +420,12 @@ UPDATE_WRITES = [
 @pytest.mark.parametrize("fault", FAULTS, ids=lambda f: f["kind"])
 def test_faults_on_rotation_converge(forge, engine, write, fault):
     engine.up(identity("dev-qwen"))
-    forge.inject(Fault(method=write[0], path_regex=write[1], **fault))
+    injected = forge.inject(Fault(method=write[0], path_regex=write[1], **fault))
     try:
         engine.up(identity("dev-qwen", **write[2]))
     except ProviderError:
         pass
+    assert injected.hits >= 1
     engine.up(identity("dev-qwen", **write[2]))
     assert_identity_works(forge, engine, "dev-qwen")
 
@@ -347,9 +466,10 @@ def test_pickled_providers_small_stable_and_credential_free(forge, engine):
 def test_errors_name_the_request_and_hide_secrets(forge, engine):
     engine.up(identity("dev-qwen"))
     secret = engine.outputs("dev-qwen-user")["password"]
-    forge.inject(Fault(method="POST", path_regex=r"/tokens$", kind="status", status=500, times=5))
+    fault = forge.inject(Fault(method="POST", path_regex=r"/tokens$", kind="status", status=500, times=5))
     with pytest.raises(ProviderError) as failure:
         engine.up(identity("dev-qwen", rotation=1))
+    assert fault.hits == 1  # a 500 is not retried
     text = str(failure.value)
     assert "POST /api/v1/users/dev-qwen/tokens: HTTP 500" in text
     assert secret not in text and ADMIN_PASSWORD not in text

@@ -29,9 +29,10 @@ from disinto_infra.forgejo.profile_rule import WANTED, protection_rule
 from pulumi.dynamic.dynamic import serialize_provider
 from pulumi.output import Unknown
 from tests.forgejo.conftest import ADMIN, ADMIN_PASSWORD
-from tests.support.engine import Engine, Host, ProviderError, Ref, Res, Secret
+from tests.support.engine import Engine, Host, ProviderError, Res, Secret
 from tests.support.forgejo_double import Fault
 from tests.support.identity import identity
+from tests.support.identity import profile as recorded_profile
 
 FORMULA = 'name = "dev"\n[steps]\nfirst = "read the issue"\n'
 FORMULA_V2 = 'name = "dev"\n[steps]\nfirst = "read the issue twice"\n'
@@ -148,17 +149,8 @@ def test_type_token_options_and_a_provider_that_carries_nothing():
 
 # -------------------------------------------------------------------- through the engine harness
 def profile(agent="dev-qwen", formula=FORMULA, username=None, **extra) -> Res:
-    """`<agent>-profile` with the options the resource class gives itself, as the Agent declares it."""
-    cls = ForgejoProfileRepo
-    options = {
-        "additional_secret_outputs": list(cls.SECRET_OUTPUTS),
-        "delete_before_replace": cls.DELETE_BEFORE_REPLACE,
-        "retain_on_delete": cls.RETAIN_ON_DELETE,
-        "type": f"pulumi-python:{cls._resource_type_name}",
-        **extra,
-    }
-    inputs = {"username": username or Ref(f"{agent}-user", "username"), "formula": formula, "formula_source": SOURCE}
-    return Res(f"{agent}-profile", ForgejoProfileRepoProvider(), inputs, **options)
+    """`<agent>-profile` as the real program registers it (options and provider included)."""
+    return recorded_profile(agent, formula, username, **extra)
 
 
 def agent(agent="dev-qwen", formula=FORMULA) -> list[Res]:

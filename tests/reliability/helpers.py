@@ -7,8 +7,8 @@ from collections import Counter
 import requests
 
 from disinto_infra import forgejo
-from tests.support.engine import Engine, ProviderError, Ref, Res
-from tests.support.identity import REPO, identity
+from tests.support.engine import Engine, ProviderError, Res
+from tests.support.identity import REPO, identity, profile
 
 PROFILE_REPO = getattr(forgejo, "ForgejoProfileRepo", None)
 FORMULA = 'name = "dev"\ndescription = "reliability-suite formula"\n'
@@ -21,25 +21,14 @@ def login(forge, auth=None, token=None):
     return r.json()["login"] if r.status_code == 200 else r.status_code
 
 
-def agent_resources(agent: str, *, retain_user: bool = True, **kwargs) -> list[Res]:
-    """An agent's Forgejo identity with the options the Agent component gives it (the user is kept)."""
-    resources = identity(agent, **kwargs)
-    resources[0].retain_on_delete = retain_user
-    return resources
+def agent_resources(agent: str, **kwargs) -> list[Res]:
+    """An agent's Forgejo identity as the real program registers it (the user is kept on removal)."""
+    return identity(agent, **kwargs)
 
 
 def profile_resource(agent: str, formula: str = FORMULA) -> Res:
-    """`<agent>-profile` as the Agent component declares it (options from the resource class)."""
-    cls = PROFILE_REPO
-    return Res(
-        f"{agent}-profile",
-        forgejo.ForgejoProfileRepoProvider(),
-        {"username": Ref(f"{agent}-user", "username"), "formula": formula, "formula_source": "formulas/dev.toml"},
-        additional_secret_outputs=list(cls.SECRET_OUTPUTS),
-        delete_before_replace=cls.DELETE_BEFORE_REPLACE,
-        retain_on_delete=getattr(cls, "RETAIN_ON_DELETE", True),
-        type=f"pulumi-python:{cls._resource_type_name}",
-    )
+    """`<agent>-profile` as the real program registers it."""
+    return profile(agent, formula)
 
 
 def up_tolerating_failure(engine: Engine, resources: list[Res]) -> ProviderError | None:

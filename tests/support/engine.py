@@ -13,7 +13,15 @@ the port it prints, connects a `ResourceProviderStub` and sends `Configure` with
   to resource calls and the secret bit is re-attached engine-side to properties of the same name
   (`annotateSecrets`); config sent to Configure keeps its secret wrapping (the host unwraps it);
 * create-before-delete replacement defers the Delete of the old object to the deletion phase at the end of
-  the run (the engine's `GenerateDeletes`), deletions run dependents first (`ScheduleDeletes`).
+  the run (the engine's `GenerateDeletes`), deletions run dependents first (`ScheduleDeletes`);
+* a delete-before-replace first deletes the dependents that must be replaced too
+  (`calculateDependentReplacements`): each dependent whose inputs come from a replaced resource is asked
+  `Diff` with those inputs unknown, and those answering with replacements are deleted, dependents first;
+  when the run reaches them they are re-created without a `Diff` (the engine's "recreating" case).
+
+What to run comes either from hand-written `Res` declarations (the harness's own tests, with
+`tests/support/toy_provider.py`) or from the program itself: `tests/support/registrations.py` turns what
+the real program registered under the recording mocks into `Res`, with its options and `__provider`.
 """
 from __future__ import annotations
 
@@ -67,7 +75,7 @@ class Res:
     """One resource registration of a run, with the resource options the engine acts on."""
 
     name: str
-    provider_obj: Any
+    provider_obj: Any  # pickled here; or None with `provider_blob`
     inputs: dict
     depends_on: Iterable[str] = ()
     additional_secret_outputs: Iterable[str] = ()
@@ -76,6 +84,9 @@ class Res:
     replace: bool = False  # `pulumi up --replace <urn>`
     ignore_changes: Iterable[str] = ()  # top-level keys only
     type: str = DYNAMIC_TYPE
+    replace_on_changes: Iterable[str] = ()  # top-level keys or "*"
+    provider_blob: Optional[str] = None  # the `__provider` the program registered (then provider_obj is None)
+    parent: str = ""  # the parent's URN, as registered (not driven: components have no provider)
 
 
 @dataclass
@@ -92,6 +103,7 @@ class ResourceState:
     dependencies: list = field(default_factory=list)
     pending_replacement: bool = False  # deleted by a delete-before-replace whose create has not happened
     name: str = ""
+    property_dependencies: dict = field(default_factory=dict)  # input key -> names of resources it came from
 
 
 class ProviderError(Exception):
@@ -266,6 +278,7 @@ class _Run:
     blobs: dict
     outputs: dict = field(default_factory=dict)  # name -> (values, secret keys, complete)
     ops: dict = field(default_factory=dict)
+    recreating: set = field(default_factory=set)  # dependents deleted (or, in a preview, to be) by a DBR
 
 
 class Engine:
@@ -345,7 +358,8 @@ class Engine:
                 if not self.host.accept_secrets:
                     isecs |= {k for k in old.secret_inputs if k in inputs}
             new = ResourceState(old.type, resp.id, inputs, outs, osecs, old.options, isecs,
-                                list(old.dependencies), old.pending_replacement, name)
+                                list(old.dependencies), old.pending_replacement, name,
+                                dict(old.property_dependencies))
             ops[name] = "same" if (outs, resp.id) == (old.outputs, old.id) else "update"
             with self._lock:
                 self.state[name] = new
@@ -411,6 +425,9 @@ class Engine:
         self._run_start = len(self.calls)
         blobs, by_obj = {}, {}
         for r in resources:  # serialize_provider patches pickle globally: do it here, on one thread
+            if r.provider_blob is not None:
+                blobs[r.name] = r.provider_blob
+                continue
             key = id(r.provider_obj)
             if key not in by_obj:
                 by_obj[key] = serialize_provider(r.provider_obj)
@@ -451,7 +468,8 @@ class Engine:
                 "additional_secret_outputs": list(res.additional_secret_outputs),
                 "delete_before_replace": res.delete_before_replace,
                 "retain_on_delete": res.retain_on_delete,
-                "ignore_changes": list(res.ignore_changes)}
+                "ignore_changes": list(res.ignore_changes),
+                "replace_on_changes": list(res.replace_on_changes)}
 
     # ------------------------------------------------------------------------------------------- RPC calls
     def _check(self, res: Res, olds: dict, old_secrets: set, news: dict, new_secrets: set, preview: bool):
@@ -475,14 +493,18 @@ class Engine:
             olds=self._wire(old.outputs, old.secret_outputs), news=self._wire(inputs, secrets),
             old_inputs=self._wire(old.inputs, old.secret_inputs), ignoreChanges=list(res.ignore_changes))
         resp = self._call("Diff", res.name, req)
-        changes = resp.changes
+        changes, replaces = resp.changes, list(resp.replaces)
         if changes == _DIFF_UNKNOWN:
             # The engine's legacy diff: all old inputs against all new inputs, `__provider` included.
             keys = set(old.inputs) | set(inputs)
-            changed = any(old.inputs.get(k) != inputs.get(k) or _contains_unknown(inputs.get(k))
-                          or ((k in old.secret_inputs) != (k in secrets)) for k in keys)
+            changed = sorted(k for k in keys if old.inputs.get(k) != inputs.get(k) or _contains_unknown(inputs.get(k))
+                             or ((k in old.secret_inputs) != (k in secrets)))
             changes = _DIFF_SOME if changed else _DIFF_NONE
-        return changes, list(resp.replaces), bool(resp.deleteBeforeReplace)
+            # replace_on_changes needs changed keys; the dynamic host's Diff answers none, so it only
+            # takes effect here (pulumi-engine-notes: a custom diff disables it).
+            on = set(res.replace_on_changes)
+            replaces += [k for k in changed if k in on or "*" in on]
+        return changes, replaces, bool(resp.deleteBeforeReplace)
 
     def _create(self, res: Res, inputs: dict, secrets: set):
         req = provider_pb2.CreateRequest(urn=self._urn(res.type, res.name), name=res.name, type=res.type,
@@ -540,8 +562,10 @@ class Engine:
             return "create"
 
         provider_dbr = False
-        if targeted_replace:
-            replace = True  # `--replace` skips Diff: the engine blames the id
+        if targeted_replace or res.name in run.recreating:
+            # `--replace` skips Diff (the engine blames the id); so does re-creating a dependent that a
+            # delete-before-replace deleted earlier in this run.
+            replace = True
         else:
             changes, replaces, provider_dbr = self._diff(res, old, inputs, secrets)
             if changes == _DIFF_NONE and not old.pending_replacement:
@@ -560,12 +584,14 @@ class Engine:
             self._commit(res, run, old.id, inputs, secrets, outs, osecs)
             return "update"
 
-        if not targeted_replace:
+        if not targeted_replace and res.name not in run.recreating:
             # A replacement recomputes defaults: Check again against no olds, with the program's inputs.
             inputs, secrets = self._check(res, {}, set(), goal, goal_secrets, run.preview)
+        dbr = res.delete_before_replace if res.delete_before_replace is not None else provider_dbr
+        if dbr and not old.pending_replacement and res.name not in run.recreating:
+            self._replace_dependents(res.name, run)
         if run.preview:
             return self._planned(res, run, "replace", inputs, secrets)
-        dbr = res.delete_before_replace if res.delete_before_replace is not None else provider_dbr
         if dbr:
             if not old.pending_replacement:
                 self._delete(old)
@@ -587,12 +613,62 @@ class Engine:
     def _commit(self, res: Res, run: _Run, id_: str, inputs: dict, isecs: set, outs: dict, osecs: set,
                 pending_delete: Optional[ResourceState] = None):
         new = ResourceState(res.type, id_, inputs, outs, set(osecs), self._options(res), set(isecs),
-                            sorted(self._deps_of(res)), False, res.name)
+                            sorted(self._deps_of(res)), False, res.name,
+                            {k: sorted(self._refs_in(v)) for k, v in res.inputs.items() if self._refs_in(v)})
         with self._lock:
             self.state[res.name] = new
             if pending_delete is not None:
                 self.pending_deletes.append(pending_delete)
             run.outputs[res.name] = (outs, new.secret_outputs, True)
+
+    # ------------------------------------------------------------------------- dependent replacements
+    def _dependents(self, root: str) -> list[ResourceState]:
+        """Everything in the state that depends on `root`, directly or not, in dependency order."""
+        with self._lock:
+            states = [s for s in self.state.values() if s.name != root]
+        found, frontier = set(), {root}
+        while frontier:
+            frontier = {s.name for s in states if s.name not in found and set(s.dependencies) & frontier}
+            found |= frontier
+        order: list[ResourceState] = []
+        left = [s for s in states if s.name in found]
+        while left:
+            names = {s.name for s in left}
+            ready = [s for s in left if not set(s.dependencies) & names] or left  # a cycle cannot happen
+            order += ready
+            left = [s for s in left if s not in ready]
+        return order
+
+    def _requires_replacement(self, st: ResourceState, replace_set: set) -> bool:
+        """The engine's requiresReplacement: Diff with the inputs that came from replaced resources unknown."""
+        news, hit = {}, False
+        for key, value in st.inputs.items():
+            if set(st.property_dependencies.get(key, ())) & replace_set:
+                value, hit = UNKNOWN, True
+            news[key] = value
+        if not hit:
+            return False
+        req = provider_pb2.DiffRequest(
+            id=st.id, urn=self._urn(st.type, st.name), name=st.name, type=st.type,
+            olds=self._wire(st.outputs, st.secret_outputs), news=self._wire(news, st.secret_inputs),
+            old_inputs=self._wire(st.inputs, st.secret_inputs))
+        return bool(self._call("Diff", st.name, req).replaces)
+
+    def _replace_dependents(self, root: str, run: _Run) -> None:
+        """Before a delete-before-replace of `root`: delete the dependents that must be replaced with it."""
+        replace_set, doomed = {root}, []
+        for st in self._dependents(root):
+            if st.pending_replacement or self._requires_replacement(st, replace_set):
+                replace_set.add(st.name)
+                doomed.append(st)
+        run.recreating |= {st.name for st in doomed}
+        if run.preview:
+            return
+        for st in reversed(doomed):  # dependents first
+            if not st.pending_replacement:
+                self._delete(st)
+                with self._lock:
+                    st.pending_replacement = True
 
     # -------------------------------------------------------------------------------------------- deletion
     def _condemned(self, resources: list[Res]) -> list[ResourceState]:

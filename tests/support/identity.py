@@ -1,39 +1,58 @@
-"""An agent's Forgejo identity declared for the engine harness, as the Agent component declares it.
+"""An agent's Forgejo resources as the real program registers them: a thin view of that recording.
 
-The options come from the resource classes themselves, so the harness runs each resource with the
-options a real program would give it.
+`program(...)` writes one `[agents.<name>]` the way an operator would (forge_user, rotate_token,
+rotate_password, token_scopes, the project's name and repo), runs `disinto_infra.program.build_fleet` (what
+`__main__.py` runs) under the recording mocks, and returns the dynamic resources it registered, with
+their registered options and `__provider`, wired by `tests/support/registrations.py`. `identity(...)`
+is its user, token and collaborator; `profile(...)` its `.profile` repository.
+
+The agent is built without the TOML's validation (`model_construct`): scenarios also feed the
+providers what validation would refuse (an unknown scope, the admin as forge_user) to prove their own
+defences. Recordings are cached per set of knobs; each call returns fresh copies.
 """
 
 from __future__ import annotations
 
+import copy
+import functools
 from collections.abc import Sequence
+from pathlib import Path
 
-from disinto_infra.forgejo import (
-    ForgejoCollaborator,
-    ForgejoCollaboratorProvider,
-    ForgejoToken,
-    ForgejoTokenProvider,
-    ForgejoUser,
-    ForgejoUserProvider,
-)
-from tests.support.engine import Ref, Res
+from disinto_infra.formulas import Formula
+from disinto_infra.model import AgentSpec, Fleet, Project
+from disinto_infra.plan import run_with_mocks
+from disinto_infra.program import build_fleet
+from disinto_infra.settings import StackSettings
+from tests.factory import FACTORY
+from tests.support.engine import Res
+from tests.support.registrations import dynamic_resources
 
 REPO = "johba/disinto"
+PROJECT = "disinto"
+FORMULA = 'name = "dev"\n[steps]\nfirst = "read the issue"\n'
+FORMULA_SOURCE = "formulas/dev.toml"
+IDENTITY = ("user", "token", "collaborator")
+
+_SETTINGS = StackSettings.from_mapping(
+    {"projectToml": "/opt/factory/projects/*.toml", "factoryRoot": str(FACTORY)}, Path("/srv"), home="/home/op"
+)
 
 
-def _res(name: str, cls: type, provider: object, inputs: dict, **extra: object) -> Res:
-    return Res(
-        name,
-        provider,
-        inputs,
-        additional_secret_outputs=list(cls.SECRET_OUTPUTS),
-        delete_before_replace=cls.DELETE_BEFORE_REPLACE,
-        type=f"pulumi-python:{cls._resource_type_name}",
-        **extra,
+@functools.lru_cache(maxsize=512)
+def _recorded(agent: str, username: str, rotation: int, password_rotation: int, scopes: tuple[str, ...],
+              repo: str, formula: str, project_name: str) -> tuple[Res, ...]:
+    spec = AgentSpec.model_construct(
+        name=agent, base_url="http://10.10.10.1:8081", model="unsloth/Qwen3.5-35B-A3B", forge_user=username,
+        token_scopes=scopes, rotate_token=rotation, rotate_password=password_rotation,
     )
+    project = Project.model_construct(path=Path(f"/opt/factory/projects/{project_name}.toml"), name=project_name, repo=repo,
+                                      agents=(spec,))
+    formulas = {agent: Formula(Path(FORMULA_SOURCE), formula)}
+    run = run_with_mocks(lambda: build_fleet(_SETTINGS, Fleet.model_construct(projects=(project,)), "dev", formulas))
+    return tuple(dynamic_resources(run))
 
 
-def identity(
+def program(
     agent: str,
     *,
     username: str | None = None,
@@ -41,43 +60,37 @@ def identity(
     password_rotation: int = 0,
     scopes: Sequence[str] = ("all",),
     repo: str = REPO,
-    email: str | None = None,
+    formula: str = FORMULA,
+    project: str = PROJECT,
     replace: Sequence[str] = (),
 ) -> list[Res]:
-    """`<agent>-user`, `<agent>-token`, `<agent>-collaborator`, wired as in the Agent component."""
-    user = username or agent
-    u = f"{agent}-user"
-    return [
-        _res(
-            u,
-            ForgejoUser,
-            ForgejoUserProvider(),
-            {
-                "username": user,
-                "email": email or f"{user}@disinto.local",
-                "full_name": f"disinto agent {agent}",
-                "password_rotation": password_rotation,
-            },
-            replace="user" in replace,
-        ),
-        _res(
-            f"{agent}-token",
-            ForgejoToken,
-            ForgejoTokenProvider(),
-            {
-                "username": Ref(u, "username"),
-                "password": Ref(u, "password"),
-                "scopes": list(scopes),
-                "rotation": rotation,
-                "user_id": Ref(u, "user_id"),
-            },
-            replace="token" in replace,
-        ),
-        _res(
-            f"{agent}-collaborator",
-            ForgejoCollaborator,
-            ForgejoCollaboratorProvider(),
-            {"repo": repo, "username": Ref(u, "username"), "permission": "write", "user_id": Ref(u, "user_id")},
-            replace="collaborator" in replace,
-        ),
-    ]
+    """Every Forgejo resource of one agent, as registered; `replace` names children to `--replace`."""
+    resources = copy.deepcopy(list(_recorded(agent, username or agent, rotation, password_rotation,
+                                             tuple(scopes), repo, formula, project)))
+    for res in resources:
+        res.replace = res.name.removeprefix(f"{agent}-") in replace
+    return resources
+
+
+def identity(agent: str, *, email: str | None = None, **knobs) -> list[Res]:
+    """`<agent>-user`, `<agent>-token`, `<agent>-collaborator`, as the program registers them.
+
+    `email` overrides the user's recorded address (the program derives it: naming.bot_email); prefer
+    `project=`, which changes it the way the program does."""
+    wanted = [f"{agent}-{child}" for child in IDENTITY]
+    by_name = {r.name: r for r in program(agent, **knobs)}
+    if email is not None:
+        by_name[wanted[0]].inputs["email"] = email
+    return [by_name[name] for name in wanted]
+
+
+def profile(agent: str = "dev-qwen", formula: str = FORMULA, username: str | None = None, **options) -> Res:
+    """`<agent>-profile` as registered; `username` stands for a user the program does not manage
+    (its input is then that name, not the user resource's output); `options` override the registered ones."""
+    [res] = [r for r in program(agent, formula=formula) if r.name == f"{agent}-profile"]
+    if username is not None:
+        res.inputs["username"] = username
+        res.depends_on = []
+    for key, value in options.items():
+        setattr(res, key, value)
+    return res

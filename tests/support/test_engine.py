@@ -234,3 +234,61 @@ def test_provider_blob_is_identical_across_processes():
 
 def test_unknown_sentinel_is_the_sdk_one():
     assert UNKNOWN == "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+
+
+def dependents_of_a(log, k="x"):
+    """a (delete-before-replace on k) ← b, c, f by property, d ← b, e by depends_on only."""
+    return [
+        toy("a", log, {"replace_on": ["k"], "k": k, "dbr": True}),
+        toy("b", log, {"up": Ref("a", "seq"), "replace_on": ["up"]}),
+        toy("c", log, {"up": Ref("a", "seq")}),  # its diff wants an update, not a replacement
+        toy("d", log, {"up": Ref("b", "seq"), "replace_on": ["up"]}),  # through b
+        toy("e", log, depends_on=["a"]),  # no input from a: never asked
+        toy("f", log, {"up": Ref("a", "seq"), "replace_on": ["up"]}, retain_on_delete=True),
+    ]
+
+
+def test_delete_before_replace_first_deletes_the_dependents_that_must_be_replaced(engine, log):
+    """The engine's calculateDependentReplacements (pulumi/pulumi pkg/resource/deploy/step_generator.go)."""
+    engine.up(dependents_of_a(log))
+    planned = engine.preview(dependents_of_a(log, k="y"))
+    assert [m for m, _ in engine.last_run_calls() if m in ("Create", "Delete", "Update")] == []
+    ops = engine.up(dependents_of_a(log, k="y"))
+    assert ops == planned == {"a": "replace", "b": "replace", "c": "update", "d": "replace", "e": "same",
+                              "f": "replace"}
+    calls = engine.last_run_calls()
+    first_delete = calls.index(("Delete", "d"))
+    # Each dependent with an input from the replaced set is asked Diff with those inputs unknown.
+    asked = [n for m, n in calls[:first_delete] if m == "Diff" and n != "a"]
+    assert sorted(asked) == ["b", "c", "d", "f"]
+    assert [e["changed"] for e in entries(log, "diff", "b")][-1] == ["up"]
+    # Dependents first, the retained one skipped, then the root; then the creates in program order.
+    assert [c for c in calls if c[0] == "Delete"] == [("Delete", "d"), ("Delete", "b"), ("Delete", "a")]
+    writes = [c for c in calls if c[0] in ("Create", "Update")]
+    assert writes == [("Create", "a"), ("Create", "b"), ("Update", "c"), ("Create", "d"), ("Create", "f")]
+    # Re-created dependents skip Diff after the root's create (the engine's "recreating" step).
+    after = calls[calls.index(("Create", "a")):]
+    assert ("Diff", "b") not in after and ("Diff", "d") not in after and ("Diff", "c") in after
+    assert engine.outputs("b")["up"] == engine.outputs("a")["seq"] and engine.pending_deletes == []
+    assert set(engine.up(dependents_of_a(log, k="y")).values()) == {"same"}
+
+
+def test_create_before_delete_replacement_deletes_no_dependent_early(engine, log):
+    decl = dependents_of_a(log)
+    decl[0].inputs.pop("dbr")
+    engine.up(decl)
+    decl = dependents_of_a(log, k="y")
+    decl[0].inputs.pop("dbr")
+    ops = engine.up(decl)
+    assert ops["a"] == "replace" and ops["b"] == "replace" and ops["c"] == "update"
+    calls = engine.last_run_calls()
+    assert calls.index(("Create", "a")) < calls.index(("Delete", "b"))  # deletes only at the end
+
+
+def test_replace_on_changes_acts_only_where_the_engine_knows_the_changed_keys(engine, log):
+    # The dynamic host's Diff names no changed keys: only the engine's own (legacy) diff can match them.
+    engine.up([toy("a", log, {"diff_unknown": True, "v": 1}, replace_on_changes=["v"]),
+               toy("b", log, {"v": 1}, replace_on_changes=["v"])])
+    ops = engine.up([toy("a", log, {"diff_unknown": True, "v": 2}, replace_on_changes=["v"]),
+                     toy("b", log, {"v": 2}, replace_on_changes=["v"])])
+    assert ops == {"a": "replace", "b": "update"}

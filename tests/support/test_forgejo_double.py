@@ -417,3 +417,36 @@ def test_concurrent_user_creation(forge):
     ids = [r.json()["id"] for r in results]
     assert len(set(ids)) == 20
     assert {f"par-{i}" for i in range(20)} <= {u["login"] for u in forge.users}
+
+
+def test_undeclared_request_key_is_a_violation():
+    """Forgejo drops unknown keys silently; the double flags them, nested ones too."""
+    with ForgejoDouble(spec_check=True) as fd:
+        fd.add_user("root1", password="root-pass-1", is_admin=True, email="root1@b.test")
+        fd.add_user("bot", password="bot-pass-1234", email="bot@b.test")
+        r = requests.patch(fd.url + "/api/v1/admin/users/bot", auth=("root1", "root-pass-1"),
+                           json={"password": "new-pass-12345", "must_change_pasword": False})
+        assert r.status_code == 200
+        assert [v for v in fd.spec_violations if "must_change_pasword" in v and "not in the spec" in v]
+        fd.clear_spec_violations()
+        fd.add_repo("root1", "r")
+        body = {"content": b64("x"), "message": "m", "author": {"name": "a", "emial": "a@b.test"}}
+        requests.post(fd.url + "/api/v1/repos/root1/r/contents/f.txt", auth=("root1", "root-pass-1"), json=body)
+        assert [v for v in fd.spec_violations if "'author.emial'" in v]
+
+
+def test_response_without_a_field_the_providers_read_is_a_violation():
+    from tests.support.forgejo_double.spec import READ_FIELDS, SpecChecker
+
+    checker = SpecChecker()
+    op = checker.find("POST", "/api/v1/users/bot/tokens")
+    full = {"id": 3, "name": "t", "sha1": "a" * 40, "token_last_eight": "aaaaaaaa", "scopes": ["all"]}
+    assert checker.check_response(op, "POST", "/api/v1/users/bot/tokens", 201, full) == []
+    partial = {k: v for k, v in full.items() if k != "token_last_eight"}
+    [problem] = checker.check_response(op, "POST", "/api/v1/users/bot/tokens", 201, partial)
+    assert "lacks 'token_last_eight'" in problem
+    put = checker.find("PUT", "/api/v1/repos/o/r/contents/f")
+    assert "lacks 'content.sha'" in checker.check_response(put, "PUT", "/api/v1/repos/o/r/contents/f", 200,
+                                                           {"content": {"name": "f"}})[0]
+    known = {op.op_id for ops in checker.operations.values() for op in ops}
+    assert set(READ_FIELDS) <= known  # no misspelt operationId

@@ -7,6 +7,15 @@ checked, and each 2xx response body is validated against that status's response 
 Schemas are validated with jsonschema's Draft4Validator through a ``referencing`` registry
 holding the whole spec document, so ``$ref: #/definitions/...`` resolves inside it.
 Swagger ``format``s are not checked. Violations come back as readable strings.
+
+Two checks go beyond the spec, which sets no ``additionalProperties: false`` and no ``required``
+response fields:
+
+* a request body may hold only keys its schema declares, at every depth: Forgejo's Go structs drop
+  unknown JSON keys, so a misspelt key (``must_change_pasword``) would silently do nothing;
+* a success response must hold every field the providers read from it (``READ_FIELDS``, by
+  operationId, taken from ``disinto_infra/forgejo/*.py``): the double may not answer less than
+  Forgejo does and let a provider's fallback hide it.
 """
 from __future__ import annotations
 
@@ -25,6 +34,22 @@ _BASE_URI = "https://forgejo-double.invalid/swagger-v11.json"
 # Forgejo routes these parameters with "*": they may contain slashes.
 _GREEDY_PARAMS = {"filepath", "branch"}
 _METHODS = ("get", "put", "post", "delete", "options", "head", "patch")
+
+# What the providers read from each success answer (dotted: a nested field). Keep in step with
+# disinto_infra/forgejo/{user,token,collaborator,profile_repo}.py.
+READ_FIELDS: dict = {
+    "adminCreateUser": ("id",),                                 # user.py _create
+    "adminEditUser": ("id",),                                   # user.py _adopt
+    "userGet": ("id", "is_admin", "email", "full_name"),        # user.py _lookup, read
+    "userGetCurrent": ("login",),                               # token.py _authenticates
+    "userCreateToken": ("id", "sha1", "name", "scopes", "token_last_eight"),  # token.py create
+    "repoGetRepoPermissions": ("permission",),                  # collaborator.py read
+    "adminCreateRepo": ("id",),                                 # profile_repo.py _ensure_repo
+    "repoGet": ("id",),                                         # profile_repo.py _ensure_repo, read
+    "repoGetContents": ("type", "content", "sha"),              # profile_repo.py _read_file
+    "repoCreateFile": ("content.sha",),                         # profile_repo.py _ensure_file
+    "repoUpdateFile": ("content.sha",),                         # profile_repo.py _put_file
+}
 
 
 def find_spec_path():
@@ -142,6 +167,9 @@ class SpecChecker:
         pointer = f"{op.pointer}/parameters/{idx}/schema"
         for msg in self._validate(pointer, body):
             violations.append(f"{label} ({op.op_id}): request body {msg}")
+        for where in _undeclared_keys(self.spec, param.get("schema", {}), body, ""):
+            violations.append(f"{label} ({op.op_id}): request body key {where!r} is not in the spec "
+                              "(Forgejo would ignore it)")
         return op, violations
 
     def check_response(self, op, method: str, path: str, status: int, body) -> list:
@@ -172,7 +200,40 @@ class SpecChecker:
             for i, item in enumerate(body):
                 out += [f"{label} ({op.op_id}): [{i}] {m}" for m in self._validate(pointer + "/schema", item)]
             return out
-        return [f"{label} ({op.op_id}): response {m}" for m in self._validate(pointer + "/schema", body)]
+        out = [f"{label} ({op.op_id}): response {m}" for m in self._validate(pointer + "/schema", body)]
+        return out + [f"{label} ({op.op_id}): response lacks {field!r}, which a provider reads"
+                      for field in missing_read_fields(op.op_id, body)]
+
+
+def missing_read_fields(op_id: str, body) -> list:
+    """The fields of READ_FIELDS[op_id] that `body` lacks (or holds as null)."""
+    missing = []
+    for field in READ_FIELDS.get(op_id, ()):
+        node = body
+        for part in field.split("."):
+            node = node.get(part) if isinstance(node, dict) else None
+        if node is None:
+            missing.append(field)
+    return missing
+
+
+def _undeclared_keys(spec: dict, schema: dict, instance, where: str) -> list:
+    """Paths of keys in `instance` that `schema` (refs resolved) does not declare."""
+    while isinstance(schema, dict) and "$ref" in schema:
+        schema = _resolve_local(spec, schema["$ref"])
+    if not isinstance(schema, dict):
+        return []
+    if isinstance(instance, list):
+        items = schema.get("items", {})
+        return [p for i, v in enumerate(instance) for p in _undeclared_keys(spec, items, v, f"{where}[{i}]")]
+    props = schema.get("properties")
+    if not isinstance(instance, dict) or props is None or schema.get("additionalProperties"):
+        return []
+    out = []
+    for key, value in instance.items():
+        path = f"{where}.{key}" if where else key
+        out += _undeclared_keys(spec, props[key], value, path) if key in props else [path]
+    return out
 
 
 def _resolve_local(spec: dict, ref: str):

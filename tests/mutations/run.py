@@ -1,0 +1,255 @@
+"""Mutation check: does the suite still fail when the code is wrong? (Not part of the default run.)
+
+    python tests/mutations/run.py                 # every mutation, 2 workers
+    python tests/mutations/run.py --only token-diff-dbr user-no-retain
+    python tests/mutations/run.py --markdown      # the table for bench/README.md
+
+The tree (tracked and untracked, not ignored files) is copied to a scratch folder per worker; each mutation replaces one exact snippet
+(it must occur exactly once) in one file of that copy, runs the tests that should notice (a targeted
+pytest selection, `-x`), and puts the file back. A mutation whose tests still pass *survived*.
+The selections first run on the unmutated copy: they must pass, or the whole run is void.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+SCEN = "tests/forgejo/test_engine_scenarios.py"
+MATRIX = "tests/reliability/test_fault_matrix.py"
+AGENT, USER, TOKEN, COLLAB = (f"disinto_infra/{m}.py" for m in
+                              ("agent", "forgejo/user", "forgejo/token", "forgejo/collaborator"))
+DOUBLE_API = "tests/support/forgejo_double/api.py"
+
+
+@dataclass(frozen=True)
+class Mutation:
+    id: str
+    file: str
+    old: str
+    new: str
+    tests: tuple[str, ...]  # pytest arguments: node ids, files, `-k` expressions
+    issue: bool = False  # named in issue 12: must be killed
+
+    def why(self) -> str:
+        """The file and what changes in it: the differing middle of the snippet, spaces squeezed."""
+        head = len(os.path.commonprefix([self.old, self.new]))
+        tail = len(os.path.commonprefix([self.old[head:][::-1], self.new[head:][::-1]]))
+        while head and (self.old[head - 1].isalnum() or self.old[head - 1] == "_"):  # whole words
+            head -= 1
+        while tail and (self.old[-tail].isalnum() or self.old[-tail] == "_"):
+            tail -= 1
+
+        def part(text: str) -> str:
+            middle = " ".join(text[head:len(text) - tail].split())
+            return f"`{middle[:70]}`" if middle else "nothing"
+
+        return f"{self.file}: {part(self.old)} → {part(self.new)}"
+
+
+def k(expr: str, where: str = SCEN) -> tuple[str, ...]:
+    return (where, "-k", expr)
+
+
+MUTATIONS = [
+    # ---- named in issue 12
+    Mutation("token-diff-dbr", TOKEN, "replaces=replaces, delete_before_replace=False)",
+             "replaces=replaces, delete_before_replace=True)", k("token_rotation"), issue=True),
+    Mutation("token-diff-dbr-unit", TOKEN, "replaces=replaces, delete_before_replace=False)",
+             "replaces=replaces, delete_before_replace=True)", ("tests/forgejo/test_identity_diffs.py",)),
+    Mutation("token-no-user-id", AGENT, "                rotation=spec.rotate_token,\n                user_id=self.user.user_id,\n",
+             "                rotation=spec.rotate_token,\n", k("fresh_agent"), issue=True),
+    Mutation("collaborator-no-user-id", AGENT, 'permission="write", user_id=self.user.user_id',
+             'permission="write"', k("fresh_agent"), issue=True),
+    Mutation("user-no-retain", AGENT,
+             "password_rotation=spec.rotate_password,\n            ),\n            opts=pulumi.ResourceOptions(parent=self, retain_on_delete=True),",
+             "password_rotation=spec.rotate_password,\n            ),\n            opts=pulumi.ResourceOptions(parent=self),",
+             k("destroy_keeps or replace_flag_on_the_user"), issue=True),
+    Mutation("user-update-drops-email", USER, 'fields["email"] = news["email"]', "pass",
+             k("email_and_full_name"), issue=True),
+    Mutation("user-update-drops-full-name", USER, 'fields["full_name"] = news.get("full_name", "")', "pass",
+             k("email_and_full_name"), issue=True),
+    Mutation("user-update-misspelt-email-key", USER, 'fields["email"] = news["email"]',
+             'fields["e_mail"] = news["email"]', k("email_and_full_name"), issue=True),
+    Mutation("collaborator-check-accepts-anything", COLLAB,
+             'return CheckResult({**news, "permission": permission}, failures)',
+             'return CheckResult({**news, "permission": permission}, [])', k("collaborator_check"), issue=True),
+    Mutation("collaborator-check-any-permission", COLLAB, "permission not in PERMISSIONS:",
+             "permission is None:", k("collaborator_check"), issue=True),
+    Mutation("collaborator-check-loose-repo", COLLAB, 'repo.count("/") != 1', 'repo.count("/") < 1',
+             k("collaborator_check"), issue=True),
+    Mutation("collaborator-read-keeps-permission", COLLAB, '"permission": answer["permission"]}',
+             '"permission": state.permission}', k("collaborator_refresh"), issue=True),
+    Mutation("user-create-misspelt-key", USER, '"must_change_password": False,\n        "visibility"',
+             '"must_change_pasword": False,\n        "visibility"', k("fresh_agent"), issue=True),
+    Mutation("double-token-without-last-eight", DOUBLE_API,
+             '"token_last_eight": tok["token_last_eight"], "scopes"', '"scopes"', k("fresh_agent"), issue=True),
+    # ---- classic mistakes in the providers
+    Mutation("token-rotation-ignored", TOKEN, 'if int_differs(olds.get("rotation"), news.get("rotation")):',
+             "if False:", k("token_rotation")),
+    Mutation("token-scopes-compared-raw", TOKEN,
+             "scopes.normalize(olds.get(\"scopes\") or []) != new_scopes",
+             "list(olds.get(\"scopes\") or []) != list(news.get(\"scopes\"))", k("scope_change")),
+    Mutation("token-update-wipes-outputs", TOKEN,
+             'return UpdateResult({**old.outputs(), "password": news.get("password", "")})',
+             'return UpdateResult({"password": news.get("password", "")})', k("password_rotation_keeps")),
+    Mutation("token-update-keeps-old-password", TOKEN, '{**old.outputs(), "password": news.get("password", "")}',
+             "old.outputs()", k("password_rotation_keeps")),
+    Mutation("token-read-never-gone", TOKEN, "if not state.token or not _authenticates(client, state):",
+             "if not state.token:", k("refresh_after_token")),
+    Mutation("token-delete-no-newest-password", TOKEN, "if newest and newest != state.password:", "if False:",
+             k("admin_token_only")),
+    Mutation("token-lost-create-not-recovered", TOKEN, "if exc.status != 400 or NAME_TAKEN not in exc.message:",
+             "if True:", k("delete_by_name_after_a_lost_create", MATRIX)),
+    Mutation("token-create-misspelt-scopes-key", TOKEN, 'body = {"name": name, "scopes": wanted}',
+             'body = {"name": name, "scope": wanted}', k("fresh_agent")),
+    Mutation("token-secret-outputs", TOKEN, 'SECRET_OUTPUTS = ("token", "password")',
+             'SECRET_OUTPUTS = ("password",)', k("fresh_agent")),
+    Mutation("user-adoption-keeps-must-change", USER, '        fields["must_change_password"] = False\n',
+             "        pass\n", k("adopts_existing")),
+    Mutation("user-adopts-site-admin", USER, 'if existing.get("is_admin") or conn.is_admin_user(name):',
+             "if conn.is_admin_user(name):", k("refuses_to_adopt")),
+    Mutation("user-adoption-switch-ignored", USER, "if not conn.adopt_existing_users:", "if False:",
+             k("adoption_can_be_turned_off")),
+    Mutation("user-broken-password-not-reset", USER, 'reset = olds.get("password_ok") is False', "reset = False",
+             k("broken_password")),
+    Mutation("user-read-trusts-password", USER,
+             "ok = bool(old.password) and _password_works(client, old.username, old.password)",
+             "ok = bool(old.password)", k("broken_password")),
+    Mutation("user-rotation-ignored", USER, 'rotate = as_int(news.get("password_rotation")) != old.password_rotation',
+             "rotate = False", k("password_rotation_keeps")),
+    Mutation("user-create-not-retried", USER, "state = retry_transient(lambda: _create(client, conn, want, tried))",
+             "state = _create(client, conn, want, tried)", k("faults_on_create_converge and admin")),
+    Mutation("user-replaced-create-first", USER, "    DELETE_BEFORE_REPLACE = True\n",
+             "    DELETE_BEFORE_REPLACE = False\n", k("replace_flag_on_the_user or username_change")),
+    Mutation("collaborator-diff-ignores-permission", COLLAB,
+             'changes = bool(replaces) or differs(olds.get("permission"), news.get("permission", "write"))',
+             "changes = bool(replaces)", k("collaborator_refresh")),
+    Mutation("collaborator-delete-of-gone-fails", COLLAB, "ok=(204, 404, 422))", "ok=(204,))",
+             k("already_deleted")),
+    Mutation("collaborator-replaced-create-first", COLLAB, "    DELETE_BEFORE_REPLACE = True\n",
+             "    DELETE_BEFORE_REPLACE = False\n", k("replace_flag_on_the_collaborator")),
+    Mutation("collaborator-grant-misspelt-key", COLLAB, 'json={"permission": state.permission}',
+             'json={"permision": state.permission}', k("fresh_agent")),
+    Mutation("user-recreated-never-seen", "disinto_infra/forgejo/base.py",
+             'return new is not None and not is_unknown(new) and as_int(olds.get("user_id")) != as_int(new)',
+             "return False", ("tests/forgejo/test_identity_diffs.py",)),
+    # ---- classic mistakes in the wiring
+    Mutation("agent-scopes-ignored", AGENT,
+             "return list(spec.token_scopes or settings.token_scopes or DEFAULT_TOKEN_SCOPES)",
+             "return list(DEFAULT_TOKEN_SCOPES)", k("scope_change")),
+    Mutation("agent-rotate-token-ignored", AGENT, "rotation=spec.rotate_token,", "rotation=0,",
+             k("token_rotation")),
+    Mutation("agent-rotate-password-ignored", AGENT, "password_rotation=spec.rotate_password,",
+             "password_rotation=0,", k("password_rotation_keeps")),
+]
+
+
+@dataclass
+class Outcome:
+    mutation: Mutation
+    verdict: str  # killed | survived | error
+    seconds: float
+    detail: str = ""
+
+
+def scratch_copy(dest: Path) -> Path:
+    files = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=ROOT, check=True, capture_output=True).stdout
+    for name in filter(None, files.decode().split("\0")):
+        src = ROOT / name
+        if src.is_file():  # the working tree's version: uncommitted edits are tested too
+            target = dest / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, target)
+    return dest
+
+
+def pytest(copy: Path, args: tuple[str, ...], timeout: float = 600) -> subprocess.CompletedProcess:
+    cmd = [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", *args]
+    return subprocess.run(cmd, cwd=copy, capture_output=True, text=True, timeout=timeout)
+
+
+def run_one(copy: Path, m: Mutation) -> Outcome:
+    path = copy / m.file
+    original = path.read_text()
+    if original.count(m.old) != 1:
+        return Outcome(m, "error", 0.0, f"snippet found {original.count(m.old)} times in {m.file}")
+    path.write_text(original.replace(m.old, m.new))
+    start = time.monotonic()
+    try:
+        done = pytest(copy, m.tests)
+    finally:
+        path.write_text(original)
+    seconds = time.monotonic() - start
+    if done.returncode == 0:
+        return Outcome(m, "survived", seconds)
+    if done.returncode == 1:
+        failed = [line for line in done.stdout.splitlines() if line.startswith(("FAILED", "ERROR"))]
+        return Outcome(m, "killed", seconds, failed[0] if failed else "")
+    return Outcome(m, "error", seconds, f"pytest exit {done.returncode}: {done.stdout[-300:]}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", nargs="*", default=None, help="mutation ids")
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--markdown", action="store_true")
+    args = parser.parse_args(argv)
+    chosen = [m for m in MUTATIONS if args.only is None or m.id in args.only]
+    with tempfile.TemporaryDirectory(prefix="mutations-") as tmp:
+        copies = [scratch_copy(Path(tmp) / f"w{i}") for i in range(max(1, args.jobs))]
+        files = dict.fromkeys(a for m in chosen for a in m.tests if a.startswith("tests/"))
+        base = pytest(copies[0], tuple(files))
+        if base.returncode != 0:
+            print(base.stdout[-2000:])
+            print("baseline failed: the unmutated tree must pass these tests first", file=sys.stderr)
+            return 2
+        free = list(copies)
+        lock = threading.Lock()
+
+        def work(m: Mutation) -> Outcome:
+            with lock:
+                copy = free.pop()
+            try:
+                return run_one(copy, m)
+            finally:
+                with lock:
+                    free.append(copy)
+
+        with ThreadPoolExecutor(max_workers=len(copies)) as pool:
+            outcomes = list(pool.map(work, chosen))
+    report(outcomes, args.markdown)
+    must = [o for o in outcomes if o.mutation.issue and o.verdict != "killed"]
+    return 1 if must or any(o.verdict == "error" for o in outcomes) else 0
+
+
+def report(outcomes: list[Outcome], markdown: bool) -> None:
+    killed = sum(o.verdict == "killed" for o in outcomes)
+    if markdown:
+        print(f"Run {datetime.date.today().isoformat()}: {killed} of {len(outcomes)} killed.\n")
+        print("| mutation | issue 12 | change | verdict | s | first failing test |")
+        print("|---|---|---|---|---|---|")
+        for o in outcomes:
+            change = o.mutation.why().replace("|", "\\|").replace("\n", " ")
+            detail = o.detail.replace("|", "\\|")[:90]
+            print(f"| {o.mutation.id} | {'yes' if o.mutation.issue else ''} | {change} | {o.verdict} | "
+                  f"{o.seconds:.0f} | {detail} |")
+        return
+    for o in outcomes:
+        print(f"{o.verdict:9} {o.seconds:5.1f}s  {o.mutation.id:40} {o.detail}")
+    print(f"{killed} of {len(outcomes)} killed")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
