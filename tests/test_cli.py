@@ -151,10 +151,10 @@ def test_module_entry_point_runs(tmp_path):
 # ---------------------------------------------------------------- formulas and compose conflicts
 
 def test_a_missing_formula_fails_validate_and_plan(project_dir, capsys):
-    path = toml(project_dir, HEADER + agent("a", roles='["review", "dev"]') + agent("b"))
+    path = toml(project_dir, HEADER + agent("a", roles='["planner", "dev"]') + agent("b"))
     line = (
-        f"{path}: agents.a.roles: no formula for role 'review': neither {project_dir}/formulas/review.toml "
-        f"nor {project_dir}/formulas/run-review.toml exists (check the agent's roles and disinto:factoryRoot)"
+        f"{path}: agents.a.roles: no formula for role 'planner': neither {project_dir}/formulas/planner.toml "
+        f"nor {project_dir}/formulas/run-planner.toml exists (check the agent's roles and disinto:factoryRoot)"
     )
     for argv in (["validate"], ["plan"], ["plan", "--json"]):
         assert cli.main([*argv, "--toml", str(path)]) == 1
