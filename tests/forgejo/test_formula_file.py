@@ -44,6 +44,26 @@ def test_a_review_without_any_formula_names_all_three_places(tmp_path):
     )
 
 
+def test_a_plain_role_looks_for_role_then_run_role(tmp_path):
+    folder = formulas(tmp_path, "run-planner.toml")
+    assert formula_path(tmp_path, "planner") == folder / "run-planner.toml"
+    (folder / "planner.toml").write_text(FORMULA)
+    assert formula_path(tmp_path, "planner") == folder / "planner.toml"
+    with pytest.raises(FormulaNotFoundError) as caught:
+        formula_path(tmp_path, "gardener")
+    assert isinstance(caught.value, FileNotFoundError)
+    assert str(caught.value) == (
+        f"no formula for role 'gardener': neither {folder}/gardener.toml nor {folder}/run-gardener.toml exists "
+        "(check the agent's roles and disinto:factoryRoot)"
+    )
+
+
+@pytest.mark.parametrize("role", ["", "../etc/passwd", "a/b", ".hidden"])
+def test_formula_path_refuses_non_plain_roles(tmp_path, role):
+    with pytest.raises(ValueError, match="not a plain name"):
+        formula_path(tmp_path, role)
+
+
 def test_an_explicit_formula_wins_and_is_not_looked_up_further(tmp_path):
     folder = formulas(tmp_path, "dev.toml", "custom.toml")
     assert formula_path(tmp_path, "dev", "formulas/custom.toml") == folder / "custom.toml"
