@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .forgejo.formula_file import formula_path, read_formula
-from .model import AgentSpec, ConfigError, Fleet, read_fleet
+from .model import ConfigError, Fleet, FormulaChoice, read_fleet
 from .settings import StackSettings
 
 
@@ -48,13 +48,8 @@ def formula_for(
     return Formula(path, text)
 
 
-def formula_field(spec: AgentSpec) -> str:
-    """The field a formula problem is reported on: what chose the file."""
-    return "formula" if spec.formula is not None else "roles"
-
-
 def find_formulas(
-    agents: Iterable[tuple[Path, AgentSpec]], factory_root: str | Path
+    choices: Iterable[FormulaChoice], factory_root: str | Path
 ) -> tuple[dict[str, Formula], list[str]]:
     """Each agent's formula by agent name, and one problem line per agent whose formula fails.
 
@@ -62,17 +57,18 @@ def find_formulas(
     found: dict[str, Formula] = {}
     problems: list[str] = []
     read: dict[Path, tuple[str | None, str | None]] = {}
-    for file, spec in agents:
+    for choice in choices:
         try:
-            found[spec.name] = formula_for(factory_root, spec.roles[0], spec.formula, read)
+            found[choice.agent] = formula_for(factory_root, choice.role, choice.formula, read)
         except FormulaProblem as exc:
-            problems.append(f"{file}: agents.{spec.name}.{formula_field(spec)}: {exc}")
+            problems.append(f"{choice.file}: agents.{choice.agent}.{choice.field}: {exc}")
     return found, problems
 
 
 def read_formulas(fleet: Fleet, factory_root: str | Path) -> Mapping[str, Formula]:
     """The formulas of a validated fleet, by agent name; ConfigError lists every problem."""
-    found, problems = find_formulas(((p.path, spec) for p, spec in fleet.agents()), factory_root)
+    choices = (FormulaChoice.of(str(project.path), spec) for project, spec in fleet.agents())
+    found, problems = find_formulas(choices, factory_root)
     if problems:
         raise ConfigError(problems)
     return found
@@ -80,9 +76,9 @@ def read_formulas(fleet: Fleet, factory_root: str | Path) -> Mapping[str, Formul
 
 def load_fleet_and_formulas(settings: StackSettings) -> tuple[Fleet, Mapping[str, Formula]]:
     """The stack's fleet and every agent's formula; ConfigError lists the model's problems and the
-    formulas' together (an agent's bad URL does not hide another agent's missing formula)."""
+    formulas' together (a bad URL hides no missing formula, of another agent or of its own)."""
     reading = read_fleet(settings.project_files(), admin_user=settings.admin_user)
-    found, problems = find_formulas(reading.agents, settings.factory_root)
+    found, problems = find_formulas(reading.formula_choices, settings.factory_root)
     if reading.problems or problems:
         raise ConfigError([*reading.problems, *problems])
     return reading.fleet, found

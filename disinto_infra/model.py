@@ -252,6 +252,30 @@ class Fleet(BaseModel):
 
 # ---------------------------------------------------------------- reading one file
 
+@dataclass(frozen=True)
+class FormulaChoice:
+    """What picks an agent's formula: its `formula` key, else its first role. Known also for an
+    agent whose other fields are wrong, so that its formula is checked in the same run."""
+
+    file: str
+    agent: str
+    role: str
+    formula: str | None = None
+
+    @property
+    def field(self) -> str:
+        """The field a formula problem is reported on: what chose the file."""
+        return "formula" if self.formula is not None else "roles"
+
+    @classmethod
+    def of(cls, file: str, spec: AgentSpec) -> FormulaChoice:
+        return cls(file, spec.name, spec.roles[0], spec.formula)
+
+
+# An agent with problems in none of these still has a known formula (see FormulaChoice).
+_FORMULA_FIELDS = frozenset({"name", "roles", "formula"})
+
+
 @dataclass
 class _Parsed:
     """A file's outcome: the valid agents are kept even when others fail, for cross-file checks."""
@@ -259,6 +283,7 @@ class _Parsed:
     project: Project | None
     agents: list[AgentSpec]
     problems: list[str]
+    formula_choices: list[FormulaChoice]
 
 
 def _did_you_mean(key: str, known: Iterable[str]) -> str:
@@ -297,33 +322,43 @@ def _syntax_problem(file: str, text: str, exc: tomllib.TOMLDecodeError) -> str:
     return f"{file}: line {line}: {message} (at end of file)"
 
 
-def _parse_agent(file: str, name: str, table: Any, admin_user: str) -> tuple[AgentSpec | None, list[str]]:
+def _parse_agent(
+    file: str, name: str, table: Any, admin_user: str
+) -> tuple[AgentSpec | None, list[str], FormulaChoice | None]:
     where = f"{file}: agents.{name}"
     if not isinstance(table, dict):
-        return None, [f"{where}: must be a table, not {show(table)}"]
+        return None, [f"{where}: must be a table, not {show(table)}"], None
     if "name" in table:
-        return None, [f"{where}.name: unknown key (an agent is named by its table, here [agents.{name}])"]
+        return None, [f"{where}.name: unknown key (an agent is named by its table, here [agents.{name}])"], None
     try:
         context = {"admin_user": admin_user, "default_forge_user": "forge_user" not in table}
         spec = AgentSpec.model_validate({**table, "name": name}, context=context)
     except ValidationError as exc:
-        return None, _problems(exc, f"{where}.", toml_keys(), rename={"name": where})
-    return spec, []
+        problems = _problems(exc, f"{where}.", toml_keys(), rename={"name": where})
+        if any(e["loc"] and e["loc"][0] in _FORMULA_FIELDS for e in exc.errors()):
+            return None, problems, None
+        roles = table.get("roles", AgentSpec.model_fields["roles"].default)
+        return None, problems, FormulaChoice(file, name, roles[0], table.get("formula"))
+    return spec, [], FormulaChoice.of(file, spec)
 
 
-def _parse_agents(file: str, data: dict[str, Any], admin_user: str) -> tuple[list[AgentSpec], list[str]]:
+def _parse_agents(
+    file: str, data: dict[str, Any], admin_user: str
+) -> tuple[list[AgentSpec], list[str], list[FormulaChoice]]:
     tables = data.get("agents", {})
     if not isinstance(tables, dict):
-        return [], [f"{file}: agents: must be a table, not {show(tables)}"]
-    agents, problems = [], []
+        return [], [f"{file}: agents: must be a table, not {show(tables)}"], []
+    agents, problems, choices = [], [], []
     for name, table in tables.items():
         if name in NOT_AGENTS:
             continue
-        spec, found = _parse_agent(file, name, table, admin_user)
+        spec, found, choice = _parse_agent(file, name, table, admin_user)
         problems += found
         if spec is not None:
             agents.append(spec)
-    return agents, problems
+        if choice is not None:
+            choices.append(choice)
+    return agents, problems, choices
 
 
 def _parse_header(file: str, path: Path, data: dict[str, Any]) -> tuple[Project | None, list[str]]:
@@ -346,14 +381,14 @@ def _parse(path: Path, text: str, admin_user: str) -> _Parsed:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        return _Parsed(None, [], [_syntax_problem(file, text, exc)])
+        return _Parsed(None, [], [_syntax_problem(file, text, exc)], [])
     header, problems = _parse_header(file, path, data)
-    agents, agent_problems = _parse_agents(file, data, admin_user)
+    agents, agent_problems, choices = _parse_agents(file, data, admin_user)
     problems += agent_problems
     problems += _collisions([(file, a) for a in agents], same_file=True)
     if problems or header is None:
-        return _Parsed(None, agents, problems)
-    return _Parsed(header.model_copy(update={"agents": tuple(agents)}), agents, [])
+        return _Parsed(None, agents, problems, choices)
+    return _Parsed(header.model_copy(update={"agents": tuple(agents)}), agents, [], choices)
 
 
 # ---------------------------------------------------------------- checks across agents
@@ -443,20 +478,21 @@ def _read(path: Path) -> tuple[str | None, str | None]:
 
 @dataclass(frozen=True)
 class FleetReading:
-    """What the files say, problems and all: the valid projects, every valid agent (those of files
-    with problems too, so later checks such as the formulas' can report on them in the same run)
-    and every problem found."""
+    """What the files say, problems and all: the valid projects, every problem found, and each
+    agent's formula choice where it is known (agents with other problems, and those of files with
+    problems, too: the formulas are checked in the same run)."""
 
     fleet: Fleet
-    agents: tuple[tuple[Path, AgentSpec], ...]
     problems: tuple[str, ...]
+    formula_choices: tuple[FormulaChoice, ...]
 
 
 def read_fleet(paths: Sequence[Path], admin_user: str = naming.DEFAULT_ADMIN_USER) -> FleetReading:
     """Read and validate every file, then check agents across files; raises nothing."""
     problems: list[str] = []
     projects: list[Project] = []
-    everyone: list[tuple[Path, AgentSpec]] = []
+    everyone: list[tuple[str, AgentSpec]] = []
+    choices: list[FormulaChoice] = []
     for path in paths:
         text, unreadable = _read(path)
         if unreadable:
@@ -464,11 +500,12 @@ def read_fleet(paths: Sequence[Path], admin_user: str = naming.DEFAULT_ADMIN_USE
             continue
         parsed = _parse(path, text, admin_user)
         problems += parsed.problems
-        everyone += [(path, a) for a in parsed.agents]
+        everyone += [(str(path), a) for a in parsed.agents]
+        choices += parsed.formula_choices
         if parsed.project is not None:
             projects.append(parsed.project)
-    problems += _collisions([(str(path), a) for path, a in everyone], same_file=False)
-    return FleetReading(Fleet(projects=tuple(projects)), tuple(everyone), tuple(problems))
+    problems += _collisions(everyone, same_file=False)
+    return FleetReading(Fleet(projects=tuple(projects)), tuple(problems), tuple(choices))
 
 
 def load_fleet(paths: Sequence[Path], admin_user: str = naming.DEFAULT_ADMIN_USER) -> Fleet:

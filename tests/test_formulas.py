@@ -63,6 +63,28 @@ def test_model_and_formula_problems_are_reported_together(tmp_path):
     assert len(lines) == 6
 
 
+def test_an_agent_with_other_problems_still_has_its_formula_checked(tmp_path):
+    text = (HEADER + agent("a", base_url='"localhost"', roles='["planner"]')
+            + agent("b", compact_pct="0", formula='"formulas/gone.toml"')
+            + agent("c", roles="[]") + agent("d", formula='"/abs.toml"', model='""'))
+    toml, settings = factory(tmp_path, text)
+    with pytest.raises(ConfigError) as caught:
+        load_fleet_and_formulas(settings)
+    f = tmp_path / "formulas"
+    assert caught.value.problems == [
+        f'{toml}: agents.a.base_url: must be an http(s) URL, not "localhost"',
+        f"{toml}: agents.b.compact_pct: must be an integer from 1 to 100, not 0",
+        f"{toml}: agents.c.roles: must be a non-empty list of non-empty strings, not []",
+        f'{toml}: agents.d.model: must be a non-empty string, not ""',
+        f'{toml}: agents.d.formula: must be relative to the factory root (disinto:factoryRoot), not "/abs.toml"',
+        # a bad roles or formula value is said once, by the model; the formulas of the others follow
+        f"{toml}: agents.a.roles: no formula for role 'planner': neither {f}/planner.toml nor {f}/run-planner.toml "
+        "exists (check the agent's roles and disinto:factoryRoot)",
+        f"{toml}: agents.b.formula: formula file {f}/gone.toml does not exist (the path is relative to "
+        "disinto:factoryRoot)",
+    ]
+
+
 def test_one_formula_file_is_read_once_for_many_agents(tmp_path, monkeypatch):
     toml, settings = factory(tmp_path, HEADER + "".join(agent(f"a{i}") for i in range(50)))
     reads = []

@@ -117,7 +117,9 @@ EXPECTED: dict[str, list[tuple[str, str]]] = {
     # the model's and the formulas' problems together
     "model_and_formula_problems.toml": [
         ("agents.dev.base_url", '"localhost:8081"'),
+        ("agents.both.base_url", '"http://"'),
         ("agents.planner.roles", "no formula for role 'planner'"),
+        ("agents.both.roles", "no formula for role 'architect'"),
     ],
 }
 # Files with problems only the formula check finds (load_fleet alone reads no formula):
@@ -125,7 +127,7 @@ EXPECTED: dict[str, list[tuple[str, str]]] = {
 FORMULA_LINES = {
     "role_without_formula.toml": 1, "role_not_a_plain_name.toml": 1, "review_without_formula.toml": 1,
     "formula_missing.toml": 1, "formula_empty.toml": 1, "formula_binary.toml": 1, "formula_not_toml.toml": 1,
-    "model_and_formula_problems.toml": 1,
+    "model_and_formula_problems.toml": 2,
 }
 FILES = sorted(EXPECTED)
 
