@@ -7,15 +7,14 @@ from pathlib import Path
 
 import pulumi
 
-from disinto_infra.formulas import read_formulas
-from disinto_infra.model import ConfigError, load_fleet
+from disinto_infra.formulas import load_fleet_and_formulas
+from disinto_infra.model import ConfigError
 from disinto_infra.program import build_fleet
 from disinto_infra.settings import StackSettings
 
 try:
     settings = StackSettings.from_pulumi_config(Path(__file__).resolve().parent)
-    fleet = load_fleet(settings.project_files(), admin_user=settings.admin_user)
-    formulas = read_formulas(fleet, settings.factory_root)
+    fleet, formulas = load_fleet_and_formulas(settings)
 except ConfigError as error:
     raise pulumi.RunError(str(error)) from None
 

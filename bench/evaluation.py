@@ -72,6 +72,13 @@ def validate_only(toml: Path) -> None:
     from disinto_infra.settings import StackSettings
 
     settings = StackSettings.from_mapping({"projectToml": str(toml)}, toml.parent.parent)
+    try:
+        from disinto_infra.formulas import load_fleet_and_formulas
+    except ImportError:  # before the model's and the formulas' checks were one step
+        pass
+    else:
+        load_fleet_and_formulas(settings)
+        return
     fleet = load_fleet(settings.project_files(), admin_user=settings.admin_user)
     try:
         from disinto_infra.formulas import read_formulas
@@ -152,6 +159,14 @@ def _timed(fn: Callable[[], Any]) -> tuple[float, Any]:
     start = time.perf_counter()
     result = fn()
     return time.perf_counter() - start, result
+
+
+def validate_scaling(factory: Path, sizes: tuple[int, int], repeats: int = 3) -> dict[int, float]:
+    """Median seconds of `validate_only` (what `validate` does) for a TOML of each size: linear
+    checks double from N to 2N agents, checks of every pair quadruple."""
+    tomls = make_factory(factory, list(sizes))
+    validate_only(tomls[sizes[0]])  # warm: imports
+    return {n: statistics.median(_timed(lambda: validate_only(tomls[n]))[0] for _ in range(repeats)) for n in sizes}
 
 
 def measure(main_py: Path, factory: Path, sizes: list[int], repeats: int = 5, log=print) -> dict[str, Any]:

@@ -5,7 +5,8 @@ bench/README.md between its markers. `--no-readme` leaves the README alone; `--r
 the number of timed evaluation runs (default 5, the median is reported).
 
 Keys: eval_ms_per_agent, eval_ratio_100_10, eval_overhead_vs_bare, requests, requests_profile_repo,
-bash_requests, provider_blob_bytes, state_bytes_per_agent, converge_20_ratio. See bench/README.md.
+bash_requests, provider_blob_bytes, state_bytes_per_agent, converge_20_ratio, validate_ratio_2n_n.
+See bench/README.md.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from bench import evaluation, forge  # noqa: E402
 from disinto_infra.plan import reveal  # noqa: E402
 
 SIZES = [1, 10, 50, 100]
+VALIDATE_SIZES = (2500, 5000)  # N and 2N agents in one TOML
 README = Path(__file__).resolve().parent / "README.md"
 START, END = "<!-- bench:results:start -->", "<!-- bench:results:end -->"
 
@@ -39,6 +41,7 @@ TARGETS = {
     "overhead": 1.25,  # ours / bare at 100 agents, at most
     "blob": 1024,  # bytes per pickled provider, at most
     "converge": 0.35,  # wall / summed latency, at most
+    "validate": 2.5,  # t(2N) / t(N) of validate, at most (linear: 2; every pair: 4)
 }
 
 
@@ -74,6 +77,10 @@ def measure(repeats: int) -> tuple[dict, dict]:
     with tempfile.TemporaryDirectory(prefix="disinto-bench-") as tmp:
         ev = evaluation.measure(ROOT / "__main__.py", Path(tmp), SIZES, repeats=repeats, log=log)
     log(f"evaluation done in {time.perf_counter() - started:.0f} s")
+    with tempfile.TemporaryDirectory(prefix="disinto-bench-") as tmp:
+        val = evaluation.validate_scaling(Path(tmp), VALIDATE_SIZES)
+    small, big = VALIDATE_SIZES
+    log(f"validate {small} agents: {val[small]:.2f} s, {big}: {val[big]:.2f} s")
     ops = forge.requests_per_operation()
     log(f"requests per operation: {ops['requests']} (profile repo: {ops['requests_profile_repo']})")
     bash = forge.bash_requests()
@@ -95,6 +102,7 @@ def measure(repeats: int) -> tuple[dict, dict]:
         "provider_blob_bytes": blob_bytes(ev["spec"]),
         "state_bytes_per_agent": ops["state_bytes_per_agent"],
         "converge_20_ratio": round(conv["ratio"], 3),
+        "validate_ratio_2n_n": round(val[big] / val[small], 2),
     }
     context = {
         "date": datetime.date.today().isoformat(),
@@ -109,6 +117,7 @@ def measure(repeats: int) -> tuple[dict, dict]:
         "validate_ms_100": round(ev["validate_s"] * 1000),
         "ours_ms_100": round(ev["ours"][100] * 1000),
         "bare_ms_100": round(ev["bare"][100] * 1000),
+        "validate_s": {str(k): round(v, 2) for k, v in val.items()},
         "bash_steps": forge.bash_steps_doc(),
     }
     return result, context
@@ -138,6 +147,8 @@ def table(r: dict, c: dict) -> str:
           for t, b in sorted(blobs.items())],
         f"| converge 20 agents at 50 ms/request, wall ÷ summed latency | {r['converge_20_ratio']} | ≤ {TARGETS['converge']} | "
         f"{verdict(r['converge_20_ratio'] <= TARGETS['converge'])} |",
+        f"| validate, t({VALIDATE_SIZES[1]}) ÷ t({VALIDATE_SIZES[0]}) agents | {r['validate_ratio_2n_n']} | "
+        f"≤ {TARGETS['validate']} | {verdict(r['validate_ratio_2n_n'] <= TARGETS['validate'])} |",
         "",
         "| evaluation, ms per agent | 1 | 10 | 50 | 100 | t(100) ÷ t(10) |",
         "|---|---|---|---|---|---|",
@@ -158,6 +169,8 @@ def table(r: dict, c: dict) -> str:
         + ", ".join(f"{k} {v} B" for k, v in sorted(state["by_type"].items())) + ".",
         f"Evaluation at 100 agents: ours {c['ours_ms_100']} ms, bare {c['bare_ms_100']} ms; of ours, "
         f"{c['validate_ms_100']} ms are settings, TOML validation and formulas (before any registration).",
+        f"Validate (TOML model, collisions, formulas; median of 3): "
+        + ", ".join(f"{k} agents {v} s" for k, v in c["validate_s"].items()) + ".",
         f"Convergence (median of three runs, ratios {c['converge_ratios']}): {c['converge']['requests']} requests, "
         f"{c['converge']['latency_sum_s']:.2f} s of latency, {c['converge']['wall_s']:.2f} s wall; "
         f"the same run with no latency takes {c['converge_zero_latency_s']} s.",

@@ -14,8 +14,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .formulas import Formula, read_formulas
-from .model import ConfigError, Fleet, load_fleet
+from .formulas import Formula, load_fleet_and_formulas
+from .model import ConfigError, Fleet
 from .plan import plan_fleet
 from .settings import StackSettings
 
@@ -41,17 +41,22 @@ class Context:
 
 def add_common_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--toml", metavar="PATH", help="project TOML file or glob (default: the stack's disinto:projectToml)")
-    parser.add_argument("--stack", metavar="NAME", default=DEFAULT_STACK,
-                        help=f"read non-secret settings from Pulumi.NAME.yaml (default: {DEFAULT_STACK})")
+    parser.add_argument("--stack", metavar="NAME",
+                        help="read non-secret settings from Pulumi.NAME.yaml, which must exist "
+                             f"(default: {DEFAULT_STACK}, whose file may be missing: then the defaults)")
 
 
 def load_context(args: argparse.Namespace, project_dir: Path | None = None) -> Context:
     """Settings from the stack file (with --toml overriding projectToml), then the validated fleet."""
     project_dir = project_dir or PROJECT_DIR
+    stack = args.stack or DEFAULT_STACK
     overrides = {"projectToml": str(Path(args.toml).absolute())} if args.toml else {}
-    settings = StackSettings.from_stack_file(project_dir / f"Pulumi.{args.stack}.yaml", project_dir, overrides)
-    fleet = load_fleet(settings.project_files(), admin_user=settings.admin_user)
-    return Context(args.stack, settings, fleet, read_formulas(fleet, settings.factory_root))
+    # A stack named on the command line must exist: a typo must not plan with silent defaults.
+    settings = StackSettings.from_stack_file(
+        project_dir / f"Pulumi.{stack}.yaml", project_dir, overrides, missing_ok=args.stack is None
+    )
+    fleet, formulas = load_fleet_and_formulas(settings)
+    return Context(stack, settings, fleet, formulas)
 
 
 def report_problems(error: ConfigError) -> int:

@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+import tomllib
 from pathlib import Path
 
 from . import naming
-from .forgejo.profile_repo import formula_path
+from .formulas import FormulaProblem, formula_for
 from .toml_edit import EditError, HireResult, default_toml, hire
 from .url_mask import mask_all
 
@@ -25,19 +27,48 @@ def add_toml_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def toml_path(args: argparse.Namespace) -> Path:
-    return args.toml if args.toml is not None else default_toml()
+    """The project TOML to edit: it must be an existing file (hire edits, it does not create one)."""
+    path = args.toml if args.toml is not None else default_toml()
+    if path.is_dir():
+        raise EditError([f"{path}: is a folder, not a project TOML file; --toml names the file, e.g. {path / 'NAME.toml'}"])
+    if not path.exists():
+        raise EditError([f"{path}: no such file; --toml names an existing project TOML (e.g. projects/NAME.toml)"])
+    return path
 
 
-def check_formula(toml: Path, name: str, role: str, factory_root: Path | None) -> None:
-    """Refuse a role `validate` would refuse: its formula must exist under the factory root.
+def factory_root_of(toml: Path, factory_root: Path | None) -> Path:
+    """--factory-root, else the folder above the TOML's `projects/` folder (disinto:factoryRoot's default)."""
+    return factory_root if factory_root is not None else toml.absolute().parent.parent
 
-    The factory root is --factory-root, else the folder above the TOML's `projects/` folder
-    (the program's default for disinto:factoryRoot)."""
-    root = factory_root if factory_root is not None else toml.absolute().parent.parent
+
+def formula_key(given: str, root: Path) -> str:
+    """`--formula PATH` as the TOML keeps it: relative to the factory root. An absolute PATH must
+    lie inside that root (it is made relative); a relative one is taken as relative to it."""
+    if not os.path.isabs(given):
+        return given
     try:
-        formula_path(root, role)
-    except (FileNotFoundError, ValueError) as exc:
-        raise EditError([f"{toml}: agents.{name}.roles: {exc}; --factory-root names another factory"]) from None
+        return Path(os.path.abspath(given)).relative_to(os.path.abspath(root)).as_posix()
+    except ValueError:
+        raise EditError([f"--formula {given}: not inside the factory root {root}; --factory-root names another factory"]) from None
+
+
+def existing_formula(toml: Path, name: str) -> str | None:
+    """The `formula` key [agents.NAME] already has, if the file reads and has one (else the edit reports it)."""
+    try:
+        value = tomllib.loads(toml.read_text(encoding="utf-8")).get("agents", {}).get(name, {}).get("formula")
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, AttributeError):
+        return None
+    return value if isinstance(value, str) else None
+
+
+def check_formula(toml: Path, name: str, role: str, formula: str | None, root: Path) -> None:
+    """Refuse what `validate` would refuse: the formula (`formula`, else the role's) must be a
+    usable file under the factory root, judged as validate and the provider judge it."""
+    try:
+        formula_for(root, role, formula)
+    except FormulaProblem as exc:
+        field = "formula" if formula is not None else "roles"
+        raise EditError([f"{toml}: agents.{name}.{field}: {exc}; --factory-root names another factory"]) from None
 
 
 def report_error(error: EditError) -> int:
@@ -65,9 +96,12 @@ def describe(result: HireResult) -> str:
 def run(args: argparse.Namespace) -> int:
     try:
         path = toml_path(args)
-        check_formula(path, args.name, args.role, args.factory_root)
+        root = factory_root_of(path, args.factory_root)
+        formula = formula_key(args.formula, root) if args.formula is not None else None
+        check_formula(path, args.name, args.role, formula or existing_formula(path, args.name), root)
         result = hire(path, args.name, args.role, local_model=args.local_model, model=args.model,
-                      poll_interval=args.poll_interval, forge_user=args.forge_user, admin_user=args.admin_user)
+                      poll_interval=args.poll_interval, forge_user=args.forge_user, admin_user=args.admin_user,
+                      formula=formula)
     except EditError as error:
         return report_error(error)
     print(describe(result))
@@ -86,6 +120,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--model", metavar="M", help="model name (new agent default: local-model)")
     parser.add_argument("--poll-interval", metavar="N", type=int, help="seconds between polls (new agent default: 60)")
     parser.add_argument("--forge-user", metavar="U", help="its Forgejo username (new agent default: NAME)")
+    parser.add_argument("--formula", metavar="PATH",
+                        help="its formula file, relative to the factory root (or absolute, inside it); "
+                             "default: looked up by ROLE (formulas/ROLE.toml, formulas/run-ROLE.toml, "
+                             "formulas/review-pr.toml for review)")
     parser.add_argument("--factory-root", metavar="DIR", type=Path,
                         help="the factory checkout whose formulas/ must hold the role's formula "
                              "(default: the folder above the TOML's projects/ folder)")

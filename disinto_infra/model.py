@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, ValidationInfo, fie
 from . import naming
 from .forgejo import scopes as forgejo_scopes
 from .url_mask import mask_credentials
+from .forgejo.formula_file import formula_key_problem
 
 # Not an agent: `[agents.schedule]` holds architect_interval / planner_interval.
 NOT_AGENTS = frozenset({"schedule"})
@@ -95,6 +96,8 @@ class AgentSpec(BaseModel):
     token_scopes: tuple[str, ...] | None = None
     rotate_token: int = 0
     rotate_password: int = 0
+    # This program's own: the formula file, relative to the factory root (see formula_file.py).
+    formula: str | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -142,7 +145,15 @@ class AgentSpec(BaseModel):
     @field_validator("forge_user", mode="before")
     @classmethod
     def _check_forge_user(cls, value: Any, info: ValidationInfo) -> str:
-        admin = (info.context or {}).get("admin_user", naming.DEFAULT_ADMIN_USER)
+        context = info.context or {}
+        if context.get("default_forge_user"):
+            # Not written by the operator: say so, and what to change.
+            if "name" not in info.data:
+                return value  # derived from a bad name, which is reported already
+            problem = naming.default_forge_user_problem(info.data["name"])
+            if problem:
+                raise ValueError(problem)
+        admin = context.get("admin_user", naming.DEFAULT_ADMIN_USER)
         problem = naming.forge_user_problem(_require_str(value), admin)
         if problem:
             raise ValueError(problem)
@@ -162,6 +173,14 @@ class AgentSpec(BaseModel):
     @classmethod
     def _check_rotation(cls, value: Any) -> int:
         return _require_int(value, 0, None, "a non-negative integer")
+
+    @field_validator("formula", mode="before")
+    @classmethod
+    def _check_formula(cls, value: Any) -> str:
+        problem = formula_key_problem(value)
+        if problem:
+            raise ValueError(problem)
+        return value
 
     @field_validator("token_scopes", mode="before")
     @classmethod
@@ -236,6 +255,30 @@ class Fleet(BaseModel):
 
 # ---------------------------------------------------------------- reading one file
 
+@dataclass(frozen=True)
+class FormulaChoice:
+    """What picks an agent's formula: its `formula` key, else its first role. Known also for an
+    agent whose other fields are wrong, so that its formula is checked in the same run."""
+
+    file: str
+    agent: str
+    role: str
+    formula: str | None = None
+
+    @property
+    def field(self) -> str:
+        """The field a formula problem is reported on: what chose the file."""
+        return "formula" if self.formula is not None else "roles"
+
+    @classmethod
+    def of(cls, file: str, spec: AgentSpec) -> FormulaChoice:
+        return cls(file, spec.name, spec.roles[0], spec.formula)
+
+
+# An agent with problems in none of these still has a known formula (see FormulaChoice).
+_FORMULA_FIELDS = frozenset({"name", "roles", "formula"})
+
+
 @dataclass
 class _Parsed:
     """A file's outcome: the valid agents are kept even when others fail, for cross-file checks."""
@@ -243,6 +286,7 @@ class _Parsed:
     project: Project | None
     agents: list[AgentSpec]
     problems: list[str]
+    formula_choices: list[FormulaChoice]
 
 
 def _did_you_mean(key: str, known: Iterable[str]) -> str:
@@ -281,32 +325,43 @@ def _syntax_problem(file: str, text: str, exc: tomllib.TOMLDecodeError) -> str:
     return f"{file}: line {line}: {message} (at end of file)"
 
 
-def _parse_agent(file: str, name: str, table: Any, admin_user: str) -> tuple[AgentSpec | None, list[str]]:
+def _parse_agent(
+    file: str, name: str, table: Any, admin_user: str
+) -> tuple[AgentSpec | None, list[str], FormulaChoice | None]:
     where = f"{file}: agents.{name}"
     if not isinstance(table, dict):
-        return None, [f"{where}: must be a table, not {show(table)}"]
+        return None, [f"{where}: must be a table, not {show(table)}"], None
     if "name" in table:
-        return None, [f"{where}.name: unknown key (an agent is named by its table, here [agents.{name}])"]
+        return None, [f"{where}.name: unknown key (an agent is named by its table, here [agents.{name}])"], None
     try:
-        spec = AgentSpec.model_validate({**table, "name": name}, context={"admin_user": admin_user})
+        context = {"admin_user": admin_user, "default_forge_user": "forge_user" not in table}
+        spec = AgentSpec.model_validate({**table, "name": name}, context=context)
     except ValidationError as exc:
-        return None, _problems(exc, f"{where}.", toml_keys(), rename={"name": where})
-    return spec, []
+        problems = _problems(exc, f"{where}.", toml_keys(), rename={"name": where})
+        if any(e["loc"] and e["loc"][0] in _FORMULA_FIELDS for e in exc.errors()):
+            return None, problems, None
+        roles = table.get("roles", AgentSpec.model_fields["roles"].default)
+        return None, problems, FormulaChoice(file, name, roles[0], table.get("formula"))
+    return spec, [], FormulaChoice.of(file, spec)
 
 
-def _parse_agents(file: str, data: dict[str, Any], admin_user: str) -> tuple[list[AgentSpec], list[str]]:
+def _parse_agents(
+    file: str, data: dict[str, Any], admin_user: str
+) -> tuple[list[AgentSpec], list[str], list[FormulaChoice]]:
     tables = data.get("agents", {})
     if not isinstance(tables, dict):
-        return [], [f"{file}: agents: must be a table, not {show(tables)}"]
-    agents, problems = [], []
+        return [], [f"{file}: agents: must be a table, not {show(tables)}"], []
+    agents, problems, choices = [], [], []
     for name, table in tables.items():
         if name in NOT_AGENTS:
             continue
-        spec, found = _parse_agent(file, name, table, admin_user)
+        spec, found, choice = _parse_agent(file, name, table, admin_user)
         problems += found
         if spec is not None:
             agents.append(spec)
-    return agents, problems
+        if choice is not None:
+            choices.append(choice)
+    return agents, problems, choices
 
 
 def _parse_header(file: str, path: Path, data: dict[str, Any]) -> tuple[Project | None, list[str]]:
@@ -329,36 +384,72 @@ def _parse(path: Path, text: str, admin_user: str) -> _Parsed:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        return _Parsed(None, [], [_syntax_problem(file, text, exc)])
+        return _Parsed(None, [], [_syntax_problem(file, text, exc)], [])
     header, problems = _parse_header(file, path, data)
-    agents, agent_problems = _parse_agents(file, data, admin_user)
+    agents, agent_problems, choices = _parse_agents(file, data, admin_user)
     problems += agent_problems
     problems += _collisions([(file, a) for a in agents], same_file=True)
     if problems or header is None:
-        return _Parsed(None, agents, problems)
-    return _Parsed(header.model_copy(update={"agents": tuple(agents)}), agents, [])
+        return _Parsed(None, agents, problems, choices)
+    return _Parsed(header.model_copy(update={"agents": tuple(agents)}), agents, [], choices)
 
 
 # ---------------------------------------------------------------- checks across agents
 
 def _collisions(entries: list[tuple[str, AgentSpec]], same_file: bool) -> list[str]:
-    """Clashes of a later agent with an earlier one: only within one file, or only across files."""
+    """Clashes of a later agent with an earlier one: only within one file, or only across files.
+
+    Each agent is reported once, against the earliest earlier agent it clashes with. Keyed lookups
+    (name, user, env suffix), not every pair: a fleet of thousands validates in linear time."""
     problems = []
-    for i, (file, agent) in enumerate(entries):
-        for other_file, other in entries[:i]:
-            if (file == other_file) != same_file:
-                continue
+    earlier = _Earlier(same_file)
+    for index, (file, agent) in enumerate(entries):
+        found = earlier.first_clash(file, agent)
+        if found is not None:
+            other_file, other = entries[found]
             problem = _clash(agent, other, "" if same_file else f" in {other_file}")
-            if problem:
-                problems.append(f"{file}: agents.{agent.name}{problem}")
-                break
+            problems.append(f"{file}: agents.{agent.name}{problem}")
+        earlier.add(index, file, agent)
     return problems
+
+
+def _clash_keys(agent: AgentSpec) -> tuple[tuple[str, str], ...]:
+    # Forgejo usernames are case-insensitive: Dev-Qwen and dev-qwen are one account.
+    return (("name", agent.name), ("user", agent.forge_user.lower()), ("suffix", agent.env_suffix))
+
+
+class _Earlier:
+    """The agents seen so far, by clash key: per file (same_file), or the earliest agent with that
+    key and the earliest one in another file than that (enough to find one in any other file)."""
+
+    def __init__(self, same_file: bool):
+        self.same_file = same_file
+        self.files: list[str] = []
+        self.by_key: dict[tuple[str, ...], list[int]] = {}
+
+    def _slot(self, file: str, key: tuple[str, str]) -> tuple[str, ...]:
+        return (file, *key) if self.same_file else key
+
+    def first_clash(self, file: str, agent: AgentSpec) -> int | None:
+        found = []
+        for key in _clash_keys(agent):
+            for index in self.by_key.get(self._slot(file, key), ()):
+                if self.same_file or self.files[index] != file:
+                    found.append(index)
+                    break
+        return min(found, default=None)
+
+    def add(self, index: int, file: str, agent: AgentSpec) -> None:
+        self.files.append(file)
+        for key in _clash_keys(agent):
+            kept = self.by_key.setdefault(self._slot(file, key), [])
+            if not kept or (not self.same_file and len(kept) == 1 and self.files[kept[0]] != file):
+                kept.append(index)
 
 
 def _clash(agent: AgentSpec, other: AgentSpec, elsewhere: str) -> str | None:
     if agent.name == other.name:
         return f": agent name is already used{elsewhere} (container {naming.container_name(agent.name)})"
-    # Forgejo usernames are case-insensitive: Dev-Qwen and dev-qwen are one account.
     if agent.forge_user.lower() == other.forge_user.lower():
         return f'.forge_user: "{agent.forge_user}" is already the forge_user of agents.{other.name}{elsewhere}'
     if agent.env_suffix == other.env_suffix:
@@ -388,11 +479,23 @@ def _read(path: Path) -> tuple[str | None, str | None]:
         return None, f"{path}: cannot read: {exc.strerror or exc}"
 
 
-def load_fleet(paths: Sequence[Path], admin_user: str = naming.DEFAULT_ADMIN_USER) -> Fleet:
-    """Read and validate every file, then check agents across files; raises ConfigError."""
+@dataclass(frozen=True)
+class FleetReading:
+    """What the files say, problems and all: the valid projects, every problem found, and each
+    agent's formula choice where it is known (agents with other problems, and those of files with
+    problems, too: the formulas are checked in the same run)."""
+
+    fleet: Fleet
+    problems: tuple[str, ...]
+    formula_choices: tuple[FormulaChoice, ...]
+
+
+def read_fleet(paths: Sequence[Path], admin_user: str = naming.DEFAULT_ADMIN_USER) -> FleetReading:
+    """Read and validate every file, then check agents across files; raises nothing."""
     problems: list[str] = []
     projects: list[Project] = []
     everyone: list[tuple[str, AgentSpec]] = []
+    choices: list[FormulaChoice] = []
     for path in paths:
         text, unreadable = _read(path)
         if unreadable:
@@ -401,9 +504,16 @@ def load_fleet(paths: Sequence[Path], admin_user: str = naming.DEFAULT_ADMIN_USE
         parsed = _parse(path, text, admin_user)
         problems += parsed.problems
         everyone += [(str(path), a) for a in parsed.agents]
+        choices += parsed.formula_choices
         if parsed.project is not None:
             projects.append(parsed.project)
     problems += _collisions(everyone, same_file=False)
-    if problems:
-        raise ConfigError(problems)
-    return Fleet(projects=tuple(projects))
+    return FleetReading(Fleet(projects=tuple(projects)), tuple(problems), tuple(choices))
+
+
+def load_fleet(paths: Sequence[Path], admin_user: str = naming.DEFAULT_ADMIN_USER) -> Fleet:
+    """Read and validate every file, then check agents across files; raises ConfigError."""
+    reading = read_fleet(paths, admin_user)
+    if reading.problems:
+        raise ConfigError(reading.problems)
+    return reading.fleet

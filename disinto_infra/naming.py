@@ -115,12 +115,42 @@ def child_names(agent: str) -> ChildNames:
     return ChildNames(agent)
 
 
+# How long an agent name may be. Docker documents no limit for container or volume names, but on
+# a user-defined network (disinto:network) its embedded DNS resolves a container by its name, and
+# a DNS label holds at most 63 bytes (RFC 1035 2.3.4): containers with longer names cannot reach
+# each other by name (moby/moby#37971) and their reverse lookups time out (moby/moby#46928).
+# The longest name we derive, `disinto-agents-<name>`, sets the limit; the volumes
+# (`project-repos-<name>`, `agents-<name>-data`) are folders under /var/lib/docker/volumes
+# (255 bytes a name) and stay well inside it.
+DNS_LABEL_MAX = 63
+AGENT_NAME_MAX = DNS_LABEL_MAX - max(len(container_name("")), len(repos_volume("")), len(data_volume("")))
+# An agent without `forge_user` is `<name>-bot` on Forgejo, whose usernames hold 40 characters.
+DEFAULT_FORGE_USER_NAME_MAX = FORGE_USER_MAX - len(default_forge_user(""))
+
+
 def agent_name_problem(name: str) -> str | None:
-    if AGENT_NAME_RE.match(name):
+    if not AGENT_NAME_RE.match(name):
+        return (
+            "agent name must be lower-case letters, digits and single dashes, "
+            "starting with a letter and not ending with a dash"
+        )
+    if len(name) > AGENT_NAME_MAX:
+        return (
+            f"agent name must be at most {AGENT_NAME_MAX} characters, not {len(name)}: its container name "
+            f"{container_name(name)} would be {len(container_name(name))} characters, over the {DNS_LABEL_MAX} "
+            "of a DNS label (Docker's network resolves containers by name)"
+        )
+    return None
+
+
+def default_forge_user_problem(agent: str) -> str | None:
+    """Why the default forge_user of `agent` (`<name>-bot`) is too long for Forgejo, or None."""
+    user = default_forge_user(agent)
+    if len(user) <= FORGE_USER_MAX:
         return None
     return (
-        "agent name must be lower-case letters, digits and single dashes, "
-        "starting with a letter and not ending with a dash"
+        f'the default forge_user "{user}" is {len(user)} characters, over Forgejo\'s {FORGE_USER_MAX}-character '
+        f"username limit: set forge_user, or use an agent name of at most {DEFAULT_FORGE_USER_NAME_MAX} characters"
     )
 
 

@@ -185,12 +185,19 @@ class StackSettings(BaseModel):
 
     @classmethod
     def from_stack_file(
-        cls, path: Path, project_dir: Path, overrides: Mapping[str, Any] | None = None, home: str | None = None
+        cls, path: Path, project_dir: Path, overrides: Mapping[str, Any] | None = None, home: str | None = None,
+        missing_ok: bool = False,
     ) -> StackSettings:
         """Settings from a `Pulumi.<stack>.yaml` without decrypting anything (the offline commands).
 
-        Encrypted (`secure:`) values become a "[secret]" placeholder; a missing file means defaults.
+        Encrypted (`secure:`) values become a "[secret]" placeholder. A missing file is an error,
+        or the defaults with `missing_ok`.
         """
+        if not missing_ok and not path.is_file():
+            raise ConfigError([
+                f"{path}: no such stack file; `pulumi stack init {path.stem.removeprefix('Pulumi.')}` makes the "
+                "stack, and a copy of Pulumi.dev.yaml its settings"
+            ])
         values = {**read_stack_file(path), **(overrides or {})}
         settings = cls.from_mapping(values, project_dir, home)
         return settings.model_copy(update={"docker_host": read_stack_file(path, "docker").get("host")})

@@ -36,6 +36,8 @@ DEFAULT_COMPACT_PCT = 60
 DEFAULT_POLL_INTERVAL = 60
 # The order the old `hire-an-agent` wrote them in.
 NEW_SECTION_ORDER = ("base_url", "model", "api_key", "roles", "forge_user", "compact_pct", "poll_interval")
+# Written only when given (the factory's hire has `--formula PATH`; ours keeps it in the TOML).
+OPTIONAL_NEW_KEYS = ("formula",)
 
 
 class EditError(Exception):
@@ -262,12 +264,13 @@ def hire(
     poll_interval: int | None = None,
     forge_user: str | None = None,
     admin_user: str = naming.DEFAULT_ADMIN_USER,
+    formula: str | None = None,
 ) -> HireResult:
     """Write or update `[agents.NAME]` as the old `disinto hire-an-agent` did."""
     path = Path(path)
     _check_name(path, name)
     given = {"base_url": local_model, "model": model, "roles": [role],
-             "forge_user": forge_user, "poll_interval": poll_interval}
+             "forge_user": forge_user, "poll_interval": poll_interval, "formula": formula}
     given = {k: v for k, v in given.items() if v is not None}
     with _locked(path) as old:
         doc = _parse(path, old, admin_user)
@@ -279,7 +282,7 @@ def hire(
             defaults = {"model": DEFAULT_MODEL, "api_key": DEFAULT_API_KEY, "forge_user": name,
                         "compact_pct": DEFAULT_COMPACT_PCT, "poll_interval": DEFAULT_POLL_INTERVAL}
             merged = {**defaults, **given}  # `given` holds only what was passed: 0 and "" stay, and are refused
-            values = {k: merged[k] for k in NEW_SECTION_ORDER}
+            values = {k: merged[k] for k in (*NEW_SECTION_ORDER, *OPTIONAL_NEW_KEYS) if k in merged}
             new = _new_section_text(old, name, values)
             result = HireResult(path, name, created=True, changed=values)
         else:

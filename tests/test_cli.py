@@ -1,5 +1,6 @@
 """`python -m disinto_infra validate|plan`: exit codes, problem lines, the plan's text and JSON."""
 import json
+import re
 import subprocess
 import sys
 import types
@@ -154,10 +155,10 @@ def test_module_entry_point_runs(tmp_path):
 # ---------------------------------------------------------------- formulas and compose conflicts
 
 def test_a_missing_formula_fails_validate_and_plan(project_dir, capsys):
-    path = toml(project_dir, HEADER + agent("a", roles='["review", "dev"]') + agent("b"))
+    path = toml(project_dir, HEADER + agent("a", roles='["planner", "dev"]') + agent("b"))
     line = (
-        f"{path}: agents.a.roles: no formula for role 'review': neither {project_dir}/formulas/review.toml "
-        f"nor {project_dir}/formulas/run-review.toml exists (check the agent's roles and disinto:factoryRoot)"
+        f"{path}: agents.a.roles: no formula for role 'planner': neither {project_dir}/formulas/planner.toml "
+        f"nor {project_dir}/formulas/run-planner.toml exists (check the agent's roles and disinto:factoryRoot)"
     )
     for argv in (["validate"], ["plan"], ["plan", "--json"]):
         assert cli.main([*argv, "--toml", str(path)]) == 1
@@ -199,3 +200,45 @@ def test_plan_warns_about_a_compose_file_it_cannot_read(project_dir, capsys):
     assert cli.main(["plan", "--toml", str(path)]) == 0
     (warning,) = [line for line in capsys.readouterr().out.splitlines() if line.startswith("warning:")]
     assert warning.startswith(f"warning: {project_dir}/docker-compose.yml: cannot read it as YAML: ")
+
+
+def test_a_named_stack_without_its_file_is_an_error(project_dir, capsys):
+    path = toml(project_dir, legacy_example_text())
+    for argv in (["validate"], ["plan"], ["plan", "--json"]):
+        assert cli.main([*argv, "--toml", str(path), "--stack", "prod"]) == 1
+        captured = capsys.readouterr()
+        assert (captured.out, captured.err) == ("", (
+            f"{project_dir}/Pulumi.prod.yaml: no such stack file; `pulumi stack init prod` makes the stack, "
+            "and a copy of Pulumi.dev.yaml its settings\n"))
+    # Without --stack, the default stack's file may be missing (its defaults are the settings).
+    assert cli.main(["validate", "--toml", str(path)]) == 0
+
+
+def test_validate_and_plan_report_model_and_formula_problems_at_once(project_dir, capsys):
+    (project_dir / "formulas" / "blob.toml").write_bytes(b"\x00\x9f\x92\x96")
+    path = toml(project_dir, HEADER + agent("a", base_url='"ftp://x"') + agent("b", roles='["review"]')
+                + agent("c", formula='"formulas/blob.toml"'))
+    f = project_dir / "formulas"
+    expected = [
+        f'{path}: agents.a.base_url: must be an http(s) URL, not "ftp://x"',
+        f"{path}: agents.b.roles: no formula for role 'review': none of {f}/review.toml, {f}/run-review.toml or "
+        f"{f}/review-pr.toml exists (check the agent's roles and disinto:factoryRoot)",
+        f"{path}: agents.c.formula: {f}/blob.toml is not UTF-8 text (invalid start byte at byte 1)",
+    ]
+    for argv in (["validate"], ["plan"], ["plan", "--json"]):
+        assert cli.main([*argv, "--toml", str(path)]) == 1
+        captured = capsys.readouterr()
+        assert (captured.out, captured.err.splitlines()) == ("", expected)
+
+
+def test_the_readmes_first_offline_command_plans_the_example_factory():
+    """Exactly the command the README shows first, run as a user would, from this folder."""
+    command = "python -m disinto_infra plan --toml examples/factory/projects/demo.toml"
+    first = re.search(r"python -m disinto_infra [^\n`|]*", (ROOT / "README.md").read_text())
+    assert first is not None and first[0].strip() == command
+    result = subprocess.run([sys.executable, *command.split()[1:]], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert (result.returncode, result.stderr) == (0, "")
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("dev-qwen: user dev-qwen, token, collaborator on demo-owner/demo, profile dev-qwen/.profile")
+    assert lines[1].startswith("review-qwen: user review-qwen, token, collaborator on demo-owner/demo")
+    assert lines[-1].startswith("stack dev: 2 agent(s), 21 resources")

@@ -126,3 +126,48 @@ def test_hire_never_prints_the_credentials_of_a_base_url(factory, capsys):
     out = capsys.readouterr().out
     assert 'base_url = "http://llm:***@x:1"' in out and "hunter2" not in out
     assert agent(factory, "a")["base_url"] == "http://llm:hunter2@x:1"  # the file has the real one
+
+
+def test_hire_a_review_agent_finds_review_pr_and_formula_sets_the_key(factory, tmp_path, capsys):
+    (tmp_path / "formulas" / "review-pr.toml").write_text('name = "review-pr"\n')
+    assert main("hire", "rev", "review", "--local-model", "http://x:1") == 0
+    assert "formula" not in agent(factory, "rev")  # the role finds it: nothing to write
+    (tmp_path / "formulas" / "strict.toml").write_text('name = "strict"\n')
+    assert main("hire", "strict", "review", "--local-model", "http://x:1", "--formula", "formulas/strict.toml") == 0
+    section = agent(factory, "strict")
+    assert (section["roles"], section["formula"]) == (["review"], "formulas/strict.toml")
+    assert list(section)[:5] == ["base_url", "model", "api_key", "roles", "forge_user"]
+    # An absolute path inside the factory root is kept relative to it, like the TOML key.
+    absolute = str(tmp_path / "formulas" / "review-pr.toml")
+    assert main("hire", "strict", "review", "--formula", absolute) == 0
+    assert agent(factory, "strict")["formula"] == "formulas/review-pr.toml"
+    # Re-hiring without --formula checks (and keeps) the agent's own formula, not the role's.
+    (tmp_path / "formulas" / "review-pr.toml").unlink()
+    assert main("hire", "strict", "review", "--poll-interval", "30") == 1
+    err = capsys.readouterr().err
+    assert f"agents.strict.formula: formula file {tmp_path}/formulas/review-pr.toml does not exist" in err
+
+
+def test_hire_formula_must_be_a_usable_file_inside_the_factory(factory, tmp_path, capsys):
+    (tmp_path / "formulas" / "empty.toml").write_text("")
+    before = factory.read_bytes()
+    assert main("hire", "a", "dev", "--local-model", "http://x:1", "--formula", "formulas/empty.toml") == 1
+    assert (f"projects/disinto.toml: agents.a.formula: {tmp_path}/formulas/empty.toml is empty"
+            in capsys.readouterr().err)
+    assert main("hire", "a", "dev", "--local-model", "http://x:1", "--formula", "/etc/hostname") == 1
+    assert f"--formula /etc/hostname: not inside the factory root {tmp_path}" in capsys.readouterr().err
+    assert main("hire", "a", "dev", "--local-model", "http://x:1", "--formula", "../x.toml") == 1
+    assert 'agents.a.formula: must name a file inside the factory root, not "../x.toml"' in capsys.readouterr().err
+    assert factory.read_bytes() == before
+
+
+@pytest.mark.parametrize("command", [("hire", "a", "dev", "--local-model", "http://x:1"), ("rotate", "a")])
+def test_toml_that_is_missing_or_a_folder_is_said_plainly(factory, tmp_path, capsys, command):
+    assert main(*command, "--toml", str(tmp_path / "projects" / "nope.toml")) == 1
+    err = capsys.readouterr().err
+    assert err.splitlines()[0] == (f"{tmp_path}/projects/nope.toml: no such file; --toml names an existing "
+                                   "project TOML (e.g. projects/NAME.toml)")
+    assert main(*command, "--toml", str(tmp_path / "projects")) == 1
+    err = capsys.readouterr().err
+    assert err.splitlines()[0].startswith(f"{tmp_path}/projects: is a folder, not a project TOML file")
+    assert "Traceback" not in err

@@ -137,8 +137,18 @@ def test_models_are_frozen():
     ({"forge_user": '"disinto-admin"'}, 'projects/p.toml: agents.a.forge_user: must not be the admin user "disinto-admin"'),
     ({"modle": '"x"'}, 'projects/p.toml: agents.a.modle: unknown key; did you mean "model"?'),
     ({"forge-user": '"x"'}, 'projects/p.toml: agents.a.forge-user: unknown key; did you mean "forge_user"?'),
+    ({"formula": '"/srv/factory/formulas/dev.toml"'}, "projects/p.toml: agents.a.formula: must be relative to the "
+                                                       'factory root (disinto:factoryRoot), not "/srv/factory/formulas/dev.toml"'),
+    ({"formula": '"~/formulas/dev.toml"'}, "projects/p.toml: agents.a.formula: must be relative to the factory root "
+                                           '(disinto:factoryRoot), not "~/formulas/dev.toml"'),
+    ({"formula": '"formulas/../../x.toml"'}, "projects/p.toml: agents.a.formula: must name a file inside the factory "
+                                             'root, not "formulas/../../x.toml" (".." leaves it)'),
+    ({"formula": '""'}, "projects/p.toml: agents.a.formula: must be a non-empty string: a path relative to the "
+                        "factory root, like formulas/review-pr.toml"),
+    ({"formula": "3"}, "projects/p.toml: agents.a.formula: must be a non-empty string: a path relative to the "
+                       "factory root, like formulas/review-pr.toml"),
     ({"zzz": "1"}, "projects/p.toml: agents.a.zzz: unknown key (known keys: base_url, model, api_key, roles, "
-                   "forge_user, compact_pct, poll_interval, token_scopes, rotate_token, rotate_password)"),
+                   "forge_user, compact_pct, poll_interval, token_scopes, rotate_token, rotate_password, formula)"),
 ])
 def test_agent_field_rule(fields, line):
     assert one_problem(HEADER + agent("a", **fields)) == line
@@ -149,6 +159,33 @@ def test_agent_name_rule():
         "projects/p.toml: agents.Llama: agent name must be lower-case letters, digits and single dashes, "
         "starting with a letter and not ending with a dash"
     )
+
+
+def test_agent_name_longer_than_a_dns_label_allows_for_its_container():
+    name = "a" * 49
+    assert one_problem(HEADER + agent(name, forge_user='"long-one"')) == (
+        f"projects/p.toml: agents.{name}: agent name must be at most 48 characters, not 49: its container name "
+        f"disinto-agents-{name} would be 64 characters, over the 63 of a DNS label (Docker's network resolves "
+        "containers by name)"
+    )
+    assert parse_project_text(F, HEADER + agent("a" * 48, forge_user='"long-one"')).agents[0].name == "a" * 48
+
+
+def test_default_forge_user_longer_than_forgejo_allows_says_what_to_change():
+    name = "b" * 37
+    assert one_problem(HEADER + agent(name)) == (
+        f'projects/p.toml: agents.{name}.forge_user: the default forge_user "{name}-bot" is 41 characters, over '
+        "Forgejo's 40-character username limit: set forge_user, or use an agent name of at most 36 characters"
+    )
+    assert parse_project_text(F, HEADER + agent("b" * 36)).agents[0].forge_user == "b" * 36 + "-bot"
+    # A name too long for Docker is said once, not again through its default forge_user.
+    assert one_problem(HEADER + agent("c" * 60)).startswith(f"projects/p.toml: agents.{'c' * 60}: agent name must be")
+
+
+def test_formula_key_is_kept():
+    spec = parse_project_text(F, HEADER + agent("a", formula='"formulas/review-pr.toml"')).agents[0]
+    assert spec.formula == "formulas/review-pr.toml"
+    assert parse_project_text(F, HEADER + agent("b")).agents[0].formula is None
 
 
 def test_agent_table_cannot_rename_itself():
@@ -263,6 +300,40 @@ def test_cross_file_clash_is_found_even_when_a_file_has_other_problems(tmp_path)
     assert caught.value.problems == [
         f"{two}: repo: is required",
         f'{two}: agents.b.forge_user: "dev-qwen" is already the forge_user of agents.a in {one}',
+    ]
+
+
+def test_collision_checks_look_up_keys_instead_of_pairing_every_agent(tmp_path, monkeypatch):
+    """Linear, not quadratic: only agents that share a name, user or env suffix are ever compared."""
+    from disinto_infra import model
+
+    compared = []
+    real = model._clash
+    monkeypatch.setattr(model, "_clash", lambda a, b, where: compared.append((a.name, b.name)) or real(a, b, where))
+    many = "".join(agent(f"a{i}") for i in range(300))
+    one = write(tmp_path, "one.toml", HEADER + many + agent("x", forge_user='"a7-bot"'))
+    two = write(tmp_path, "two.toml", 'name = "o"\nrepo = "o/r"\n' + agent("a9") + agent("y", forge_user='"A8_BOT"'))
+    with pytest.raises(ConfigError) as caught:
+        load_fleet([one, two])
+    assert compared == [("x", "a7"), ("a9", "a9"), ("y", "a8")]
+    assert caught.value.problems == [
+        f'{one}: agents.x.forge_user: "a7-bot" is already the forge_user of agents.a7',
+        f"{two}: agents.a9: agent name is already used in {one} (container disinto-agents-a9)",
+        f'{two}: agents.y.forge_user: env suffix A8_BOT of "A8_BOT" is already used by agents.a8 ("a8-bot" in {one})',
+    ]
+
+
+def test_cross_file_clash_is_reported_against_the_earliest_agent_of_another_file(tmp_path):
+    one = write(tmp_path, "one.toml", HEADER + agent("a", forge_user='"u1"') + agent("b", forge_user='"U1"'))
+    two = write(tmp_path, "two.toml", 'name = "o"\nrepo = "o/r"\n' + agent("c", forge_user='"u1"')
+                + agent("d", forge_user='"u1"'))
+    with pytest.raises(ConfigError) as caught:
+        load_fleet([one, two])
+    assert caught.value.problems == [
+        f'{one}: agents.b.forge_user: "U1" is already the forge_user of agents.a',
+        f'{two}: agents.d.forge_user: "u1" is already the forge_user of agents.c',
+        f'{two}: agents.c.forge_user: "u1" is already the forge_user of agents.a in {one}',
+        f'{two}: agents.d.forge_user: "u1" is already the forge_user of agents.a in {one}',
     ]
 
 

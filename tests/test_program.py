@@ -150,7 +150,7 @@ def test_bad_toml_registers_nothing(tmp_path):
     bad.write_text(HEADER.replace("disinto", "other") + agent("b", compact_pct=0))
     mocks = RecordingMocks()
     with pytest.raises(pulumi.RunError) as caught:
-        run_entry_point({"projectToml": f"{tmp_path}/*.toml"}, mocks)
+        run_entry_point({"projectToml": f"{tmp_path}/*.toml", "factoryRoot": str(FACTORY)}, mocks)
     assert str(caught.value) == f"{bad}: agents.b.compact_pct: must be an integer from 1 to 100, not 0"
     assert mocks.created == []
 

@@ -125,7 +125,14 @@ def test_stack_file_secure_values_become_placeholders(tmp_path):
     assert read_stack_file(path) == {"plannerInterval": "660", "forgeReviewToken": SECRET_PLACEHOLDER}
     s = StackSettings.from_stack_file(path, tmp_path, {"architectInterval": 60}, home=HOME)
     assert (s.planner_interval, s.architect_interval, s.forge_review_token) == (660, 60, SECRET_PLACEHOLDER)
-    assert StackSettings.from_stack_file(tmp_path / "missing.yaml", tmp_path) == StackSettings.from_mapping({}, tmp_path)
+    missing = tmp_path / "Pulumi.missing.yaml"
+    assert StackSettings.from_stack_file(missing, tmp_path, missing_ok=True) == StackSettings.from_mapping({}, tmp_path)
+    with pytest.raises(ConfigError) as caught:
+        StackSettings.from_stack_file(missing, tmp_path)
+    assert caught.value.problems == [
+        f"{missing}: no such stack file; `pulumi stack init missing` makes the stack, and a copy of Pulumi.dev.yaml "
+        "its settings"
+    ]
 
 
 def test_example_stack_sets_every_non_secret_setting_at_its_default():

@@ -225,6 +225,19 @@ def test_update_changes_only_the_given_keys_in_place(tmp_path):
     assert text == expected  # nothing else moved: comments, [ci], [agents.schedule], second
 
 
+def test_formula_is_written_only_when_given_and_keeps_the_rest_in_place(tmp_path):
+    path = write(tmp_path, EXISTING)
+    result = hire(path, "llama", "review", formula="formulas/review-pr.toml")
+    assert result.changed == {"roles": ["review"], "formula": "formulas/review-pr.toml"}
+    expected = EXISTING.replace('["dev"]', '["review"]').replace(
+        '"write:issue"]\n', '"write:issue"]\n  formula = "formulas/review-pr.toml"\n')
+    assert path.read_text() == expected  # comments and every other table as they were
+    hire(path, "fresh", "review", local_model="http://10.0.0.9:1", formula="formulas/review-pr.toml")
+    assert path.read_text().endswith('poll_interval = 60\nformula = "formulas/review-pr.toml"\n')
+    hire(path, "plain", "dev", local_model="http://10.0.0.9:1")
+    assert "formula" not in agents(path)["plain"]
+
+
 def test_update_of_an_out_of_order_section_adds_keys_before_its_trailing_comments(tmp_path):
     path = write(tmp_path, EXISTING)
     hire(path, "second", "dev", local_model="http://10.0.0.9:1")

@@ -4,13 +4,8 @@ Imported by the dynamic-provider host to unpickle providers: no side effects at 
 """
 
 from .collaborator import ForgejoCollaborator, ForgejoCollaboratorArgs, ForgejoCollaboratorProvider
-from .profile_repo import (
-    FormulaNotFoundError,
-    ForgejoProfileRepo,
-    ForgejoProfileRepoArgs,
-    ForgejoProfileRepoProvider,
-    formula_path,
-)
+from .formula_file import FormulaNotFoundError, formula_path
+from .profile_repo import ForgejoProfileRepo, ForgejoProfileRepoArgs, ForgejoProfileRepoProvider
 from .token import ForgejoToken, ForgejoTokenArgs, ForgejoTokenProvider
 from .user import ForgejoUser, ForgejoUserArgs, ForgejoUserProvider
 

@@ -27,10 +27,8 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import tomllib
 from dataclasses import asdict, dataclass, replace
 from functools import partial
-from pathlib import Path
 from typing import Any, Callable
 
 import pulumi
@@ -40,6 +38,7 @@ from . import connection, profile_rule
 from .base import ForgejoProvider, args_props, as_int, differs, is_unknown
 from .client import ForgejoClient, ForgejoError, path, retry_transient
 from .profile_rule import MAIN_BRANCH
+from .formula_file import formula_problem
 
 REPO_NAME = ".profile"
 JOURNAL_BRANCH = "journal"
@@ -51,26 +50,6 @@ KEEP_CONTENT = "# keeps this folder in git\n"
 COMMIT_PREFIX = "disinto-infra"
 
 Conn = connection.Connection
-
-
-# --------------------------------------------------------------------------------- the formula file
-class FormulaNotFoundError(FileNotFoundError):
-    """Neither `formulas/<role>.toml` nor `formulas/run-<role>.toml` exists under the factory root."""
-
-
-def formula_path(factory_root: Path, role: str) -> Path:
-    """The formula file of `role` under the factory root: `formulas/<role>.toml`, else `formulas/run-<role>.toml`."""
-    if not isinstance(role, str) or not role or role.startswith(".") or any(c in role for c in "/\\\0"):
-        raise ValueError(f"role {role!r} is not a plain name: cannot look up its formula file")
-    folder = Path(factory_root) / "formulas"
-    tried = (folder / f"{role}.toml", folder / f"run-{role}.toml")
-    for candidate in tried:
-        if candidate.is_file():
-            return candidate
-    raise FormulaNotFoundError(
-        f"no formula for role {role!r}: neither {tried[0]} nor {tried[1]} exists "
-        f"(check the agent's roles and disinto:factoryRoot)"
-    )
 
 
 def default_readme(username: str) -> str:
@@ -374,15 +353,10 @@ class ForgejoProfileRepoProvider(ForgejoProvider):
         if not is_unknown(username) and (not isinstance(username, str) or not username):
             failures.append(CheckFailure("username", f"expected a Forgejo user name, got {username!r}"))
         where = source if isinstance(source, str) and source else "the formula"
-        if not is_unknown(formula):
-            if not isinstance(formula, str) or not formula.strip():
-                why = f"{where} is empty: expected the content of the role's formula file"
-                failures.append(CheckFailure("formula", why))
-            else:
-                try:
-                    tomllib.loads(formula)
-                except tomllib.TOMLDecodeError as exc:
-                    failures.append(CheckFailure("formula", f"{where} is not valid TOML: {exc}"))
+        # The same judge as the offline checks (formula_file.py): what validate accepts, check accepts.
+        problem = None if is_unknown(formula) else formula_problem(formula, where)
+        if problem:
+            failures.append(CheckFailure("formula", problem))
         if readme is not None and not is_unknown(readme) and not isinstance(readme, str):
             failures.append(CheckFailure("readme", f"expected text, got {type(readme).__name__}"))
         return CheckResult(news, failures)
@@ -494,7 +468,7 @@ class ForgejoProfileRepoProvider(ForgejoProvider):
 @dataclass
 class ForgejoProfileRepoArgs:
     username: pulumi.Input[str]
-    formula: pulumi.Input[str]  # the formula file's content, read on the Pulumi host (see formula_path)
+    formula: pulumi.Input[str]  # the formula file's content, read on the Pulumi host (see formula_file.py)
     formula_source: pulumi.Input[str]  # the path it came from, for messages
     readme: pulumi.Input[str] | None = None  # README.md; None: default_readme(username)
 

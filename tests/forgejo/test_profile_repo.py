@@ -1,7 +1,8 @@
 """Issue 6: each agent's `<user>/.profile` repository.
 
-Two kinds of tests: the provider's pure logic (formula_path, check, diff: no request), then
-scenarios through the real provider host, driven like the engine, against the Forgejo double.
+Two kinds of tests: the provider's pure logic (check, diff: no request; the formula lookup is in
+tests/forgejo/test_formula_file.py), then scenarios through the real provider host, driven like
+the engine, against the Forgejo double.
 """
 
 from __future__ import annotations
@@ -12,12 +13,7 @@ import hashlib
 import pytest
 import requests
 
-from disinto_infra.forgejo import (
-    ForgejoProfileRepo,
-    ForgejoProfileRepoProvider,
-    FormulaNotFoundError,
-    formula_path,
-)
+from disinto_infra.forgejo import ForgejoProfileRepo, ForgejoProfileRepoProvider
 from disinto_infra.forgejo.profile_repo import (
     JOURNAL_BRANCH,
     KEEP_CONTENT,
@@ -44,31 +40,6 @@ def sha(text: str) -> str:
 
 
 # ------------------------------------------------------------------------------------- pure logic
-def test_formula_path_prefers_role_then_run_role(tmp_path):
-    formulas = tmp_path / "formulas"
-    formulas.mkdir()
-    (formulas / "run-review.toml").write_text(FORMULA)
-    assert formula_path(tmp_path, "review") == formulas / "run-review.toml"
-    (formulas / "review.toml").write_text(FORMULA)
-    assert formula_path(tmp_path, "review") == formulas / "review.toml"
-
-
-def test_formula_path_missing_names_role_and_both_paths(tmp_path):
-    with pytest.raises(FormulaNotFoundError) as caught:
-        formula_path(tmp_path, "planner")
-    message = str(caught.value)
-    assert "'planner'" in message
-    assert str(tmp_path / "formulas" / "planner.toml") in message
-    assert str(tmp_path / "formulas" / "run-planner.toml") in message
-    assert isinstance(caught.value, FileNotFoundError)
-
-
-@pytest.mark.parametrize("role", ["", "../etc/passwd", "a/b", ".hidden"])
-def test_formula_path_refuses_non_plain_roles(tmp_path, role):
-    with pytest.raises(ValueError):
-        formula_path(tmp_path, role)
-
-
 def outputs(**over):
     state = ProfileRepoState(
         username="dev-qwen",

@@ -32,6 +32,8 @@ CORPUS = Path(__file__).resolve().parent / "bad_toml"
 GOOD = 'name = "good"\nrepo = "johba/good"\n\n[agents.fine]\nbase_url = "http://10.0.0.1:8081"\nmodel = "qwen"\n'
 
 NAME_RULE = "lower-case letters, digits and single dashes"
+LONG_NAME = "a" + "b" * 48  # 49 characters: disinto-agents-<name> is 64
+LONG_DEFAULT = "a" + "b" * 36  # 37 characters: <name>-bot is 41
 # file -> [(location, fragment)], one pair per problem line, in the order they are reported.
 EXPECTED: dict[str, list[tuple[str, str]]] = {
     # TOML syntax: the line (and column) instead of a field
@@ -54,6 +56,10 @@ EXPECTED: dict[str, list[tuple[str, str]]] = {
     "agent_name_upper_case.toml": [("agents.Dev", NAME_RULE)],
     "agent_name_underscore.toml": [("agents.dev_qwen", NAME_RULE)],
     "agent_name_key.toml": [("agents.dev.name", "unknown key")],
+    "agent_name_too_long.toml": [(f"agents.{LONG_NAME}", "at most 48 characters, not 49: its container name")],
+    "default_forge_user_too_long.toml": [
+        (f"agents.{LONG_DEFAULT}.forge_user", f'the default forge_user "{LONG_DEFAULT}-bot" is 41 characters'),
+    ],
     # agent fields
     "missing_base_url.toml": [("agents.dev.base_url", "is required")],
     "missing_model.toml": [("agents.dev.model", "is required")],
@@ -96,12 +102,33 @@ EXPECTED: dict[str, list[tuple[str, str]]] = {
         ("agents.dev.compact_pct", "not 200"),
         ("agents.review.base_url", "is required"),
     ],
-    # valid TOML and model, but the first role has no formula (read before anything is registered)
+    # the formula key itself
+    "formula_absolute.toml": [("agents.dev.formula", "must be relative to the factory root")],
+    "formula_leaves_the_root.toml": [("agents.dev.formula", '".." leaves it')],
+    # valid TOML and model, but no usable formula (read before anything is registered); the line
+    # names the formula file, on `formula` when the agent sets it, else on `roles`
     "role_without_formula.toml": [("agents.dev.roles", "no formula for role 'gardener'")],
     "role_not_a_plain_name.toml": [("agents.dev.roles", "not a plain name")],
+    "review_without_formula.toml": [("agents.dev.roles", "formulas/run-review.toml or ")],
+    "formula_missing.toml": [("agents.dev.formula", "formulas/missing.toml does not exist")],
+    "formula_empty.toml": [("agents.dev.formula", "formulas/empty.toml is empty")],
+    "formula_binary.toml": [("agents.dev.formula", "formulas/binary.toml is not UTF-8 text")],
+    "formula_not_toml.toml": [("agents.dev.formula", "formulas/broken.toml is not valid TOML")],
+    # the model's and the formulas' problems together
+    "model_and_formula_problems.toml": [
+        ("agents.dev.base_url", '"localhost:8081"'),
+        ("agents.both.base_url", '"http://"'),
+        ("agents.planner.roles", "no formula for role 'planner'"),
+        ("agents.both.roles", "no formula for role 'architect'"),
+    ],
 }
-# Files whose problem is found after the model is valid (the formulas, read from the factory root).
-AFTER_THE_MODEL = {"role_without_formula.toml", "role_not_a_plain_name.toml"}
+# Files with problems only the formula check finds (load_fleet alone reads no formula):
+# load_fleet reports the rest of their lines, or none.
+FORMULA_LINES = {
+    "role_without_formula.toml": 1, "role_not_a_plain_name.toml": 1, "review_without_formula.toml": 1,
+    "formula_missing.toml": 1, "formula_empty.toml": 1, "formula_binary.toml": 1, "formula_not_toml.toml": 1,
+    "model_and_formula_problems.toml": 2,
+}
 FILES = sorted(EXPECTED)
 
 
@@ -112,6 +139,9 @@ def factory(tmp_path, monkeypatch):
     (tmp_path / "projects").mkdir()
     (tmp_path / "formulas").mkdir()
     (tmp_path / "formulas" / "dev.toml").write_text('name = "dev"\n')
+    (tmp_path / "formulas" / "empty.toml").write_text("")
+    (tmp_path / "formulas" / "binary.toml").write_bytes(b"\x89PNG\r\n\x1a\n\x00")
+    (tmp_path / "formulas" / "broken.toml").write_text("[steps\n")
     project_dir = tmp_path / "pulumi"
     project_dir.mkdir()
     monkeypatch.setattr(cli, "PROJECT_DIR", project_dir)
@@ -132,9 +162,9 @@ def matches(line: str, path: Path, location: str, fragment: str) -> bool:
     return (rest == "" or rest.startswith((": ", " "))) and fragment in rest
 
 
-def assert_lines(problems: list[str], path: Path, name: str) -> None:
+def assert_lines(problems: list[str], path: Path, name: str, expected: list[tuple[str, str]] | None = None) -> None:
     """Exactly the expected lines, in order."""
-    expected = EXPECTED[name]
+    expected = EXPECTED[name] if expected is None else expected
     assert len(problems) == len(expected), problems
     for line, (location, fragment) in zip(problems, expected):
         assert matches(line, path, location, fragment), f"{line!r} is not {path}: {location}: …{fragment}…"
@@ -155,13 +185,17 @@ def test_corpus_is_complete_and_documented():
         assert first.startswith(b"# WRONG: ") and len(first) > 20, f"{name}: first line must say what is wrong"
 
 
-@pytest.mark.parametrize("name", sorted(set(FILES) - AFTER_THE_MODEL))
+@pytest.mark.parametrize("name", FILES)
 def test_load_fleet_names_file_agent_and_field(factory, name):
     path = place(factory, name)
+    model_lines = EXPECTED[name][: len(EXPECTED[name]) - FORMULA_LINES.get(name, 0)]
+    if not model_lines:
+        assert load_fleet([path]).agents()  # the model is fine: the formulas are not its business
+        return
     with pytest.raises(ConfigError) as caught:
         load_fleet([path])
     assert str(caught.value) == "\n".join(caught.value.problems)
-    assert_lines(caught.value.problems, path, name)
+    assert_lines(caught.value.problems, path, name, model_lines)
 
 
 @pytest.mark.parametrize("name", FILES)
@@ -202,8 +236,7 @@ def test_whole_corpus_beside_a_good_file_registers_nothing(factory):
         run_entry_point({"projectToml": str(factory / "projects" / "*.toml")}, mocks)
     assert mocks.created == []
     lines = str(caught.value).splitlines()
-    model_files = [n for n in FILES if n not in AFTER_THE_MODEL]
-    for name in model_files:  # the formulas are read only once the model is valid
+    for name in FILES:  # the formulas of the valid agents too, in the same run
         assert_reported(lines, factory / "projects" / name, name)
     assert all(line.startswith(f"{factory}/projects/") for line in lines), lines
 
