@@ -241,4 +241,6 @@ def test_the_readmes_first_offline_command_plans_the_example_factory():
     lines = result.stdout.splitlines()
     assert lines[0].startswith("dev-qwen: user dev-qwen, token, collaborator on demo-owner/demo, profile dev-qwen/.profile")
     assert lines[1].startswith("review-qwen: user review-qwen, token, collaborator on demo-owner/demo")
-    assert lines[-1].startswith("stack dev: 2 agent(s), 21 resources")
+    assert lines[2].startswith("stack dev: 2 agent(s), 21 resources")
+    # The example's docker-compose.yml is read: the rest of the factory starts without our agents.
+    assert lines[3] == "start the rest of the factory with: disinto up forgejo woodpecker"
