@@ -92,6 +92,9 @@ class AgentSpec(BaseModel):
     token_scopes: tuple[str, ...] | None = None
     rotate_token: int = 0
     rotate_password: int = 0
+    # Replace the token on the first `pulumi up` after it is this many days old (None: the
+    # stack's disinto:tokenMaxAgeDays, unset there too: never).
+    token_max_age_days: int | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -159,6 +162,11 @@ class AgentSpec(BaseModel):
     @classmethod
     def _check_rotation(cls, value: Any) -> int:
         return _require_int(value, 0, None, "a non-negative integer")
+
+    @field_validator("token_max_age_days", mode="before")
+    @classmethod
+    def _check_token_max_age(cls, value: Any) -> int:
+        return _require_int(value, 1, None, "a positive integer (days)")
 
     @field_validator("token_scopes", mode="before")
     @classmethod

@@ -136,7 +136,11 @@ def test_models_are_frozen():
     ({"modle": '"x"'}, 'projects/p.toml: agents.a.modle: unknown key; did you mean "model"?'),
     ({"forge-user": '"x"'}, 'projects/p.toml: agents.a.forge-user: unknown key; did you mean "forge_user"?'),
     ({"zzz": "1"}, "projects/p.toml: agents.a.zzz: unknown key (known keys: base_url, model, api_key, roles, "
-                   "forge_user, compact_pct, poll_interval, token_scopes, rotate_token, rotate_password)"),
+                   "forge_user, compact_pct, poll_interval, token_scopes, rotate_token, rotate_password, "
+                   "token_max_age_days)"),
+    ({"token_max_age_days": "0"}, "projects/p.toml: agents.a.token_max_age_days: must be a positive integer (days), not 0"),
+    ({"token_max_age_days": "true"},
+     "projects/p.toml: agents.a.token_max_age_days: must be a positive integer (days), not true"),
 ])
 def test_agent_field_rule(fields, line):
     assert one_problem(HEADER + agent("a", **fields)) == line
