@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from disinto_infra import hire, rotate
+from disinto_infra import hire, model_server, rotate
+from disinto_infra.model_server import ServerProbe, ServerState
 from tests.factory import give_formulas
 
 PROJECT = 'name = "disinto"\nrepo = "johba/disinto"\n'
@@ -20,6 +21,13 @@ def main(*argv: str) -> int:
     rotate.register(subparsers)
     args = parser.parse_args(argv)
     return args.func(args)
+
+
+@pytest.fixture(autouse=True)
+def no_model_server(monkeypatch):
+    """These TOMLs name made-up servers: hire's probe finds none (test_check_cli probes real ones)."""
+    monkeypatch.setattr(model_server, "probe", lambda url, key="", timeout=0: ServerProbe(
+        url, ServerState.UNREACHABLE, "not probed in this test"))
 
 
 @pytest.fixture
