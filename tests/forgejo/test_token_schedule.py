@@ -7,8 +7,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from disinto_infra.forgejo import token_age
 from tests.forgejo.test_engine_scenarios import assert_identity_works, login
+from tests.support.engine import ProviderError
 from tests.support.identity import identity
 
 LONG_AGO = "2020-01-01T00:00:00Z"
@@ -124,3 +127,10 @@ def test_a_legacy_token_past_its_limit_since_first_sight_rotates(forge, engine):
     assert engine.up(fleet("dev-qwen", max_age=7))["dev-qwen-token"] == "replace"
     assert sent(forge) == [("POST", "tokens"), ("DELETE", str(int(old["token_id"])))]
     assert_identity_works(forge, engine, "dev-qwen")
+
+
+def test_a_bad_limit_fails_in_check_without_a_request(forge, engine):
+    forge.clear_requests()
+    with pytest.raises(ProviderError, match="max_age_days must be a positive whole number of days"):
+        engine.up(fleet("dev-qwen", max_age=0))
+    assert [r for r in forge.requests if "tokens" in r.path] == []
