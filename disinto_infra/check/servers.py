@@ -85,7 +85,9 @@ class Room:
 
 
 def room_for(agent: str, base_url: str, sharing: Sequence[str], found: ServerProbe, force: bool) -> Room:
-    """`sharing`: the other agents already on `base_url`. Unreachable is a warning (maintenance)."""
+    """`sharing`: the other agents already on `base_url`. Unreachable is a warning (maintenance),
+    as in the factory's own `hire-an-agent` (lib/hire-agent.sh, Step 6, Disinto/disinto@2308c4c),
+    which curls `<local_model>/health` and only warns when it fails."""
     url = server_key(base_url)
     if not found.reachable:
         return Room(False, (f"warning: {url} is {found.state.value} ({found.detail}); "

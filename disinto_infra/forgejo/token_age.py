@@ -4,7 +4,8 @@ Forgejo does not say when a token was made (its AccessToken has no time field, s
 so the token resource keeps it itself:
 - output `created_at`: the ISO UTC time `create` made the token;
 - input `issued_at`: filled by the provider's `check` and carried over from the old inputs. The
-  engine stores a resource's new inputs even when nothing changes, so a token made before this
+  engine stores a resource's new inputs even when nothing changes (a same step keeps the old id
+  and outputs, not the old inputs: pkg/resource/deploy/step.go, SameStep), so a token made before this
   existed gets "first seen" recorded without any update, and its age counts from there (an
   upgrade never rotates every token at once).
 """
