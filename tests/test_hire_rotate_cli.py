@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from disinto_infra import hire, model_server, rotate
-from disinto_infra.model_server import ServerProbe, ServerState
+from disinto_infra import hire, rotate
 from tests.factory import give_formulas
+from tests.support.llama_double import no_model_servers
 
 PROJECT = 'name = "disinto"\nrepo = "johba/disinto"\n'
 
@@ -24,10 +24,8 @@ def main(*argv: str) -> int:
 
 
 @pytest.fixture(autouse=True)
-def no_model_server(monkeypatch):
-    """These TOMLs name made-up servers: hire's probe finds none (test_check_cli probes real ones)."""
-    monkeypatch.setattr(model_server, "probe", lambda url, key="", timeout=0: ServerProbe(
-        url, ServerState.UNREACHABLE, "not probed in this test"))
+def offline(monkeypatch):
+    no_model_servers(monkeypatch)  # hire probes --local-model; test_check_cli probes real ones
 
 
 @pytest.fixture

@@ -130,3 +130,12 @@ class LlamaDouble:
                 {"id": alias, "object": "model", "created": 0, "owned_by": "llamacpp"},
             ]})
         return handler.send_json(404, NOT_FOUND)
+
+
+def no_model_servers(monkeypatch) -> None:
+    """For tests whose TOMLs name made-up servers (10.10.10.1, http://x:1): no probe leaves the
+    machine; every server is unreachable. Tests of the probes use a LlamaDouble instead."""
+    from disinto_infra import model_server
+
+    monkeypatch.setattr(model_server, "probe", lambda url, key="", timeout=0: model_server.ServerProbe(
+        url, model_server.ServerState.UNREACHABLE, "not probed in this test"))
