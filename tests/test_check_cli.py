@@ -248,6 +248,7 @@ def test_a_pulumi_cli_gives_the_admin_secret_and_the_state(world, tmp_path):
 
 def test_cannot_run_exits_2(world):
     assert run(world, "check", "--stack", "nowhere").returncode == 2
+    assert "must be more than 0" in run(world, "check", "--timeout", "0").stderr
     bad = world.dir / "projects" / "bad.toml"
     bad.write_text('name = "disinto"\nrepo = "johba/disinto"\n[agents.a]\nbase_url = "nope"\nmodel = "m"\n')
     write_stack(world, "bad", projectToml=str(bad))

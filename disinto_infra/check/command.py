@@ -86,13 +86,20 @@ def run(args: argparse.Namespace) -> int:
     return 1 if report.all_problems else 0
 
 
+def seconds(text: str) -> float:
+    value = float(text)
+    if not 0 < value <= 60:
+        raise argparse.ArgumentTypeError(f"must be more than 0 and at most 60 seconds, not {text}")
+    return value
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "check", help="probe model servers, Forgejo and agent credentials (read-only); exit 1 on a problem"
     )
     cli.add_common_arguments(parser)
     parser.add_argument("--json", action="store_true", help="the same facts as JSON")
-    parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, metavar="SECONDS",
+    parser.add_argument("--timeout", type=seconds, default=DEFAULT_TIMEOUT, metavar="SECONDS",
                         help=f"bound of each probe (default: {DEFAULT_TIMEOUT:g})")
     parser.add_argument("--state", type=Path, metavar="FILE",
                         help="a `pulumi stack export` file for token ages (default: run `pulumi stack export` "
