@@ -15,6 +15,7 @@ from pathlib import Path
 from .. import cli, model_server
 from ..forgejo import token_age
 from ..model import ConfigError
+from ..settings import StackSettings
 from . import forge, sources
 from .ages import token_ages
 from .facts import CheckReport, ForgeFacts
@@ -34,9 +35,21 @@ def _env_values(path: str | None) -> tuple[dict[str, str], list[str]]:
         return {}, [f"{path}: cannot read disinto:envFile: {exc.strerror or exc}"]
 
 
+def _forge_facts(url: str, settings: StackSettings, credential: sources.AdminCredential,
+                 answered: Future, admin: Future, repos: list[Future]) -> ForgeFacts:
+    version = answered.result()
+    admin_status, problems = admin.result()
+    if not version.ok:
+        problems = [f"{url}: Forgejo does not answer: {version.text}", *problems]
+    repo_results = tuple(f.result() for f in repos)
+    problems += [f"{r.file}: repo: {r.repo}: {r.detail}" for r in repo_results if r.exists is not True]
+    return ForgeFacts(url, version.ok, version.text if version.ok else "", "" if version.ok else version.text,
+                      settings.admin_user, credential.source, admin_status, repo_results, tuple(problems))
+
+
 def run_checks(context: cli.Context, timeout: float, state_file: Path | None) -> CheckReport:
-    settings = context.settings
-    url = settings.forge_url
+    """Every probe submitted at once; the report assembled from their answers."""
+    settings, url = context.settings, context.settings.forge_url
     placed = [Placed(str(p.path), a) for p, a in context.fleet.agents()]
     credential = sources.admin_credential(settings, context.stack, os.environ)
     env, env_problems = _env_values(settings.env_file)
@@ -51,18 +64,11 @@ def run_checks(context: cli.Context, timeout: float, state_file: Path | None) ->
             creds = [pool.submit(forge.agent_credentials, url, p.spec.name, p.spec.forge_user, settings.env_file,
                                  env, p.spec.env_suffix, timeout) for p in placed]
         state = pool.submit(sources.read_state, state_file, context.stack, settings.project_dir)
-        version = answered.result()
-        admin_status, admin_problems = admin.result()
-        forge_problems = ([] if version.ok else [f"{url}: Forgejo does not answer: {version.text}"]) + admin_problems
-        repo_results = tuple(f.result() for f in repo_facts)
-        forge_problems += [f"{r.file}: repo: {r.repo}: {r.detail}" for r in repo_results if r.exists is not True]
         document = state.result()
         return CheckReport(
             stack=context.stack,
             servers=tuple(judge(a, f.result()) for a, f in servers),
-            forge=ForgeFacts(url, version.ok, version.text if version.ok else "", "" if version.ok else version.text,
-                             settings.admin_user, credential.source, admin_status, repo_results,
-                             tuple(forge_problems)),
+            forge=_forge_facts(url, settings, credential, answered, admin, repo_facts),
             env_file=settings.env_file,
             credentials=tuple(f.result() for f in creds),
             token_age_source=document.source,
