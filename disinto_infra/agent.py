@@ -53,6 +53,11 @@ def token_scopes(spec: AgentSpec, settings: StackSettings) -> list[str]:
     return list(spec.token_scopes or settings.token_scopes or DEFAULT_TOKEN_SCOPES)
 
 
+def token_max_age(spec: AgentSpec, settings: StackSettings) -> int | None:
+    """The agent's own limit, else the stack's; None: the token never expires by age."""
+    return spec.token_max_age_days or settings.token_max_age_days
+
+
 def labels(agent: str, stack: str) -> dict[str, str]:
     return {"disinto.agent": agent, "disinto.stack": stack, "disinto.managed-by": naming.MANAGED_BY}
 
@@ -125,6 +130,7 @@ class Agent(pulumi.ComponentResource):
                 scopes=token_scopes(spec, args.settings),
                 rotation=spec.rotate_token,
                 user_id=self.user.user_id,
+                max_age_days=token_max_age(spec, args.settings),
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )

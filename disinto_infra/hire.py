@@ -14,6 +14,7 @@ from pathlib import Path
 
 from . import naming
 from .formulas import FormulaProblem, formula_for
+from .check.servers import probe_room
 from .toml_edit import EditError, HireResult, default_toml, hire
 from .url_mask import mask_all
 
@@ -71,6 +72,17 @@ def check_formula(toml: Path, name: str, role: str, formula: str | None, root: P
         raise EditError([f"{toml}: agents.{name}.{field}: {exc}; --factory-root names another factory"]) from None
 
 
+def check_server(toml: Path, args: argparse.Namespace) -> None:
+    """Probe --local-model: refuse more agents than it has slots (unless --force); an
+    unreachable server is only a warning (it may be down for maintenance)."""
+    if not args.local_model:
+        return
+    room = probe_room(toml, args.name, args.local_model, args.force)
+    if room.refuse:
+        raise EditError([f"{toml}: agents.{args.name}.base_url: {line}" for line in room.lines])
+    print("\n".join(room.lines))
+
+
 def report_error(error: EditError) -> int:
     print("\n".join(error.problems), file=sys.stderr)
     print("nothing was changed", file=sys.stderr)
@@ -99,6 +111,7 @@ def run(args: argparse.Namespace) -> int:
         root = factory_root_of(path, args.factory_root)
         formula = formula_key(args.formula, root) if args.formula is not None else None
         check_formula(path, args.name, args.role, formula or existing_formula(path, args.name), root)
+        check_server(path, args)
         result = hire(path, args.name, args.role, local_model=args.local_model, model=args.model,
                       poll_interval=args.poll_interval, forge_user=args.forge_user, admin_user=args.admin_user,
                       formula=formula)
@@ -117,6 +130,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("name", metavar="NAME", help="the agent's name (container disinto-agents-NAME)")
     parser.add_argument("role", metavar="ROLE", help="its role, e.g. dev or review (written as roles = [ROLE])")
     parser.add_argument("--local-model", metavar="URL", help="base_url of its model server (required for a new agent)")
+    parser.add_argument("--force", action="store_true",
+                        help="hire even when the --local-model server has no free slot for it")
     parser.add_argument("--model", metavar="M", help="model name (new agent default: local-model)")
     parser.add_argument("--poll-interval", metavar="N", type=int, help="seconds between polls (new agent default: 60)")
     parser.add_argument("--forge-user", metavar="U", help="its Forgejo username (new agent default: NAME)")

@@ -98,6 +98,9 @@ class AgentSpec(BaseModel):
     rotate_password: int = 0
     # This program's own: the formula file, relative to the factory root (see formula_file.py).
     formula: str | None = None
+    # Replace the token on the first `pulumi up` after it is this many days old (None: the
+    # stack's disinto:tokenMaxAgeDays, unset there too: never).
+    token_max_age_days: int | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -181,6 +184,11 @@ class AgentSpec(BaseModel):
         if problem:
             raise ValueError(problem)
         return value
+
+    @field_validator("token_max_age_days", mode="before")
+    @classmethod
+    def _check_token_max_age(cls, value: Any) -> int:
+        return _require_int(value, 1, None, "a positive integer (days)")
 
     @field_validator("token_scopes", mode="before")
     @classmethod

@@ -51,6 +51,7 @@ KEY_KINDS: dict[str, str] = {
     "supervisorInterval": "int",
     "envFile": "str",
     "composeProject": "str",
+    "tokenMaxAgeDays": "int",
 }
 
 _GLOB_CHARS = frozenset("*?[")
@@ -100,6 +101,7 @@ class StackSettings(BaseModel):
     supervisor_interval: int = 1200
     env_file: str | None = None
     compose_project: str = "disinto"
+    token_max_age_days: int | None = None  # unset: tokens never expire by age
     # `docker:host`, the Docker provider's own setting: the migration commands talk to that host.
     docker_host: str | None = Field(default=None, alias="dockerHost")
 
@@ -140,6 +142,14 @@ class StackSettings(BaseModel):
         if unknown:
             raise ValueError(f"{show(unknown[0])} is not a Forgejo token scope")
         return tuple(value)
+
+    @field_validator("token_max_age_days", mode="before")
+    @classmethod
+    def _check_max_age(cls, value: Any) -> Any:
+        number = value if not isinstance(value, str) else (int(value) if value.strip().isdigit() else value)
+        if isinstance(number, bool) or not isinstance(number, int) or number < 1:
+            raise ValueError(f"must be a positive number of days, not {show(value)}")
+        return number
 
     @field_validator("architect_interval", "planner_interval", "supervisor_interval", "forge_timeout")
     @classmethod

@@ -83,6 +83,16 @@ def test_token_scopes_agent_then_stack_then_all():
     assert scopes(HEADER + agent("llama")) == ["all"]
 
 
+def test_token_max_age_agent_then_stack_then_never():
+    def max_age(text, **stack):
+        return reveal(build(text, settings(**stack)).named("llama-token").inputs).get("max_age_days")
+
+    own = HEADER + agent("llama", token_max_age_days=7)
+    assert max_age(own, tokenMaxAgeDays="90") == 7
+    assert max_age(HEADER + agent("llama"), tokenMaxAgeDays="90") == 90
+    assert max_age(HEADER + agent("llama")) is None
+
+
 def test_volumes():
     run = build()
     assert reveal(run.named("llama-repos").inputs)["name"] == "project-repos-llama"

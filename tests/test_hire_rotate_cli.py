@@ -9,6 +9,7 @@ import pytest
 
 from disinto_infra import hire, rotate
 from tests.factory import give_formulas
+from tests.support.llama_double import no_model_servers
 
 PROJECT = 'name = "disinto"\nrepo = "johba/disinto"\n'
 
@@ -20,6 +21,11 @@ def main(*argv: str) -> int:
     rotate.register(subparsers)
     args = parser.parse_args(argv)
     return args.func(args)
+
+
+@pytest.fixture(autouse=True)
+def offline(monkeypatch):
+    no_model_servers(monkeypatch)  # hire probes --local-model; test_check_cli probes real ones
 
 
 @pytest.fixture

@@ -148,7 +148,11 @@ def test_models_are_frozen():
     ({"formula": "3"}, "projects/p.toml: agents.a.formula: must be a non-empty string: a path relative to the "
                        "factory root, like formulas/review-pr.toml"),
     ({"zzz": "1"}, "projects/p.toml: agents.a.zzz: unknown key (known keys: base_url, model, api_key, roles, "
-                   "forge_user, compact_pct, poll_interval, token_scopes, rotate_token, rotate_password, formula)"),
+                   "forge_user, compact_pct, poll_interval, token_scopes, rotate_token, rotate_password, formula, "
+                   "token_max_age_days)"),
+    ({"token_max_age_days": "0"}, "projects/p.toml: agents.a.token_max_age_days: must be a positive integer (days), not 0"),
+    ({"token_max_age_days": "true"},
+     "projects/p.toml: agents.a.token_max_age_days: must be a positive integer (days), not true"),
 ])
 def test_agent_field_rule(fields, line):
     assert one_problem(HEADER + agent("a", **fields)) == line

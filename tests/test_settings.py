@@ -42,6 +42,7 @@ def test_defaults_of_every_key():
         "supervisor_interval": 1200,
         "env_file": None,
         "compose_project": "disinto",
+        "token_max_age_days": None,
         "docker_host": None,
     }
 
@@ -87,6 +88,8 @@ def test_string_values_as_pulumi_stores_them_are_typed():
     ({"tokenScopes": ["repo"]}, 'disinto:tokenScopes: "repo" is not a Forgejo token scope'),
     ({"tokenScopes": []}, "disinto:tokenScopes: must be a non-empty list of token scopes, not []"),
     ({"plannerInterval": 0}, "disinto:plannerInterval: must be positive, not 0"),
+    ({"tokenMaxAgeDays": 0}, "disinto:tokenMaxAgeDays: must be a positive number of days, not 0"),
+    ({"tokenMaxAgeDays": True}, "disinto:tokenMaxAgeDays: must be a positive number of days, not true"),
     ({"adminPassword": 5}, "disinto:adminPassword: must be a string, got int (value not shown: it is a secret)"),
     ({"forgeBotUsernames": 3}, "disinto:forgeBotUsernames: must be a comma-separated string or a list of names, not 3"),
 ])
@@ -138,7 +141,7 @@ def test_stack_file_secure_values_become_placeholders(tmp_path):
 def test_example_stack_sets_every_non_secret_setting_at_its_default():
     values = read_stack_file(ROOT / "Pulumi.dev.yaml")
     secrets = {k for k, kind in KEY_KINDS.items() if kind == "secret"}
-    computed_or_optional = {"factoryRoot", "envFile"}  # documented as comments in the file
+    computed_or_optional = {"factoryRoot", "envFile", "tokenMaxAgeDays"}  # documented as comments in the file
     assert set(values) == set(KEY_KINDS) - secrets - computed_or_optional
     assert StackSettings.from_mapping(values, PROJECT, HOME) == settings()
 

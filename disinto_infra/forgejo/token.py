@@ -8,6 +8,13 @@ replaces it (rotation counter, normalised scopes), so that:
 - names never collide with tokens made by other tools (legacy `disinto-<agent>-token`);
 - a create whose answer was lost is found by its name on the next attempt: the secret cannot be
   read back, so that token is deleted by name and created again. No listing of all tokens.
+
+Scheduled rotation (`max_age_days`, see token_age.py): once the token is older than its limit,
+`diff` asks for a replacement, which the engine does create-before-delete like `rotate --token`.
+Such tokens carry the UTC day they were made in their name (`...-d20261130`): the successor is
+made at least a day later, so both names differ while both exist. A lost create answer is found
+by name on a retry the same day; a retry on a later day leaves that unrecorded token behind (it
+shows in the user's token list under our prefix, for an operator to delete).
 """
 
 from __future__ import annotations
@@ -20,7 +27,7 @@ from typing import Any
 import pulumi
 from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, Resource, UpdateResult
 
-from . import connection, scopes
+from . import connection, scopes, token_age
 from .base import ForgejoProvider, args_props, as_int, differs, int_differs, is_unknown, user_recreated
 from .client import BasicAuth, ForgejoClient, ForgejoError, TokenAuth, path, retry_transient
 
@@ -48,10 +55,11 @@ def _newest_password(url: str, username: str) -> str | None:
 NAME_TAKEN = "access token name has been used already"
 
 
-def token_name(rotation: int, normalized_scopes: list[str]) -> str:
-    """`disinto-infra-r<rotation>-<8 hex of the scopes>`: stable across retries, new on rotation."""
+def token_name(rotation: int, normalized_scopes: list[str], day: str = "") -> str:
+    """`disinto-infra-r<rotation>-<8 hex of the scopes>[-<day>]`: stable across retries, new on
+    rotation; `day` (token_age.day_stamp) only for tokens with a maximum age."""
     digest = hashlib.sha256(",".join(normalized_scopes).encode()).hexdigest()[:8]
-    return f"{NAME_PREFIX}-r{rotation}-{digest}"
+    return f"{NAME_PREFIX}-r{rotation}-{digest}" + (f"-{day}" if day else "")
 
 
 @dataclass(frozen=True)
@@ -65,6 +73,7 @@ class TokenState:
     token_name: str
     token_last_eight: str
     user_id: int = 0
+    created_at: str = ""  # ISO UTC; "" for tokens made before it was recorded
 
     @classmethod
     def from_outputs(cls, outs: dict[str, Any]) -> TokenState:
@@ -78,6 +87,7 @@ class TokenState:
             token_name=outs.get("token_name", ""),
             token_last_eight=outs.get("token_last_eight", ""),
             user_id=as_int(outs.get("user_id")),
+            created_at=outs.get("created_at") or "",
         )
 
     def outputs(self) -> dict[str, Any]:
@@ -121,9 +131,22 @@ def _scopes_or_none(value: Any) -> list[str] | None:
     return scopes.normalize(value)
 
 
+def _max_age(props: dict[str, Any]) -> int:
+    return as_int(props.get("max_age_days"))
+
+
 class ForgejoTokenProvider(ForgejoProvider):
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         failures = []
+        max_age = news.get("max_age_days")
+        if max_age is not None and not is_unknown(max_age) and (
+            not isinstance(max_age, (int, float)) or isinstance(max_age, bool) or max_age != int(max_age) or max_age < 1
+        ):
+            failures.append(CheckFailure("max_age_days", "max_age_days must be a positive whole number of days"))
+        # Olds are the old *inputs*: carry the first-seen time, or start counting now (a new
+        # token, a replacement, or a token made before ages were recorded).
+        seen = olds.get("issued_at")
+        news = {**news, "issued_at": seen if token_age.parse(seen) else token_age.iso(token_age.now())}
         wanted = news.get("scopes")
         if not is_unknown(wanted):
             if not isinstance(wanted, (list, tuple)) or not all(isinstance(s, str) or is_unknown(s) for s in wanted):
@@ -139,7 +162,8 @@ class ForgejoTokenProvider(ForgejoProvider):
         conn = connection.current()
         username, rotation = props["username"], as_int(props.get("rotation"))
         wanted = scopes.normalize(props["scopes"])
-        name = token_name(rotation, wanted)
+        made_now = token_age.now()
+        name = token_name(rotation, wanted, token_age.day_stamp(made_now) if _max_age(props) else "")
         _remember_password(conn.url, username, props.get("password", ""))
         with conn.client() as client:
             made = retry_transient(lambda: _create_once(client, username, _user_auth(props), name, wanted))
@@ -153,6 +177,7 @@ class ForgejoTokenProvider(ForgejoProvider):
             token_name=made.get("name", name),
             token_last_eight=made.get("token_last_eight") or made["sha1"][-8:],
             user_id=as_int(props.get("user_id")),
+            created_at=token_age.iso(made_now),
         )
         return CreateResult(str(state.token_id), state.outputs())
 
@@ -169,14 +194,19 @@ class ForgejoTokenProvider(ForgejoProvider):
         new_scopes = _scopes_or_none(news.get("scopes"))
         if new_scopes is None or scopes.normalize(olds.get("scopes") or []) != new_scopes:
             replaces.append("scopes")
+        # Scheduled rotation. The clock is read here, in the provider host, on every preview and up.
+        if token_age.is_due(token_age.made_at(olds, news), _max_age(news), token_age.now()):
+            replaces.append("max_age_days")
         changes = bool(replaces) or differs(olds.get("password"), news.get("password"))
         return DiffResult(changes=changes, replaces=replaces, delete_before_replace=False)
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         # Only the password can reach here (everything else replaces); the token is untouched.
+        # A token made before ages were recorded gets its first-seen time as `created_at` now.
         old = TokenState.from_outputs(olds)
         _remember_password(connection.current().url, old.username, news.get("password", ""))
-        return UpdateResult({**old.outputs(), "password": news.get("password", "")})
+        created_at = old.created_at or news.get("issued_at") or ""
+        return UpdateResult({**old.outputs(), "password": news.get("password", ""), "created_at": created_at})
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         conn = connection.current()
@@ -240,6 +270,8 @@ class ForgejoTokenArgs:
     # The user's `user_id`: a user deleted and made again (say by `--replace`) lost its tokens,
     # so a new id replaces the token too.
     user_id: pulumi.Input[int] | None = None
+    # Replace the token once it is this many days old (None: never). See token_age.py.
+    max_age_days: pulumi.Input[int] | None = None
 
 
 class ForgejoToken(Resource, module="forgejo", name="Token"):
@@ -257,8 +289,10 @@ class ForgejoToken(Resource, module="forgejo", name="Token"):
     username: pulumi.Output[str]
     password: pulumi.Output[str]
     rotation: pulumi.Output[int]
+    created_at: pulumi.Output[str]
 
     def __init__(self, name: str, args: ForgejoTokenArgs, opts: pulumi.ResourceOptions | None = None):
-        props = {**args_props(args), "token": None, "token_id": None, "token_name": None, "token_last_eight": None}
+        props = {**args_props(args), "token": None, "token_id": None, "token_name": None, "token_last_eight": None,
+                 "created_at": None}
         own = pulumi.ResourceOptions(additional_secret_outputs=list(self.SECRET_OUTPUTS))
         super().__init__(ForgejoTokenProvider(), name, props, pulumi.ResourceOptions.merge(own, opts))

@@ -1,0 +1,113 @@
+"""`python -m disinto_infra check`: is the fleet's world as the TOML says, before and after `pulumi up`.
+
+Read-only: GETs only, each bounded by --timeout, all of one run at once in threads. Exit 0 when
+all is well, 1 when a problem was found, 2 when it could not run (bad TOML, no stack file).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+
+from .. import cli, model_server
+from ..forgejo import token_age
+from ..model import ConfigError
+from ..settings import StackSettings
+from . import forge, sources
+from .ages import token_ages
+from .facts import CheckReport, ForgeFacts
+from .report import to_text
+from .servers import Placed, assignments, judge
+
+DEFAULT_TIMEOUT = 3.0
+WORKERS = 16
+
+
+def _env_values(path: str | None) -> tuple[dict[str, str], list[str]]:
+    if path is None:
+        return {}, []
+    try:
+        return sources.read_env_file(Path(path)), []
+    except OSError as exc:
+        return {}, [f"{path}: cannot read disinto:envFile: {exc.strerror or exc}"]
+
+
+def _forge_facts(url: str, settings: StackSettings, credential: sources.AdminCredential,
+                 answered: Future, admin: Future, repos: list[Future]) -> ForgeFacts:
+    version = answered.result()
+    admin_status, problems = admin.result()
+    if not version.ok:
+        problems = [f"{url}: Forgejo does not answer: {version.text}", *problems]
+    repo_results = tuple(f.result() for f in repos)
+    problems += [f"{r.file}: repo: {r.repo}: {r.detail}" for r in repo_results if r.exists is not True]
+    return ForgeFacts(url, version.ok, version.text if version.ok else "", "" if version.ok else version.text,
+                      settings.admin_user, credential.source, admin_status, repo_results, tuple(problems))
+
+
+def run_checks(context: cli.Context, timeout: float, state_file: Path | None) -> CheckReport:
+    """Every probe submitted at once; the report assembled from their answers."""
+    settings, url = context.settings, context.settings.forge_url
+    placed = [Placed(str(p.path), a) for p, a in context.fleet.agents()]
+    credential = sources.admin_credential(settings, context.stack, os.environ)
+    env, env_problems = _env_values(settings.env_file)
+    repos = {p.repo: str(p.path) for p in context.fleet.projects}
+    with ThreadPoolExecutor(max_workers=WORKERS) as pool:
+        servers = [(a, pool.submit(model_server.probe, a.base_url, a.api_key, timeout)) for a in assignments(placed)]
+        answered = pool.submit(forge.version, url, timeout)
+        admin = pool.submit(forge.admin_status, url, settings.admin_user, credential, timeout)
+        repo_facts = [pool.submit(forge.repo, url, r, f, credential, timeout) for r, f in repos.items()]
+        creds: list[Future] = []
+        if settings.env_file and not env_problems:
+            creds = [pool.submit(forge.agent_credentials, url, p.spec.name, p.spec.forge_user, settings.env_file,
+                                 env, p.spec.env_suffix, timeout) for p in placed]
+        state = pool.submit(sources.read_state, state_file, context.stack, settings.project_dir)
+        document = state.result()
+        return CheckReport(
+            stack=context.stack,
+            servers=tuple(judge(a, f.result()) for a, f in servers),
+            forge=_forge_facts(url, settings, credential, answered, admin, repo_facts),
+            env_file=settings.env_file,
+            credentials=tuple(f.result() for f in creds),
+            token_age_source=document.source,
+            token_ages=token_ages(document.resources, placed, settings, token_age.now()),
+            problems=tuple(env_problems),
+        )
+
+
+def run(args: argparse.Namespace) -> int:
+    stack_file = cli.PROJECT_DIR / f"Pulumi.{args.stack}.yaml"
+    if not stack_file.exists():
+        print(f"{stack_file}: no such stack file (--stack names Pulumi.NAME.yaml)", file=sys.stderr)
+        return 2
+    try:
+        context = cli.load_context(args)
+    except ConfigError as error:
+        print(str(error), file=sys.stderr)
+        return 2
+    report = run_checks(context, args.timeout, args.state)
+    print(json.dumps(report.to_json(), indent=2) if args.json else to_text(report))
+    return 1 if report.all_problems else 0
+
+
+def seconds(text: str) -> float:
+    value = float(text)
+    if not 0 < value <= 60:
+        raise argparse.ArgumentTypeError(f"must be more than 0 and at most 60 seconds, not {text}")
+    return value
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "check", help="probe model servers, Forgejo and agent credentials (read-only); exit 1 on a problem"
+    )
+    cli.add_common_arguments(parser)
+    parser.add_argument("--json", action="store_true", help="the same facts as JSON")
+    parser.add_argument("--timeout", type=seconds, default=DEFAULT_TIMEOUT, metavar="SECONDS",
+                        help=f"bound of each probe (default: {DEFAULT_TIMEOUT:g})")
+    parser.add_argument("--state", type=Path, metavar="FILE",
+                        help="a `pulumi stack export` file for token ages (default: run `pulumi stack export` "
+                             "when the Pulumi CLI is on PATH)")
+    parser.set_defaults(func=run)

@@ -1,0 +1,72 @@
+"""`check`'s text output: a short table per area, then every problem."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from .facts import CheckReport, ServerFacts
+
+
+def table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
+    widths = [max(len(str(c)) for c in column) for column in zip(header, *rows)]
+    return ["  " + "  ".join(str(c).ljust(w) for c, w in zip(row, widths)).rstrip() for row in (header, *rows)]
+
+
+def _served(server: ServerFacts) -> str:
+    return server.models[0] if server.models else "-"
+
+
+def _agents(server: ServerFacts) -> str:
+    marks = {True: "", False: " (other model)", None: ""}
+    return ", ".join(a.agent + marks[a.serves_model] for a in server.agents)
+
+
+def _state(server: ServerFacts) -> str:
+    return server.state if not server.detail or server.state == "ok" else f"{server.state}: {server.detail}"
+
+
+def servers_section(report: CheckReport) -> list[str]:
+    rows = [
+        (s.base_url, _state(s), _served(s), "?" if s.slots is None else str(s.slots), str(len(s.agents)), _agents(s))
+        for s in report.servers
+    ]
+    return ["Model servers", *table(("server", "state", "serves", "slots", "agents", "who"), rows)]
+
+
+def forge_section(report: CheckReport) -> list[str]:
+    forge = report.forge
+    answers = f"yes (Forgejo {forge.version})" if forge.answers else f"no: {forge.detail}"
+    source = f" ({forge.admin_source})" if forge.admin_source else ""
+    rows = [("answers", answers), (f"admin {forge.admin_user}", forge.admin_status + source)]
+    rows += [(f"repo {r.repo}", {True: "exists", False: r.detail, None: r.detail}[r.exists]) for r in forge.repos]
+    return [f"Forgejo {forge.url}", *table(("what", "found"), rows)]
+
+
+def credentials_section(report: CheckReport) -> list[str]:
+    if report.env_file is None:
+        return ["Agent credentials", "  not checked: no disinto:envFile"]
+    rows = [(c.agent, c.forge_user, c.token, c.password) for c in report.credentials]
+    return [f"Agent credentials ({report.env_file})", *table(("agent", "user", "token", "password"), rows)]
+
+
+def _days(value: float | None) -> str:
+    return "unknown" if value is None else f"{value:g}d"
+
+
+def ages_section(report: CheckReport) -> list[str]:
+    rows = [
+        (t.agent, t.made_at or "unknown", _days(t.age_days),
+         "never" if t.max_age_days is None else f"{t.max_age_days}d",
+         "unknown" if t.due is None else ("yes, at the next pulumi up" if t.due else "no"))
+        for t in report.token_ages
+    ]
+    return [f"Token ages (from {report.token_age_source})",
+            *table(("agent", "made", "age", "limit", "due"), rows)]
+
+
+def to_text(report: CheckReport) -> str:
+    lines = []
+    for section in (servers_section, forge_section, credentials_section, ages_section):
+        lines += [*section(report), ""]
+    problems = report.all_problems
+    lines += [f"{len(problems)} problem(s)" + (":" if problems else ""), *(f"  {p}" for p in problems)]
+    return "\n".join(lines)

@@ -1,0 +1,123 @@
+"""Where `check` gets what the stack file cannot give it offline: admin credentials, the .env's
+agent credentials, and the state (token ages).
+
+Admin credentials, first found wins:
+1. env `DISINTO_ADMIN_TOKEN` (a site admin's token), or `DISINTO_ADMIN_PASSWORD` (for
+   `disinto:adminUser`);
+2. `disinto:adminToken` / `disinto:adminPassword` written in plain text in the stack file;
+3. `pulumi config get disinto:adminToken` / `adminPassword --stack NAME`, when the Pulumi CLI is on
+   PATH (it decrypts with the stack's secrets provider, e.g. PULUMI_CONFIG_PASSPHRASE).
+None found: the admin checks are skipped and say so (not a problem: nothing was wrong yet).
+
+Token ages come from the state: `--state FILE` (a `pulumi stack export` saved by hand), else
+`pulumi stack export --stack NAME` when the CLI is on PATH. Forgejo itself does not tell when a
+token was made (its AccessToken has no time field).
+"""
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..forgejo.client import Auth, BasicAuth, TokenAuth
+from ..settings import NAMESPACE, SECRET_PLACEHOLDER, StackSettings
+
+TOKEN_ENV = "DISINTO_ADMIN_TOKEN"
+PASSWORD_ENV = "DISINTO_ADMIN_PASSWORD"
+PULUMI_TIMEOUT = 20.0
+
+
+@dataclass(frozen=True)
+class AdminCredential:
+    source: str  # e.g. "env DISINTO_ADMIN_TOKEN"; "" when none
+    auth: Auth | None = field(default=None, repr=False)
+
+
+def _plain(value: Any) -> str | None:
+    return value if isinstance(value, str) and value and value != SECRET_PLACEHOLDER else None
+
+
+def _pulumi(args: list[str], project_dir: Path) -> str | None:
+    """stdout of one Pulumi CLI call, or None (no CLI, an error, too slow). Never logged."""
+    exe = shutil.which("pulumi")
+    if exe is None:
+        return None
+    try:
+        done = subprocess.run([exe, *args], cwd=project_dir, capture_output=True, text=True,
+                              timeout=PULUMI_TIMEOUT, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return done.stdout if done.returncode == 0 else None
+
+
+def admin_credential(settings: StackSettings, stack: str, environ: Mapping[str, str]) -> AdminCredential:
+    user = settings.admin_user
+    if environ.get(TOKEN_ENV):
+        return AdminCredential(f"env {TOKEN_ENV}", TokenAuth(environ[TOKEN_ENV]))
+    if environ.get(PASSWORD_ENV):
+        return AdminCredential(f"env {PASSWORD_ENV}", BasicAuth(user, environ[PASSWORD_ENV]))
+    if _plain(settings.admin_token):
+        return AdminCredential(f"{NAMESPACE}:adminToken in the stack file", TokenAuth(settings.admin_token))
+    if _plain(settings.admin_password):
+        return AdminCredential(f"{NAMESPACE}:adminPassword in the stack file", BasicAuth(user, settings.admin_password))
+    for key, make in (("adminToken", TokenAuth), ("adminPassword", lambda v: BasicAuth(user, v))):
+        value = (_pulumi(["config", "get", f"{NAMESPACE}:{key}", "--stack", stack], settings.project_dir) or "").strip()
+        if value:
+            return AdminCredential(f"pulumi config get {NAMESPACE}:{key}", make(value))
+    return AdminCredential("")
+
+
+def read_env_file(path: Path) -> dict[str, str]:
+    """`KEY=value` lines as envfile.py writes them (and bash reads them): `'literal'`,
+    `"with \\\\ \\" \\$ escapes"`, or bare; `export ` allowed; comments and blanks skipped."""
+    values = {}
+    for line in path.read_text().splitlines():
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#") or "=" not in stripped:
+            continue
+        key, raw = stripped.removeprefix("export ").lstrip().split("=", 1)
+        values[key.strip()] = _unquote(raw)
+    return values
+
+
+def _unquote(raw: str) -> str:
+    if len(raw) >= 2 and raw[0] == raw[-1] == "'":
+        return raw[1:-1]
+    if len(raw) >= 2 and raw[0] == raw[-1] == '"':
+        out, chars = [], iter(raw[1:-1])
+        for c in chars:
+            out.append(next(chars, "\\") if c == "\\" else c)
+        return "".join(out)
+    return raw.split(" #", 1)[0].strip()
+
+
+@dataclass(frozen=True)
+class StateDocument:
+    source: str  # where it came from, or "unknown: <why>"
+    resources: tuple[dict[str, Any], ...] = ()
+
+
+def read_state(state_file: Path | None, stack: str, project_dir: Path) -> StateDocument:
+    if state_file is not None:
+        try:
+            return StateDocument(str(state_file), _resources(json.loads(state_file.read_text())))
+        except (OSError, ValueError) as exc:
+            return StateDocument(f"unknown: {state_file}: {getattr(exc, 'strerror', None) or exc}")
+    exported = _pulumi(["stack", "export", "--stack", stack], project_dir)
+    if exported is None:
+        why = "no Pulumi CLI on PATH" if shutil.which("pulumi") is None else "`pulumi stack export` failed"
+        return StateDocument(f"unknown: {why} (or give --state FILE from `pulumi stack export`)")
+    try:
+        return StateDocument("pulumi stack export", _resources(json.loads(exported)))
+    except ValueError:
+        return StateDocument("unknown: `pulumi stack export` gave no JSON")
+
+
+def _resources(document: Any) -> tuple[dict[str, Any], ...]:
+    deployment = document.get("deployment") if isinstance(document, dict) else None
+    resources = deployment.get("resources") if isinstance(deployment, dict) else None
+    return tuple(r for r in resources or () if isinstance(r, dict))

@@ -1,0 +1,83 @@
+"""Print the README's "Before and after `pulumi up`" output: `check` run against the doubles.
+
+    python -m tests.support.check_demo
+
+A Forgejo double and a fake llama-server (4 slots) on 127.0.0.1; a project folder in a temp dir
+holding a copy of this package, a stack file, a TOML, a `.env` and a `pulumi stack export` file.
+"Before": dev-qwen runs, dev-qwen2 was just hired and the old .env hands it dev-qwen's token;
+dev-qwen's token is 95 days old (limit 90).
+"After" is set up by hand in the doubles as `pulumi up` would leave it (no engine runs here):
+dev-qwen2's user and token exist, dev-qwen's token was replaced, the .env holds both.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from datetime import timedelta
+from pathlib import Path
+
+import requests
+
+from disinto_infra import envfile
+from disinto_infra.forgejo import token_age
+from tests.factory import give_formulas
+from tests.support.forgejo_double import ForgejoDouble
+from tests.support.llama_double import LlamaDouble
+
+ROOT = Path(__file__).resolve().parents[2]
+TOKEN_URN = "urn:pulumi:dev::disinto::disinto:index:Agent$pulumi-python:dynamic/forgejo:Token::{}-token"
+
+
+def state(path: Path, ages: dict[str, float]) -> None:
+    resources = [{"urn": TOKEN_URN.format(name), "type": "pulumi-python:dynamic/forgejo:Token",
+                  "outputs": {"created_at": token_age.iso(token_age.now() - timedelta(days=days))}}
+                 for name, days in ages.items()]
+    path.write_text(json.dumps({"version": 3, "deployment": {"resources": resources}}))
+
+
+def check(folder: Path) -> str:
+    env = {**os.environ, "DISINTO_ADMIN_PASSWORD": "admin-pass-123"}
+    done = subprocess.run([sys.executable, "-m", "disinto_infra", "check", "--state", "state.json"],
+                          cwd=folder, env=env, capture_output=True, text=True, timeout=60)
+    return f"$ python -m disinto_infra check --state state.json; echo exit $?\n{done.stdout}exit {done.returncode}\n"
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as tmp, ForgejoDouble() as forge, LlamaDouble(slots=4) as llama:
+        folder = Path(tmp)
+        shutil.copytree(ROOT / "disinto_infra", folder / "disinto_infra", ignore=shutil.ignore_patterns("__pycache__"))
+        give_formulas(folder)
+        (folder / "projects").mkdir()
+        agents = "".join(f'\n[agents.{n}]\nbase_url = "{llama.url}"\nmodel = "unsloth/Qwen3.5-35B-A3B"\n'
+                         f'forge_user = "{n}"\n' for n in ("dev-qwen", "dev-qwen2"))
+        (folder / "projects" / "disinto.toml").write_text(f'name = "disinto"\nrepo = "johba/disinto"\n{agents}')
+        (folder / "Pulumi.dev.yaml").write_text(
+            f"config:\n  disinto:forgeUrl: {forge.url}\n  disinto:envFile: .env\n  disinto:tokenMaxAgeDays: \"90\"\n")
+        forge.add_user("disinto-admin", password="admin-pass-123", is_admin=True)
+        forge.add_user("johba")
+        forge.add_repo("johba", "disinto")
+        forge.add_user("dev-qwen", password="dev-qwen-pass-1")
+        old = forge.add_token("dev-qwen", name="disinto-infra-r0-5ef5ef03")
+        # The old compose generator's .env: the second llama agent got the first one's token.
+        envfile.set_values(str(folder / ".env"), {"FORGE_TOKEN_DEV_QWEN": old, "FORGE_PASS_DEV_QWEN": "dev-qwen-pass-1",
+                                                  "FORGE_TOKEN_DEV_QWEN2": old})
+        state(folder / "state.json", {"dev-qwen": 95})
+        print("## before\n" + check(folder).replace(tmp, "/srv/disinto-infra"))
+
+        forge.add_user("dev-qwen2", password="dev-qwen2-pass-1")
+        values = {"FORGE_TOKEN_DEV_QWEN": forge.add_token("dev-qwen", name="disinto-infra-r0-5ef5ef03-d20261130"),
+                  "FORGE_TOKEN_DEV_QWEN2": forge.add_token("dev-qwen2", name="disinto-infra-r0-5ef5ef03-d20261130"),
+                  "FORGE_PASS_DEV_QWEN2": "dev-qwen2-pass-1"}
+        envfile.set_values(str(folder / ".env"), values)
+        requests.delete(f"{forge.api_url}/users/dev-qwen/tokens/disinto-infra-r0-5ef5ef03",
+                        auth=("dev-qwen", "dev-qwen-pass-1"), timeout=5)  # the old one, revoked last
+        state(folder / "state.json", {"dev-qwen": 0, "dev-qwen2": 0})
+        print("## after\n" + check(folder).replace(tmp, "/srv/disinto-infra"))
+
+
+if __name__ == "__main__":
+    main()
