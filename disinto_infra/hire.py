@@ -79,8 +79,9 @@ def check_server(toml: Path, args: argparse.Namespace) -> None:
         return
     room = probe_room(toml, args.name, args.local_model, args.force)
     if room.refuse:
-        raise EditError([f"{toml}: agents.{args.name}.base_url: {line}" for line in room.lines])
-    print("\n".join(room.lines))
+        # The URL may carry credentials: never print them.
+        raise EditError([f"{toml}: agents.{args.name}.base_url: {mask_all(line)}" for line in room.lines])
+    print("\n".join(mask_all(line) for line in room.lines))
 
 
 def report_error(error: EditError) -> int:
