@@ -56,6 +56,8 @@ class Registration:
     custom: bool
     inputs: dict[str, Any]
     options: RegisteredOptions
+    # The RegisterResource request as sent (every option; the recorded plans read it).
+    request: Any = field(default=None, compare=False, repr=False)
 
 
 def is_secret(value: Any) -> bool:
@@ -172,7 +174,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         with self._lock:
             self.registrations.append(Registration(
                 urn=urn, type=request.type, name=request.name, parent=request.parent,
-                custom=bool(request.custom), inputs=inputs, options=options,
+                custom=bool(request.custom), inputs=inputs, options=options, request=request,
             ))
 
 
