@@ -23,7 +23,6 @@ from pulumi.runtime.proto import resource_pb2
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
 
-from . import naming
 from .agent import Agent
 from .forgejo.profile_repo import REPO_NAME as PROFILE_REPO
 from .formulas import Formula
@@ -297,8 +296,8 @@ def _agent_plan(agent: Agent) -> AgentPlan:
     env = {var.name: SECRET if var.secret or got.secret else str(got.value) for var, got in zip(agent.env, values)}
     return AgentPlan(
         name=spec.name, forge_user=spec.forge_user, env_suffix=spec.env_suffix,
-        repo=agent.project.repo, container=naming.container_name(spec.name),
-        volumes=[naming.repos_volume(spec.name), naming.data_volume(spec.name)], env=env,
+        repo=agent.project.repo, container=agent.placement.workload,
+        volumes=list(agent.placement.volume_names), env=env,
     )
 
 

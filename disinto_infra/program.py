@@ -9,15 +9,15 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 import pulumi
-import pulumi_docker as docker
 
+from . import runtime_docker
 from .agent import Agent, AgentArgs
 from .formulas import Formula, read_formulas
 from .migration_resources import ComposeFileError, compose_conflicts
 from .model import Fleet
 from .settings import StackSettings
 
-IMAGE_RESOURCE = "agent-image"
+IMAGE_RESOURCE = runtime_docker.IMAGE_RESOURCE
 COMPOSE_FILE = "docker-compose.yml"
 
 
@@ -63,27 +63,16 @@ def build_fleet(
         (warn or pulumi.log.warn)(message)
     agents: dict[str, Agent] = {}
     if pairs:
-        # Pulled once per stack; keep_locally so destroying the stack never deletes an image
-        # that other containers of the factory may still run.
-        image = docker.RemoteImage(IMAGE_RESOURCE, name=settings.agent_image, keep_locally=True)
+        runtime = runtime_docker.for_stack(settings)
         for project, spec in pairs:
-            agents[spec.name] = Agent(spec.name, AgentArgs(spec, project, settings, image, stack, formulas[spec.name]))
+            agents[spec.name] = Agent(spec.name, AgentArgs(spec, project, settings, runtime, stack, formulas[spec.name]))
     export_agents(agents)
     return agents
 
 
 def export_agents(agents: dict[str, Agent]) -> None:
     """Stack outputs: a readable summary per agent, and the credentials as secret outputs."""
-    pulumi.export("agents", {
-        name: {
-            "user": agent.user.username,
-            "container": agent.container.name,
-            "volumes": [agent.repos_volume.name, agent.data_volume.name],
-            "env_suffix": agent.spec.env_suffix,
-            "token_last_eight": agent.token.token_last_eight,
-        }
-        for name, agent in agents.items()
-    })
+    pulumi.export("agents", {name: agent.summary() for name, agent in agents.items()})
     # Secret explicitly, not only through the resources' additional_secret_outputs.
     pulumi.export("agentTokens", pulumi.Output.secret({n: a.token.token for n, a in agents.items()}))
     pulumi.export("agentPasswords", pulumi.Output.secret({n: a.user.password for n, a in agents.items()}))
