@@ -22,6 +22,18 @@ NAME = "docker"
 IMAGE_RESOURCE = "agent-image"
 
 
+# The factory's own healthcheck of its main agents service (lib/generators.sh, the `agents`
+# service, Disinto/disinto 2308c4c): the agent loop is alive while entrypoint.sh runs, so
+# `docker ps` shows a dead loop as unhealthy.
+HEALTHCHECK = docker.ContainerHealthcheckArgs(
+    tests=["CMD", "pgrep", "-f", "entrypoint.sh"],
+    interval="60s",
+    timeout="5s",
+    retries=3,
+    start_period="30s",
+)
+
+
 def image_reference(image: docker.RemoteImage) -> pulumi.Output[str]:
     """The pulled image by digest, so a new image under the same tag replaces the containers."""
     return pulumi.Output.all(image.repo_digest, image.image_id).apply(lambda ref: ref[0] or ref[1])
@@ -129,6 +141,7 @@ def _container(
         image=image_reference(image),
         restart="unless-stopped",
         security_opts=["apparmor=unconfined"],
+        healthcheck=HEALTHCHECK,
         networks_advanced=[docker.ContainerNetworksAdvancedArgs(name=args.settings.network)],
         labels=[docker.ContainerLabelArgs(label=k, value=v) for k, v in labels(name, args.stack).items()],
         envs=docker_envs(args.env),

@@ -98,6 +98,11 @@ def test_container_is_the_old_local_model_service():
     assert inputs["image"] == image["repo_digest"]
     assert inputs["restart"] == "unless-stopped"
     assert inputs["securityOpts"] == ["apparmor=unconfined"]
+    # The factory's healthcheck of its agents service (lib/generators.sh, Disinto/disinto 2308c4c).
+    assert inputs["healthcheck"] == {
+        "tests": ["CMD", "pgrep", "-f", "entrypoint.sh"],
+        "interval": "60s", "timeout": "5s", "retries": 3, "startPeriod": "30s",
+    }
     assert inputs["networksAdvanced"] == [{"name": "factory-net"}]
     assert inputs["labels"] == [
         {"label": "disinto.agent", "value": "llama"},
