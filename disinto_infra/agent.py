@@ -59,6 +59,7 @@ class Agent(pulumi.ComponentResource):
         self.placement = args.runtime.place(PlaceArgs(
             self, self.names, args.spec, args.project, args.settings, args.stack, self.identity, self.env,
         ))
+        self.env = self.placement.env
         self._export_credentials(args)
         self.register_outputs(self.summary())
 

@@ -252,11 +252,12 @@ class AgentPlan:
     container: str
     volumes: list[str]
     env: dict[str, str]
+    kind: str = "container"  # or "nomad job": what `container` names
 
     def summary(self) -> str:
         return (
             f"{self.name}: user {self.forge_user}, token, collaborator on {self.repo}, "
-            f"profile {self.forge_user}/{PROFILE_REPO}, volumes {' + '.join(self.volumes)}, container {self.container}"
+            f"profile {self.forge_user}/{PROFILE_REPO}, volumes {' + '.join(self.volumes)}, {self.kind} {self.container}"
         )
 
 
@@ -297,7 +298,7 @@ def _agent_plan(agent: Agent) -> AgentPlan:
     return AgentPlan(
         name=spec.name, forge_user=spec.forge_user, env_suffix=spec.env_suffix,
         repo=agent.project.repo, container=agent.placement.workload,
-        volumes=list(agent.placement.volume_names), env=env,
+        volumes=list(agent.placement.volume_names), env=env, kind=agent.placement.kind,
     )
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pulumi
 
-from . import runtime_docker
+from . import runtime_docker, runtime_nomad
 from .agent import Agent, AgentArgs
 from .formulas import Formula, read_formulas
 from .migration_resources import ComposeFileError, compose_conflicts
@@ -18,6 +18,7 @@ from .model import Fleet
 from .settings import StackSettings
 
 IMAGE_RESOURCE = runtime_docker.IMAGE_RESOURCE
+RUNTIMES = {runtime_docker.NAME: runtime_docker.for_stack, runtime_nomad.NAME: runtime_nomad.for_stack}
 COMPOSE_FILE = "docker-compose.yml"
 
 
@@ -63,7 +64,7 @@ def build_fleet(
         (warn or pulumi.log.warn)(message)
     agents: dict[str, Agent] = {}
     if pairs:
-        runtime = runtime_docker.for_stack(settings)
+        runtime = RUNTIMES[settings.runtime](settings)
         for project, spec in pairs:
             agents[spec.name] = Agent(spec.name, AgentArgs(spec, project, settings, runtime, stack, formulas[spec.name]))
     export_agents(agents)

@@ -38,6 +38,7 @@ class Placement(Protocol):
     kind: str  # "container" or "nomad job": how the plan names `workload`
     workload: str  # the container's or job's name
     volume_names: list[str]
+    env: list[EnvVar]  # the env as the workload gets it (what the plan shows)
 
     def outputs(self) -> dict[str, Any]:
         """The runtime's part of the agent's summary in the `agents` stack output."""

@@ -13,7 +13,7 @@ import pulumi
 import pulumi_docker as docker
 
 from . import naming
-from .container_env import CONTAINER_HOME, docker_envs
+from .container_env import CONTAINER_HOME, EnvVar, docker_envs
 from .migration_resources import copy_legacy_data, retire_compose_container
 from .runtime import PlaceArgs
 from .settings import StackSettings
@@ -69,6 +69,7 @@ class DockerPlacement:
     container: docker.Container
     workload: str
     volume_names: list[str]
+    env: list[EnvVar]
     kind: str = "container"
 
     def outputs(self) -> dict[str, Any]:
@@ -87,6 +88,7 @@ class DockerRuntime:
         return DockerPlacement(
             repos, data, retire, copy_data, container,
             workload=naming.container_name(name), volume_names=[naming.repos_volume(name), naming.data_volume(name)],
+            env=args.env,
         )
 
 
