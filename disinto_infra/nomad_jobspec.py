@@ -91,6 +91,7 @@ class Template(_ApiObject):
 class Vault(_ApiObject):
     Role: str
     Env: bool | None = None
+    DisableFile: bool | None = None
     ChangeMode: str | None = None
 
 

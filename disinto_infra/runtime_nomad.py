@@ -72,12 +72,14 @@ class AgentVolume:
     key: str  # the volume's name inside the job
     name: str  # the Nomad volume's own name
     destination: str
+    child: str  # its logical name under the Agent component (the docker runtime's volume names)
 
 
 def agent_volumes(agent: str) -> list[AgentVolume]:
+    names = naming.child_names(agent)
     return [
-        AgentVolume("repos", naming.repos_volume(agent), f"{CONTAINER_HOME}/repos"),
-        AgentVolume("data", naming.data_volume(agent), f"{CONTAINER_HOME}/data"),
+        AgentVolume("repos", naming.repos_volume(agent), f"{CONTAINER_HOME}/repos", names.repos),
+        AgentVolume("data", naming.data_volume(agent), f"{CONTAINER_HOME}/data", names.data),
     ]
 
 
@@ -145,8 +147,8 @@ def agent_job(agent: str, settings: StackSettings, stack: str, env: list[EnvVar]
         Config=DockerConfig(image=settings.agent_image, security_opt=["apparmor=unconfined"]),
         Env=plain_env(env),
         Templates=[forge_url_template(), secrets_template(secret, env)],
-        # Env=False: the task needs no Vault token of its own; the templates get theirs.
-        Vault=Vault(Role=naming.vault_policy(agent), Env=False, ChangeMode="restart"),
+        # The task needs no Vault token of its own (neither env nor file); the templates get theirs.
+        Vault=Vault(Role=naming.vault_policy(agent), Env=False, DisableFile=True, ChangeMode="restart"),
         VolumeMounts=[VolumeMount(Volume=v.key, Destination=v.destination) for v in volumes],
         Resources=RESOURCES,
     )
@@ -264,7 +266,7 @@ def _volume(args: PlaceArgs, volume: AgentVolume) -> nomad.DynamicHostVolume:
     settings = args.settings
     c = settings.nomad_constraint
     return nomad.DynamicHostVolume(
-        args.names.repos if volume.key == "repos" else args.names.data,
+        volume.child,
         name=volume.name,
         namespace=settings.nomad_namespace,
         plugin_id=VOLUME_PLUGIN,

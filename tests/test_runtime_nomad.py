@@ -107,7 +107,8 @@ def test_each_role_is_bound_only_to_its_own_job(agent):
         "tokenType": "service", "tokenPolicies": [f"bot-{agent}"], "tokenTtl": 3600, "tokenMaxTtl": 86400,
     }
     # The job asks for exactly that role.
-    assert task(nomad_run(), agent)["Vault"]["Role"] == f"bot-{agent}"
+    assert task(nomad_run(), agent)["Vault"] == {
+        "Role": f"bot-{agent}", "Env": False, "DisableFile": True, "ChangeMode": "restart"}
 
 
 @pytest.mark.parametrize("agent, other", [AGENTS, tuple(reversed(AGENTS))])
