@@ -287,3 +287,14 @@ def test_schema_knows_the_newer_go_fields():
     assert defs["Vault"]["properties"]["Role"] == {"type": "string"}
     assert defs["Job"]["properties"]["NodePool"] == {"type": "string"}
     assert hcl2  # the policy parser is the same one test_vault_policy uses
+
+
+def test_the_forgejo_identity_is_the_same_on_both_runtimes():
+    def identity(run):
+        return {r.urn: (r.inputs, r.options) for r in run.registrations
+                if r.type.startswith("pulumi-python:dynamic/forgejo:") or r.name.endswith("-env")}
+
+    docker, nomad = identity(docker_run()), identity(nomad_run())
+    assert len(docker) == 10 and docker.keys() == nomad.keys()
+    for urn in docker:
+        assert docker[urn][0] == nomad[urn][0], urn
