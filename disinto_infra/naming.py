@@ -59,6 +59,17 @@ def data_volume(agent: str) -> str:
     return f"agents-{agent}-data"
 
 
+def nomad_job(agent: str) -> str:
+    """The agent's Nomad job id (and name); its Vault role is bound to it."""
+    return f"disinto-agent-{agent}"
+
+
+def vault_policy(agent: str) -> str:
+    """The agent's Vault policy, and its JWT role: `bot-<name>`, the factory's naming
+    (vault/policies/bot-*.hcl and vault/roles.yaml, Disinto/disinto 2308c4c)."""
+    return f"bot-{agent}"
+
+
 def bot_email(forge_user: str, project_name: str) -> str:
     return f"{forge_user}@{project_name}.local"
 
@@ -109,6 +120,23 @@ class ChildNames:
     @property
     def copy_data(self) -> str:
         return f"{self.agent}-copy-data"
+
+    # The nomad runtime's children (its volumes reuse `repos` and `data`).
+    @property
+    def kv_secret(self) -> str:
+        return f"{self.agent}-kv"
+
+    @property
+    def vault_policy(self) -> str:
+        return f"{self.agent}-policy"
+
+    @property
+    def vault_role(self) -> str:
+        return f"{self.agent}-role"
+
+    @property
+    def job(self) -> str:
+        return f"{self.agent}-job"
 
 
 def child_names(agent: str) -> ChildNames:

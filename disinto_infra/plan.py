@@ -24,7 +24,6 @@ from pulumi.runtime.proto import resource_pb2
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
 
-from . import naming
 from .agent import Agent
 from .container_env import BASE_URL_VAR, EnvVar
 from .factory_compose import COMPOSE_FILE, ComposeFileError, UpCommand, read_compose_file, up_command
@@ -296,11 +295,12 @@ class AgentPlan:
     container: str
     volumes: list[str]
     env: dict[str, str]
+    kind: str = "container"  # or "nomad job": what `container` names
 
     def summary(self) -> str:
         return (
             f"{self.name}: user {self.forge_user}, token, collaborator on {self.repo}, "
-            f"profile {self.forge_user}/{PROFILE_REPO}, volumes {' + '.join(self.volumes)}, container {self.container}"
+            f"profile {self.forge_user}/{PROFILE_REPO}, volumes {' + '.join(self.volumes)}, {self.kind} {self.container}"
         )
 
 
@@ -359,8 +359,8 @@ def _agent_plan(agent: Agent) -> AgentPlan:
     env = {var.name: shown(var, got) for var, got in zip(agent.env, values)}
     return AgentPlan(
         name=spec.name, forge_user=spec.forge_user, env_suffix=spec.env_suffix,
-        repo=agent.project.repo, container=naming.container_name(spec.name),
-        volumes=[naming.repos_volume(spec.name), naming.data_volume(spec.name)], env=env,
+        repo=agent.project.repo, container=agent.placement.workload,
+        volumes=list(agent.placement.volume_names), env=env, kind=agent.placement.kind,
     )
 
 

@@ -9,15 +9,16 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 import pulumi
-import pulumi_docker as docker
 
+from . import runtime_docker, runtime_nomad
 from .agent import Agent, AgentArgs
 from .formulas import Formula, read_formulas
 from .factory_compose import COMPOSE_FILE, ComposeFileError, compose_conflicts, read_compose_file
 from .model import Fleet
 from .settings import StackSettings
 
-IMAGE_RESOURCE = "agent-image"
+IMAGE_RESOURCE = runtime_docker.IMAGE_RESOURCE
+RUNTIMES = {runtime_docker.NAME: runtime_docker.for_stack, runtime_nomad.NAME: runtime_nomad.for_stack}
 
 
 def compose_path(settings: StackSettings) -> Path:
@@ -69,27 +70,16 @@ def build_fleet(
         (warn or pulumi.log.warn)(message)
     agents: dict[str, Agent] = {}
     if pairs:
-        # Pulled once per stack; keep_locally so destroying the stack never deletes an image
-        # that other containers of the factory may still run.
-        image = docker.RemoteImage(IMAGE_RESOURCE, name=settings.agent_image, keep_locally=True)
+        runtime = RUNTIMES[settings.runtime](settings)
         for project, spec in pairs:
-            agents[spec.name] = Agent(spec.name, AgentArgs(spec, project, settings, image, stack, formulas[spec.name]))
+            agents[spec.name] = Agent(spec.name, AgentArgs(spec, project, settings, runtime, stack, formulas[spec.name]))
     export_agents(agents)
     return agents
 
 
 def export_agents(agents: dict[str, Agent]) -> None:
     """Stack outputs: a readable summary per agent, and the credentials as secret outputs."""
-    pulumi.export("agents", {
-        name: {
-            "user": agent.user.username,
-            "container": agent.container.name,
-            "volumes": [agent.repos_volume.name, agent.data_volume.name],
-            "env_suffix": agent.spec.env_suffix,
-            "token_last_eight": agent.token.token_last_eight,
-        }
-        for name, agent in agents.items()
-    })
+    pulumi.export("agents", {name: agent.summary() for name, agent in agents.items()})
     # Secret explicitly, not only through the resources' additional_secret_outputs.
     pulumi.export("agentTokens", pulumi.Output.secret({n: a.token.token for n, a in agents.items()}))
     pulumi.export("agentPasswords", pulumi.Output.secret({n: a.user.password for n, a in agents.items()}))

@@ -52,7 +52,18 @@ KEY_KINDS: dict[str, str] = {
     "envFile": "str",
     "composeProject": "str",
     "tokenMaxAgeDays": "int",
+    # The runtime, and the nomad runtime's settings (addresses and tokens are the providers' own
+    # config: nomad:address, nomad:secretId, vault:address, vault:token).
+    "runtime": "str",
+    "nomadNamespace": "str",
+    "nomadDatacenters": "str",  # a YAML list reaches the program as a JSON string
+    "nomadNodePool": "str",
+    "nomadConstraint": "str",  # a YAML mapping reaches the program as a JSON string
+    "vaultKvMount": "str",
+    "vaultKvPrefix": "str",
+    "vaultAuthMount": "str",
 }
+RUNTIMES = ("docker", "nomad")
 
 _GLOB_CHARS = frozenset("*?[")
 # Stands for an encrypted stack value when nothing may be decrypted (offline commands).
@@ -68,6 +79,16 @@ def _expand_home(path: str, home: str) -> str:
 
 def _is_secret_value(value: Any) -> bool:
     return value is None or isinstance(value, (str, pulumi.Output))
+
+
+class NomadConstraint(BaseModel):
+    """Where the nomad runtime's volumes and jobs go, when a node pool is not enough."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    attribute: str
+    value: str
+    operator: str = "="
 
 
 class StackSettings(BaseModel):
@@ -104,6 +125,51 @@ class StackSettings(BaseModel):
     token_max_age_days: int | None = None  # unset: tokens never expire by age
     # `docker:host`, the Docker provider's own setting: the migration commands talk to that host.
     docker_host: str | None = Field(default=None, alias="dockerHost")
+    runtime: str = "docker"
+    nomad_namespace: str = "default"
+    nomad_datacenters: tuple[str, ...] = ("dc1",)
+    nomad_node_pool: str | None = None
+    nomad_constraint: NomadConstraint | None = None
+    # The factory's layout: kv-v2 at kv/, bots under disinto/bots/<name>, JWT auth at jwt-nomad
+    # (lib/init/nomad/vault-engines.sh, vault-nomad-auth.sh, nomad/jobs/agents.hcl; 2308c4c).
+    vault_kv_mount: str = "kv"
+    vault_kv_prefix: str = "disinto/bots"
+    vault_auth_mount: str = "jwt-nomad"
+
+    @field_validator("runtime")
+    @classmethod
+    def _check_runtime(cls, value: str) -> str:
+        if value not in RUNTIMES:
+            raise ValueError(f"must be one of {', '.join(RUNTIMES)}, not {show(value)}")
+        return value
+
+    @field_validator("nomad_datacenters", mode="before")
+    @classmethod
+    def _check_datacenters(cls, value: Any) -> tuple[str, ...]:
+        value = _json_list(value)
+        if isinstance(value, str):
+            value = [v.strip() for v in value.split(",") if v.strip()]
+        if not isinstance(value, (list, tuple)) or not value or not all(isinstance(v, str) and v for v in value):
+            raise ValueError(f"must be a non-empty list of datacenter names, not {show(value)}")
+        return tuple(value)
+
+    @field_validator("nomad_constraint", mode="before")
+    @classmethod
+    def _read_constraint(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            try:
+                return json.loads(value)
+            except ValueError:
+                raise ValueError(f'must be a mapping like {{"attribute": "${{node.unique.name}}", "value": "box1"}}, not {show(value)}') from None
+        return value
+
+    @field_validator("vault_kv_mount", "vault_kv_prefix", "vault_auth_mount", "nomad_namespace")
+    @classmethod
+    def _check_path(cls, value: str) -> str:
+        value = value.strip("/")
+        if not value or any(not part or part in (".", "..") for part in value.split("/")) or any(c in value for c in ' "\\'):
+            raise ValueError(f"must be a path of names separated by '/', not {show(value)}")
+        return value
 
     @field_validator("forge_url", "forge_internal_url")
     @classmethod
@@ -276,6 +342,7 @@ def _unknown_key(key: str) -> str:
 
 
 def _problem(error: dict[str, Any]) -> str:
-    key = str(error["loc"][0]) if error["loc"] else "?"
+    # A nested key (nomadConstraint.value) is named in full.
+    key = ".".join(str(part) for part in error["loc"]) if error["loc"] else "?"
     message = str(error["ctx"]["error"]) if error["type"] == "value_error" else error["msg"]
     return f"{NAMESPACE}:{key}: {message}"

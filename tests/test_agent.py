@@ -7,6 +7,7 @@ import pulumi
 import pulumi_docker as docker
 
 from disinto_infra.agent import AGENT_TYPE, Agent, AgentArgs
+from disinto_infra.runtime_docker import DockerRuntime
 from disinto_infra.model import parse_project_text
 from disinto_infra.plan import RecordingMocks, fake_outputs, is_secret, redact, reveal, run_with_mocks
 from disinto_infra.settings import StackSettings
@@ -44,7 +45,7 @@ def build(text: str | None = None, stack_settings: StackSettings | None = None, 
 
     def program():
         image = docker.RemoteImage("agent-image", name=s.agent_image)
-        return Agent(project.agents[0].name, AgentArgs(project.agents[0], project, s, image, "dev", formula()))
+        return Agent(project.agents[0].name, AgentArgs(project.agents[0], project, s, DockerRuntime(image), "dev", formula()))
 
     return run_with_mocks(program, **run_options)
 
@@ -107,6 +108,11 @@ def test_container_is_the_old_local_model_service():
     assert inputs["image"] == image["repo_digest"]
     assert inputs["restart"] == "unless-stopped"
     assert inputs["securityOpts"] == ["apparmor=unconfined"]
+    # The factory's healthcheck of its agents service (lib/generators.sh, Disinto/disinto 2308c4c).
+    assert inputs["healthcheck"] == {
+        "tests": ["CMD", "pgrep", "-f", "entrypoint.sh"],
+        "interval": "60s", "timeout": "5s", "retries": 3, "startPeriod": "30s",
+    }
     assert inputs["networksAdvanced"] == [{"name": "factory-net"}]
     assert inputs["labels"] == [
         {"label": "disinto.agent", "value": "llama"},

@@ -3,6 +3,7 @@ import difflib
 
 import pytest
 
+from tests.support import record_plan
 from tests.support.record_plan import RUNTIMES, golden_path, record
 
 
@@ -15,3 +16,8 @@ def test_plan_equals_the_recorded_one(runtime):
     ))
     # A deliberate change: `python -m tests.support.record_plan`, committed alone with its reason.
     assert got == expected, f"the {runtime} plan moved:\n{diff[:6000]}"
+
+
+def test_runtime_docker_said_explicitly_is_the_default(monkeypatch):
+    monkeypatch.setitem(record_plan.RUNTIMES, "docker", {"runtime": "docker"})
+    assert record("docker") == golden_path("docker").read_text(encoding="utf-8")

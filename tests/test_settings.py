@@ -44,6 +44,14 @@ def test_defaults_of_every_key():
         "compose_project": "disinto",
         "token_max_age_days": None,
         "docker_host": None,
+        "runtime": "docker",
+        "nomad_namespace": "default",
+        "nomad_datacenters": ("dc1",),
+        "nomad_node_pool": None,
+        "nomad_constraint": None,
+        "vault_kv_mount": "kv",
+        "vault_kv_prefix": "disinto/bots",
+        "vault_auth_mount": "jwt-nomad",
     }
 
 
@@ -141,7 +149,8 @@ def test_stack_file_secure_values_become_placeholders(tmp_path):
 def test_example_stack_sets_every_non_secret_setting_at_its_default():
     values = read_stack_file(ROOT / "Pulumi.dev.yaml")
     secrets = {k for k, kind in KEY_KINDS.items() if kind == "secret"}
-    computed_or_optional = {"factoryRoot", "envFile", "tokenMaxAgeDays"}  # documented as comments in the file
+    # documented as comments in the file
+    computed_or_optional = {"factoryRoot", "envFile", "tokenMaxAgeDays", "nomadNodePool", "nomadConstraint"}
     assert set(values) == set(KEY_KINDS) - secrets - computed_or_optional
     assert StackSettings.from_mapping(values, PROJECT, HOME) == settings()
 
@@ -176,3 +185,25 @@ def test_stack_file_docker_host_reaches_the_offline_commands(tmp_path):
 def test_relative_factory_root_means_the_project_folder(tmp_path):
     settings = StackSettings.from_mapping({"factoryRoot": "../factory"}, tmp_path, home="/home/op")
     assert settings.factory_root == str(tmp_path / "../factory")
+
+
+def test_runtime_and_nomad_settings():
+    s = settings(runtime="nomad", nomadDatacenters='["dc1", "dc2"]', nomadNodePool="agents",
+                 nomadConstraint='{"attribute": "${node.unique.name}", "value": "box1"}', vaultKvMount="/secret/")
+    assert (s.runtime, s.nomad_datacenters, s.nomad_node_pool, s.vault_kv_mount) == (
+        "nomad", ("dc1", "dc2"), "agents", "secret")
+    assert (s.nomad_constraint.attribute, s.nomad_constraint.operator, s.nomad_constraint.value) == (
+        "${node.unique.name}", "=", "box1")
+    assert settings(nomadDatacenters="dc1, dc2").nomad_datacenters == ("dc1", "dc2")
+
+
+@pytest.mark.parametrize("values, problem", [
+    ({"runtime": "k8s"}, 'disinto:runtime: must be one of docker, nomad, not "k8s"'),
+    ({"nomadDatacenters": "[]"}, "disinto:nomadDatacenters: must be a non-empty list of datacenter names, not []"),
+    ({"nomadConstraint": '{"value": "box1"}'}, "disinto:nomadConstraint.attribute: Field required"),
+    ({"vaultKvPrefix": "disinto/../x"}, "disinto:vaultKvPrefix: must be a path of names separated by '/', not \"disinto/../x\""),
+])
+def test_bad_runtime_settings_name_the_key(values, problem):
+    with pytest.raises(ConfigError) as caught:
+        settings(**values)
+    assert caught.value.problems == [problem]

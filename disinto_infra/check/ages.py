@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from .. import naming
-from ..agent import token_max_age
+from ..identity import token_max_age
 from ..forgejo import token_age
 from ..settings import StackSettings
 from .facts import TokenAgeFacts

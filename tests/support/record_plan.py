@@ -42,7 +42,7 @@ BASE_SETTINGS: dict[str, Any] = {
     "envFile": f"{FACTORY_ROOT}/.env",
 }
 # Per runtime: the settings on top of BASE_SETTINGS.
-RUNTIMES: dict[str, dict[str, Any]] = {"docker": {}}
+RUNTIMES: dict[str, dict[str, Any]] = {"docker": {}, "nomad": {"runtime": "nomad", "nomadNodePool": "agents"}}
 CHECKOUT = "<checkout>"
 LEFT_OUT = ("object", "sourcePosition", "stackTrace", "parentStackTraceHandle")
 

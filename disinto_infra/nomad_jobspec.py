@@ -1,0 +1,147 @@
+"""A Nomad job in the shape of Nomad's HTTP API (JSON), from typed parts.
+
+Field names are the Go struct field names of hashicorp/nomad's `api` package (api/jobs.go: Job;
+api/tasks.go: TaskGroup, Task, RestartPolicy, VolumeRequest, VolumeMount, Template, Vault;
+api/resources.go: Resources; api/constraint.go: Constraint), because that is what
+`nomad.Job(json=True)` decodes the jobspec into. Go's decoder ignores unknown keys and matches
+names case-insensitively, so a misspelt field would vanish silently there: the tests hold this
+output to a JSON schema of those types with no extra keys allowed (tests/data/nomad/).
+Durations are nanoseconds, as in the API. None means "not set" and is left out.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+SECOND = 1_000_000_000  # time.Duration is nanoseconds
+
+
+def seconds(n: int) -> int:
+    return n * SECOND
+
+
+class _ApiObject:
+    """Serialises a dataclass to the API's JSON: field names as they are, None left out."""
+
+    def to_api(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for f in fields(self):  # type: ignore[arg-type]
+            value = _api_value(getattr(self, f.name))
+            if value is not None:
+                out[f.name] = value
+        return out
+
+
+def _api_value(value: Any) -> Any:
+    if isinstance(value, _ApiObject):
+        return value.to_api()
+    if isinstance(value, (list, tuple)):
+        return [_api_value(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _api_value(v) for k, v in value.items()}
+    return value
+
+
+# Go's names are the contract here, not PEP 8.
+# ruff: noqa: N815
+
+
+@dataclass(frozen=True)
+class Constraint(_ApiObject):
+    LTarget: str
+    RTarget: str
+    Operand: str = "="
+
+
+@dataclass(frozen=True)
+class RestartPolicy(_ApiObject):
+    Attempts: int
+    Interval: int
+    Delay: int
+    Mode: str
+
+
+@dataclass(frozen=True)
+class VolumeRequest(_ApiObject):
+    Name: str
+    Type: str
+    Source: str
+    ReadOnly: bool = False
+    AccessMode: str | None = None
+    AttachmentMode: str | None = None
+
+
+@dataclass(frozen=True)
+class VolumeMount(_ApiObject):
+    Volume: str
+    Destination: str
+    ReadOnly: bool = False
+
+
+@dataclass(frozen=True)
+class Template(_ApiObject):
+    DestPath: str
+    EmbeddedTmpl: str
+    Envvars: bool = False
+    ChangeMode: str = "restart"
+
+
+@dataclass(frozen=True)
+class Vault(_ApiObject):
+    Role: str
+    Env: bool | None = None
+    DisableFile: bool | None = None
+    ChangeMode: str | None = None
+
+
+@dataclass(frozen=True)
+class Resources(_ApiObject):
+    CPU: int
+    MemoryMB: int
+
+
+@dataclass(frozen=True)
+class DockerConfig(_ApiObject):
+    """The docker driver's `config` (Task.Config is a free map; these are the driver's keys)."""
+
+    image: str
+    security_opt: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Task(_ApiObject):
+    Name: str
+    Driver: str
+    Config: DockerConfig
+    Env: dict[str, str]
+    Templates: list[Template]
+    Vault: Vault | None
+    VolumeMounts: list[VolumeMount]
+    Resources: Resources
+
+
+@dataclass(frozen=True)
+class TaskGroup(_ApiObject):
+    Name: str
+    Count: int
+    RestartPolicy: RestartPolicy
+    Volumes: dict[str, VolumeRequest]
+    Tasks: list[Task]
+
+
+@dataclass(frozen=True)
+class Job(_ApiObject):
+    ID: str
+    Name: str
+    Namespace: str
+    Type: str
+    Datacenters: list[str]
+    TaskGroups: list[TaskGroup]
+    NodePool: str | None = None
+    Constraints: list[Constraint] | None = None
+    Meta: dict[str, str] | None = None
+
+    def jobspec(self) -> str:
+        """The JSON `nomad.Job(json=True)` takes: `{"Job": …}`, as `nomad job run -output` prints."""
+        return json.dumps({"Job": self.to_api()}, indent=2, sort_keys=True)

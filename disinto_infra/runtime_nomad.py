@@ -1,0 +1,279 @@
+"""The nomad runtime: each agent as its own Nomad job with its own Vault identity.
+
+Per agent (children of the Agent component, next to its Forgejo identity):
+- `<name>-kv`: Vault KV v2 secret `<kvMount>/<kvPrefix>/<name>` with the agent's credentials,
+  `token` and `pass` under the factory's key names (nomad/jobs/agents.hcl reads
+  `.Data.data.token` / `.Data.data.pass`, Disinto/disinto 2308c4c); any other secret env value
+  (the model server's API key, the review token) under its env name in lower case;
+- `<name>-policy`: Vault policy `bot-<name>` reading exactly that secret (vault_policy.py);
+- `<name>-role`: JWT role `bot-<name>` on the Nomad auth mount, bound to this agent's job id and
+  namespace only, granting only that policy (the factory's constants: tools/vault-apply-roles.sh);
+- `<name>-repos` / `<name>-data`: dynamic host volumes `project-repos-<name>` / `agents-<name>-data`
+  (plugin `mkdir`), kept when the agent goes, like the docker runtime's volumes;
+- `<name>-job`: service job `disinto-agent-<name>` (nomad_jobspec.py).
+
+The jobspec holds no secret and no secret-derived value: a rotated token or password changes
+only the KV secret, and the template (`change_mode = "restart"`) restarts the task with it.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_nomad as nomad
+import pulumi_vault as vault
+
+from . import naming
+from .container_env import CONTAINER_HOME, EnvVar
+from .nomad_jobspec import (
+    Constraint,
+    DockerConfig,
+    Job,
+    Resources,
+    RestartPolicy,
+    Task,
+    TaskGroup,
+    Template,
+    Vault,
+    VolumeMount,
+    VolumeRequest,
+    seconds,
+)
+from .runtime import PlaceArgs
+from .settings import StackSettings
+from .vault_policy import KvPath, agent_secret, bot_rules, render
+
+NAME = "nomad"
+FORGE_SERVICE = "forgejo"  # the factory's Forgejo job registers this Nomad service (nomad/jobs/forgejo.hcl)
+# The factory's key names in a bot's KV secret; other secret env values go under their own names.
+KV_KEYS = {"FORGE_TOKEN": "token", "FORGE_PASS": "pass"}
+# The factory's role constants (vault/roles.yaml header, tools/vault-apply-roles.sh; 2308c4c):
+# Nomad's default workload-identity audience, service tokens, 1h ttl, 24h max.
+ROLE_AUDIENCES = ["vault.io"]
+ROLE_USER_CLAIM = "nomad_job_id"
+ROLE_TOKEN_TYPE = "service"
+ROLE_TOKEN_TTL = 3600
+ROLE_TOKEN_MAX_TTL = 86400
+# nomad/jobs/agents.hcl (2308c4c): fail fast to the scheduler; room for Claude/llama sessions.
+RESTART = RestartPolicy(Attempts=3, Interval=seconds(300), Delay=seconds(15), Mode="delay")
+RESOURCES = Resources(CPU=500, MemoryMB=1024)
+VOLUME_PLUGIN = "mkdir"
+# One agent's volumes serve one allocation at a time, mounted as folders.
+ACCESS_MODE = "single-node-writer"
+ATTACHMENT_MODE = "file-system"
+SECRETS_FILE = "secrets/forge.env"
+FORGE_URL_FILE = "local/forge-url.env"
+
+
+@dataclass(frozen=True)
+class AgentVolume:
+    key: str  # the volume's name inside the job
+    name: str  # the Nomad volume's own name
+    destination: str
+    child: str  # its logical name under the Agent component (the docker runtime's volume names)
+
+
+def agent_volumes(agent: str) -> list[AgentVolume]:
+    names = naming.child_names(agent)
+    return [
+        AgentVolume("repos", naming.repos_volume(agent), f"{CONTAINER_HOME}/repos", names.repos),
+        AgentVolume("data", naming.data_volume(agent), f"{CONTAINER_HOME}/data", names.data),
+    ]
+
+
+def kv_key(env_name: str) -> str:
+    return KV_KEYS.get(env_name, env_name.lower())
+
+
+def secret_env(env: list[EnvVar]) -> list[EnvVar]:
+    return [var for var in env if var.secret]
+
+
+def plain_env(env: list[EnvVar]) -> dict[str, str]:
+    """What the job's `Env` holds: the non-secret env, less FORGE_URL (discovered, see below)."""
+    out = {}
+    for var in env:
+        if var.secret or var.name == "FORGE_URL":
+            continue
+        if not isinstance(var.value, str):
+            raise TypeError(f"{var.name}: a jobspec value must be known when the program runs")
+        out[var.name] = var.value
+    return out
+
+
+def task_env(env: list[EnvVar]) -> list[EnvVar]:
+    """The env as the task gets it: FORGE_URL is found at start, the rest as on docker."""
+    found = f"http://<address>:<port> of Nomad service {FORGE_SERVICE}"
+    return [EnvVar(var.name, found) if var.name == "FORGE_URL" else var for var in env]
+
+
+def _go_string(value: str) -> str:
+    # A JSON string is a valid Go template string literal.
+    return json.dumps(value)
+
+
+def secrets_template(secret: KvPath, env: list[EnvVar]) -> Template:
+    """Renders the secret env vars from the agent's own KV secret only, as an env file."""
+    lines = [f"{var.name}={{{{ .Data.data.{kv_key(var.name)} }}}}" for var in secret_env(env)]
+    body = "\n".join([f"{{{{ with secret {_go_string(secret.data)} }}}}", *lines, "{{ end }}"]) + "\n"
+    return Template(DestPath=SECRETS_FILE, EmbeddedTmpl=body, Envvars=True, ChangeMode="restart")
+
+
+def forge_url_template(service: str = FORGE_SERVICE) -> Template:
+    """FORGE_URL from Nomad's service discovery, as the factory's jobs find Forgejo: a task in a
+    bridge network cannot resolve the compose-era host name `forgejo`. The first instance wins."""
+    body = (
+        f"{{{{ with nomadService {_go_string(service)} }}}}{{{{ with index . 0 }}}}"
+        "FORGE_URL=http://{{ .Address }}:{{ .Port }}{{ end }}{{ end }}\n"
+    )
+    return Template(DestPath=FORGE_URL_FILE, EmbeddedTmpl=body, Envvars=True, ChangeMode="restart")
+
+
+def placement_constraints(settings: StackSettings) -> list[Constraint] | None:
+    c = settings.nomad_constraint
+    return [Constraint(LTarget=c.attribute, RTarget=c.value, Operand=c.operator)] if c else None
+
+
+def agent_job(agent: str, settings: StackSettings, stack: str, env: list[EnvVar]) -> Job:
+    """The agent's job: one group, one docker task, its own volumes, its own Vault role."""
+    volumes = agent_volumes(agent)
+    secret = agent_secret(settings.vault_kv_mount, settings.vault_kv_prefix, agent)
+    task = Task(
+        Name="agent",
+        Driver="docker",
+        # Claude Code needs ptrace and /proc, as under compose (nomad/jobs/agents.hcl).
+        Config=DockerConfig(image=settings.agent_image, security_opt=["apparmor=unconfined"]),
+        Env=plain_env(env),
+        Templates=[forge_url_template(), secrets_template(secret, env)],
+        # The task needs no Vault token of its own (neither env nor file); the templates get theirs.
+        Vault=Vault(Role=naming.vault_policy(agent), Env=False, DisableFile=True, ChangeMode="restart"),
+        VolumeMounts=[VolumeMount(Volume=v.key, Destination=v.destination) for v in volumes],
+        Resources=RESOURCES,
+    )
+    group = TaskGroup(
+        Name="agent",
+        Count=1,
+        RestartPolicy=RESTART,
+        Volumes={
+            v.key: VolumeRequest(Name=v.key, Type="host", Source=v.name, AccessMode=ACCESS_MODE, AttachmentMode=ATTACHMENT_MODE)
+            for v in volumes
+        },
+        Tasks=[task],
+    )
+    job_id = naming.nomad_job(agent)
+    return Job(
+        ID=job_id, Name=job_id, Namespace=settings.nomad_namespace, Type="service",
+        Datacenters=list(settings.nomad_datacenters), TaskGroups=[group],
+        NodePool=settings.nomad_node_pool, Constraints=placement_constraints(settings),
+        Meta={"disinto.agent": agent, "disinto.stack": stack, "disinto.managed-by": naming.MANAGED_BY},
+    )
+
+
+@dataclass
+class NomadPlacement:
+    kv_secret: vault.kv.SecretV2
+    policy: vault.Policy
+    role: vault.jwt.AuthBackendRole
+    repos_volume: nomad.DynamicHostVolume
+    data_volume: nomad.DynamicHostVolume
+    job: nomad.Job
+    spec: Job
+    workload: str
+    volume_names: list[str]
+    env: list[EnvVar]
+    kind: str = "nomad job"
+
+    def outputs(self) -> dict[str, Any]:
+        return {"job": self.workload, "volumes": [self.repos_volume.name, self.data_volume.name]}
+
+
+@dataclass(frozen=True)
+class NomadRuntime:
+    """Nothing per stack: Nomad pulls the image itself; the providers come from the stack's
+    `nomad:*` / `vault:*` config (addresses; tokens as secrets)."""
+
+    def place(self, args: PlaceArgs) -> NomadPlacement:
+        name, settings = args.spec.name, args.settings
+        secret = agent_secret(settings.vault_kv_mount, settings.vault_kv_prefix, name)
+        kv = _kv_secret(args, secret)
+        policy = vault.Policy(
+            args.names.vault_policy,
+            name=naming.vault_policy(name),
+            policy=render(bot_rules(secret), f"{naming.vault_policy(name)}: agent {name}'s own secret (disinto-infra)"),
+            opts=pulumi.ResourceOptions(parent=args.parent),
+        )
+        role = _role(args, policy)
+        repos, data = (_volume(args, v) for v in agent_volumes(name))
+        spec = agent_job(name, settings, args.stack, args.env)
+        job = nomad.Job(
+            args.names.job,
+            jobspec=spec.jobspec(),
+            json=True,
+            # Removing the agent stops the job and purges it, so its id is free again.
+            purge_on_destroy=True,
+            opts=pulumi.ResourceOptions(
+                parent=args.parent,
+                # The first start finds its secret, its role and its volumes.
+                depends_on=[kv, role, repos, data, args.identity.collaborator],
+            ),
+        )
+        return NomadPlacement(
+            kv, policy, role, repos, data, job, spec,
+            workload=naming.nomad_job(name), volume_names=[naming.repos_volume(name), naming.data_volume(name)],
+            env=task_env(args.env),
+        )
+
+
+def for_stack(settings: StackSettings) -> NomadRuntime:
+    return NomadRuntime()
+
+
+def _kv_secret(args: PlaceArgs, secret: KvPath) -> vault.kv.SecretV2:
+    values = {kv_key(var.name): var.value for var in secret_env(args.env)}
+    return vault.kv.SecretV2(
+        args.names.kv_secret,
+        mount=secret.mount,
+        name=secret.name,
+        data_json=pulumi.Output.secret(pulumi.Output.json_dumps(values)),
+        # Removing the agent removes the secret with its history, not only its latest version.
+        delete_all_versions=True,
+        opts=pulumi.ResourceOptions(parent=args.parent, additional_secret_outputs=["dataJson", "data"]),
+    )
+
+
+def _role(args: PlaceArgs, policy: vault.Policy) -> vault.jwt.AuthBackendRole:
+    name, settings = args.spec.name, args.settings
+    return vault.jwt.AuthBackendRole(
+        args.names.vault_role,
+        backend=settings.vault_auth_mount,
+        role_name=naming.vault_policy(name),
+        role_type="jwt",
+        bound_audiences=ROLE_AUDIENCES,
+        user_claim=ROLE_USER_CLAIM,
+        # Claim names of Nomad's workload identity (lib/init/nomad/vault-nomad-auth.sh, vault/roles.yaml).
+        bound_claims={"nomad_namespace": settings.nomad_namespace, "nomad_job_id": naming.nomad_job(name)},
+        token_type=ROLE_TOKEN_TYPE,
+        token_policies=[policy.name],
+        token_ttl=ROLE_TOKEN_TTL,
+        token_max_ttl=ROLE_TOKEN_MAX_TTL,
+        opts=pulumi.ResourceOptions(parent=args.parent),
+    )
+
+
+def _volume(args: PlaceArgs, volume: AgentVolume) -> nomad.DynamicHostVolume:
+    settings = args.settings
+    c = settings.nomad_constraint
+    return nomad.DynamicHostVolume(
+        volume.child,
+        name=volume.name,
+        namespace=settings.nomad_namespace,
+        plugin_id=VOLUME_PLUGIN,
+        node_pool=settings.nomad_node_pool,
+        constraints=[nomad.DynamicHostVolumeConstraintArgs(attribute=c.attribute, operator=c.operator, value=c.value)]
+        if c else None,
+        capabilities=[nomad.DynamicHostVolumeCapabilityArgs(access_mode=ACCESS_MODE, attachment_mode=ATTACHMENT_MODE)],
+        # Data outlives the agent, as on docker.
+        opts=pulumi.ResourceOptions(parent=args.parent, retain_on_delete=True),
+    )

@@ -1,0 +1,300 @@
+"""The nomad runtime under mocks: per agent its own job, Vault policy, JWT role, KV secret, volumes."""
+import json
+import re
+from functools import lru_cache
+
+import hcl2
+import jsonschema
+import pytest
+
+from disinto_infra.plan import RecordingMocks, is_secret, plan_fleet, reveal, run_with_mocks
+from disinto_infra.program import build_fleet
+
+from tests.support import record_plan
+from tests.support.nomad_schema import SCHEMA
+from tests.test_vault_policy import grants
+
+AGENTS = ("llama", "dev-qwen2")
+T = {
+    "kv": "vault:kv/secretV2:SecretV2",
+    "policy": "vault:index/policy:Policy",
+    "role": "vault:jwt/authBackendRole:AuthBackendRole",
+    "volume": "nomad:index/dynamicHostVolume:DynamicHostVolume",
+    "job": "nomad:index/job:Job",
+}
+
+
+def run_fleet(runtime: str = "nomad", mocks: RecordingMocks | None = None, **overrides):
+    settings = record_plan.settings(runtime).model_copy(update=overrides)
+    fleet = record_plan.fleet()
+    formulas = record_plan.formulas(fleet)
+    return run_with_mocks(lambda: build_fleet(settings, fleet, "dev", formulas, warn=lambda _: None), mocks=mocks)
+
+
+@lru_cache(maxsize=None)
+def nomad_run():
+    """One run shared by the read-only tests (mocks are quick, but there is no need to repeat)."""
+    return run_fleet()
+
+
+@lru_cache(maxsize=None)
+def docker_run():
+    return run_fleet("docker")
+
+
+def of_type(run, kind: str):
+    return [r for r in run.registrations if r.type == T[kind]]
+
+
+def jobspec(run, agent: str) -> dict:
+    return json.loads(run.named(f"{agent}-job").inputs["jobspec"])
+
+
+def task(run, agent: str) -> dict:
+    (group,) = jobspec(run, agent)["Job"]["TaskGroups"]
+    (only,) = group["Tasks"]
+    return only
+
+
+@lru_cache(maxsize=None)
+def validator():
+    return jsonschema.Draft202012Validator(json.loads(SCHEMA.read_text(encoding="utf-8")))
+
+
+# ---------------------------------------------------------------- isolation
+
+def test_two_agents_give_their_own_of_everything():
+    run = nomad_run()
+    counts = {kind: len(of_type(run, kind)) for kind in T}
+    assert counts == {"kv": 2, "policy": 2, "role": 2, "volume": 4, "job": 2}
+    # Nothing of the docker runtime is registered.
+    assert not [r for r in run.registrations if r.type.startswith("docker:") or r.name.endswith(("-retire", "-copy-data"))]
+    names = {
+        "kv": [reveal(r.inputs)["name"] for r in of_type(run, "kv")],
+        "policy": [reveal(r.inputs)["name"] for r in of_type(run, "policy")],
+        "role": [reveal(r.inputs)["roleName"] for r in of_type(run, "role")],
+        "volume": [reveal(r.inputs)["name"] for r in of_type(run, "volume")],
+        "job": [jobspec(run, a)["Job"]["ID"] for a in AGENTS],
+    }
+    for kind, values in names.items():
+        assert len(set(values)) == len(values), f"{kind} shared: {values}"
+    assert sorted(names["volume"]) == sorted(
+        ["project-repos-llama", "agents-llama-data", "project-repos-dev-qwen2", "agents-dev-qwen2-data"])
+    assert sorted(names["kv"]) == ["disinto/bots/dev-qwen2", "disinto/bots/llama"]
+    assert sorted(names["job"]) == ["disinto-agent-dev-qwen2", "disinto-agent-llama"]
+
+
+@pytest.mark.parametrize("agent, other", [AGENTS, tuple(reversed(AGENTS))])
+def test_each_policy_names_only_its_own_path(agent, other):
+    policy = reveal(nomad_run().named(f"{agent}-policy").inputs)
+    assert policy["name"] == f"bot-{agent}"
+    assert grants(policy["policy"]) == {
+        f"kv/data/disinto/bots/{agent}": ["read"],
+        f"kv/metadata/disinto/bots/{agent}": ["list", "read"],
+        "kv/data/disinto/shared/forge": ["read"],
+    }
+    assert other not in policy["policy"]
+
+
+@pytest.mark.parametrize("agent", AGENTS)
+def test_each_role_is_bound_only_to_its_own_job(agent):
+    role = reveal(nomad_run().named(f"{agent}-role").inputs)
+    # The factory's constants (vault/roles.yaml, tools/vault-apply-roles.sh; Disinto/disinto 2308c4c).
+    assert role == {
+        "backend": "jwt-nomad", "roleName": f"bot-{agent}", "roleType": "jwt",
+        "boundAudiences": ["vault.io"], "userClaim": "nomad_job_id",
+        "boundClaims": {"nomad_namespace": "default", "nomad_job_id": f"disinto-agent-{agent}"},
+        "tokenType": "service", "tokenPolicies": [f"bot-{agent}"], "tokenTtl": 3600, "tokenMaxTtl": 86400,
+    }
+    # The job asks for exactly that role.
+    assert task(nomad_run(), agent)["Vault"] == {
+        "Role": f"bot-{agent}", "Env": False, "DisableFile": True, "ChangeMode": "restart"}
+
+
+@pytest.mark.parametrize("agent, other", [AGENTS, tuple(reversed(AGENTS))])
+def test_each_job_reads_only_its_own_secret_and_mounts_only_its_own_volumes(agent, other):
+    run = nomad_run()
+    t = task(run, agent)
+    secret_reads = [tpl["EmbeddedTmpl"] for tpl in t["Templates"] if "secret" in tpl["EmbeddedTmpl"]]
+    assert len(secret_reads) == 1 and f'with secret "kv/data/disinto/bots/{agent}"' in secret_reads[0]
+    assert secret_reads[0].count("with secret") == 1
+    assert other not in run.named(f"{agent}-job").inputs["jobspec"]
+    (group,) = jobspec(run, agent)["Job"]["TaskGroups"]
+    assert {v["Source"] for v in group["Volumes"].values()} == {f"project-repos-{agent}", f"agents-{agent}-data"}
+    mounts = {m["Destination"]: group["Volumes"][m["Volume"]]["Source"] for m in t["VolumeMounts"]}
+    assert mounts == {"/home/agent/repos": f"project-repos-{agent}", "/home/agent/data": f"agents-{agent}-data"}
+
+
+# ---------------------------------------------------------------- the job
+
+@pytest.mark.parametrize("agent", AGENTS)
+def test_job_env_is_the_docker_containers_minus_secrets_and_forge_url(agent):
+    docker_env = dict(e.split("=", 1) for e in reveal(docker_run().named(f"{agent}-container").inputs["envs"]))
+    secret_names = {"FORGE_TOKEN", "FORGE_PASS", "ANTHROPIC_API_KEY"}
+    assert task(nomad_run(), agent)["Env"] == {
+        k: v for k, v in docker_env.items() if k not in secret_names | {"FORGE_URL"}}
+    # The secret ones come from the template, FORGE_URL from service discovery: nothing is lost.
+    rendered = {name for tpl in task(nomad_run(), agent)["Templates"]
+                for name in re.findall(r"(?:^|\}\})([A-Z][A-Z0-9_]*)=", tpl["EmbeddedTmpl"], flags=re.M)}
+    assert rendered == secret_names | {"FORGE_URL"}
+    assert set(task(nomad_run(), agent)["Env"]) | rendered == set(docker_env)
+
+
+def test_templates_render_env_and_restart_on_change():
+    t = task(nomad_run(), "llama")
+    assert [(x["DestPath"], x["Envvars"], x["ChangeMode"]) for x in t["Templates"]] == [
+        ("local/forge-url.env", True, "restart"), ("secrets/forge.env", True, "restart")]
+    forge_url, secrets = (x["EmbeddedTmpl"] for x in t["Templates"])
+    assert 'nomadService "forgejo"' in forge_url and "FORGE_URL=http://{{ .Address }}:{{ .Port }}" in forge_url
+    # The factory's key names (nomad/jobs/agents.hcl, 2308c4c).
+    assert "FORGE_TOKEN={{ .Data.data.token }}" in secrets and "FORGE_PASS={{ .Data.data.pass }}" in secrets
+
+
+def test_job_is_the_factorys_agent_task_shape():
+    job = jobspec(nomad_run(), "llama")["Job"]
+    assert (job["Type"], job["Namespace"], job["Datacenters"], job["NodePool"]) == ("service", "default", ["dc1"], "agents")
+    (group,) = job["TaskGroups"]
+    assert group["RestartPolicy"] == {"Attempts": 3, "Interval": 300 * 10**9, "Delay": 15 * 10**9, "Mode": "delay"}
+    t = group["Tasks"][0]
+    assert t["Driver"] == "docker"
+    assert t["Config"] == {"image": "ghcr.io/disinto/agents:latest", "security_opt": ["apparmor=unconfined"]}
+
+
+@pytest.mark.parametrize("agent", AGENTS)
+def test_jobspec_holds_no_secret_and_is_not_secret(agent):
+    run = nomad_run()
+    job = run.named(f"{agent}-job")
+    assert not is_secret(job.inputs["jobspec"]) and job.inputs["json"] is True
+    kv = json.loads(reveal(run.named(f"{agent}-kv").inputs["dataJson"]))
+    for value in kv.values():
+        assert value not in job.inputs["jobspec"]
+    assert set(kv) == {"token", "pass", "anthropic_api_key"}
+    assert kv["token"] == run.exports["agentTokens"].value[agent]
+    assert kv["pass"] == run.exports["agentPasswords"].value[agent]
+
+
+def test_a_review_token_goes_to_the_kv_secret_not_the_jobspec():
+    run = run_fleet(forge_review_token="review-secret-123")
+    kv = json.loads(reveal(run.named("llama-kv").inputs["dataJson"]))
+    assert kv["forge_review_token"] == "review-secret-123"
+    assert "review-secret-123" not in run.named("llama-job").inputs["jobspec"]
+    assert "FORGE_REVIEW_TOKEN={{ .Data.data.forge_review_token }}" in run.named("llama-job").inputs["jobspec"]
+
+
+def test_kv_secret_is_secret_even_without_engine_help():
+    run = run_fleet(mocks=None)
+    for agent in AGENTS:
+        kv = run.named(f"{agent}-kv")
+        assert is_secret(kv.inputs["dataJson"])
+        assert (kv.inputs["mount"], kv.inputs["deleteAllVersions"]) == ("kv", True)
+
+
+class RotatedToken(RecordingMocks):
+    def outputs(self, typ, name, inputs):
+        outs = super().outputs(typ, name, inputs)
+        return {**outs, "token": "rotated-" + outs["token"]} if typ.endswith("forgejo:Token") else outs
+
+
+def test_rotation_updates_the_kv_secret_and_not_the_job():
+    before, after = nomad_run(), run_fleet(mocks=RotatedToken())
+    for agent in AGENTS:
+        assert after.named(f"{agent}-job").inputs == before.named(f"{agent}-job").inputs
+        old, new = (json.loads(reveal(r.named(f"{agent}-kv").inputs["dataJson"])) for r in (before, after))
+        assert new["token"] == "rotated-" + old["token"] and new["pass"] == old["pass"]
+
+
+def test_removal_purges_the_job_and_keeps_the_volumes():
+    run = nomad_run()
+    for agent in AGENTS:
+        assert run.named(f"{agent}-job").inputs["purgeOnDestroy"] is True
+        for kind in ("job", "kv", "policy", "role"):
+            assert not run.named(f"{agent}-{kind}").options.retain_on_delete
+        for kind in ("repos", "data"):
+            volume = run.named(f"{agent}-{kind}")
+            assert volume.options.retain_on_delete
+            assert reveal(volume.inputs)["pluginId"] == "mkdir"
+            assert reveal(volume.inputs)["nodePool"] == "agents"
+
+
+def test_job_waits_for_its_secret_role_and_volumes():
+    run = nomad_run()
+    deps = set(run.named("llama-job").options.dependencies)
+    assert {run.named(n).urn for n in ("llama-kv", "llama-role", "llama-repos", "llama-data")} <= deps
+    assert not any("dev-qwen2" in d for d in deps)
+
+
+def test_a_constraint_places_volumes_and_job_together():
+    from disinto_infra.settings import NomadConstraint
+
+    run = run_fleet(nomad_node_pool=None, nomad_constraint=NomadConstraint(attribute="${node.unique.name}", value="box1"))
+    job = jobspec(run, "llama")["Job"]
+    assert "NodePool" not in job
+    assert job["Constraints"] == [{"LTarget": "${node.unique.name}", "RTarget": "box1", "Operand": "="}]
+    volume = reveal(run.named("llama-repos").inputs)
+    assert volume["constraints"] == [{"attribute": "${node.unique.name}", "operator": "=", "value": "box1"}]
+    validator().validate(jobspec(run, "llama"))
+
+
+def test_plan_shows_the_nomad_resources():
+    report = plan_fleet(record_plan.settings("nomad"), record_plan.fleet(), "dev", record_plan.formulas(record_plan.fleet()))
+    text = report.to_text()
+    assert "nomad job disinto-agent-llama" in text and "container disinto" not in text
+    types = {r["type"] for r in report.resources}
+    assert set(T.values()) <= types
+    assert report.agents[0].env["FORGE_TOKEN"] == "[secret]"
+
+
+# ---------------------------------------------------------------- held to Nomad's API types
+
+@pytest.mark.parametrize("agent", AGENTS)
+def test_jobspec_matches_the_nomad_api_types(agent):
+    validator().validate(jobspec(nomad_run(), agent))
+
+
+def _mutated(path, value=None, rename=None):
+    spec = jobspec(nomad_run(), "llama")
+    node = spec
+    for key in path[:-1]:
+        node = node[key]
+    if rename:
+        node[rename] = node.pop(path[-1])
+    else:
+        node[path[-1]] = value
+    return spec
+
+
+TASK = ["Job", "TaskGroups", 0, "Tasks", 0]
+
+
+@pytest.mark.parametrize("spec", [
+    _mutated(["Job", "Datacenters"], rename="DataCenters"),  # misspelt: Go would drop it silently
+    _mutated([*TASK, "Vault", "Role"], rename="role"),
+    _mutated([*TASK, "Templates", 0, "Envvars"], rename="Env"),
+    _mutated(["Job", "TaskGroups", 0, "Count"], "1"),  # wrongly typed
+    _mutated(["Job", "TaskGroups", 0, "RestartPolicy", "Interval"], "5m"),
+    _mutated([*TASK, "Env", "POLL_INTERVAL"], 60),
+    _mutated([*TASK, "Config", "security_opts"], ["apparmor=unconfined"]),
+    _mutated(["Job", "NodePool"], ["agents"]),
+], ids=["DataCenters", "role", "Env-for-Envvars", "Count-str", "Interval-str", "env-int", "security_opts", "NodePool-list"])
+def test_a_misspelt_or_mistyped_field_fails(spec):
+    with pytest.raises(jsonschema.ValidationError):
+        validator().validate(spec)
+
+
+def test_schema_knows_the_newer_go_fields():
+    # Not in the 2023 spec; from api/tasks.go / api/jobs.go.
+    defs = json.loads(SCHEMA.read_text())["$defs"]
+    assert defs["Vault"]["properties"]["Role"] == {"type": "string"}
+    assert defs["Job"]["properties"]["NodePool"] == {"type": "string"}
+    assert hcl2  # the policy parser is the same one test_vault_policy uses
+
+
+def test_the_forgejo_identity_is_the_same_on_both_runtimes():
+    def identity(run):
+        return {r.urn: (r.inputs, r.options) for r in run.registrations
+                if r.type.startswith("pulumi-python:dynamic/forgejo:") or r.name.endswith("-env")}
+
+    docker, nomad = identity(docker_run()), identity(nomad_run())
+    assert len(docker) == 10 and docker.keys() == nomad.keys()
+    for urn in docker:
+        assert docker[urn][0] == nomad[urn][0], urn
