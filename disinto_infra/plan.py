@@ -292,15 +292,20 @@ class AgentPlan:
     forge_user: str
     env_suffix: str
     repo: str
-    container: str
+    workload: str  # the container's or the Nomad job's name
     volumes: list[str]
     env: dict[str, str]
-    kind: str = "container"  # or "nomad job": what `container` names
+    kind: str = "container"  # or "nomad job": what `workload` names
+
+    @property
+    def workload_key(self) -> str:
+        """Its key in --json, the same as in the `agents` stack output (runtime `outputs()`)."""
+        return "container" if self.kind == "container" else "job"
 
     def summary(self) -> str:
         return (
             f"{self.name}: user {self.forge_user}, token, collaborator on {self.repo}, "
-            f"profile {self.forge_user}/{PROFILE_REPO}, volumes {' + '.join(self.volumes)}, {self.kind} {self.container}"
+            f"profile {self.forge_user}/{PROFILE_REPO}, volumes {' + '.join(self.volumes)}, {self.kind} {self.workload}"
         )
 
 
@@ -324,7 +329,7 @@ class PlanReport:
         return {
             "agents": [
                 {"name": a.name, "forge_user": a.forge_user, "env_suffix": a.env_suffix,
-                 "container": a.container, "volumes": a.volumes, "env": a.env}
+                 a.workload_key: a.workload, "volumes": a.volumes, "env": a.env}
                 for a in self.agents
             ],
             "resources": self.resources,
@@ -359,7 +364,7 @@ def _agent_plan(agent: Agent) -> AgentPlan:
     env = {var.name: shown(var, got) for var, got in zip(agent.env, values)}
     return AgentPlan(
         name=spec.name, forge_user=spec.forge_user, env_suffix=spec.env_suffix,
-        repo=agent.project.repo, container=agent.placement.workload,
+        repo=agent.project.repo, workload=agent.placement.workload,
         volumes=list(agent.placement.volume_names), env=env, kind=agent.placement.kind,
     )
 

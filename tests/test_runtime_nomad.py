@@ -242,6 +242,9 @@ def test_plan_shows_the_nomad_resources():
     types = {r["type"] for r in report.resources}
     assert set(T.values()) <= types
     assert report.agents[0].env["FORGE_TOKEN"] == "[secret]"
+    # --json names the workload as the `agents` stack output does: a job, not a container.
+    shown = {a["name"]: a for a in report.to_json()["agents"]}
+    assert shown["llama"]["job"] == "disinto-agent-llama" and "container" not in shown["llama"]
 
 
 # ---------------------------------------------------------------- held to Nomad's API types
