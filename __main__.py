@@ -18,4 +18,5 @@ try:
 except ConfigError as error:
     raise pulumi.RunError(str(error)) from None
 
-build_fleet(settings, fleet, pulumi.get_stack(), formulas)
+# Only `pulumi up` asks the model servers about their slots: a preview stays offline.
+build_fleet(settings, fleet, pulumi.get_stack(), formulas, probe_servers=not pulumi.runtime.is_dry_run())

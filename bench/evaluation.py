@@ -60,7 +60,7 @@ def make_factory(root: Path, sizes: list[int]) -> dict[int, Path]:
 def run_ours(main_py: Path, toml: Path) -> list[Registration]:
     pulumi.runtime.set_all_config({"disinto:projectToml": str(toml)}, [])
     try:
-        run = run_with_mocks(lambda: runpy.run_path(str(main_py)), mocks=RecordingMocks())
+        run = run_with_mocks(lambda: runpy.run_path(str(main_py)), mocks=RecordingMocks(), preview=True)
     finally:
         pulumi.runtime.set_all_config({}, [])
     return run.registrations

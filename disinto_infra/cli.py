@@ -24,7 +24,7 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_STACK = "dev"
 
 # Modules that add commands, each with `register(subparsers)`.
-COMMAND_MODULES: tuple[str, ...] = ("disinto_infra.hire", "disinto_infra.rotate", "disinto_infra.check")
+COMMAND_MODULES: tuple[str, ...] = ("disinto_infra.hire", "disinto_infra.rotate", "disinto_infra.check.command")
 
 Registrar = Callable[[argparse._SubParsersAction], None]
 

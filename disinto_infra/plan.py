@@ -255,16 +255,18 @@ def run_with_mocks(
     transformations: Sequence[pulumi.ResourceTransformation] = (),
     honour_secret_outputs: bool = True,
     mocks: RecordingMocks | None = None,
+    preview: bool = False,
 ) -> MockRun[T]:
     """Run `program` as a Pulumi program against recording mocks and wait for every registration.
 
     Exceptions of the program propagate; pass your own `mocks` to inspect `mocks.created` then.
+    `preview`: what `pulumi.runtime.is_dry_run()` answers (the program probes nothing in a preview).
     """
     mocks = mocks if mocks is not None else RecordingMocks()
     monitor = RecordingMonitor(mocks, honour_secret_outputs)
     pulumi_settings.ROOT.set(None)  # each run gets a fresh Stack
     pulumi_settings.SETTINGS.outputs.clear()
-    pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=False, monitor=monitor)
+    pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=preview, monitor=monitor)
     root = pulumi_settings.get_root_resource()
     for transformation in transformations:
         pulumi.runtime.register_stack_transformation(transformation)

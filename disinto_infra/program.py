@@ -12,6 +12,7 @@ import pulumi
 
 from . import runtime_docker, runtime_nomad
 from .agent import Agent, AgentArgs
+from .check.servers import Placed, crowded_servers
 from .formulas import Formula, read_formulas
 from .factory_compose import COMPOSE_FILE, ComposeFileError, compose_conflicts, read_compose_file
 from .model import Fleet
@@ -57,16 +58,22 @@ def build_fleet(
     stack: str,
     formulas: Mapping[str, Formula] | None = None,
     warn: Callable[[str], None] | None = None,
+    probe_servers: bool = False,
 ) -> dict[str, Agent]:
     """Register every agent of the fleet; the fleet must already be validated.
 
     The formulas are read first when not given, so a missing one registers nothing (ConfigError).
     Compose conflicts go to `warn` (default: `pulumi.log.warn`, shown by `pulumi preview`/`up`).
+    `probe_servers` (the program sets it for `pulumi up`, never for a preview or `plan`): model
+    servers that answer with fewer slots than agents are warned about too (issue 10).
     """
     if formulas is None:
         formulas = read_formulas(fleet, settings.factory_root)
     pairs = fleet.agents()
-    for message in compose_warnings(settings, (spec.name for _, spec in pairs)):
+    messages = compose_warnings(settings, (spec.name for _, spec in pairs))
+    if probe_servers:
+        messages += crowded_servers([Placed(str(project.path), spec) for project, spec in pairs])
+    for message in messages:
         (warn or pulumi.log.warn)(message)
     agents: dict[str, Agent] = {}
     if pairs:

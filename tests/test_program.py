@@ -13,6 +13,7 @@ from disinto_infra.program import build_fleet
 from disinto_infra.settings import StackSettings
 
 from tests.factory import FACTORY, give_formulas
+from tests.support.llama_double import LlamaDouble
 from tests.test_model import EXAMPLE, HEADER, agent, legacy_example_text
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -122,11 +123,12 @@ def test_shipped_example_registers_nothing():
     assert run.exports["agents"].value == {}
 
 
-def run_entry_point(config: dict[str, str], mocks: RecordingMocks):
-    """Run the real `__main__.py` under mocks with the given `disinto:*` config."""
+def run_entry_point(config: dict[str, str], mocks: RecordingMocks, preview: bool = True):
+    """Run the real `__main__.py` under mocks with the given `disinto:*` config, as `pulumi preview`
+    (the default: the program probes no model server then) or as `pulumi up`."""
     pulumi.runtime.set_all_config({f"disinto:{k}": v for k, v in config.items()}, [])
     try:
-        return run_with_mocks(lambda: runpy.run_path(str(ROOT / "__main__.py")), mocks=mocks)
+        return run_with_mocks(lambda: runpy.run_path(str(ROOT / "__main__.py")), mocks=mocks, preview=preview)
     finally:
         pulumi.runtime.set_all_config({}, [])
 
@@ -257,3 +259,58 @@ def test_entry_point_warns_through_pulumi(tmp_path, caplog):
     # Under mocks, pulumi.log.warn reaches the logging module; the CLI shows it as "warning: ...".
     assert [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING] == [conflict(tmp_path, "llama")]
     assert "llama-container" in mocks.created
+
+
+# ---------------------------------------------------------------- pulumi up: crowded model servers
+
+def two_on(url: str) -> str:
+    return HEADER + agent("llama", base_url=f'"{url}"') + agent("dev-qwen2", forge_user='"dev-qwen2"', base_url=f'"{url}/"')
+
+
+def crowded_line(url: str) -> str:
+    return (f"{url}: 2 agents (llama, dev-qwen2) for 1 slot: the rest wait for a free slot (raise the server's "
+            "--parallel or move an agent; `python -m disinto_infra check` shows more)")
+
+
+def build_with(text: str, probe_servers: bool) -> tuple[list[str], object]:
+    warnings: list[str] = []
+    project = parse_project_text(F, text)
+    run = run_with_mocks(lambda: build_fleet(SETTINGS, Fleet(projects=(project,)), "dev",
+                                             warn=warnings.append, probe_servers=probe_servers))
+    return warnings, run
+
+
+def test_up_warns_when_a_server_has_fewer_slots_than_agents_and_still_builds():
+    with LlamaDouble(slots=1) as llama:
+        warnings, run = build_with(two_on(llama.url), probe_servers=True)
+    assert warnings == [crowded_line(llama.url)]
+    assert {"llama-container", "dev-qwen2-container"} <= set(run.by_name())
+    # One probe for the server both agents name (a trailing `/` is the same server).
+    assert [r.path for r in llama.requests] == ["/health", "/props"]
+
+
+def test_up_says_nothing_of_a_server_with_room_or_that_does_not_answer():
+    with LlamaDouble(slots=2) as roomy, LlamaDouble(slots=1, mode="reset") as down:
+        assert build_with(two_on(roomy.url), probe_servers=True)[0] == []
+        warnings, run = build_with(two_on(down.url), probe_servers=True)
+    assert warnings == [] and "llama-container" in run.by_name()
+
+
+def test_without_probe_servers_no_server_is_asked():
+    with LlamaDouble(slots=1) as llama:
+        assert build_with(two_on(llama.url), probe_servers=False)[0] == []
+    assert llama.requests == []
+
+
+@pytest.mark.parametrize("preview", [True, False])
+def test_entry_point_probes_the_servers_at_up_only(tmp_path, caplog, preview):
+    with LlamaDouble(slots=1) as llama:
+        toml = tmp_path / "projects" / "disinto.toml"
+        toml.parent.mkdir()
+        toml.write_text(two_on(llama.url))
+        give_formulas(tmp_path)
+        with caplog.at_level(logging.WARNING):
+            run_entry_point({"projectToml": str(toml)}, RecordingMocks(), preview=preview)
+    warned = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert warned == ([] if preview else [crowded_line(llama.url)])
+    assert (llama.requests == []) is preview

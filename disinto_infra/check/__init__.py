@@ -1,4 +1,5 @@
-"""`check`: read-only probes of what the fleet depends on (see command.py)."""
-from .command import register
+"""`check`: read-only probes of what the fleet depends on (the command is command.py).
 
-__all__ = ["register"]
+Nothing is imported here: the program imports `servers` for its `pulumi up` warning, and the
+command imports the CLI, which imports the program.
+"""

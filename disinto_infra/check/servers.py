@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -72,6 +73,28 @@ def judge(assignment: Assignment, found: ServerProbe) -> ServerFacts:
         problems.append(f"{url}: {crowded}")
     return ServerFacts(url, found.state.value, found.detail, found.models, found.slots, found.source,
                        tuple(on_server), tuple(problems))
+
+
+# ---------------------------------------------------------------- pulumi up: a warning, never a failure
+
+UP_PROBE_TIMEOUT = 2.0
+
+
+def crowded_servers(agents: Sequence[Placed], timeout: float = UP_PROBE_TIMEOUT) -> list[str]:
+    """One line per server that answers and has fewer slots than agents. A server that does not
+    answer is left to `check`: `pulumi up` must not fail, nor nag, over a server under maintenance."""
+    groups = assignments(agents)
+    if not groups:
+        return []
+    with ThreadPoolExecutor(max_workers=len(groups)) as pool:
+        found = list(pool.map(lambda a: model_server.probe(a.base_url, a.api_key, timeout), groups))
+    lines = []
+    for assignment, probe in zip(groups, found):
+        crowded = over_capacity(probe.slots, [p.spec.name for p in assignment.agents]) if probe.reachable else None
+        if crowded:
+            lines.append(f"{assignment.base_url}: {crowded}: the rest wait for a free slot "
+                         "(raise the server's --parallel or move an agent; `python -m disinto_infra check` shows more)")
+    return lines
 
 
 # ---------------------------------------------------------------- hire: room for one more?

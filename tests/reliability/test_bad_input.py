@@ -208,10 +208,10 @@ def test_validate_exits_1_with_the_lines(factory, name, capsys):
 
 
 def run_entry_point(config: dict[str, str], mocks: RecordingMocks):
-    """The real root `__main__.py`, as `pulumi up` runs it, under recording mocks."""
+    """The real root `__main__.py`, as `pulumi preview` runs it (no model server probed), under recording mocks."""
     pulumi.runtime.set_all_config({f"disinto:{k}": v for k, v in config.items()}, [])
     try:
-        return run_with_mocks(lambda: runpy.run_path(str(ROOT / "__main__.py")), mocks=mocks)
+        return run_with_mocks(lambda: runpy.run_path(str(ROOT / "__main__.py")), mocks=mocks, preview=True)
     finally:
         pulumi.runtime.set_all_config({}, [])
 

@@ -100,7 +100,7 @@ def test_program_registers_no_secret_in_plain_text(factory):
     mocks = SeededMocks()
     pulumi.runtime.set_all_config(config, secret_keys)
     try:
-        run = run_with_mocks(lambda: runpy.run_path(str(ROOT / "__main__.py")), mocks=mocks)
+        run = run_with_mocks(lambda: runpy.run_path(str(ROOT / "__main__.py")), mocks=mocks, preview=True)
     finally:
         pulumi.runtime.set_all_config({}, [])
     everything = [*seeds.values(), *mocks.secrets]
