@@ -120,15 +120,15 @@ def run(args: argparse.Namespace) -> int:
         return report_error(error)
     print(describe(result))
     if result.created:
-        print_next_steps(f"shows {result.name}'s user, token, collaborator, volumes and container to create")
+        print_next_steps(f"shows {result.name}'s user, token, collaborator, volumes and container (nomad: job) to create")
     else:
-        print_next_steps(f"shows what changes for {result.name} (a changed setting recreates its container)")
+        print_next_steps(f"shows what changes for {result.name} (a changed setting recreates its container or resubmits its job)")
     return 0
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("hire", help="add or update an agent ([agents.NAME]) in the project TOML")
-    parser.add_argument("name", metavar="NAME", help="the agent's name (container disinto-agents-NAME)")
+    parser.add_argument("name", metavar="NAME", help="the agent's name (container disinto-agents-NAME, or Nomad job disinto-agent-NAME)")
     parser.add_argument("role", metavar="ROLE", help="its role, e.g. dev or review (written as roles = [ROLE])")
     parser.add_argument("--local-model", metavar="URL", help="base_url of its model server (required for a new agent)")
     parser.add_argument("--force", action="store_true",

@@ -145,6 +145,9 @@ def fake_outputs(typ: str, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
         outs.update(repo_digest=f"{repo}@sha256:{digest}", image_id=f"sha256:{digest}")
     elif typ == "docker:index/volume:Volume":
         outs.setdefault("mountpoint", f"/var/lib/docker/volumes/{inputs.get('name')}/_data")
+    elif typ == "nomad:index/dynamicHostVolume:DynamicHostVolume":
+        # Nomad picks the node (one per pool in the plan: a fake node id from the pool's name).
+        outs.setdefault("nodeId", f"node-{_fake_hex('node', str(inputs.get('nodePool') or 'any'), length=8)}")
     return outs
 
 

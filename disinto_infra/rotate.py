@@ -2,7 +2,8 @@
 
 Bumps `rotate_token` / `rotate_password` in the project TOML (toml_edit.rotate). On the next
 `pulumi up` only that agent's token is replaced (the new one first, then the old one revoked)
-and/or its password set, and only its container is recreated.
+and/or its password set, and only its container is recreated (on a nomad stack: only its Vault
+secret changes, and Nomad restarts its task).
 """
 from __future__ import annotations
 
@@ -23,7 +24,8 @@ def run(args: argparse.Namespace) -> int:
     print(f"{result.name}: {bumps} in {result.path}")
     what = " and ".join(w for w, key in (("a new token", "rotate_token"), ("a new password", "rotate_password"))
                         if key in result.changed)
-    print_next_steps(f"shows {result.name} getting {what}; its container is recreated")
+    print_next_steps(f"shows {result.name} getting {what}; its container is recreated "
+                     "(nomad: its Vault secret is updated)")
     return 0
 
 

@@ -68,6 +68,25 @@ FORGE_URL_FILE = "local/forge-url.env"
 
 
 @dataclass(frozen=True)
+class SharedVolume:
+    """A static host volume of the factory's Nomad client, mounted read-only into every agent
+    (nomad/client.hcl and nomad/jobs/agents.hcl, Disinto/disinto 2308c4c). Read-only, so sharing
+    it is not the collision this project ends."""
+
+    key: str
+    destination: str
+
+
+# The project TOMLs: the agents image holds none (the factory's .dockerignore drops projects/*.toml)
+# and docker/agents/entrypoint.sh exits ("No real .toml files found") unless
+# seed_projects_from_host_volume finds them here. The ops repository, as the factory mounts it.
+SHARED_VOLUMES = (
+    SharedVolume("factory-projects", "/srv/disinto/project-repos/_factory/projects"),
+    SharedVolume("ops-repo", f"{CONTAINER_HOME}/repos/_factory/disinto-ops"),
+)
+
+
+@dataclass(frozen=True)
 class AgentVolume:
     key: str  # the volume's name inside the job
     name: str  # the Nomad volume's own name
@@ -115,8 +134,10 @@ def _go_string(value: str) -> str:
 
 
 def secrets_template(secret: KvPath, env: list[EnvVar]) -> Template:
-    """Renders the secret env vars from the agent's own KV secret only, as an env file."""
-    lines = [f"{var.name}={{{{ .Data.data.{kv_key(var.name)} }}}}" for var in secret_env(env)]
+    """Renders the secret env vars from the agent's own KV secret only, as an env file. Each value
+    as a JSON string: Nomad reads the file with go-envparse, which unquotes it, so an api_key with
+    a quote, `#` or a space arrives whole (a bare value would be cut or mis-parsed)."""
+    lines = [f"{var.name}={{{{ .Data.data.{kv_key(var.name)} | toJSON }}}}" for var in secret_env(env)]
     body = "\n".join([f"{{{{ with secret {_go_string(secret.data)} }}}}", *lines, "{{ end }}"]) + "\n"
     return Template(DestPath=SECRETS_FILE, EmbeddedTmpl=body, Envvars=True, ChangeMode="restart")
 
@@ -149,7 +170,10 @@ def agent_job(agent: str, settings: StackSettings, stack: str, env: list[EnvVar]
         Templates=[forge_url_template(), secrets_template(secret, env)],
         # The task needs no Vault token of its own (neither env nor file); the templates get theirs.
         Vault=Vault(Role=naming.vault_policy(agent), Env=False, DisableFile=True, ChangeMode="restart"),
-        VolumeMounts=[VolumeMount(Volume=v.key, Destination=v.destination) for v in volumes],
+        VolumeMounts=[
+            *(VolumeMount(Volume=v.key, Destination=v.destination) for v in volumes),
+            *(VolumeMount(Volume=v.key, Destination=v.destination, ReadOnly=True) for v in SHARED_VOLUMES),
+        ],
         Resources=RESOURCES,
     )
     group = TaskGroup(
@@ -157,8 +181,11 @@ def agent_job(agent: str, settings: StackSettings, stack: str, env: list[EnvVar]
         Count=1,
         RestartPolicy=RESTART,
         Volumes={
-            v.key: VolumeRequest(Name=v.key, Type="host", Source=v.name, AccessMode=ACCESS_MODE, AttachmentMode=ATTACHMENT_MODE)
-            for v in volumes
+            **{
+                v.key: VolumeRequest(Name=v.key, Type="host", Source=v.name, AccessMode=ACCESS_MODE, AttachmentMode=ATTACHMENT_MODE)
+                for v in volumes
+            },
+            **{v.key: VolumeRequest(Name=v.key, Type="host", Source=v.key, ReadOnly=True) for v in SHARED_VOLUMES},
         },
         Tasks=[task],
     )
@@ -205,7 +232,11 @@ class NomadRuntime:
             opts=pulumi.ResourceOptions(parent=args.parent),
         )
         role = _role(args, policy)
-        repos, data = (_volume(args, v) for v in agent_volumes(name))
+        repos_spec, data_spec = agent_volumes(name)
+        repos = _volume(args, repos_spec)
+        # On the repos volume's node: the job needs both on one node, and Nomad would pick each
+        # volume's node on its own (terraform-provider-nomad: node_id is optional and computed).
+        data = _volume(args, data_spec, node_id=repos.node_id)
         spec = agent_job(name, settings, args.stack, args.env)
         job = nomad.Job(
             args.names.job,
@@ -262,7 +293,7 @@ def _role(args: PlaceArgs, policy: vault.Policy) -> vault.jwt.AuthBackendRole:
     )
 
 
-def _volume(args: PlaceArgs, volume: AgentVolume) -> nomad.DynamicHostVolume:
+def _volume(args: PlaceArgs, volume: AgentVolume, node_id: pulumi.Input[str] | None = None) -> nomad.DynamicHostVolume:
     settings = args.settings
     c = settings.nomad_constraint
     return nomad.DynamicHostVolume(
@@ -270,6 +301,7 @@ def _volume(args: PlaceArgs, volume: AgentVolume) -> nomad.DynamicHostVolume:
         name=volume.name,
         namespace=settings.nomad_namespace,
         plugin_id=VOLUME_PLUGIN,
+        node_id=node_id,
         node_pool=settings.nomad_node_pool,
         constraints=[nomad.DynamicHostVolumeConstraintArgs(attribute=c.attribute, operator=c.operator, value=c.value)]
         if c else None,

@@ -10,6 +10,7 @@ import difflib
 import glob
 import json
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -64,6 +65,7 @@ KEY_KINDS: dict[str, str] = {
     "vaultAuthMount": "str",
 }
 RUNTIMES = ("docker", "nomad")
+NOMAD_NAMESPACE = re.compile(r"[a-zA-Z0-9-]{1,128}")
 
 _GLOB_CHARS = frozenset("*?[")
 # Stands for an encrypted stack value when nothing may be decrypted (offline commands).
@@ -163,7 +165,15 @@ class StackSettings(BaseModel):
                 raise ValueError(f'must be a mapping like {{"attribute": "${{node.unique.name}}", "value": "box1"}}, not {show(value)}') from None
         return value
 
-    @field_validator("vault_kv_mount", "vault_kv_prefix", "vault_auth_mount", "nomad_namespace")
+    @field_validator("nomad_namespace")
+    @classmethod
+    def _check_namespace(cls, value: str) -> str:
+        # Nomad's own rule for namespace names (nomad/structs: validNamespaceName).
+        if not NOMAD_NAMESPACE.fullmatch(value):
+            raise ValueError(f"must be a Nomad namespace name (letters, digits and '-', at most 128), not {show(value)}")
+        return value
+
+    @field_validator("vault_kv_mount", "vault_kv_prefix", "vault_auth_mount")
     @classmethod
     def _check_path(cls, value: str) -> str:
         value = value.strip("/")

@@ -120,9 +120,27 @@ def test_each_job_reads_only_its_own_secret_and_mounts_only_its_own_volumes(agen
     assert secret_reads[0].count("with secret") == 1
     assert other not in run.named(f"{agent}-job").inputs["jobspec"]
     (group,) = jobspec(run, agent)["Job"]["TaskGroups"]
-    assert {v["Source"] for v in group["Volumes"].values()} == {f"project-repos-{agent}", f"agents-{agent}-data"}
-    mounts = {m["Destination"]: group["Volumes"][m["Volume"]]["Source"] for m in t["VolumeMounts"]}
-    assert mounts == {"/home/agent/repos": f"project-repos-{agent}", "/home/agent/data": f"agents-{agent}-data"}
+    writable = {v["Source"] for v in group["Volumes"].values() if not v["ReadOnly"]}
+    assert writable == {f"project-repos-{agent}", f"agents-{agent}-data"}
+    mounts = {m["Destination"]: (group["Volumes"][m["Volume"]]["Source"], m["ReadOnly"]) for m in t["VolumeMounts"]}
+    assert mounts == {
+        "/home/agent/repos": (f"project-repos-{agent}", False), "/home/agent/data": (f"agents-{agent}-data", False),
+        # Only the factory's static host volumes are shared, read-only (nomad/jobs/agents.hcl, 2308c4c).
+        "/srv/disinto/project-repos/_factory/projects": ("factory-projects", True),
+        "/home/agent/repos/_factory/disinto-ops": ("ops-repo", True),
+    }
+
+
+def test_the_job_gets_the_project_tomls_the_entrypoint_needs():
+    """The image holds no project TOML (the factory's .dockerignore drops projects/*.toml), and
+    docker/agents/entrypoint.sh exits "No real .toml files found" unless
+    seed_projects_from_host_volume finds them at this path (Disinto/disinto 2308c4c)."""
+    (group,) = jobspec(nomad_run(), "llama")["Job"]["TaskGroups"]
+    assert group["Volumes"]["factory-projects"] == {
+        "Name": "factory-projects", "Type": "host", "Source": "factory-projects", "ReadOnly": True}
+    (t,) = group["Tasks"]
+    assert {"Volume": "factory-projects", "Destination": "/srv/disinto/project-repos/_factory/projects",
+            "ReadOnly": True} in t["VolumeMounts"]
 
 
 # ---------------------------------------------------------------- the job
@@ -146,8 +164,11 @@ def test_templates_render_env_and_restart_on_change():
         ("local/forge-url.env", True, "restart"), ("secrets/forge.env", True, "restart")]
     forge_url, secrets = (x["EmbeddedTmpl"] for x in t["Templates"])
     assert 'nomadService "forgejo"' in forge_url and "FORGE_URL=http://{{ .Address }}:{{ .Port }}" in forge_url
-    # The factory's key names (nomad/jobs/agents.hcl, 2308c4c).
-    assert "FORGE_TOKEN={{ .Data.data.token }}" in secrets and "FORGE_PASS={{ .Data.data.pass }}" in secrets
+    # The factory's key names (nomad/jobs/agents.hcl, 2308c4c), each value a JSON string so that
+    # go-envparse, which reads the env file, unquotes it whole.
+    assert secrets.splitlines()[1:-1] == [
+        "FORGE_TOKEN={{ .Data.data.token | toJSON }}", "FORGE_PASS={{ .Data.data.pass | toJSON }}",
+        "ANTHROPIC_API_KEY={{ .Data.data.anthropic_api_key | toJSON }}"]
 
 
 def test_job_is_the_factorys_agent_task_shape():
@@ -178,7 +199,7 @@ def test_a_review_token_goes_to_the_kv_secret_not_the_jobspec():
     kv = json.loads(reveal(run.named("llama-kv").inputs["dataJson"]))
     assert kv["forge_review_token"] == "review-secret-123"
     assert "review-secret-123" not in run.named("llama-job").inputs["jobspec"]
-    assert "FORGE_REVIEW_TOKEN={{ .Data.data.forge_review_token }}" in run.named("llama-job").inputs["jobspec"]
+    assert "FORGE_REVIEW_TOKEN={{ .Data.data.forge_review_token | toJSON }}" in run.named("llama-job").inputs["jobspec"]
 
 
 def test_kv_secret_is_secret_even_without_engine_help():
@@ -189,18 +210,27 @@ def test_kv_secret_is_secret_even_without_engine_help():
         assert (kv.inputs["mount"], kv.inputs["deleteAllVersions"]) == ("kv", True)
 
 
-class RotatedToken(RecordingMocks):
+class Rotated(RecordingMocks):
+    """A rotated token (`rotate --token`) or password (`rotate --password`): new outputs of that
+    Forgejo resource, everything else as before."""
+
+    def __init__(self, what: str):
+        super().__init__()
+        self.what = what  # "token" or "password"
+
     def outputs(self, typ, name, inputs):
         outs = super().outputs(typ, name, inputs)
-        return {**outs, "token": "rotated-" + outs["token"]} if typ.endswith("forgejo:Token") else outs
+        kind = {"token": "forgejo:Token", "password": "forgejo:User"}[self.what]
+        return {**outs, self.what: "rotated-" + outs[self.what]} if typ.endswith(kind) else outs
 
 
-def test_rotation_updates_the_kv_secret_and_not_the_job():
-    before, after = nomad_run(), run_fleet(mocks=RotatedToken())
+@pytest.mark.parametrize("what, key, kept", [("token", "token", "pass"), ("password", "pass", "token")])
+def test_rotation_updates_the_kv_secret_and_not_the_job(what, key, kept):
+    before, after = nomad_run(), run_fleet(mocks=Rotated(what))
     for agent in AGENTS:
         assert after.named(f"{agent}-job").inputs == before.named(f"{agent}-job").inputs
         old, new = (json.loads(reveal(r.named(f"{agent}-kv").inputs["dataJson"])) for r in (before, after))
-        assert new["token"] == "rotated-" + old["token"] and new["pass"] == old["pass"]
+        assert new[key] == "rotated-" + old[key] and new[kept] == old[kept]
 
 
 def test_removal_purges_the_job_and_keeps_the_volumes():
@@ -214,6 +244,17 @@ def test_removal_purges_the_job_and_keeps_the_volumes():
             assert volume.options.retain_on_delete
             assert reveal(volume.inputs)["pluginId"] == "mkdir"
             assert reveal(volume.inputs)["nodePool"] == "agents"
+
+
+@pytest.mark.parametrize("agent", AGENTS)
+def test_both_volumes_of_an_agent_are_on_one_node(agent):
+    """Nomad picks a node per volume; the job needs both on its node, so the data volume goes
+    where the repos volume went (its node id output)."""
+    run = nomad_run()
+    repos, data = run.named(f"{agent}-repos"), run.named(f"{agent}-data")
+    assert "nodeId" not in reveal(repos.inputs)
+    assert reveal(data.inputs)["nodeId"] == run.outputs[repos.urn]["nodeId"]
+    assert repos.urn in data.options.dependencies
 
 
 def test_job_waits_for_its_secret_role_and_volumes():

@@ -201,6 +201,7 @@ def test_runtime_and_nomad_settings():
     ({"runtime": "k8s"}, 'disinto:runtime: must be one of docker, nomad, not "k8s"'),
     ({"nomadDatacenters": "[]"}, "disinto:nomadDatacenters: must be a non-empty list of datacenter names, not []"),
     ({"nomadConstraint": '{"value": "box1"}'}, "disinto:nomadConstraint.attribute: Field required"),
+    ({"nomadNamespace": "agents/x"}, "disinto:nomadNamespace: must be a Nomad namespace name (letters, digits and '-', at most 128), not \"agents/x\""),
     ({"vaultKvPrefix": "disinto/../x"}, "disinto:vaultKvPrefix: must be a path of names separated by '/', not \"disinto/../x\""),
 ])
 def test_bad_runtime_settings_name_the_key(values, problem):
