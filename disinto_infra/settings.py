@@ -65,6 +65,10 @@ KEY_KINDS: dict[str, str] = {
     "vaultAuthMount": "str",
 }
 RUNTIMES = ("docker", "nomad")
+# The providers' own tokens: plain config would sit in the stack file and, as the default
+# providers' inputs, in the state; only `--secret` keeps them encrypted in both.
+# Each with the environment variable its provider also reads.
+PROVIDER_SECRETS = {"nomad:secretId": "NOMAD_TOKEN", "vault:token": "VAULT_TOKEN"}
 NOMAD_NAMESPACE = re.compile(r"[a-zA-Z0-9-]{1,128}")
 
 _GLOB_CHARS = frozenset("*?[")
@@ -267,6 +271,9 @@ class StackSettings(BaseModel):
         }
         values = {key: readers[kind](key) for key, kind in KEY_KINDS.items()}
         settings = cls.from_mapping(values, project_dir, home)
+        plain = [key for key in PROVIDER_SECRETS
+                 if _config_value(key) is not None and not pulumi.runtime.is_config_secret(key)]
+        _refuse_plain(plain, f"Pulumi.{pulumi.get_stack()}.yaml")
         return settings.model_copy(update={"docker_host": pulumi.Config("docker").get("host")})
 
     @classmethod
@@ -286,6 +293,8 @@ class StackSettings(BaseModel):
             ])
         values = {**read_stack_file(path), **(overrides or {})}
         settings = cls.from_mapping(values, project_dir, home)
+        _refuse_plain([key for key in PROVIDER_SECRETS if read_stack_file(path, key.split(":")[0]).get(key.split(":")[1])
+                       not in (None, SECRET_PLACEHOLDER)], str(path))
         return settings.model_copy(update={"docker_host": read_stack_file(path, "docker").get("host")})
 
     def _with_paths(self, home: str) -> StackSettings:
@@ -317,6 +326,20 @@ class StackSettings(BaseModel):
         if not found:
             raise ConfigError([f"{NAMESPACE}:projectToml: no file matches {self.project_toml}"])
         return found
+
+
+def _config_value(key: str) -> str | None:
+    namespace, name = key.split(":")
+    return pulumi.Config(namespace).get(name)
+
+
+def _refuse_plain(keys: list[str], stack_file: str) -> None:
+    if keys:
+        raise ConfigError([
+            f"{stack_file}: {key}: is plain text; set it with `pulumi config set --secret {key} …` "
+            f"(or leave it out and export {PROVIDER_SECRETS[key]})"
+            for key in keys
+        ])
 
 
 def read_stack_file(path: Path, namespace: str = NAMESPACE) -> dict[str, Any]:

@@ -208,3 +208,39 @@ def test_bad_runtime_settings_name_the_key(values, problem):
     with pytest.raises(ConfigError) as caught:
         settings(**values)
     assert caught.value.problems == [problem]
+
+
+def pulumi_settings(config: dict[str, str], secret_keys: list[str]):
+    pulumi.runtime.set_all_config(config, secret_keys)
+    try:
+        return run_with_mocks(lambda: StackSettings.from_pulumi_config(PROJECT, home=HOME)).result
+    finally:
+        pulumi.runtime.set_all_config({}, [])
+
+
+def test_provider_tokens_must_be_secret_config():
+    """Plain, they would sit in the stack file and, as the default providers' inputs, in the state."""
+    tokens = {"vault:token": "hvs.plain", "nomad:secretId": "acl-plain", "disinto:runtime": "nomad"}
+    with pytest.raises(ConfigError) as caught:
+        pulumi_settings(tokens, [])
+    assert caught.value.problems == [
+        "Pulumi.dev.yaml: nomad:secretId: is plain text; set it with `pulumi config set --secret nomad:secretId …` "
+        "(or leave it out and export NOMAD_TOKEN)",
+        "Pulumi.dev.yaml: vault:token: is plain text; set it with `pulumi config set --secret vault:token …` "
+        "(or leave it out and export VAULT_TOKEN)",
+    ]
+    assert "hvs.plain" not in str(caught.value)
+    assert pulumi_settings(tokens, ["vault:token", "nomad:secretId"]).runtime == "nomad"
+    assert pulumi_settings({"disinto:runtime": "nomad"}, []).runtime == "nomad"  # env vars instead
+
+
+def test_the_stack_file_must_hold_provider_tokens_encrypted(tmp_path):
+    stack = tmp_path / "Pulumi.dev.yaml"
+    stack.write_text("config:\n  vault:token: hvs.plain\n  nomad:secretId:\n    secure: v1:abc\n")
+    with pytest.raises(ConfigError) as caught:
+        StackSettings.from_stack_file(stack, tmp_path, home=HOME)
+    assert caught.value.problems == [
+        f"{stack}: vault:token: is plain text; set it with `pulumi config set --secret vault:token …` "
+        "(or leave it out and export VAULT_TOKEN)"]
+    stack.write_text("config:\n  vault:token:\n    secure: v1:def\n")
+    assert StackSettings.from_stack_file(stack, tmp_path, home=HOME).runtime == "docker"
