@@ -71,6 +71,8 @@ def build_fleet(
         formulas = read_formulas(fleet, settings.factory_root)
     pairs = fleet.agents()
     messages = compose_warnings(settings, (spec.name for _, spec in pairs))
+    if settings.runtime == runtime_nomad.NAME:
+        messages += runtime_nomad.takeover_warnings(settings, (spec.name for _, spec in pairs))
     if probe_servers:
         messages += crowded_servers([Placed(str(project.path), spec) for project, spec in pairs])
     for message in messages:

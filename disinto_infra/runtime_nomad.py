@@ -18,7 +18,9 @@ only the KV secret, and the template (`change_mode = "restart"`) restarts the ta
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pulumi
@@ -255,6 +257,25 @@ class NomadRuntime:
             workload=naming.nomad_job(name), volume_names=[naming.repos_volume(name), naming.data_volume(name)],
             env=task_env(args.env),
         )
+
+
+def takeover_warnings(settings: StackSettings, agents: Iterable[str]) -> list[str]:
+    """One line per agent named like a bot whose policy the factory writes by hand
+    (`<factoryRoot>/vault/policies/bot-<name>.hcl`, applied by its tools/vault-apply-policies.sh):
+    the same names, so this stack takes them over. Meant for a migration, harmful by accident."""
+    policies = Path(settings.factory_root) / "vault" / "policies"
+    lines = []
+    for agent in agents:
+        own = policies / f"{naming.vault_policy(agent)}.hcl"
+        if own.is_file():
+            secret = agent_secret(settings.vault_kv_mount, settings.vault_kv_prefix, agent)
+            lines.append(
+                f"agent {agent}: {own} is the factory's own policy for that bot: this stack takes over the policy "
+                f"and role {naming.vault_policy(agent)} and the secret {secret.mount}/{secret.name} (removing the agent "
+                "deletes that secret with every version), and the factory's tools/vault-apply-policies.sh and "
+                "vault-apply-roles.sh would put theirs back (see README, On Nomad and Vault)"
+            )
+    return lines
 
 
 def for_stack(settings: StackSettings) -> NomadRuntime:

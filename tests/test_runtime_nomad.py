@@ -342,3 +342,24 @@ def test_the_forgejo_identity_is_the_same_on_both_runtimes():
     assert len(docker) == 10 and docker.keys() == nomad.keys()
     for urn in docker:
         assert docker[urn][0] == nomad[urn][0], urn
+
+
+# ---------------------------------------------------------------- names the factory manages by hand
+
+def test_an_agent_named_like_a_factory_bot_is_warned_about(tmp_path):
+    """The factory writes bot-<name> policies by hand (vault/policies/bot-dev-qwen.hcl, Disinto/disinto
+    2308c4c): an agent of that name takes them over, which a migration wants and an accident does not."""
+    (tmp_path / "vault" / "policies").mkdir(parents=True)
+    (tmp_path / "vault" / "policies" / "bot-llama.hcl").write_text('path "kv/data/disinto/bots/llama" {}\n')
+    fleet = record_plan.fleet()
+    warnings: list[str] = []
+    for runtime in ("nomad", "docker"):
+        settings = record_plan.settings(runtime).model_copy(update={"factory_root": str(tmp_path)})
+        run_with_mocks(lambda: build_fleet(settings, fleet, "dev", record_plan.formulas(fleet), warn=warnings.append))
+    policy = tmp_path / "vault" / "policies" / "bot-llama.hcl"
+    # Once, for the nomad stack and the one agent; a docker stack has no Vault names to take.
+    assert warnings == [
+        f"agent llama: {policy} is the factory's own policy for that bot: this stack takes over the policy and "
+        "role bot-llama and the secret kv/disinto/bots/llama (removing the agent deletes that secret with every "
+        "version), and the factory's tools/vault-apply-policies.sh and vault-apply-roles.sh would put theirs back "
+        "(see README, On Nomad and Vault)"]
