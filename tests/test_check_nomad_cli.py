@@ -104,7 +104,7 @@ def test_problems_on_a_nomad_stack_exit_1_each_named(world, doubles):
         f'{stack_file}: disinto:nomadNodePool: node pool "gpu" has no node that is ready and eligible '
         "(box1 down/eligible): the agents' jobs and volumes cannot be placed",
         f'{nomad.url}: no Nomad service "forgejo" in namespace "agents": the agents\' jobs take FORGE_URL from it '
-        "(the factory's forgejo job registers it)",
+        "(run the factory's forgejo job there, or set disinto:nomadNamespace to its namespace)",
         f'{stack_file}: disinto:vaultKvMount: "kv/" in Vault at {vault.url} is KV version 1; the program writes '
         "KV v2 (kv/data/...): vault kv enable-versioning kv",
     ]

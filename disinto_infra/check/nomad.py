@@ -146,7 +146,8 @@ def _service(t: NomadTarget, reply: Reply) -> tuple[tuple[str, ...], Judged]:
             return instances, Judged("registered")
         return (), Judged("not registered", (
             f'{t.endpoint.address}: no Nomad service "{FORGE_SERVICE}" in namespace "{t.namespace}": the agents\' '
-            "jobs take FORGE_URL from it (the factory's forgejo job registers it)"))
+            f"jobs take FORGE_URL from it (run the factory's forgejo job there, or set {NAMESPACE}:nomadNamespace "
+            "to its namespace)"))
     return (), _other(t, f'service "{FORGE_SERVICE}"', reply, f'read-job on namespace "{t.namespace}"')
 
 

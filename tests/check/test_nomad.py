@@ -88,7 +88,8 @@ def test_no_forgejo_service(api):
     facts = probe(api)
     assert facts.forge_found == "not registered"
     assert facts.problems == (f'{api.url}: no Nomad service "forgejo" in namespace "agents": the agents\' jobs '
-                              "take FORGE_URL from it (the factory's forgejo job registers it)",)
+                              "take FORGE_URL from it (run the factory's forgejo job there, or set "
+                              "disinto:nomadNamespace to its namespace)",)
 
 
 def test_403_names_the_capability(api):
