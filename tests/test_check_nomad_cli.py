@@ -84,7 +84,8 @@ def test_all_well_on_a_nomad_stack(world, doubles):
 
     as_json = json.loads(check(world, "nomad-well", "--json", env=env).stdout)
     assert as_json["all_problems"] == []
-    assert as_json["nomad"]["ready_nodes"] == ["box1"] and as_json["nomad"]["token_source"] == "nomad:secretId in the stack file"
+    assert as_json["nomad"]["ready_nodes"] == ["box1"]
+    assert as_json["nomad"]["token_source"] == "nomad:secretId in the stack file"
     assert (as_json["vault"]["kv_found"], as_json["vault"]["token_policies"]) == ("kv v2", ["disinto-admin"])
 
 

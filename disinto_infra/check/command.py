@@ -87,10 +87,10 @@ def _start_cluster(pool: ThreadPoolExecutor, context: cli.Context, timeout: floa
     if settings.runtime != "nomad":
         return {}
     stack_file = settings.project_dir / f"Pulumi.{context.stack}.yaml"
-    environ = dict(os.environ)
+    environ, stack = dict(os.environ), context.stack
     return {
-        "nomad": pool.submit(lambda: nomad.start(pool, nomad.target(settings, context.stack, stack_file, environ), timeout)),
-        "vault": pool.submit(lambda: vault.start(pool, vault.target(settings, context.stack, stack_file, environ), timeout)),
+        "nomad": pool.submit(lambda: nomad.start(pool, nomad.target(settings, stack, stack_file, environ), timeout)),
+        "vault": pool.submit(lambda: vault.start(pool, vault.target(settings, stack, stack_file, environ), timeout)),
     }
 
 

@@ -73,7 +73,7 @@ def start(pool: Executor, t: NomadTarget, timeout: float) -> Callable[[], NomadF
     ep = t.endpoint
 
     def get(path: str, params: dict[str, str] | None = None) -> Future:
-        return pool.submit(rest.get, ep.address, path, ep.headers(), timeout, params)
+        return pool.submit(rest.get, ep.address, path, ep.headers(), timeout, params, ep.verify)
 
     leader = get("/v1/status/leader")
     namespace = get(f"/v1/namespace/{_name(t.namespace)}")

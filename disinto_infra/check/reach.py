@@ -2,7 +2,9 @@
 
 As the Pulumi providers find them: the address from `<ns>:address` in the stack file, else the
 env variable, else the provider's default; the token from its env variable, a plain value in the
-stack file, else `pulumi config get` (sources.secret).
+stack file, else `pulumi config get` (sources.secret); TLS as the provider verifies it: a CA file
+(`nomad:caFile` / `vault:caCertFile`, else `NOMAD_CACERT` / `VAULT_CACERT`), or none at all with
+`nomad:skipVerify` / `vault:skipTlsVerify` (else `NOMAD_SKIP_VERIFY` / `VAULT_SKIP_VERIFY`).
 """
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..settings import read_stack_file
+from ..settings import SECRET_PLACEHOLDER, read_stack_file
 from . import sources
 
 
@@ -22,6 +24,8 @@ class Endpoint:
     token_source: str  # "" when no token was found
     token_header: str
     token: str | None = field(default=None, repr=False)
+    verify: bool | str = True  # requests' `verify`: a CA file, or False to skip
+
 
     def headers(self) -> dict[str, str]:
         return {self.token_header: self.token} if self.token else {}
@@ -37,19 +41,43 @@ class Provider:
     token_env: str
     default_address: str
     token_header: str
+    ca_key: str
+    skip_key: str
+
+    def env(self, suffix: str) -> str:
+        return f"{self.namespace.upper()}_{suffix}"
 
 
-NOMAD = Provider("nomad", "secretId", "NOMAD_ADDR", "NOMAD_TOKEN", "http://127.0.0.1:4646", "X-Nomad-Token")
-VAULT = Provider("vault", "token", "VAULT_ADDR", "VAULT_TOKEN", "https://127.0.0.1:8200", "X-Vault-Token")
+NOMAD = Provider("nomad", "secretId", "NOMAD_ADDR", "NOMAD_TOKEN", "http://127.0.0.1:4646", "X-Nomad-Token",
+                 "caFile", "skipVerify")
+VAULT = Provider("vault", "token", "VAULT_ADDR", "VAULT_TOKEN", "https://127.0.0.1:8200", "X-Vault-Token",
+                 "caCertFile", "skipTlsVerify")
+TRUE = ("1", "true", "yes")
+
+
+def _written(config: Mapping[str, Any], key: str) -> Any:
+    value = config.get(key)
+    return None if value in (None, "", SECRET_PLACEHOLDER) else value
 
 
 def _address(provider: Provider, config: Mapping[str, Any], environ: Mapping[str, str]) -> tuple[str, str]:
-    written = config.get("address")
-    if isinstance(written, str) and written:
+    written = _written(config, "address")
+    if isinstance(written, str):
         return written, f"{provider.namespace}:address in the stack file"
     if environ.get(provider.address_env):
         return environ[provider.address_env], f"env {provider.address_env}"
     return provider.default_address, "default"
+
+
+def _verify(provider: Provider, config: Mapping[str, Any], environ: Mapping[str, str], project_dir: Path) -> bool | str:
+    skip = _written(config, provider.skip_key)
+    if skip is None:
+        skip = environ.get(provider.env("SKIP_VERIFY"), "")
+    if str(skip).lower() in TRUE:
+        return False
+    ca_file = _written(config, provider.ca_key) or environ.get(provider.env("CACERT"))
+    # Relative to the project folder, where the providers run.
+    return str(project_dir / str(ca_file)) if ca_file else True
 
 
 def endpoint(provider: Provider, stack_file: Path, stack: str, environ: Mapping[str, str]) -> Endpoint:
@@ -57,4 +85,5 @@ def endpoint(provider: Provider, stack_file: Path, stack: str, environ: Mapping[
     address, address_source = _address(provider, config, environ)
     key = f"{provider.namespace}:{provider.token_key}"
     found = sources.secret(key, provider.token_env, config.get(provider.token_key), stack, stack_file.parent, environ)
-    return Endpoint(address.rstrip("/"), address_source, found.source, provider.token_header, found.value)
+    return Endpoint(address.rstrip("/"), address_source, found.source, provider.token_header, found.value,
+                    _verify(provider, config, environ, stack_file.parent))

@@ -38,11 +38,12 @@ def _first_line(text: str, secrets: list[str]) -> str:
 
 
 def get(base_url: str, path: str, headers: Mapping[str, str], timeout: float,
-        params: Mapping[str, str] | None = None) -> Reply:
-    """GET `base_url + path`; `headers` carry the token (and are masked in any echo)."""
+        params: Mapping[str, str] | None = None, verify: bool | str = True) -> Reply:
+    """GET `base_url + path`; `headers` carry the token (and are masked in any echo); `verify`
+    is a CA file, or False to skip TLS verification."""
     try:
         raw = requests.get(base_url.rstrip("/") + path, params=params, timeout=timeout, allow_redirects=False,
-                           headers={"Accept": "application/json", **headers})
+                           headers={"Accept": "application/json", **headers}, verify=verify)
     except requests.Timeout:
         return Reply(None, failure=f"no answer within {timeout:g}s")
     except requests.exceptions.SSLError:

@@ -78,7 +78,7 @@ def start(pool: Executor, t: VaultTarget, timeout: float) -> Callable[[], VaultF
     ep = t.endpoint
 
     def get(path: str, headers: dict[str, str], params: dict[str, str] | None = None) -> Future:
-        return pool.submit(rest.get, ep.address, path, headers, timeout, params)
+        return pool.submit(rest.get, ep.address, path, headers, timeout, params, ep.verify)
 
     health = get("/v1/sys/health", {}, HEALTH_PARAMS)  # unauthenticated: no token sent
     asked: list[Future | None] = [None, None, None]
@@ -105,7 +105,8 @@ def _health(t: VaultTarget, reply: Reply) -> tuple[Judged, bool, str]:
     body = reply.body if isinstance(reply.body, dict) else {}
     version = str(body.get("version") or "")
     if reply.status == 200:
-        state = "performance standby" if body.get("performance_standby") else "standby" if body.get("standby") else "active"
+        state = ("performance standby" if body.get("performance_standby")
+                 else "standby" if body.get("standby") else "active")
         return Judged(state), True, version
     state, serves = HEALTH_CODES.get(reply.status, (reply.why(), False))
     if serves:
@@ -172,7 +173,8 @@ def judge(t: VaultTarget, r: VaultReplies) -> VaultFacts:
     policies: tuple[str, ...] = ()
     ttl: int | None = None
     if not serves:
-        token = kv = auth = Judged("not checked: " + ("no answer" if r.health.status is None else f"Vault is {state.found}"))
+        why = "no answer" if r.health.status is None else f"Vault is {state.found}"
+        token = kv = auth = Judged(f"not checked: {why}")
     elif r.token is None or r.kv is None or r.auth is None:
         token = kv = auth = Judged("not checked: no token (set VAULT_TOKEN or vault:token)")
     else:

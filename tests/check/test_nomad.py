@@ -45,8 +45,9 @@ def test_all_well_with_only_gets_and_the_token_header(api):
         "10.0.0.1:4647", "exists", "1 of 2 node(s) ready and eligible", ("box1",))
     assert (facts.forge_found, facts.forge_instances, facts.problems) == ("registered", ("10.0.0.5:3000",), ())
     assert {r.method for r in api.requests} == {"GET"}
-    assert sorted(r.path for r in api.requests) == ["/v1/namespace/agents", "/v1/node/pool/gpu",
-                                                   "/v1/node/pool/gpu/nodes", "/v1/service/forgejo", "/v1/status/leader"]
+    assert sorted(r.path for r in api.requests) == [
+        "/v1/namespace/agents", "/v1/node/pool/gpu", "/v1/node/pool/gpu/nodes", "/v1/service/forgejo",
+        "/v1/status/leader"]
     assert {r.headers.get("X-Nomad-Token") for r in api.requests} == {TOKEN}
     assert next(r for r in api.requests if r.path == "/v1/service/forgejo").query == {"namespace": "agents"}
 

@@ -40,3 +40,14 @@ def test_token_from_env_then_a_plain_stack_value_then_pulumi(tmp_path, monkeypat
     found = endpoint(NOMAD, secure, "dev", {})
     assert (found.token_source, found.headers()) == ("pulumi config get nomad:secretId", {"X-Nomad-Token": "acl-3"})
     assert SECRET_PLACEHOLDER not in found.headers().values()
+
+
+def test_tls_as_the_providers_verify_it(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    empty = stack_file(tmp_path, "disinto:runtime: nomad\n")
+    assert endpoint(VAULT, empty, "dev", {}).verify is True
+    assert endpoint(VAULT, empty, "dev", {"VAULT_CACERT": "/etc/vault.d/ca.pem"}).verify == "/etc/vault.d/ca.pem"
+    assert endpoint(NOMAD, empty, "dev", {"NOMAD_SKIP_VERIFY": "true"}).verify is False
+    written = stack_file(tmp_path, "nomad:caFile: tls/nomad-ca.pem\nvault:skipTlsVerify: true\n")
+    assert endpoint(NOMAD, written, "dev", {"NOMAD_CACERT": "/elsewhere.pem"}).verify == str(tmp_path / "tls/nomad-ca.pem")
+    assert endpoint(VAULT, written, "dev", {"VAULT_CACERT": "/ca.pem"}).verify is False

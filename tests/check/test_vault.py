@@ -70,7 +70,8 @@ def test_an_expired_token(api):
     api.configure(expired=True)
     facts = probe(api)
     assert facts.token_found == "refused (HTTP 403)" and facts.kv_found == "not checked: the token is refused"
-    assert facts.problems == (f"{api.url}: the Vault token (env VAULT_TOKEN) is refused: expired, revoked or not a token",)
+    assert facts.problems == (
+        f"{api.url}: the Vault token (env VAULT_TOKEN) is refused: expired, revoked or not a token",)
 
 
 def test_no_token_asks_only_health(api):

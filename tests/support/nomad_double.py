@@ -43,7 +43,8 @@ class NomadDouble(HttpDouble):
         super().__init__()
         self.leader, self.namespaces, self.acl_token, self.forbidden = leader, namespaces, acl_token, forbidden
         self.pools = pools if pools is not None else {"default": [node("box1")], "all": [node("box1")]}
-        self.services = services if services is not None else {("default", "forgejo"): [registration("forgejo", "default")]}
+        default_services = {("default", "forgejo"): [registration("forgejo", "default")]}
+        self.services = services if services is not None else default_services
 
     def _refused(self, seen: Seen) -> Optional[Answer]:
         if self.acl_token is not None:
