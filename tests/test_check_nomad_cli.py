@@ -53,25 +53,31 @@ def rows(out: str, area: str) -> dict[str, str]:
     return dict(re.split(r"\s{2,}", line.strip(), maxsplit=1) for line in section)
 
 
-def check(world, stack: str, *args: str, env: dict[str, str] | None = None):
-    done = run(world, "check", "--stack", stack, *args, env={"DISINTO_ADMIN_PASSWORD": ADMIN_PASSWORD, **(env or {})})
+def check(world, stack: str, *args: str, env: dict[str, str] | None = None, path_prefix: str = ""):
+    done = run(world, "check", "--stack", stack, *args, env={"DISINTO_ADMIN_PASSWORD": ADMIN_PASSWORD, **(env or {})},
+               path_prefix=path_prefix)
     for token in (NOMAD_TOKEN, VAULT_TOKEN):
         assert token not in done.stdout + done.stderr
     return done
 
 
-def test_all_well_on_a_nomad_stack(world, doubles):
+def test_all_well_on_a_nomad_stack(world, doubles, tmp_path):
     nomad, vault = doubles
     toml = write_toml(world, "nomad-well", {"dev-qwen": agent(world, "four", "dev-qwen")})
-    # The ACL token written plainly in the stack file; the Vault one from env.
-    nomad_stack(world, "nomad-well", nomad, toml, **{"nomad:secretId": NOMAD_TOKEN})
+    # The ACL token decrypted by the Pulumi CLI (encrypted in the stack file); the Vault one from env.
+    nomad_stack(world, "nomad-well", nomad, toml, **{"nomad:secretId": {"secure": "v1:c2VjcmV0"}})
     env = {"VAULT_ADDR": vault.url, "VAULT_TOKEN": VAULT_TOKEN}
-    done = check(world, "nomad-well", env=env)
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    (fake / "pulumi").write_text(
+        f'#!/bin/sh\n[ "$*" = "config get nomad:secretId --stack nomad-well" ] && echo {NOMAD_TOKEN} || exit 1\n')
+    (fake / "pulumi").chmod(0o755)
+    done = check(world, "nomad-well", env=env, path_prefix=str(fake))
     assert done.returncode == 0, done.stdout + done.stderr
     out = done.stdout
     assert f"Nomad {nomad.url} (nomad:address in the stack file)" in out
     assert rows(out, "Nomad") == {
-        "leader": "10.0.0.1:4647", "token": "nomad:secretId in the stack file", "namespace agents": "exists",
+        "leader": "10.0.0.1:4647", "token": "pulumi config get nomad:secretId", "namespace agents": "exists",
         "node pool gpu": "1 of 1 node(s) ready and eligible: box1", "service forgejo": "registered: 10.0.0.5:3000"}
     assert f"Vault {vault.url} (env VAULT_ADDR)" in out
     assert rows(out, "Vault") == {
@@ -82,10 +88,10 @@ def test_all_well_on_a_nomad_stack(world, doubles):
     assert {r.headers.get("X-Nomad-Token") for r in nomad.requests if r.path != "/v1/status/leader"} == {NOMAD_TOKEN}
     assert {r.headers.get("X-Vault-Token") for r in vault.requests if r.path != "/v1/sys/health"} == {VAULT_TOKEN}
 
-    as_json = json.loads(check(world, "nomad-well", "--json", env=env).stdout)
+    as_json = json.loads(check(world, "nomad-well", "--json", env=env, path_prefix=str(fake)).stdout)
     assert as_json["all_problems"] == []
     assert as_json["nomad"]["ready_nodes"] == ["box1"]
-    assert as_json["nomad"]["token_source"] == "nomad:secretId in the stack file"
+    assert as_json["nomad"]["token_source"] == "pulumi config get nomad:secretId"
     assert (as_json["vault"]["kv_found"], as_json["vault"]["token_policies"]) == ("kv v2", ["disinto-admin"])
 
 
@@ -132,4 +138,13 @@ def test_a_docker_stack_asks_neither_nomad_nor_vault(world, doubles):
     assert text.returncode == 0, text.stdout + text.stderr
     assert "Nomad" not in text.stdout and "Vault" not in text.stdout
     assert "nomad" not in json.loads(as_json.stdout) and "vault" not in json.loads(as_json.stdout)
+    assert nomad.requests == [] and vault.requests == []
+
+
+def test_a_plain_token_in_the_stack_file_is_refused_unshown(world, doubles):
+    nomad, vault = doubles
+    toml = write_toml(world, "nomad-plain", {"dev-qwen": agent(world, "four", "dev-qwen")})
+    nomad_stack(world, "nomad-plain", nomad, toml, **{"vault:token": VAULT_TOKEN})
+    done = check(world, "nomad-plain")  # asserts the token is in neither stdout nor stderr
+    assert done.returncode == 2 and "vault:token: is plain text" in done.stderr
     assert nomad.requests == [] and vault.requests == []

@@ -1,10 +1,11 @@
 """Where `check` reaches Nomad or Vault: the address and the token, each with where it came from.
 
 As the Pulumi providers find them: the address from `<ns>:address` in the stack file, else the
-env variable, else the provider's default; the token from its env variable, a plain value in the
-stack file, else `pulumi config get` (sources.secret); TLS as the provider verifies it: a CA file
-(`nomad:caFile` / `vault:caCertFile`, else `NOMAD_CACERT` / `VAULT_CACERT`), or none at all with
-`nomad:skipVerify` / `vault:skipTlsVerify` (else `NOMAD_SKIP_VERIFY` / `VAULT_SKIP_VERIFY`).
+env variable, else the provider's default; the token from its env variable, else `pulumi config
+get` (the settings refuse a plain one in the stack file: settings.PROVIDER_SECRETS); TLS as the
+provider verifies it: a CA file (`nomad:caFile` / `vault:caCertFile`, else `NOMAD_CACERT` /
+`VAULT_CACERT`), or none at all with `nomad:skipVerify` / `vault:skipTlsVerify` (else
+`NOMAD_SKIP_VERIFY` / `VAULT_SKIP_VERIFY`).
 """
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..settings import SECRET_PLACEHOLDER, read_stack_file
+from ..settings import PROVIDER_SECRETS, SECRET_PLACEHOLDER, read_stack_file
 from . import sources
 
 
@@ -38,7 +39,6 @@ class Provider:
     namespace: str
     token_key: str  # under the namespace: secretId / token
     address_env: str
-    token_env: str
     default_address: str
     token_header: str
     ca_key: str
@@ -47,10 +47,18 @@ class Provider:
     def env(self, suffix: str) -> str:
         return f"{self.namespace.upper()}_{suffix}"
 
+    @property
+    def config_token(self) -> str:
+        return f"{self.namespace}:{self.token_key}"
 
-NOMAD = Provider("nomad", "secretId", "NOMAD_ADDR", "NOMAD_TOKEN", "http://127.0.0.1:4646", "X-Nomad-Token",
+    @property
+    def token_env(self) -> str:
+        return PROVIDER_SECRETS[self.config_token]
+
+
+NOMAD = Provider("nomad", "secretId", "NOMAD_ADDR", "http://127.0.0.1:4646", "X-Nomad-Token",
                  "caFile", "skipVerify")
-VAULT = Provider("vault", "token", "VAULT_ADDR", "VAULT_TOKEN", "https://127.0.0.1:8200", "X-Vault-Token",
+VAULT = Provider("vault", "token", "VAULT_ADDR", "https://127.0.0.1:8200", "X-Vault-Token",
                  "caCertFile", "skipTlsVerify")
 TRUE = ("1", "true", "yes")
 
@@ -83,7 +91,7 @@ def _verify(provider: Provider, config: Mapping[str, Any], environ: Mapping[str,
 def endpoint(provider: Provider, stack_file: Path, stack: str, environ: Mapping[str, str]) -> Endpoint:
     config = read_stack_file(stack_file, provider.namespace)
     address, address_source = _address(provider, config, environ)
-    key = f"{provider.namespace}:{provider.token_key}"
-    found = sources.secret(key, provider.token_env, config.get(provider.token_key), stack, stack_file.parent, environ)
+    found = (sources.from_env(environ, provider.token_env)
+             or sources.from_pulumi(provider.config_token, stack, stack_file.parent) or sources.Secret(""))
     return Endpoint(address.rstrip("/"), address_source, found.source, provider.token_header, found.value,
                     _verify(provider, config, environ, stack_file.parent))

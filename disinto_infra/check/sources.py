@@ -8,8 +8,8 @@ Admin credentials, first found wins:
 3. `pulumi config get disinto:adminToken` / `adminPassword --stack NAME`, when the Pulumi CLI is on
    PATH (it decrypts with the stack's secrets provider, e.g. PULUMI_CONFIG_PASSPHRASE).
 None found: the admin checks are skipped and say so (not a problem: nothing was wrong yet).
-The Nomad and Vault tokens of a `runtime: nomad` stack are found the same way (`secret`): env
-`NOMAD_TOKEN` / `VAULT_TOKEN`, a plain `nomad:secretId` / `vault:token`, then `pulumi config get`.
+The Nomad and Vault tokens of a `runtime: nomad` stack come from env `NOMAD_TOKEN` / `VAULT_TOKEN`,
+then `pulumi config get` (a plain `nomad:secretId` / `vault:token` is refused by the settings).
 
 Token ages come from the state: `--state FILE` (a `pulumi stack export` saved by hand), else
 `pulumi stack export --stack NAME` when the CLI is on PATH. Forgejo itself does not tell when a
@@ -79,13 +79,6 @@ def from_pulumi(key: str, stack: str, project_dir: Path) -> Secret | None:
     """`pulumi config get KEY --stack NAME`: decrypts with the stack's secrets provider."""
     value = (_pulumi(["config", "get", key, "--stack", stack], project_dir) or "").strip()
     return Secret(f"pulumi config get {key}", value) if value else None
-
-
-def secret(key: str, env: str, stack_value: Any, stack: str, project_dir: Path,
-           environ: Mapping[str, str]) -> Secret:
-    """The first of env `env`, a plain `key` in the stack file, `pulumi config get key`."""
-    return (from_env(environ, env) or in_stack_file(key, stack_value)
-            or from_pulumi(key, stack, project_dir) or Secret(""))
 
 
 def admin_credential(settings: StackSettings, stack: str, environ: Mapping[str, str]) -> AdminCredential:

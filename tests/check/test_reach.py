@@ -25,14 +25,12 @@ def test_address_from_the_stack_file_then_env_then_the_default(tmp_path, monkeyp
     assert default.headers() == {}
 
 
-def test_token_from_env_then_a_plain_stack_value_then_pulumi(tmp_path, monkeypatch):
-    monkeypatch.setenv("PATH", str(tmp_path))
-    plain = stack_file(tmp_path, "vault:token: hvs.plain-1\n")
-    from_env = endpoint(VAULT, plain, "dev", {"VAULT_TOKEN": "hvs.env-2"})
-    assert from_env.token_source == "env VAULT_TOKEN" and from_env.headers() == {"X-Vault-Token": "hvs.env-2"}
-    assert endpoint(VAULT, plain, "dev", {}).token_source == "vault:token in the stack file"
-    assert "hvs.plain-1" not in repr(endpoint(VAULT, plain, "dev", {}))
+def test_token_from_env_then_pulumi(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))  # no pulumi CLI yet
     secure = stack_file(tmp_path, "nomad:secretId:\n  secure: v1:abc\n")
+    from_env = endpoint(VAULT, secure, "dev", {"VAULT_TOKEN": "hvs.env-2"})
+    assert from_env.token_source == "env VAULT_TOKEN" and from_env.headers() == {"X-Vault-Token": "hvs.env-2"}
+    assert "hvs.env-2" not in repr(from_env)
     assert endpoint(NOMAD, secure, "dev", {}).token_source == ""  # encrypted, and no CLI to decrypt it
     fake = tmp_path / "pulumi"
     fake.write_text('#!/bin/sh\n[ "$*" = "config get nomad:secretId --stack dev" ] && echo acl-3 || exit 1\n')
@@ -49,5 +47,6 @@ def test_tls_as_the_providers_verify_it(tmp_path, monkeypatch):
     assert endpoint(VAULT, empty, "dev", {"VAULT_CACERT": "/etc/vault.d/ca.pem"}).verify == "/etc/vault.d/ca.pem"
     assert endpoint(NOMAD, empty, "dev", {"NOMAD_SKIP_VERIFY": "true"}).verify is False
     written = stack_file(tmp_path, "nomad:caFile: tls/nomad-ca.pem\nvault:skipTlsVerify: true\n")
-    assert endpoint(NOMAD, written, "dev", {"NOMAD_CACERT": "/elsewhere.pem"}).verify == str(tmp_path / "tls/nomad-ca.pem")
+    ca_file = endpoint(NOMAD, written, "dev", {"NOMAD_CACERT": "/elsewhere.pem"}).verify
+    assert ca_file == str(tmp_path / "tls/nomad-ca.pem")
     assert endpoint(VAULT, written, "dev", {"VAULT_CACERT": "/ca.pem"}).verify is False
