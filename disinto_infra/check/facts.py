@@ -80,7 +80,7 @@ class NomadFacts:
     namespace: str
     namespace_found: str  # "exists" | "not found" | "refused: ..." | "not checked: ..."
     node_pool: str | None  # disinto:nomadNodePool; None: not set
-    pool_found: str  # "2 of 3 nodes ready and eligible" | "not found" | ... ; "" without a pool
+    pool_found: str  # "2 of 3 node(s) ready and eligible" | "not found" | ... ; "" without a pool
     ready_nodes: tuple[str, ...]  # names of the pool's ready and eligible nodes
     forge_service: str
     forge_found: str  # "registered" | "not registered" | "refused: ..." | ...

@@ -111,7 +111,8 @@ def _namespace(t: NomadTarget, reply: Reply) -> Judged:
     return _other(t, f'namespace "{t.namespace}"', reply, f'a capability on namespace "{t.namespace}"')
 
 
-def _stubs(body: Any) -> list[dict[str, Any]]:
+def _objects(body: Any) -> list[dict[str, Any]]:
+    """The objects of a JSON list answer (NodeListStubs, ServiceRegistrations)."""
     return [n for n in body if isinstance(n, dict)] if isinstance(body, list) else []
 
 
@@ -128,7 +129,7 @@ def _pool(t: NomadTarget, pool: Reply, nodes: Reply) -> tuple[tuple[str, ...], J
         return (), _other(t, f'node pool "{name}"', pool, f'read on node pool "{name}"')
     if nodes.status != 200:
         return (), _other(t, f'nodes of node pool "{name}"', nodes, f'node:read (and read on node pool "{name}")')
-    stubs = _stubs(nodes.body)
+    stubs = _objects(nodes.body)
     ready = tuple(str(n.get("Name", "")) for n in stubs
                   if n.get("Status") == READY and n.get("SchedulingEligibility") == ELIGIBLE)
     found = f"{len(ready)} of {len(stubs)} node(s) ready and eligible"
@@ -141,7 +142,7 @@ def _pool(t: NomadTarget, pool: Reply, nodes: Reply) -> tuple[tuple[str, ...], J
 
 def _service(t: NomadTarget, reply: Reply) -> tuple[tuple[str, ...], Judged]:
     if reply.status == 200 and isinstance(reply.body, list):
-        instances = tuple(f"{r.get('Address', '?')}:{r.get('Port', '?')}" for r in _stubs(reply.body))
+        instances = tuple(f"{r.get('Address', '?')}:{r.get('Port', '?')}" for r in _objects(reply.body))
         if instances:
             return instances, Judged("registered")
         return (), Judged("not registered", (
@@ -156,8 +157,8 @@ def _refusals(t: NomadTarget, lacking: list[str]) -> list[str]:
     if not lacking:
         return []
     if not ep.token_source:
-        return [f"{ep.address}: Nomad's ACLs are on and no token was given (set NOMAD_TOKEN or nomad:secretId); "
-                f"it needs {', '.join(lacking)}"]
+        return [f"{ep.address}: Nomad's ACLs are on and no token was given (export NOMAD_TOKEN, or "
+                f"pulumi config set --secret nomad:secretId); it needs {', '.join(lacking)}"]
     return [f"{ep.address}: the Nomad token ({ep.token_source}) lacks {capability}" for capability in lacking]
 
 

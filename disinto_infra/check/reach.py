@@ -27,7 +27,6 @@ class Endpoint:
     token: str | None = field(default=None, repr=False)
     verify: bool | str = True  # requests' `verify`: a CA file, or False to skip
 
-
     def headers(self) -> dict[str, str]:
         return {self.token_header: self.token} if self.token else {}
 
@@ -38,13 +37,13 @@ class Provider:
 
     namespace: str
     token_key: str  # under the namespace: secretId / token
-    address_env: str
     default_address: str
     token_header: str
     ca_key: str
     skip_key: str
 
     def env(self, suffix: str) -> str:
+        """The provider's env variable: NOMAD_ADDR, VAULT_CACERT, ..."""
         return f"{self.namespace.upper()}_{suffix}"
 
     @property
@@ -56,10 +55,8 @@ class Provider:
         return PROVIDER_SECRETS[self.config_token]
 
 
-NOMAD = Provider("nomad", "secretId", "NOMAD_ADDR", "http://127.0.0.1:4646", "X-Nomad-Token",
-                 "caFile", "skipVerify")
-VAULT = Provider("vault", "token", "VAULT_ADDR", "https://127.0.0.1:8200", "X-Vault-Token",
-                 "caCertFile", "skipTlsVerify")
+NOMAD = Provider("nomad", "secretId", "http://127.0.0.1:4646", "X-Nomad-Token", "caFile", "skipVerify")
+VAULT = Provider("vault", "token", "https://127.0.0.1:8200", "X-Vault-Token", "caCertFile", "skipTlsVerify")
 TRUE = ("1", "true", "yes")
 
 
@@ -72,12 +69,13 @@ def _address(provider: Provider, config: Mapping[str, Any], environ: Mapping[str
     written = _written(config, "address")
     if isinstance(written, str):
         return written, f"{provider.namespace}:address in the stack file"
-    if environ.get(provider.address_env):
-        return environ[provider.address_env], f"env {provider.address_env}"
+    if environ.get(provider.env("ADDR")):
+        return environ[provider.env("ADDR")], f"env {provider.env('ADDR')}"
     return provider.default_address, "default"
 
 
-def _verify(provider: Provider, config: Mapping[str, Any], environ: Mapping[str, str], project_dir: Path) -> bool | str:
+def _verify(provider: Provider, config: Mapping[str, Any], environ: Mapping[str, str],
+            project_dir: Path) -> bool | str:
     skip = _written(config, provider.skip_key)
     if skip is None:
         skip = environ.get(provider.env("SKIP_VERIFY"), "")

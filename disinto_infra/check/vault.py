@@ -176,7 +176,7 @@ def judge(t: VaultTarget, r: VaultReplies) -> VaultFacts:
         why = "no answer" if r.health.status is None else f"Vault is {state.found}"
         token = kv = auth = Judged(f"not checked: {why}")
     elif r.token is None or r.kv is None or r.auth is None:
-        token = kv = auth = Judged("not checked: no token (set VAULT_TOKEN or vault:token)")
+        token = kv = auth = Judged("not checked: no token (export VAULT_TOKEN, or set vault:token with --secret)")
     else:
         token, policies, ttl = _token(t, r.token)
         if r.token.status == 403:

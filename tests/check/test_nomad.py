@@ -106,7 +106,8 @@ def test_403_names_the_capability(api):
 def test_acls_on_and_no_token_is_one_problem(api):
     facts = probe(api, token=None)
     assert len(facts.problems) == 1 and facts.problems[0].startswith(
-        f"{api.url}: Nomad's ACLs are on and no token was given (set NOMAD_TOKEN or nomad:secretId); it needs ")
+        f"{api.url}: Nomad's ACLs are on and no token was given (export NOMAD_TOKEN, or pulumi config set --secret "
+        "nomad:secretId); it needs ")
     assert all("X-Nomad-Token" not in r.headers for r in api.requests)
 
 
