@@ -16,7 +16,7 @@ from .. import cli, model_server
 from ..forgejo import token_age
 from ..model import ConfigError
 from ..settings import StackSettings
-from . import forge, sources
+from . import forge, nomad, sources, vault
 from .ages import token_ages
 from .facts import CheckReport, ForgeFacts
 from .report import to_text
@@ -64,6 +64,7 @@ def run_checks(context: cli.Context, timeout: float, state_file: Path | None) ->
             creds = [pool.submit(forge.agent_credentials, url, p.spec.name, p.spec.forge_user, settings.env_file,
                                  env, p.spec.env_suffix, timeout) for p in placed]
         state = pool.submit(sources.read_state, state_file, context.stack, settings.project_dir)
+        cluster = _start_cluster(pool, context, timeout)
         document = state.result()
         return CheckReport(
             stack=context.stack,
@@ -74,7 +75,23 @@ def run_checks(context: cli.Context, timeout: float, state_file: Path | None) ->
             token_age_source=document.source,
             token_ages=token_ages(document.resources, placed, settings, token_age.now()),
             problems=tuple(env_problems),
+            **{area: started.result()() for area, started in cluster.items()},
         )
+
+
+def _start_cluster(pool: ThreadPoolExecutor, context: cli.Context, timeout: float) -> dict[str, Future]:
+    """A `runtime: nomad` stack's Nomad and Vault probes, started; none on a docker stack. Finding
+    a token may ask the Pulumi CLI (slow), so that too runs in the pool; each future gives the
+    call that waits for the area's answers and judges them."""
+    settings = context.settings
+    if settings.runtime != "nomad":
+        return {}
+    stack_file = settings.project_dir / f"Pulumi.{context.stack}.yaml"
+    environ, stack = dict(os.environ), context.stack
+    return {
+        "nomad": pool.submit(lambda: nomad.start(pool, nomad.target(settings, stack, stack_file, environ), timeout)),
+        "vault": pool.submit(lambda: vault.start(pool, vault.target(settings, stack, stack_file, environ), timeout)),
+    }
 
 
 def run(args: argparse.Namespace) -> int:
@@ -101,7 +118,8 @@ def seconds(text: str) -> float:
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
-        "check", help="probe model servers, Forgejo and agent credentials (read-only); exit 1 on a problem"
+        "check", help="probe model servers, Forgejo, agent credentials, and Nomad and Vault on a nomad stack "
+                      "(read-only); exit 1 on a problem"
     )
     cli.add_common_arguments(parser)
     parser.add_argument("--json", action="store_true", help="the same facts as JSON")

@@ -69,6 +69,43 @@ class TokenAgeFacts:
 
 
 @dataclass(frozen=True)
+class NomadFacts:
+    """Nomad on a `runtime: nomad` stack. Each `*_found` is what was seen, in a few words."""
+
+    address: str
+    address_source: str  # "nomad:address in the stack file", "env NOMAD_ADDR" or "default"
+    token_source: str  # where the ACL token came from; "" when none
+    leader: str  # "ip:port" of the leader; "" when none or unknown
+    leader_found: str  # "elected" | "no leader: ..." | "no answer: ..."
+    namespace: str
+    namespace_found: str  # "exists" | "not found" | "refused: ..." | "not checked: ..."
+    node_pool: str | None  # disinto:nomadNodePool; None: not set
+    pool_found: str  # "2 of 3 node(s) ready and eligible" | "not found" | ... ; "" without a pool
+    ready_nodes: tuple[str, ...]  # names of the pool's ready and eligible nodes
+    forge_service: str
+    forge_found: str  # "registered" | "not registered" | "refused: ..." | ...
+    forge_instances: tuple[str, ...]  # "address:port" of each registration
+    problems: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class VaultFacts:
+    address: str
+    address_source: str
+    token_source: str
+    state: str  # "active" | "standby" | "performance standby" | "sealed" | ... | "no answer: ..."
+    version: str
+    token_found: str  # "valid" | "refused: ..." | "not checked: ..."
+    token_policies: tuple[str, ...]
+    token_ttl: int | None  # seconds left; 0: never expires; None: unknown
+    kv_mount: str
+    kv_found: str  # "kv v2" | "kv v1" | "<type>, not kv" | "not mounted" | "not checked: ..."
+    auth_mount: str
+    auth_found: str  # "jwt" | "<type>, not jwt" | "not enabled" | "not checked: ..."
+    problems: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class CheckReport:
     stack: str
     servers: tuple[ServerFacts, ...]
@@ -78,14 +115,20 @@ class CheckReport:
     token_age_source: str  # "pulumi stack export", a state file, or "unknown: <why>"
     token_ages: tuple[TokenAgeFacts, ...]
     problems: tuple[str, ...] = field(default=())
+    # Only on `runtime: nomad` stacks; a docker stack's JSON has neither key.
+    nomad: NomadFacts | None = None
+    vault: VaultFacts | None = None
 
     @property
     def all_problems(self) -> list[str]:
         found = [p for s in self.servers for p in s.problems] + list(self.forge.problems)
+        found += [p for area in (self.nomad, self.vault) if area is not None for p in area.problems]
         return found + [p for c in self.credentials for p in c.problems] + list(self.problems)
 
     def to_json(self) -> dict[str, Any]:
-        return {**asdict(self, dict_factory=_plain), "all_problems": self.all_problems}
+        facts = asdict(self, dict_factory=_plain)
+        absent = [key for key in ("nomad", "vault") if facts[key] is None]
+        return {**{k: v for k, v in facts.items() if k not in absent}, "all_problems": self.all_problems}
 
 
 def _plain(items: list[tuple[str, Any]]) -> dict[str, Any]:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from .facts import CheckReport, ServerFacts
+from .facts import CheckReport, NomadFacts, ServerFacts, VaultFacts
 
 
 def table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
@@ -41,6 +41,59 @@ def forge_section(report: CheckReport) -> list[str]:
     return [f"Forgejo {forge.url}", *table(("what", "found"), rows)]
 
 
+def _from(source: str) -> str:
+    return f" ({source})" if source else ""
+
+
+def _listed(found: str, items: tuple[str, ...]) -> str:
+    return f"{found}: {', '.join(items)}" if items else found
+
+
+def nomad_section(nomad: NomadFacts) -> list[str]:
+    rows = [
+        ("leader", nomad.leader or nomad.leader_found),
+        ("token", nomad.token_source or "none"),
+        (f"namespace {nomad.namespace}", nomad.namespace_found),
+    ]
+    if nomad.node_pool:
+        rows.append((f"node pool {nomad.node_pool}", _listed(nomad.pool_found, nomad.ready_nodes)))
+    rows.append((f"service {nomad.forge_service}", _listed(nomad.forge_found, nomad.forge_instances)))
+    return [f"Nomad {nomad.address}{_from(nomad.address_source)}", *table(("what", "found"), rows)]
+
+
+def _ttl(seconds: int | None) -> str:
+    if seconds is None:
+        return ""
+    if seconds == 0:
+        return ", never expires"
+    days, rest = divmod(seconds, 86400)
+    return f", expires in {days}d {rest // 3600}h" if days else f", expires in {rest // 3600}h {rest % 3600 // 60}m"
+
+
+def vault_section(vault: VaultFacts) -> list[str]:
+    version = f" (Vault {vault.version})" if vault.version else ""
+    token = vault.token_found + _from(vault.token_source)
+    if vault.token_policies:
+        token += f": policies {', '.join(vault.token_policies)}{_ttl(vault.token_ttl)}"
+    rows = [
+        ("state", vault.state + version),
+        ("token", token),
+        (f"kv mount {vault.kv_mount}/", vault.kv_found),
+        (f"auth mount {vault.auth_mount}/", vault.auth_found),
+    ]
+    return [f"Vault {vault.address}{_from(vault.address_source)}", *table(("what", "found"), rows)]
+
+
+def cluster_sections(report: CheckReport) -> list[str]:
+    """Nomad and Vault, on a nomad stack only: a docker stack's output is as before."""
+    lines = []
+    if report.nomad is not None:
+        lines += [*nomad_section(report.nomad), ""]
+    if report.vault is not None:
+        lines += [*vault_section(report.vault), ""]
+    return lines[:-1]
+
+
 def credentials_section(report: CheckReport) -> list[str]:
     if report.env_file is None:
         return ["Agent credentials", "  not checked: no disinto:envFile"]
@@ -65,8 +118,9 @@ def ages_section(report: CheckReport) -> list[str]:
 
 def to_text(report: CheckReport) -> str:
     lines = []
-    for section in (servers_section, forge_section, credentials_section, ages_section):
-        lines += [*section(report), ""]
+    for section in (servers_section, forge_section, cluster_sections, credentials_section, ages_section):
+        found = section(report)
+        lines += [*found, ""] if found else []
     problems = report.all_problems
     lines += [f"{len(problems)} problem(s)" + (":" if problems else ""), *(f"  {p}" for p in problems)]
     return "\n".join(lines)

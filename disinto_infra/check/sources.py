@@ -8,6 +8,8 @@ Admin credentials, first found wins:
 3. `pulumi config get disinto:adminToken` / `adminPassword --stack NAME`, when the Pulumi CLI is on
    PATH (it decrypts with the stack's secrets provider, e.g. PULUMI_CONFIG_PASSPHRASE).
 None found: the admin checks are skipped and say so (not a problem: nothing was wrong yet).
+The Nomad and Vault tokens of a `runtime: nomad` stack come from env `NOMAD_TOKEN` / `VAULT_TOKEN`,
+then `pulumi config get` (a plain `nomad:secretId` / `vault:token` is refused by the settings).
 
 Token ages come from the state: `--state FILE` (a `pulumi stack export` saved by hand), else
 `pulumi stack export --stack NAME` when the CLI is on PATH. Forgejo itself does not tell when a
@@ -18,7 +20,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,6 +37,14 @@ PULUMI_TIMEOUT = 20.0
 class AdminCredential:
     source: str  # e.g. "env DISINTO_ADMIN_TOKEN"; "" when none
     auth: Auth | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
+class Secret:
+    """A credential and where it came from; never shown, only its source."""
+
+    source: str  # e.g. "env NOMAD_TOKEN"; "" when none was found
+    value: str | None = field(default=None, repr=False)
 
 
 def _plain(value: Any) -> str | None:
@@ -54,20 +64,40 @@ def _pulumi(args: list[str], project_dir: Path) -> str | None:
     return done.stdout if done.returncode == 0 else None
 
 
+# The three places a secret may be, each a lookup that finds it or not (None).
+
+def from_env(environ: Mapping[str, str], name: str) -> Secret | None:
+    return Secret(f"env {name}", environ[name]) if environ.get(name) else None
+
+
+def in_stack_file(key: str, value: Any) -> Secret | None:
+    """A value written in plain text in the stack file (an encrypted one is only a placeholder)."""
+    return Secret(f"{key} in the stack file", value) if _plain(value) else None
+
+
+def from_pulumi(key: str, stack: str, project_dir: Path) -> Secret | None:
+    """`pulumi config get KEY --stack NAME`: decrypts with the stack's secrets provider."""
+    value = (_pulumi(["config", "get", key, "--stack", stack], project_dir) or "").strip()
+    return Secret(f"pulumi config get {key}", value) if value else None
+
+
 def admin_credential(settings: StackSettings, stack: str, environ: Mapping[str, str]) -> AdminCredential:
     user = settings.admin_user
-    if environ.get(TOKEN_ENV):
-        return AdminCredential(f"env {TOKEN_ENV}", TokenAuth(environ[TOKEN_ENV]))
-    if environ.get(PASSWORD_ENV):
-        return AdminCredential(f"env {PASSWORD_ENV}", BasicAuth(user, environ[PASSWORD_ENV]))
-    if _plain(settings.admin_token):
-        return AdminCredential(f"{NAMESPACE}:adminToken in the stack file", TokenAuth(settings.admin_token))
-    if _plain(settings.admin_password):
-        return AdminCredential(f"{NAMESPACE}:adminPassword in the stack file", BasicAuth(user, settings.admin_password))
-    for key, make in (("adminToken", TokenAuth), ("adminPassword", lambda v: BasicAuth(user, v))):
-        value = (_pulumi(["config", "get", f"{NAMESPACE}:{key}", "--stack", stack], settings.project_dir) or "").strip()
-        if value:
-            return AdminCredential(f"pulumi config get {NAMESPACE}:{key}", make(value))
+    token_key, password_key = f"{NAMESPACE}:adminToken", f"{NAMESPACE}:adminPassword"
+    password: Callable[[str], Auth] = lambda value: BasicAuth(user, value)
+    # A token before a password at each place; the Pulumi CLI (slow) only when nothing else has one.
+    lookups: tuple[tuple[Callable[[str], Auth], Callable[[], Secret | None]], ...] = (
+        (TokenAuth, lambda: from_env(environ, TOKEN_ENV)),
+        (password, lambda: from_env(environ, PASSWORD_ENV)),
+        (TokenAuth, lambda: in_stack_file(token_key, settings.admin_token)),
+        (password, lambda: in_stack_file(password_key, settings.admin_password)),
+        (TokenAuth, lambda: from_pulumi(token_key, stack, settings.project_dir)),
+        (password, lambda: from_pulumi(password_key, stack, settings.project_dir)),
+    )
+    for make, look in lookups:
+        found = look()
+        if found is not None:
+            return AdminCredential(found.source, make(found.value or ""))
     return AdminCredential("")
 
 

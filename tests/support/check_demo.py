@@ -8,6 +8,10 @@ holding a copy of this package, a stack file, a TOML, a `.env` and a `pulumi sta
 dev-qwen's token is 95 days old (limit 90).
 "After" is set up by hand in the doubles as `pulumi up` would leave it (no engine runs here):
 dev-qwen2's user and token exist, dev-qwen's token was replaced, the .env holds both.
+"Nomad": the same agents on a `runtime: nomad` stack, against the Nomad and Vault doubles. The
+factory's forgejo job registered its service in namespace `default`, the agents' namespace is
+`agents`; of pool `gpu`'s two nodes one is draining (ineligible); the Vault token may not read
+`sys/auth`.
 """
 from __future__ import annotations
 
@@ -27,6 +31,8 @@ from disinto_infra.forgejo import token_age
 from tests.factory import give_formulas
 from tests.support.forgejo_double import ForgejoDouble
 from tests.support.llama_double import LlamaDouble
+from tests.support.nomad_double import NomadDouble, node, registration
+from tests.support.vault_double import VaultDouble
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN_URN = "urn:pulumi:dev::disinto::disinto:index:Agent$pulumi-python:dynamic/forgejo:Token::{}-token"
@@ -39,11 +45,30 @@ def state(path: Path, ages: dict[str, float]) -> None:
     path.write_text(json.dumps({"version": 3, "deployment": {"resources": resources}}))
 
 
-def check(folder: Path) -> str:
-    env = {**os.environ, "DISINTO_ADMIN_PASSWORD": "admin-pass-123"}
-    done = subprocess.run([sys.executable, "-m", "disinto_infra", "check", "--state", "state.json"],
-                          cwd=folder, env=env, capture_output=True, text=True, timeout=60)
-    return f"$ python -m disinto_infra check --state state.json; echo exit $?\n{done.stdout}exit {done.returncode}\n"
+def check(folder: Path, *args: str, env: dict[str, str] | None = None) -> str:
+    environ = {**os.environ, "DISINTO_ADMIN_PASSWORD": "admin-pass-123", **(env or {})}
+    command = ["check", *args, "--state", "state.json"]
+    done = subprocess.run([sys.executable, "-m", "disinto_infra", *command],
+                          cwd=folder, env=environ, capture_output=True, text=True, timeout=60)
+    return f"$ python -m disinto_infra {' '.join(command)}; echo exit $?\n{done.stdout}exit {done.returncode}\n"
+
+
+def nomad_run(folder: Path, forge_url: str) -> str:
+    """`check --stack nomad`: the Nomad and Vault areas, against their doubles."""
+    tokens = {"NOMAD_TOKEN": "demo-nomad-acl-token", "VAULT_TOKEN": "hvs.demo-vault-token"}
+    pool = [node("box1", "gpu"), node("box2", "gpu", eligibility="ineligible")]
+    services = {("default", "forgejo"): [registration("forgejo", "default", "10.0.0.5", 3000)]}
+    with NomadDouble(acl_token=tokens["NOMAD_TOKEN"], namespaces=("default", "agents"), pools={"gpu": pool},
+                     services=services) as nomad, \
+            VaultDouble(token=tokens["VAULT_TOKEN"], policies=("disinto-admin",), ttl=2764800,
+                        forbidden=frozenset({"/v1/sys/auth"})) as vault:
+        (folder / "Pulumi.nomad.yaml").write_text(
+            f"config:\n  disinto:forgeUrl: {forge_url}\n  disinto:envFile: .env\n  disinto:runtime: nomad\n"
+            "  disinto:tokenMaxAgeDays: \"90\"\n  disinto:nomadNamespace: agents\n  disinto:nomadNodePool: gpu\n"
+            f"  nomad:address: {nomad.url}\n  vault:address: {vault.url}\n")
+        shown = check(folder, "--stack", "nomad", env=tokens)
+    assert not any(token in shown for token in tokens.values())
+    return shown
 
 
 def main() -> None:
@@ -77,6 +102,7 @@ def main() -> None:
                         auth=("dev-qwen", "dev-qwen-pass-1"), timeout=5)  # the old one, revoked last
         state(folder / "state.json", {"dev-qwen": 0, "dev-qwen2": 0})
         print("## after\n" + check(folder).replace(tmp, "/srv/disinto-infra"))
+        print("## nomad\n" + nomad_run(folder, forge.url).replace(tmp, "/srv/disinto-infra"))
 
 
 if __name__ == "__main__":

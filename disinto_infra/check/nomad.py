@@ -1,0 +1,190 @@
+"""The Nomad area of `check`, on `runtime: nomad` stacks: what `pulumi up` and the agents' jobs need.
+
+GETs of Nomad's HTTP API (https://developer.hashicorp.com/nomad/api-docs; shapes from the Go
+package `api` of github hashicorp/nomad), the ACL token in `X-Nomad-Token`:
+- `/v1/status/leader`: a cluster with a leader answers `"ip:port"`; without one, 500
+  "No cluster leader". Needs no ACL. Nothing else is asked of a Nomad without a leader.
+- `/v1/namespace/<nomadNamespace>`: 404 when it does not exist (Nomad CE has only `default`
+  unless more were made). Needs any capability on the namespace.
+- with `nomadNodePool`: `/v1/node/pool/<pool>` (node_pool read) and `/v1/node/pool/<pool>/nodes`
+  (also node:read), `NodeListStub`s: at least one must be `Status` "ready" and
+  `SchedulingEligibility` "eligible", or the jobs and volumes cannot be placed.
+- `/v1/service/forgejo?namespace=<ns>` (namespace:read-job): the agents' jobs take FORGE_URL from
+  this service (runtime_nomad.forge_url_template); an empty list means they start without one.
+A 403 names the capability the token lacks.
+"""
+from __future__ import annotations
+
+from concurrent.futures import Executor, Future
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+from urllib.parse import quote
+
+from ..runtime_nomad import FORGE_SERVICE
+from ..settings import NAMESPACE, StackSettings
+from . import reach, rest
+from .facts import NomadFacts
+from .rest import Reply
+
+READY, ELIGIBLE = "ready", "eligible"  # api/nodes.go NodeStatusReady, NodeSchedulingEligible
+
+
+@dataclass(frozen=True)
+class NomadTarget:
+    endpoint: reach.Endpoint
+    namespace: str
+    node_pool: str | None
+    stack_file: str  # for problem lines naming the setting
+
+    def setting(self, key: str) -> str:
+        return f"{self.stack_file}: {NAMESPACE}:{key}"
+
+
+@dataclass(frozen=True)
+class NomadReplies:
+    leader: Reply
+    namespace: Reply
+    service: Reply
+    pool: Reply | None = None
+    nodes: Reply | None = None
+
+
+@dataclass(frozen=True)
+class Judged:
+    """One probe's row, and a problem or the capability a 403 said the token lacks."""
+
+    found: str
+    problem: str | None = None
+    lacks: str | None = None
+
+
+def target(settings: StackSettings, stack: str, stack_file: Path, environ: dict[str, str]) -> NomadTarget:
+    return NomadTarget(reach.endpoint(reach.NOMAD, stack_file, stack, environ), settings.nomad_namespace,
+                       settings.nomad_node_pool, str(stack_file))
+
+
+def _name(value: str) -> str:
+    return quote(value, safe="")
+
+
+def start(pool: Executor, t: NomadTarget, timeout: float) -> Callable[[], NomadFacts]:
+    """Submit every GET at once; the returned call waits for them and judges."""
+    ep = t.endpoint
+
+    def get(path: str, params: dict[str, str] | None = None) -> Future:
+        return pool.submit(rest.get, ep.address, path, ep.headers(), timeout, params, ep.verify)
+
+    leader = get("/v1/status/leader")
+    namespace = get(f"/v1/namespace/{_name(t.namespace)}")
+    service = get(f"/v1/service/{FORGE_SERVICE}", {"namespace": t.namespace})
+    pool_info = get(f"/v1/node/pool/{_name(t.node_pool)}") if t.node_pool else None
+    nodes = get(f"/v1/node/pool/{_name(t.node_pool)}/nodes") if t.node_pool else None
+    return lambda: judge(t, NomadReplies(leader.result(), namespace.result(), service.result(),
+                                         pool_info.result() if pool_info else None,
+                                         nodes.result() if nodes else None))
+
+
+def _leader(t: NomadTarget, reply: Reply) -> tuple[str, Judged]:
+    address = t.endpoint.address
+    if reply.status is None:
+        return "", Judged(f"no answer: {reply.failure}", f"{address}: Nomad does not answer: {reply.failure}")
+    if reply.status == 200 and isinstance(reply.body, str) and reply.body:
+        return reply.body, Judged("elected")
+    why = reply.text or ("none elected" if reply.status == 200 else reply.why())
+    return "", Judged(f"no leader: {why}", f"{address}: Nomad has no leader ({why}): it schedules nothing")
+
+
+def _other(t: NomadTarget, what: str, reply: Reply, capability: str) -> Judged:
+    """A refusal or an unexpected answer."""
+    if reply.status == 403:
+        return Judged(f"refused: needs {capability}", lacks=capability)
+    return Judged(reply.why(), f"{t.endpoint.address}: {what}: {reply.why()}")
+
+
+def _namespace(t: NomadTarget, reply: Reply) -> Judged:
+    if reply.status == 200:
+        return Judged("exists")
+    if reply.status == 404:
+        return Judged("not found", f'{t.setting("nomadNamespace")}: namespace "{t.namespace}" does not exist in '
+                                   f"Nomad at {t.endpoint.address}")
+    return _other(t, f'namespace "{t.namespace}"', reply, f'a capability on namespace "{t.namespace}"')
+
+
+def _objects(body: Any) -> list[dict[str, Any]]:
+    """The objects of a JSON list answer (NodeListStubs, ServiceRegistrations)."""
+    return [n for n in body if isinstance(n, dict)] if isinstance(body, list) else []
+
+
+def _node_state(node: dict[str, Any]) -> str:
+    return f"{node.get('Name', '?')} {node.get('Status', '?')}/{node.get('SchedulingEligibility', '?')}"
+
+
+def _pool(t: NomadTarget, pool: Reply, nodes: Reply) -> tuple[tuple[str, ...], Judged]:
+    name = t.node_pool
+    if pool.status == 404:
+        return (), Judged("not found", f'{t.setting("nomadNodePool")}: node pool "{name}" does not exist in '
+                                       f"Nomad at {t.endpoint.address}")
+    if pool.status != 200:
+        return (), _other(t, f'node pool "{name}"', pool, f'read on node pool "{name}"')
+    if nodes.status != 200:
+        return (), _other(t, f'nodes of node pool "{name}"', nodes, f'node:read (and read on node pool "{name}")')
+    stubs = _objects(nodes.body)
+    ready = tuple(str(n.get("Name", "")) for n in stubs
+                  if n.get("Status") == READY and n.get("SchedulingEligibility") == ELIGIBLE)
+    found = f"{len(ready)} of {len(stubs)} node(s) ready and eligible"
+    if ready:
+        return ready, Judged(found)
+    seen = f" ({', '.join(_node_state(n) for n in stubs)})" if stubs else ""
+    return (), Judged(found, f'{t.setting("nomadNodePool")}: node pool "{name}" has no node that is ready and '
+                             f"eligible{seen}: the agents' jobs and volumes cannot be placed")
+
+
+def _service(t: NomadTarget, reply: Reply) -> tuple[tuple[str, ...], Judged]:
+    if reply.status == 200 and isinstance(reply.body, list):
+        instances = tuple(f"{r.get('Address', '?')}:{r.get('Port', '?')}" for r in _objects(reply.body))
+        if instances:
+            return instances, Judged("registered")
+        return (), Judged("not registered", (
+            f'{t.endpoint.address}: no Nomad service "{FORGE_SERVICE}" in namespace "{t.namespace}": the agents\' '
+            f"jobs take FORGE_URL from it (run the factory's forgejo job there, or set {NAMESPACE}:nomadNamespace "
+            "to its namespace)"))
+    return (), _other(t, f'service "{FORGE_SERVICE}"', reply, f'read-job on namespace "{t.namespace}"')
+
+
+def _refusals(t: NomadTarget, lacking: list[str]) -> list[str]:
+    ep = t.endpoint
+    if not lacking:
+        return []
+    if not ep.token_source:
+        return [f"{ep.address}: Nomad's ACLs are on and no token was given (export NOMAD_TOKEN, or "
+                f"pulumi config set --secret nomad:secretId); it needs {', '.join(lacking)}"]
+    return [f"{ep.address}: the Nomad token ({ep.token_source}) lacks {capability}" for capability in lacking]
+
+
+def judge(t: NomadTarget, r: NomadReplies) -> NomadFacts:
+    ep = t.endpoint
+    leader, elected = _leader(t, r.leader)
+    ready: tuple[str, ...] = ()
+    instances: tuple[str, ...] = ()
+    pool = Judged("")  # no pool set
+    if not leader:
+        # A Nomad without an answer or a leader answers nothing else: one problem, not four.
+        skipped = Judged("not checked: " + ("no answer" if r.leader.status is None else "no leader"))
+        namespace, service = skipped, skipped
+        pool = skipped if t.node_pool else pool
+    else:
+        namespace = _namespace(t, r.namespace)
+        if r.pool is not None and r.nodes is not None:
+            ready, pool = _pool(t, r.pool, r.nodes)
+        if namespace.found == "not found":
+            service = Judged("not checked: no such namespace")
+        else:
+            instances, service = _service(t, r.service)
+    judged = (elected, namespace, pool, service)
+    problems = [j.problem for j in judged if j.problem] + _refusals(t, [j.lacks for j in judged if j.lacks])
+    return NomadFacts(
+        ep.address, ep.address_source, ep.token_source, leader, elected.found,
+        t.namespace, namespace.found, t.node_pool, pool.found, ready,
+        FORGE_SERVICE, service.found, instances, tuple(problems),
+    )

@@ -1,0 +1,188 @@
+"""The Vault area of `check`, on `runtime: nomad` stacks: what `pulumi up` writes to and the jobs log in at.
+
+GETs of Vault's HTTP API (https://developer.hashicorp.com/vault/api-docs), the token in
+`X-Vault-Token`:
+- `/v1/sys/health?standbyok=true&perfstandbyok=true` (no token): 200 active (a standby says
+  `"standby": true`), 429 standby, 473 performance standby: fine; 472 DR secondary, 474 a standby
+  that cannot reach the active node, 501 not initialised, 503 sealed, 530 removed: problems, and
+  nothing else is asked.
+- `/v1/auth/token/lookup-self`: the token's `data.policies` and `data.ttl` (0: never expires);
+  403 means expired, revoked or not a token. Its `data.id` is the token itself: never kept.
+- `/v1/sys/mounts/<vaultKvMount>`: `data.type` "kv" with `data.options.version` "2" (the program
+  writes `<mount>/data/...`); a missing mount is 400 "No secret engine mount at ...".
+- `/v1/sys/auth`: `data["<vaultAuthMount>/"].type` must be "jwt".
+A path the token may not read (403) is "not checked", not a problem: the token `pulumi up` needs
+writes policies, roles and secrets, and need not read `sys/`.
+"""
+from __future__ import annotations
+
+from concurrent.futures import Executor, Future
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+from urllib.parse import quote
+
+from ..settings import NAMESPACE, StackSettings
+from . import reach, rest
+from .facts import VaultFacts
+from .rest import Reply
+
+HEALTH_PARAMS = {"standbyok": "true", "perfstandbyok": "true"}
+KV_VERSION = "2"
+AUTH_TYPE = "jwt"
+# /sys/health's default status codes, and whether such a node serves requests.
+HEALTH_CODES: dict[int, tuple[str, bool]] = {
+    429: ("standby", True),
+    472: ("DR secondary", False),
+    473: ("performance standby", True),
+    474: ("standby without an active node", False),
+    501: ("not initialised", False),
+    503: ("sealed", False),
+    530: ("removed from its cluster", False),
+}
+HEALTH_HINTS = {"sealed": ": unseal it (vault operator unseal)", "not initialised": ": vault operator init"}
+
+
+@dataclass(frozen=True)
+class VaultTarget:
+    endpoint: reach.Endpoint
+    kv_mount: str
+    auth_mount: str
+    stack_file: str
+
+    def setting(self, key: str) -> str:
+        return f"{self.stack_file}: {NAMESPACE}:{key}"
+
+
+@dataclass(frozen=True)
+class VaultReplies:
+    health: Reply
+    token: Reply | None = None  # None: no token, not asked
+    kv: Reply | None = None
+    auth: Reply | None = None
+
+
+@dataclass(frozen=True)
+class Judged:
+    found: str
+    problem: str | None = None
+
+
+def target(settings: StackSettings, stack: str, stack_file: Path, environ: dict[str, str]) -> VaultTarget:
+    return VaultTarget(reach.endpoint(reach.VAULT, stack_file, stack, environ), settings.vault_kv_mount,
+                       settings.vault_auth_mount, str(stack_file))
+
+
+def start(pool: Executor, t: VaultTarget, timeout: float) -> Callable[[], VaultFacts]:
+    """Submit every GET at once; the returned call waits for them and judges."""
+    ep = t.endpoint
+
+    def get(path: str, headers: dict[str, str], params: dict[str, str] | None = None) -> Future:
+        return pool.submit(rest.get, ep.address, path, headers, timeout, params, ep.verify)
+
+    health = get("/v1/sys/health", {}, HEALTH_PARAMS)  # unauthenticated: no token sent
+    asked: list[Future | None] = [None, None, None]
+    if ep.token:
+        asked = [get("/v1/auth/token/lookup-self", ep.headers()),
+                 get(f"/v1/sys/mounts/{quote(t.kv_mount)}", ep.headers()),
+                 get("/v1/sys/auth", ep.headers())]
+    return lambda: judge(t, VaultReplies(health.result(), *(f.result() if f else None for f in asked)))
+
+
+def _data(body: Any) -> dict[str, Any]:
+    """A response's `data` (sys/ answers also repeat it at the top level)."""
+    if not isinstance(body, dict):
+        return {}
+    data = body.get("data")
+    return data if isinstance(data, dict) else body
+
+
+def _health(t: VaultTarget, reply: Reply) -> tuple[Judged, bool, str]:
+    """The node's state, whether it serves requests, its version."""
+    address = t.endpoint.address
+    if reply.status is None:
+        return Judged(f"no answer: {reply.failure}", f"{address}: Vault does not answer: {reply.failure}"), False, ""
+    body = reply.body if isinstance(reply.body, dict) else {}
+    version = str(body.get("version") or "")
+    if reply.status == 200:
+        state = ("performance standby" if body.get("performance_standby")
+                 else "standby" if body.get("standby") else "active")
+        return Judged(state), True, version
+    state, serves = HEALTH_CODES.get(reply.status, (reply.why(), False))
+    if serves:
+        return Judged(state), True, version
+    return Judged(state, f"{address}: Vault is {state}{HEALTH_HINTS.get(state, '')}"), False, version
+
+
+def _token(t: VaultTarget, reply: Reply) -> tuple[Judged, tuple[str, ...], int | None]:
+    ep = t.endpoint
+    if reply.status == 200:
+        data = _data(reply.body)
+        policies = tuple(str(p) for p in data.get("policies") or ())
+        ttl = data.get("ttl")
+        return Judged("valid"), policies, int(ttl) if isinstance(ttl, (int, float)) else None
+    if reply.status == 403:
+        return Judged("refused (HTTP 403)", f"{ep.address}: the Vault token ({ep.token_source}) is refused: "
+                                            "expired, revoked or not a token"), (), None
+    return Judged(reply.why(), f"{ep.address}: GET /v1/auth/token/lookup-self: {reply.why()}"), (), None
+
+
+def _kv(t: VaultTarget, reply: Reply) -> Judged:
+    mount, where = t.kv_mount, f"Vault at {t.endpoint.address}"
+    if reply.status == 200:
+        data = _data(reply.body)
+        kind, version = data.get("type"), str((data.get("options") or {}).get("version") or "1")
+        if kind == "kv" and version == KV_VERSION:
+            return Judged("kv v2")
+        if kind == "kv":
+            return Judged(f"kv v{version}", f'{t.setting("vaultKvMount")}: "{mount}/" in {where} is KV version '
+                                            f"{version}; the program writes KV v2 ({mount}/data/...): "
+                                            f"vault kv enable-versioning {mount}")
+        return Judged(f"{kind}, not kv", f'{t.setting("vaultKvMount")}: "{mount}/" in {where} is a {kind} '
+                                         "mount, not KV v2")
+    if reply.status in (400, 404):
+        return Judged("not mounted", f'{t.setting("vaultKvMount")}: nothing is mounted at "{mount}/" in {where}: '
+                                     f"vault secrets enable -path={mount} -version=2 kv")
+    return _unread(t, reply, f"sys/mounts/{mount}")
+
+
+def _auth(t: VaultTarget, reply: Reply) -> Judged:
+    mount, where = t.auth_mount, f"Vault at {t.endpoint.address}"
+    if reply.status == 200:
+        entry = _data(reply.body).get(f"{mount}/")
+        if not isinstance(entry, dict):
+            return Judged("not enabled", f'{t.setting("vaultAuthMount")}: no auth method at "{mount}/" in {where}: '
+                                         "the agents' jobs log in there with their workload identity")
+        kind = entry.get("type")
+        if kind != AUTH_TYPE:
+            return Judged(f"{kind}, not jwt", f'{t.setting("vaultAuthMount")}: "{mount}/" in {where} is a {kind} '
+                                              "auth method, not jwt")
+        return Judged(AUTH_TYPE)
+    return _unread(t, reply, "sys/auth")
+
+
+def _unread(t: VaultTarget, reply: Reply, path: str) -> Judged:
+    if reply.status == 403:
+        return Judged(f"not checked: the token may not read {path}")
+    return Judged(reply.why(), f"{t.endpoint.address}: GET /v1/{path}: {reply.why()}")
+
+
+def judge(t: VaultTarget, r: VaultReplies) -> VaultFacts:
+    ep = t.endpoint
+    state, serves, version = _health(t, r.health)
+    policies: tuple[str, ...] = ()
+    ttl: int | None = None
+    if not serves:
+        why = "no answer" if r.health.status is None else f"Vault is {state.found}"
+        token = kv = auth = Judged(f"not checked: {why}")
+    elif r.token is None or r.kv is None or r.auth is None:
+        token = kv = auth = Judged("not checked: no token (export VAULT_TOKEN, or set vault:token with --secret)")
+    else:
+        token, policies, ttl = _token(t, r.token)
+        if r.token.status == 403:
+            kv = auth = Judged("not checked: the token is refused")
+        else:
+            kv, auth = _kv(t, r.kv), _auth(t, r.auth)
+    problems = tuple(j.problem for j in (state, token, kv, auth) if j.problem)
+    return VaultFacts(ep.address, ep.address_source, ep.token_source, state.found, version, token.found,
+                      policies, ttl, t.kv_mount, kv.found, t.auth_mount, auth.found, problems)

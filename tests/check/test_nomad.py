@@ -1,0 +1,119 @@
+"""check.nomad against the Nomad double: each probe's row and problem, 403s naming a capability."""
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from disinto_infra.check import nomad
+from disinto_infra.check.reach import Endpoint
+from tests.support.nomad_double import NomadDouble, node, registration
+
+TOKEN = "nomad-acl-token-7f3e"  # must never appear in any fact
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    with NomadDouble(acl_token=TOKEN) as double:
+        yield double
+
+
+@pytest.fixture
+def api(cluster):
+    """The double as a fresh cluster: a leader, namespace `agents`, pool `gpu`, forgejo registered."""
+    cluster.configure(
+        mode="ok", leader="10.0.0.1:4647", namespaces=("default", "agents"), acl_token=TOKEN, forbidden=frozenset(),
+        pools={"gpu": [node("box1", "gpu"), node("box2", "gpu", status="down")]},
+        services={("agents", "forgejo"): [registration("forgejo", "agents", "10.0.0.5", 3000)]},
+    )
+    cluster.forget()
+    return cluster
+
+
+def probe(api, token=TOKEN, namespace="agents", pool="gpu", timeout=2.0):
+    endpoint = Endpoint(api.url, "env NOMAD_ADDR", "env NOMAD_TOKEN" if token else "", "X-Nomad-Token", token)
+    target = nomad.NomadTarget(endpoint, namespace, pool, "/p/Pulumi.dev.yaml")
+    with ThreadPoolExecutor(8) as pool_:
+        facts = nomad.start(pool_, target, timeout)()
+    assert TOKEN not in repr(facts)
+    return facts
+
+
+def test_all_well_with_only_gets_and_the_token_header(api):
+    facts = probe(api)
+    assert (facts.leader, facts.namespace_found, facts.pool_found, facts.ready_nodes) == (
+        "10.0.0.1:4647", "exists", "1 of 2 node(s) ready and eligible", ("box1",))
+    assert (facts.forge_found, facts.forge_instances, facts.problems) == ("registered", ("10.0.0.5:3000",), ())
+    assert {r.method for r in api.requests} == {"GET"}
+    assert sorted(r.path for r in api.requests) == [
+        "/v1/namespace/agents", "/v1/node/pool/gpu", "/v1/node/pool/gpu/nodes", "/v1/service/forgejo",
+        "/v1/status/leader"]
+    assert {r.headers.get("X-Nomad-Token") for r in api.requests} == {TOKEN}
+    assert next(r for r in api.requests if r.path == "/v1/service/forgejo").query == {"namespace": "agents"}
+
+
+def test_without_a_pool_no_pool_is_asked(api):
+    facts = probe(api, pool=None)
+    assert facts.node_pool is None and facts.pool_found == "" and facts.problems == ()
+    assert not any("/node/" in r.path for r in api.requests)
+
+
+def test_no_leader_is_one_problem_and_nothing_else_is_judged(api):
+    api.configure(leader=None)
+    facts = probe(api)
+    assert facts.leader_found == "no leader: No cluster leader"
+    assert facts.problems == (f"{api.url}: Nomad has no leader (No cluster leader): it schedules nothing",)
+    assert facts.namespace_found == facts.pool_found == facts.forge_found == "not checked: no leader"
+
+
+def test_missing_namespace_names_the_setting(api):
+    facts = probe(api, namespace="disinto")
+    assert facts.namespace_found == "not found" and facts.forge_found == "not checked: no such namespace"
+    assert facts.problems == (
+        f'/p/Pulumi.dev.yaml: disinto:nomadNamespace: namespace "disinto" does not exist in Nomad at {api.url}',)
+
+
+def test_pool_missing_or_without_a_ready_node(api):
+    assert probe(api, pool="cpu").problems == (
+        f'/p/Pulumi.dev.yaml: disinto:nomadNodePool: node pool "cpu" does not exist in Nomad at {api.url}',)
+    api.configure(pools={"gpu": [node("box1", "gpu", eligibility="ineligible"), node("box2", "gpu", status="down")]})
+    facts = probe(api)
+    assert facts.pool_found == "0 of 2 node(s) ready and eligible" and facts.ready_nodes == ()
+    assert facts.problems == (
+        '/p/Pulumi.dev.yaml: disinto:nomadNodePool: node pool "gpu" has no node that is ready and eligible '
+        "(box1 ready/ineligible, box2 down/eligible): the agents' jobs and volumes cannot be placed",)
+
+
+def test_no_forgejo_service(api):
+    api.configure(services={("default", "forgejo"): [registration("forgejo", "default")]})
+    facts = probe(api)
+    assert facts.forge_found == "not registered"
+    assert facts.problems == (f'{api.url}: no Nomad service "forgejo" in namespace "agents": the agents\' jobs '
+                              "take FORGE_URL from it (run the factory's forgejo job there, or set "
+                              "disinto:nomadNamespace to its namespace)",)
+
+
+def test_403_names_the_capability(api):
+    api.configure(forbidden=frozenset({"/v1/node/pool/gpu", "/v1/service/forgejo"}))
+    facts = probe(api)
+    assert facts.pool_found == 'refused: needs read on node pool "gpu"'
+    assert facts.problems == (
+        f'{api.url}: the Nomad token (env NOMAD_TOKEN) lacks read on node pool "gpu"',
+        f'{api.url}: the Nomad token (env NOMAD_TOKEN) lacks read-job on namespace "agents"',
+    )
+
+
+def test_acls_on_and_no_token_is_one_problem(api):
+    facts = probe(api, token=None)
+    assert len(facts.problems) == 1 and facts.problems[0].startswith(
+        f"{api.url}: Nomad's ACLs are on and no token was given (export NOMAD_TOKEN, or pulumi config set --secret "
+        "nomad:secretId); it needs ")
+    assert all("X-Nomad-Token" not in r.headers for r in api.requests)
+
+
+@pytest.mark.parametrize("mode, why", [("reset", "connection refused or reset"), ("hang", "no answer within 0.3s")])
+def test_no_answer(api, mode, why):
+    api.configure(mode=mode)
+    facts = probe(api, timeout=0.3)
+    assert facts.problems == (f"{api.url}: Nomad does not answer: {why}",)
+    assert facts.namespace_found == "not checked: no answer"

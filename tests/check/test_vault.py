@@ -1,0 +1,118 @@
+"""check.vault against the Vault double: state, token, KV v2 mount, JWT auth mount."""
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from disinto_infra.check import vault
+from disinto_infra.check.reach import Endpoint
+from tests.support.vault_double import VaultDouble, auth_method, kv_mount
+
+TOKEN = "hvs.vault-token-0c1d"  # lookup-self echoes it as data.id: it must go nowhere
+
+
+@pytest.fixture(scope="module")
+def server():
+    with VaultDouble(token=TOKEN) as double:
+        yield double
+
+
+@pytest.fixture
+def api(server):
+    server.configure(mode="ok", state="active", token=TOKEN, expired=False, policies=("disinto-admin",), ttl=90000,
+                     forbidden=frozenset(), mounts={"kv/": kv_mount("2")},
+                     auth={"token/": auth_method("token"), "jwt-nomad/": auth_method("jwt")})
+    server.forget()
+    return server
+
+
+def probe(api, token=TOKEN, timeout=2.0):
+    endpoint = Endpoint(api.url, "env VAULT_ADDR", "env VAULT_TOKEN" if token else "", "X-Vault-Token", token)
+    with ThreadPoolExecutor(8) as pool:
+        facts = vault.start(pool, vault.VaultTarget(endpoint, "kv", "jwt-nomad", "/p/Pulumi.dev.yaml"), timeout)()
+    assert TOKEN not in repr(facts)
+    return facts
+
+
+def test_all_well(api):
+    facts = probe(api)
+    assert (facts.state, facts.version, facts.token_found, facts.token_policies, facts.token_ttl) == (
+        "active", "1.18.3", "valid", ("disinto-admin",), 90000)
+    assert (facts.kv_found, facts.auth_found, facts.problems) == ("kv v2", "jwt", ())
+    assert {r.method for r in api.requests} == {"GET"}
+    health = next(r for r in api.requests if r.path == "/v1/sys/health")
+    assert health.query == {"standbyok": "true", "perfstandbyok": "true"} and "X-Vault-Token" not in health.headers
+    assert {r.headers["X-Vault-Token"] for r in api.requests if r is not health} == {TOKEN}
+    assert len(api.requests) == 4
+
+
+@pytest.mark.parametrize("state, found", [("standby", "standby"), ("perfstandby", "performance standby")])
+def test_a_standby_is_fine(api, state, found):
+    api.configure(state=state)
+    facts = probe(api)
+    assert facts.state == found and facts.problems == ()
+
+
+@pytest.mark.parametrize("state, problem", [
+    ("sealed", "Vault is sealed: unseal it (vault operator unseal)"),
+    ("uninitialized", "Vault is not initialised: vault operator init"),
+    ("drsecondary", "Vault is DR secondary"),
+])
+def test_a_vault_that_serves_nothing_is_one_problem(api, state, problem):
+    api.configure(state=state)
+    facts = probe(api)
+    assert facts.problems == (f"{api.url}: {problem}",)
+    assert facts.kv_found == facts.auth_found == facts.token_found == f"not checked: Vault is {facts.state}"
+
+
+def test_an_expired_token(api):
+    api.configure(expired=True)
+    facts = probe(api)
+    assert facts.token_found == "refused (HTTP 403)" and facts.kv_found == "not checked: the token is refused"
+    assert facts.problems == (
+        f"{api.url}: the Vault token (env VAULT_TOKEN) is refused: expired, revoked or not a token",)
+
+
+def test_no_token_asks_only_health(api):
+    facts = probe(api, token=None)
+    assert facts.token_found.startswith("not checked: no token") and facts.problems == ()
+    assert [r.path for r in api.requests] == ["/v1/sys/health"]
+
+
+def test_kv_v1_missing_or_other_type(api):
+    api.configure(mounts={"kv/": kv_mount(None)})
+    assert probe(api).problems == (
+        f'/p/Pulumi.dev.yaml: disinto:vaultKvMount: "kv/" in Vault at {api.url} is KV version 1; '
+        "the program writes KV v2 (kv/data/...): vault kv enable-versioning kv",)
+    api.configure(mounts={})
+    assert probe(api).problems == (
+        f'/p/Pulumi.dev.yaml: disinto:vaultKvMount: nothing is mounted at "kv/" in Vault at {api.url}: '
+        "vault secrets enable -path=kv -version=2 kv",)
+    api.configure(mounts={"kv/": {"type": "transit"}})
+    assert probe(api).kv_found == "transit, not kv"
+
+
+def test_jwt_mount_missing_or_of_another_type(api):
+    api.configure(auth={"token/": auth_method("token")})
+    facts = probe(api)
+    assert facts.auth_found == "not enabled" and facts.problems == (
+        f'/p/Pulumi.dev.yaml: disinto:vaultAuthMount: no auth method at "jwt-nomad/" in Vault at {api.url}: '
+        "the agents' jobs log in there with their workload identity",)
+    api.configure(auth={"jwt-nomad/": auth_method("approle")})
+    assert probe(api).auth_found == "approle, not jwt"
+
+
+def test_paths_the_token_may_not_read_are_not_problems(api):
+    api.configure(forbidden=frozenset({"/v1/sys/mounts/kv", "/v1/sys/auth"}))
+    facts = probe(api)
+    assert (facts.kv_found, facts.auth_found, facts.problems) == (
+        "not checked: the token may not read sys/mounts/kv", "not checked: the token may not read sys/auth", ())
+
+
+@pytest.mark.parametrize("mode, why", [("reset", "connection refused or reset"), ("hang", "no answer within 0.3s")])
+def test_no_answer(api, mode, why):
+    api.configure(mode=mode)
+    facts = probe(api, timeout=0.3)
+    assert facts.problems == (f"{api.url}: Vault does not answer: {why}",)
+    assert facts.kv_found == "not checked: no answer"

@@ -1,0 +1,81 @@
+"""A Nomad HTTP API double on 127.0.0.1: the few GETs `check` makes, shaped as Nomad answers them.
+
+Shapes from the Go package `api` of github hashicorp/nomad: `NodeListStub` (api/nodes.go, with
+`NodePool`, `Status` "ready"/"down"/..., `SchedulingEligibility` "eligible"/"ineligible"),
+`NodePool` (api/node_pools.go), `ServiceRegistration` (api/service_registrations.go), `Namespace`
+(/work/shared/nomad/openapi.yaml). Paths and ACLs from developer.hashicorp.com/nomad/api-docs:
+`/v1/status/leader` (no ACL; a JSON string "ip:port", or 500 "No cluster leader"),
+`/v1/namespace/:ns` (404 when missing), `/v1/node/pool/:pool` and `/v1/node/pool/:pool/nodes`,
+`/v1/service/:name?namespace=` (200 `[]` for a service nobody registered). Errors are plain text,
+as Nomad's HTTP server writes them ("Permission denied", "ACL token not found").
+
+    with NomadDouble(acl_token="s3cr3t", pools={"gpu": [node("box1", "gpu")]}) as nomad:
+        nomad.configure(leader=None)       # a cluster without a leader
+        nomad.configure(forbidden={"/v1/node/pool/gpu"})   # 403 there even with the token
+"""
+from __future__ import annotations
+
+from typing import Any, Optional
+
+from .http_double import Answer, HttpDouble, Seen
+
+DENIED = Answer(403, text="Permission denied")
+
+
+def node(name: str, pool: str = "default", status: str = "ready", eligibility: str = "eligible") -> dict[str, Any]:
+    return {"ID": f"{name}-0000-4000-8000-000000000000", "Name": name, "Address": "10.0.0.5", "Datacenter": "dc1",
+            "NodeClass": "", "NodePool": pool, "Version": "1.10.3", "Drain": False,
+            "SchedulingEligibility": eligibility, "Status": status, "StatusDescription": "", "Drivers": {},
+            "LastDrain": None, "CreateIndex": 10, "ModifyIndex": 12}
+
+
+def registration(service: str, namespace: str, address: str = "10.0.0.5", port: int = 3000,
+                 job: str = "forgejo") -> dict[str, Any]:
+    return {"ID": f"_nomad-task-0000-{job}-{service}-http", "ServiceName": service, "Namespace": namespace,
+            "NodeID": "box1-0000", "Datacenter": "dc1", "JobID": job, "AllocID": "0000-alloc", "Tags": [],
+            "Address": address, "Port": port, "CreateIndex": 20, "ModifyIndex": 20}
+
+
+class NomadDouble(HttpDouble):
+    def __init__(self, *, leader: Optional[str] = "10.0.0.1:4647", namespaces: tuple[str, ...] = ("default",),
+                 pools: Optional[dict[str, list[dict]]] = None, services: Optional[dict[tuple[str, str], list]] = None,
+                 acl_token: Optional[str] = None, forbidden: frozenset[str] = frozenset()):
+        super().__init__()
+        self.leader, self.namespaces, self.acl_token, self.forbidden = leader, namespaces, acl_token, forbidden
+        self.pools = pools if pools is not None else {"default": [node("box1")], "all": [node("box1")]}
+        default_services = {("default", "forgejo"): [registration("forgejo", "default")]}
+        self.services = services if services is not None else default_services
+
+    def _refused(self, seen: Seen) -> Optional[Answer]:
+        if self.acl_token is not None:
+            given = seen.headers.get("X-Nomad-Token")
+            if given is None:
+                return DENIED
+            if given != self.acl_token:
+                return Answer(403, text="ACL token not found")
+        return DENIED if seen.path in self.forbidden else None
+
+    def answer(self, seen: Seen) -> Answer:
+        if seen.method != "GET":
+            return Answer(405, text="Invalid method")
+        parts = seen.path.strip("/").split("/")
+        if seen.path == "/v1/status/leader":
+            return Answer(200, self.leader) if self.leader else Answer(500, text="No cluster leader")
+        refused = self._refused(seen)
+        if refused:
+            return refused
+        if parts[:2] == ["v1", "namespace"] and len(parts) == 3:
+            if parts[2] not in self.namespaces:
+                return Answer(404, text="Namespace not found")
+            return Answer(200, {"Name": parts[2], "Description": "", "Quota": "", "Meta": None,
+                                "Capabilities": None, "CreateIndex": 1, "ModifyIndex": 1})
+        if parts[:3] == ["v1", "node", "pool"] and len(parts) in (4, 5):
+            if parts[3] not in self.pools:
+                return Answer(404, text="node pool not found")
+            if len(parts) == 5 and parts[4] == "nodes":
+                return Answer(200, self.pools[parts[3]])
+            return Answer(200, {"Name": parts[3], "Description": "", "Meta": None, "SchedulerConfiguration": None,
+                                "CreateIndex": 1, "ModifyIndex": 1})
+        if parts[:2] == ["v1", "service"] and len(parts) == 3:
+            return Answer(200, self.services.get((seen.query.get("namespace", "default"), parts[2]), []))
+        return Answer(404, text="Invalid URL")

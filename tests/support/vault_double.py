@@ -1,0 +1,104 @@
+"""A Vault HTTP API double on 127.0.0.1: the few GETs `check` makes, shaped as Vault answers them.
+
+From developer.hashicorp.com/vault/api-docs:
+- `/v1/sys/health` (system/health): 200 active, 429 standby, 472 DR secondary, 473 performance
+  standby, 501 not initialised, 503 sealed; `standbyok` / `perfstandbyok` turn the standby codes
+  into 200. The body: initialized, sealed, standby, performance_standby, version, ...
+- `/v1/auth/token/lookup-self` (auth/token): `data` with id (the token itself), policies, ttl
+  (0: never expires), ...; 403 `{"errors": ["permission denied"]}` for a bad or expired token.
+- `/v1/sys/mounts/:path` (system/mounts, "Get the configuration of a secret engine"): `data`
+  with type, options.version; a missing mount is 400 "No secret engine mount at <path>/".
+- `/v1/sys/auth` (system/auth): `data` keyed by "<path>/", each with a type.
+A sealed Vault answers every other path 503 "Vault is sealed".
+
+    with VaultDouble(token="hvs.x") as vault:
+        vault.configure(state="sealed")                   # or standby, perfstandby, drsecondary, uninitialized
+        vault.configure(mounts={"kv/": kv_mount("1")})    # a KV v1 mount
+        vault.configure(forbidden={"/v1/sys/auth"})       # 403 there even with the token
+"""
+from __future__ import annotations
+
+from typing import Any, Optional
+
+from .http_double import Answer, HttpDouble, Seen
+
+DENIED = Answer(403, {"errors": ["permission denied"]})
+# state: (initialized, sealed, standby, performance_standby, default status code)
+STATES = {
+    "active": (True, False, False, False, 200),
+    "standby": (True, False, True, False, 429),
+    "perfstandby": (True, False, True, True, 473),
+    "drsecondary": (True, False, True, False, 472),
+    "sealed": (True, True, True, False, 503),
+    "uninitialized": (False, True, True, False, 501),
+}
+
+
+def kv_mount(version: Optional[str] = "2") -> dict[str, Any]:
+    return {"type": "kv", "description": "", "accessor": "kv_0000", "local": False, "seal_wrap": False,
+            "config": {"default_lease_ttl": 0, "max_lease_ttl": 0, "force_no_cache": False},
+            "options": {"version": version} if version else None}
+
+
+def auth_method(kind: str) -> dict[str, Any]:
+    return {"type": kind, "description": "", "accessor": f"auth_{kind}_0000", "local": False, "seal_wrap": False,
+            "config": {"default_lease_ttl": 0, "max_lease_ttl": 0, "token_type": "default-service"}, "options": None}
+
+
+def _logical(data: Any) -> dict[str, Any]:
+    return {"request_id": "0000-request", "lease_id": "", "renewable": False, "lease_duration": 0, "data": data,
+            "wrap_info": None, "warnings": None, "auth": None}
+
+
+class VaultDouble(HttpDouble):
+    def __init__(self, *, state: str = "active", version: str = "1.18.3", token: Optional[str] = None,
+                 policies: tuple[str, ...] = ("root",), ttl: int = 0, expired: bool = False,
+                 mounts: Optional[dict[str, dict]] = None, auth: Optional[dict[str, dict]] = None,
+                 forbidden: frozenset[str] = frozenset()):
+        super().__init__()
+        self.state, self.version, self.token, self.policies, self.ttl = state, version, token, policies, ttl
+        self.expired, self.forbidden = expired, forbidden
+        self.mounts = mounts if mounts is not None else {"kv/": kv_mount(), "sys/": {"type": "system"}}
+        self.auth = auth if auth is not None else {"token/": auth_method("token"), "jwt-nomad/": auth_method("jwt")}
+
+    def _health(self, seen: Seen) -> Answer:
+        initialized, sealed, standby, perf, code = STATES[self.state]
+        if code == 429 and seen.query.get("standbyok") == "true":
+            code = 200
+        if code == 473 and seen.query.get("perfstandbyok") == "true":
+            code = 200
+        return Answer(code, {"initialized": initialized, "sealed": sealed, "standby": standby,
+                             "performance_standby": perf, "replication_performance_mode": "disabled",
+                             "replication_dr_mode": "secondary" if self.state == "drsecondary" else "disabled",
+                             "server_time_utc": 1764547200, "version": self.version,
+                             "cluster_name": "vault-cluster-0000", "cluster_id": "0000-cluster"})
+
+    def _lookup_self(self, token: str) -> Answer:
+        return Answer(200, _logical({
+            "accessor": "0000-accessor", "creation_time": 1764500000, "creation_ttl": self.ttl,
+            "display_name": "token", "entity_id": "", "expire_time": None, "explicit_max_ttl": 0,
+            "id": token, "issue_time": "2026-11-30T10:53:20Z", "meta": None, "num_uses": 0, "orphan": True,
+            "path": "auth/token/create", "policies": list(self.policies), "renewable": False, "ttl": self.ttl,
+            "type": "service"}))
+
+    def answer(self, seen: Seen) -> Answer:
+        if seen.method != "GET":
+            return Answer(405, {"errors": []})
+        if seen.path == "/v1/sys/health":
+            return self._health(seen)
+        if STATES[self.state][1]:
+            return Answer(503, {"errors": ["Vault is sealed"]})
+        given = seen.headers.get("X-Vault-Token")
+        if self.token is None or given != self.token or self.expired or seen.path in self.forbidden:
+            return DENIED
+        if seen.path == "/v1/auth/token/lookup-self":
+            return self._lookup_self(given)
+        if seen.path.startswith("/v1/sys/mounts/"):
+            mount = seen.path.removeprefix("/v1/sys/mounts/").strip("/") + "/"
+            if mount not in self.mounts:
+                return Answer(400, {"errors": [f"No secret engine mount at {mount}"]})
+            return Answer(200, _logical(self.mounts[mount]))
+        if seen.path == "/v1/sys/auth":
+            # Vault repeats the table at the top level, for old clients.
+            return Answer(200, {**self.auth, **_logical(self.auth)})
+        return Answer(404, {"errors": []})
