@@ -28,9 +28,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 SCEN = "tests/forgejo/test_engine_scenarios.py"
 MATRIX = "tests/reliability/test_fault_matrix.py"
-AGENT, USER, TOKEN, COLLAB = (f"disinto_infra/{m}.py" for m in
-                              ("agent", "forgejo/user", "forgejo/token", "forgejo/collaborator"))
+# The Agent's Forgejo wiring lives in identity.py since the identity/runtime split (issue 11).
+IDENTITY, USER, TOKEN, COLLAB = (f"disinto_infra/{m}.py" for m in
+                                 ("identity", "forgejo/user", "forgejo/token", "forgejo/collaborator"))
 DOUBLE_API = "tests/support/forgejo_double/api.py"
+NOMAD, NOMAD_TESTS = "disinto_infra/runtime_nomad.py", "tests/test_runtime_nomad.py"
 
 
 @dataclass(frozen=True)
@@ -68,13 +70,13 @@ MUTATIONS = [
              "replaces=replaces, delete_before_replace=True)", k("token_rotation"), issue=True),
     Mutation("token-diff-dbr-unit", TOKEN, "replaces=replaces, delete_before_replace=False)",
              "replaces=replaces, delete_before_replace=True)", ("tests/forgejo/test_identity_diffs.py",)),
-    Mutation("token-no-user-id", AGENT, "                rotation=spec.rotate_token,\n                user_id=self.user.user_id,\n",
-             "                rotation=spec.rotate_token,\n", k("fresh_agent"), issue=True),
-    Mutation("collaborator-no-user-id", AGENT, 'permission="write", user_id=self.user.user_id',
+    Mutation("token-no-user-id", IDENTITY, "            rotation=spec.rotate_token,\n            user_id=user.user_id,\n",
+             "            rotation=spec.rotate_token,\n", k("fresh_agent"), issue=True),
+    Mutation("collaborator-no-user-id", IDENTITY, 'permission="write", user_id=user.user_id',
              'permission="write"', k("fresh_agent"), issue=True),
-    Mutation("user-no-retain", AGENT,
-             "password_rotation=spec.rotate_password,\n            ),\n            opts=pulumi.ResourceOptions(parent=self, retain_on_delete=True),",
-             "password_rotation=spec.rotate_password,\n            ),\n            opts=pulumi.ResourceOptions(parent=self),",
+    Mutation("user-no-retain", IDENTITY,
+             "password_rotation=spec.rotate_password,\n        ),\n        opts=pulumi.ResourceOptions(parent=parent, retain_on_delete=True),",
+             "password_rotation=spec.rotate_password,\n        ),\n        opts=pulumi.ResourceOptions(parent=parent),",
              k("destroy_keeps or replace_flag_on_the_user"), issue=True),
     Mutation("user-update-drops-email", USER, 'fields["email"] = news["email"]', "pass",
              k("email_and_full_name"), issue=True),
@@ -102,10 +104,12 @@ MUTATIONS = [
              "scopes.normalize(olds.get(\"scopes\") or []) != new_scopes",
              "list(olds.get(\"scopes\") or []) != list(news.get(\"scopes\"))", k("scope_change")),
     Mutation("token-update-wipes-outputs", TOKEN,
-             'return UpdateResult({**old.outputs(), "password": news.get("password", "")})',
-             'return UpdateResult({"password": news.get("password", "")})', k("password_rotation_keeps")),
-    Mutation("token-update-keeps-old-password", TOKEN, '{**old.outputs(), "password": news.get("password", "")}',
-             "old.outputs()", k("password_rotation_keeps")),
+             'return UpdateResult({**old.outputs(), "password": news.get("password", ""), "created_at": created_at})',
+             'return UpdateResult({"password": news.get("password", ""), "created_at": created_at})',
+             k("password_rotation_keeps")),
+    Mutation("token-update-keeps-old-password", TOKEN,
+             '{**old.outputs(), "password": news.get("password", ""), "created_at": created_at}',
+             '{**old.outputs(), "created_at": created_at}', k("password_rotation_keeps")),
     Mutation("token-read-never-gone", TOKEN, "if not state.token or not _authenticates(client, state):",
              "if not state.token:", k("refresh_after_token")),
     Mutation("token-delete-no-newest-password", TOKEN, "if newest and newest != state.password:", "if False:",
@@ -146,13 +150,29 @@ MUTATIONS = [
              'return new is not None and not is_unknown(new) and as_int(olds.get("user_id")) != as_int(new)',
              "return False", ("tests/forgejo/test_identity_diffs.py",)),
     # ---- classic mistakes in the wiring
-    Mutation("agent-scopes-ignored", AGENT,
+    Mutation("agent-scopes-ignored", IDENTITY,
              "return list(spec.token_scopes or settings.token_scopes or DEFAULT_TOKEN_SCOPES)",
              "return list(DEFAULT_TOKEN_SCOPES)", k("scope_change")),
-    Mutation("agent-rotate-token-ignored", AGENT, "rotation=spec.rotate_token,", "rotation=0,",
+    Mutation("agent-rotate-token-ignored", IDENTITY, "rotation=spec.rotate_token,", "rotation=0,",
              k("token_rotation")),
-    Mutation("agent-rotate-password-ignored", AGENT, "password_rotation=spec.rotate_password,",
+    Mutation("agent-rotate-password-ignored", IDENTITY, "password_rotation=spec.rotate_password,",
              "password_rotation=0,", k("password_rotation_keeps")),
+    # ---- the nomad runtime (issue 11) and the docker stack's recorded plan
+    Mutation("nomad-kv-keeps-old-versions", NOMAD, "delete_all_versions=True,", "delete_all_versions=False,",
+             k("kv_secret_is_secret", NOMAD_TESTS)),
+    Mutation("nomad-job-not-purged", NOMAD, "purge_on_destroy=True,", "purge_on_destroy=False,",
+             k("removal_purges", NOMAD_TESTS)),
+    Mutation("nomad-volume-not-kept", NOMAD, "opts=pulumi.ResourceOptions(parent=args.parent, retain_on_delete=True),",
+             "opts=pulumi.ResourceOptions(parent=args.parent),", k("removal_purges", NOMAD_TESTS)),
+    Mutation("nomad-role-any-namespace", NOMAD, '{"nomad_namespace": settings.nomad_namespace, "nomad_job_id"',
+             '{"nomad_job_id"', k("role_is_bound", NOMAD_TESTS)),
+    Mutation("nomad-secret-no-restart", NOMAD,
+             'DestPath=SECRETS_FILE, EmbeddedTmpl=body, Envvars=True, ChangeMode="restart")',
+             'DestPath=SECRETS_FILE, EmbeddedTmpl=body, Envvars=True, ChangeMode="noop")', k("templates_render", NOMAD_TESTS)),
+    Mutation("nomad-volumes-on-any-node", NOMAD, "data = _volume(args, data_spec, node_id=repos.node_id)",
+             "data = _volume(args, data_spec)", k("one_node", NOMAD_TESTS)),
+    Mutation("docker-healthcheck-retries", "disinto_infra/runtime_docker.py", "retries=3,", "retries=4,",
+             ("tests/test_recorded_plan.py",)),
 ]
 
 
