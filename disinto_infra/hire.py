@@ -14,7 +14,7 @@ from pathlib import Path
 
 from . import naming
 from .formulas import FormulaProblem, formula_for
-from .check.servers import probe_room
+from .capacity import probe_room
 from .toml_edit import EditError, HireResult, default_toml, hire
 from .url_mask import mask_all
 

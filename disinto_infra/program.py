@@ -12,7 +12,7 @@ import pulumi
 
 from . import runtime_docker, runtime_nomad
 from .agent import Agent, AgentArgs
-from .check.servers import Placed, crowded_servers
+from .capacity import Placed, crowded_servers
 from .formulas import Formula, read_formulas
 from .factory_compose import COMPOSE_FILE, ComposeFileError, compose_conflicts, read_compose_file
 from .model import Fleet

@@ -10,7 +10,7 @@ from ..identity import token_max_age
 from ..forgejo import token_age
 from ..settings import StackSettings
 from .facts import TokenAgeFacts
-from .servers import Placed
+from ..capacity import Placed
 
 TOKEN_TYPE = "pulumi-python:dynamic/forgejo:Token"
 

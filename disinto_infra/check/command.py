@@ -20,7 +20,8 @@ from . import forge, nomad, sources, vault
 from .ages import token_ages
 from .facts import CheckReport, ForgeFacts
 from .report import to_text
-from .servers import Placed, assignments, judge
+from ..capacity import Placed, assignments
+from .servers import judge
 
 DEFAULT_TIMEOUT = 3.0
 WORKERS = 16

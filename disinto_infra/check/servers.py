@@ -1,60 +1,19 @@
-"""The model-server area of `check` (and `hire`'s capacity rule): who shares which server.
+"""The model-server area of `check`: each server's state, the models it serves against its
+agents' `model`, and its slots against its agents (the rule is capacity.py's).
 
-Agents are grouped by `base_url` (trailing `/` ignored). A server is probed once, with the api key
-of the first agent that names it. Problems: a server that does not answer or is still loading,
-an agent whose `model` the server does not serve (model_server.model_matches), and more agents
-than the server has slots (llama-server's `--parallel`, from `/props`).
+Problems: a server that does not answer or is still loading, an agent whose `model` the server
+does not serve (model_server.model_matches), and more agents than the server has slots.
 """
 from __future__ import annotations
 
-import tomllib
-from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from pathlib import Path
-
 from .. import model_server
-from ..model import NOT_AGENTS, AgentSpec
+from ..capacity import Assignment, over_capacity
 from ..model_server import ServerProbe, ServerState
 from .facts import AgentOnServer, ServerFacts
 
-def server_key(base_url: str) -> str:
-    return base_url.rstrip("/")
-
-
-@dataclass(frozen=True)
-class Placed:
-    """An agent and the project file that declares it (for problem lines)."""
-
-    file: str
-    spec: AgentSpec
-
-
-@dataclass(frozen=True)
-class Assignment:
-    """The agents one server is meant to serve."""
-
-    base_url: str
-    api_key: str
-    agents: tuple[Placed, ...]
-
-
-def assignments(agents: Sequence[Placed]) -> list[Assignment]:
-    grouped: dict[str, list[Placed]] = {}
-    for placed in agents:
-        grouped.setdefault(server_key(placed.spec.base_url), []).append(placed)
-    return [Assignment(url, group[0].spec.api_key, tuple(group)) for url, group in grouped.items()]
-
-
-def over_capacity(slots: int | None, agents: Sequence[str]) -> str | None:
-    """`3 agents (a, b, c) for 2 slots`, when there are more agents than slots."""
-    if slots is None or len(agents) <= slots:
-        return None
-    return f"{len(agents)} agents ({', '.join(agents)}) for {slots} slot{'s' if slots != 1 else ''}"
-
 
 def judge(assignment: Assignment, found: ServerProbe) -> ServerFacts:
-    url = assignment.base_url
+    url = assignment.shown
     problems = []
     if found.state is ServerState.LOADING:
         problems.append(f"{url}: not ready: {found.detail}")
@@ -73,74 +32,3 @@ def judge(assignment: Assignment, found: ServerProbe) -> ServerFacts:
         problems.append(f"{url}: {crowded}")
     return ServerFacts(url, found.state.value, found.detail, found.models, found.slots, found.source,
                        tuple(on_server), tuple(problems))
-
-
-# ---------------------------------------------------------------- pulumi up: a warning, never a failure
-
-UP_PROBE_TIMEOUT = 2.0
-
-
-def crowded_servers(agents: Sequence[Placed], timeout: float = UP_PROBE_TIMEOUT) -> list[str]:
-    """One line per server that answers and has fewer slots than agents. A server that does not
-    answer is left to `check`: `pulumi up` must not fail, nor nag, over a server under maintenance."""
-    groups = assignments(agents)
-    if not groups:
-        return []
-    with ThreadPoolExecutor(max_workers=len(groups)) as pool:
-        found = list(pool.map(lambda a: model_server.probe(a.base_url, a.api_key, timeout), groups))
-    lines = []
-    for assignment, probe in zip(groups, found):
-        crowded = over_capacity(probe.slots, [p.spec.name for p in assignment.agents]) if probe.reachable else None
-        if crowded:
-            lines.append(f"{assignment.base_url}: {crowded}: the rest wait for a free slot "
-                         "(raise the server's --parallel or move an agent; `python -m disinto_infra check` shows more)")
-    return lines
-
-
-# ---------------------------------------------------------------- hire: room for one more?
-
-@dataclass(frozen=True)
-class Room:
-    """What `hire` learnt about the server of a new agent."""
-
-    refuse: bool
-    lines: tuple[str, ...]  # warnings or the refusal, with the numbers
-
-
-def room_for(agent: str, base_url: str, sharing: Sequence[str], found: ServerProbe, force: bool) -> Room:
-    """`sharing`: the other agents already on `base_url`. Unreachable is a warning (maintenance),
-    as in the factory's own `hire-an-agent` (lib/hire-agent.sh, Step 6, Disinto/disinto@2308c4c),
-    which curls `<local_model>/health` and only warns when it fails."""
-    url = server_key(base_url)
-    if not found.reachable:
-        return Room(False, (f"warning: {url} is {found.state.value} ({found.detail}); "
-                            "its slots were not checked",))
-    if found.state is ServerState.LOADING:
-        return Room(False, (f"warning: {url} is loading its model; its slots were not checked",))
-    crowded = over_capacity(found.slots, [*sharing, agent])
-    if crowded is None:
-        slots = "?" if found.slots is None else found.slots
-        return Room(False, (f"{url}: {len(sharing) + 1} agent(s) for {slots} slot(s)",))
-    if force:
-        return Room(False, (f"warning: {url} would have {crowded}; hiring anyway (--force)",))
-    return Room(True, (f"{url} would have {crowded}: {agent} would wait for a free slot. "
-                       "Raise the server's --parallel, pick another server, or hire with --force",))
-
-
-def sharing(toml: Path, agent: str, base_url: str) -> tuple[list[str], str]:
-    """The other agents of `toml` on `base_url`, and the api key to probe it with (the agent's
-    own when it exists already, else the first sharer's, else the default). Unreadable: none."""
-    try:
-        tables = tomllib.loads(toml.read_text()).get("agents", {})
-    except (OSError, tomllib.TOMLDecodeError):
-        return [], AgentSpec.model_fields["api_key"].default
-    tables = {n: t for n, t in tables.items() if isinstance(t, dict) and n not in NOT_AGENTS}
-    others = [n for n, t in tables.items() if n != agent and server_key(str(t.get("base_url", ""))) == server_key(base_url)]
-    keys = [tables[n].get("api_key") for n in (agent, *others) if n in tables]
-    key = next((k for k in keys if isinstance(k, str)), AgentSpec.model_fields["api_key"].default)
-    return others, key
-
-
-def probe_room(toml: Path, agent: str, base_url: str, force: bool) -> Room:
-    others, api_key = sharing(toml, agent, base_url)
-    return room_for(agent, base_url, others, model_server.probe(base_url, api_key), force)

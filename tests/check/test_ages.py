@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from disinto_infra.check.ages import TOKEN_TYPE, token_ages
-from disinto_infra.check.servers import Placed
+from disinto_infra.capacity import Placed
 from disinto_infra.model import AgentSpec
 from disinto_infra.settings import StackSettings
 
