@@ -3,12 +3,13 @@
 Bumps `rotate_token` / `rotate_password` in the project TOML (toml_edit.rotate). On the next
 `pulumi up` only that agent's token is replaced (the new one first, then the old one revoked)
 and/or its password set, and only its container is recreated (on a nomad stack: only its Vault
-secret changes, and Nomad restarts its task).
+secret changes, and Nomad restarts its task when its template next reads it: within minutes).
 """
 from __future__ import annotations
 
 import argparse
 
+from . import naming
 from .hire import add_toml_arguments, print_next_steps, report_error, toml_path
 from .toml_edit import EditError, rotate
 
@@ -24,8 +25,9 @@ def run(args: argparse.Namespace) -> int:
     print(f"{result.name}: {bumps} in {result.path}")
     what = " and ".join(w for w, key in (("a new token", "rotate_token"), ("a new password", "rotate_password"))
                         if key in result.changed)
-    print_next_steps(f"shows {result.name} getting {what}; its container is recreated "
-                     "(nomad: its Vault secret is updated)")
+    print_next_steps(f"shows {result.name} getting {what}; its container is recreated (on a nomad stack its "
+                     f"Vault secret changes: `nomad job restart {naming.nomad_job(result.name)}` after `up` "
+                     "starts it with the new one at once, not within minutes)")
     return 0
 
 
