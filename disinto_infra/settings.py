@@ -11,9 +11,9 @@ import glob
 import json
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import pulumi
@@ -94,7 +94,12 @@ class NomadConstraint(BaseModel):
 
     attribute: str
     value: str
-    operator: str = "="
+    # Nomad's constraint operators (nomad/structs: Constraint.Validate; api/constraint.go), so a
+    # typo fails at `plan`, not at `pulumi up`.
+    operator: Literal[
+        "=", "==", "is", "!=", "not", ">", ">=", "<", "<=", "regexp", "version", "semver",
+        "set_contains", "set_contains_all", "set_contains_any", "is_set", "is_not_set",
+    ] = "="
 
 
 class StackSettings(BaseModel):
@@ -242,23 +247,28 @@ class StackSettings(BaseModel):
 
     @classmethod
     def from_mapping(
-        cls, values: Mapping[str, Any], project_dir: Path | None = None, home: str | None = None
+        cls, values: Mapping[str, Any], project_dir: Path | None = None, home: str | None = None,
+        source: str | None = None, also: Sequence[str] = (),
     ) -> StackSettings:
         """Settings from camelCase keys (no namespace); raises ConfigError naming each bad key.
 
         `project_dir` is the Pulumi project folder relative paths start from (default: cwd);
-        `home` replaces `~` (default: the current user's home).
+        `home` replaces `~` (default: the current user's home); `source`, the stack file the
+        values come from, starts each problem line; `also`: problems found before, reported with these.
         """
         project_dir = project_dir if project_dir is not None else Path.cwd()
-        unknown = [k for k in values if k not in KEY_KINDS]
+        where = f"{source}: " if source else ""
+        unknown = [f"{where}{NAMESPACE}:{k}: {_unknown_key(k)}" for k in values if k not in KEY_KINDS]
         if unknown:
-            raise ConfigError([f"{NAMESPACE}:{k}: {_unknown_key(k)}" for k in unknown])
+            raise ConfigError([*unknown, *also])
         home = home if home is not None else os.path.expanduser("~")
         data = {k: v for k, v in values.items() if v is not None}
         try:
             settings = cls.model_validate({**data, "projectDir": Path(project_dir)})
         except ValidationError as exc:
-            raise ConfigError([_problem(e) for e in exc.errors()]) from None
+            raise ConfigError([*(f"{where}{_problem(e)}" for e in exc.errors()), *also]) from None
+        if also:
+            raise ConfigError(list(also))
         return settings._with_paths(home)
 
     @classmethod
@@ -270,10 +280,10 @@ class StackSettings(BaseModel):
             "bool": config.get_bool, "secret": config.get_secret,
         }
         values = {key: readers[kind](key) for key, kind in KEY_KINDS.items()}
-        settings = cls.from_mapping(values, project_dir, home)
+        stack_file = f"Pulumi.{pulumi.get_stack()}.yaml"
         plain = [key for key in PROVIDER_SECRETS
                  if _config_value(key) is not None and not pulumi.runtime.is_config_secret(key)]
-        _refuse_plain(plain, f"Pulumi.{pulumi.get_stack()}.yaml")
+        settings = cls.from_mapping(values, project_dir, home, source=stack_file, also=_plain_problems(plain, stack_file))
         return settings.model_copy(update={"docker_host": pulumi.Config("docker").get("host")})
 
     @classmethod
@@ -292,9 +302,9 @@ class StackSettings(BaseModel):
                 "stack, and a copy of Pulumi.dev.yaml its settings"
             ])
         values = {**read_stack_file(path), **(overrides or {})}
-        settings = cls.from_mapping(values, project_dir, home)
-        _refuse_plain([key for key in PROVIDER_SECRETS if read_stack_file(path, key.split(":")[0]).get(key.split(":")[1])
-                       not in (None, SECRET_PLACEHOLDER)], str(path))
+        plain = [key for key in PROVIDER_SECRETS if read_stack_file(path, key.split(":")[0]).get(key.split(":")[1])
+                 not in (None, SECRET_PLACEHOLDER)]
+        settings = cls.from_mapping(values, project_dir, home, source=str(path), also=_plain_problems(plain, str(path)))
         return settings.model_copy(update={"docker_host": read_stack_file(path, "docker").get("host")})
 
     def _with_paths(self, home: str) -> StackSettings:
@@ -333,13 +343,12 @@ def _config_value(key: str) -> str | None:
     return pulumi.Config(namespace).get(name)
 
 
-def _refuse_plain(keys: list[str], stack_file: str) -> None:
-    if keys:
-        raise ConfigError([
-            f"{stack_file}: {key}: is plain text; set it with `pulumi config set --secret {key} …` "
-            f"(or leave it out and export {PROVIDER_SECRETS[key]})"
-            for key in keys
-        ])
+def _plain_problems(keys: list[str], stack_file: str) -> list[str]:
+    return [
+        f"{stack_file}: {key}: is plain text; set it with `pulumi config set --secret {key} …` "
+        f"(or leave it out and export {PROVIDER_SECRETS[key]})"
+        for key in keys
+    ]
 
 
 def read_stack_file(path: Path, namespace: str = NAMESPACE) -> dict[str, Any]:

@@ -201,6 +201,9 @@ def test_runtime_and_nomad_settings():
     ({"runtime": "k8s"}, 'disinto:runtime: must be one of docker, nomad, not "k8s"'),
     ({"nomadDatacenters": "[]"}, "disinto:nomadDatacenters: must be a non-empty list of datacenter names, not []"),
     ({"nomadConstraint": '{"value": "box1"}'}, "disinto:nomadConstraint.attribute: Field required"),
+    ({"nomadConstraint": '{"attribute": "${node.class}", "value": "gpu", "operator": "=~"}'},
+     "disinto:nomadConstraint.operator: Input should be '=', '==', 'is', '!=', 'not', '>', '>=', '<', '<=', 'regexp', "
+     "'version', 'semver', 'set_contains', 'set_contains_all', 'set_contains_any', 'is_set' or 'is_not_set'"),
     ({"nomadNamespace": "agents/x"}, "disinto:nomadNamespace: must be a Nomad namespace name (letters, digits and '-', at most 128), not \"agents/x\""),
     ({"vaultKvPrefix": "disinto/../x"}, "disinto:vaultKvPrefix: must be a path of names separated by '/', not \"disinto/../x\""),
 ])
@@ -244,3 +247,22 @@ def test_the_stack_file_must_hold_provider_tokens_encrypted(tmp_path):
         "(or leave it out and export VAULT_TOKEN)"]
     stack.write_text("config:\n  vault:token:\n    secure: v1:def\n")
     assert StackSettings.from_stack_file(stack, tmp_path, home=HOME).runtime == "docker"
+
+
+def test_stack_file_problems_name_the_file_and_come_all_at_once(tmp_path):
+    stack = tmp_path / "Pulumi.dev.yaml"
+    stack.write_text("config:\n  disinto:nomadNamespace: a/b\n  disinto:plannerInterval: 0\n  vault:token: hvs.plain\n")
+    with pytest.raises(ConfigError) as caught:
+        StackSettings.from_stack_file(stack, tmp_path, home=HOME)
+    assert caught.value.problems == [
+        f"{stack}: disinto:plannerInterval: must be positive, not 0",
+        f"{stack}: disinto:nomadNamespace: must be a Nomad namespace name (letters, digits and '-', at most 128), not \"a/b\"",
+        f"{stack}: vault:token: is plain text; set it with `pulumi config set --secret vault:token …` "
+        "(or leave it out and export VAULT_TOKEN)",
+    ]
+
+
+def test_the_running_stack_names_its_file_too():
+    with pytest.raises(ConfigError) as caught:
+        pulumi_settings({"disinto:runtime": "kubernetes"}, [])
+    assert caught.value.problems == ['Pulumi.dev.yaml: disinto:runtime: must be one of docker, nomad, not "kubernetes"']
