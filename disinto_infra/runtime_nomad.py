@@ -10,14 +10,13 @@ Per agent (children of the Agent component, next to its Forgejo identity):
   namespace only, granting only that policy (the factory's constants: tools/vault-apply-roles.sh);
 - `<name>-repos` / `<name>-data`: dynamic host volumes `project-repos-<name>` / `agents-<name>-data`
   (plugin `mkdir`), kept when the agent goes, like the docker runtime's volumes;
-- `<name>-job`: service job `disinto-agent-<name>` (nomad_jobspec.py).
+- `<name>-job`: service job `disinto-agent-<name>` (its spec: nomad_job.py).
 
 The jobspec holds no secret and no secret-derived value: a rotated token or password changes
 only the KV secret, and the template (`change_mode = "restart"`) restarts the task with it.
 """
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,29 +27,24 @@ import pulumi_nomad as nomad
 import pulumi_vault as vault
 
 from . import naming
-from .container_env import CONTAINER_HOME, EnvVar
-from .nomad_jobspec import (
-    Constraint,
-    DockerConfig,
-    Job,
-    Resources,
-    RestartPolicy,
-    Task,
-    TaskGroup,
-    Template,
-    Vault,
-    VolumeMount,
-    VolumeRequest,
-    seconds,
+from .container_env import EnvVar
+from .nomad_job import (  # noqa: F401 (FORGE_SERVICE: check/nomad.py looks the service up)
+    ACCESS_MODE,
+    ATTACHMENT_MODE,
+    FORGE_SERVICE,
+    AgentVolume,
+    agent_job,
+    agent_volumes,
+    kv_key,
+    secret_env,
+    task_env,
 )
+from .nomad_jobspec import Job
 from .runtime import PlaceArgs
 from .settings import StackSettings
 from .vault_policy import KvPath, agent_secret, bot_rules, render
 
 NAME = "nomad"
-FORGE_SERVICE = "forgejo"  # the factory's Forgejo job registers this Nomad service (nomad/jobs/forgejo.hcl)
-# The factory's key names in a bot's KV secret; other secret env values go under their own names.
-KV_KEYS = {"FORGE_TOKEN": "token", "FORGE_PASS": "pass"}
 # The factory's role constants (vault/roles.yaml header, tools/vault-apply-roles.sh; 2308c4c):
 # Nomad's default workload-identity audience, service tokens, 1h ttl, 24h max.
 ROLE_AUDIENCES = ["vault.io"]
@@ -58,146 +52,7 @@ ROLE_USER_CLAIM = "nomad_job_id"
 ROLE_TOKEN_TYPE = "service"
 ROLE_TOKEN_TTL = 3600
 ROLE_TOKEN_MAX_TTL = 86400
-# nomad/jobs/agents.hcl (2308c4c): fail fast to the scheduler; room for Claude/llama sessions.
-RESTART = RestartPolicy(Attempts=3, Interval=seconds(300), Delay=seconds(15), Mode="delay")
-RESOURCES = Resources(CPU=500, MemoryMB=1024)
 VOLUME_PLUGIN = "mkdir"
-# One agent's volumes serve one allocation at a time, mounted as folders.
-ACCESS_MODE = "single-node-writer"
-ATTACHMENT_MODE = "file-system"
-SECRETS_FILE = "secrets/forge.env"
-FORGE_URL_FILE = "local/forge-url.env"
-
-
-@dataclass(frozen=True)
-class SharedVolume:
-    """A static host volume of the factory's Nomad client, mounted read-only into every agent
-    (nomad/client.hcl and nomad/jobs/agents.hcl, Disinto/disinto 2308c4c). Read-only, so sharing
-    it is not the collision this project ends."""
-
-    key: str
-    destination: str
-
-
-# The project TOMLs: the agents image holds none (the factory's .dockerignore drops projects/*.toml)
-# and docker/agents/entrypoint.sh exits ("No real .toml files found") unless
-# seed_projects_from_host_volume finds them here. The ops repository, as the factory mounts it.
-SHARED_VOLUMES = (
-    SharedVolume("factory-projects", "/srv/disinto/project-repos/_factory/projects"),
-    SharedVolume("ops-repo", f"{CONTAINER_HOME}/repos/_factory/disinto-ops"),
-)
-
-
-@dataclass(frozen=True)
-class AgentVolume:
-    key: str  # the volume's name inside the job
-    name: str  # the Nomad volume's own name
-    destination: str
-    child: str  # its logical name under the Agent component (the docker runtime's volume names)
-
-
-def agent_volumes(agent: str) -> list[AgentVolume]:
-    names = naming.child_names(agent)
-    return [
-        AgentVolume("repos", naming.repos_volume(agent), f"{CONTAINER_HOME}/repos", names.repos),
-        AgentVolume("data", naming.data_volume(agent), f"{CONTAINER_HOME}/data", names.data),
-    ]
-
-
-def kv_key(env_name: str) -> str:
-    return KV_KEYS.get(env_name, env_name.lower())
-
-
-def secret_env(env: list[EnvVar]) -> list[EnvVar]:
-    return [var for var in env if var.secret]
-
-
-def plain_env(env: list[EnvVar]) -> dict[str, str]:
-    """What the job's `Env` holds: the non-secret env, less FORGE_URL (discovered, see below)."""
-    out = {}
-    for var in env:
-        if var.secret or var.name == "FORGE_URL":
-            continue
-        if not isinstance(var.value, str):
-            raise TypeError(f"{var.name}: a jobspec value must be known when the program runs")
-        out[var.name] = var.value
-    return out
-
-
-def task_env(env: list[EnvVar]) -> list[EnvVar]:
-    """The env as the task gets it: FORGE_URL is found at start, the rest as on docker."""
-    found = f"http://<address>:<port> of Nomad service {FORGE_SERVICE}"
-    return [EnvVar(var.name, found) if var.name == "FORGE_URL" else var for var in env]
-
-
-def _go_string(value: str) -> str:
-    # A JSON string is a valid Go template string literal.
-    return json.dumps(value)
-
-
-def secrets_template(secret: KvPath, env: list[EnvVar]) -> Template:
-    """Renders the secret env vars from the agent's own KV secret only, as an env file. Each value
-    as a JSON string: Nomad reads the file with go-envparse, which unquotes it, so an api_key with
-    a quote, `#` or a space arrives whole (a bare value would be cut or mis-parsed)."""
-    lines = [f"{var.name}={{{{ .Data.data.{kv_key(var.name)} | toJSON }}}}" for var in secret_env(env)]
-    body = "\n".join([f"{{{{ with secret {_go_string(secret.data)} }}}}", *lines, "{{ end }}"]) + "\n"
-    return Template(DestPath=SECRETS_FILE, EmbeddedTmpl=body, Envvars=True, ChangeMode="restart")
-
-
-def forge_url_template(service: str = FORGE_SERVICE) -> Template:
-    """FORGE_URL from Nomad's service discovery, as the factory's jobs find Forgejo: a task in a
-    bridge network cannot resolve the compose-era host name `forgejo`. The first instance wins."""
-    body = (
-        f"{{{{ with nomadService {_go_string(service)} }}}}{{{{ with index . 0 }}}}"
-        "FORGE_URL=http://{{ .Address }}:{{ .Port }}{{ end }}{{ end }}\n"
-    )
-    return Template(DestPath=FORGE_URL_FILE, EmbeddedTmpl=body, Envvars=True, ChangeMode="restart")
-
-
-def placement_constraints(settings: StackSettings) -> list[Constraint] | None:
-    c = settings.nomad_constraint
-    return [Constraint(LTarget=c.attribute, RTarget=c.value, Operand=c.operator)] if c else None
-
-
-def agent_job(agent: str, settings: StackSettings, stack: str, env: list[EnvVar]) -> Job:
-    """The agent's job: one group, one docker task, its own volumes, its own Vault role."""
-    volumes = agent_volumes(agent)
-    secret = agent_secret(settings.vault_kv_mount, settings.vault_kv_prefix, agent)
-    task = Task(
-        Name="agent",
-        Driver="docker",
-        # Claude Code needs ptrace and /proc, as under compose (nomad/jobs/agents.hcl).
-        Config=DockerConfig(image=settings.agent_image, security_opt=["apparmor=unconfined"]),
-        Env=plain_env(env),
-        Templates=[forge_url_template(), secrets_template(secret, env)],
-        # The task needs no Vault token of its own (neither env nor file); the templates get theirs.
-        Vault=Vault(Role=naming.vault_policy(agent), Env=False, DisableFile=True, ChangeMode="restart"),
-        VolumeMounts=[
-            *(VolumeMount(Volume=v.key, Destination=v.destination) for v in volumes),
-            *(VolumeMount(Volume=v.key, Destination=v.destination, ReadOnly=True) for v in SHARED_VOLUMES),
-        ],
-        Resources=RESOURCES,
-    )
-    group = TaskGroup(
-        Name="agent",
-        Count=1,
-        RestartPolicy=RESTART,
-        Volumes={
-            **{
-                v.key: VolumeRequest(Name=v.key, Type="host", Source=v.name, AccessMode=ACCESS_MODE, AttachmentMode=ATTACHMENT_MODE)
-                for v in volumes
-            },
-            **{v.key: VolumeRequest(Name=v.key, Type="host", Source=v.key, ReadOnly=True) for v in SHARED_VOLUMES},
-        },
-        Tasks=[task],
-    )
-    job_id = naming.nomad_job(agent)
-    return Job(
-        ID=job_id, Name=job_id, Namespace=settings.nomad_namespace, Type="service",
-        Datacenters=list(settings.nomad_datacenters), TaskGroups=[group],
-        NodePool=settings.nomad_node_pool, Constraints=placement_constraints(settings),
-        Meta={"disinto.agent": agent, "disinto.stack": stack, "disinto.managed-by": naming.MANAGED_BY},
-    )
 
 
 @dataclass

@@ -32,7 +32,7 @@ MATRIX = "tests/reliability/test_fault_matrix.py"
 IDENTITY, USER, TOKEN, COLLAB = (f"disinto_infra/{m}.py" for m in
                                  ("identity", "forgejo/user", "forgejo/token", "forgejo/collaborator"))
 DOUBLE_API = "tests/support/forgejo_double/api.py"
-NOMAD, NOMAD_TESTS = "disinto_infra/runtime_nomad.py", "tests/test_runtime_nomad.py"
+NOMAD, NOMAD_JOB, NOMAD_TESTS = "disinto_infra/runtime_nomad.py", "disinto_infra/nomad_job.py", "tests/test_runtime_nomad.py"
 
 
 @dataclass(frozen=True)
@@ -166,7 +166,7 @@ MUTATIONS = [
              "opts=pulumi.ResourceOptions(parent=args.parent),", k("removal_purges", NOMAD_TESTS)),
     Mutation("nomad-role-any-namespace", NOMAD, '{"nomad_namespace": settings.nomad_namespace, "nomad_job_id"',
              '{"nomad_job_id"', k("role_is_bound", NOMAD_TESTS)),
-    Mutation("nomad-secret-no-restart", NOMAD,
+    Mutation("nomad-secret-no-restart", NOMAD_JOB,
              'DestPath=SECRETS_FILE, EmbeddedTmpl=body, Envvars=True, ChangeMode="restart")',
              'DestPath=SECRETS_FILE, EmbeddedTmpl=body, Envvars=True, ChangeMode="noop")', k("templates_render", NOMAD_TESTS)),
     Mutation("nomad-volumes-on-any-node", NOMAD, "data = _volume(args, data_spec, node_id=repos.node_id)",
