@@ -64,6 +64,7 @@ KEY_KINDS: dict[str, str] = {
     "vaultKvPrefix": "str",
     "vaultAuthMount": "str",
 }
+# The runtime modules' NAMEs (program.RUNTIMES maps them to the modules, which import this one).
 RUNTIMES = ("docker", "nomad")
 # The providers' own tokens: plain config would sit in the stack file and, as the default
 # providers' inputs, in the state; only `--secret` keeps them encrypted in both.

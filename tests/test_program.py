@@ -314,3 +314,9 @@ def test_entry_point_probes_the_servers_at_up_only(tmp_path, caplog, preview):
     warned = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert warned == ([] if preview else [crowded_line(llama.url)])
     assert (llama.requests == []) is preview
+
+
+def test_every_runtime_the_settings_accept_has_a_module():
+    from disinto_infra import program, settings
+
+    assert sorted(program.RUNTIMES) == sorted(settings.RUNTIMES)
