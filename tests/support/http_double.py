@@ -22,6 +22,10 @@ class Seen:
     query: dict[str, str]
     headers: dict[str, str] = field(repr=False)
 
+    @property
+    def authorization(self) -> Optional[str]:
+        return next((v for k, v in self.headers.items() if k.lower() == "authorization"), None)
+
 
 @dataclass(frozen=True)
 class Answer:
