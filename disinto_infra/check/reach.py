@@ -1,4 +1,5 @@
-"""Where `check` reaches Nomad or Vault: the address and the token, each with where it came from.
+"""Where `check` reaches Nomad or Vault: the address and the token, each with where it came from;
+and what the two areas share (a `Target` that asks in the pool, a `Judged` row).
 
 As the Pulumi providers find them: the address from `<ns>:address` in the stack file, else the
 env variable, else the provider's default; the token from its env variable, else `pulumi config
