@@ -9,8 +9,9 @@ Other OpenAI-compatible servers have no `/props`: `GET /v1/models` (`{"data": [{
 then gives the model names, and the slot count stays unknown.
 
 The api key is sent only in the Authorization header. Every error message here is our own
-wording (status, a short reason), never the server's text or the exception of the HTTP library,
-so the key cannot leak through an echo.
+wording (status, a short reason: http_get), never the server's text or the exception of the HTTP
+library, so the key cannot leak through an echo; and a probe never raises (a missing CA bundle, a
+key no header can carry): `hire` and the Pulumi program go on without the server's answer.
 """
 from __future__ import annotations
 
@@ -21,13 +22,16 @@ from typing import Any
 
 import requests
 
+from . import http_get
+from .http_get import Reply
+
 DEFAULT_TIMEOUT = 3.0
 
 
 class ServerState(str, Enum):
     OK = "ok"
     LOADING = "loading"  # 503 on /health: up, the model is still loading
-    UNREACHABLE = "unreachable"  # no answer: refused, reset, timed out
+    UNREACHABLE = "unreachable"  # no answer: refused, reset, timed out, TLS, no CA file, unsendable key
     ERROR = "error"  # answered, but not as a model server does
 
 
@@ -47,33 +51,12 @@ class ServerProbe:
         return self.state in (ServerState.OK, ServerState.LOADING)
 
 
-@dataclass
-class _Answer:
-    status: int | None
-    body: Any = None
-    failure: str = ""  # set when there was no HTTP answer
+def _get(session: requests.Session, url: str, api_key: str, timeout: float) -> Reply:
+    headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+    return http_get.get(url, headers, timeout, via=session)
 
 
-def _get(session: requests.Session, url: str, api_key: str, timeout: float) -> _Answer:
-    headers = {"Accept": "application/json"}
-    if api_key:
-        headers["Authorization"] = f"Bearer {api_key}"
-    try:
-        raw = session.get(url, headers=headers, timeout=timeout, allow_redirects=False)
-    except requests.Timeout:
-        return _Answer(None, failure=f"no answer within {timeout:g}s")
-    except requests.ConnectionError:
-        return _Answer(None, failure="connection refused or reset")
-    except requests.RequestException as exc:
-        return _Answer(None, failure=type(exc).__name__)
-    try:
-        body = raw.json() if raw.content else None
-    except ValueError:
-        body = None
-    return _Answer(raw.status_code, body)
-
-
-def _health(answer: _Answer) -> tuple[ServerState, str]:
+def _health(answer: Reply) -> tuple[ServerState, str]:
     if answer.status is None:
         return ServerState.UNREACHABLE, answer.failure
     if answer.status == 200:

@@ -148,3 +148,21 @@ def test_a_plain_token_in_the_stack_file_is_refused_unshown(world, doubles):
     done = check(world, "nomad-plain")  # asserts the token is in neither stdout nor stderr
     assert done.returncode == 2 and "vault:token: is plain text" in done.stderr
     assert nomad.requests == [] and vault.requests == []
+
+
+def test_a_missing_ca_file_and_an_address_without_scheme_are_named_not_a_traceback(world, doubles):
+    nomad, vault = doubles
+    toml = write_toml(world, "nomad-tls", {"dev-qwen": agent(world, "four", "dev-qwen")})
+    nomad_stack(world, "nomad-tls", nomad, toml, **{"nomad:address": nomad.url.replace("http:", "https:"),
+                                                     "nomad:caFile": "/nowhere/nomad-ca.pem"})
+    stack_file = world.dir / "Pulumi.nomad-tls.yaml"
+    vault_addr = vault.url.split("//")[1]
+    done = check(world, "nomad-tls", env={"NOMAD_TOKEN": NOMAD_TOKEN, "VAULT_ADDR": vault_addr,
+                                          "VAULT_TOKEN": VAULT_TOKEN})
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stdout + done.stderr
+    assert done.stdout.split("problem(s):\n")[1].splitlines() == [
+        f"  {stack_file}: nomad:caFile: no such file /nowhere/nomad-ca.pem",
+        f'  env VAULT_ADDR: "{vault_addr}" must start with http:// or https://',
+    ]
+    assert rows(done.stdout, "Nomad")["leader"] == "not asked: no CA file"
+    assert nomad.requests == [] and vault.requests == []

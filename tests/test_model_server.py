@@ -65,6 +65,26 @@ def test_reset_connection_is_unreachable(llama):
     assert found.state is ServerState.UNREACHABLE and "reset" in found.detail
 
 
+def test_a_missing_ca_bundle_is_a_probe_not_an_exception(llama, tmp_path, monkeypatch):
+    missing = tmp_path / "ca.pem"
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(missing))
+    found = probe(llama.url.replace("http:", "https:"))
+    assert (found.state, found.detail) == (
+        ServerState.UNREACHABLE, f"CA file {missing} (env REQUESTS_CA_BUNDLE) not found")
+
+
+def test_tls_failure_is_named_as_such(llama):
+    found = probe(llama.url.replace("http:", "https:"))
+    assert (found.state, found.detail) == (ServerState.UNREACHABLE, "TLS handshake failed (certificate not trusted?)")
+
+
+def test_a_key_no_header_can_carry_is_a_probe_not_an_exception(llama):
+    found = probe(llama.url, api_key="sk-ключ")
+    assert (found.state, found.detail) == (
+        ServerState.UNREACHABLE, "the token holds characters an HTTP header cannot carry")
+    assert "ключ" not in repr(found) and llama.requests == []
+
+
 def test_nothing_listening_is_unreachable():
     with LlamaDouble() as gone:
         url = gone.url

@@ -76,7 +76,7 @@ class NomadFacts:
     address_source: str  # "nomad:address in the stack file", "env NOMAD_ADDR" or "default"
     token_source: str  # where the ACL token came from; "" when none
     leader: str  # "ip:port" of the leader; "" when none or unknown
-    leader_found: str  # "elected" | "no leader: ..." | "no answer: ..."
+    leader_found: str  # "elected" | "no leader: ..." | "no answer: ..." | "not asked: ..."
     namespace: str
     namespace_found: str  # "exists" | "not found" | "refused: ..." | "not checked: ..."
     node_pool: str | None  # disinto:nomadNodePool; None: not set
@@ -93,7 +93,7 @@ class VaultFacts:
     address: str
     address_source: str
     token_source: str
-    state: str  # "active" | "standby" | "performance standby" | "sealed" | ... | "no answer: ..."
+    state: str  # "active" | "standby" | "performance standby" | "sealed" | ... | "no answer: ..." | "not asked: ..."
     version: str
     token_found: str  # "valid" | "refused: ..." | "not checked: ..."
     token_policies: tuple[str, ...]

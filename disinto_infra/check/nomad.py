@@ -15,30 +15,26 @@ A 403 names the capability the token lacks.
 """
 from __future__ import annotations
 
-from concurrent.futures import Executor, Future
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 from urllib.parse import quote
 
+from ..http_get import Reply
 from ..runtime_nomad import FORGE_SERVICE
 from ..settings import NAMESPACE, StackSettings
-from . import reach, rest
+from . import reach
 from .facts import NomadFacts
-from .rest import Reply
+from .reach import Judged
 
 READY, ELIGIBLE = "ready", "eligible"  # api/nodes.go NodeStatusReady, NodeSchedulingEligible
 
 
 @dataclass(frozen=True)
-class NomadTarget:
-    endpoint: reach.Endpoint
+class NomadTarget(reach.Target):
     namespace: str
     node_pool: str | None
-    stack_file: str  # for problem lines naming the setting
-
-    def setting(self, key: str) -> str:
-        return f"{self.stack_file}: {NAMESPACE}:{key}"
 
 
 @dataclass(frozen=True)
@@ -50,18 +46,9 @@ class NomadReplies:
     nodes: Reply | None = None
 
 
-@dataclass(frozen=True)
-class Judged:
-    """One probe's row, and a problem or the capability a 403 said the token lacks."""
-
-    found: str
-    problem: str | None = None
-    lacks: str | None = None
-
-
 def target(settings: StackSettings, stack: str, stack_file: Path, environ: dict[str, str]) -> NomadTarget:
-    return NomadTarget(reach.endpoint(reach.NOMAD, stack_file, stack, environ), settings.nomad_namespace,
-                       settings.nomad_node_pool, str(stack_file))
+    return NomadTarget(reach.endpoint(reach.NOMAD, stack_file, stack, environ), str(stack_file),
+                       settings.nomad_namespace, settings.nomad_node_pool)
 
 
 def _name(value: str) -> str:
@@ -70,16 +57,12 @@ def _name(value: str) -> str:
 
 def start(pool: Executor, t: NomadTarget, timeout: float) -> Callable[[], NomadFacts]:
     """Submit every GET at once; the returned call waits for them and judges."""
-    ep = t.endpoint
-
-    def get(path: str, params: dict[str, str] | None = None) -> Future:
-        return pool.submit(rest.get, ep.address, path, ep.headers(), timeout, params, ep.verify)
-
-    leader = get("/v1/status/leader")
-    namespace = get(f"/v1/namespace/{_name(t.namespace)}")
-    service = get(f"/v1/service/{FORGE_SERVICE}", {"namespace": t.namespace})
-    pool_info = get(f"/v1/node/pool/{_name(t.node_pool)}") if t.node_pool else None
-    nodes = get(f"/v1/node/pool/{_name(t.node_pool)}/nodes") if t.node_pool else None
+    ask, token = t.asker(pool, timeout), t.endpoint.headers()
+    leader = ask("/v1/status/leader", token)
+    namespace = ask(f"/v1/namespace/{_name(t.namespace)}", token)
+    service = ask(f"/v1/service/{FORGE_SERVICE}", token, {"namespace": t.namespace})
+    pool_info = ask(f"/v1/node/pool/{_name(t.node_pool)}", token) if t.node_pool else None
+    nodes = ask(f"/v1/node/pool/{_name(t.node_pool)}/nodes", token) if t.node_pool else None
     return lambda: judge(t, NomadReplies(leader.result(), namespace.result(), service.result(),
                                          pool_info.result() if pool_info else None,
                                          nodes.result() if nodes else None))
@@ -88,7 +71,7 @@ def start(pool: Executor, t: NomadTarget, timeout: float) -> Callable[[], NomadF
 def _leader(t: NomadTarget, reply: Reply) -> tuple[str, Judged]:
     address = t.endpoint.address
     if reply.status is None:
-        return "", Judged(f"no answer: {reply.failure}", f"{address}: Nomad does not answer: {reply.failure}")
+        return "", t.endpoint.unanswered("Nomad", reply)
     if reply.status == 200 and isinstance(reply.body, str) and reply.body:
         return reply.body, Judged("elected")
     why = reply.text or ("none elected" if reply.status == 200 else reply.why())
@@ -170,7 +153,7 @@ def judge(t: NomadTarget, r: NomadReplies) -> NomadFacts:
     pool = Judged("")  # no pool set
     if not leader:
         # A Nomad without an answer or a leader answers nothing else: one problem, not four.
-        skipped = Judged("not checked: " + ("no answer" if r.leader.status is None else "no leader"))
+        skipped = Judged("not checked: " + ((ep.unusable or "no answer") if r.leader.status is None else "no leader"))
         namespace, service = skipped, skipped
         pool = skipped if t.node_pool else pool
     else:

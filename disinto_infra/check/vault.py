@@ -22,10 +22,11 @@ from pathlib import Path
 from typing import Any, Callable
 from urllib.parse import quote
 
-from ..settings import NAMESPACE, StackSettings
-from . import reach, rest
+from ..http_get import Reply
+from ..settings import StackSettings
+from . import reach
 from .facts import VaultFacts
-from .rest import Reply
+from .reach import Judged
 
 HEALTH_PARAMS = {"standbyok": "true", "perfstandbyok": "true"}
 KV_VERSION = "2"
@@ -44,14 +45,9 @@ HEALTH_HINTS = {"sealed": ": unseal it (vault operator unseal)", "not initialise
 
 
 @dataclass(frozen=True)
-class VaultTarget:
-    endpoint: reach.Endpoint
+class VaultTarget(reach.Target):
     kv_mount: str
     auth_mount: str
-    stack_file: str
-
-    def setting(self, key: str) -> str:
-        return f"{self.stack_file}: {NAMESPACE}:{key}"
 
 
 @dataclass(frozen=True)
@@ -62,30 +58,20 @@ class VaultReplies:
     auth: Reply | None = None
 
 
-@dataclass(frozen=True)
-class Judged:
-    found: str
-    problem: str | None = None
-
-
 def target(settings: StackSettings, stack: str, stack_file: Path, environ: dict[str, str]) -> VaultTarget:
-    return VaultTarget(reach.endpoint(reach.VAULT, stack_file, stack, environ), settings.vault_kv_mount,
-                       settings.vault_auth_mount, str(stack_file))
+    return VaultTarget(reach.endpoint(reach.VAULT, stack_file, stack, environ), str(stack_file),
+                       settings.vault_kv_mount, settings.vault_auth_mount)
 
 
 def start(pool: Executor, t: VaultTarget, timeout: float) -> Callable[[], VaultFacts]:
     """Submit every GET at once; the returned call waits for them and judges."""
-    ep = t.endpoint
-
-    def get(path: str, headers: dict[str, str], params: dict[str, str] | None = None) -> Future:
-        return pool.submit(rest.get, ep.address, path, headers, timeout, params, ep.verify)
-
-    health = get("/v1/sys/health", {}, HEALTH_PARAMS)  # unauthenticated: no token sent
+    ep, ask = t.endpoint, t.asker(pool, timeout)
+    health = ask("/v1/sys/health", {}, HEALTH_PARAMS)  # unauthenticated: no token sent
     asked: list[Future | None] = [None, None, None]
     if ep.token:
-        asked = [get("/v1/auth/token/lookup-self", ep.headers()),
-                 get(f"/v1/sys/mounts/{quote(t.kv_mount)}", ep.headers()),
-                 get("/v1/sys/auth", ep.headers())]
+        asked = [ask("/v1/auth/token/lookup-self", ep.headers()),
+                 ask(f"/v1/sys/mounts/{quote(t.kv_mount)}", ep.headers()),
+                 ask("/v1/sys/auth", ep.headers())]
     return lambda: judge(t, VaultReplies(health.result(), *(f.result() if f else None for f in asked)))
 
 
@@ -101,7 +87,7 @@ def _health(t: VaultTarget, reply: Reply) -> tuple[Judged, bool, str]:
     """The node's state, whether it serves requests, its version."""
     address = t.endpoint.address
     if reply.status is None:
-        return Judged(f"no answer: {reply.failure}", f"{address}: Vault does not answer: {reply.failure}"), False, ""
+        return t.endpoint.unanswered("Vault", reply), False, ""
     body = reply.body if isinstance(reply.body, dict) else {}
     version = str(body.get("version") or "")
     if reply.status == 200:
@@ -173,7 +159,7 @@ def judge(t: VaultTarget, r: VaultReplies) -> VaultFacts:
     policies: tuple[str, ...] = ()
     ttl: int | None = None
     if not serves:
-        why = "no answer" if r.health.status is None else f"Vault is {state.found}"
+        why = (ep.unusable or "no answer") if r.health.status is None else f"Vault is {state.found}"
         token = kv = auth = Judged(f"not checked: {why}")
     elif r.token is None or r.kv is None or r.auth is None:
         token = kv = auth = Judged("not checked: no token (export VAULT_TOKEN, or set vault:token with --secret)")

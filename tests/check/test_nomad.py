@@ -32,7 +32,7 @@ def api(cluster):
 
 def probe(api, token=TOKEN, namespace="agents", pool="gpu", timeout=2.0):
     endpoint = Endpoint(api.url, "env NOMAD_ADDR", "env NOMAD_TOKEN" if token else "", "X-Nomad-Token", token)
-    target = nomad.NomadTarget(endpoint, namespace, pool, "/p/Pulumi.dev.yaml")
+    target = nomad.NomadTarget(endpoint, "/p/Pulumi.dev.yaml", namespace, pool)
     with ThreadPoolExecutor(8) as pool_:
         facts = nomad.start(pool_, target, timeout)()
     assert TOKEN not in repr(facts)
@@ -115,5 +115,17 @@ def test_acls_on_and_no_token_is_one_problem(api):
 def test_no_answer(api, mode, why):
     api.configure(mode=mode)
     facts = probe(api, timeout=0.3)
-    assert facts.problems == (f"{api.url}: Nomad does not answer: {why}",)
+    assert facts.problems == (f"{api.url} (env NOMAD_ADDR): Nomad does not answer: {why}",)
     assert facts.namespace_found == "not checked: no answer"
+
+
+def test_an_unusable_endpoint_is_not_asked(api):
+    problem = '/p/Pulumi.dev.yaml: nomad:address: "127.0.0.1:4646" must start with http:// or https://'
+    endpoint = Endpoint("127.0.0.1:4646", "nomad:address in the stack file", "", "X-Nomad-Token", None, True,
+                        problem, "no http:// or https://")
+    with ThreadPoolExecutor(2) as pool:
+        facts = nomad.start(pool, nomad.NomadTarget(endpoint, "/p/Pulumi.dev.yaml", "agents", "gpu"), 2.0)()
+    assert (facts.leader_found, facts.namespace_found, facts.pool_found, facts.problems) == (
+        "not asked: no http:// or https://", "not checked: no http:// or https://",
+        "not checked: no http:// or https://", (problem,))
+    assert api.requests == []

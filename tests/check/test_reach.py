@@ -50,3 +50,24 @@ def test_tls_as_the_providers_verify_it(tmp_path, monkeypatch):
     ca_file = endpoint(NOMAD, written, "dev", {"NOMAD_CACERT": "/elsewhere.pem"}).verify
     assert ca_file == str(tmp_path / "tls/nomad-ca.pem")
     assert endpoint(VAULT, written, "dev", {"VAULT_CACERT": "/ca.pem"}).verify is False
+
+
+def test_an_endpoint_that_cannot_be_asked_names_the_setting(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    no_scheme = stack_file(tmp_path, 'nomad:address: "127.0.0.1:4646"\n')
+    found = endpoint(NOMAD, no_scheme, "dev", {})
+    assert (found.problem, found.unusable) == (
+        f'{no_scheme}: nomad:address: "127.0.0.1:4646" must start with http:// or https://', "no http:// or https://")
+    assert endpoint(VAULT, no_scheme, "dev", {"VAULT_ADDR": "vault:8200"}).problem == (
+        'env VAULT_ADDR: "vault:8200" must start with http:// or https://')
+    written = stack_file(tmp_path, "nomad:caFile: tls/ca.pem\n")
+    assert endpoint(NOMAD, written, "dev", {}).problem == (
+        f"{written}: nomad:caFile: no such file {tmp_path / 'tls/ca.pem'}")
+    assert endpoint(VAULT, written, "dev", {"VAULT_CACERT": "/x/ca.pem"}).problem == (
+        "env VAULT_CACERT: no such file /x/ca.pem")
+    (tmp_path / "tls").mkdir()
+    (tmp_path / "tls/ca.pem").write_text("")
+    assert endpoint(NOMAD, written, "dev", {}).problem == ""
+    unsendable = endpoint(VAULT, written, "dev", {"VAULT_TOKEN": "hvs.tök€n"})
+    assert unsendable.problem == "env VAULT_TOKEN: the token holds characters an HTTP header cannot carry"
+    assert "tök€n" not in unsendable.problem + repr(unsendable)

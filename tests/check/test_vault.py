@@ -30,7 +30,7 @@ def api(server):
 def probe(api, token=TOKEN, timeout=2.0):
     endpoint = Endpoint(api.url, "env VAULT_ADDR", "env VAULT_TOKEN" if token else "", "X-Vault-Token", token)
     with ThreadPoolExecutor(8) as pool:
-        facts = vault.start(pool, vault.VaultTarget(endpoint, "kv", "jwt-nomad", "/p/Pulumi.dev.yaml"), timeout)()
+        facts = vault.start(pool, vault.VaultTarget(endpoint, "/p/Pulumi.dev.yaml", "kv", "jwt-nomad"), timeout)()
     assert TOKEN not in repr(facts)
     return facts
 
@@ -114,5 +114,15 @@ def test_paths_the_token_may_not_read_are_not_problems(api):
 def test_no_answer(api, mode, why):
     api.configure(mode=mode)
     facts = probe(api, timeout=0.3)
-    assert facts.problems == (f"{api.url}: Vault does not answer: {why}",)
+    assert facts.problems == (f"{api.url} (env VAULT_ADDR): Vault does not answer: {why}",)
     assert facts.kv_found == "not checked: no answer"
+
+
+def test_an_unusable_endpoint_is_not_asked(api):
+    endpoint = Endpoint(api.url, "env VAULT_ADDR", "env VAULT_TOKEN", "X-Vault-Token", TOKEN, "/x/ca.pem",
+                        "env VAULT_CACERT: no such file /x/ca.pem", "no CA file")
+    with ThreadPoolExecutor(2) as pool:
+        facts = vault.start(pool, vault.VaultTarget(endpoint, "/p/Pulumi.dev.yaml", "kv", "jwt-nomad"), 2.0)()
+    assert (facts.state, facts.kv_found, facts.problems) == (
+        "not asked: no CA file", "not checked: no CA file", ("env VAULT_CACERT: no such file /x/ca.pem",))
+    assert api.requests == []

@@ -1,4 +1,4 @@
-"""What the Nomad and Vault doubles share: a threaded HTTP server on 127.0.0.1 that records each
+"""What the Nomad, Vault and llama-server doubles share: a threaded HTTP server on 127.0.0.1 that records each
 request (method, path, query, headers) and answers through the double's `answer`, or misbehaves:
 mode "hang" (accepts, never answers until stopped: a client timeout) or "reset" (drops each
 connection). Any method is recorded, so a test can assert that only GETs were made.
@@ -21,6 +21,10 @@ class Seen:
     path: str
     query: dict[str, str]
     headers: dict[str, str] = field(repr=False)
+
+    @property
+    def authorization(self) -> Optional[str]:
+        return next((v for k, v in self.headers.items() if k.lower() == "authorization"), None)
 
 
 @dataclass(frozen=True)

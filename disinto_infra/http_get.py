@@ -1,0 +1,94 @@
+"""One GET against an HTTP API, no retries, bounded by a timeout: what `check` asks Nomad and Vault,
+and what model_server asks a model server (so it sits outside the `check` package).
+
+Every failure is in our own words (a status, a short reason), never the HTTP library's exception:
+the call never raises for what the server, the address, the CA file or the token is. A plain-text
+body keeps only its first line, with each header value (the token) masked: no credential can leak
+through an echo.
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import requests
+
+MASK = "***"
+TEXT_LIMIT = 120
+NO_SCHEME = "the address must start with http:// or https://"
+BAD_TOKEN = "the token holds characters an HTTP header cannot carry"
+# Where requests finds a CA bundle when `verify` is True (requests.sessions.merge_environment_settings).
+CA_BUNDLE_ENV = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
+
+
+@dataclass(frozen=True)
+class Reply:
+    status: int | None  # None: no HTTP answer
+    body: Any = None  # the JSON body, when there was one
+    text: str = ""  # a short plain-text body (Nomad answers errors in plain text)
+    failure: str = ""  # why there was no answer
+
+    def why(self) -> str:
+        """What went wrong, for a row or a problem line."""
+        if self.status is None:
+            return self.failure
+        return f"HTTP {self.status}" + (f": {self.text}" if self.text else "")
+
+
+class Getter(Protocol):
+    """`requests` itself or a `requests.Session`."""
+
+    def get(self, url: str, **kwargs: Any) -> requests.Response: ...
+
+
+def _first_line(text: str, secrets: list[str]) -> str:
+    line = (text.strip().splitlines() or [""])[0][:TEXT_LIMIT]
+    for value in secrets:
+        line = line.replace(value, MASK)
+    return line
+
+
+def _secrets(headers: Mapping[str, str]) -> list[str]:
+    """Header values, and the bare token of `Bearer <token>`, longest first."""
+    found = {v for v in headers.values() if v} | {v.split()[-1] for v in headers.values() if v.strip()}
+    return sorted(found, key=len, reverse=True)
+
+
+def _ca_missing(verify: bool | str) -> str:
+    """requests raises a plain OSError when the CA bundle it is to load does not exist."""
+    named = [(verify, "")] if isinstance(verify, str) else []
+    if verify is True:
+        named = [(os.environ[name], f" (env {name})") for name in CA_BUNDLE_ENV if os.environ.get(name)][:1]
+    for path, where in named:
+        if not os.path.exists(path):
+            return f"CA file {path}{where} not found"
+    return "a TLS file could not be read"
+
+
+def get(url: str, headers: Mapping[str, str], timeout: float, params: Mapping[str, str] | None = None,
+        verify: bool | str = True, via: Getter = requests) -> Reply:
+    """GET `url`; `headers` carry the token (and are masked in any echo); `verify` is a CA file,
+    or False to skip TLS verification; `via` a Session to reuse connections."""
+    try:
+        raw = via.get(url, params=params, timeout=timeout, allow_redirects=False,
+                      headers={"Accept": "application/json", **headers}, verify=verify)
+    except requests.Timeout:
+        return Reply(None, failure=f"no answer within {timeout:g}s")
+    except requests.exceptions.SSLError:
+        return Reply(None, failure="TLS handshake failed (certificate not trusted?)")
+    except requests.ConnectionError:
+        return Reply(None, failure="connection refused or reset")
+    except (requests.exceptions.InvalidSchema, requests.exceptions.MissingSchema):
+        return Reply(None, failure=NO_SCHEME)
+    except requests.RequestException as exc:
+        return Reply(None, failure=type(exc).__name__)
+    except UnicodeError:  # http.client encodes header values as Latin-1
+        return Reply(None, failure=BAD_TOKEN)
+    except OSError:
+        return Reply(None, failure=_ca_missing(verify))
+    try:
+        return Reply(raw.status_code, raw.json() if raw.content else None)
+    except ValueError:
+        return Reply(raw.status_code, text=_first_line(raw.text, _secrets(headers)))
