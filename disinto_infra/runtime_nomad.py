@@ -28,10 +28,9 @@ import pulumi_vault as vault
 
 from . import naming
 from .container_env import EnvVar
-from .nomad_job import (  # noqa: F401 (FORGE_SERVICE: check/nomad.py looks the service up)
+from .nomad_job import (
     ACCESS_MODE,
     ATTACHMENT_MODE,
-    FORGE_SERVICE,
     AgentVolume,
     agent_job,
     agent_volumes,

@@ -10,7 +10,7 @@ package `api` of github hashicorp/nomad), the ACL token in `X-Nomad-Token`:
   (also node:read), `NodeListStub`s: at least one must be `Status` "ready" and
   `SchedulingEligibility` "eligible", or the jobs and volumes cannot be placed.
 - `/v1/service/forgejo?namespace=<ns>` (namespace:read-job): the agents' jobs take FORGE_URL from
-  this service (runtime_nomad.forge_url_template); an empty list means they start without one.
+  this service (nomad_job.forge_url_template); an empty list means they start without one.
 A 403 names the capability the token lacks.
 """
 from __future__ import annotations
@@ -22,7 +22,7 @@ from typing import Any, Callable
 from urllib.parse import quote
 
 from ..http_get import Reply
-from ..runtime_nomad import FORGE_SERVICE
+from ..nomad_job import FORGE_SERVICE
 from ..settings import NAMESPACE, StackSettings
 from . import reach
 from .facts import NomadFacts
