@@ -58,6 +58,23 @@ class RegisteredOptions:
     def dependencies_of(self, key: str) -> tuple[str, ...]:
         return dict(self.property_dependencies).get(key, ())
 
+    def to_json(self) -> dict[str, Any]:
+        """The options as `plan --json` shows them, in the engine's names.
+
+        `dependsOn` is every resource the engine waits for before this one (the SDK sends the
+        explicit `depends_on` and the sources of its inputs in one list); `deleteBeforeReplace` is
+        null when the program left the order to the provider's diff.
+        """
+        return {
+            "dependsOn": sorted(self.dependencies),
+            "deleteBeforeReplace": self.delete_before_replace if self.delete_before_replace_defined else None,
+            "retainOnDelete": self.retain_on_delete,
+            "replaceOnChanges": list(self.replace_on_changes),
+            "ignoreChanges": list(self.ignore_changes),
+            "protect": self.protect,
+            "additionalSecretOutputs": list(self.additional_secret_outputs),
+        }
+
 
 @dataclass(frozen=True)
 class Registration:
@@ -348,7 +365,7 @@ class PlanReport:
         lines = [a.summary() for a in self.agents]
         lines.append(
             f"stack {self.stack}: {len(self.agents)} agent(s), {len(self.resources)} resources "
-            "(--json shows every input and the container env)"
+            "(--json shows every input and option, and the container env)"
         )
         lines.extend(self.up_lines())
         lines.extend(f"warning: {w}" for w in self.warnings)
@@ -381,7 +398,9 @@ def plan_fleet(
     warnings: list[str] = []
     run = run_with_mocks(lambda: build_fleet(settings, fleet, stack, formulas, warn=warnings.append), stack=stack)
     resources = [
-        {"urn": r.urn, "type": r.type, "name": r.name, "inputs": mask_all(redact(r.inputs))} for r in run.registrations
+        {"urn": r.urn, "type": r.type, "name": r.name, "inputs": mask_all(redact(r.inputs)),
+         "options": r.options.to_json()}
+        for r in run.registrations
     ]
     path = compose_path(settings)
     return PlanReport(stack, [_agent_plan(a) for a in run.result.values()], resources, warnings,
