@@ -29,7 +29,9 @@ from .container_env import BASE_URL_VAR, EnvVar
 from .factory_compose import COMPOSE_FILE, ComposeFileError, UpCommand, read_compose_file, up_command
 from .forgejo.profile_repo import REPO_NAME as PROFILE_REPO
 from .formulas import Formula
+from .image_pin import ImageChoice
 from .model import Fleet
+from . import runtime_docker
 from .program import build_fleet, compose_path
 from .settings import SECRET_PLACEHOLDER, StackSettings
 from .url_mask import mask_all, mask_credentials
@@ -168,11 +170,32 @@ def fake_outputs(typ: str, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
     return outs
 
 
+NETWORK_INVOKE = "docker:index/getNetwork:getNetwork"
+REGISTRY_IMAGE_INVOKE = "docker:index/getRegistryImage:getRegistryImage"
+
+
+def fake_invoke(token: str, args: dict[str, Any]) -> dict[str, Any]:
+    """Plausible answers to the invokes the program makes (runtime_docker.find_network, image_pin).
+
+    Offline there is no Docker and no registry: the network is taken to exist (`check` and the
+    preview look), and a tag's digest is a fake one (`plan` says it is resolved at preview/up).
+    """
+    if token == NETWORK_INVOKE:
+        name = str(args.get("name"))
+        return {"id": _fake_hex("network", name, length=64), "name": name, "driver": "bridge", "scope": "local",
+                "internal": False}
+    if token == REGISTRY_IMAGE_INVOKE:
+        name = str(args.get("name"))
+        return {"id": name, "name": name, "sha256Digest": f"sha256:{_fake_hex('registry', name, length=64)}"}
+    return {}
+
+
 class RecordingMocks(pulumi.runtime.Mocks):
     """Fake outputs per type; subclass and override `outputs` to fake differently."""
 
     def __init__(self) -> None:
         self.created: list[str] = []  # logical names, in the order the engine would create them
+        self.invoked: list[str] = []  # invoke tokens, in the order the program made them
 
     def outputs(self, typ: str, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
         return fake_outputs(typ, name, inputs)
@@ -181,8 +204,9 @@ class RecordingMocks(pulumi.runtime.Mocks):
         self.created.append(args.name)
         return f"{args.name}-id", self.outputs(args.typ, args.name, args.inputs)
 
-    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict, list | None]:
-        return {}, None
+    def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
+        self.invoked.append(args.token)
+        return fake_invoke(args.token, dict(args.args))
 
 
 class RecordingMonitor(pulumi_mocks.MockMonitor):
@@ -318,6 +342,8 @@ class AgentPlan:
     volumes: list[str]
     env: dict[str, str]
     kind: str = "container"  # or "nomad job": what `workload` names
+    # The image the docker runtime's containers run (image_pin.ImageChoice.describe); None on Nomad.
+    image: str | None = None
 
     @property
     def workload_key(self) -> str:
@@ -351,7 +377,8 @@ class PlanReport:
         return {
             "agents": [
                 {"name": a.name, "forge_user": a.forge_user, "env_suffix": a.env_suffix,
-                 a.workload_key: a.workload, "volumes": a.volumes, "env": a.env}
+                 a.workload_key: a.workload, "volumes": a.volumes, "env": a.env,
+                 **({"image": a.image} if a.image else {})}
                 for a in self.agents
             ],
             "resources": self.resources,
@@ -368,6 +395,7 @@ class PlanReport:
             "(--json shows every input and option, and the container env)"
         )
         lines.extend(self.up_lines())
+        lines.extend(f"every container runs {image}" for image in sorted({a.image for a in self.agents if a.image}))
         lines.extend(f"warning: {w}" for w in self.warnings)
         return "\n".join(lines)
 
@@ -380,14 +408,14 @@ def shown(var: EnvVar, value: Exported) -> str:
     return mask_credentials(str(value.value))
 
 
-def _agent_plan(agent: Agent) -> AgentPlan:
+def _agent_plan(agent: Agent, image: str | None) -> AgentPlan:
     spec = agent.spec
     values = resolve_all([var.value for var in agent.env])
     env = {var.name: shown(var, got) for var, got in zip(agent.env, values)}
     return AgentPlan(
         name=spec.name, forge_user=spec.forge_user, env_suffix=spec.env_suffix,
         repo=agent.project.repo, workload=agent.placement.workload,
-        volumes=list(agent.placement.volume_names), env=env, kind=agent.placement.kind,
+        volumes=list(agent.placement.volume_names), env=env, kind=agent.placement.kind, image=image,
     )
 
 
@@ -403,7 +431,9 @@ def plan_fleet(
         for r in run.registrations
     ]
     path = compose_path(settings)
-    return PlanReport(stack, [_agent_plan(a) for a in run.result.values()], resources, warnings,
+    # Offline, no registry answers: a pinned digest is shown, a tag says where its digest comes from.
+    image = ImageChoice(settings.agent_image).describe() if settings.runtime == runtime_docker.NAME else None
+    return PlanReport(stack, [_agent_plan(a, image) for a in run.result.values()], resources, warnings,
                       disinto_up=_disinto_up(path, list(run.result)), compose_file=str(path))
 
 

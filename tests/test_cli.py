@@ -71,6 +71,8 @@ def test_plan_text_reads_at_a_glance(project_dir, capsys):
         # the factory's compose file, for `disinto up` (tests/test_factory_compose.py)
         f"no readable docker-compose.yml at {project_dir}/docker-compose.yml: no `disinto up` command to show "
         "(set disinto:factoryRoot to the factory checkout)",
+        # a tag: offline, no registry tells its digest (image_pin.py)
+        "every container runs ghcr.io/disinto/agents:latest (digest resolved from the registry at pulumi preview/up)",
     ]
 
 

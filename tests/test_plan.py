@@ -96,3 +96,14 @@ def test_json_options_are_what_the_sdk_sent_the_engine():
         assert options["replaceOnChanges"] == list(request.replaceOnChanges)
         assert options["ignoreChanges"] == list(request.ignoreChanges)
         assert options["additionalSecretOutputs"] == list(request.additionalSecretOutputs)
+
+
+def test_plan_shows_the_digest_each_agent_will_run_or_where_it_comes_from():
+    pin = "sha256:" + "ab" * 32
+    pinned = plan_fleet(SETTINGS.model_copy(update={"agent_image": f"ghcr.io/disinto/agents:v2@{pin}"}),
+                        Fleet(projects=(parse_project_text(F, TEXT),)), "dev")
+    assert [a["image"] for a in pinned.to_json()["agents"]] == [f"ghcr.io/disinto/agents@{pin} (pinned)"]
+    assert f"every container runs ghcr.io/disinto/agents@{pin} (pinned)" in pinned.to_text().splitlines()
+    # A tag: no registry answers offline, and the plan says so instead of showing a made-up digest.
+    (tagged,) = plan().to_json()["agents"]
+    assert tagged["image"] == "ghcr.io/disinto/agents:latest (digest resolved from the registry at pulumi preview/up)"
