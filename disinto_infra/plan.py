@@ -29,7 +29,7 @@ from .container_env import BASE_URL_VAR, EnvVar
 from .factory_compose import COMPOSE_FILE, ComposeFileError, UpCommand, read_compose_file, up_command
 from .forgejo.profile_repo import REPO_NAME as PROFILE_REPO
 from .formulas import Formula
-from .image_pin import ImageChoice
+from .image_pin import ImageChoice, pinned_digest, repository
 from .model import Fleet
 from . import runtime_docker
 from .program import build_fleet, compose_path
@@ -159,9 +159,11 @@ def fake_outputs(typ: str, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
         outs.update(token=token, token_id=_fake_int("token", name), token_name=f"disinto-{name}",
                     token_last_eight=token[-8:])
     elif typ == "docker:index/remoteImage:RemoteImage":
-        repo = str(inputs.get("name", "image")).rsplit(":", 1)[0]
-        digest = _fake_hex("image", str(inputs.get("name")), length=64)
-        outs.update(repo_digest=f"{repo}@sha256:{digest}", image_id=f"sha256:{digest}")
+        name = str(inputs.get("name", "image"))
+        digest = _fake_hex("image", name, length=64)
+        # Pulled by digest, the image's repo digest is that one (determineRepoDigest, provider v4.5.0).
+        repo_digest = f"{repository(name)}@{pinned_digest(name) or 'sha256:' + digest}"
+        outs.update(repo_digest=repo_digest, image_id=f"sha256:{digest}")
     elif typ == "docker:index/volume:Volume":
         outs.setdefault("mountpoint", f"/var/lib/docker/volumes/{inputs.get('name')}/_data")
     elif typ == "nomad:index/dynamicHostVolume:DynamicHostVolume":

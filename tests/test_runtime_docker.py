@@ -68,3 +68,6 @@ def test_a_pinned_digest_asks_no_registry(pinned):
     found = run(mocks, agent_image=pinned)
     assert reveal(found.named("agent-image").inputs)["name"] == f"ghcr.io/disinto/agents@{PIN}"
     assert REGISTRY_IMAGE_INVOKE not in mocks.invoked
+    # The containers run exactly that digest (the image's repo digest, as the provider reads it).
+    assert {reveal(found.named(f"{a}-container").inputs)["image"] for a in ("llama", "dev-qwen2")} == {
+        f"ghcr.io/disinto/agents@{PIN}"}
