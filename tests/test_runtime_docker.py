@@ -1,10 +1,17 @@
 """The docker runtime's stack-wide lookups: the network and the image's digest, before any agent."""
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from disinto_infra.plan import NETWORK_INVOKE, REGISTRY_IMAGE_INVOKE, RecordingMocks, fake_invoke, reveal
 
+from tests.forgejo.conftest import engine, forge  # noqa: F401 (fixtures: a Forgejo double, a provider host)
+from tests.support.engine import ProviderError
+from tests.support.forgejo_double import Fault
+from tests.support.identity import recorded_run
+from tests.support.registrations import with_stand_ins
 from tests.test_model import legacy_example_text
 from tests.test_program import QWEN2, SETTINGS, run_fleet
 
@@ -71,3 +78,39 @@ def test_a_pinned_digest_asks_no_registry(pinned):
     # The containers run exactly that digest (the image's repo digest, as the provider reads it).
     assert {reveal(found.named(f"{a}-container").inputs)["image"] for a in ("llama", "dev-qwen2")} == {
         f"ghcr.io/disinto/agents@{PIN}"}
+
+
+# ---------------------------------------------------------------- the order, run by the engine harness
+
+def stand_in_calls(log) -> list[tuple[str, str]]:
+    """(method, resource) of every call the stand-ins of docker/command resources got."""
+    if not log.exists():
+        return []
+    return [(entry["m"], entry["label"]) for entry in map(json.loads, log.read_text().splitlines())]
+
+
+def test_a_failing_token_leaves_the_compose_agent_running(forge, engine, tmp_path):
+    """The whole program as registered, run as the engine runs it (in parallel, each resource once what
+    it depends on is done): the token's creation fails, so `<name>-retire` never runs."""
+    log = tmp_path / "stand-ins.jsonl"
+    resources = with_stand_ins(recorded_run("dev-qwen"), str(log))
+    assert {r.name for r in resources} >= {"dev-qwen-retire", "dev-qwen-container", "agent-image", "dev-qwen-token"}
+    fault = forge.inject(Fault(method="POST", path_regex=r"/tokens$", kind="status", status=500, times=None))
+    with pytest.raises(ProviderError) as failure:
+        engine.concurrent_up(resources)
+    assert failure.value.name == "dev-qwen-token" and fault.hits >= 1
+    ran = {name for method, name in stand_in_calls(log) if method == "create"}
+    assert not ran & {"dev-qwen-retire", "dev-qwen-copy-data", "dev-qwen-container"}
+    # Everything the token does not hold up was done; retire waited for the token all the same.
+    assert {"dev-qwen-user", "dev-qwen-collaborator", "dev-qwen-profile"} <= set(engine.state)
+    assert "dev-qwen-token" not in engine.state
+
+    # Once Forgejo answers, the next `up` converges, and retire runs after everything it waits for.
+    forge.clear_faults()
+    engine.concurrent_up(resources)
+    creates = [name for method, name in engine.last_run_calls() if method == "Create"]
+    ran = [name for method, name in stand_in_calls(log) if method == "create"]
+    assert "dev-qwen-retire" in ran and "dev-qwen-container" in ran
+    assert creates.index("dev-qwen-token") < creates.index("dev-qwen-retire")
+    assert all(ran.index(n) < ran.index("dev-qwen-retire") for n in ("dev-qwen-repos", "dev-qwen-data", "agent-image"))
+    assert creates.index("dev-qwen-retire") < creates.index("dev-qwen-copy-data") < creates.index("dev-qwen-container")
