@@ -32,15 +32,16 @@ class Refusing(RecordingMocks):
         return super().call(args)
 
 
-def run(mocks: RecordingMocks | None = None, **settings):
-    return run_fleet(legacy_example_text() + QWEN2, SETTINGS.model_copy(update=settings), mocks=mocks)
+def run(mocks: RecordingMocks | None = None, preview: bool = False, **settings):
+    return run_fleet(legacy_example_text() + QWEN2, SETTINGS.model_copy(update=settings), mocks=mocks, preview=preview)
 
 
-def test_a_missing_network_fails_before_anything_is_registered():
+@pytest.mark.parametrize("preview", [True, False], ids=["preview", "up"])
+def test_a_missing_network_fails_before_anything_is_registered(preview):
     # data_source_docker_network.go @ 5074970 (v4.5.0): NetworkInspect, "Could not find docker network".
     mocks = Refusing(NETWORK_INVOKE, "Could not find docker network: network disinto_disinto-net not found")
     with pytest.raises(Exception, match="Could not find docker network"):
-        run(mocks)
+        run(mocks, preview=preview)
     # No user, token, volume, image, retire or container: the compose agents keep running.
     assert mocks.created == [] and mocks.invoked == [NETWORK_INVOKE]
 
