@@ -9,7 +9,9 @@ Per agent, two `command.local.Command`s run `disinto_infra.migrate` on the Pulum
   fresh `agents-<name>-data`, once (a marker file in the target records it).
 
 Wiring, for the Agent component (the order is what makes this safe):
-    retire = retire_compose_container(name, naming.container_name(name), docker_host, opts(parent))
+    retire = retire_compose_container(name, naming.container_name(name), docker_host,
+                                      opts(parent, depends_on=[user, token, collaborator, profile,
+                                                               repos_volume, data_volume, image]))  # last
     copy = copy_legacy_data(name, compose_project, name, data_volume, image, docker_host,
                             opts(parent, depends_on=[retire]))   # never copy from a running agent
     container = docker.Container(..., opts(parent, depends_on=[retire, copy]))
