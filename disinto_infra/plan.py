@@ -29,7 +29,9 @@ from .container_env import BASE_URL_VAR, EnvVar
 from .factory_compose import COMPOSE_FILE, ComposeFileError, UpCommand, read_compose_file, up_command
 from .forgejo.profile_repo import REPO_NAME as PROFILE_REPO
 from .formulas import Formula
+from .image_pin import ImageChoice, pinned_digest, repository
 from .model import Fleet
+from . import runtime_docker
 from .program import build_fleet, compose_path
 from .settings import SECRET_PLACEHOLDER, StackSettings
 from .url_mask import mask_all, mask_credentials
@@ -57,6 +59,23 @@ class RegisteredOptions:
 
     def dependencies_of(self, key: str) -> tuple[str, ...]:
         return dict(self.property_dependencies).get(key, ())
+
+    def to_json(self) -> dict[str, Any]:
+        """The options as `plan --json` shows them, in the engine's names.
+
+        `dependsOn` is every resource the engine waits for before this one (the SDK sends the
+        explicit `depends_on` and the sources of its inputs in one list); `deleteBeforeReplace` is
+        null when the program left the order to the provider's diff.
+        """
+        return {
+            "dependsOn": sorted(self.dependencies),
+            "deleteBeforeReplace": self.delete_before_replace if self.delete_before_replace_defined else None,
+            "retainOnDelete": self.retain_on_delete,
+            "replaceOnChanges": list(self.replace_on_changes),
+            "ignoreChanges": list(self.ignore_changes),
+            "protect": self.protect,
+            "additionalSecretOutputs": list(self.additional_secret_outputs),
+        }
 
 
 @dataclass(frozen=True)
@@ -140,9 +159,11 @@ def fake_outputs(typ: str, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
         outs.update(token=token, token_id=_fake_int("token", name), token_name=f"disinto-{name}",
                     token_last_eight=token[-8:])
     elif typ == "docker:index/remoteImage:RemoteImage":
-        repo = str(inputs.get("name", "image")).rsplit(":", 1)[0]
-        digest = _fake_hex("image", str(inputs.get("name")), length=64)
-        outs.update(repo_digest=f"{repo}@sha256:{digest}", image_id=f"sha256:{digest}")
+        name = str(inputs.get("name", "image"))
+        digest = _fake_hex("image", name, length=64)
+        # Pulled by digest, the image's repo digest is that one (determineRepoDigest, provider v4.5.0).
+        repo_digest = f"{repository(name)}@{pinned_digest(name) or 'sha256:' + digest}"
+        outs.update(repo_digest=repo_digest, image_id=f"sha256:{digest}")
     elif typ == "docker:index/volume:Volume":
         outs.setdefault("mountpoint", f"/var/lib/docker/volumes/{inputs.get('name')}/_data")
     elif typ == "nomad:index/dynamicHostVolume:DynamicHostVolume":
@@ -151,11 +172,32 @@ def fake_outputs(typ: str, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
     return outs
 
 
+NETWORK_INVOKE = "docker:index/getNetwork:getNetwork"
+REGISTRY_IMAGE_INVOKE = "docker:index/getRegistryImage:getRegistryImage"
+
+
+def fake_invoke(token: str, args: dict[str, Any]) -> dict[str, Any]:
+    """Plausible answers to the invokes the program makes (runtime_docker.find_network, image_pin).
+
+    Offline there is no Docker and no registry: the network is taken to exist (`check` and the
+    preview look), and a tag's digest is a fake one (`plan` says it is resolved at preview/up).
+    """
+    if token == NETWORK_INVOKE:
+        name = str(args.get("name"))
+        return {"id": _fake_hex("network", name, length=64), "name": name, "driver": "bridge", "scope": "local",
+                "internal": False}
+    if token == REGISTRY_IMAGE_INVOKE:
+        name = str(args.get("name"))
+        return {"id": name, "name": name, "sha256Digest": f"sha256:{_fake_hex('registry', name, length=64)}"}
+    return {}
+
+
 class RecordingMocks(pulumi.runtime.Mocks):
     """Fake outputs per type; subclass and override `outputs` to fake differently."""
 
     def __init__(self) -> None:
         self.created: list[str] = []  # logical names, in the order the engine would create them
+        self.invoked: list[str] = []  # invoke tokens, in the order the program made them
 
     def outputs(self, typ: str, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
         return fake_outputs(typ, name, inputs)
@@ -164,8 +206,9 @@ class RecordingMocks(pulumi.runtime.Mocks):
         self.created.append(args.name)
         return f"{args.name}-id", self.outputs(args.typ, args.name, args.inputs)
 
-    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict, list | None]:
-        return {}, None
+    def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
+        self.invoked.append(args.token)
+        return fake_invoke(args.token, dict(args.args))
 
 
 class RecordingMonitor(pulumi_mocks.MockMonitor):
@@ -301,6 +344,8 @@ class AgentPlan:
     volumes: list[str]
     env: dict[str, str]
     kind: str = "container"  # or "nomad job": what `workload` names
+    # The image the docker runtime's containers run (image_pin.ImageChoice.describe); None on Nomad.
+    image: str | None = None
 
     @property
     def workload_key(self) -> str:
@@ -334,7 +379,8 @@ class PlanReport:
         return {
             "agents": [
                 {"name": a.name, "forge_user": a.forge_user, "env_suffix": a.env_suffix,
-                 a.workload_key: a.workload, "volumes": a.volumes, "env": a.env}
+                 a.workload_key: a.workload, "volumes": a.volumes, "env": a.env,
+                 **({"image": a.image} if a.image else {})}
                 for a in self.agents
             ],
             "resources": self.resources,
@@ -348,9 +394,10 @@ class PlanReport:
         lines = [a.summary() for a in self.agents]
         lines.append(
             f"stack {self.stack}: {len(self.agents)} agent(s), {len(self.resources)} resources "
-            "(--json shows every input and the container env)"
+            "(--json shows every input and option, and the container env)"
         )
         lines.extend(self.up_lines())
+        lines.extend(f"every container runs {image}" for image in sorted({a.image for a in self.agents if a.image}))
         lines.extend(f"warning: {w}" for w in self.warnings)
         return "\n".join(lines)
 
@@ -363,14 +410,14 @@ def shown(var: EnvVar, value: Exported) -> str:
     return mask_credentials(str(value.value))
 
 
-def _agent_plan(agent: Agent) -> AgentPlan:
+def _agent_plan(agent: Agent, image: str | None) -> AgentPlan:
     spec = agent.spec
     values = resolve_all([var.value for var in agent.env])
     env = {var.name: shown(var, got) for var, got in zip(agent.env, values)}
     return AgentPlan(
         name=spec.name, forge_user=spec.forge_user, env_suffix=spec.env_suffix,
         repo=agent.project.repo, workload=agent.placement.workload,
-        volumes=list(agent.placement.volume_names), env=env, kind=agent.placement.kind,
+        volumes=list(agent.placement.volume_names), env=env, kind=agent.placement.kind, image=image,
     )
 
 
@@ -381,10 +428,14 @@ def plan_fleet(
     warnings: list[str] = []
     run = run_with_mocks(lambda: build_fleet(settings, fleet, stack, formulas, warn=warnings.append), stack=stack)
     resources = [
-        {"urn": r.urn, "type": r.type, "name": r.name, "inputs": mask_all(redact(r.inputs))} for r in run.registrations
+        {"urn": r.urn, "type": r.type, "name": r.name, "inputs": mask_all(redact(r.inputs)),
+         "options": r.options.to_json()}
+        for r in run.registrations
     ]
     path = compose_path(settings)
-    return PlanReport(stack, [_agent_plan(a) for a in run.result.values()], resources, warnings,
+    # Offline, no registry answers: a pinned digest is shown, a tag says where its digest comes from.
+    image = ImageChoice(settings.agent_image).describe() if settings.runtime == runtime_docker.NAME else None
+    return PlanReport(stack, [_agent_plan(a, image) for a in run.result.values()], resources, warnings,
                       disinto_up=_disinto_up(path, list(run.result)), compose_file=str(path))
 
 

@@ -14,6 +14,7 @@ import pulumi_docker as docker
 
 from . import naming
 from .container_env import CONTAINER_HOME, EnvVar, docker_envs
+from .image_pin import pull_name
 from .migration_resources import copy_legacy_data, retire_compose_container
 from .runtime import PlaceArgs
 from .settings import StackSettings
@@ -79,11 +80,14 @@ class DockerPlacement:
 @dataclass(frozen=True)
 class DockerRuntime:
     image: docker.RemoteImage  # one per stack, pulled once
+    network_id: str  # the network `find_network` found: the containers attach to exactly that one
 
     def place(self, args: PlaceArgs) -> DockerPlacement:
         repos, data = _volumes(args)
-        retire, copy_data = _migration(args, data, self.image)
-        container = _container(args, repos, data, self.image, depends_on=[args.identity.collaborator, retire, copy_data])
+        retire, copy_data = _migration(args, data, self.image, needs=[*_identity(args), repos, data, self.image])
+        container = _container(
+            args, repos, data, self.image, self.network_id, depends_on=[args.identity.collaborator, retire, copy_data],
+        )
         name = args.spec.name
         return DockerPlacement(
             repos, data, retire, copy_data, container,
@@ -93,9 +97,34 @@ class DockerRuntime:
 
 
 def for_stack(settings: StackSettings) -> DockerRuntime:
-    # Pulled once per stack; keep_locally so destroying the stack never deletes an image
-    # that other containers of the factory may still run.
-    return DockerRuntime(docker.RemoteImage(IMAGE_RESOURCE, name=settings.agent_image, keep_locally=True))
+    """The stack's network and image, looked up before any agent registers anything.
+
+    Both lookups are invokes the program makes as it runs, in a preview too: a missing network, an
+    unknown tag or an unreachable registry fails `pulumi preview` (and `up`) with nothing registered,
+    so no agent's `<name>-retire` ever runs before them.
+    """
+    network_id = find_network(settings.network)
+    # Pulled once per stack, by digest (image_pin.py); keep_locally so destroying the stack never
+    # deletes an image that other containers of the factory may still run.
+    image = docker.RemoteImage(IMAGE_RESOURCE, name=pull_name(settings.agent_image), keep_locally=True)
+    return DockerRuntime(image, network_id)
+
+
+def find_network(name: str) -> str:
+    """The id of the docker network `name`; fails the program when there is none.
+
+    Attached at container create, a missing network fails only after `ContainerCreate` (the provider
+    creates, then `NetworkConnect`s: resourceDockerContainerCreate, internal/provider/
+    resource_docker_container_funcs.go @ 5074970, v4.5.0) and leaves a created, never-started
+    container behind. The `getNetwork` data source (`NetworkInspect`, "Could not find docker
+    network": data_source_docker_network.go @ 5074970) fails before anything is registered.
+    """
+    return docker.get_network(name=name).id
+
+
+def _identity(args: PlaceArgs) -> list[pulumi.Resource]:
+    identity = args.identity
+    return [identity.user, identity.token, identity.collaborator, identity.profile]
 
 
 def _volumes(args: PlaceArgs) -> tuple[docker.Volume, docker.Volume]:
@@ -110,10 +139,19 @@ def _volumes(args: PlaceArgs) -> tuple[docker.Volume, docker.Volume]:
     return repos, data
 
 
-def _migration(args: PlaceArgs, data: docker.Volume, image: docker.RemoteImage) -> tuple[Any, Any]:
-    """Take over from a compose deployment: retire its container, seed our data volume once."""
+def _migration(
+    args: PlaceArgs, data: docker.Volume, image: docker.RemoteImage, needs: list[pulumi.Resource],
+) -> tuple[Any, Any]:
+    """Take over from a compose deployment: retire its container, seed our data volume once.
+
+    The compose agent goes last: `<name>-retire` waits for everything the new container needs before
+    it starts (`needs`: the Forgejo identity, both volumes, the image; the network was looked up
+    before any of them), so a failing `up` anywhere before it leaves the compose agent running.
+    """
     name, host = args.spec.name, args.settings.docker_host
-    retire = retire_compose_container(name, naming.container_name(name), host, pulumi.ResourceOptions(parent=args.parent))
+    retire = retire_compose_container(
+        name, naming.container_name(name), host, pulumi.ResourceOptions(parent=args.parent, depends_on=needs),
+    )
     copy_data = copy_legacy_data(
         name,
         args.settings.compose_project,
@@ -128,7 +166,7 @@ def _migration(args: PlaceArgs, data: docker.Volume, image: docker.RemoteImage) 
 
 
 def _container(
-    args: PlaceArgs, repos: docker.Volume, data: docker.Volume, image: docker.RemoteImage,
+    args: PlaceArgs, repos: docker.Volume, data: docker.Volume, image: docker.RemoteImage, network_id: str,
     depends_on: list[pulumi.Resource],
 ) -> docker.Container:
     name = args.spec.name
@@ -144,7 +182,7 @@ def _container(
         restart="unless-stopped",
         security_opts=["apparmor=unconfined"],
         healthcheck=HEALTHCHECK,
-        networks_advanced=[docker.ContainerNetworksAdvancedArgs(name=args.settings.network)],
+        networks_advanced=[docker.ContainerNetworksAdvancedArgs(name=network_id)],  # NetworkConnect takes an id
         labels=[docker.ContainerLabelArgs(label=k, value=v) for k, v in labels(name, args.stack).items()],
         envs=docker_envs(args.env),
         volumes=volumes,

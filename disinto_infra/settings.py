@@ -24,6 +24,7 @@ from pydantic.alias_generators import to_camel
 
 from . import naming
 from .forgejo import scopes as forgejo_scopes
+from .image_pin import digest_problem
 from .model import ConfigError, show
 
 NAMESPACE = "disinto"
@@ -189,6 +190,15 @@ class StackSettings(BaseModel):
         value = value.strip("/")
         if not value or any(not part or part in (".", "..") for part in value.split("/")) or any(c in value for c in ' "\\'):
             raise ValueError(f"must be a path of names separated by '/', not {show(value)}")
+        return value
+
+    @field_validator("agent_image")
+    @classmethod
+    def _check_image(cls, value: str) -> str:
+        # A bad pin would plan fine and fail only when the provider pulls it (image_pin.py).
+        problem = digest_problem(value)
+        if problem:
+            raise ValueError(f"{problem}, not {show(value)}")
         return value
 
     @field_validator("forge_url", "forge_internal_url")

@@ -7,9 +7,12 @@ import pulumi
 import pulumi_docker as docker
 
 from disinto_infra.agent import AGENT_TYPE, Agent, AgentArgs
-from disinto_infra.runtime_docker import DockerRuntime
+from disinto_infra.runtime_docker import for_stack
 from disinto_infra.model import parse_project_text
-from disinto_infra.plan import RecordingMocks, fake_outputs, is_secret, redact, reveal, run_with_mocks
+from disinto_infra.plan import (
+    NETWORK_INVOKE, REGISTRY_IMAGE_INVOKE, RecordingMocks, fake_invoke, fake_outputs, is_secret, redact, reveal,
+    run_with_mocks,
+)
 from disinto_infra.settings import StackSettings
 
 from tests.factory import formula
@@ -31,6 +34,8 @@ CHILD_TYPES = {
 ENV_CHILD = {"llama-env": "command:local:Command"}
 TOKEN = fake_outputs("pulumi-python:dynamic/forgejo:Token", "llama-token", {})["token"]
 PASSWORD = fake_outputs("pulumi-python:dynamic/forgejo:User", "llama-user", {})["password"]
+# The image as pulled: the default tag's digest, as the mocks answer the registry lookup (image_pin.py).
+PULLED = {"name": "ghcr.io/disinto/agents@" + fake_invoke(REGISTRY_IMAGE_INVOKE, {"name": "ghcr.io/disinto/agents:latest"})["sha256Digest"]}
 
 
 def settings(**values) -> StackSettings:
@@ -44,8 +49,8 @@ def build(text: str | None = None, stack_settings: StackSettings | None = None, 
     s = stack_settings or settings()
 
     def program():
-        image = docker.RemoteImage("agent-image", name=s.agent_image)
-        return Agent(project.agents[0].name, AgentArgs(project.agents[0], project, s, DockerRuntime(image), "dev", formula()))
+        # The stack's network and image as the program looks them up (the mocks answer the invokes).
+        return Agent(project.agents[0].name, AgentArgs(project.agents[0], project, s, for_stack(s), "dev", formula()))
 
     return run_with_mocks(program, **run_options)
 
@@ -103,7 +108,7 @@ def test_volumes():
 def test_container_is_the_old_local_model_service():
     run = build(stack_settings=settings(network="factory-net", claudeSharedDir="/srv/claude", sshDir="~/keys"))
     inputs = reveal(run.named("llama-container").inputs)
-    image = fake_outputs("docker:index/remoteImage:RemoteImage", "agent-image", {"name": "ghcr.io/disinto/agents:latest"})
+    image = fake_outputs("docker:index/remoteImage:RemoteImage", "agent-image", PULLED)
     assert inputs["name"] == "disinto-agents-llama"
     assert inputs["image"] == image["repo_digest"]
     assert inputs["restart"] == "unless-stopped"
@@ -113,7 +118,8 @@ def test_container_is_the_old_local_model_service():
         "tests": ["CMD", "pgrep", "-f", "entrypoint.sh"],
         "interval": "60s", "timeout": "5s", "retries": 3, "startPeriod": "30s",
     }
-    assert inputs["networksAdvanced"] == [{"name": "factory-net"}]
+    # Attached by the id the network lookup found (runtime_docker.find_network).
+    assert inputs["networksAdvanced"] == [{"name": fake_invoke(NETWORK_INVOKE, {"name": "factory-net"})["id"]}]
     assert inputs["labels"] == [
         {"label": "disinto.agent", "value": "llama"},
         {"label": "disinto.stack", "value": "dev"},
@@ -150,7 +156,7 @@ def test_image_falls_back_to_the_image_id():
             return {**outs, "repo_digest": ""} if typ.endswith("RemoteImage") else outs
 
     run = build(mocks=LocalImage())
-    image = fake_outputs("docker:index/remoteImage:RemoteImage", "agent-image", {"name": "ghcr.io/disinto/agents:latest"})
+    image = fake_outputs("docker:index/remoteImage:RemoteImage", "agent-image", PULLED)
     assert reveal(run.named("llama-container").inputs)["image"] == image["image_id"]
 
 
@@ -259,12 +265,22 @@ def test_migration_commands_talk_to_the_providers_docker_host():
     retire, copy = (reveal(run.named(n).inputs) for n in ("llama-retire", "llama-copy-data"))
     assert shlex.split(retire["create"]) == [
         "python3", "-m", "disinto_infra.migrate", "retire", "--container", "disinto-agents-llama"]
-    image = fake_outputs("docker:index/remoteImage:RemoteImage", "agent-image", {"name": "ghcr.io/disinto/agents:latest"})
+    image = fake_outputs("docker:index/remoteImage:RemoteImage", "agent-image", PULLED)
     assert shlex.split(copy["create"]) == [
         "python3", "-m", "disinto_infra.migrate", "copy-data", "--from", "factory2_agents-llama-data",
         "--to", "agents-llama-data", "--image", image["repo_digest"]]
     assert retire["environment"]["DOCKER_HOST"] == copy["environment"]["DOCKER_HOST"] == "ssh://ops@box"
     assert "DOCKER_HOST" not in reveal(build().named("llama-retire").inputs)["environment"]
+
+
+def test_the_compose_agent_is_retired_last():
+    """`<name>-retire` waits for everything the new container needs before it starts, so a failing
+    `up` anywhere before it leaves the compose agent running (issue 16)."""
+    needs = {"llama-user", "llama-token", "llama-collaborator", "llama-profile", "llama-repos", "llama-data", "agent-image"}
+    assert {r._name for r in transformed()["llama-retire"].depends_on} == needs
+    image_urn = "urn:pulumi:dev::disinto::docker:index/remoteImage:RemoteImage::agent-image"
+    registered = set(build().named("llama-retire").options.dependencies)
+    assert registered == {run_urn(n) for n in needs - {"agent-image"}} | {image_urn}
 
 
 def test_container_waits_for_retire_and_copy_data():

@@ -67,10 +67,12 @@ def test_plan_text_reads_at_a_glance(project_dir, capsys):
         "dev-qwen2: user dev-qwen2, token, collaborator on johba/disinto, profile dev-qwen2/.profile, "
         "volumes project-repos-dev-qwen2 + agents-dev-qwen2-data, container disinto-agents-dev-qwen2",
         # the image, and per agent the component and its nine children
-        "stack dev: 2 agent(s), 21 resources (--json shows every input and the container env)",
+        "stack dev: 2 agent(s), 21 resources (--json shows every input and option, and the container env)",
         # the factory's compose file, for `disinto up` (tests/test_factory_compose.py)
         f"no readable docker-compose.yml at {project_dir}/docker-compose.yml: no `disinto up` command to show "
         "(set disinto:factoryRoot to the factory checkout)",
+        # a tag: offline, no registry tells its digest (image_pin.py)
+        "every container runs ghcr.io/disinto/agents:latest (digest resolved from the registry at pulumi preview/up)",
     ]
 
 

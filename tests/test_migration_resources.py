@@ -88,3 +88,23 @@ def test_registered_retire_command_runs_against_the_fake_docker(mocked, tmp_path
     assert done.returncode == 0, done.stderr
     assert fake.state()["containers"] == {}
     assert {c["DOCKER_HOST"] for c in fake.calls()} == {"ssh://ops@box"}
+
+
+def test_copy_has_an_update_that_does_nothing(mocked, tmp_path):
+    """pulumi-command 1.2.1 runs `update` on an in-place change and, without one, `create` again
+    (Command.Update, provider/pkg/provider/local/commandController.go @ 7f3eb6f): a changed
+    environment must never copy twice."""
+    recorder, _ = mocked
+    copy_program()
+    inputs = recorder.registered["dev-qwen-copy-data"].inputs
+    assert inputs["update"] == mr.NO_OP_UPDATE
+    # Run as the provider runs it (`/bin/sh -c`), with a fake docker first on PATH: no docker call.
+    fake = fakes.FakeDocker(tmp_path)
+    fake.scenario(containers={}, volumes=["disinto_agents-dev-qwen-data", "agents-dev-qwen-data"])
+    env = {**inputs["environment"], "FAKE_DOCKER_DIR": str(tmp_path),
+           "PATH": f"{tmp_path / 'bin'}{os.pathsep}{os.environ['PATH']}"}
+    done = subprocess.run(["/bin/sh", "-c", inputs["update"]], cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert (done.returncode, done.stdout, done.stderr) == (0, "", "")
+    assert fake.calls() == []
+    # The triggers still replace it (they are replaceOnChanges), so a new volume copies once more.
+    assert inputs["triggers"] == ["disinto_agents-dev-qwen-data", "agents-dev-qwen-data"]

@@ -64,3 +64,46 @@ def test_the_container_still_gets_the_real_base_url():
 def test_a_plain_base_url_is_shown_as_it_is():
     (dev_qwen,) = plan(HEADER + agent("dev-qwen", base_url='"http://10.10.10.1:8081"')).agents
     assert dev_qwen.env["ANTHROPIC_BASE_URL"] == "http://10.10.10.1:8081"
+
+
+def test_json_shows_each_resources_options_next_to_its_inputs():
+    report = json.loads(json.dumps(plan().to_json()))
+    resources = {r["name"]: r for r in report["resources"]}
+    urn = {name: r["urn"] for name, r in resources.items()}
+    container = resources["dev-qwen-container"]["options"]
+    # The order the engine follows and the safety nets, as URNs and flags.
+    assert {urn["dev-qwen-retire"], urn["dev-qwen-copy-data"], urn["dev-qwen-collaborator"]} <= set(container["dependsOn"])
+    assert container["deleteBeforeReplace"] is True and container["additionalSecretOutputs"] == ["envs"]
+    assert resources["dev-qwen-data"]["options"]["retainOnDelete"] is True
+    assert resources["dev-qwen-copy-data"]["options"]["ignoreChanges"] == ["create"]
+    # Not set by the program: the provider's diff decides the replacement order.
+    assert resources["dev-qwen-token"]["options"]["deleteBeforeReplace"] is None
+    assert set(resources["dev-qwen-token"]["options"]["additionalSecretOutputs"]) >= {"token"}
+    assert {r["options"]["protect"] for r in resources.values()} == {False}
+    assert set(container) == {"dependsOn", "deleteBeforeReplace", "retainOnDelete", "replaceOnChanges",
+                              "ignoreChanges", "protect", "additionalSecretOutputs"}
+
+
+def test_json_options_are_what_the_sdk_sent_the_engine():
+    run = run_with_mocks(lambda: build_fleet(SETTINGS, Fleet(projects=(parse_project_text(F, TEXT),)), "dev"))
+    shown = {r["urn"]: r["options"] for r in plan().to_json()["resources"]}
+    for reg in run.registrations:
+        request = reg.request
+        options = shown[reg.urn]
+        assert options["dependsOn"] == sorted(request.dependencies)
+        assert options["retainOnDelete"] == request.retainOnDelete and options["protect"] == request.protect
+        assert options["deleteBeforeReplace"] == (request.deleteBeforeReplace if request.deleteBeforeReplaceDefined else None)
+        assert options["replaceOnChanges"] == list(request.replaceOnChanges)
+        assert options["ignoreChanges"] == list(request.ignoreChanges)
+        assert options["additionalSecretOutputs"] == list(request.additionalSecretOutputs)
+
+
+def test_plan_shows_the_digest_each_agent_will_run_or_where_it_comes_from():
+    pin = "sha256:" + "ab" * 32
+    pinned = plan_fleet(SETTINGS.model_copy(update={"agent_image": f"ghcr.io/disinto/agents:v2@{pin}"}),
+                        Fleet(projects=(parse_project_text(F, TEXT),)), "dev")
+    assert [a["image"] for a in pinned.to_json()["agents"]] == [f"ghcr.io/disinto/agents@{pin} (pinned)"]
+    assert f"every container runs ghcr.io/disinto/agents@{pin} (pinned)" in pinned.to_text().splitlines()
+    # A tag: no registry answers offline, and the plan says so instead of showing a made-up digest.
+    (tagged,) = plan().to_json()["agents"]
+    assert tagged["image"] == "ghcr.io/disinto/agents:latest (digest resolved from the registry at pulumi preview/up)"

@@ -8,7 +8,7 @@ import pulumi
 import pytest
 
 from disinto_infra.model import ConfigError, Fleet, load_fleet, parse_project_text
-from disinto_infra.plan import RecordingMocks, reveal, run_with_mocks
+from disinto_infra.plan import NETWORK_INVOKE, REGISTRY_IMAGE_INVOKE, RecordingMocks, fake_invoke, reveal, run_with_mocks
 from disinto_infra.program import build_fleet
 from disinto_infra.settings import StackSettings
 
@@ -63,9 +63,13 @@ def test_two_agents_are_disjoint_and_each_container_has_its_own_token():
 
 
 def test_one_image_per_stack():
-    run = run_fleet(legacy_example_text() + QWEN2)
+    mocks = RecordingMocks()
+    run = run_fleet(legacy_example_text() + QWEN2, mocks=mocks)
     images = [r for r in run.registrations if r.type == "docker:index/remoteImage:RemoteImage"]
-    assert [(r.name, reveal(r.inputs)["name"]) for r in images] == [("agent-image", "ghcr.io/disinto/agents:latest")]
+    # Pulled by the digest the registry holds for the tag now (image_pin.py), one lookup per stack.
+    digest = fake_invoke(REGISTRY_IMAGE_INVOKE, {"name": "ghcr.io/disinto/agents:latest"})["sha256Digest"]
+    assert [(r.name, reveal(r.inputs)["name"]) for r in images] == [("agent-image", f"ghcr.io/disinto/agents@{digest}")]
+    assert sorted(mocks.invoked) == sorted([NETWORK_INVOKE, REGISTRY_IMAGE_INVOKE])
     assert reveal(run.named("llama-container").inputs)["image"] == reveal(run.named("dev-qwen2-container").inputs)["image"]
 
 

@@ -96,6 +96,9 @@ def test_string_values_as_pulumi_stores_them_are_typed():
     ({"tokenScopes": ["repo"]}, 'disinto:tokenScopes: "repo" is not a Forgejo token scope'),
     ({"tokenScopes": []}, "disinto:tokenScopes: must be a non-empty list of token scopes, not []"),
     ({"plannerInterval": 0}, "disinto:plannerInterval: must be positive, not 0"),
+    ({"agentImage": "ghcr.io/disinto/agents@sha256:abc"},
+     'disinto:agentImage: must end in @sha256: and 64 lowercase hex digits when it names a digest, '
+     'not "ghcr.io/disinto/agents@sha256:abc"'),
     ({"tokenMaxAgeDays": 0}, "disinto:tokenMaxAgeDays: must be a positive number of days, not 0"),
     ({"tokenMaxAgeDays": True}, "disinto:tokenMaxAgeDays: must be a positive number of days, not true"),
     ({"adminPassword": 5}, "disinto:adminPassword: must be a string, got int (value not shown: it is a secret)"),

@@ -173,6 +173,18 @@ MUTATIONS = [
              "data = _volume(args, data_spec)", k("one_node", NOMAD_TESTS)),
     Mutation("docker-healthcheck-retries", "disinto_infra/runtime_docker.py", "retries=3,", "retries=4,",
              ("tests/test_recorded_plan.py",)),
+    # Issue 16 items 3, 4, 5, 9: the compose agent goes last, the network and the image are looked up.
+    Mutation("docker-retire-first", "disinto_infra/runtime_docker.py",
+             "pulumi.ResourceOptions(parent=args.parent, depends_on=needs)", "pulumi.ResourceOptions(parent=args.parent)",
+             k("failing_token", "tests/test_runtime_docker.py")),
+    Mutation("docker-network-by-name", "disinto_infra/runtime_docker.py",
+             "ContainerNetworksAdvancedArgs(name=network_id)", "ContainerNetworksAdvancedArgs(name=args.settings.network)",
+             k("attach_to_the_network", "tests/test_runtime_docker.py")),
+    Mutation("docker-image-by-tag", "disinto_infra/runtime_docker.py",
+             "name=pull_name(settings.agent_image)", "name=settings.agent_image",
+             k("pulled_by_the_digest", "tests/test_runtime_docker.py")),
+    Mutation("copy-data-reruns-create", "disinto_infra/migration_resources.py", "update=NO_OP_UPDATE,", "",
+             k("update_that_does_nothing", "tests/test_migration_resources.py")),
 ]
 
 

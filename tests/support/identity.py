@@ -20,7 +20,7 @@ from pathlib import Path
 
 from disinto_infra.formulas import Formula
 from disinto_infra.model import AgentSpec, Fleet, Project
-from disinto_infra.plan import run_with_mocks
+from disinto_infra.plan import MockRun, run_with_mocks
 from disinto_infra.program import build_fleet
 from disinto_infra.settings import StackSettings
 from tests.factory import FACTORY
@@ -41,15 +41,22 @@ _SETTINGS = StackSettings.from_mapping(
 @functools.lru_cache(maxsize=512)
 def _recorded(agent: str, username: str, rotation: int, password_rotation: int, scopes: tuple[str, ...],
               repo: str, formula: str, project_name: str) -> tuple[Res, ...]:
+    return tuple(dynamic_resources(recorded_run(agent, username, rotation, password_rotation, scopes, repo, formula,
+                                                project_name)))
+
+
+def recorded_run(agent: str, username: str | None = None, rotation: int = 0, password_rotation: int = 0,
+                 scopes: tuple[str, ...] = ("all",), repo: str = REPO, formula: str = FORMULA,
+                 project_name: str = PROJECT) -> MockRun:
+    """The whole recording of one agent's program (every resource, not only the Forgejo ones)."""
     spec = AgentSpec.model_construct(
-        name=agent, base_url="http://10.10.10.1:8081", model="unsloth/Qwen3.5-35B-A3B", forge_user=username,
+        name=agent, base_url="http://10.10.10.1:8081", model="unsloth/Qwen3.5-35B-A3B", forge_user=username or agent,
         token_scopes=scopes, rotate_token=rotation, rotate_password=password_rotation,
     )
     project = Project.model_construct(path=Path(f"/opt/factory/projects/{project_name}.toml"), name=project_name, repo=repo,
                                       agents=(spec,))
     formulas = {agent: Formula(Path(FORMULA_SOURCE), formula)}
-    run = run_with_mocks(lambda: build_fleet(_SETTINGS, Fleet.model_construct(projects=(project,)), "dev", formulas))
-    return tuple(dynamic_resources(run))
+    return run_with_mocks(lambda: build_fleet(_SETTINGS, Fleet.model_construct(projects=(project,)), "dev", formulas))
 
 
 def program(

@@ -12,6 +12,11 @@ dynamic resource of that recording becomes a `Res`:
   feeds the real output of the real run; a secret input stays secret;
 * only dynamic resources are driven (the host runs them); an input taken from any other resource
   cannot be fed and is an error, naming it.
+
+`with_stand_ins` adds every other custom resource (docker, command) as a stand-in the host can run
+(tests/support/toy_provider.py), with the registered dependencies and nothing of its inputs: the
+engine then orders, runs and stops the whole program as registered, and the stand-ins' log says
+which of them ran (an ordering proof: what a stand-in's provider would do is not modelled).
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from typing import Any
 
 from disinto_infra.plan import MockRun, Registration, is_secret, reveal
 from tests.support.engine import PROVIDER_KEY, Engine, Ref, Res, Secret
+from tests.support.toy_provider import ToyProvider
 
 DYNAMIC_PREFIX = "pulumi-python:dynamic/"
 
@@ -49,9 +55,10 @@ def _input(reg: Registration, key: str, value: Any, dynamic: dict[str, Registrat
     return Secret(ref) if is_secret(value) else ref
 
 
-def _res(reg: Registration, dynamic: dict[str, Registration], run: MockRun) -> Res:
+def _res(reg: Registration, dynamic: dict[str, Registration], run: MockRun, names: dict[str, str] | None = None) -> Res:
+    """`names`: the URNs of every resource driven with it (default: the dynamic ones), for depends_on."""
     opts = reg.options
-    names = {urn: r.name for urn, r in dynamic.items()}
+    names = names if names is not None else {urn: r.name for urn, r in dynamic.items()}
     inputs = {k: _input(reg, k, v, dynamic, run) for k, v in reg.inputs.items() if k != PROVIDER_KEY}
     return Res(
         reg.name,
@@ -88,3 +95,18 @@ def dynamic_resources(run: MockRun) -> list[Res]:
     """Every dynamic resource the program registered, as `Res`, in dependency order."""
     dynamic = {r.urn: r for r in run.registrations if r.type.startswith(DYNAMIC_PREFIX)}
     return _dependency_order([_res(reg, dynamic, run) for reg in dynamic.values()])
+
+
+def with_stand_ins(run: MockRun, log: str) -> list[Res]:
+    """Every custom resource the program registered, in dependency order: the dynamic ones as
+    `dynamic_resources` gives them, every other one as a stand-in whose calls go to `log` under its name."""
+    custom = {r.urn: r for r in run.registrations if r.custom}
+    dynamic = {urn: r for urn, r in custom.items() if r.type.startswith(DYNAMIC_PREFIX)}
+    names = {urn: r.name for urn, r in custom.items()}
+    resources = [_res(reg, dynamic, run, names) for reg in dynamic.values()]
+    stand_in = ToyProvider()
+    for urn, reg in custom.items():
+        if urn not in dynamic:
+            resources.append(Res(reg.name, stand_in, {"label": reg.name, "log": log},
+                                 depends_on=[names[u] for u in reg.options.dependencies if u in names], type=reg.type))
+    return _dependency_order(resources)

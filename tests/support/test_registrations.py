@@ -11,7 +11,7 @@ from disinto_infra.forgejo import ForgejoCollaboratorProvider, ForgejoTokenProvi
 from disinto_infra.plan import run_with_mocks
 from tests.support.engine import Ref, Secret
 from tests.support.identity import identity, program
-from tests.support.registrations import WiringError, dynamic_resources
+from tests.support.registrations import WiringError, dynamic_resources, with_stand_ins
 from tests.support.toy_provider import ToyProvider
 
 
@@ -94,3 +94,16 @@ def test_every_option_the_engine_acts_on_is_carried_over():
     assert (second.additional_secret_outputs, second.replace_on_changes, second.ignore_changes) == (
         ["seq"], ["label"], ["log"])
     assert second.parent.endswith("test:index:Box::box") and second.type == "pulumi-python:dynamic/toy:Toy"
+
+
+def test_stand_ins_keep_every_other_resource_in_its_registered_order():
+    def prog():
+        volume = docker.Volume("v", name="data")
+        toy = _Toy("t", {"label": "x", "log": "/dev/null"})
+        docker.Volume("w", name="other", opts=pulumi.ResourceOptions(depends_on=[toy, volume]))
+
+    by_name = {r.name: r for r in with_stand_ins(run_with_mocks(prog), "/tmp/log")}
+    assert set(by_name) == {"v", "t", "w"}
+    assert sorted(by_name["w"].depends_on) == ["t", "v"] and by_name["w"].type == "docker:index/volume:Volume"
+    assert by_name["w"].inputs == {"label": "w", "log": "/tmp/log"} and isinstance(by_name["w"].provider_obj, ToyProvider)
+    assert by_name["t"].provider_blob is not None  # the dynamic one as registered

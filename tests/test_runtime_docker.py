@@ -1,0 +1,117 @@
+"""The docker runtime's stack-wide lookups: the network and the image's digest, before any agent."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from disinto_infra.plan import NETWORK_INVOKE, REGISTRY_IMAGE_INVOKE, RecordingMocks, fake_invoke, reveal
+
+from tests.forgejo.conftest import engine, forge  # noqa: F401 (fixtures: a Forgejo double, a provider host)
+from tests.support.engine import ProviderError
+from tests.support.forgejo_double import Fault
+from tests.support.identity import recorded_run
+from tests.support.registrations import with_stand_ins
+from tests.test_model import legacy_example_text
+from tests.test_program import QWEN2, SETTINGS, run_fleet
+
+PIN = "sha256:" + "ab" * 32
+
+
+class Refusing(RecordingMocks):
+    """The docker provider's answer to an invoke that fails (its message, as the engine raises it)."""
+
+    def __init__(self, token: str, message: str):
+        super().__init__()
+        self.token, self.message = token, message
+
+    def call(self, args):
+        if args.token == self.token:
+            self.invoked.append(args.token)
+            raise Exception(self.message)
+        return super().call(args)
+
+
+def run(mocks: RecordingMocks | None = None, preview: bool = False, **settings):
+    return run_fleet(legacy_example_text() + QWEN2, SETTINGS.model_copy(update=settings), mocks=mocks, preview=preview)
+
+
+@pytest.mark.parametrize("preview", [True, False], ids=["preview", "up"])
+def test_a_missing_network_fails_before_anything_is_registered(preview):
+    # data_source_docker_network.go @ 5074970 (v4.5.0): NetworkInspect, "Could not find docker network".
+    mocks = Refusing(NETWORK_INVOKE, "Could not find docker network: network disinto_disinto-net not found")
+    with pytest.raises(Exception, match="Could not find docker network"):
+        run(mocks, preview=preview)
+    # No user, token, volume, image, retire or container: the compose agents keep running.
+    assert mocks.created == [] and mocks.invoked == [NETWORK_INVOKE]
+
+
+def test_containers_attach_to_the_network_the_lookup_found():
+    mocks = RecordingMocks()
+    found = run(mocks, network="factory-net")
+    network_id = fake_invoke(NETWORK_INVOKE, {"name": "factory-net"})["id"]
+    for name in ("llama-container", "dev-qwen2-container"):
+        assert reveal(found.named(name).inputs)["networksAdvanced"] == [{"name": network_id}]
+    assert mocks.invoked.count(NETWORK_INVOKE) == 1
+
+
+def test_an_unknown_tag_fails_before_anything_is_registered():
+    mocks = Refusing(REGISTRY_IMAGE_INVOKE, "Got error when attempting to fetch image version disinto/agents:nope")
+    with pytest.raises(Exception, match="fetch image version"):
+        run(mocks, agent_image="ghcr.io/disinto/agents:nope")
+    assert mocks.created == []
+
+
+def test_a_tag_is_pulled_by_the_digest_the_registry_holds_now():
+    mocks = RecordingMocks()
+    found = run(mocks, agent_image="ghcr.io/disinto/agents:v2")
+    digest = fake_invoke(REGISTRY_IMAGE_INVOKE, {"name": "ghcr.io/disinto/agents:v2"})["sha256Digest"]
+    assert reveal(found.named("agent-image").inputs)["name"] == f"ghcr.io/disinto/agents@{digest}"
+    assert reveal(found.named("agent-image").inputs)["keepLocally"] is True
+
+
+@pytest.mark.parametrize("pinned", [f"ghcr.io/disinto/agents@{PIN}", f"ghcr.io/disinto/agents:v2@{PIN}"])
+def test_a_pinned_digest_asks_no_registry(pinned):
+    mocks = RecordingMocks()
+    found = run(mocks, agent_image=pinned)
+    assert reveal(found.named("agent-image").inputs)["name"] == f"ghcr.io/disinto/agents@{PIN}"
+    assert REGISTRY_IMAGE_INVOKE not in mocks.invoked
+    # The containers run exactly that digest (the image's repo digest, as the provider reads it).
+    assert {reveal(found.named(f"{a}-container").inputs)["image"] for a in ("llama", "dev-qwen2")} == {
+        f"ghcr.io/disinto/agents@{PIN}"}
+
+
+# ---------------------------------------------------------------- the order, run by the engine harness
+
+def stand_in_calls(log) -> list[tuple[str, str]]:
+    """(method, resource) of every call the stand-ins of docker/command resources got."""
+    if not log.exists():
+        return []
+    return [(entry["m"], entry["label"]) for entry in map(json.loads, log.read_text().splitlines())]
+
+
+def test_a_failing_token_leaves_the_compose_agent_running(forge, engine, tmp_path):
+    """The whole program as registered, run as the engine runs it (in parallel, each resource once what
+    it depends on is done): the token's creation fails, so `<name>-retire` never runs."""
+    log = tmp_path / "stand-ins.jsonl"
+    resources = with_stand_ins(recorded_run("dev-qwen"), str(log))
+    assert {r.name for r in resources} >= {"dev-qwen-retire", "dev-qwen-container", "agent-image", "dev-qwen-token"}
+    fault = forge.inject(Fault(method="POST", path_regex=r"/tokens$", kind="status", status=500, times=None))
+    with pytest.raises(ProviderError) as failure:
+        engine.concurrent_up(resources)
+    assert failure.value.name == "dev-qwen-token" and fault.hits >= 1
+    ran = {name for method, name in stand_in_calls(log) if method == "create"}
+    assert not ran & {"dev-qwen-retire", "dev-qwen-copy-data", "dev-qwen-container"}
+    # Everything the token does not hold up was done; retire waited for the token all the same.
+    assert {"dev-qwen-user", "dev-qwen-collaborator", "dev-qwen-profile"} <= set(engine.state)
+    assert "dev-qwen-token" not in engine.state
+
+    # Once Forgejo answers, the next `up` converges, and retire runs after everything it waits for.
+    forge.clear_faults()
+    engine.concurrent_up(resources)
+    creates = [name for method, name in engine.last_run_calls() if method == "Create"]
+    ran = [name for method, name in stand_in_calls(log) if method == "create"]
+    assert "dev-qwen-retire" in ran and "dev-qwen-container" in ran
+    assert creates.index("dev-qwen-token") < creates.index("dev-qwen-retire")
+    assert all(ran.index(n) < ran.index("dev-qwen-retire") for n in ("dev-qwen-repos", "dev-qwen-data", "agent-image"))
+    assert creates.index("dev-qwen-retire") < creates.index("dev-qwen-copy-data") < creates.index("dev-qwen-container")
