@@ -86,10 +86,37 @@ def secret_env(env: list[EnvVar]) -> list[EnvVar]:
     return [var for var in env if var.secret]
 
 
+# Claude Code's folder (sessions, settings, OAuth files) on the agent's own data volume: the task's
+# home is not on a volume, so `~/.claude` or the docker runtime's shared host folder (which the job
+# does not bind) would be lost at each restart. The entrypoint creates it when missing
+# (docker/agents/entrypoint.sh, "Ensure CLAUDE_CONFIG_DIR exists", Disinto/disinto 2308c4c).
+CLAUDE_CONFIG_DIR = f"{CONTAINER_HOME}/data/.claude"
+# What the factory's Nomad job sets for agents on a local model and the docker env (the per-agent
+# compose service of lib/generators.sh) does not (nomad/jobs/agents.hcl, Disinto/disinto 2308c4c):
+# no telemetry or update calls that a llama box cannot answer, no beta headers llama-server
+# rejects, and the turn limit lib/agent-sdk.sh otherwise defaults to (60) said outright.
+LLAMA_ENV = (
+    EnvVar("CLAUDE_MAX_TURNS", "60"),
+    EnvVar("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1"),
+    EnvVar("CLAUDE_CODE_DISABLE_EXPERIMENTAL_BETAS", "1"),
+)
+
+
+def job_env(env: list[EnvVar]) -> list[EnvVar]:
+    """The docker container's env as the job needs it: Claude's folder on the data volume and the
+    factory job's local-model settings added after the other CLAUDE_* (README: the env on Nomad)."""
+    moved = {"CLAUDE_CONFIG_DIR": CLAUDE_CONFIG_DIR, "CLAUDE_CREDENTIALS_DIR": f"{CLAUDE_CONFIG_DIR}/credentials"}
+    out = [EnvVar(var.name, moved[var.name]) if var.name in moved else var for var in env]
+    have = {var.name for var in out}
+    added = [var for var in LLAMA_ENV if var.name not in have]
+    last_claude = max((i for i, var in enumerate(out) if var.name.startswith("CLAUDE_")), default=len(out) - 1)
+    return [*out[:last_claude + 1], *added, *out[last_claude + 1:]]
+
+
 def plain_env(env: list[EnvVar]) -> dict[str, str]:
-    """What the job's `Env` holds: the non-secret env, less FORGE_URL (discovered, see below)."""
+    """What the job's `Env` holds: the non-secret job env, less FORGE_URL (discovered, see below)."""
     out = {}
-    for var in env:
+    for var in job_env(env):
         if var.secret or var.name == "FORGE_URL":
             continue
         if not isinstance(var.value, str):
@@ -99,9 +126,9 @@ def plain_env(env: list[EnvVar]) -> dict[str, str]:
 
 
 def task_env(env: list[EnvVar]) -> list[EnvVar]:
-    """The env as the task gets it: FORGE_URL is found at start, the rest as on docker."""
+    """The env as the task gets it: FORGE_URL is found at start, the rest is `job_env`."""
     found = f"http://<address>:<port> of Nomad service {FORGE_SERVICE}"
-    return [EnvVar(var.name, found) if var.name == "FORGE_URL" else var for var in env]
+    return [EnvVar(var.name, found) if var.name == "FORGE_URL" else var for var in job_env(env)]
 
 
 def _go_string(value: str) -> str:

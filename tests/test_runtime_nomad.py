@@ -144,17 +144,62 @@ def test_the_job_gets_the_project_tomls_the_entrypoint_needs():
 
 # ---------------------------------------------------------------- the job
 
+# What the job's env differs in from the docker container's, on purpose (README, The env on Nomad).
+NOMAD_ONLY = {
+    # the factory's Nomad job's local-model settings (nomad/jobs/agents.hcl, Disinto/disinto 2308c4c)
+    "CLAUDE_MAX_TURNS": "60", "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1", "CLAUDE_CODE_DISABLE_EXPERIMENTAL_BETAS": "1",
+    # Claude's folder on the agent's data volume: the job binds no shared host folder
+    "CLAUDE_CONFIG_DIR": "/home/agent/data/.claude", "CLAUDE_CREDENTIALS_DIR": "/home/agent/data/.claude/credentials",
+}
+# The non-secret env of the factory's own Nomad agents task (nomad/jobs/agents.hcl `env`, 2308c4c)
+# and, rendered by its templates, FORGE_URL and its bots' tokens.
+FACTORY_JOB_ENV = {
+    "FORGE_REPO", "FACTORY_REPO", "ANTHROPIC_BASE_URL", "ANTHROPIC_API_KEY", "CLAUDE_MODEL", "AGENT_ROLES",
+    "POLL_INTERVAL", "DISINTO_CONTAINER", "PROJECT_NAME", "PROJECT_REPO_ROOT", "CLAUDE_TIMEOUT", "CLAUDE_MAX_TURNS",
+    "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "CLAUDE_CODE_DISABLE_EXPERIMENTAL_BETAS", "CLAUDE_AUTOCOMPACT_PCT_OVERRIDE",
+}
+FACTORY_JOB_SECRETS = {
+    "FORGE_URL", "FORGE_TOKEN", "FORGE_PASS", "FORGE_REVIEW_TOKEN", "FORGE_GARDENER_TOKEN", "FORGE_ARCHITECT_TOKEN",
+    "FORGE_PLANNER_TOKEN", "FORGE_PREDICTOR_TOKEN", "FORGE_SUPERVISOR_TOKEN", "FORGE_VAULT_TOKEN", "FORGE_FILER_TOKEN",
+}
+
+
+def rendered_names(t: dict) -> set[str]:
+    return {name for tpl in t["Templates"]
+            for name in re.findall(r"(?:^|\}\})([A-Z][A-Z0-9_]*)=", tpl["EmbeddedTmpl"], flags=re.M)}
+
+
 @pytest.mark.parametrize("agent", AGENTS)
 def test_job_env_is_the_docker_containers_minus_secrets_and_forge_url(agent):
     docker_env = dict(e.split("=", 1) for e in reveal(docker_run().named(f"{agent}-container").inputs["envs"]))
     secret_names = {"FORGE_TOKEN", "FORGE_PASS", "ANTHROPIC_API_KEY"}
     assert task(nomad_run(), agent)["Env"] == {
-        k: v for k, v in docker_env.items() if k not in secret_names | {"FORGE_URL"}}
+        **{k: v for k, v in docker_env.items() if k not in secret_names | {"FORGE_URL"}}, **NOMAD_ONLY}
     # The secret ones come from the template, FORGE_URL from service discovery: nothing is lost.
-    rendered = {name for tpl in task(nomad_run(), agent)["Templates"]
-                for name in re.findall(r"(?:^|\}\})([A-Z][A-Z0-9_]*)=", tpl["EmbeddedTmpl"], flags=re.M)}
+    rendered = rendered_names(task(nomad_run(), agent))
     assert rendered == secret_names | {"FORGE_URL"}
-    assert set(task(nomad_run(), agent)["Env"]) | rendered == set(docker_env)
+    assert set(task(nomad_run(), agent)["Env"]) | rendered == set(docker_env) | set(NOMAD_ONLY)
+
+
+def test_job_env_holds_all_the_factory_jobs_env_but_other_bots_tokens():
+    t = task(nomad_run(), "llama")
+    ours = set(t["Env"]) | rendered_names(t)
+    assert FACTORY_JOB_ENV <= ours
+    # Each agent reads its own token only (its own Vault policy); the others stay the factory job's.
+    assert (FACTORY_JOB_ENV | FACTORY_JOB_SECRETS) - ours == FACTORY_JOB_SECRETS - {"FORGE_URL", "FORGE_TOKEN", "FORGE_PASS"}
+    # What ours has in addition is the docker runtime's env, named in the README.
+    assert ours - FACTORY_JOB_ENV - FACTORY_JOB_SECRETS == {
+        "FORGE_BOT_USER_DEV_QWEN", "CLAUDE_CONFIG_DIR", "CLAUDE_CREDENTIALS_DIR", "CLAUDE_CODE_ATTRIBUTION_HEADER",
+        "CLAUDE_CODE_ENABLE_TELEMETRY", "WOODPECKER_DATA_DIR", "WOODPECKER_REPO_ID", "FORGE_BOT_USERNAMES",
+        "ARCHITECT_INTERVAL", "PLANNER_INTERVAL", "SUPERVISOR_INTERVAL"}
+
+
+def test_claudes_folder_is_on_the_agents_own_data_volume():
+    t = task(nomad_run(), "llama")
+    (group,) = jobspec(nomad_run(), "llama")["Job"]["TaskGroups"]
+    data = next(m for m in t["VolumeMounts"] if group["Volumes"][m["Volume"]]["Source"] == "agents-llama-data")
+    assert t["Env"]["CLAUDE_CONFIG_DIR"].startswith(data["Destination"] + "/") and not data["ReadOnly"]
+    assert t["Env"]["CLAUDE_CREDENTIALS_DIR"] == t["Env"]["CLAUDE_CONFIG_DIR"] + "/credentials"
 
 
 def test_templates_render_env_and_restart_on_change():
