@@ -9,6 +9,7 @@ or derived from a secret is in it, so a rotation never changes the job.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 
 from . import naming
@@ -160,6 +161,39 @@ def placement_constraints(settings: StackSettings) -> list[Constraint] | None:
     return [Constraint(LTarget=c.attribute, RTarget=c.value, Operand=c.operator)] if c else None
 
 
+# Where the job may run, said for the volumes too. Nomad places a volume on its own
+# (nomad/host_volume_endpoint.go placeHostVolume, hashicorp/nomad v1.10.0 e26a2bd; main alike):
+# without a node pool it tries every node of every pool, and it knows nothing of the job, so a
+# volume could land where the job cannot follow. A job without a pool runs in the namespace's
+# default pool, "default" on Nomad CE (nomad/job_endpoint_hook_node_pool_ce.go); the job and its
+# volumes both name it. Nomad Enterprise may give a namespace another default: set nomadNodePool.
+DEFAULT_NODE_POOL = "default"
+# What Nomad itself asks of a node for this job (v1.10.0): a detected docker driver
+# (scheduler/feasible.go DriverChecker; client/node_updater.go sets attribute driver.docker = "1")
+# and, for a task with a vault block on the default cluster, a Vault client
+# (nomad/job_endpoint_hooks.go vaultConstraint: ${attr.vault.version} semver ">= 0.6.1").
+DOCKER_DRIVER = Constraint(LTarget="${attr.driver.docker}", RTarget="1", Operand="=")
+VAULT_CLIENT = Constraint(LTarget="${attr.vault.version}", RTarget=">= 0.6.1", Operand="semver")
+
+
+def node_pool(settings: StackSettings) -> str:
+    return settings.nomad_node_pool or DEFAULT_NODE_POOL
+
+
+def datacenter_constraint(datacenters: tuple[str, ...]) -> Constraint:
+    """The job's datacenters as one constraint on `${node.datacenter}`; `*` in a name is Nomad's
+    glob (nomad/structs: Job.Datacenters, matched with go-glob), so it becomes `.*`."""
+    names = "|".join(re.escape(dc).replace(r"\*", ".*") for dc in datacenters)
+    return Constraint(LTarget="${node.datacenter}", RTarget=f"^({names})$", Operand="regexp")
+
+
+def volume_constraints(settings: StackSettings) -> list[Constraint]:
+    """The volumes go only where the job can run: its own constraint, its datacenters, and what
+    the job implies of a node (the docker driver, a Vault client)."""
+    return [*(placement_constraints(settings) or []), datacenter_constraint(settings.nomad_datacenters),
+            DOCKER_DRIVER, VAULT_CLIENT]
+
+
 def agent_job(agent: str, settings: StackSettings, stack: str, env: list[EnvVar]) -> Job:
     """The agent's job: one group, one docker task, its own volumes, its own Vault role."""
     volumes = agent_volumes(agent)
@@ -196,6 +230,6 @@ def agent_job(agent: str, settings: StackSettings, stack: str, env: list[EnvVar]
     return Job(
         ID=job_id, Name=job_id, Namespace=settings.nomad_namespace, Type="service",
         Datacenters=list(settings.nomad_datacenters), TaskGroups=[group],
-        NodePool=settings.nomad_node_pool, Constraints=placement_constraints(settings),
+        NodePool=node_pool(settings), Constraints=placement_constraints(settings),
         Meta={"disinto.agent": agent, "disinto.stack": stack, "disinto.managed-by": naming.MANAGED_BY},
     )

@@ -308,16 +308,59 @@ def test_job_waits_for_its_secret_role_and_volumes():
     assert not any("dev-qwen2" in d for d in deps)
 
 
+# What the job implies of a node, carried by its volumes (nomad_job.py names the Nomad source).
+IMPLIED = [
+    {"attribute": "${attr.driver.docker}", "operator": "=", "value": "1"},
+    {"attribute": "${attr.vault.version}", "operator": "semver", "value": ">= 0.6.1"},
+]
+
+
 def test_a_constraint_places_volumes_and_job_together():
     from disinto_infra.settings import NomadConstraint
 
     run = run_fleet(nomad_node_pool=None, nomad_constraint=NomadConstraint(attribute="${node.unique.name}", value="box1"))
     job = jobspec(run, "llama")["Job"]
-    assert "NodePool" not in job
+    # Without a pool: the pool a job gets on Nomad CE, said for the job and its volumes alike.
+    assert job["NodePool"] == "default"
     assert job["Constraints"] == [{"LTarget": "${node.unique.name}", "RTarget": "box1", "Operand": "="}]
-    volume = reveal(run.named("llama-repos").inputs)
-    assert volume["constraints"] == [{"attribute": "${node.unique.name}", "operator": "=", "value": "box1"}]
+    for kind in ("repos", "data"):
+        volume = reveal(run.named(f"llama-{kind}").inputs)
+        assert volume["nodePool"] == "default"
+        assert volume["constraints"] == [
+            {"attribute": "${node.unique.name}", "operator": "=", "value": "box1"},
+            {"attribute": "${node.datacenter}", "operator": "regexp", "value": "^(dc1)$"}, *IMPLIED]
     validator().validate(jobspec(run, "llama"))
+
+
+def test_volumes_go_only_where_the_job_can_run():
+    """Nomad places a volume without knowing the job (placeHostVolume): each volume names the
+    job's pool, datacenters (Nomad's `*` glob kept) and what the job asks of a node."""
+    run = run_fleet(nomad_datacenters=("dc1", "edge-*"))
+    job = jobspec(run, "llama")["Job"]
+    for kind in ("repos", "data"):
+        volume = reveal(run.named(f"llama-{kind}").inputs)
+        assert volume["nodePool"] == job["NodePool"] == "agents"
+        assert volume["constraints"] == [
+            {"attribute": "${node.datacenter}", "operator": "regexp", "value": "^(dc1|edge\\-.*)$"}, *IMPLIED]
+    pattern = re.compile(reveal(run.named("llama-repos").inputs)["constraints"][0]["value"])
+    assert [dc for dc in ("dc1", "edge-2", "dc10", "xedge-1") if pattern.fullmatch(dc)] == ["dc1", "edge-2"]
+
+
+def test_every_volume_constraint_is_one_nomad_takes():
+    from disinto_infra.nomad_constraint_rules import attribute_problem, value_problem
+
+    run = run_fleet(nomad_datacenters=("dc1", "edge-*"))
+    for agent in AGENTS:
+        for c in reveal(run.named(f"{agent}-data").inputs)["constraints"]:
+            assert attribute_problem(c["attribute"]) is None and value_problem(c["operator"], c["value"]) is None
+
+
+def test_a_new_pool_or_namespace_replaces_the_volumes_as_the_preview_shows():
+    """Nomad refuses to move a volume to another pool or namespace and the provider would send an
+    update: the volumes say they are replaced instead (mocks ignore the option; it is recorded)."""
+    for agent in AGENTS:
+        for kind in ("repos", "data"):
+            assert nomad_run().named(f"{agent}-{kind}").options.replace_on_changes == ("namespace", "nodePool")
 
 
 def test_plan_shows_the_nomad_resources():
