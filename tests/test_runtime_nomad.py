@@ -449,3 +449,26 @@ def test_an_agent_named_like_a_factory_bot_is_warned_about(tmp_path):
         "role bot-llama and the secret kv/disinto/bots/llama (removing the agent deletes that secret with every "
         "version), and the factory's tools/vault-apply-policies.sh and vault-apply-roles.sh would put theirs back "
         "(see README, On Nomad and Vault)"]
+
+
+# ---------------------------------------------------------------- removing and hiring again
+
+def test_a_rehired_agent_asks_nomad_for_new_volumes_of_the_kept_names():
+    """Removing dev-qwen2 keeps its volumes in Nomad (retain_on_delete) and drops them from the
+    stack; hiring it again registers volumes of the same names and URNs with no node: Nomad must
+    place them anew, and refuses the node that holds the kept ones (placeHostVolume), so `check`
+    names those (tests/check/test_host_volumes.py) with the commands that free them."""
+    from disinto_infra.model import Fleet
+
+    (project,) = record_plan.fleet().projects
+    kept = tuple(a for a in project.agents if a.name != "dev-qwen2")
+    without = Fleet(projects=(project.model_copy(update={"agents": kept}),))
+    settings = record_plan.settings("nomad")
+    removed = run_with_mocks(lambda: build_fleet(settings, without, "dev", record_plan.formulas(without),
+                                                 warn=lambda _: None))
+    assert not [r for r in removed.registrations if r.name.startswith("dev-qwen2")]
+    before, again = nomad_run(), run_fleet()
+    for kind in ("repos", "data"):
+        old, new = before.named(f"dev-qwen2-{kind}"), again.named(f"dev-qwen2-{kind}")
+        assert old.options.retain_on_delete and (old.urn, old.inputs) == (new.urn, new.inputs)
+    assert "nodeId" not in reveal(again.named("dev-qwen2-repos").inputs)

@@ -11,6 +11,8 @@ package `api` of github hashicorp/nomad), the ACL token in `X-Nomad-Token`:
   `SchedulingEligibility` "eligible", or the jobs and volumes cannot be placed.
 - `/v1/service/forgejo?namespace=<ns>` (namespace:read-job): the agents' jobs take FORGE_URL from
   this service (nomad_job.forge_url_template); an empty list means they start without one.
+- `/v1/volumes?type=host&namespace=*` (host-volume-read): host volumes of the fleet's names that
+  `pulumi up` cannot make again (host_volumes.py).
 A 403 names the capability the token lacks.
 """
 from __future__ import annotations
@@ -22,9 +24,9 @@ from typing import Any, Callable
 from urllib.parse import quote
 
 from ..http_get import Reply
-from ..nomad_job import FORGE_SERVICE
+from ..nomad_job import DEFAULT_NODE_POOL, FORGE_SERVICE
 from ..settings import NAMESPACE, StackSettings
-from . import reach
+from . import host_volumes, reach
 from .facts import NomadFacts
 from .reach import Judged
 
@@ -35,6 +37,7 @@ READY, ELIGIBLE = "ready", "eligible"  # api/nodes.go NodeStatusReady, NodeSched
 class NomadTarget(reach.Target):
     namespace: str
     node_pool: str | None
+    volumes: tuple[tuple[str, str], ...] = ()  # (volume name, agent) of the fleet; none: not asked
 
 
 @dataclass(frozen=True)
@@ -44,28 +47,36 @@ class NomadReplies:
     service: Reply
     pool: Reply | None = None
     nodes: Reply | None = None
+    volumes: Reply | None = None
+    own_volumes: frozenset[str] | None = None  # the stack's volume IDs; None: state unknown
 
 
-def target(settings: StackSettings, stack: str, stack_file: Path, environ: dict[str, str]) -> NomadTarget:
+def target(settings: StackSettings, stack: str, stack_file: Path, environ: dict[str, str],
+           agents: tuple[str, ...] = ()) -> NomadTarget:
     return NomadTarget(reach.endpoint(reach.NOMAD, stack_file, stack, environ), str(stack_file),
-                       settings.nomad_namespace, settings.nomad_node_pool)
+                       settings.nomad_namespace, settings.nomad_node_pool,
+                       tuple(host_volumes.fleet_volumes(agents).items()))
 
 
 def _name(value: str) -> str:
     return quote(value, safe="")
 
 
-def start(pool: Executor, t: NomadTarget, timeout: float) -> Callable[[], NomadFacts]:
-    """Submit every GET at once; the returned call waits for them and judges."""
+def start(pool: Executor, t: NomadTarget, timeout: float,
+          own_volumes: Callable[[], frozenset[str] | None] = lambda: None) -> Callable[[], NomadFacts]:
+    """Submit every GET at once; the returned call waits for them and judges. `own_volumes` gives
+    the stack's host volume IDs from its state (None: unknown)."""
     ask, token = t.asker(pool, timeout), t.endpoint.headers()
     leader = ask("/v1/status/leader", token)
     namespace = ask(f"/v1/namespace/{_name(t.namespace)}", token)
     service = ask(f"/v1/service/{FORGE_SERVICE}", token, {"namespace": t.namespace})
     pool_info = ask(f"/v1/node/pool/{_name(t.node_pool)}", token) if t.node_pool else None
     nodes = ask(f"/v1/node/pool/{_name(t.node_pool)}/nodes", token) if t.node_pool else None
+    volumes = ask(host_volumes.PATH, token, host_volumes.PARAMS) if t.volumes else None
     return lambda: judge(t, NomadReplies(leader.result(), namespace.result(), service.result(),
                                          pool_info.result() if pool_info else None,
-                                         nodes.result() if nodes else None))
+                                         nodes.result() if nodes else None,
+                                         volumes.result() if volumes else None, own_volumes()))
 
 
 def _leader(t: NomadTarget, reply: Reply) -> tuple[str, Judged]:
@@ -151,23 +162,29 @@ def judge(t: NomadTarget, r: NomadReplies) -> NomadFacts:
     ready: tuple[str, ...] = ()
     instances: tuple[str, ...] = ()
     pool = Judged("")  # no pool set
+    volumes = host_volumes.VolumesJudged("")  # not asked
     if not leader:
         # A Nomad without an answer or a leader answers nothing else: one problem, not four.
         skipped = Judged("not checked: " + ((ep.unusable or "no answer") if r.leader.status is None else "no leader"))
         namespace, service = skipped, skipped
         pool = skipped if t.node_pool else pool
+        volumes = host_volumes.VolumesJudged(skipped.found) if t.volumes else volumes
     else:
         namespace = _namespace(t, r.namespace)
         if r.pool is not None and r.nodes is not None:
             ready, pool = _pool(t, r.pool, r.nodes)
+        if r.volumes is not None:
+            volumes = host_volumes.judge(r.volumes, dict(t.volumes), r.own_volumes, t.namespace,
+                                         t.node_pool or DEFAULT_NODE_POOL, ep.address)
         if namespace.found == "not found":
             service = Judged("not checked: no such namespace")
         else:
             instances, service = _service(t, r.service)
     judged = (elected, namespace, pool, service)
-    problems = [j.problem for j in judged if j.problem] + _refusals(t, [j.lacks for j in judged if j.lacks])
+    lacking = [j.lacks for j in (*judged, volumes) if j.lacks]
+    problems = [j.problem for j in judged if j.problem] + list(volumes.problems) + _refusals(t, lacking)
     return NomadFacts(
         ep.address, ep.address_source, ep.token_source, leader, elected.found,
         t.namespace, namespace.found, t.node_pool, pool.found, ready,
-        FORGE_SERVICE, service.found, instances, tuple(problems),
+        FORGE_SERVICE, service.found, instances, tuple(problems), volumes.found, volumes.kept,
     )
