@@ -78,9 +78,11 @@ def _version_problem(value: str, grammar: re.Pattern[str], kind: str) -> str | N
 
 # ---------------------------------------------------------------- Go regexp (RE2) syntax
 
-# Go's regexp/syntax (parse.go): what may follow a backslash. Letters not listed are errors there,
-# while Python takes some (\Z, \g, \u, \N…); \p, \P, \Q and \z are Go's and not Python's.
-_GO_ESCAPE_LETTERS = frozenset("afnrtvxAzbBdDsSwWpPQC")
+# Go's regexp/syntax (golang/go src/regexp/syntax/parse.go: parse, parseEscape, parseClass,
+# parsePerlFlags): what may follow a backslash. Letters not listed are errors there, while Python
+# takes some (\Z, \g, \u, \N…); \p, \P, \Q and \z are Go's and not Python's.
+_GO_ESCAPE_LETTERS = frozenset("afnrtvxAzbBdDsSwWpPQ")  # \C ("any byte") is refused there
+_GO_NOT_IN_CLASS = frozenset("AzbBQ")  # in a [class] Go reads only parseEscape's letters and \d, \p…
 _GO_FLAGS = frozenset("imsU")
 _POSIX_CLASSES = frozenset(
     "alnum alpha ascii blank cntrl digit graph lower print punct space upper word xdigit".split())
@@ -95,7 +97,7 @@ def regexp_problem(pattern: str) -> str | None:
     No RE2 binding is a dependency here, so this reads the pattern as Go's parser does for the
     constructs where RE2 and Python's `re` differ (backreferences, look-around, atomic groups,
     possessive quantifiers, conditionals, comments, flags other than i/m/s/U, repeat counts over
-    1000 and escapes Go does not know are refused; Go's \\p{…}, \\Q…\\E, \\z, \\C, (?U) and flag groups
+    1000 and escapes Go does not know are refused; Go's \\p{…}, \\Q…\\E, \\z, (?U) and flag groups
     anywhere are taken), translates the rest to Python and lets `re.compile` judge the structure
     (brackets, ranges, repetition of nothing). Not checked: the names inside \\p{…}.
     """
@@ -123,14 +125,16 @@ def _to_python(pattern: str) -> str:
             out.append(piece)
             continue
         if in_class:
-            if c == "[" and pattern.startswith("[:", i):
+            if pattern.startswith("[:", i) and pattern.find(":]", i + 2) != -1:
+                # Go reads `[:name:]` in a class as a POSIX class (regexp/syntax parse.go maybePosixClass).
                 end = pattern.find(":]", i + 2)
-                if end != -1:
-                    name = pattern[i + 2:end].lstrip("^")
-                    if name not in _POSIX_CLASSES:
-                        raise ValueError(f"unknown class [:{name}:]")
-            if c == "]" and not _class_opened_at(pattern, i):
-                in_class = False
+                name = pattern[i + 2:end].removeprefix("^")
+                if name not in _POSIX_CLASSES:
+                    raise ValueError(f"unknown class [:{name}:]")
+                out.append(pattern[i:end + 2])
+                i = end + 2
+                continue
+            in_class = c != "]"
             out.append(c)
             i += 1
             continue
@@ -165,11 +169,6 @@ def _to_python(pattern: str) -> str:
     return "".join(out)
 
 
-def _class_opened_at(pattern: str, i: int) -> bool:
-    """A `]` that closes a POSIX `[:name:]` inside a class, not the class itself."""
-    return pattern[i - 1:i] == ":" and pattern.rfind("[:", 0, i) > pattern.rfind(":]", 0, i - 1)
-
-
 def _after_quantifier(pattern: str, i: int, c: str) -> int:
     """Past one quantifier character; a possessive `+` after a quantifier is Perl's, not Go's."""
     closes_repeat = c != "}" or re.search(r"\{\d+(?:,\d*)?\}$", pattern[:i + 1]) is not None
@@ -185,8 +184,8 @@ def _escape(pattern: str, i: int, in_class: bool) -> tuple[str, int]:
     if e.isdigit():
         return _octal(pattern, i)
     if e.isalpha() and e.isascii():
-        if e not in _GO_ESCAPE_LETTERS:
-            raise ValueError(f"unknown escape \\{e}")
+        if e not in _GO_ESCAPE_LETTERS or (in_class and e in _GO_NOT_IN_CLASS):
+            raise ValueError(f"unknown escape \\{e}" + (" in a class" if in_class else ""))
         if e in "pP":
             return _unicode_class(pattern, i)
         if e == "Q":
@@ -195,8 +194,6 @@ def _escape(pattern: str, i: int, in_class: bool) -> tuple[str, int]:
             return re.escape(literal), len(pattern) if end == -1 else end + 2
         if e == "z":
             return "\\Z", i + 2
-        if e == "C":
-            return ".", i + 2
         if e == "x" and pattern.startswith("{", i + 2):
             end = pattern.find("}", i + 3)
             digits = pattern[i + 3:end] if end != -1 else ""
@@ -249,7 +246,5 @@ def _group_open(pattern: str, i: int) -> tuple[str, int]:
         raise ValueError(f"flag {''.join(sorted(unknown))} (Go knows i, m, s and U)")
     if flags.group(2) is not None and not off:
         raise ValueError("(?…-) clears no flag")
-    if end == ")" and not (on or off):
-        raise ValueError("(?) sets no flag")
     # Flags change what matches, not whether the pattern is valid: Python checks the group alone.
     return ("(?:" if end == ":" else ""), i + 2 + flags.end()

@@ -7,8 +7,9 @@ from disinto_infra.nomad_constraint_rules import attribute_problem, regexp_probl
 # Go's regexp/syntax takes these (RE2); several are not Python's syntax and must not be refused.
 GO_ACCEPTS = [
     r"^box[0-9]+$", r"\d+\.\d+", r"a{2,3}?", r"[]a]", r"[^]a]", r"a|b", r"(?i:gpu)", r"(?i)abc(?U)x",
-    r"(?P<n>x)", r"(?<n>x)", r"\p{Greek}+", r"\pL", r"[\p{Lu}_]", r"\Qa.b\E", r"x\z", r"\Ax", r"\C",
+    r"(?P<n>x)", r"(?<n>x)", r"\p{Greek}+", r"\pL", r"[\p{Lu}_]", r"\Qa.b\E", r"x\z", r"\Ax", r"(?)x",
     r"[[:alpha:]]+", r"[[:^digit:]]", r"\x{263a}", r"\x41", r"\0", r"\12", r"\177", r"a{1000}",
+    r"[:]", r"[a:]b]", r"[]]", r"[\d\s.]",
 ]
 # Go refuses these; Python's re takes most of them, so a plain re.compile would let them through.
 GO_REFUSES = {
@@ -18,6 +19,7 @@ GO_REFUSES = {
     r"a{1001}": "over 1000", r"a{1,2000}": "over 1000", r"\Z": r"unknown escape \Z", r"\g<1>": r"unknown escape \g",
     r"\N{DASH}": r"unknown escape \N", r"(?x)a b": "flag x", r"(?a)x": "flag a", r"[[:vowel:]]": "[:vowel:]",
     r"\x{zz}": r"bad escape \x{zz}", r"\p{": "bad Unicode class", "a\\": "trailing backslash",
+    r"\C": r"unknown escape \C", r"[\b]": r"unknown escape \b in a class", r"[\z]": r"unknown escape \z in a class",
     # structure: Python's parser judges it as Go's would
     r"[a-": "unterminated character set", r"(": "missing )", r"*a": "nothing to repeat", r"a**": "multiple repeat",
 }
