@@ -93,9 +93,8 @@ def secret_env(env: list[EnvVar]) -> list[EnvVar]:
 # (docker/agents/entrypoint.sh, "Ensure CLAUDE_CONFIG_DIR exists", Disinto/disinto 2308c4c).
 CLAUDE_CONFIG_DIR = f"{CONTAINER_HOME}/data/.claude"
 # What the factory's Nomad job sets for agents on a local model and the docker env (the per-agent
-# compose service of lib/generators.sh) does not (nomad/jobs/agents.hcl, Disinto/disinto 2308c4c):
-# no telemetry or update calls that a llama box cannot answer, no beta headers llama-server
-# rejects, and the turn limit lib/agent-sdk.sh otherwise defaults to (60) said outright.
+# compose service of lib/generators.sh) does not (nomad/jobs/agents.hcl, Disinto/disinto 2308c4c,
+# "llama-specific Claude Code tuning"); CLAUDE_MAX_TURNS=60 is also lib/agent-sdk.sh's default.
 LLAMA_ENV = (
     EnvVar("CLAUDE_MAX_TURNS", "60"),
     EnvVar("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1"),
@@ -182,7 +181,7 @@ def node_pool(settings: StackSettings) -> str:
 
 def datacenter_constraint(datacenters: tuple[str, ...]) -> Constraint:
     """The job's datacenters as one constraint on `${node.datacenter}`; `*` in a name is Nomad's
-    glob (nomad/structs: Job.Datacenters, matched with go-glob), so it becomes `.*`."""
+    glob (nomad/structs/structs.go Node.IsInAnyDC, ryanuber/go-glob; v1.10.0), so it becomes `.*`."""
     names = "|".join(re.escape(dc).replace(r"\*", ".*") for dc in datacenters)
     return Constraint(LTarget="${node.datacenter}", RTarget=f"^({names})$", Operand="regexp")
 

@@ -173,7 +173,8 @@ def _role(args: PlaceArgs, policy: vault.Policy) -> vault.jwt.AuthBackendRole:
 # Nomad refuses to move a volume: a new node pool fails ValidateUpdate ("node pool cannot be
 # updated", nomad/structs/host_volumes.go) and a new namespace finds no volume of that ID
 # (nomad/host_volume_endpoint.go validateVolumeUpdate; v1.10.0). The provider sends both as an
-# update (terraform-provider-nomad nomad/resource_dynamic_host_volume.go: only node_id is ForceNew),
+# update (hashicorp/terraform-provider-nomad f50e8ca nomad/resource_dynamic_host_volume.go: only
+# node_id is ForceNew; a job's new namespace is forced new by resource_job.go's CustomizeDiff),
 # so `up` would fail: a replacement instead, which the preview shows. The old volume is kept
 # (retain_on_delete) and holds its name on its node: README, Moving a live stack.
 VOLUME_REPLACED_ON = ["namespace", "nodePool"]

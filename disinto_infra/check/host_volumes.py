@@ -10,9 +10,9 @@ empty volume on another node. A stack whose nomadNamespace or nomadNodePool chan
 volumes (runtime_nomad.VOLUME_REPLACED_ON), and the old ones, kept, block the new ones the same way.
 
 The program does not adopt a kept volume: the provider can import one only by its ID
-(terraform-provider-nomad nomad/helper/import.go, `<id>@<namespace>`), which the program would
-have to look up in Nomad while it runs (no offline `plan`, no preview under mocks), and an import
-whose inputs differ from the volume in any field fails. So `check` finds them instead:
+(hashicorp/terraform-provider-nomad f50e8ca nomad/helper/import.go, `<id>@<namespace>`), which
+the program would have to look up in Nomad while it runs (no offline `plan`, no preview under
+mocks), and an import whose inputs differ from the volume in any field fails. So `check` finds them instead:
 
 - `GET /v1/volumes?type=host&namespace=*` (capability host-volume-read; `HostVolumeStub`s of
   api/host_volumes.go: ID, Name, Namespace, NodePool, NodeID);
