@@ -5,7 +5,9 @@ package `api` of github hashicorp/nomad), the ACL token in `X-Nomad-Token`:
 - `/v1/status/leader`: a cluster with a leader answers `"ip:port"`; without one, 500
   "No cluster leader". Needs no ACL. Nothing else is asked of a Nomad without a leader.
 - `/v1/namespace/<nomadNamespace>`: 404 when it does not exist (Nomad CE has only `default`
-  unless more were made). Needs any capability on the namespace.
+  unless more were made). Needs any capability on the namespace. On Nomad Enterprise its
+  `NodePoolConfiguration.Default` may name another pool than the "default" a stack without
+  nomadNodePool gives its jobs and volumes: a problem then.
 - with `nomadNodePool`: `/v1/node/pool/<pool>` (node_pool read) and `/v1/node/pool/<pool>/nodes`
   (also node:read), `NodeListStub`s: at least one must be `Status` "ready" and
   `SchedulingEligibility` "eligible", or the jobs and volumes cannot be placed.
@@ -98,11 +100,25 @@ def _other(t: NomadTarget, what: str, reply: Reply, capability: str) -> Judged:
 
 def _namespace(t: NomadTarget, reply: Reply) -> Judged:
     if reply.status == 200:
-        return Judged("exists")
+        return _default_pool(t, reply.body)
     if reply.status == 404:
         return Judged("not found", f'{t.setting("nomadNamespace")}: namespace "{t.namespace}" does not exist in '
                                    f"Nomad at {t.endpoint.address}")
     return _other(t, f'namespace "{t.namespace}"', reply, f'a capability on namespace "{t.namespace}"')
+
+
+def _default_pool(t: NomadTarget, body: Any) -> Judged:
+    """Nomad Enterprise can give a namespace its own default node pool (api/namespace.go
+    NodePoolConfiguration.Default); the jobs and volumes of a stack without nomadNodePool name
+    "default" (nomad_job.DEFAULT_NODE_POOL), so they would not go where that namespace sends jobs."""
+    config = body.get("NodePoolConfiguration") if isinstance(body, dict) else None
+    default = config.get("Default") if isinstance(config, dict) else None
+    if t.node_pool or not default or default == DEFAULT_NODE_POOL:
+        return Judged("exists")
+    return Judged(f"exists, default node pool {default}", (
+        f'{t.setting("nomadNodePool")}: unset, so the jobs and their volumes go to node pool "{DEFAULT_NODE_POOL}", '
+        f'but namespace "{t.namespace}" sends its jobs to "{default}" by default: set {NAMESPACE}:nomadNodePool '
+        f"to {default} (or to the pool you mean)"))
 
 
 def _objects(body: Any) -> list[dict[str, Any]]:

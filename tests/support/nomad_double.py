@@ -50,9 +50,10 @@ class NomadDouble(HttpDouble):
     def __init__(self, *, leader: Optional[str] = "10.0.0.1:4647", namespaces: tuple[str, ...] = ("default",),
                  pools: Optional[dict[str, list[dict]]] = None, services: Optional[dict[tuple[str, str], list]] = None,
                  acl_token: Optional[str] = None, forbidden: frozenset[str] = frozenset(),
-                 volumes: tuple[dict[str, Any], ...] = ()):
+                 volumes: tuple[dict[str, Any], ...] = (), namespace_pools: Optional[dict[str, str]] = None):
         super().__init__()
-        self.volumes = volumes
+        # Nomad Enterprise: a namespace's default node pool (api/namespace.go NodePoolConfiguration)
+        self.volumes, self.namespace_pools = volumes, namespace_pools or {}
         self.leader, self.namespaces, self.acl_token, self.forbidden = leader, namespaces, acl_token, forbidden
         self.pools = pools if pools is not None else {"default": [node("box1")], "all": [node("box1")]}
         default_services = {("default", "forgejo"): [registration("forgejo", "default")]}
@@ -79,8 +80,11 @@ class NomadDouble(HttpDouble):
         if parts[:2] == ["v1", "namespace"] and len(parts) == 3:
             if parts[2] not in self.namespaces:
                 return Answer(404, text="Namespace not found")
+            pools = self.namespace_pools.get(parts[2])
             return Answer(200, {"Name": parts[2], "Description": "", "Quota": "", "Meta": None,
-                                "Capabilities": None, "CreateIndex": 1, "ModifyIndex": 1})
+                                "Capabilities": None, "CreateIndex": 1, "ModifyIndex": 1,
+                                "NodePoolConfiguration": {"Default": pools, "Allowed": None, "Denied": None}
+                                if pools else None})
         if parts[:3] == ["v1", "node", "pool"] and len(parts) in (4, 5):
             if parts[3] not in self.pools:
                 return Answer(404, text="node pool not found")
