@@ -9,6 +9,7 @@ or derived from a secret is in it, so a rotation never changes the job.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 
 from . import naming
@@ -86,10 +87,36 @@ def secret_env(env: list[EnvVar]) -> list[EnvVar]:
     return [var for var in env if var.secret]
 
 
+# Claude Code's folder (sessions, settings, OAuth files) on the agent's own data volume: the task's
+# home is not on a volume, so `~/.claude` or the docker runtime's shared host folder (which the job
+# does not bind) would be lost at each restart. The entrypoint creates it when missing
+# (docker/agents/entrypoint.sh, "Ensure CLAUDE_CONFIG_DIR exists", Disinto/disinto 2308c4c).
+CLAUDE_CONFIG_DIR = f"{CONTAINER_HOME}/data/.claude"
+# What the factory's Nomad job sets for agents on a local model and the docker env (the per-agent
+# compose service of lib/generators.sh) does not (nomad/jobs/agents.hcl, Disinto/disinto 2308c4c,
+# "llama-specific Claude Code tuning"); CLAUDE_MAX_TURNS=60 is also lib/agent-sdk.sh's default.
+LLAMA_ENV = (
+    EnvVar("CLAUDE_MAX_TURNS", "60"),
+    EnvVar("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1"),
+    EnvVar("CLAUDE_CODE_DISABLE_EXPERIMENTAL_BETAS", "1"),
+)
+
+
+def job_env(env: list[EnvVar]) -> list[EnvVar]:
+    """The docker container's env as the job needs it: Claude's folder on the data volume and the
+    factory job's local-model settings added after the other CLAUDE_* (README: the env on Nomad)."""
+    moved = {"CLAUDE_CONFIG_DIR": CLAUDE_CONFIG_DIR, "CLAUDE_CREDENTIALS_DIR": f"{CLAUDE_CONFIG_DIR}/credentials"}
+    out = [EnvVar(var.name, moved[var.name]) if var.name in moved else var for var in env]
+    have = {var.name for var in out}
+    added = [var for var in LLAMA_ENV if var.name not in have]
+    last_claude = max((i for i, var in enumerate(out) if var.name.startswith("CLAUDE_")), default=len(out) - 1)
+    return [*out[:last_claude + 1], *added, *out[last_claude + 1:]]
+
+
 def plain_env(env: list[EnvVar]) -> dict[str, str]:
-    """What the job's `Env` holds: the non-secret env, less FORGE_URL (discovered, see below)."""
+    """What the job's `Env` holds: the non-secret job env, less FORGE_URL (discovered, see below)."""
     out = {}
-    for var in env:
+    for var in job_env(env):
         if var.secret or var.name == "FORGE_URL":
             continue
         if not isinstance(var.value, str):
@@ -99,9 +126,9 @@ def plain_env(env: list[EnvVar]) -> dict[str, str]:
 
 
 def task_env(env: list[EnvVar]) -> list[EnvVar]:
-    """The env as the task gets it: FORGE_URL is found at start, the rest as on docker."""
+    """The env as the task gets it: FORGE_URL is found at start, the rest is `job_env`."""
     found = f"http://<address>:<port> of Nomad service {FORGE_SERVICE}"
-    return [EnvVar(var.name, found) if var.name == "FORGE_URL" else var for var in env]
+    return [EnvVar(var.name, found) if var.name == "FORGE_URL" else var for var in job_env(env)]
 
 
 def _go_string(value: str) -> str:
@@ -131,6 +158,39 @@ def forge_url_template(service: str = FORGE_SERVICE) -> Template:
 def placement_constraints(settings: StackSettings) -> list[Constraint] | None:
     c = settings.nomad_constraint
     return [Constraint(LTarget=c.attribute, RTarget=c.value, Operand=c.operator)] if c else None
+
+
+# Where the job may run, said for the volumes too. Nomad places a volume on its own
+# (nomad/host_volume_endpoint.go placeHostVolume, hashicorp/nomad v1.10.0 e26a2bd; main alike):
+# without a node pool it tries every node of every pool, and it knows nothing of the job, so a
+# volume could land where the job cannot follow. A job without a pool runs in the namespace's
+# default pool, "default" on Nomad CE (nomad/job_endpoint_hook_node_pool_ce.go); the job and its
+# volumes both name it. Nomad Enterprise may give a namespace another default: set nomadNodePool.
+DEFAULT_NODE_POOL = "default"
+# What Nomad itself asks of a node for this job (v1.10.0): a detected docker driver
+# (scheduler/feasible.go DriverChecker; client/node_updater.go sets attribute driver.docker = "1")
+# and, for a task with a vault block on the default cluster, a Vault client
+# (nomad/job_endpoint_hooks.go vaultConstraint: ${attr.vault.version} semver ">= 0.6.1").
+DOCKER_DRIVER = Constraint(LTarget="${attr.driver.docker}", RTarget="1", Operand="=")
+VAULT_CLIENT = Constraint(LTarget="${attr.vault.version}", RTarget=">= 0.6.1", Operand="semver")
+
+
+def node_pool(settings: StackSettings) -> str:
+    return settings.nomad_node_pool or DEFAULT_NODE_POOL
+
+
+def datacenter_constraint(datacenters: tuple[str, ...]) -> Constraint:
+    """The job's datacenters as one constraint on `${node.datacenter}`; `*` in a name is Nomad's
+    glob (nomad/structs/structs.go Node.IsInAnyDC, ryanuber/go-glob; v1.10.0), so it becomes `.*`."""
+    names = "|".join(re.escape(dc).replace(r"\*", ".*") for dc in datacenters)
+    return Constraint(LTarget="${node.datacenter}", RTarget=f"^({names})$", Operand="regexp")
+
+
+def volume_constraints(settings: StackSettings) -> list[Constraint]:
+    """The volumes go only where the job can run: its own constraint, its datacenters, and what
+    the job implies of a node (the docker driver, a Vault client)."""
+    return [*(placement_constraints(settings) or []), datacenter_constraint(settings.nomad_datacenters),
+            DOCKER_DRIVER, VAULT_CLIENT]
 
 
 def agent_job(agent: str, settings: StackSettings, stack: str, env: list[EnvVar]) -> Job:
@@ -169,6 +229,6 @@ def agent_job(agent: str, settings: StackSettings, stack: str, env: list[EnvVar]
     return Job(
         ID=job_id, Name=job_id, Namespace=settings.nomad_namespace, Type="service",
         Datacenters=list(settings.nomad_datacenters), TaskGroups=[group],
-        NodePool=settings.nomad_node_pool, Constraints=placement_constraints(settings),
+        NodePool=node_pool(settings), Constraints=placement_constraints(settings),
         Meta={"disinto.agent": agent, "disinto.stack": stack, "disinto.managed-by": naming.MANAGED_BY},
     )

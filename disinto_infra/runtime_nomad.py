@@ -35,8 +35,10 @@ from .nomad_job import (
     agent_job,
     agent_volumes,
     kv_key,
+    node_pool,
     secret_env,
     task_env,
+    volume_constraints,
 )
 from .nomad_jobspec import Job
 from .runtime import PlaceArgs
@@ -168,19 +170,28 @@ def _role(args: PlaceArgs, policy: vault.Policy) -> vault.jwt.AuthBackendRole:
     )
 
 
+# Nomad refuses to move a volume: a new node pool fails ValidateUpdate ("node pool cannot be
+# updated", nomad/structs/host_volumes.go) and a new namespace finds no volume of that ID
+# (nomad/host_volume_endpoint.go validateVolumeUpdate; v1.10.0). The provider sends both as an
+# update (hashicorp/terraform-provider-nomad f50e8ca nomad/resource_dynamic_host_volume.go: only
+# node_id is ForceNew; a job's new namespace is forced new by resource_job.go's CustomizeDiff),
+# so `up` would fail: a replacement instead, which the preview shows. The old volume is kept
+# (retain_on_delete) and holds its name on its node: README, Moving a live stack.
+VOLUME_REPLACED_ON = ["namespace", "nodePool"]
+
+
 def _volume(args: PlaceArgs, volume: AgentVolume, node_id: pulumi.Input[str] | None = None) -> nomad.DynamicHostVolume:
     settings = args.settings
-    c = settings.nomad_constraint
     return nomad.DynamicHostVolume(
         volume.child,
         name=volume.name,
         namespace=settings.nomad_namespace,
         plugin_id=VOLUME_PLUGIN,
         node_id=node_id,
-        node_pool=settings.nomad_node_pool,
-        constraints=[nomad.DynamicHostVolumeConstraintArgs(attribute=c.attribute, operator=c.operator, value=c.value)]
-        if c else None,
+        node_pool=node_pool(settings),
+        constraints=[nomad.DynamicHostVolumeConstraintArgs(attribute=c.LTarget, operator=c.Operand, value=c.RTarget)
+                     for c in volume_constraints(settings)],
         capabilities=[nomad.DynamicHostVolumeCapabilityArgs(access_mode=ACCESS_MODE, attachment_mode=ATTACHMENT_MODE)],
         # Data outlives the agent, as on docker.
-        opts=pulumi.ResourceOptions(parent=args.parent, retain_on_delete=True),
+        opts=pulumi.ResourceOptions(parent=args.parent, retain_on_delete=True, replace_on_changes=VOLUME_REPLACED_ON),
     )

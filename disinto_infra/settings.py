@@ -19,10 +19,10 @@ from urllib.parse import urlsplit
 import pulumi
 import yaml
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 from pydantic.alias_generators import to_camel
 
-from . import naming
+from . import naming, nomad_constraint_rules
 from .forgejo import scopes as forgejo_scopes
 from .image_pin import digest_problem
 from .model import ConfigError, show
@@ -72,6 +72,11 @@ RUNTIMES = ("docker", "nomad")
 # Each with the environment variable its provider also reads.
 PROVIDER_SECRETS = {"nomad:secretId": "NOMAD_TOKEN", "vault:token": "VAULT_TOKEN"}
 NOMAD_NAMESPACE = re.compile(r"[a-zA-Z0-9-]{1,128}")
+# What a Vault policy's path reads as more than itself (hashicorp/vault vault/policy.go
+# parsePaths, 004997b: `+` a segment wildcard, a trailing `*` a prefix glob, `{{…}}` an identity
+# template), and what an API URL's path cannot hold as it is.
+VAULT_POLICY_SPECIAL = frozenset("+*{}")
+URL_SPECIAL = frozenset("?#%")
 
 _GLOB_CHARS = frozenset("*?[")
 # Stands for an encrypted stack value when nothing may be decrypted (offline commands).
@@ -95,13 +100,31 @@ class NomadConstraint(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     attribute: str
-    value: str
     # Nomad's constraint operators (nomad/structs: Constraint.Validate; api/constraint.go), so a
-    # typo fails at `plan`, not at `pulumi up`.
+    # typo fails at `plan`, not at `pulumi up`. Before `value`: its check reads the operator.
     operator: Literal[
         "=", "==", "is", "!=", "not", ">", ">=", "<", "<=", "regexp", "version", "semver",
         "set_contains", "set_contains_all", "set_contains_any", "is_set", "is_not_set",
     ] = "="
+    value: str = ""  # none for is_set / is_not_set
+
+    @field_validator("attribute")
+    @classmethod
+    def _check_attribute(cls, attribute: str) -> str:
+        problem = nomad_constraint_rules.attribute_problem(attribute)
+        if problem:
+            raise ValueError(problem)
+        return attribute
+
+    @field_validator("value")
+    @classmethod
+    def _check_value(cls, value: str, info: ValidationInfo) -> str:
+        # A bad operator is reported on its own key; the value is then judged by nothing.
+        operator = info.data.get("operator")
+        problem = nomad_constraint_rules.value_problem(operator, value) if operator else None
+        if problem:
+            raise ValueError(problem)
+        return value
 
 
 class StackSettings(BaseModel):
@@ -190,6 +213,12 @@ class StackSettings(BaseModel):
         value = value.strip("/")
         if not value or any(not part or part in (".", "..") for part in value.split("/")) or any(c in value for c in ' "\\'):
             raise ValueError(f"must be a path of names separated by '/', not {show(value)}")
+        special = sorted({c for c in value if c in VAULT_POLICY_SPECIAL or c in URL_SPECIAL or not c.isprintable()})
+        if special:
+            raise ValueError(
+                f"must not hold {' '.join(map(repr, special))} ({show(value)}): in a Vault policy's path '+' and '*' are "
+                "wildcards (disinto/+ would grant every agent's secret) and '{{…}}' a template; in a Vault API URL "
+                "'?', '#' and '%' end or escape the path")
         return value
 
     @field_validator("agent_image")

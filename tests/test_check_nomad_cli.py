@@ -12,7 +12,7 @@ import re
 
 import pytest
 
-from tests.support.nomad_double import NomadDouble, node, registration
+from tests.support.nomad_double import NomadDouble, host_volume, node, registration
 from tests.support.vault_double import VaultDouble, kv_mount
 from tests.test_check_cli import ADMIN, ADMIN_PASSWORD, agent, run, world, write_toml  # noqa: F401 (fixture)
 
@@ -30,7 +30,7 @@ def cluster():
 def doubles(cluster):
     nomad, vault = cluster
     nomad.configure(mode="ok", leader="10.0.0.1:4647", namespaces=("default", "agents"), forbidden=frozenset(),
-                    pools={"gpu": [node("box1", "gpu")]},
+                    pools={"gpu": [node("box1", "gpu")]}, volumes=(),
                     services={("agents", "forgejo"): [registration("forgejo", "agents", "10.0.0.5", 3000)]})
     vault.configure(mode="ok", state="active", expired=False, policies=("disinto-admin",), ttl=0,
                     mounts={"kv/": kv_mount("2")}, forbidden=frozenset())
@@ -78,7 +78,9 @@ def test_all_well_on_a_nomad_stack(world, doubles, tmp_path):
     assert f"Nomad {nomad.url} (nomad:address in the stack file)" in out
     assert rows(out, "Nomad") == {
         "leader": "10.0.0.1:4647", "token": "pulumi config get nomad:secretId", "namespace agents": "exists",
-        "node pool gpu": "1 of 1 node(s) ready and eligible: box1", "service forgejo": "registered: 10.0.0.5:3000"}
+        "node pool gpu": "1 of 1 node(s) ready and eligible: box1", "service forgejo": "registered: 10.0.0.5:3000",
+        "host volumes": "0 of this fleet's names, 0 in the way (stack state unknown: only those outside its "
+                        "namespace or pool are known to be)"}
     assert f"Vault {vault.url} (env VAULT_ADDR)" in out
     assert rows(out, "Vault") == {
         "state": "active (Vault 1.18.3)", "token": "valid (env VAULT_TOKEN): policies disinto-admin, never expires",
@@ -166,3 +168,25 @@ def test_a_missing_ca_file_and_an_address_without_scheme_are_named_not_a_traceba
     ]
     assert rows(done.stdout, "Nomad")["leader"] == "not asked: no CA file"
     assert nomad.requests == [] and vault.requests == []
+
+
+def test_a_kept_volume_that_blocks_a_hire_is_named_with_the_commands_that_free_it(world, doubles, tmp_path):
+    """dev-qwen was removed (its volumes kept) and is hired again: its old data volume is not in
+    the stack's state, so `pulumi up` could not make the new one on that node."""
+    nomad, vault = doubles
+    nomad.configure(volumes=(host_volume("agents-dev-qwen-data", "agents", pool="gpu", volume_id="d47a"),
+                             host_volume("project-repos-dev-qwen", "agents", pool="gpu", volume_id="0e90")))
+    toml = write_toml(world, "nomad-rehire", {"dev-qwen": agent(world, "four", "dev-qwen")})
+    nomad_stack(world, "nomad-rehire", nomad, toml, **{"vault:address": vault.url})
+    state = tmp_path / "state.json"
+    state.write_text(json.dumps({"deployment": {"resources": [
+        {"type": "nomad:index/dynamicHostVolume:DynamicHostVolume", "id": "0e90", "outputs": {"id": "0e90"}}]}}))
+    done = check(world, "nomad-rehire", "--state", str(state), env={"NOMAD_TOKEN": NOMAD_TOKEN, "VAULT_TOKEN": VAULT_TOKEN})
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert rows(done.stdout, "Nomad")["host volumes"] == "2 of this fleet's names, 1 in the way: agents-dev-qwen-data"
+    flags = "-type host -namespace agents d47a"
+    assert done.stdout.split("problem(s):\n")[1].splitlines() == [
+        f"  {nomad.url}: host volume agents-dev-qwen-data (d47a) on node box1-0000 is not this stack's: it holds the "
+        "name on that node, so `pulumi up` cannot make agent dev-qwen's there (on one node it fails; on several the "
+        f"new volume is empty and elsewhere). Copy out what you want (`nomad volume status {flags}` shows its host "
+        f"path), then `nomad volume delete {flags}`"]

@@ -144,17 +144,62 @@ def test_the_job_gets_the_project_tomls_the_entrypoint_needs():
 
 # ---------------------------------------------------------------- the job
 
+# What the job's env differs in from the docker container's, on purpose (README, The env on Nomad).
+NOMAD_ONLY = {
+    # the factory's Nomad job's local-model settings (nomad/jobs/agents.hcl, Disinto/disinto 2308c4c)
+    "CLAUDE_MAX_TURNS": "60", "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1", "CLAUDE_CODE_DISABLE_EXPERIMENTAL_BETAS": "1",
+    # Claude's folder on the agent's data volume: the job binds no shared host folder
+    "CLAUDE_CONFIG_DIR": "/home/agent/data/.claude", "CLAUDE_CREDENTIALS_DIR": "/home/agent/data/.claude/credentials",
+}
+# The non-secret env of the factory's own Nomad agents task (nomad/jobs/agents.hcl `env`, 2308c4c)
+# and, rendered by its templates, FORGE_URL and its bots' tokens.
+FACTORY_JOB_ENV = {
+    "FORGE_REPO", "FACTORY_REPO", "ANTHROPIC_BASE_URL", "ANTHROPIC_API_KEY", "CLAUDE_MODEL", "AGENT_ROLES",
+    "POLL_INTERVAL", "DISINTO_CONTAINER", "PROJECT_NAME", "PROJECT_REPO_ROOT", "CLAUDE_TIMEOUT", "CLAUDE_MAX_TURNS",
+    "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "CLAUDE_CODE_DISABLE_EXPERIMENTAL_BETAS", "CLAUDE_AUTOCOMPACT_PCT_OVERRIDE",
+}
+FACTORY_JOB_SECRETS = {
+    "FORGE_URL", "FORGE_TOKEN", "FORGE_PASS", "FORGE_REVIEW_TOKEN", "FORGE_GARDENER_TOKEN", "FORGE_ARCHITECT_TOKEN",
+    "FORGE_PLANNER_TOKEN", "FORGE_PREDICTOR_TOKEN", "FORGE_SUPERVISOR_TOKEN", "FORGE_VAULT_TOKEN", "FORGE_FILER_TOKEN",
+}
+
+
+def rendered_names(t: dict) -> set[str]:
+    return {name for tpl in t["Templates"]
+            for name in re.findall(r"(?:^|\}\})([A-Z][A-Z0-9_]*)=", tpl["EmbeddedTmpl"], flags=re.M)}
+
+
 @pytest.mark.parametrize("agent", AGENTS)
 def test_job_env_is_the_docker_containers_minus_secrets_and_forge_url(agent):
     docker_env = dict(e.split("=", 1) for e in reveal(docker_run().named(f"{agent}-container").inputs["envs"]))
     secret_names = {"FORGE_TOKEN", "FORGE_PASS", "ANTHROPIC_API_KEY"}
     assert task(nomad_run(), agent)["Env"] == {
-        k: v for k, v in docker_env.items() if k not in secret_names | {"FORGE_URL"}}
+        **{k: v for k, v in docker_env.items() if k not in secret_names | {"FORGE_URL"}}, **NOMAD_ONLY}
     # The secret ones come from the template, FORGE_URL from service discovery: nothing is lost.
-    rendered = {name for tpl in task(nomad_run(), agent)["Templates"]
-                for name in re.findall(r"(?:^|\}\})([A-Z][A-Z0-9_]*)=", tpl["EmbeddedTmpl"], flags=re.M)}
+    rendered = rendered_names(task(nomad_run(), agent))
     assert rendered == secret_names | {"FORGE_URL"}
-    assert set(task(nomad_run(), agent)["Env"]) | rendered == set(docker_env)
+    assert set(task(nomad_run(), agent)["Env"]) | rendered == set(docker_env) | set(NOMAD_ONLY)
+
+
+def test_job_env_holds_all_the_factory_jobs_env_but_other_bots_tokens():
+    t = task(nomad_run(), "llama")
+    ours = set(t["Env"]) | rendered_names(t)
+    assert FACTORY_JOB_ENV <= ours
+    # Each agent reads its own token only (its own Vault policy); the others stay the factory job's.
+    assert (FACTORY_JOB_ENV | FACTORY_JOB_SECRETS) - ours == FACTORY_JOB_SECRETS - {"FORGE_URL", "FORGE_TOKEN", "FORGE_PASS"}
+    # What ours has in addition is the docker runtime's env, named in the README.
+    assert ours - FACTORY_JOB_ENV - FACTORY_JOB_SECRETS == {
+        "FORGE_BOT_USER_DEV_QWEN", "CLAUDE_CONFIG_DIR", "CLAUDE_CREDENTIALS_DIR", "CLAUDE_CODE_ATTRIBUTION_HEADER",
+        "CLAUDE_CODE_ENABLE_TELEMETRY", "WOODPECKER_DATA_DIR", "WOODPECKER_REPO_ID", "FORGE_BOT_USERNAMES",
+        "ARCHITECT_INTERVAL", "PLANNER_INTERVAL", "SUPERVISOR_INTERVAL"}
+
+
+def test_claudes_folder_is_on_the_agents_own_data_volume():
+    t = task(nomad_run(), "llama")
+    (group,) = jobspec(nomad_run(), "llama")["Job"]["TaskGroups"]
+    data = next(m for m in t["VolumeMounts"] if group["Volumes"][m["Volume"]]["Source"] == "agents-llama-data")
+    assert t["Env"]["CLAUDE_CONFIG_DIR"].startswith(data["Destination"] + "/") and not data["ReadOnly"]
+    assert t["Env"]["CLAUDE_CREDENTIALS_DIR"] == t["Env"]["CLAUDE_CONFIG_DIR"] + "/credentials"
 
 
 def test_templates_render_env_and_restart_on_change():
@@ -263,16 +308,59 @@ def test_job_waits_for_its_secret_role_and_volumes():
     assert not any("dev-qwen2" in d for d in deps)
 
 
+# What the job implies of a node, carried by its volumes (nomad_job.py names the Nomad source).
+IMPLIED = [
+    {"attribute": "${attr.driver.docker}", "operator": "=", "value": "1"},
+    {"attribute": "${attr.vault.version}", "operator": "semver", "value": ">= 0.6.1"},
+]
+
+
 def test_a_constraint_places_volumes_and_job_together():
     from disinto_infra.settings import NomadConstraint
 
     run = run_fleet(nomad_node_pool=None, nomad_constraint=NomadConstraint(attribute="${node.unique.name}", value="box1"))
     job = jobspec(run, "llama")["Job"]
-    assert "NodePool" not in job
+    # Without a pool: the pool a job gets on Nomad CE, said for the job and its volumes alike.
+    assert job["NodePool"] == "default"
     assert job["Constraints"] == [{"LTarget": "${node.unique.name}", "RTarget": "box1", "Operand": "="}]
-    volume = reveal(run.named("llama-repos").inputs)
-    assert volume["constraints"] == [{"attribute": "${node.unique.name}", "operator": "=", "value": "box1"}]
+    for kind in ("repos", "data"):
+        volume = reveal(run.named(f"llama-{kind}").inputs)
+        assert volume["nodePool"] == "default"
+        assert volume["constraints"] == [
+            {"attribute": "${node.unique.name}", "operator": "=", "value": "box1"},
+            {"attribute": "${node.datacenter}", "operator": "regexp", "value": "^(dc1)$"}, *IMPLIED]
     validator().validate(jobspec(run, "llama"))
+
+
+def test_volumes_go_only_where_the_job_can_run():
+    """Nomad places a volume without knowing the job (placeHostVolume): each volume names the
+    job's pool, datacenters (Nomad's `*` glob kept) and what the job asks of a node."""
+    run = run_fleet(nomad_datacenters=("dc1", "edge-*"))
+    job = jobspec(run, "llama")["Job"]
+    for kind in ("repos", "data"):
+        volume = reveal(run.named(f"llama-{kind}").inputs)
+        assert volume["nodePool"] == job["NodePool"] == "agents"
+        assert volume["constraints"] == [
+            {"attribute": "${node.datacenter}", "operator": "regexp", "value": "^(dc1|edge\\-.*)$"}, *IMPLIED]
+    pattern = re.compile(reveal(run.named("llama-repos").inputs)["constraints"][0]["value"])
+    assert [dc for dc in ("dc1", "edge-2", "dc10", "xedge-1") if pattern.fullmatch(dc)] == ["dc1", "edge-2"]
+
+
+def test_every_volume_constraint_is_one_nomad_takes():
+    from disinto_infra.nomad_constraint_rules import attribute_problem, value_problem
+
+    run = run_fleet(nomad_datacenters=("dc1", "edge-*"))
+    for agent in AGENTS:
+        for c in reveal(run.named(f"{agent}-data").inputs)["constraints"]:
+            assert attribute_problem(c["attribute"]) is None and value_problem(c["operator"], c["value"]) is None
+
+
+def test_a_new_pool_or_namespace_replaces_the_volumes_as_the_preview_shows():
+    """Nomad refuses to move a volume to another pool or namespace and the provider would send an
+    update: the volumes say they are replaced instead (mocks ignore the option; it is recorded)."""
+    for agent in AGENTS:
+        for kind in ("repos", "data"):
+            assert nomad_run().named(f"{agent}-{kind}").options.replace_on_changes == ("namespace", "nodePool")
 
 
 def test_plan_shows_the_nomad_resources():
@@ -361,3 +449,26 @@ def test_an_agent_named_like_a_factory_bot_is_warned_about(tmp_path):
         "role bot-llama and the secret kv/disinto/bots/llama (removing the agent deletes that secret with every "
         "version), and the factory's tools/vault-apply-policies.sh and vault-apply-roles.sh would put theirs back "
         "(see README, On Nomad and Vault)"]
+
+
+# ---------------------------------------------------------------- removing and hiring again
+
+def test_a_rehired_agent_asks_nomad_for_new_volumes_of_the_kept_names():
+    """Removing dev-qwen2 keeps its volumes in Nomad (retain_on_delete) and drops them from the
+    stack; hiring it again registers volumes of the same names and URNs with no node: Nomad must
+    place them anew, and refuses the node that holds the kept ones (placeHostVolume), so `check`
+    names those (tests/check/test_host_volumes.py) with the commands that free them."""
+    from disinto_infra.model import Fleet
+
+    (project,) = record_plan.fleet().projects
+    kept = tuple(a for a in project.agents if a.name != "dev-qwen2")
+    without = Fleet(projects=(project.model_copy(update={"agents": kept}),))
+    settings = record_plan.settings("nomad")
+    removed = run_with_mocks(lambda: build_fleet(settings, without, "dev", record_plan.formulas(without),
+                                                 warn=lambda _: None))
+    assert not [r for r in removed.registrations if r.name.startswith("dev-qwen2")]
+    before, again = nomad_run(), run_fleet()
+    for kind in ("repos", "data"):
+        old, new = before.named(f"dev-qwen2-{kind}"), again.named(f"dev-qwen2-{kind}")
+        assert old.options.retain_on_delete and (old.urn, old.inputs) == (new.urn, new.inputs)
+    assert "nodeId" not in reveal(again.named("dev-qwen2-repos").inputs)

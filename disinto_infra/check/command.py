@@ -16,7 +16,7 @@ from .. import cli, model_server
 from ..forgejo import token_age
 from ..model import ConfigError
 from ..settings import StackSettings
-from . import forge, nomad, sources, vault
+from . import forge, host_volumes, nomad, sources, vault
 from .ages import token_ages
 from .facts import CheckReport, ForgeFacts
 from .report import to_text
@@ -65,7 +65,7 @@ def run_checks(context: cli.Context, timeout: float, state_file: Path | None) ->
             creds = [pool.submit(forge.agent_credentials, url, p.spec.name, p.spec.forge_user, settings.env_file,
                                  env, p.spec.env_suffix, timeout) for p in placed]
         state = pool.submit(sources.read_state, state_file, context.stack, settings.project_dir)
-        cluster = _start_cluster(pool, context, timeout)
+        cluster = _start_cluster(pool, context, timeout, state)
         document = state.result()
         return CheckReport(
             stack=context.stack,
@@ -80,17 +80,28 @@ def run_checks(context: cli.Context, timeout: float, state_file: Path | None) ->
         )
 
 
-def _start_cluster(pool: ThreadPoolExecutor, context: cli.Context, timeout: float) -> dict[str, Future]:
+def _start_cluster(pool: ThreadPoolExecutor, context: cli.Context, timeout: float,
+                   state: Future | None = None) -> dict[str, Future]:
     """A `runtime: nomad` stack's Nomad and Vault probes, started; none on a docker stack. Finding
     a token may ask the Pulumi CLI (slow), so that too runs in the pool; each future gives the
-    call that waits for the area's answers and judges them."""
+    call that waits for the area's answers and judges them. `state`: the stack's exported state,
+    which tells its own host volumes from kept ones."""
     settings = context.settings
     if settings.runtime != "nomad":
         return {}
     stack_file = settings.project_dir / f"Pulumi.{context.stack}.yaml"
     environ, stack = dict(os.environ), context.stack
+    agents = tuple(a.name for _, a in context.fleet.agents())
+
+    def own_volumes() -> frozenset[str] | None:
+        document = state.result() if state is not None else None
+        if document is None or document.source.startswith("unknown"):
+            return None
+        return host_volumes.own_volume_ids(document.resources)
+
     return {
-        "nomad": pool.submit(lambda: nomad.start(pool, nomad.target(settings, stack, stack_file, environ), timeout)),
+        "nomad": pool.submit(lambda: nomad.start(
+            pool, nomad.target(settings, stack, stack_file, environ, agents), timeout, own_volumes)),
         "vault": pool.submit(lambda: vault.start(pool, vault.target(settings, stack, stack_file, environ), timeout)),
     }
 

@@ -9,6 +9,8 @@ import enum
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from .host_volumes import KeptVolume
+
 
 @dataclass(frozen=True)
 class AgentOnServer:
@@ -86,6 +88,8 @@ class NomadFacts:
     forge_found: str  # "registered" | "not registered" | "refused: ..." | ...
     forge_instances: tuple[str, ...]  # "address:port" of each registration
     problems: tuple[str, ...] = ()
+    host_volumes_found: str = ""  # "" when not asked (no agents)
+    kept_volumes: tuple[KeptVolume, ...] = ()  # volumes of the fleet's names in the way of `pulumi up`
 
 
 @dataclass(frozen=True)

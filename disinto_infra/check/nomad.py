@@ -5,12 +5,16 @@ package `api` of github hashicorp/nomad), the ACL token in `X-Nomad-Token`:
 - `/v1/status/leader`: a cluster with a leader answers `"ip:port"`; without one, 500
   "No cluster leader". Needs no ACL. Nothing else is asked of a Nomad without a leader.
 - `/v1/namespace/<nomadNamespace>`: 404 when it does not exist (Nomad CE has only `default`
-  unless more were made). Needs any capability on the namespace.
+  unless more were made). Needs any capability on the namespace. On Nomad Enterprise its
+  `NodePoolConfiguration.Default` may name another pool than the "default" a stack without
+  nomadNodePool gives its jobs and volumes: a problem then.
 - with `nomadNodePool`: `/v1/node/pool/<pool>` (node_pool read) and `/v1/node/pool/<pool>/nodes`
   (also node:read), `NodeListStub`s: at least one must be `Status` "ready" and
   `SchedulingEligibility` "eligible", or the jobs and volumes cannot be placed.
 - `/v1/service/forgejo?namespace=<ns>` (namespace:read-job): the agents' jobs take FORGE_URL from
   this service (nomad_job.forge_url_template); an empty list means they start without one.
+- `/v1/volumes?type=host&namespace=*` (host-volume-read): host volumes of the fleet's names that
+  `pulumi up` cannot make again (host_volumes.py).
 A 403 names the capability the token lacks.
 """
 from __future__ import annotations
@@ -22,9 +26,9 @@ from typing import Any, Callable
 from urllib.parse import quote
 
 from ..http_get import Reply
-from ..nomad_job import FORGE_SERVICE
+from ..nomad_job import DEFAULT_NODE_POOL, FORGE_SERVICE
 from ..settings import NAMESPACE, StackSettings
-from . import reach
+from . import host_volumes, reach
 from .facts import NomadFacts
 from .reach import Judged
 
@@ -35,6 +39,7 @@ READY, ELIGIBLE = "ready", "eligible"  # api/nodes.go NodeStatusReady, NodeSched
 class NomadTarget(reach.Target):
     namespace: str
     node_pool: str | None
+    volumes: tuple[tuple[str, str], ...] = ()  # (volume name, agent) of the fleet; none: not asked
 
 
 @dataclass(frozen=True)
@@ -44,28 +49,36 @@ class NomadReplies:
     service: Reply
     pool: Reply | None = None
     nodes: Reply | None = None
+    volumes: Reply | None = None
+    own_volumes: frozenset[str] | None = None  # the stack's volume IDs; None: state unknown
 
 
-def target(settings: StackSettings, stack: str, stack_file: Path, environ: dict[str, str]) -> NomadTarget:
+def target(settings: StackSettings, stack: str, stack_file: Path, environ: dict[str, str],
+           agents: tuple[str, ...] = ()) -> NomadTarget:
     return NomadTarget(reach.endpoint(reach.NOMAD, stack_file, stack, environ), str(stack_file),
-                       settings.nomad_namespace, settings.nomad_node_pool)
+                       settings.nomad_namespace, settings.nomad_node_pool,
+                       tuple(host_volumes.fleet_volumes(agents).items()))
 
 
 def _name(value: str) -> str:
     return quote(value, safe="")
 
 
-def start(pool: Executor, t: NomadTarget, timeout: float) -> Callable[[], NomadFacts]:
-    """Submit every GET at once; the returned call waits for them and judges."""
+def start(pool: Executor, t: NomadTarget, timeout: float,
+          own_volumes: Callable[[], frozenset[str] | None] = lambda: None) -> Callable[[], NomadFacts]:
+    """Submit every GET at once; the returned call waits for them and judges. `own_volumes` gives
+    the stack's host volume IDs from its state (None: unknown)."""
     ask, token = t.asker(pool, timeout), t.endpoint.headers()
     leader = ask("/v1/status/leader", token)
     namespace = ask(f"/v1/namespace/{_name(t.namespace)}", token)
     service = ask(f"/v1/service/{FORGE_SERVICE}", token, {"namespace": t.namespace})
     pool_info = ask(f"/v1/node/pool/{_name(t.node_pool)}", token) if t.node_pool else None
     nodes = ask(f"/v1/node/pool/{_name(t.node_pool)}/nodes", token) if t.node_pool else None
+    volumes = ask(host_volumes.PATH, token, host_volumes.PARAMS) if t.volumes else None
     return lambda: judge(t, NomadReplies(leader.result(), namespace.result(), service.result(),
                                          pool_info.result() if pool_info else None,
-                                         nodes.result() if nodes else None))
+                                         nodes.result() if nodes else None,
+                                         volumes.result() if volumes else None, own_volumes()))
 
 
 def _leader(t: NomadTarget, reply: Reply) -> tuple[str, Judged]:
@@ -87,11 +100,25 @@ def _other(t: NomadTarget, what: str, reply: Reply, capability: str) -> Judged:
 
 def _namespace(t: NomadTarget, reply: Reply) -> Judged:
     if reply.status == 200:
-        return Judged("exists")
+        return _default_pool(t, reply.body)
     if reply.status == 404:
         return Judged("not found", f'{t.setting("nomadNamespace")}: namespace "{t.namespace}" does not exist in '
                                    f"Nomad at {t.endpoint.address}")
     return _other(t, f'namespace "{t.namespace}"', reply, f'a capability on namespace "{t.namespace}"')
+
+
+def _default_pool(t: NomadTarget, body: Any) -> Judged:
+    """Nomad Enterprise can give a namespace its own default node pool (api/namespace.go
+    NodePoolConfiguration.Default); the jobs and volumes of a stack without nomadNodePool name
+    "default" (nomad_job.DEFAULT_NODE_POOL), so they would not go where that namespace sends jobs."""
+    config = body.get("NodePoolConfiguration") if isinstance(body, dict) else None
+    default = config.get("Default") if isinstance(config, dict) else None
+    if t.node_pool or not default or default == DEFAULT_NODE_POOL:
+        return Judged("exists")
+    return Judged(f"exists, default node pool {default}", (
+        f'{t.setting("nomadNodePool")}: unset, so the jobs and their volumes go to node pool "{DEFAULT_NODE_POOL}", '
+        f'but namespace "{t.namespace}" sends its jobs to "{default}" by default: set {NAMESPACE}:nomadNodePool '
+        f"to {default} (or to the pool you mean)"))
 
 
 def _objects(body: Any) -> list[dict[str, Any]]:
@@ -151,23 +178,29 @@ def judge(t: NomadTarget, r: NomadReplies) -> NomadFacts:
     ready: tuple[str, ...] = ()
     instances: tuple[str, ...] = ()
     pool = Judged("")  # no pool set
+    volumes = host_volumes.VolumesJudged("")  # not asked
     if not leader:
         # A Nomad without an answer or a leader answers nothing else: one problem, not four.
         skipped = Judged("not checked: " + ((ep.unusable or "no answer") if r.leader.status is None else "no leader"))
         namespace, service = skipped, skipped
         pool = skipped if t.node_pool else pool
+        volumes = host_volumes.VolumesJudged(skipped.found) if t.volumes else volumes
     else:
         namespace = _namespace(t, r.namespace)
         if r.pool is not None and r.nodes is not None:
             ready, pool = _pool(t, r.pool, r.nodes)
+        if r.volumes is not None:
+            volumes = host_volumes.judge(r.volumes, dict(t.volumes), r.own_volumes, t.namespace,
+                                         t.node_pool or DEFAULT_NODE_POOL, ep.address)
         if namespace.found == "not found":
             service = Judged("not checked: no such namespace")
         else:
             instances, service = _service(t, r.service)
     judged = (elected, namespace, pool, service)
-    problems = [j.problem for j in judged if j.problem] + _refusals(t, [j.lacks for j in judged if j.lacks])
+    lacking = [j.lacks for j in (*judged, volumes) if j.lacks]
+    problems = [j.problem for j in judged if j.problem] + list(volumes.problems) + _refusals(t, lacking)
     return NomadFacts(
         ep.address, ep.address_source, ep.token_source, leader, elected.found,
         t.namespace, namespace.found, t.node_pool, pool.found, ready,
-        FORGE_SERVICE, service.found, instances, tuple(problems),
+        FORGE_SERVICE, service.found, instances, tuple(problems), volumes.found, volumes.kept,
     )

@@ -58,6 +58,8 @@ def nomad_section(nomad: NomadFacts) -> list[str]:
     if nomad.node_pool:
         rows.append((f"node pool {nomad.node_pool}", _listed(nomad.pool_found, nomad.ready_nodes)))
     rows.append((f"service {nomad.forge_service}", _listed(nomad.forge_found, nomad.forge_instances)))
+    if nomad.host_volumes_found:
+        rows.append(("host volumes", _listed(nomad.host_volumes_found, tuple(k.name for k in nomad.kept_volumes))))
     return [f"Nomad {nomad.address}{_from(nomad.address_source)}", *table(("what", "found"), rows)]
 
 

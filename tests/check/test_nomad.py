@@ -23,6 +23,7 @@ def api(cluster):
     """The double as a fresh cluster: a leader, namespace `agents`, pool `gpu`, forgejo registered."""
     cluster.configure(
         mode="ok", leader="10.0.0.1:4647", namespaces=("default", "agents"), acl_token=TOKEN, forbidden=frozenset(),
+        namespace_pools={},
         pools={"gpu": [node("box1", "gpu"), node("box2", "gpu", status="down")]},
         services={("agents", "forgejo"): [registration("forgejo", "agents", "10.0.0.5", 3000)]},
     )
@@ -82,6 +83,21 @@ def test_pool_missing_or_without_a_ready_node(api):
     assert facts.problems == (
         '/p/Pulumi.dev.yaml: disinto:nomadNodePool: node pool "gpu" has no node that is ready and eligible '
         "(box1 ready/ineligible, box2 down/eligible): the agents' jobs and volumes cannot be placed",)
+
+
+def test_a_namespace_with_another_default_pool_needs_nomad_node_pool(api):
+    """Nomad Enterprise: the namespace sends jobs to pool "gpu"; a stack without nomadNodePool
+    names "default" for its jobs and volumes."""
+    api.configure(namespace_pools={"agents": "gpu"})
+    facts = probe(api, pool=None)
+    assert facts.namespace_found == "exists, default node pool gpu"
+    assert facts.problems == (
+        '/p/Pulumi.dev.yaml: disinto:nomadNodePool: unset, so the jobs and their volumes go to node pool "default", '
+        'but namespace "agents" sends its jobs to "gpu" by default: set disinto:nomadNodePool to gpu (or to the '
+        "pool you mean)",)
+    assert probe(api, pool="gpu").problems == ()
+    api.configure(namespace_pools={"agents": "default"})
+    assert probe(api, pool=None).problems == ()
 
 
 def test_no_forgejo_service(api):

@@ -6,7 +6,10 @@ Shapes from the Go package `api` of github hashicorp/nomad: `NodeListStub` (api/
 (/work/shared/nomad/openapi.yaml). Paths and ACLs from developer.hashicorp.com/nomad/api-docs:
 `/v1/status/leader` (no ACL; a JSON string "ip:port", or 500 "No cluster leader"),
 `/v1/namespace/:ns` (404 when missing), `/v1/node/pool/:pool` and `/v1/node/pool/:pool/nodes`,
-`/v1/service/:name?namespace=` (200 `[]` for a service nobody registered). Errors are plain text,
+`/v1/service/:name?namespace=` (200 `[]` for a service nobody registered), `/v1/volumes?type=host`
+(`HostVolumeStub`s of api/host_volumes.go, filtered by `namespace` ("*": all) as
+nomad/host_volume_endpoint.go List does; command/agent/volumes_endpoint.go: no `type` gives `[]`, another
+type 404). Errors are plain text,
 as Nomad's HTTP server writes them ("Permission denied", "ACL token not found").
 
     with NomadDouble(acl_token="s3cr3t", pools={"gpu": [node("box1", "gpu")]}) as nomad:
@@ -29,6 +32,13 @@ def node(name: str, pool: str = "default", status: str = "ready", eligibility: s
             "LastDrain": None, "CreateIndex": 10, "ModifyIndex": 12}
 
 
+def host_volume(name: str, namespace: str = "default", pool: str = "default", node_id: str = "box1-0000",
+                volume_id: str | None = None) -> dict[str, Any]:
+    return {"Namespace": namespace, "ID": volume_id or f"{name}-0000-4000-8000-000000000000", "Name": name,
+            "PluginID": "mkdir", "NodePool": pool, "NodeID": node_id, "CapacityBytes": 0, "State": "ready",
+            "CreateIndex": 30, "CreateTime": 1, "ModifyIndex": 30, "ModifyTime": 1}
+
+
 def registration(service: str, namespace: str, address: str = "10.0.0.5", port: int = 3000,
                  job: str = "forgejo") -> dict[str, Any]:
     return {"ID": f"_nomad-task-0000-{job}-{service}-http", "ServiceName": service, "Namespace": namespace,
@@ -39,8 +49,11 @@ def registration(service: str, namespace: str, address: str = "10.0.0.5", port: 
 class NomadDouble(HttpDouble):
     def __init__(self, *, leader: Optional[str] = "10.0.0.1:4647", namespaces: tuple[str, ...] = ("default",),
                  pools: Optional[dict[str, list[dict]]] = None, services: Optional[dict[tuple[str, str], list]] = None,
-                 acl_token: Optional[str] = None, forbidden: frozenset[str] = frozenset()):
+                 acl_token: Optional[str] = None, forbidden: frozenset[str] = frozenset(),
+                 volumes: tuple[dict[str, Any], ...] = (), namespace_pools: Optional[dict[str, str]] = None):
         super().__init__()
+        # Nomad Enterprise: a namespace's default node pool (api/namespace.go NodePoolConfiguration)
+        self.volumes, self.namespace_pools = volumes, namespace_pools or {}
         self.leader, self.namespaces, self.acl_token, self.forbidden = leader, namespaces, acl_token, forbidden
         self.pools = pools if pools is not None else {"default": [node("box1")], "all": [node("box1")]}
         default_services = {("default", "forgejo"): [registration("forgejo", "default")]}
@@ -67,8 +80,11 @@ class NomadDouble(HttpDouble):
         if parts[:2] == ["v1", "namespace"] and len(parts) == 3:
             if parts[2] not in self.namespaces:
                 return Answer(404, text="Namespace not found")
+            pools = self.namespace_pools.get(parts[2])
             return Answer(200, {"Name": parts[2], "Description": "", "Quota": "", "Meta": None,
-                                "Capabilities": None, "CreateIndex": 1, "ModifyIndex": 1})
+                                "Capabilities": None, "CreateIndex": 1, "ModifyIndex": 1,
+                                "NodePoolConfiguration": {"Default": pools, "Allowed": None, "Denied": None}
+                                if pools else None})
         if parts[:3] == ["v1", "node", "pool"] and len(parts) in (4, 5):
             if parts[3] not in self.pools:
                 return Answer(404, text="node pool not found")
@@ -76,6 +92,13 @@ class NomadDouble(HttpDouble):
                 return Answer(200, self.pools[parts[3]])
             return Answer(200, {"Name": parts[3], "Description": "", "Meta": None, "SchedulerConfiguration": None,
                                 "CreateIndex": 1, "ModifyIndex": 1})
+        if parts == ["v1", "volumes"]:
+            if "type" not in seen.query:
+                return Answer(200, [])
+            if seen.query["type"] != "host":
+                return Answer(404, text="resource not found")
+            namespace = seen.query.get("namespace", "default")
+            return Answer(200, [v for v in self.volumes if namespace == "*" or v["Namespace"] == namespace])
         if parts[:2] == ["v1", "service"] and len(parts) == 3:
             return Answer(200, self.services.get((seen.query.get("namespace", "default"), parts[2]), []))
         return Answer(404, text="Invalid URL")
