@@ -163,12 +163,22 @@ class ForgejoClient:
         return response
 
     def paginate(self, api_path: str, *, auth: Auth | None) -> Iterator[Any]:
-        """Every item of a paginated list, page by page (Forgejo caps a page at 50)."""
-        page = 1
+        """Every item of a paginated list, page by page.
+
+        A page shorter than asked is not the end: a server caps pages at its [api] MAX_RESPONSE_ITEMS
+        (50 by default, modules/setting/api.go:24 @ v11.0.15), which may be lower. The end is an empty
+        page, or as many items as `X-Total-Count` says there are.
+        """
+        page, seen = 1, 0
         while True:
-            items = self.request("GET", api_path, auth=auth, params={"page": page, "limit": PAGE_LIMIT}).body or []
+            answer = self.request("GET", api_path, auth=auth, params={"page": page, "limit": PAGE_LIMIT})
+            items = answer.body or []
+            if not items:
+                return
             yield from items
-            if len(items) < PAGE_LIMIT:
+            seen += len(items)
+            total = _total_count(answer.headers)
+            if total is not None and seen >= total:
                 return
             page += 1
 
@@ -197,6 +207,16 @@ def _auth_headers(auth: Auth | None) -> dict[str, str]:
     if isinstance(auth, TokenAuth):
         headers["Authorization"] = f"token {auth.token}"
     return headers
+
+
+def _total_count(headers: dict[str, str]) -> int | None:
+    for key, value in headers.items():
+        if key.lower() == "x-total-count":
+            try:
+                return int(value)
+            except ValueError:
+                return None
+    return None
 
 
 def _json(raw: requests.Response) -> Any:

@@ -65,3 +65,32 @@ def test_proxies_and_ca_bundle_come_from_the_environment_on_purpose(monkeypatch)
     assert environment_settings("http://127.0.0.1:3000")[0] == {}  # NO_PROXY honoured
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/ssl/forge.pem")
     assert environment_settings("https://forge.example")[1] == "/etc/ssl/forge.pem"
+
+
+# Issue 18 item 8: a server whose MAX_RESPONSE_ITEMS is lower than the 50 we ask for.
+
+@pytest.mark.parametrize("max_items", [50, 7, 1])
+def test_paginate_reads_every_item_when_the_server_caps_pages_lower(forge, max_items):
+    forge.state.settings.max_response_items = max_items
+    token = forge.add_token(ADMIN, "admin", scopes=("all",))
+    for n in range(23):
+        forge.add_user(f"user{n}")
+    forge.clear_requests()
+    with ForgejoClient(forge.url) as client:
+        logins = [u["login"] for u in client.paginate("/admin/users", auth=TokenAuth(token))]
+    assert len(logins) == 25 and len(set(logins)) == 25  # the admin, johba and the 23
+    assert len(forge.requests) == -(-25 // max_items)  # X-Total-Count ends it: no empty page asked
+
+
+def test_paginate_stops_on_an_empty_page_without_a_total(forge, monkeypatch):
+    """A proxy may drop X-Total-Count: then only an empty page ends the list."""
+    original = forge.api._paginate
+    monkeypatch.setattr(forge.api, "_paginate", lambda ctx, items: (original(ctx, items)[0], {}))
+    forge.state.settings.max_response_items = 7
+    token = forge.add_token(ADMIN, "admin", scopes=("all",))
+    for n in range(23):
+        forge.add_user(f"user{n}")
+    forge.clear_requests()
+    with ForgejoClient(forge.url) as client:
+        assert len(list(client.paginate("/admin/users", auth=TokenAuth(token)))) == 25
+    assert [r.query["page"] for r in forge.requests] == ["1", "2", "3", "4", "5"]  # 7, 7, 7, 4, then empty
