@@ -1221,6 +1221,9 @@ class Api:
                     break
             if source is None and ref in rec["commits"]:
                 source = {"commit": ref, "files": rec["commits"][ref].get("files", {})}
+            if source is None:
+                # routers/api/v1/repo/branch.go:228-232 @ v11.0.15: GetCommit fails, answered 500.
+                raise self.error(500, f"object does not exist [id: {ref}, rel_path: ]")
         elif form.get("old_branch_name"):
             if form["old_branch_name"] in rec["branches"]:
                 source = dict(rec["branches"][form["old_branch_name"]])
