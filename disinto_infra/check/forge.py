@@ -10,7 +10,9 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 
+from ..forgejo import profile_rule
 from ..forgejo.client import Auth, BasicAuth, ForgejoClient, ForgejoError, TokenAuth, path
+from ..forgejo.profile_repo import MAIN_BRANCH, REPO_NAME
 from .facts import CredentialFacts, RepoFacts
 from .sources import AdminCredential
 
@@ -149,3 +151,42 @@ def agent_credentials(url: str, agent: str, forge_user: str, env_file: str, env:
         else:
             problems.append(f"{env_file}: {key} (agents.{agent}): {state}")
     return CredentialFacts(agent, forge_user, token_state, pass_state, tuple(problems))
+
+
+def _exists(client: ForgejoClient, api_path: str, auth: Auth) -> bool:
+    try:
+        client.request("GET", api_path, auth=auth)
+        return True
+    except ForgejoError as exc:
+        if exc.status == 404:
+            return False
+        raise
+
+
+def profile_rule_problem(url: str, agent: str, forge_user: str, admin_user: str, credential: AdminCredential,
+                         timeout: float) -> str | None:
+    """The rule on `<forge_user>/.profile` `main` as it stands, against the one the provider keeps.
+
+    The agent owns its `.profile` and may change or remove the rule (docs/profile-repo.md): the next
+    `up` restores it, and this says so now. Compared as the provider compares (profile_rule.drift).
+    No admin credential, or no `.profile` yet (not made until the first `up`): nothing to report.
+    """
+    if credential.auth is None:
+        return None
+    repo = f"{forge_user}/{REPO_NAME}"
+    with _client(url, timeout) as client:
+        try:
+            rule = client.request("GET", path("repos", forge_user, REPO_NAME, "branch_protections", MAIN_BRANCH),
+                                  auth=credential.auth).body
+        except ForgejoError as exc:
+            if exc.status != 404:
+                return f"{url}: {repo} (agents.{agent}): cannot read the rule on {MAIN_BRANCH}: {_why(exc)}"
+            if not _exists(client, path("repos", forge_user, REPO_NAME), credential.auth):
+                return None
+            return (f"{url}: {repo} (agents.{agent}): no branch rule on {MAIN_BRANCH}: the agent can rewrite "
+                    f"formula.toml; the next `pulumi up` makes the rule again")
+    differing = profile_rule.drift(profile_rule.observed(rule or {}, admin_user))
+    if not differing:
+        return None
+    return (f"{url}: {repo} (agents.{agent}): the rule on {MAIN_BRANCH} differs from the wanted one in "
+            f"{', '.join(differing)}; the next `pulumi up` puts it back")

@@ -8,10 +8,12 @@
 from __future__ import annotations
 
 import pytest
+import requests
 
 from disinto_infra.check import forge as check_forge
 from disinto_infra.check.sources import AdminCredential
 from disinto_infra.forgejo.client import BasicAuth, TokenAuth
+from disinto_infra.forgejo.profile_rule import protection_rule
 from tests.support.forgejo_double import Fault, ForgejoDouble
 
 ADMIN, ADMIN_PASSWORD = "disinto-admin", "admin-pass-123"
@@ -84,3 +86,45 @@ def test_an_admin_token_of_another_admin_is_named(forge):
         "refused; set disinto:adminUser to root, or use a token of disinto-admin"]
     own = AdminCredential("env DISINTO_ADMIN_TOKEN", TokenAuth(forge.add_token(ADMIN, "admin")))
     assert check_forge.admin_status(forge.url, ADMIN, own, 2) == ("site admin", [])
+
+
+# Issue 18 item 6: `check` reports a `.profile` rule that differs from the one the provider keeps.
+
+def _profile_with_rule(forge, **changes) -> None:
+    forge.add_user("dev-qwen")
+    forge.add_repo("dev-qwen", ".profile", private=True)
+    forge.add_file("dev-qwen/.profile", "formula.toml", "name = 'dev'\n")
+    admin = (ADMIN, ADMIN_PASSWORD)
+    made = requests.post(f"{forge.url}/api/v1/repos/dev-qwen/.profile/branch_protections", auth=admin,
+                         json=protection_rule(ADMIN), timeout=5)
+    assert made.status_code == 201
+    if changes:  # what the agent, owner of its .profile, may do with its password
+        edited = requests.patch(f"{forge.url}/api/v1/repos/dev-qwen/.profile/branch_protections/main",
+                                auth=("dev-qwen", "dev-qwen-pass-123"), json=changes, timeout=5)
+        assert edited.status_code == 200
+
+
+def test_the_wanted_profile_rule_is_no_problem(forge):
+    _profile_with_rule(forge)
+    assert check_forge.profile_rule_problem(forge.url, "dev", "dev-qwen", ADMIN, _password(), 2) is None
+
+
+def test_a_relaxed_profile_rule_is_named_with_what_differs(forge):
+    _profile_with_rule(forge, required_approvals=0, enable_push=True, enable_push_whitelist=False)
+    problem = check_forge.profile_rule_problem(forge.url, "dev", "dev-qwen", ADMIN, _password(), 2)
+    assert problem == (f"{forge.url}: dev-qwen/.profile (agents.dev): the rule on main differs from the wanted one "
+                       "in enable_push_whitelist, required_approvals; the next `pulumi up` puts it back")
+
+
+def test_a_removed_profile_rule_is_named(forge):
+    _profile_with_rule(forge)
+    assert requests.delete(f"{forge.url}/api/v1/repos/dev-qwen/.profile/branch_protections/main",
+                           auth=("dev-qwen", "dev-qwen-pass-123"), timeout=5).status_code == 204
+    problem = check_forge.profile_rule_problem(forge.url, "dev", "dev-qwen", ADMIN, _password(), 2)
+    assert problem is not None and "no branch rule on main" in problem
+
+
+def test_no_profile_yet_or_no_admin_credential_reports_nothing(forge):
+    forge.add_user("dev-qwen")
+    assert check_forge.profile_rule_problem(forge.url, "dev", "dev-qwen", ADMIN, _password(), 2) is None
+    assert check_forge.profile_rule_problem(forge.url, "dev", "dev-qwen", ADMIN, AdminCredential(""), 2) is None
