@@ -41,7 +41,7 @@ class CollaboratorState:
     user_id: int = 0
     # What Forgejo reports the user may do on the repository, teams and ownership included: higher than
     # `permission` when another grant gives more (shown by `pulumi refresh` and in the outputs).
-    effective_permission: str = ""
+    effective_permission: str = "write"
 
     @property
     def id(self) -> str:
@@ -53,12 +53,15 @@ class CollaboratorState:
 
     @classmethod
     def from_props(cls, props: dict[str, Any]) -> CollaboratorState:
+        permission = props.get("permission", "write")
         return cls(
             repo=props["repo"],
             username=props["username"],
-            permission=props.get("permission", "write"),
+            permission=permission,
             user_id=as_int(props.get("user_id")),
-            effective_permission=props.get("effective_permission") or "",
+            # After our PUT a plain collaborator has what we granted; a refresh reads the real value,
+            # so only a difference (more access through a team, say) shows as a change there.
+            effective_permission=props.get("effective_permission") or permission,
         )
 
 
