@@ -3,7 +3,9 @@
 The resource owns the user and its password. The password is generated here (never an input), set
 with `must_change_password: false` (Forgejo's default would lock the bot out of the API), and kept
 as a secret output. A user that already exists is adopted (new password, flag cleared), unless it
-is a site admin, the configured admin, or adoption is turned off. An adoption proves itself: the new
+is a site admin, the configured admin, or adoption is turned off; a name that is an organization's,
+an account of an external authentication source, and a blocked or inactive account are refused,
+each with its own fix (`account_blocker`), before anything is changed. An adoption proves itself: the new
 password must get through basic auth (`GET /user` as the user) before the user counts as adopted;
 a Forgejo that still demands a password change fails the create with the CLI command that clears it.
 """
@@ -148,7 +150,7 @@ def account_blocker(conn: connection.Connection, existing: dict[str, Any]) -> st
       only on a local (or OAuth2) account and drops it silently otherwise
       (services/user/update.go:206 @ v11.0.15). The API does not tell OAuth2 from the others.
     - `prohibit_login`, `active: false`: every API call is refused, whatever the credential
-      (routers/api/shared/middleware.go:80-87; services/auth/basic.go via UserSignIn). A site admin
+      (routers/api/shared/middleware.go:80-87 @ v11.0.15). A site admin
       blocked or never activated the account: lifting that is their decision, not ours.
     """
     name = str(existing.get("login") or existing.get("username") or "")
