@@ -52,16 +52,28 @@ class Agent(pulumi.ComponentResource):
         self.identity = forgejo_identity(self.names, args.spec, args.project, args.settings, args.formula, self)
         self.user, self.token = self.identity.user, self.identity.token
         self.collaborator, self.profile = self.identity.collaborator, self.identity.profile
-        self.env = build_env(
-            args.spec, args.project, args.settings,
-            AgentCredentials(token=self.token.token, password=self.user.password),
-        )
+        self.env = build_env(args.spec, args.project, args.settings, self._credentials())
         self.placement = args.runtime.place(PlaceArgs(
             self, self.names, args.spec, args.project, args.settings, args.stack, self.identity, self.env,
         ))
         self.env = self.placement.env
         self._export_credentials(args)
         self.register_outputs(self.summary())
+
+    def _credentials(self) -> AgentCredentials:
+        """What the agent is given: its token, as FORGE_TOKEN and as FORGE_PASS. The password stays here.
+
+        The factory uses FORGE_PASS only as the password of basic auth, for git over HTTPS and
+        `GET /api/v1/user` (Disinto/disinto 2308c4c lib/git-creds.sh, lines 79-87 and 111). Forgejo
+        takes a token in that place (services/auth/basic.go:63-112 @ v11.0.15, on API and git paths,
+        line 47) as token auth, and lets git through when the token has the repository scope
+        (routers/web/repo/githttp.go:155, services/context/permission.go:133-166). Without the
+        password the agent cannot make itself tokens (Forgejo 11 makes them only for a password
+        login), sign in to the web UI, change its password or its 2FA, and everything it does is
+        bounded by its token's scopes. The password is still generated and kept (secret) in the
+        state: Forgejo 11 takes only it for making and revoking the agent's tokens.
+        """
+        return AgentCredentials(token=self.token.token, password=self.token.token)
 
     def summary(self) -> dict[str, Any]:
         """The agent in the `agents` stack output (and the component's own outputs)."""
@@ -80,7 +92,7 @@ class Agent(pulumi.ComponentResource):
                 args.spec.name,
                 args.spec.env_suffix,
                 self.token.token,
-                self.user.password,
+                self._credentials().password,
                 args.settings.env_file,
                 args.spec.base_url,
                 pulumi.ResourceOptions(parent=self),

@@ -39,7 +39,8 @@ class EnvVar:
 
 @dataclass(frozen=True)
 class AgentCredentials:
-    """The agent's own Forgejo token and password (outputs of its ForgejoToken / ForgejoUser)."""
+    """What the agent authenticates with: its own token, and what goes in FORGE_PASS (the token too:
+    `Agent._credentials` says why the password itself is not handed out)."""
 
     token: pulumi.Input[str]
     password: pulumi.Input[str]

@@ -20,15 +20,23 @@ FORGE_USER_MAX = 40
 _FORGE_USER_CHARS_RE = re.compile(r"^[0-9A-Za-z][-_0-9A-Za-z]*$")
 _FORGE_USER_RUN_RE = re.compile(r"[-._]{2}")
 
-# Reserved by Forgejo, compared case-insensitively.
-RESERVED_FORGE_USERS = frozenset({
+# Reserved user names, compared case-insensitively: one list per Forgejo release we support, as its
+# models/user/user.go `reservedUsernames` has them (v11.0.15: lines 597-638; v15.0.3: lines 634-675,
+# the same in the v17 development head). Forgejo 11 reserves "devtest"; later releases dropped it
+# and reserve "report_abuse" instead.
+_RESERVED_IN_ALL = frozenset({
     ".", "..", "-", ".well-known", "api", "metrics", "v2", "assets", "attachments", "avatar",
     "avatars", "repo-avatars", "captcha", "login", "org", "repo", "user", "admin", "explore",
-    "issues", "pulls", "milestones", "notifications", "report_abuse", "favicon.ico",
+    "issues", "pulls", "milestones", "notifications", "favicon.ico",
     "manifest.json", "robots.txt", "sitemap.xml", "ssh_info", "swagger.v1.json", "ghost",
     "gitea-actions", "forgejo-actions",
 })
-# Forgejo's reserved suffixes all contain a dot, which we refuse anyway; kept for completeness.
+RESERVED_FORGE_USERS_BY_VERSION = {
+    "11": _RESERVED_IN_ALL | {"devtest"},
+    "15": _RESERVED_IN_ALL | {"report_abuse"},
+}
+# Forgejo's reserved suffixes (`reservedUserPatterns`, the same in 11 and 15) all contain a dot,
+# which we refuse anyway; kept for completeness.
 RESERVED_FORGE_USER_SUFFIXES = (".keys", ".gpg", ".rss", ".atom", ".png")
 
 # `tr 'a-z-' 'A-Z_'`, exactly: only lower-case ASCII letters and '-' change.
@@ -197,8 +205,11 @@ def forge_user_problem(forge_user: str, admin_user: str = DEFAULT_ADMIN_USER) ->
     if forge_user[-1] in "-_":
         return "must not end with '-' or '_'"
     lowered = forge_user.lower()
-    if lowered in RESERVED_FORGE_USERS or lowered.endswith(RESERVED_FORGE_USER_SUFFIXES):
+    if lowered.endswith(RESERVED_FORGE_USER_SUFFIXES):
         return f'"{forge_user}" is reserved by Forgejo'
+    versions = [v for v, names in RESERVED_FORGE_USERS_BY_VERSION.items() if lowered in names]
+    if versions:
+        return f'"{forge_user}" is reserved by Forgejo {" and ".join(versions)}'
     if lowered == admin_user.lower():
         return f'must not be the admin user "{admin_user}"'
     return None

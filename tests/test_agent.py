@@ -145,7 +145,9 @@ def test_container_env_carries_the_agents_own_credentials():
     # The password reaches the token as the user's secret output.
     assert is_secret(run.named("llama-token").inputs["password"])
     assert env["FORGE_TOKEN"] == fake_outputs("pulumi-python:dynamic/forgejo:Token", "llama-token", {})["token"]
-    assert env["FORGE_PASS"] == fake_outputs("pulumi-python:dynamic/forgejo:User", "llama-user", {})["password"]
+    # Issue 18 item 6: FORGE_PASS carries the token (git over HTTPS takes it); the password stays in the state.
+    assert env["FORGE_PASS"] == env["FORGE_TOKEN"]
+    assert PASSWORD not in env.values()
     assert env["FORGE_BOT_USER_DEV_QWEN"] == "dev-qwen"
 
 
@@ -256,7 +258,7 @@ def test_env_export_inputs_hold_no_secret_in_plain_text():
         assert TOKEN not in plain and PASSWORD not in plain
         # They are there, wrapped: the command gets them through its environment.
         revealed = reveal(inputs["environment"])
-        assert (revealed["FORGE_TOKEN_DEV_QWEN"], revealed["FORGE_PASS_DEV_QWEN"]) == (TOKEN, PASSWORD)
+        assert (revealed["FORGE_TOKEN_DEV_QWEN"], revealed["FORGE_PASS_DEV_QWEN"]) == (TOKEN, TOKEN)
 
 
 def test_migration_commands_talk_to_the_providers_docker_host():

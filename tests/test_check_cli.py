@@ -293,3 +293,18 @@ def test_hire_with_room_or_an_unreachable_server(world):
     assert down.returncode == 0
     assert f"warning: {world.url('reset')} is unreachable (connection refused or reset)" in down.stdout
     assert "dev-qwen3" in tomllib.loads(toml.read_text())["agents"]
+
+
+def test_basic_auth_switched_off_is_a_problem_line(world):
+    """Issue 18 item 7, end to end (the probes themselves: tests/check/test_forge.py)."""
+    toml = write_toml(world, "nobasic", {"dev-qwen": agent(world, "four", "dev-qwen")})
+    write_stack(world, "nobasic", projectToml=str(toml))
+    world.forge.state.settings.basic_auth = False
+    try:
+        done = run(world, "check", "--stack", "nobasic", "--timeout", "2",
+                   env={"DISINTO_ADMIN_TOKEN": world.tokens["dev-qwen"]})
+    finally:
+        world.forge.state.settings.basic_auth = True
+    assert done.returncode == 1, done.stdout + done.stderr
+    problems = done.stdout.split("problem(s):\n")[1].splitlines()
+    assert any(line.startswith(f"  {world.forge.url}: basic authentication is switched off") for line in problems)

@@ -113,7 +113,7 @@ def test_plan_refuses_bad_toml(project_dir, capsys):
     path = toml(project_dir, HEADER + agent("a", forge_user='"admin"'))
     assert cli.main(["plan", "--toml", str(path), "--json"]) == 1
     captured = capsys.readouterr()
-    assert captured.err == f'{path}: agents.a.forge_user: "admin" is reserved by Forgejo\n'
+    assert captured.err == f'{path}: agents.a.forge_user: "admin" is reserved by Forgejo 11 and 15\n'
     assert captured.out == ""
 
 

@@ -133,7 +133,7 @@ def test_models_are_frozen():
      "projects/p.toml: agents.a.forge_user: must not contain '.' (it cannot appear in an env variable name)"),
     ({"forge_user": '"dev--qwen"'}, "projects/p.toml: agents.a.forge_user: must not contain two of '-', '_' in a row"),
     ({"forge_user": f'"{"x" * 41}"'}, "projects/p.toml: agents.a.forge_user: must be at most 40 characters, not 41"),
-    ({"forge_user": '"api"'}, 'projects/p.toml: agents.a.forge_user: "api" is reserved by Forgejo'),
+    ({"forge_user": '"api"'}, 'projects/p.toml: agents.a.forge_user: "api" is reserved by Forgejo 11 and 15'),
     ({"forge_user": '"disinto-admin"'}, 'projects/p.toml: agents.a.forge_user: must not be the admin user "disinto-admin"'),
     ({"modle": '"x"'}, 'projects/p.toml: agents.a.modle: unknown key; did you mean "model"?'),
     ({"forge-user": '"x"'}, 'projects/p.toml: agents.a.forge-user: unknown key; did you mean "forge_user"?'),

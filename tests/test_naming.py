@@ -68,9 +68,13 @@ def test_valid_forge_users(user):
     ("dev-_qwen", "must not contain two of '-', '_' in a row"),
     ("dev-", "must not end with '-' or '_'"),
     ("dev_", "must not end with '-' or '_'"),
-    ("admin", '"admin" is reserved by Forgejo'),
-    ("Ghost", '"Ghost" is reserved by Forgejo'),
-    ("forgejo-actions", '"forgejo-actions" is reserved by Forgejo'),
+    ("admin", '"admin" is reserved by Forgejo 11 and 15'),
+    ("Ghost", '"Ghost" is reserved by Forgejo 11 and 15'),
+    ("forgejo-actions", '"forgejo-actions" is reserved by Forgejo 11 and 15'),
+    # models/user/user.go: v11.0.15 reserves "devtest" (line 621), v15.0.3 "report_abuse" (line 663).
+    ("devtest", '"devtest" is reserved by Forgejo 11'),
+    ("DevTest", '"DevTest" is reserved by Forgejo 11'),
+    ("report_abuse", '"report_abuse" is reserved by Forgejo 15'),
     ("disinto-admin", 'must not be the admin user "disinto-admin"'),
     ("Disinto-Admin", 'must not be the admin user "disinto-admin"'),
 ])
@@ -87,3 +91,10 @@ def test_env_example_documents_the_suffix_rule():
     text = (ROOT / ".env.example").read_text()
     names = re.findall(r"^(FORGE_(?:TOKEN|PASS)_\w+)=", text, flags=re.M)
     assert names == [f"FORGE_TOKEN_{naming.env_suffix('dev-qwen2')}", f"FORGE_PASS_{naming.env_suffix('dev-qwen2')}"]
+
+
+def test_the_forgejo_11_list_is_the_one_the_forgejo_11_double_enforces():
+    from tests.support.forgejo_double.state import RESERVED_USERNAMES
+    assert naming.RESERVED_FORGE_USERS_BY_VERSION["11"] == RESERVED_USERNAMES
+    assert naming.RESERVED_FORGE_USERS_BY_VERSION["11"] ^ naming.RESERVED_FORGE_USERS_BY_VERSION["15"] == {
+        "devtest", "report_abuse"}

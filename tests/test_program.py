@@ -53,7 +53,10 @@ def test_two_agents_are_disjoint_and_each_container_has_its_own_token():
     assert container_env(run, "llama")["FORGE_TOKEN"] == tokens["llama"]
     assert container_env(run, "dev-qwen2")["FORGE_TOKEN"] == tokens["dev-qwen2"]
     passwords = run.exports["agentPasswords"].value
-    assert container_env(run, "dev-qwen2")["FORGE_PASS"] == passwords["dev-qwen2"] != passwords["llama"]
+    assert passwords["dev-qwen2"] != passwords["llama"]
+    # FORGE_PASS is the agent's token (issue 18 item 6): its password never reaches the container.
+    assert container_env(run, "dev-qwen2")["FORGE_PASS"] == tokens["dev-qwen2"]
+    assert passwords["dev-qwen2"] not in container_env(run, "dev-qwen2").values()
     # Each token belongs to its own user.
     assert reveal(run.named("dev-qwen2-token").inputs)["username"] == "dev-qwen2"
     # Each profile repository is its own user's; each migration step names its own container.

@@ -235,7 +235,8 @@ def test_jobspec_holds_no_secret_and_is_not_secret(agent):
         assert value not in job.inputs["jobspec"]
     assert set(kv) == {"token", "pass", "anthropic_api_key"}
     assert kv["token"] == run.exports["agentTokens"].value[agent]
-    assert kv["pass"] == run.exports["agentPasswords"].value[agent]
+    # The Vault secret's `pass` is the token too (issue 18 item 6): no password in Vault.
+    assert kv["pass"] == run.exports["agentTokens"].value[agent] != run.exports["agentPasswords"].value[agent]
 
 
 def test_a_review_token_goes_to_the_kv_secret_not_the_jobspec():
@@ -268,13 +269,16 @@ class Rotated(RecordingMocks):
         return {**outs, self.what: "rotated-" + outs[self.what]} if typ.endswith(kind) else outs
 
 
-@pytest.mark.parametrize("what, key, kept", [("token", "token", "pass"), ("password", "pass", "token")])
-def test_rotation_updates_the_kv_secret_and_not_the_job(what, key, kept):
+# FORGE_PASS carries the token (issue 18 item 6): a token rotation changes both keys, a password
+# rotation neither (the password stays in the Pulumi state).
+@pytest.mark.parametrize("what, changed", [("token", ("token", "pass")), ("password", ())])
+def test_rotation_updates_the_kv_secret_and_not_the_job(what, changed):
     before, after = nomad_run(), run_fleet(mocks=Rotated(what))
     for agent in AGENTS:
         assert after.named(f"{agent}-job").inputs == before.named(f"{agent}-job").inputs
         old, new = (json.loads(reveal(r.named(f"{agent}-kv").inputs["dataJson"])) for r in (before, after))
-        assert new[key] == "rotated-" + old[key] and new[kept] == old[kept]
+        for key in ("token", "pass"):
+            assert new[key] == ("rotated-" + old[key] if key in changed else old[key])
 
 
 def test_removal_purges_the_job_and_keeps_the_volumes():

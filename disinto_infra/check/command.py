@@ -37,13 +37,18 @@ def _env_values(path: str | None) -> tuple[dict[str, str], list[str]]:
 
 
 def _forge_facts(url: str, settings: StackSettings, credential: sources.AdminCredential,
-                 answered: Future, admin: Future, repos: list[Future]) -> ForgeFacts:
+                 answered: Future, admin: Future, repos: list[Future], basic_auth: Future,
+                 profiles: list[Future]) -> ForgeFacts:
     version = answered.result()
     admin_status, problems = admin.result()
     if not version.ok:
         problems = [f"{url}: Forgejo does not answer: {version.text}", *problems]
+    elif basic_auth.result():
+        problems = [basic_auth.result(), *problems]
     repo_results = tuple(f.result() for f in repos)
     problems += [f"{r.file}: repo: {r.repo}: {r.detail}" for r in repo_results if r.exists is not True]
+    if version.ok:
+        problems += [p for p in (f.result() for f in profiles) if p]
     return ForgeFacts(url, version.ok, version.text if version.ok else "", "" if version.ok else version.text,
                       settings.admin_user, credential.source, admin_status, repo_results, tuple(problems))
 
@@ -59,6 +64,9 @@ def run_checks(context: cli.Context, timeout: float, state_file: Path | None) ->
         servers = [(a, pool.submit(model_server.probe, a.base_url, a.api_key, timeout)) for a in assignments(placed)]
         answered = pool.submit(forge.version, url, timeout)
         admin = pool.submit(forge.admin_status, url, settings.admin_user, credential, timeout)
+        basic_auth = pool.submit(forge.basic_auth_problem, url, timeout)
+        profiles = [pool.submit(forge.profile_rule_problem, url, p.spec.name, p.spec.forge_user, settings.admin_user,
+                                credential, timeout) for p in placed]
         repo_facts = [pool.submit(forge.repo, url, r, f, credential, timeout) for r, f in repos.items()]
         creds: list[Future] = []
         if settings.env_file and not env_problems:
@@ -70,7 +78,7 @@ def run_checks(context: cli.Context, timeout: float, state_file: Path | None) ->
         return CheckReport(
             stack=context.stack,
             servers=tuple(judge(a, f.result()) for a, f in servers),
-            forge=_forge_facts(url, settings, credential, answered, admin, repo_facts),
+            forge=_forge_facts(url, settings, credential, answered, admin, repo_facts, basic_auth, profiles),
             env_file=settings.env_file,
             credentials=tuple(f.result() for f in creds),
             token_age_source=document.source,

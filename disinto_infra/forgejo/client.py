@@ -9,10 +9,19 @@
   the credentials in use from whatever Forgejo said.
 - One `requests.Session` per client and one client per provider call: the provider host serves
   up to four calls at once in threads, and a Session is not meant to be shared across threads.
+- Nothing from the operator's environment decides who we are: the session does not trust the
+  environment (`trust_env = False`), so `~/.netrc` (or `$NETRC`) never fills in credentials. With
+  `requests`' defaults a netrc entry for the Forgejo host replaced our `Authorization: token` header
+  on every admin-token request, and the program acted as whoever the netrc names. What we take from
+  the environment on purpose, and nothing else: the proxy variables (`HTTPS_PROXY`, `HTTP_PROXY`,
+  `ALL_PROXY`, `NO_PROXY`: they route, they do not authenticate us to Forgejo), and a CA bundle
+  (`REQUESTS_CA_BUNDLE`, else `CURL_CA_BUNDLE`: it can only add trust in a certificate, for a
+  Forgejo behind a private CA). See `environment_settings`.
 """
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -21,6 +30,7 @@ from urllib.parse import quote
 
 import requests
 from requests.adapters import HTTPAdapter
+from requests.utils import get_environ_proxies
 from urllib3.util.retry import Retry
 
 API = "/api/v1"
@@ -75,6 +85,15 @@ def path(*segments: str | int) -> str:
     return "".join("/" + quote(str(s), safe="") for s in segments)
 
 
+CA_BUNDLE_VARS = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")  # requests' own order (sessions.py)
+
+
+def environment_settings(url: str) -> tuple[dict[str, str], str | bool]:
+    """The proxies (honouring NO_PROXY) and the TLS verification we take from the environment for `url`."""
+    bundle = next((os.environ[v] for v in CA_BUNDLE_VARS if os.environ.get(v)), None)
+    return get_environ_proxies(url), bundle or True
+
+
 def _retry_policy(attempts: int, backoff: float) -> Retry:
     return Retry(
         total=attempts,
@@ -96,6 +115,8 @@ class ForgejoClient:
         self.attempts = attempts
         self.backoff = backoff
         self._session = requests.Session()
+        self._session.trust_env = False  # no ~/.netrc; proxies and CA bundle below, on purpose
+        self._proxies, self._verify = environment_settings(self.base_url)
         adapter = HTTPAdapter(max_retries=_retry_policy(attempts, backoff))
         self._session.mount("http://", adapter)
         self._session.mount("https://", adapter)
@@ -129,6 +150,8 @@ class ForgejoClient:
                 headers=_auth_headers(auth),
                 auth=(auth.username, auth.password) if isinstance(auth, BasicAuth) else None,
                 timeout=self.timeout,
+                proxies=self._proxies,
+                verify=self._verify,
             )
         except requests.RequestException as exc:
             # Our own words: requests' text can carry the URL with its query string.
@@ -140,12 +163,22 @@ class ForgejoClient:
         return response
 
     def paginate(self, api_path: str, *, auth: Auth | None) -> Iterator[Any]:
-        """Every item of a paginated list, page by page (Forgejo caps a page at 50)."""
-        page = 1
+        """Every item of a paginated list, page by page.
+
+        A page shorter than asked is not the end: a server caps pages at its [api] MAX_RESPONSE_ITEMS
+        (50 by default, modules/setting/api.go:24 @ v11.0.15), which may be lower. The end is an empty
+        page, or as many items as `X-Total-Count` says there are.
+        """
+        page, seen = 1, 0
         while True:
-            items = self.request("GET", api_path, auth=auth, params={"page": page, "limit": PAGE_LIMIT}).body or []
+            answer = self.request("GET", api_path, auth=auth, params={"page": page, "limit": PAGE_LIMIT})
+            items = answer.body or []
+            if not items:
+                return
             yield from items
-            if len(items) < PAGE_LIMIT:
+            seen += len(items)
+            total = _total_count(answer.headers)
+            if total is not None and seen >= total:
                 return
             page += 1
 
@@ -174,6 +207,16 @@ def _auth_headers(auth: Auth | None) -> dict[str, str]:
     if isinstance(auth, TokenAuth):
         headers["Authorization"] = f"token {auth.token}"
     return headers
+
+
+def _total_count(headers: dict[str, str]) -> int | None:
+    for key, value in headers.items():
+        if key.lower() == "x-total-count":
+            try:
+                return int(value)
+            except ValueError:
+                return None
+    return None
 
 
 def _json(raw: requests.Response) -> Any:

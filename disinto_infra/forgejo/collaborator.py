@@ -18,6 +18,19 @@ from .base import ForgejoProvider, args_props, as_int, differs, is_unknown, user
 from .client import ForgejoClient, ForgejoError, path
 
 PERMISSIONS = ("read", "write", "admin")
+# The order of what `…/collaborators/{u}/permission` answers (models/perm/access_mode.go @ v11.0.15).
+RANK = {"none": 0, "read": 1, "write": 2, "admin": 3, "owner": 4}
+
+
+def settled(wanted: str, effective: str) -> str:
+    """The permission a refresh records: the wanted one while the effective access is at least that.
+
+    Forgejo answers the user's *effective* access, teams and ownership included
+    (routers/api/v1/repo/collaborators.go GetRepoPermissions → access_model.GetUserRepoPermission,
+    models/perm/access/repo_permission.go:236-262 @ v11.0.15): a bot in a stronger team of the owning
+    organization reads `admin`, and recording that would make every `up` repeat the PUT.
+    """
+    return wanted if RANK.get(effective, 0) >= RANK.get(wanted, 0) else effective
 
 
 @dataclass(frozen=True)
@@ -26,6 +39,9 @@ class CollaboratorState:
     username: str
     permission: str
     user_id: int = 0
+    # What Forgejo reports the user may do on the repository, teams and ownership included: higher than
+    # `permission` when another grant gives more (shown by `pulumi refresh` and in the outputs).
+    effective_permission: str = "write"
 
     @property
     def id(self) -> str:
@@ -37,11 +53,15 @@ class CollaboratorState:
 
     @classmethod
     def from_props(cls, props: dict[str, Any]) -> CollaboratorState:
+        permission = props.get("permission", "write")
         return cls(
             repo=props["repo"],
             username=props["username"],
-            permission=props.get("permission", "write"),
+            permission=permission,
             user_id=as_int(props.get("user_id")),
+            # After our PUT a plain collaborator has what we granted; a refresh reads the real value,
+            # so only a difference (more access through a team, say) shows as a change there.
+            effective_permission=props.get("effective_permission") or permission,
         )
 
 
@@ -91,7 +111,10 @@ class ForgejoCollaboratorProvider(ForgejoProvider):
                 if exc.status in (404, 422):  # not a collaborator, or no such user/repo
                     return ReadResult(id_="", outs={})
                 raise
-        return ReadResult(id_=id_, outs={**asdict(state), "permission": answer["permission"]})
+        effective = str(answer["permission"])
+        return ReadResult(id_=id_, outs={
+            **asdict(state), "permission": settled(state.permission, effective), "effective_permission": effective,
+        })
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         conn = connection.current()

@@ -16,6 +16,10 @@ NAMESPACE = "disinto"
 DEFAULT_URL = "http://localhost:3000"
 DEFAULT_ADMIN_USER = "disinto-admin"
 DEFAULT_TIMEOUT = 30.0
+# What the providers do with the admin token: create, edit and look up users (write:admin, read:user),
+# tell a user from an organization before adopting it (read:organization), grant collaborators and
+# keep `.profile` (write:repository). The README's list, in one place for the messages.
+ADMIN_TOKEN_SCOPES = ("write:admin", "read:user", "read:organization", "write:repository")
 
 
 class ConfigurationError(Exception):
@@ -80,7 +84,8 @@ def from_config(config: object) -> Connection:
     token, password = _get(config, "adminToken"), _get(config, "adminPassword")
     if not token and not password:
         raise ConfigurationError(
-            f"stack config: set {NAMESPACE}:adminToken (a site admin's token with write:admin) "
+            f"stack config: set {NAMESPACE}:adminToken (a token of {NAMESPACE}:adminUser, a site admin, with "
+            f"{', '.join(ADMIN_TOKEN_SCOPES)}, or all) "
             f"or {NAMESPACE}:adminUser and {NAMESPACE}:adminPassword, both with --secret"
         )
     timeout = _get(config, "forgeTimeout")

@@ -211,6 +211,22 @@ def _encoded(text: str) -> str:
     return base64.b64encode(text.encode()).decode("ascii")
 
 
+def _no_main(client: ForgejoClient, conn: Conn, username: str, exc: ForgejoError) -> ForgejoError:
+    """A `.profile` that is not empty but has no `main`: its first push went to another branch.
+
+    Forgejo answers a contents write on a missing branch with 404 (routers/api/v1/repo/file.go:765-766
+    @ v11.0.15), and a branch made from a ref that does not resolve with 500 (branch.go:228-232).
+    """
+    found = _get_or_none(client, conn, _repo_path(username)) or {}
+    default = found.get("default_branch") or "another branch"
+    why = (
+        f"{exc.message}: {username}/{REPO_NAME} has commits but no {MAIN_BRANCH} branch: its first push went to "
+        f"{default!r} (the old tooling pushed to master). Rename {default!r} to {MAIN_BRANCH} in the repository's "
+        f"settings (branches), or push it as {MAIN_BRANCH}, then run `pulumi up` again"
+    )
+    return ForgejoError(exc.method, exc.path, exc.status, why)
+
+
 class PushRefusedError(ForgejoError):
     """A 403 on a contents write: the branch rule on main does not let the provider's identity push."""
 
@@ -252,6 +268,8 @@ def _ensure_file(client: ForgejoClient, conn: Conn, want: Wanted, file_path: str
     except ForgejoError as exc:
         if exc.status == 403:
             raise _push_refused(exc, conn, want.username) from None
+        if exc.status == 404:
+            raise _no_main(client, conn, want.username, exc) from None
         if exc.status != 422:
             raise
         refused = exc
@@ -280,9 +298,12 @@ def _ensure_journal_branch(client: ForgejoClient, conn: Conn, username: str) -> 
     except ForgejoError as exc:
         if exc.status == 409:  # already there
             return
-        if exc.status == 404:
-            why = f"{exc.message}: {username}/{REPO_NAME} has no {MAIN_BRANCH} branch to start {JOURNAL_BRANCH} from"
+        if exc.status == 404:  # branch.go:213-214 @ v11.0.15: "Git Repository is empty."
+            why = (f"{exc.message}: {username}/{REPO_NAME} has no commit yet to start {JOURNAL_BRANCH} from "
+                   f"(its files are written first: run `pulumi up` again)")
             raise ForgejoError(exc.method, exc.path, exc.status, why) from None
+        if exc.status == 500:  # branch.go:228-232: old_ref_name `main` does not resolve
+            raise _no_main(client, conn, username, exc) from None
         raise
 
 

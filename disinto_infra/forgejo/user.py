@@ -3,7 +3,9 @@
 The resource owns the user and its password. The password is generated here (never an input), set
 with `must_change_password: false` (Forgejo's default would lock the bot out of the API), and kept
 as a secret output. A user that already exists is adopted (new password, flag cleared), unless it
-is a site admin, the configured admin, or adoption is turned off. An adoption proves itself: the new
+is a site admin, the configured admin, or adoption is turned off; a name that is an organization's,
+an account of an external authentication source, and a blocked or inactive account are refused,
+each with its own fix (`account_blocker`), before anything is changed. An adoption proves itself: the new
 password must get through basic auth (`GET /user` as the user) before the user counts as adopted;
 a Forgejo that still demands a password change fails the create with the CLI command that clears it.
 """
@@ -11,6 +13,7 @@ a Forgejo that still demands a password change fails the create with the CLI com
 from __future__ import annotations
 
 import secrets
+import string
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -22,13 +25,24 @@ from .base import ForgejoProvider, args_props, as_int, differs, int_differs
 from .client import BasicAuth, ForgejoClient, ForgejoError, path, retry_transient
 
 PASSWORD_BYTES = 32  # token_urlsafe(32): 43 characters, 256 bits
+# The character classes a server's PASSWORD_COMPLEXITY can demand, one of each
+# (modules/auth/password/password.go @ v11.0.15, lines 36-53 and IsComplexEnough, 86-96). '-' and
+# '_' count as "spec" (line 50), and token_urlsafe draws only from these four classes.
+PASSWORD_CLASSES = (string.ascii_lowercase, string.ascii_uppercase, string.digits, "-_")
 # What Forgejo answers (403) to a user whose must_change_password is set, on any API call
 # (routers/api/shared/middleware.go: "You must change your password. Change it at: …").
 MUST_CHANGE_MESSAGE = "must change your password"
 
 
 def new_password() -> str:
-    return secrets.token_urlsafe(PASSWORD_BYTES)
+    """256 random bits, then one random character of every class, so that any PASSWORD_COMPLEXITY passes.
+
+    A bare token_urlsafe(32) lacks '-' and '_' about one time in four ((62/64)**43); Forgejo then
+    answers 400 `PasswordComplexity` on create, `password not complex enough` on an edit
+    (routers/api/v1/admin/user.go @ v11.0.15, lines 105-108 and 216-217). The four extra characters
+    only add entropy; 47 characters stay far inside the 255 the API binds (CreateUserOption).
+    """
+    return secrets.token_urlsafe(PASSWORD_BYTES) + "".join(secrets.choice(chars) for chars in PASSWORD_CLASSES)
 
 
 @dataclass(frozen=True)
@@ -98,6 +112,15 @@ def _prove_adopted(client: ForgejoClient, username: str, password: str) -> None:
         raise
 
 
+def _refuse_blocked(client: ForgejoClient, conn: connection.Connection, username: str) -> None:
+    """Before resetting a password a refresh found broken: a blocked account would refuse the new one
+    too, and every `up` would reset it again. Say what blocks it instead."""
+    found = _lookup(client, conn, username)
+    blocker = account_blocker(conn, {**found, "login": username}) if found else None
+    if blocker:
+        raise UserExistsError(blocker)
+
+
 def _password_works(client: ForgejoClient, username: str, password: str) -> bool:
     """Does basic auth with this password get through? (401: wrong; 403: locked or must change.)"""
     try:
@@ -106,6 +129,73 @@ def _password_works(client: ForgejoClient, username: str, password: str) -> bool
     except ForgejoError as exc:
         if exc.status in (401, 403):
             return False
+        raise
+
+
+UNBLOCK, ACTIVATE = '{"prohibit_login": false}', '{"active": true}'
+
+
+def _admin_patch_command(conn: connection.Connection, username: str, fields: str) -> str:
+    """The API call a site admin runs to change what Forgejo's CLI cannot (v11 has no such subcommand)."""
+    url = f"{conn.url.rstrip('/')}/api/v1{path('admin', 'users', username)}"
+    return (f"curl -X PATCH -H 'Authorization: token $ADMIN_TOKEN' -H 'Content-Type: application/json' "
+            f"-d '{fields}' {url}")
+
+
+def account_blocker(conn: connection.Connection, existing: dict[str, Any]) -> str | None:
+    """Why an account's new password could never log the agent in, with the fix; None if it could.
+
+    Read from the admin view of the user (`GET /users/{u}` as a site admin shows these fields):
+    - `source_id` ≠ 0: the account signs in through LDAP, SMTP, PAM or OAuth2; Forgejo sets a password
+      only on a local (or OAuth2) account and drops it silently otherwise
+      (services/user/update.go:206 @ v11.0.15). The API does not tell OAuth2 from the others.
+    - `prohibit_login`, `active: false`: every API call is refused, whatever the credential
+      (routers/api/shared/middleware.go:80-87 @ v11.0.15). A site admin
+      blocked or never activated the account: lifting that is their decision, not ours.
+    """
+    name = str(existing.get("login") or existing.get("username") or "")
+    source = as_int(existing.get("source_id"))
+    if source:
+        local = '{"source_id": 0, "login_name": "%s"}' % name
+        return (
+            f"Forgejo user {name!r} signs in through authentication source {source} (login name "
+            f"{existing.get('login_name', '')!r}): Forgejo ignores a password set on such an account, so the agent "
+            f"could not log in. Pick another forge_user, or make {name!r} a local account first "
+            f"(site administration, user accounts, {name}: authentication source Local; or "
+            f"`{_admin_patch_command(conn, name, local)}`), then run `pulumi up` again"
+        )
+    if existing.get("prohibit_login"):
+        return (
+            f"Forgejo user {name!r} is prohibited from signing in (prohibit_login): Forgejo refuses its password "
+            f"and its tokens. If it is meant to be this agent, lift the block (site administration, user "
+            f"accounts, {name}: untick 'Disable sign-in'; or "
+            f"`{_admin_patch_command(conn, name, UNBLOCK)}`), or pick another "
+            f"forge_user; then run `pulumi up` again"
+        )
+    if existing.get("active") is False:
+        return (
+            f"Forgejo user {name!r} is not activated (active: false): Forgejo refuses its password and its "
+            f"tokens. If it is meant to be this agent, activate it (site administration, user accounts, "
+            f"{name}: tick 'Activated'; or `{_admin_patch_command(conn, name, ACTIVATE)}`), or "
+            f"pick another forge_user; then run `pulumi up` again"
+        )
+    return None
+
+
+def _is_organization(client: ForgejoClient, conn: connection.Connection, name: str) -> bool:
+    """Users and organizations share one namespace (a create answers "user already exists" for either)
+    and `GET /users/{name}` answers for both; `GET /orgs/{name}` answers 404 for a user
+    (routers/api/v1/api.go:642-649 @ v11.0.15, orgAssignment)."""
+    try:
+        client.request("GET", path("orgs", name), auth=conn.admin_auth)
+        return True
+    except ForgejoError as exc:
+        if exc.status == 404:
+            return False
+        if exc.status == 403:
+            why = (f"{exc.message}: the admin token needs read:organization (or all) to tell whether "
+                   f"{name!r} is a user or an organization before adopting it")
+            raise ForgejoError(exc.method, exc.path, exc.status, why) from None
         raise
 
 
@@ -128,8 +218,15 @@ def _edit(client: ForgejoClient, conn: connection.Connection, username: str, **f
 def _adopt(
     client: ForgejoClient, conn: connection.Connection, want: UserState, existing: dict[str, Any], tried: set[str]
 ) -> UserState:
-    """Take over a user that exists already, or refuse with the reason."""
+    """Take over a user that exists already, or refuse with the reason (no change made then)."""
     name = want.username
+    if _is_organization(client, conn, name):
+        # Adopting would write a password on the organization, then fail with a 500
+        # (routers/api/v1/admin/user.go:212, 227-234; services/user/email.go:40-43 @ v11.0.15).
+        raise UserExistsError(
+            f"Forgejo name {name!r} belongs to an organization, not a user: an agent needs a user account "
+            f"of its own. Pick another forge_user (the organization is left untouched)"
+        )
     if existing.get("is_admin") or conn.is_admin_user(name):
         raise UserExistsError(
             f"Forgejo user {name!r} exists and is a site admin or the configured admin "
@@ -140,8 +237,13 @@ def _adopt(
             f"Forgejo user {name!r} exists and disinto:adoptExistingUsers is false: delete the user, "
             f"pick another forge_user, or set disinto:adoptExistingUsers true to take it over"
         )
+    blocker = account_blocker(conn, {**existing, "login": name})
+    if blocker:
+        raise UserExistsError(blocker)
     tried.add("adopt")  # remembered across retries: a lost answer here is still an adoption
-    body = _edit(client, conn, name, password=want.password, email=want.email, full_name=want.full_name)
+    body = _edit(
+        client, conn, name, password=want.password, email=want.email, full_name=want.full_name, restricted=False
+    )
     _prove_adopted(client, name, want.password)
     return UserState(**{**asdict(want), "user_id": int(body["id"]), "adopted": True})
 
@@ -154,7 +256,12 @@ def _create(client: ForgejoClient, conn: connection.Connection, want: UserState,
         "full_name": want.full_name,
         "password": want.password,
         "must_change_password": False,
-        "visibility": "public",
+        # No `visibility`: a mode the server's ALLOWED_USER_VISIBILITY_MODES lacks fails the create
+        # with a 500 (models/user/user.go:912-914 @ v11.0.15), and the server's own default is always
+        # allowed (modules/setting/service.go:270-275). `restricted` is sent, so that
+        # DEFAULT_USER_IS_RESTRICTED (service.go:236; user.go:702, 731-732) does not limit the bot to
+        # what it is granted explicitly.
+        "restricted": False,
     }
     try:
         created = client.request("POST", path("admin", "users"), auth=conn.admin_auth, json=body, ok=(201,)).body
@@ -211,6 +318,8 @@ class ForgejoUserProvider(ForgejoProvider):
         if rotate or not old.password_ok:
             fields["password"] = password
         with conn.client() as client:
+            if not old.password_ok:
+                _refuse_blocked(client, conn, old.username)
             if fields:
                 retry_transient(lambda: _edit(client, conn, old.username, **fields))
         new = UserState(

@@ -13,12 +13,14 @@ import hashlib
 import pytest
 import requests
 
-from disinto_infra.forgejo import ForgejoProfileRepo, ForgejoProfileRepoProvider
+from disinto_infra.forgejo import ForgejoProfileRepo, ForgejoProfileRepoProvider, connection
+from disinto_infra.forgejo.client import ForgejoError
 from disinto_infra.forgejo.profile_repo import (
     JOURNAL_BRANCH,
     KEEP_CONTENT,
     MAIN_BRANCH,
     ProfileRepoState,
+    _ensure_journal_branch,
     default_readme,
 )
 from disinto_infra.forgejo.profile_rule import WANTED, protection_rule
@@ -395,3 +397,32 @@ def test_admin_token_with_documented_scopes(forge):
     assert contents(forge, "formula.toml") == FORMULA_V2
     assert forge.repo(PROFILE)["protections"] == ["main"]
     assert forge.spec_violations == []
+
+
+# Issue 18 item 8: a `.profile` whose first push went to `master` is named, on each request that meets it.
+
+def _profile_on_master(forge) -> None:
+    forge.add_user("dev-qwen", password="dev-qwen-pass-1", email="dev-qwen@disinto.local")
+    forge.add_repo("dev-qwen", ".profile", private=True)
+    forge.add_file(PROFILE, "formula.toml", "name = 'old'\n", branch="master")
+    assert forge.repo(PROFILE)["default_branch"] == "master"
+
+
+def test_a_profile_whose_first_push_went_to_master_is_named(forge, engine):
+    _profile_on_master(forge)
+    with pytest.raises(ProviderError) as caught:
+        engine.up([profile(username="dev-qwen")])
+    details = caught.value.details
+    assert "HTTP 404" in details  # file.go:765-766 @ v11.0.15: the contents API on a missing branch
+    assert "dev-qwen/.profile has commits but no main branch: its first push went to 'master'" in details
+    assert "Rename 'master' to main" in details
+
+
+def test_a_journal_branch_from_a_missing_main_is_named(forge):
+    """branch.go:228-232 @ v11.0.15: an old_ref_name that does not resolve is a 500 (the double plays it)."""
+    _profile_on_master(forge)
+    conn = connection.Connection(forge.url, ADMIN, admin_password=ADMIN_PASSWORD)
+    with conn.client() as client, pytest.raises(ForgejoError) as caught:
+        _ensure_journal_branch(client, conn, "dev-qwen")
+    assert caught.value.status == 500
+    assert "has commits but no main branch: its first push went to 'master'" in str(caught.value)

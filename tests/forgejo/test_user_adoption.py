@@ -86,3 +86,108 @@ def test_double_refuses_basic_auth_while_the_flag_is_set_and_its_quirk_keeps_it(
     assert requests.patch(admin_patch, auth=(ADMIN, ADMIN_PASSWORD), json=edit, timeout=5).status_code == 200
     assert login(forge, auth=("dev-qwen", "new-pass-1234")) == "dev-qwen"
     assert forge.spec_violations == []
+
+
+# Issue 18 item 3: accounts an adoption cannot make work are refused before any change, each with its
+# own message and the fix; read from the admin view of the user and `GET /orgs/{name}`.
+
+def _refused(forge, engine) -> str:
+    forge.clear_requests()
+    with pytest.raises(ProviderError) as caught:
+        engine.up(identity("dev-qwen"))
+    assert [r for r in forge.requests if r.method == "PATCH"] == []  # nothing written
+    assert "dev-qwen-user" not in engine.state
+    return caught.value.details
+
+
+def test_an_organization_name_is_refused_without_writing_a_password_on_it(forge, engine):
+    forge.add_org("dev-qwen")
+    details = _refused(forge, engine)
+    assert "'dev-qwen' belongs to an organization, not a user" in details and "Pick another forge_user" in details
+    assert ("GET", "/api/v1/orgs/dev-qwen", 200) in [(r.method, r.path, r.status) for r in forge.requests]
+
+
+def test_double_writes_the_password_on_an_organization_then_answers_500(forge):
+    """What adopting an organization did: admin/user.go:212 then 227-234, services/user/email.go:40-43."""
+    forge.add_org("dev-qwen")
+    edit = {"password": "New-pass-1234", "email": "dev-qwen@disinto.local"}
+    answer = requests.patch(f"{forge.url}/api/v1/admin/users/dev-qwen", auth=(ADMIN, ADMIN_PASSWORD), json=edit, timeout=5)
+    assert answer.status_code == 500
+    assert forge.check_password("dev-qwen", "New-pass-1234")
+    assert requests.get(f"{forge.url}/api/v1/orgs/johba", auth=(ADMIN, ADMIN_PASSWORD), timeout=5).status_code == 404
+
+
+def test_an_account_of_an_external_source_is_refused(forge, engine):
+    ldap = forge.add_auth_source("ldap")
+    forge.add_user("dev-qwen", source_id=ldap, login_name="qwen.ldap", email="dev-qwen@disinto.local")
+    details = _refused(forge, engine)
+    assert f"signs in through authentication source {ldap} (login name 'qwen.ldap')" in details
+    assert "ignores a password" in details and '{"source_id": 0, "login_name": "dev-qwen"}' in details
+
+
+def test_double_drops_a_password_for_an_external_account(forge):
+    """services/user/update.go:206 @ v11.0.15: only a local or OAuth2 account takes a password."""
+    ldap, oauth = forge.add_auth_source("ldap"), forge.add_auth_source("oauth2")
+    forge.add_user("by-ldap", password="Old-pass-123", source_id=ldap, login_name="l")
+    forge.add_user("by-oauth", password="Old-pass-123", source_id=oauth, login_name="o")
+    for name in ("by-ldap", "by-oauth"):
+        patched = requests.patch(f"{forge.url}/api/v1/admin/users/{name}", auth=(ADMIN, ADMIN_PASSWORD),
+                                 json={"password": "New-pass-1234"}, timeout=5)
+        assert patched.status_code == 200
+    assert forge.check_password("by-ldap", "Old-pass-123") and forge.check_password("by-oauth", "New-pass-1234")
+
+
+@pytest.mark.parametrize(("flags", "words", "fix"), [
+    ({"prohibit_login": True}, "is prohibited from signing in (prohibit_login)", '{"prohibit_login": false}'),
+    ({"active": False}, "is not activated (active: false)", '{"active": true}'),
+])
+def test_a_blocked_account_is_refused_naming_the_fix(forge, engine, flags, words, fix):
+    forge.add_user("dev-qwen", email="dev-qwen@disinto.local", **flags)
+    details = _refused(forge, engine)
+    assert f"Forgejo user 'dev-qwen' {words}" in details
+    assert fix in details and f"{forge.url}/api/v1/admin/users/dev-qwen" in details
+    assert "does not work" not in details  # the old message pointed at the password
+    # The admin lifts the block; the next `up` adopts the user.
+    forge.update_user("dev-qwen", prohibit_login=False, active=True)
+    assert engine.up(identity("dev-qwen"))["dev-qwen-user"] == "create"
+    assert_identity_works(forge, engine, "dev-qwen")
+
+
+def test_a_block_set_after_the_create_is_named_instead_of_resetting_the_password_on_every_up(forge, engine):
+    engine.up(identity("dev-qwen"))
+    forge.update_user("dev-qwen", prohibit_login=True)
+    engine.refresh()
+    assert engine.outputs("dev-qwen-user")["password_ok"] is False
+    password = engine.outputs("dev-qwen-user")["password"]
+    forge.clear_requests()
+    with pytest.raises(ProviderError, match="prohibited from signing in"):
+        engine.up(identity("dev-qwen"))
+    assert [r for r in forge.requests if r.method == "PATCH"] == []
+    assert forge.check_password("dev-qwen", password)
+
+
+# Issue 18 item 4: the create leaves visibility to the server and sends `restricted: false`.
+
+def test_create_leaves_visibility_to_the_server_and_is_not_restricted(forge, engine):
+    forge.state.settings.allowed_user_visibility = ("limited", "private")
+    forge.state.settings.default_user_restricted = True
+    engine.up(identity("dev-qwen"))
+    [create] = [r for r in forge.requests if r.method == "POST" and r.path == "/api/v1/admin/users"]
+    assert "visibility" not in create.body and create.body["restricted"] is False
+    assert forge.user("dev-qwen")["visibility"] == "limited" and forge.user("dev-qwen")["restricted"] is False
+    assert_identity_works(forge, engine, "dev-qwen")
+
+
+def test_double_answers_500_for_a_visibility_the_server_does_not_allow(forge):
+    """models/user/user.go:912-914 (ValidateUser) and admin/user.go:147-148 @ v11.0.15."""
+    forge.state.settings.allowed_user_visibility = ("limited", "private")
+    body = {"username": "vis", "email": "vis@disinto.local", "password": "Pass-word-123", "visibility": "public"}
+    answer = requests.post(f"{forge.url}/api/v1/admin/users", auth=(ADMIN, ADMIN_PASSWORD), json=body, timeout=5)
+    assert answer.status_code == 500 and forge.user("vis") is None
+
+
+def test_adoption_lifts_a_restriction(forge, engine):
+    forge.add_user("dev-qwen", email="dev-qwen@disinto.local", restricted=True)
+    engine.up(identity("dev-qwen"))
+    assert forge.user("dev-qwen")["restricted"] is False
+    assert_identity_works(forge, engine, "dev-qwen")

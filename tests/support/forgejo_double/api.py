@@ -194,6 +194,7 @@ class Api:
             ("GET", "user/repos", self.h_list_own_repos),
             ("POST", "user/repos", self.h_create_own_repo),
             ("GET", "users/{username}", self.h_get_user),
+            ("GET", "orgs/{org}", self.h_get_org),
             ("GET", "users/{username}/tokens", self.h_list_tokens),
             ("POST", "users/{username}/tokens", self.h_create_token),
             ("DELETE", "users/{username}/tokens/{token}", self.h_delete_token),
@@ -324,6 +325,10 @@ class Api:
             ctx.auth_kind = "token"
             ctx.token, ctx.doer = tok, self.state.users[tok["uid"]]
             return
+        if not self.state.settings.basic_auth:
+            # services/auth/basic.go:128-130 @ v11.0.15: with ENABLE_BASIC_AUTHENTICATION=false a
+            # password is not even tried (a token as the password still works, above): anonymous.
+            return
         ctx.auth_kind = "basic"
         user = self.state.user_by_name(uname)
         if user is None and "@" in uname:
@@ -334,6 +339,12 @@ class Api:
             raise self.error(401, f"user does not exist [uid: {user['id']}, name: {user['login']}]")
         if user["prohibit_login"]:
             raise self.error(401, f"user is not allowed login [uid: {user['id']}, name: {user['login']}]")
+        if user.get("totp") is not None:
+            # basic.go:151-155 and validateTOTP (171-185): a user with TOTP needs X-Forgejo-OTP (or
+            # X-Gitea-OTP); any error from Verify is a 401 (routers/api/shared/middleware.go:57-60).
+            otp = ctx.headers.get("X-Forgejo-OTP") or ctx.headers.get("X-Gitea-OTP") or ""
+            if otp != user["totp"]:
+                raise self.error(401, "invalid provided OTP")
         ctx.doer, ctx.password_auth = user, True
 
     def _check_account(self, ctx: Ctx) -> None:
@@ -415,6 +426,10 @@ class Api:
     def access_mode(self, repo: dict, user: Optional[dict]) -> int:
         owner = self.state.users[repo["owner_id"]]
         collab = ACCESS_MODES[repo["collaborators"][user["id"]]] if user and user["id"] in repo["collaborators"] else 0
+        if user is not None:
+            # Access through the owning organization's teams counts too (GetUserRepoPermission,
+            # models/perm/access/repo_permission.go:236-262 @ v11.0.15).
+            collab = max(collab, ACCESS_MODES[repo["team_access"].get(user["id"], "none")])
         if user is None:
             if repo["private"] or owner["visibility"] != "public":
                 return 0
@@ -543,7 +558,8 @@ class Api:
         page = form_int("page")
         limit = form_int("limit")
         page = page if page > 0 else 1
-        limit = 30 if limit <= 0 else min(limit, 50)
+        # [api] MAX_RESPONSE_ITEMS caps a page (services/context/api.go GetListOptions, setting/api.go:24).
+        limit = 30 if limit <= 0 else min(limit, self.state.settings.max_response_items)
         start = (page - 1) * limit
         return items[start:start + limit], {"X-Total-Count": str(len(items))}
 
@@ -776,6 +792,20 @@ class Api:
         user = self._user_group(ctx, username)
         return Response(200, self.user_json(user, ctx.doer))
 
+    def h_get_org(self, ctx, org):
+        """GET /orgs/{org}: an organization only; a user's name is a 404 (orgAssignment,
+        routers/api/v1/api.go:642-649 @ v11.0.15: GetOrgByName then the redirect lookup)."""
+        self._scope(ctx, "organization")
+        found = self.state.user_by_name(org)
+        if found is None or found["type"] != "org":
+            raise self.not_found("GetOrgByName", LookupError(f"user redirect does not exist [name: {org}]"))
+        return Response(200, {
+            "id": found["id"], "name": found["login"], "username": found["login"],
+            "full_name": found["full_name"], "email": found["email"], "avatar_url": "",
+            "description": found["description"], "website": found["website"], "location": found["location"],
+            "visibility": found["visibility"], "repo_admin_change_team_access": False,
+        })
+
     # ----------------------------------------------------------------- tokens
     @staticmethod
     def _token_json(tok: dict, plain: str = "") -> dict:
@@ -846,6 +876,8 @@ class Api:
         password = form.get("password", "")
         if len(password.encode()) < MIN_PASSWORD_LENGTH:
             raise self.error(400, "PasswordIsRequired")
+        if not self.state.settings.password_complex_enough(password):
+            raise self.error(400, "PasswordComplexity")  # routers/api/v1/admin/user.go:105-108 @ v11.0.15
         reserved = reserved_name_error(username)
         if reserved:
             raise self.error(422, reserved)
@@ -855,11 +887,20 @@ class Api:
             raise self.error(422, f"e-mail invalid [email: {email}]")
         if self.state.user_by_email(email) is not None:
             raise self.error(422, f"e-mail already in use [email: {email}]")
+        settings = self.state.settings
+        # models/user/user.go @ v11.0.15: the defaults (697, 702: DEFAULT_USER_VISIBILITY, the first
+        # allowed mode; DEFAULT_USER_IS_RESTRICTED) unless the form overrides them (716-732), then
+        # ValidateUser refuses a mode ALLOWED_USER_VISIBILITY_MODES lacks (912-914), which
+        # admin/user.go:147-148 answers with a 500.
+        visibility = form.get("visibility") or settings.allowed_user_visibility[0]
+        if visibility not in settings.allowed_user_visibility:
+            raise self.error(500, f"visibility Mode not allowed: {visibility}")
+        restricted = form["restricted"] if "restricted" in form else settings.default_user_restricted
         user = self.state.create_user(
             username, password, email, full_name=form.get("full_name", ""),
             must_change_password=form.get("must_change_password", True),
-            login_name=form.get("login_name", ""), restricted=form.get("restricted", False),
-            visibility=form.get("visibility") or "public", created=form.get("created_at"))
+            login_name=form.get("login_name", ""), restricted=restricted,
+            visibility=visibility, created=form.get("created_at"))
         return Response(201, self.user_json(user, ctx.doer))
 
     def h_admin_edit_user(self, ctx, username):
@@ -871,10 +912,19 @@ class Api:
         password = form.get("password", "")
         if form.get("source_id"):
             raise self.error(500, f"login source does not exist [id: {form['source_id']}]")
-        if password and len(password.encode()) < MIN_PASSWORD_LENGTH:
-            raise self.error(400, f"password must be at least {MIN_PASSWORD_LENGTH} characters")
-        if password:
+        # services/user/update.go:206 @ v11.0.15: a password is set only on a local (or OAuth2) account;
+        # one that signs in through LDAP, PAM or SMTP keeps its source and the password is dropped silently.
+        if password and self.state.password_is_local(user):
+            if len(password.encode()) < MIN_PASSWORD_LENGTH:
+                raise self.error(400, f"password must be at least {MIN_PASSWORD_LENGTH} characters")
+            if not self.state.settings.password_complex_enough(password):
+                raise self.error(400, "password not complex enough")  # admin/user.go:216-217
             self.state.set_password(user, password)
+        if user["type"] == "org" and form.get("email") and form["email"].lower() != user["email"].lower():
+            # The password above is already written (UpdateAuth, admin/user.go:212); an organization
+            # has no primary e-mail row, so AdminAddOrSetPrimaryEmailAddress fails
+            # (services/user/email.go:40-43) and the handler answers 500 (admin/user.go:233-234).
+            raise self.error(500, "email address does not exist")
         if "source_id" in form:
             user["source_id"], user["login_name"] = form["source_id"], form["login_name"]
         if "must_change_password" in form:
@@ -1171,6 +1221,9 @@ class Api:
                     break
             if source is None and ref in rec["commits"]:
                 source = {"commit": ref, "files": rec["commits"][ref].get("files", {})}
+            if source is None:
+                # routers/api/v1/repo/branch.go:228-232 @ v11.0.15: GetCommit fails, answered 500.
+                raise self.error(500, f"object does not exist [id: {ref}, rel_path: ]")
         elif form.get("old_branch_name"):
             if form["old_branch_name"] in rec["branches"]:
                 source = dict(rec["branches"][form["old_branch_name"]])

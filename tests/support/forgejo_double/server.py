@@ -163,10 +163,36 @@ class ForgejoDouble:
                 must_change_password=must_change_password,
                 **{k: v for k, v in fields.items() if k in (
                     "full_name", "login_name", "source_id", "restricted", "visibility", "active")})
-            for key in ("prohibit_login", "location", "website", "description", "pronouns"):
+            for key in ("prohibit_login", "location", "website", "description", "pronouns", "totp"):
                 if key in fields:
                     user[key] = fields[key]
             return copy.deepcopy(user)
+
+    def add_org(self, name: str, email: str = "") -> dict:
+        """An organization: a row in the user table (type org), so its name is taken for users too;
+        it has no password and signs in nowhere."""
+        with self.state.lock:
+            if self.state.user_by_name(name) is not None:
+                raise ValueError(f"user already exists [name: {name}]")
+            org = self.state.create_user(name, None, email or f"{name.lower()}@org.forgejo-double.test",
+                                         must_change_password=False)
+            org["type"] = "org"
+            return copy.deepcopy(org)
+
+    def add_auth_source(self, kind: str) -> int:
+        """An authentication source (kind: "ldap", "smtp", "pam", "oauth2"); returns its id, for
+        add_user(..., source_id=id, login_name=...)."""
+        with self.state.lock:
+            sid = self.state.new_id("source")
+            self.state.auth_sources[sid] = kind
+            return sid
+
+    def add_team_access(self, repo: str, username: str, permission: str) -> None:
+        """Access to a repository through a team of its owning organization (not a collaborator)."""
+        if permission not in ("read", "write", "admin", "owner"):
+            raise ValueError(permission)
+        with self.state.lock:
+            self._need_repo(repo)["team_access"][self._need_user(username)["id"]] = permission
 
     def update_user(self, username: str, **fields) -> dict:
         """Change stored user fields (e.g. active=False, must_change_password=True)."""

@@ -177,11 +177,13 @@ def go_parse_bool(s) -> bool:
 
 
 # -------------------------------------------------------------------------- names
+# models/user/user.go @ v11.0.15, lines 597-642: Forgejo 11 reserves "devtest" (later releases
+# dropped it and reserve "report_abuse").
 RESERVED_USERNAMES = frozenset({
     ".", "..", "-", ".well-known", "api", "metrics", "v2", "assets", "attachments",
     "avatar", "avatars", "repo-avatars", "captcha", "login", "org", "repo", "user",
-    "admin", "explore", "issues", "pulls", "milestones", "notifications",
-    "report_abuse", "favicon.ico", "manifest.json", "robots.txt", "sitemap.xml",
+    "admin", "devtest", "explore", "issues", "pulls", "milestones", "notifications",
+    "favicon.ico", "manifest.json", "robots.txt", "sitemap.xml",
     "ssh_info", "swagger.v1.json", "ghost", "gitea-actions", "forgejo-actions",
 })
 RESERVED_USER_PATTERNS = ("*.keys", "*.gpg", "*.rss", "*.atom", "*.png")
@@ -341,6 +343,43 @@ class Quirks:
         self.hits[name] = self.hits.get(name, 0) + 1
 
 
+# ------------------------------------------------------------------- server settings
+# modules/auth/password/password.go @ v11.0.15, lines 36-53: the classes PASSWORD_COMPLEXITY names.
+PASSWORD_CLASSES = {
+    "lower": "abcdefghijklmnopqrstuvwxyz",
+    "upper": "ABCDEFGHIJKLMNOPQRSTUVWXYZ",
+    "digit": "0123456789",
+    "spec": " !\"#$%&'()*+,-./:;<=>?@[\\]^_{|}~`",
+}
+
+
+@dataclass
+class Settings:
+    """app.ini settings of the server the double plays; each default is Forgejo 11's.
+
+    ``password_complexity``: [security] PASSWORD_COMPLEXITY (modules/setting/security.go:152-161,
+    default "off"), checked as password.go:63-96 does: unknown names are skipped, a list with none
+    known demands every class. ``basic_auth``: [service] ENABLE_BASIC_AUTHENTICATION
+    (modules/setting/service.go:213). ``allowed_user_visibility``: [service]
+    ALLOWED_USER_VISIBILITY_MODES (service.go:250-275; the first allowed one is the default).
+    ``default_user_restricted``: [service] DEFAULT_USER_IS_RESTRICTED (service.go:236).
+    ``max_response_items``: [api] MAX_RESPONSE_ITEMS (modules/setting/api.go:24, 50).
+    """
+
+    password_complexity: tuple = ("off",)
+    basic_auth: bool = True
+    allowed_user_visibility: tuple = ("public", "limited", "private")
+    default_user_restricted: bool = False
+    max_response_items: int = 50
+
+    def password_complex_enough(self, password: str) -> bool:
+        if list(self.password_complexity) == ["off"]:
+            return True
+        required = [PASSWORD_CLASSES[c] for c in self.password_complexity if c in PASSWORD_CLASSES]
+        required = required or list(PASSWORD_CLASSES.values())
+        return all(any(ch in chars for ch in password) for chars in required)
+
+
 # ------------------------------------------------------------------------- helpers
 def now_iso() -> str:
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -369,6 +408,8 @@ class State:
         self.tokens: dict = {}     # id -> token record
         self.repos: dict = {}      # id -> repo record
         self.quirks = Quirks()
+        self.settings = Settings()
+        self.auth_sources: dict = {}  # id -> login type ("ldap", "smtp", "pam", "oauth2", ...)
         self._ids: dict = {}
 
     # ids --------------------------------------------------------------------
@@ -405,6 +446,7 @@ class State:
                 "source_id": source_id or 0, "is_admin": bool(is_admin), "active": bool(active),
                 "prohibit_login": False, "must_change_password": bool(must_change_password),
                 "restricted": bool(restricted), "visibility": visibility or "public",
+                "type": "user", "totp": None,
                 "keep_email_private": False, "location": "", "website": "", "description": "",
                 "pronouns": "", "language": "", "created": created,
                 "last_login": "1970-01-01T00:00:00Z",
@@ -412,6 +454,10 @@ class State:
             }
             self.users[uid] = user
             return user
+
+    def password_is_local(self, user: dict) -> bool:
+        """User.IsLocal() or IsOAuth2() (models/user/user.go:237-244 @ v11.0.15): a password applies."""
+        return not user["source_id"] or self.auth_sources.get(user["source_id"]) == "oauth2"
 
     def set_password(self, user: dict, password: str) -> None:
         user["salt"] = secrets.token_hex(8)
@@ -479,6 +525,7 @@ class State:
                 "default_branch": default_branch or "main", "empty": True, "archived": False,
                 "website": "", "created": ts, "updated": ts,
                 "collaborators": {},   # user id -> "read" | "write" | "admin"
+                "team_access": {},     # user id -> mode through the owning organization's teams
                 "branches": {},        # name -> {"commit": sha, "files": {path: file}}
                 "commits": {},         # sha -> commit
                 "protections": [],     # ordered list of rules
