@@ -103,6 +103,9 @@ class VaultFacts:
     auth_mount: str
     auth_found: str  # "jwt" | "<type>, not jwt" | "not enabled" | "not checked: ..."
     problems: tuple[str, ...] = ()
+    bot_policies_found: str = ""  # "2 bot policies read, 1 reading kv/data/disinto/shared/forge" | "not checked: ..."
+    # Lines an operator should act on that do not stop the stack working (check/bot_policies.py).
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
