@@ -14,6 +14,7 @@ import pytest
 
 from tests.support.nomad_double import NomadDouble, node, registration
 from tests.support.vault_double import DEFAULT_POLICY, VaultDouble, kv_mount
+from tests.test_vault_rights import VAULT_EXAMPLE
 from tests.test_check_cli import ADMIN, ADMIN_PASSWORD, agent, run, world, write_toml  # noqa: F401 (fixture)
 
 NOMAD_TOKEN = "nomad-acl-e2e-5a1c9d"
@@ -33,7 +34,9 @@ def doubles(cluster):
                     pools={"gpu": [node("box1", "gpu")]},
                     services={("agents", "forgejo"): [registration("forgejo", "agents", "10.0.0.5", 3000)]})
     vault.configure(mode="ok", state="active", expired=False, policies=("disinto-admin",), ttl=0,
-                    mounts={"kv/": kv_mount("2")}, forbidden=frozenset(), acl={"default": DEFAULT_POLICY})
+                    mounts={"kv/": kv_mount("2")}, forbidden=frozenset(),
+                    # The token's policy is the example the README gives (examples/vault/pulumi-token.hcl).
+                    acl={"default": DEFAULT_POLICY, "disinto-admin": VAULT_EXAMPLE.read_text()})
     nomad.forget()
     vault.forget()
     return nomad, vault
@@ -82,7 +85,8 @@ def test_all_well_on_a_nomad_stack(world, doubles, tmp_path):
     assert f"Vault {vault.url} (env VAULT_ADDR)" in out
     assert rows(out, "Vault") == {
         "state": "active (Vault 1.18.3)", "token": "valid (env VAULT_TOKEN): policies disinto-admin, never expires",
-        "kv mount kv/": "kv v2", "auth mount jwt-nomad/": "jwt", "bot policies": "0 bot policies read"}
+        "kv mount kv/": "kv v2", "auth mount jwt-nomad/": "jwt", "bot policies": "0 bot policies read",
+        "token rights": "7 of 7 rights `pulumi up` uses"}
     assert out.rstrip().endswith("0 problem(s)")
     assert {r.method for r in nomad.requests + vault.requests} == {"GET"}
     assert {r.headers.get("X-Nomad-Token") for r in nomad.requests if r.path != "/v1/status/leader"} == {NOMAD_TOKEN}
@@ -99,7 +103,7 @@ def test_a_bot_policy_reading_the_admin_token_is_a_warning_not_a_failure(world, 
     """The factory's bot policies grant read on kv/data/disinto/shared/forge, where its
     tools/vault-import.sh keeps FORGE_ADMIN_TOKEN (Disinto/disinto 2308c4c)."""
     nomad, vault = doubles
-    vault.configure(acl={"default": DEFAULT_POLICY,
+    vault.configure(acl={"default": DEFAULT_POLICY, "disinto-admin": VAULT_EXAMPLE.read_text(),
                          "bot-dev": 'path "kv/data/disinto/shared/forge" {\n  capabilities = ["read"]\n}\n'})
     toml = write_toml(world, "nomad-warn", {"dev-qwen": agent(world, "four", "dev-qwen")})
     nomad_stack(world, "nomad-warn", nomad, toml, **{"vault:address": vault.url})

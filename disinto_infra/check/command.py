@@ -89,9 +89,11 @@ def _start_cluster(pool: ThreadPoolExecutor, context: cli.Context, timeout: floa
         return {}
     stack_file = settings.project_dir / f"Pulumi.{context.stack}.yaml"
     environ, stack = dict(os.environ), context.stack
+    agents = tuple(spec.name for _, spec in context.fleet.agents())
     return {
         "nomad": pool.submit(lambda: nomad.start(pool, nomad.target(settings, stack, stack_file, environ), timeout)),
-        "vault": pool.submit(lambda: vault.start(pool, vault.target(settings, stack, stack_file, environ), timeout)),
+        "vault": pool.submit(lambda: vault.start(pool, vault.target(settings, stack, stack_file, environ, agents),
+                                                 timeout)),
     }
 
 

@@ -106,6 +106,7 @@ class VaultFacts:
     bot_policies_found: str = ""  # "2 bot policies read, 1 reading kv/data/disinto/shared/forge" | "not checked: ..."
     # Lines an operator should act on that do not stop the stack working (check/bot_policies.py).
     warnings: tuple[str, ...] = ()
+    rights_found: str = ""  # "7 of 7 rights `pulumi up` uses" | "a root token: every right" | "not checked: ..."
 
 
 @dataclass(frozen=True)

@@ -81,6 +81,7 @@ def vault_section(vault: VaultFacts) -> list[str]:
         (f"kv mount {vault.kv_mount}/", vault.kv_found),
         (f"auth mount {vault.auth_mount}/", vault.auth_found),
         ("bot policies", vault.bot_policies_found),
+        ("token rights", vault.rights_found),
     ]
     return [f"Vault {vault.address}{_from(vault.address_source)}", *table(("what", "found"), rows),
             *(f"  warning: {w}" for w in vault.warnings)]

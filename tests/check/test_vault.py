@@ -10,6 +10,7 @@ from disinto_infra.check.reach import Endpoint
 from disinto_infra.vault_policy import agent_secret, bot_rules, render
 from tests.support.vault_double import DEFAULT_POLICY, VaultDouble, auth_method, kv_mount
 from tests.test_vault_acl import FACTORY_BOT
+from tests.test_vault_rights import VAULT_EXAMPLE
 
 TOKEN = "hvs.vault-token-0c1d"  # lookup-self echoes it as data.id: it must go nowhere
 
@@ -30,10 +31,10 @@ def api(server):
     return server
 
 
-def probe(api, token=TOKEN, timeout=2.0):
+def probe(api, token=TOKEN, timeout=2.0, **more):
     endpoint = Endpoint(api.url, "env VAULT_ADDR", "env VAULT_TOKEN" if token else "", "X-Vault-Token", token)
     with ThreadPoolExecutor(8) as pool:
-        target = vault.VaultTarget(endpoint, "/p/Pulumi.dev.yaml", "kv", "jwt-nomad", "/opt/factory")
+        target = vault.VaultTarget(endpoint, "/p/Pulumi.dev.yaml", "kv", "jwt-nomad", "/opt/factory", **more)
         facts = vault.start(pool, target, timeout)()
     assert TOKEN not in repr(facts)
     return facts
@@ -50,7 +51,8 @@ def test_all_well(api):
     assert {r.headers["X-Vault-Token"] for r in api.requests if r is not health} == {TOKEN}
     # No bot-* policy: only `default` and `root` are listed, neither is read.
     assert (facts.bot_policies_found, facts.warnings) == ("0 bot policies read", ())
-    assert len(api.requests) == 5
+    assert facts.rights_found == "not checked: no agents"
+    assert len(api.requests) == 6
 
 
 @pytest.mark.parametrize("state, found", [("standby", "standby"), ("perfstandby", "performance standby")])
@@ -191,3 +193,59 @@ def test_the_mount_setting_is_followed(api):
     api.configure(acl={"bot-x": 'path "secret/data/disinto/shared/forge" { capabilities = ["read"] }\n'},
                   mounts={"kv/": kv_mount("2")})
     assert probe(api).warnings == ()
+
+
+# ---------------------------------------------------------------- the token's rights
+
+AGENTS = ("llama", "dev-qwen2")
+
+
+def test_the_example_policy_gives_every_right(api):
+    api.configure(policies=("default", "disinto-admin"), acl={"default": DEFAULT_POLICY, "disinto-admin": VAULT_EXAMPLE.read_text()})
+    facts = probe(api, agents=AGENTS)
+    # Per agent its secret's data and metadata, policy and role; the review secret's two; the child token.
+    assert (facts.rights_found, facts.problems) == ("11 of 11 rights `pulumi up` uses", ())
+    assert any(r.path == "/v1/sys/internal/ui/resultant-acl" for r in api.requests)
+
+
+def test_a_root_token_has_every_right(api):
+    api.configure(policies=("root",))
+    assert probe(api, agents=AGENTS).rights_found == "a root token: every right"
+
+
+def test_each_missing_right_is_one_problem_naming_it(api):
+    """KV v2 takes a write to an existing secret as `update` (a rotation): create alone is not enough."""
+    narrow = VAULT_EXAMPLE.read_text().replace('"create", "update", "read"]\n}\n\n# Removing', '"create", "read"]\n}\n\n# Removing')
+    narrow = narrow.replace('path "auth/token/create"', 'path "auth/token/create-orphan"')
+    assert narrow.count("create-orphan") == 1 and '"create", "read"]' in narrow
+    api.configure(policies=("ops",), acl={"ops": narrow})
+    facts = probe(api, agents=("llama",))
+    who = f"{api.url}: the Vault token (env VAULT_TOKEN)"
+    tail = "`pulumi up` would be refused; see examples/vault/pulumi-token.hcl (a right granted only through a `+` path does not show here)"
+    assert facts.problems == (
+        f"{who} lacks update on kv/data/disinto/bots/llama (agent llama's secret): {tail}",
+        f"{who} lacks update on kv/data/disinto/bots/_forge-review (the review token's secret): {tail}",
+        f"{who} lacks update on auth/token/create (the Vault provider's child token (unless vault:skipChildToken)): {tail}",
+    )
+    assert facts.rights_found == "4 of 7 rights `pulumi up` uses"
+    # Without the provider's child token that right is not needed.
+    assert len(probe(api, agents=("llama",), child_token=False).problems) == 2
+
+
+def test_the_settings_names_are_followed(api):
+    text = VAULT_EXAMPLE.read_text()
+    api.configure(policies=("ops",), acl={"ops": text})
+    facts = probe(api, agents=("llama",), kv_prefix="team/agents")
+    assert facts.rights_found == "3 of 7 rights `pulumi up` uses"
+    assert {p.split(" lacks ", 1)[1].split(" (")[0] for p in facts.problems} == {
+        "create, update, read on kv/data/team/agents/llama",
+        "read, delete on kv/metadata/team/agents/llama",
+        "create, update, read on kv/data/team/agents/_forge-review",
+        "read, delete on kv/metadata/team/agents/_forge-review"}
+
+
+def test_a_token_that_may_not_read_its_own_rights_is_not_a_problem(api):
+    api.configure(forbidden=frozenset({"/v1/sys/internal/ui/resultant-acl"}))
+    facts = probe(api, agents=AGENTS)
+    assert (facts.rights_found, facts.problems) == (
+        "not checked: the token may not read sys/internal/ui/resultant-acl", ())

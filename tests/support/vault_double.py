@@ -13,6 +13,10 @@ From developer.hashicorp.com/vault/api-docs:
   LIST, which Vault's HTTP layer makes of a GET with `list=true`): `data.keys`, every policy name
   with "root" among them. `/v1/sys/policies/acl/:name`: `data` with name and policy (the text as
   written); an unknown name is 404 `{"errors": []}` (vault/logical_system.go, api/sys_policy.go).
+- `/v1/sys/internal/ui/resultant-acl` (vault/logical_system.go pathInternalUIResultantACL): for
+  the token's policies (`policies`, their texts from `acl`), `data.root`, and `exact_paths` /
+  `glob_paths` (a `*` path under its prefix without the `*`), each `{"capabilities": [...]}`,
+  merged over the policies; paths with a `+` segment are left out, as Vault leaves them out.
 A sealed Vault answers every other path 503 "Vault is sealed".
 
     with VaultDouble(token="hvs.x") as vault:
@@ -23,7 +27,10 @@ A sealed Vault answers every other path 503 "Vault is sealed".
 """
 from __future__ import annotations
 
+import json
 from typing import Any, Optional
+
+import hcl2
 
 from .http_double import Answer, HttpDouble, Seen
 
@@ -91,6 +98,24 @@ class VaultDouble(HttpDouble):
             "path": "auth/token/create", "policies": list(self.policies), "renewable": False, "ttl": self.ttl,
             "type": "service"}))
 
+    def _resultant_acl(self) -> Answer:
+        if "root" in self.policies:
+            return Answer(200, _logical({"root": True}))
+        exact: dict[str, set[str]] = {}
+        glob: dict[str, set[str]] = {}
+        for name in self.policies:
+            for block in hcl2.loads(self.acl.get(name, "")).get("path", []):
+                for quoted, body in block.items():
+                    path = json.loads(quoted)
+                    if "+" in path.split("/"):
+                        continue
+                    caps = {json.loads(c) for c in body.get("capabilities", [])}
+                    table, key = (glob, path[:-1]) if path.endswith("*") else (exact, path)
+                    table.setdefault(key, set()).update(caps)
+        shown = {"root": False, **{k: {p: {"capabilities": sorted(c)} for p, c in t.items()}
+                                   for k, t in (("exact_paths", exact), ("glob_paths", glob))}}
+        return Answer(200, _logical(shown))
+
     def answer(self, seen: Seen) -> Answer:
         if seen.method != "GET":
             return Answer(405, {"errors": []})
@@ -103,6 +128,8 @@ class VaultDouble(HttpDouble):
             return DENIED
         if seen.path == "/v1/auth/token/lookup-self":
             return self._lookup_self(given)
+        if seen.path == "/v1/sys/internal/ui/resultant-acl":
+            return self._resultant_acl()
         if seen.path.startswith("/v1/sys/mounts/"):
             mount = seen.path.removeprefix("/v1/sys/mounts/").strip("/") + "/"
             if mount not in self.mounts:
