@@ -89,8 +89,9 @@ class NomadPlacement:
 
 @dataclass(frozen=True)
 class NomadRuntime:
-    """Nothing per stack: Nomad pulls the image itself; the providers come from the stack's
-    `nomad:*` / `vault:*` config (addresses; tokens as secrets)."""
+    """Per stack only the review token's secret, when one is set (`for_stack`): Nomad pulls the
+    image itself; the providers come from the stack's `nomad:*` / `vault:*` config (addresses;
+    tokens as secrets)."""
 
     review_kv: vault.kv.SecretV2 | None = None  # the review token's own secret, when set
 
