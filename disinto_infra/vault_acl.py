@@ -16,8 +16,6 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-import hcl2
-
 READ = "read"
 DENY = "deny"
 # vault/policy.go: the old-style `policy` values and the capabilities each stands for.
@@ -79,6 +77,10 @@ def _blocks(text: str) -> list[tuple[str, dict]]:
         return [(p, b) for p, b in paths.items() if isinstance(b, dict)] if isinstance(paths, dict) else []
     except ValueError:
         pass
+    # Imported here: loading python-hcl2 and building its grammar takes about a second, which only
+    # a `check` that reads a policy should pay.
+    import hcl2
+
     try:
         parsed = hcl2.loads(text)
     except Exception as exc:  # lark's parse errors have no common base worth naming
