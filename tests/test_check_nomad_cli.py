@@ -14,6 +14,7 @@ import pytest
 
 from tests.support.nomad_double import NomadDouble, node, registration
 from tests.support.vault_double import DEFAULT_POLICY, VaultDouble, kv_mount
+from tests.check.test_nomad import example as nomad_example
 from tests.test_vault_rights import VAULT_EXAMPLE
 from tests.test_check_cli import ADMIN, ADMIN_PASSWORD, agent, run, world, write_toml  # noqa: F401 (fixture)
 
@@ -32,7 +33,10 @@ def doubles(cluster):
     nomad, vault = cluster
     nomad.configure(mode="ok", leader="10.0.0.1:4647", namespaces=("default", "agents"), forbidden=frozenset(),
                     pools={"gpu": [node("box1", "gpu")]},
-                    services={("agents", "forgejo"): [registration("forgejo", "agents", "10.0.0.5", 3000)]})
+                    services={("agents", "forgejo"): [registration("forgejo", "agents", "10.0.0.5", 3000)]},
+                    # The token's policy is the example the README gives, for namespace agents and pool gpu.
+                    token_type="client", token_policies=("disinto-infra",), token_roles=(), acl_roles={},
+                    acl_policies={"disinto-infra": nomad_example()})
     vault.configure(mode="ok", state="active", expired=False, policies=("disinto-admin",), ttl=0,
                     mounts={"kv/": kv_mount("2")}, forbidden=frozenset(),
                     # The token's policy is the example the README gives (examples/vault/pulumi-token.hcl).
@@ -81,7 +85,8 @@ def test_all_well_on_a_nomad_stack(world, doubles, tmp_path):
     assert f"Nomad {nomad.url} (nomad:address in the stack file)" in out
     assert rows(out, "Nomad") == {
         "leader": "10.0.0.1:4647", "token": "pulumi config get nomad:secretId", "namespace agents": "exists",
-        "node pool gpu": "1 of 1 node(s) ready and eligible: box1", "service forgejo": "registered: 10.0.0.5:3000"}
+        "node pool gpu": "1 of 1 node(s) ready and eligible: box1", "service forgejo": "registered: 10.0.0.5:3000",
+        "token rights": "7 of 7 rights `pulumi up` uses"}
     assert f"Vault {vault.url} (env VAULT_ADDR)" in out
     assert rows(out, "Vault") == {
         "state": "active (Vault 1.18.3)", "token": "valid (env VAULT_TOKEN): policies disinto-admin, never expires",

@@ -1,20 +1,15 @@
-"""The rights the stack's tokens need, and the minimal policies under examples/ that grant them."""
-import fnmatch
-import json
+"""The rights the stack's Vault token needs, and the minimal policy under examples/ that grants them."""
 from pathlib import Path
 
-import hcl2
 import pytest
 
 from disinto_infra.vault_acl import governing_rule, parse_policy
 from disinto_infra.vault_rights import pulumi_rights
 
-from tests.support import record_plan
-from tests.test_runtime_nomad import AGENTS, jobspec, nomad_run, review_run
+from tests.test_runtime_nomad import AGENTS, review_run
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 VAULT_EXAMPLE = EXAMPLES / "vault" / "pulumi-token.hcl"
-NOMAD_EXAMPLE = EXAMPLES / "nomad" / "pulumi-token.hcl"
 
 
 def test_a_rotation_needs_update_and_a_removal_delete_on_metadata():
@@ -54,30 +49,3 @@ def test_the_vault_example_grants_each_right_and_no_more_than_the_stack_needs(ag
         rule = governing_rule(rules, path)
         assert rule is None or not rule.grants("update"), path
     assert all("sudo" not in r.capabilities for r in rules)
-
-
-def nomad_policy() -> dict:
-    parsed = hcl2.loads(NOMAD_EXAMPLE.read_text())
-
-    def blocks(kind):
-        return {json.loads(k): v for block in parsed.get(kind, []) for k, v in block.items()}
-
-    return {"namespace": blocks("namespace"), "host_volume": blocks("host_volume")}
-
-
-def test_the_nomad_example_lets_the_jobs_be_registered():
-    """nomad/job_endpoint.go Register (v1.10.0): submit-job on the namespace, and per host volume
-    the group asks for, mount-readwrite (mount-readonly will do where the request is read-only)."""
-    policy = nomad_policy()
-    caps = [json.loads(c) for c in policy["namespace"][record_plan.settings("nomad").nomad_namespace]["capabilities"]]
-    assert {"submit-job", "read-job", "host-volume-create"} <= set(caps)
-    volumes = {name: [json.loads(c) for c in body["capabilities"]] for name, body in policy["host_volume"].items()}
-    for agent in AGENTS:
-        (group,) = jobspec(nomad_run(), agent)["Job"]["TaskGroups"]
-        for request in group["Volumes"].values():
-            granted = [caps for glob, caps in volumes.items() if fnmatch.fnmatchcase(request["Source"], glob)]
-            assert granted, request["Source"]
-            enough = {"mount-readwrite"} | ({"mount-readonly"} if request["ReadOnly"] else set())
-            assert enough & set(granted[0]), request
-    # The static volumes stay read-only for this token.
-    assert volumes["factory-projects"] == volumes["ops-repo"] == ["mount-readonly"]

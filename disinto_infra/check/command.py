@@ -91,7 +91,8 @@ def _start_cluster(pool: ThreadPoolExecutor, context: cli.Context, timeout: floa
     environ, stack = dict(os.environ), context.stack
     agents = tuple(spec.name for _, spec in context.fleet.agents())
     return {
-        "nomad": pool.submit(lambda: nomad.start(pool, nomad.target(settings, stack, stack_file, environ), timeout)),
+        "nomad": pool.submit(lambda: nomad.start(pool, nomad.target(settings, stack, stack_file, environ, agents),
+                                                 timeout)),
         "vault": pool.submit(lambda: vault.start(pool, vault.target(settings, stack, stack_file, environ, agents),
                                                  timeout)),
     }

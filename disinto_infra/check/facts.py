@@ -86,6 +86,7 @@ class NomadFacts:
     forge_found: str  # "registered" | "not registered" | "refused: ..." | ...
     forge_instances: tuple[str, ...]  # "address:port" of each registration
     problems: tuple[str, ...] = ()
+    rights_found: str = ""  # "8 of 8 rights `pulumi up` uses" | "a management token: every right" | "not checked: ..."
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,8 @@ package `api` of github hashicorp/nomad), the ACL token in `X-Nomad-Token`:
   `SchedulingEligibility` "eligible", or the jobs and volumes cannot be placed.
 - `/v1/service/forgejo?namespace=<ns>` (namespace:read-job): the agents' jobs take FORGE_URL from
   this service (nomad_job.forge_url_template); an empty list means they start without one.
+- `/v1/acl/token/self`, its roles and policies: the token's rights, judged against each right
+  `pulumi up` uses (nomad_rights.py); one problem per right it lacks.
 A 403 names the capability the token lacks.
 """
 from __future__ import annotations
@@ -23,8 +25,9 @@ from urllib.parse import quote
 
 from ..http_get import Reply
 from ..nomad_job import FORGE_SERVICE
+from ..nomad_rights import pulumi_rights
 from ..settings import NAMESPACE, StackSettings
-from . import reach
+from . import nomad_rights, reach
 from .facts import NomadFacts
 from .reach import Judged
 
@@ -35,6 +38,7 @@ READY, ELIGIBLE = "ready", "eligible"  # api/nodes.go NodeStatusReady, NodeSched
 class NomadTarget(reach.Target):
     namespace: str
     node_pool: str | None
+    agents: tuple[str, ...] = ()  # whose jobs and volumes `pulumi up` registers (nomad_rights.py)
 
 
 @dataclass(frozen=True)
@@ -44,11 +48,15 @@ class NomadReplies:
     service: Reply
     pool: Reply | None = None
     nodes: Reply | None = None
+    token_self: Reply | None = None  # /v1/acl/token/self
+    roles: tuple[Reply, ...] = ()  # the token's roles
+    policies: dict[str, Reply] | None = None  # the token's policies (its own and its roles')
 
 
-def target(settings: StackSettings, stack: str, stack_file: Path, environ: dict[str, str]) -> NomadTarget:
+def target(settings: StackSettings, stack: str, stack_file: Path, environ: dict[str, str],
+           agents: tuple[str, ...] = ()) -> NomadTarget:
     return NomadTarget(reach.endpoint(reach.NOMAD, stack_file, stack, environ), str(stack_file),
-                       settings.nomad_namespace, settings.nomad_node_pool)
+                       settings.nomad_namespace, settings.nomad_node_pool, agents)
 
 
 def _name(value: str) -> str:
@@ -63,9 +71,19 @@ def start(pool: Executor, t: NomadTarget, timeout: float) -> Callable[[], NomadF
     service = ask(f"/v1/service/{FORGE_SERVICE}", token, {"namespace": t.namespace})
     pool_info = ask(f"/v1/node/pool/{_name(t.node_pool)}", token) if t.node_pool else None
     nodes = ask(f"/v1/node/pool/{_name(t.node_pool)}/nodes", token) if t.node_pool else None
-    return lambda: judge(t, NomadReplies(leader.result(), namespace.result(), service.result(),
-                                         pool_info.result() if pool_info else None,
-                                         nodes.result() if nodes else None))
+    token_self = ask(nomad_rights.SELF_PATH, token)
+
+    def finish() -> NomadFacts:
+        me = token_self.result()
+        roles = tuple(f.result() for f in [ask(f"/v1/acl/role/{_name(i)}", token) for i in nomad_rights.role_ids(me)])
+        names = nomad_rights.policy_names(me, roles) if nomad_rights.token_kind(me) == "client" else []
+        asked = {n: ask(f"/v1/acl/policy/{_name(n)}", token) for n in names}
+        return judge(t, NomadReplies(leader.result(), namespace.result(), service.result(),
+                                     pool_info.result() if pool_info else None,
+                                     nodes.result() if nodes else None,
+                                     me, roles, {n: f.result() for n, f in asked.items()}))
+
+    return finish
 
 
 def _leader(t: NomadTarget, reply: Reply) -> tuple[str, Judged]:
@@ -166,8 +184,22 @@ def judge(t: NomadTarget, r: NomadReplies) -> NomadFacts:
             instances, service = _service(t, r.service)
     judged = (elected, namespace, pool, service)
     problems = [j.problem for j in judged if j.problem] + _refusals(t, [j.lacks for j in judged if j.lacks])
+    rights = _rights(t, r) if leader else nomad_rights.NomadTokenRights("not checked: no leader")
+    problems += rights.problems
     return NomadFacts(
         ep.address, ep.address_source, ep.token_source, leader, elected.found,
         t.namespace, namespace.found, t.node_pool, pool.found, ready,
-        FORGE_SERVICE, service.found, instances, tuple(problems),
+        FORGE_SERVICE, service.found, instances, tuple(problems), rights.found,
     )
+
+
+def _rights(t: NomadTarget, r: NomadReplies) -> nomad_rights.NomadTokenRights:
+    if r.token_self is None:
+        return nomad_rights.NomadTokenRights("not checked: not asked")
+    if not t.agents:
+        return nomad_rights.NomadTokenRights("not checked: no agents")
+    if r.token_self.status == 403:
+        return nomad_rights.NomadTokenRights("not checked: the token may not read itself")
+    ep = t.endpoint
+    return nomad_rights.judge(r.token_self, r.policies or {}, r.roles, pulumi_rights(t.namespace, t.agents),
+                              f"{ep.address}: the Nomad token ({ep.token_source or 'none'})")

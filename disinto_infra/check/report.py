@@ -58,6 +58,7 @@ def nomad_section(nomad: NomadFacts) -> list[str]:
     if nomad.node_pool:
         rows.append((f"node pool {nomad.node_pool}", _listed(nomad.pool_found, nomad.ready_nodes)))
     rows.append((f"service {nomad.forge_service}", _listed(nomad.forge_found, nomad.forge_instances)))
+    rows.append(("token rights", nomad.rights_found))
     return [f"Nomad {nomad.address}{_from(nomad.address_source)}", *table(("what", "found"), rows)]
 
 
