@@ -120,7 +120,9 @@ def judge(token: Reply, policies: Mapping[str, Reply], roles: Iterable[Reply], r
         return NomadTokenRights("a management token: every right")
     if kind != "client":
         return NomadTokenRights(f"not checked: GET {SELF_PATH.removeprefix('/v1/')}: {token.why()}")
-    unread = [name for name, reply in policies.items() if reply.status != 200]
+    unread = sorted(name for name, reply in policies.items() if reply.status != 200)
+    if unread:  # a right could be in it: judging without it would report rights the token has
+        return NomadTokenRights(f"not checked: policy {', '.join(unread)} not readable")
     texts = [str(r.body.get("Rules") or "") for r in policies.values() if r.status == 200 and isinstance(r.body, dict)]
     try:
         sets = merged_sets(texts)
@@ -131,7 +133,4 @@ def judge(token: Reply, policies: Mapping[str, Reply], roles: Iterable[Reply], r
         have = matching_set(sets[right.block], right.name) or set()
         if DENY in have or not have & set(right.any_of):
             problems.append(f"{who} lacks {right.words()} ({right.why}): `pulumi up` would be refused; see {EXAMPLE}")
-    found = f"{len(rights) - len(problems)} of {len(rights)} rights `pulumi up` uses"
-    if unread:
-        found += f" (policies not readable: {', '.join(sorted(unread))})"
-    return NomadTokenRights(found, tuple(problems))
+    return NomadTokenRights(f"{len(rights) - len(problems)} of {len(rights)} rights `pulumi up` uses", tuple(problems))

@@ -200,3 +200,9 @@ def test_a_policy_from_a_role_counts_and_a_glob_namespace_matches(api):
 def test_host_volume_write_implies_create(api):
     client(api, "ops", ops=example().replace('"host-volume-create"', '"host-volume-write"'))
     assert probe(api, agents=("llama",)).problems == ()
+
+
+def test_an_unreadable_policy_means_not_checked(api):
+    client(api, "ops", "gone", ops='namespace "agents" {\n  policy = "write"\n}\n')
+    facts = probe(api, agents=("llama",))
+    assert (facts.rights_found, facts.problems) == ("not checked: policy gone not readable", ())
