@@ -3,8 +3,19 @@ agents task shape (nomad/jobs/agents.hcl, Disinto/disinto 2308c4c) for one agent
 
 One group, one docker task: the agents image, its own two volumes and the factory's two shared
 read-only ones, the non-secret env the docker container gets, and two env templates: FORGE_URL
-from Nomad's service discovery, the secrets from the agent's own KV secret only. Nothing secret
-or derived from a secret is in it, so a rotation never changes the job.
+from Nomad's service discovery, the secrets from the agent's own KV secret (and, for an agent with
+the `review` role, the review token from that token's own secret). Nothing secret or derived from
+a secret is in it, so a rotation never changes the job.
+
+The task's Vault token: the task never holds it (`Env = false`, `DisableFile = true`); only the
+template hook uses it. Its Vault block's `ChangeMode` is "noop". In Nomad 1.10 (hashicorp/nomad
+v1.10.0 e26a2bd, client/allocrunner/taskrunner/vault_hook.go `run`) a token Vault no longer
+renews is replaced by a new one, and under "restart" that restarts the task, killing any agent
+session in progress. Whatever the mode, the template hook takes the new token (template_hook.go
+`Update` builds a new template manager) and re-renders; a re-render that changes a file on disk
+applies that template's own change mode (template/template.go `handleFirstRender`). So the secret
+template's `ChangeMode = "restart"` restarts the task when the *secret* changed, and only then.
+With the role's periodic token (runtime_nomad.py) renewal never ends while the task runs.
 """
 from __future__ import annotations
 
@@ -26,10 +37,11 @@ from .nomad_jobspec import (
     Vault,
     VolumeMount,
     VolumeRequest,
+    WorkloadIdentity,
     seconds,
 )
 from .settings import StackSettings
-from .vault_policy import KvPath, agent_secret
+from .vault_policy import KvPath, agent_secret, review_secret
 
 FORGE_SERVICE = "forgejo"  # the factory's Forgejo job registers this Nomad service (nomad/jobs/forgejo.hcl)
 # The factory's key names in a bot's KV secret; other secret env values go under their own names.
@@ -41,6 +53,20 @@ RESOURCES = Resources(CPU=500, MemoryMB=1024)
 ACCESS_MODE = "single-node-writer"
 ATTACHMENT_MODE = "file-system"
 SECRETS_FILE = "secrets/forge.env"
+# The review credential: in the env only of agents with this role, from its own KV secret.
+REVIEW_ROLE = "review"
+REVIEW_TOKEN_VAR = "FORGE_REVIEW_TOKEN"
+# The audience of the task's Vault identity; the JWT role's bound_audiences (runtime_nomad.py) is
+# this same list. "vault.io": the factory's default_identity (nomad/server.hcl, Disinto/disinto
+# 2308c4c) and Nomad's own default role (command/asset/vault-wi-default-role.json, v1.10.0).
+VAULT_AUDIENCES = ("vault.io",)
+# Nomad names the identity a task's Vault block uses "vault_" + its cluster (Vault.IdentityName in
+# nomad/structs/structs.go, v1.10.0; api/tasks.go canonicalises an empty Cluster to "default").
+VAULT_IDENTITY = "vault_default"
+# How long each identity JWT lives; Nomad renews it before it expires (client/widmgr). The
+# factory's default_identity ttl (nomad/server.hcl, 2308c4c). Only a non-default identity may
+# have a TTL (structs.WorkloadIdentity.Validate, nomad/structs/workload_id.go v1.10.0).
+VAULT_IDENTITY_TTL = seconds(3600)
 FORGE_URL_FILE = "local/forge-url.env"
 
 
@@ -84,7 +110,17 @@ def kv_key(env_name: str) -> str:
 
 
 def secret_env(env: list[EnvVar]) -> list[EnvVar]:
-    return [var for var in env if var.secret]
+    """The secret env the agent's own KV secret holds: all but the review token (its own secret)."""
+    return [var for var in env if var.secret and var.name != REVIEW_TOKEN_VAR]
+
+
+def role_env(env: list[EnvVar], roles: tuple[str, ...] | list[str]) -> list[EnvVar]:
+    """The env an agent with these roles gets on Nomad: the review token only with the `review` role."""
+    return [var for var in env if var.name != REVIEW_TOKEN_VAR or REVIEW_ROLE in roles]
+
+
+def reads_review_token(env: list[EnvVar]) -> bool:
+    return any(var.name == REVIEW_TOKEN_VAR for var in env)
 
 
 # Claude Code's folder (sessions, settings, OAuth files) on the agent's own data volume: the task's
@@ -136,12 +172,20 @@ def _go_string(value: str) -> str:
     return json.dumps(value)
 
 
-def secrets_template(secret: KvPath, env: list[EnvVar]) -> Template:
-    """Renders the secret env vars from the agent's own KV secret only, as an env file. Each value
-    as a JSON string: Nomad reads the file with go-envparse, which unquotes it, so an api_key with
-    a quote, `#` or a space arrives whole (a bare value would be cut or mis-parsed)."""
-    lines = [f"{var.name}={{{{ .Data.data.{kv_key(var.name)} | toJSON }}}}" for var in secret_env(env)]
-    body = "\n".join([f"{{{{ with secret {_go_string(secret.data)} }}}}", *lines, "{{ end }}"]) + "\n"
+def _secret_block(secret: KvPath, names: list[str]) -> list[str]:
+    lines = [f"{name}={{{{ .Data.data.{kv_key(name)} | toJSON }}}}" for name in names]
+    return [f"{{{{ with secret {_go_string(secret.data)} }}}}", *lines, "{{ end }}"]
+
+
+def secrets_template(secret: KvPath, env: list[EnvVar], review: KvPath | None = None) -> Template:
+    """Renders the secret env vars from the agent's own KV secret, as an env file, and the review
+    token from `review` when the env has it. Each value as a JSON string: Nomad reads the file with
+    go-envparse, which unquotes it, so an api_key with a quote, `#` or a space arrives whole (a bare
+    value would be cut or mis-parsed)."""
+    lines = _secret_block(secret, [var.name for var in secret_env(env)])
+    if review is not None and reads_review_token(env):
+        lines += _secret_block(review, [REVIEW_TOKEN_VAR])
+    body = "\n".join(lines) + "\n"
     return Template(DestPath=SECRETS_FILE, EmbeddedTmpl=body, Envvars=True, ChangeMode="restart")
 
 
@@ -197,15 +241,21 @@ def agent_job(agent: str, settings: StackSettings, stack: str, env: list[EnvVar]
     """The agent's job: one group, one docker task, its own volumes, its own Vault role."""
     volumes = agent_volumes(agent)
     secret = agent_secret(settings.vault_kv_mount, settings.vault_kv_prefix, agent)
+    review = review_secret(settings.vault_kv_mount, settings.vault_kv_prefix)
     task = Task(
         Name="agent",
         Driver="docker",
         # Claude Code needs ptrace and /proc, as under compose (nomad/jobs/agents.hcl).
         Config=DockerConfig(image=settings.agent_image, security_opt=["apparmor=unconfined"]),
         Env=plain_env(env),
-        Templates=[forge_url_template(), secrets_template(secret, env)],
+        Templates=[forge_url_template(), secrets_template(secret, env, review)],
         # The task needs no Vault token of its own (neither env nor file); the templates get theirs.
-        Vault=Vault(Role=naming.vault_policy(agent), Env=False, DisableFile=True, ChangeMode="restart"),
+        # "noop": a new token re-renders the templates and restarts nothing by itself (see above).
+        Vault=Vault(Role=naming.vault_policy(agent), Env=False, DisableFile=True, ChangeMode="noop"),
+        # Which JWT Vault gets, so the job needs no server-side `vault.default_identity`
+        # (nomad/job_endpoint_hook_implicit_identities.go handleVault, v1.10.0, adds one only when
+        # the task has none and the server has a default).
+        Identities=[WorkloadIdentity(Name=VAULT_IDENTITY, Audience=list(VAULT_AUDIENCES), TTL=VAULT_IDENTITY_TTL)],
         VolumeMounts=[
             *(VolumeMount(Volume=v.key, Destination=v.destination) for v in volumes),
             *(VolumeMount(Volume=v.key, Destination=v.destination, ReadOnly=True) for v in SHARED_VOLUMES),

@@ -1,7 +1,8 @@
 """A Nomad job in the shape of Nomad's HTTP API (JSON), from typed parts.
 
 Field names are the Go struct field names of hashicorp/nomad's `api` package (api/jobs.go: Job;
-api/tasks.go: TaskGroup, Task, RestartPolicy, VolumeRequest, VolumeMount, Template, Vault;
+api/tasks.go: TaskGroup, Task, RestartPolicy, VolumeRequest, VolumeMount, Template, Vault,
+WorkloadIdentity;
 api/resources.go: Resources; api/constraint.go: Constraint), because that is what
 `nomad.Job(json=True)` decodes the jobspec into. Go's decoder ignores unknown keys and matches
 names case-insensitively, so a misspelt field would vanish silently there: the tests hold this
@@ -96,6 +97,16 @@ class Vault(_ApiObject):
 
 
 @dataclass(frozen=True)
+class WorkloadIdentity(_ApiObject):
+    """api/tasks.go `WorkloadIdentity` (hashicorp/nomad v1.10.0): no json tags, so the JSON keys
+    are the Go field names (`Audience`, `TTL`), not the jobspec's `aud` / `ttl`."""
+
+    Name: str
+    Audience: list[str]
+    TTL: int  # nanoseconds
+
+
+@dataclass(frozen=True)
 class Resources(_ApiObject):
     CPU: int
     MemoryMB: int
@@ -119,6 +130,7 @@ class Task(_ApiObject):
     Vault: Vault | None
     VolumeMounts: list[VolumeMount]
     Resources: Resources
+    Identities: list[WorkloadIdentity] | None = None
 
 
 @dataclass(frozen=True)

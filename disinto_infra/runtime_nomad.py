@@ -4,16 +4,22 @@ Per agent (children of the Agent component, next to its Forgejo identity):
 - `<name>-kv`: Vault KV v2 secret `<kvMount>/<kvPrefix>/<name>` with the agent's credentials,
   `token` and `pass` under the factory's key names (nomad/jobs/agents.hcl reads
   `.Data.data.token` / `.Data.data.pass`, Disinto/disinto 2308c4c); any other secret env value
-  (the model server's API key, the review token) under its env name in lower case;
-- `<name>-policy`: Vault policy `bot-<name>` reading exactly that secret (vault_policy.py);
+  (the model server's API key) under its env name in lower case;
+- `<name>-policy`: Vault policy `bot-<name>` reading exactly that secret, and for an agent with the
+  `review` role the review token's secret too (vault_policy.py);
 - `<name>-role`: JWT role `bot-<name>` on the Nomad auth mount, bound to this agent's job id and
-  namespace only, granting only that policy (the factory's constants: tools/vault-apply-roles.sh);
+  namespace only, granting only that policy, issuing periodic tokens (see ROLE_TOKEN_PERIOD);
 - `<name>-repos` / `<name>-data`: dynamic host volumes `project-repos-<name>` / `agents-<name>-data`
   (plugin `mkdir`), kept when the agent goes, like the docker runtime's volumes;
 - `<name>-job`: service job `disinto-agent-<name>` (its spec: nomad_job.py).
 
 The jobspec holds no secret and no secret-derived value: a rotated token or password changes
 only the KV secret, and the template (`change_mode = "restart"`) restarts the task with it.
+
+Per stack, with `forgeReviewToken` set: `forge-review-token`, the KV v2 secret
+`<kvMount>/<kvPrefix>/_forge-review` holding it (`forge_review_token`), read only by the agents
+with the `review` role (their policy and their job's template). The docker runtime keeps giving
+it to every container, as the factory's compose did.
 """
 from __future__ import annotations
 
@@ -31,11 +37,15 @@ from .container_env import EnvVar
 from .nomad_job import (
     ACCESS_MODE,
     ATTACHMENT_MODE,
+    REVIEW_TOKEN_VAR,
+    VAULT_AUDIENCES,
     AgentVolume,
     agent_job,
     agent_volumes,
     kv_key,
     node_pool,
+    reads_review_token,
+    role_env,
     secret_env,
     task_env,
     volume_constraints,
@@ -43,16 +53,21 @@ from .nomad_job import (
 from .nomad_jobspec import Job
 from .runtime import PlaceArgs
 from .settings import StackSettings
-from .vault_policy import KvPath, agent_secret, bot_rules, render
+from .vault_policy import KvPath, agent_secret, bot_rules, render, review_secret
 
 NAME = "nomad"
-# The factory's role constants (vault/roles.yaml header, tools/vault-apply-roles.sh; 2308c4c):
-# Nomad's default workload-identity audience, service tokens, 1h ttl, 24h max.
-ROLE_AUDIENCES = ["vault.io"]
+# The audience the job's Vault identity carries (nomad_job.VAULT_AUDIENCES): one list for both.
+ROLE_AUDIENCES = list(VAULT_AUDIENCES)
+# The factory's constants (vault/roles.yaml header, tools/vault-apply-roles.sh; 2308c4c).
 ROLE_USER_CLAIM = "nomad_job_id"
 ROLE_TOKEN_TYPE = "service"
-ROLE_TOKEN_TTL = 3600
-ROLE_TOKEN_MAX_TTL = 86400
+# A periodic token, as Nomad's own recommended role (command/asset/vault-wi-default-role.json,
+# hashicorp/nomad v1.10.0: `token_period` "30m", no token_ttl / token_max_ttl): Vault renews it by
+# the period for as long as Nomad keeps renewing it, with no max lifetime (token_period in
+# sdk/helper/tokenutil/tokenutil.go, hashicorp/vault 01c88db). The factory's 1h ttl / 24h max TTL
+# made Vault refuse renewal after a day; Nomad 1.10 then fetched a new token and, under the Vault
+# block's change_mode "restart", restarted every agent once a day (vault_hook.go `run`).
+ROLE_TOKEN_PERIOD = 1800
 VOLUME_PLUGIN = "mkdir"
 
 
@@ -76,17 +91,23 @@ class NomadPlacement:
 
 @dataclass(frozen=True)
 class NomadRuntime:
-    """Nothing per stack: Nomad pulls the image itself; the providers come from the stack's
-    `nomad:*` / `vault:*` config (addresses; tokens as secrets)."""
+    """Per stack only the review token's secret, when one is set (`for_stack`): Nomad pulls the
+    image itself; the providers come from the stack's `nomad:*` / `vault:*` config (addresses;
+    tokens as secrets)."""
+
+    review_kv: vault.kv.SecretV2 | None = None  # the review token's own secret, when set
 
     def place(self, args: PlaceArgs) -> NomadPlacement:
         name, settings = args.spec.name, args.settings
+        env = role_env(args.env, args.spec.roles)
         secret = agent_secret(settings.vault_kv_mount, settings.vault_kv_prefix, name)
-        kv = _kv_secret(args, secret)
+        kv = _kv_secret(args, secret, env)
+        reviews = self.review_kv is not None and reads_review_token(env)
+        also_reads = [review_secret(settings.vault_kv_mount, settings.vault_kv_prefix)] if reviews else []
         policy = vault.Policy(
             args.names.vault_policy,
             name=naming.vault_policy(name),
-            policy=render(bot_rules(secret), f"{naming.vault_policy(name)}: agent {name}'s own secret (disinto-infra)"),
+            policy=render(bot_rules(secret, also_reads), f"{naming.vault_policy(name)}: agent {name}'s own secret (disinto-infra)"),
             opts=pulumi.ResourceOptions(parent=args.parent),
         )
         role = _role(args, policy)
@@ -95,7 +116,7 @@ class NomadRuntime:
         # On the repos volume's node: the job needs both on one node, and Nomad would pick each
         # volume's node on its own (terraform-provider-nomad: node_id is optional and computed).
         data = _volume(args, data_spec, node_id=repos.node_id)
-        spec = agent_job(name, settings, args.stack, args.env)
+        spec = agent_job(name, settings, args.stack, env)
         job = nomad.Job(
             args.names.job,
             jobspec=spec.jobspec(),
@@ -105,13 +126,14 @@ class NomadRuntime:
             opts=pulumi.ResourceOptions(
                 parent=args.parent,
                 # The first start finds its secret, its role and its volumes.
-                depends_on=[kv, role, repos, data, args.identity.collaborator],
+                depends_on=[kv, role, repos, data, args.identity.collaborator,
+                            *([self.review_kv] if reviews and self.review_kv else [])],
             ),
         )
         return NomadPlacement(
             kv, policy, role, repos, data, job, spec,
             workload=naming.nomad_job(name), volume_names=[naming.repos_volume(name), naming.data_volume(name)],
-            env=task_env(args.env),
+            env=task_env(env),
         )
 
 
@@ -135,19 +157,31 @@ def takeover_warnings(settings: StackSettings, agents: Iterable[str]) -> list[st
 
 
 def for_stack(settings: StackSettings) -> NomadRuntime:
-    return NomadRuntime()
+    """The stack's one shared registration: the review token's own KV secret, when it is set."""
+    token = settings.forge_review_token
+    if not token:  # unset or empty, as container_env leaves FORGE_REVIEW_TOKEN out
+        return NomadRuntime()
+    where = review_secret(settings.vault_kv_mount, settings.vault_kv_prefix)
+    return NomadRuntime(review_kv=_secret_v2(REVIEW_KV, where, {kv_key(REVIEW_TOKEN_VAR): token}, None))
 
 
-def _kv_secret(args: PlaceArgs, secret: KvPath) -> vault.kv.SecretV2:
-    values = {kv_key(var.name): var.value for var in secret_env(args.env)}
+REVIEW_KV = "forge-review-token"  # its logical name, at the stack's top
+
+
+def _kv_secret(args: PlaceArgs, secret: KvPath, env: list[EnvVar]) -> vault.kv.SecretV2:
+    values = {kv_key(var.name): var.value for var in secret_env(env)}
+    return _secret_v2(args.names.kv_secret, secret, values, args.parent)
+
+
+def _secret_v2(child: str, secret: KvPath, values: dict[str, Any], parent: pulumi.Resource | None) -> vault.kv.SecretV2:
     return vault.kv.SecretV2(
-        args.names.kv_secret,
+        child,
         mount=secret.mount,
         name=secret.name,
         data_json=pulumi.Output.secret(pulumi.Output.json_dumps(values)),
-        # Removing the agent removes the secret with its history, not only its latest version.
+        # Removing it removes the secret with its history, not only its latest version.
         delete_all_versions=True,
-        opts=pulumi.ResourceOptions(parent=args.parent, additional_secret_outputs=["dataJson", "data"]),
+        opts=pulumi.ResourceOptions(parent=parent, additional_secret_outputs=["dataJson", "data"]),
     )
 
 
@@ -164,8 +198,7 @@ def _role(args: PlaceArgs, policy: vault.Policy) -> vault.jwt.AuthBackendRole:
         bound_claims={"nomad_namespace": settings.nomad_namespace, "nomad_job_id": naming.nomad_job(name)},
         token_type=ROLE_TOKEN_TYPE,
         token_policies=[policy.name],
-        token_ttl=ROLE_TOKEN_TTL,
-        token_max_ttl=ROLE_TOKEN_MAX_TTL,
+        token_period=ROLE_TOKEN_PERIOD,
         opts=pulumi.ResourceOptions(parent=args.parent),
     )
 

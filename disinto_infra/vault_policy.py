@@ -1,17 +1,25 @@
-"""One agent's Vault policy: read its own KV v2 secret and the factory's shared forge path, nothing else.
+"""One agent's Vault policy: read its own KV v2 secret (and, for a review agent, the review
+token's), nothing else.
 
 The rules are typed; the HCL Vault takes is rendered from them (no string templates with holes).
-The grants copy the factory's bot policies (vault/policies/bot-dev-qwen.hcl, Disinto/disinto
-2308c4c): `read` on the secret's data path, `list` + `read` on its metadata path, `read` on the
-shared forge config `<mount>/data/disinto/shared/forge`.
+The factory's bot policies (vault/policies/bot-dev-qwen.hcl, Disinto/disinto 2308c4c) grant
+`read` on the secret's data path, `list` + `read` on its metadata path, and `read` on
+`<mount>/data/disinto/shared/forge`. We grant the first two only: the factory's
+tools/vault-import.sh (2308c4c) stores FORGE_ADMIN_TOKEN at that shared path (key `admin_token`),
+so that grant hands every agent the Forgejo admin token, and our templates never read it.
 """
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-# Under the KV mount; every bot policy of the factory grants it.
+# Under the KV mount: where the factory keeps the Forgejo admin token (tools/vault-import.sh,
+# category `forge`, 2308c4c). No policy of ours names it; `check` warns about a bot policy that does.
 SHARED_FORGE_PATH = "disinto/shared/forge"
+# Under the KV prefix: the stack's one review token (`forgeReviewToken`). Agent names start with a
+# letter (naming.agent_name_problem), so no agent's own secret can be called this.
+REVIEW_SECRET = "_forge-review"
 
 
 @dataclass(frozen=True)
@@ -45,11 +53,22 @@ def agent_secret(mount: str, prefix: str, agent: str) -> KvPath:
     return KvPath(mount, f"{prefix}/{agent}")
 
 
-def bot_rules(secret: KvPath) -> list[PolicyRule]:
+def review_secret(mount: str, prefix: str) -> KvPath:
+    """The review token's own secret: only agents with the `review` role may read it."""
+    return KvPath(mount, f"{prefix}/{REVIEW_SECRET}")
+
+
+def shared_forge(mount: str) -> KvPath:
+    return KvPath(mount, SHARED_FORGE_PATH)
+
+
+def bot_rules(secret: KvPath, also_reads: Sequence[KvPath] = ()) -> list[PolicyRule]:
+    """The agent's own data (read) and metadata (list, read) paths; `read` on the data path of
+    each of `also_reads` (the review token's secret, for a review agent)."""
     return [
         PolicyRule(secret.data, ("read",)),
         PolicyRule(secret.metadata, ("list", "read")),
-        PolicyRule(KvPath(secret.mount, SHARED_FORGE_PATH).data, ("read",)),
+        *(PolicyRule(other.data, ("read",)) for other in also_reads),
     ]
 
 

@@ -13,7 +13,9 @@ import re
 import pytest
 
 from tests.support.nomad_double import NomadDouble, host_volume, node, registration
-from tests.support.vault_double import VaultDouble, kv_mount
+from tests.support.vault_double import DEFAULT_POLICY, VaultDouble, kv_mount
+from tests.check.test_nomad import example as nomad_example
+from tests.test_vault_rights import VAULT_EXAMPLE
 from tests.test_check_cli import ADMIN, ADMIN_PASSWORD, agent, run, world, write_toml  # noqa: F401 (fixture)
 
 NOMAD_TOKEN = "nomad-acl-e2e-5a1c9d"
@@ -31,9 +33,14 @@ def doubles(cluster):
     nomad, vault = cluster
     nomad.configure(mode="ok", leader="10.0.0.1:4647", namespaces=("default", "agents"), forbidden=frozenset(),
                     pools={"gpu": [node("box1", "gpu")]}, volumes=(),
-                    services={("agents", "forgejo"): [registration("forgejo", "agents", "10.0.0.5", 3000)]})
+                    services={("agents", "forgejo"): [registration("forgejo", "agents", "10.0.0.5", 3000)]},
+                    # The token's policy is the example the README gives, for namespace agents and pool gpu.
+                    token_type="client", token_policies=("disinto-infra",), token_roles=(), acl_roles={},
+                    acl_policies={"disinto-infra": nomad_example()})
     vault.configure(mode="ok", state="active", expired=False, policies=("disinto-admin",), ttl=0,
-                    mounts={"kv/": kv_mount("2")}, forbidden=frozenset())
+                    mounts={"kv/": kv_mount("2")}, forbidden=frozenset(),
+                    # The token's policy is the example the README gives (examples/vault/pulumi-token.hcl).
+                    acl={"default": DEFAULT_POLICY, "disinto-admin": VAULT_EXAMPLE.read_text()})
     nomad.forget()
     vault.forget()
     return nomad, vault
@@ -80,11 +87,13 @@ def test_all_well_on_a_nomad_stack(world, doubles, tmp_path):
         "leader": "10.0.0.1:4647", "token": "pulumi config get nomad:secretId", "namespace agents": "exists",
         "node pool gpu": "1 of 1 node(s) ready and eligible: box1", "service forgejo": "registered: 10.0.0.5:3000",
         "host volumes": "0 of this fleet's names, 0 in the way (stack state unknown: only those outside its "
-                        "namespace or pool are known to be)"}
+                        "namespace or pool are known to be)",
+        "token rights": "7 of 7 rights `pulumi up` uses"}
     assert f"Vault {vault.url} (env VAULT_ADDR)" in out
     assert rows(out, "Vault") == {
         "state": "active (Vault 1.18.3)", "token": "valid (env VAULT_TOKEN): policies disinto-admin, never expires",
-        "kv mount kv/": "kv v2", "auth mount jwt-nomad/": "jwt"}
+        "kv mount kv/": "kv v2", "auth mount jwt-nomad/": "jwt", "bot policies": "0 bot policies read",
+        "token rights": "7 of 7 rights `pulumi up` uses"}
     assert out.rstrip().endswith("0 problem(s)")
     assert {r.method for r in nomad.requests + vault.requests} == {"GET"}
     assert {r.headers.get("X-Nomad-Token") for r in nomad.requests if r.path != "/v1/status/leader"} == {NOMAD_TOKEN}
@@ -95,6 +104,25 @@ def test_all_well_on_a_nomad_stack(world, doubles, tmp_path):
     assert as_json["nomad"]["ready_nodes"] == ["box1"]
     assert as_json["nomad"]["token_source"] == "pulumi config get nomad:secretId"
     assert (as_json["vault"]["kv_found"], as_json["vault"]["token_policies"]) == ("kv v2", ["disinto-admin"])
+
+
+def test_a_bot_policy_reading_the_admin_token_is_a_warning_not_a_failure(world, doubles):
+    """The factory's bot policies grant read on kv/data/disinto/shared/forge, where its
+    tools/vault-import.sh keeps FORGE_ADMIN_TOKEN (Disinto/disinto 2308c4c)."""
+    nomad, vault = doubles
+    vault.configure(acl={"default": DEFAULT_POLICY, "disinto-admin": VAULT_EXAMPLE.read_text(),
+                         "bot-dev": 'path "kv/data/disinto/shared/forge" {\n  capabilities = ["read"]\n}\n'})
+    toml = write_toml(world, "nomad-warn", {"dev-qwen": agent(world, "four", "dev-qwen")})
+    nomad_stack(world, "nomad-warn", nomad, toml, **{"vault:address": vault.url})
+    env = {"VAULT_TOKEN": VAULT_TOKEN, "NOMAD_TOKEN": NOMAD_TOKEN}
+    done = check(world, "nomad-warn", env=env)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert ("  warning: Vault policy bot-dev lets every job logged in with it read kv/data/disinto/shared/forge, "
+            "where the factory keeps FORGE_ADMIN_TOKEN (tools/vault-import.sh): remove its path "
+            '"kv/data/disinto/shared/forge" block') in done.stdout
+    as_json = json.loads(check(world, "nomad-warn", "--json", env=env).stdout)
+    assert as_json["all_problems"] == [] and len(as_json["vault"]["warnings"]) == 1
+    assert as_json["vault"]["bot_policies_found"] == "1 bot policy read, 1 reading kv/data/disinto/shared/forge"
 
 
 def test_problems_on_a_nomad_stack_exit_1_each_named(world, doubles):

@@ -87,27 +87,48 @@ def test_two_agents_give_their_own_of_everything():
 def test_each_policy_names_only_its_own_path(agent, other):
     policy = reveal(nomad_run().named(f"{agent}-policy").inputs)
     assert policy["name"] == f"bot-{agent}"
+    # Exactly its own two paths: not the factory's kv/data/disinto/shared/forge, where its
+    # tools/vault-import.sh (Disinto/disinto 2308c4c) keeps the Forgejo admin token.
     assert grants(policy["policy"]) == {
         f"kv/data/disinto/bots/{agent}": ["read"],
         f"kv/metadata/disinto/bots/{agent}": ["list", "read"],
-        "kv/data/disinto/shared/forge": ["read"],
     }
-    assert other not in policy["policy"]
+    assert other not in policy["policy"] and "shared/forge" not in policy["policy"]
 
 
 @pytest.mark.parametrize("agent", AGENTS)
 def test_each_role_is_bound_only_to_its_own_job(agent):
     role = reveal(nomad_run().named(f"{agent}-role").inputs)
-    # The factory's constants (vault/roles.yaml, tools/vault-apply-roles.sh; Disinto/disinto 2308c4c).
+    # The factory's constants (vault/roles.yaml, tools/vault-apply-roles.sh; Disinto/disinto 2308c4c),
+    # but a periodic token with no ttl or max TTL, as Nomad's command/asset/vault-wi-default-role.json
+    # (v1.10.0): a max TTL ends renewal, and Nomad then restarts the task with a new token.
     assert role == {
         "backend": "jwt-nomad", "roleName": f"bot-{agent}", "roleType": "jwt",
         "boundAudiences": ["vault.io"], "userClaim": "nomad_job_id",
         "boundClaims": {"nomad_namespace": "default", "nomad_job_id": f"disinto-agent-{agent}"},
-        "tokenType": "service", "tokenPolicies": [f"bot-{agent}"], "tokenTtl": 3600, "tokenMaxTtl": 86400,
+        "tokenType": "service", "tokenPolicies": [f"bot-{agent}"], "tokenPeriod": 1800,
     }
-    # The job asks for exactly that role.
+    assert "tokenMaxTtl" not in role and "tokenTtl" not in role
+    # The job asks for exactly that role; a new token restarts nothing (vault_hook.go, v1.10.0).
     assert task(nomad_run(), agent)["Vault"] == {
-        "Role": f"bot-{agent}", "Env": False, "DisableFile": True, "ChangeMode": "restart"}
+        "Role": f"bot-{agent}", "Env": False, "DisableFile": True, "ChangeMode": "noop"}
+
+
+@pytest.mark.parametrize("agent", AGENTS)
+def test_the_jobs_vault_identity_is_what_the_role_accepts(agent):
+    """The identity Nomad uses for the task's Vault block is "vault_" + its cluster
+    (structs.Vault.IdentityName, v1.10.0); declared in the job, a cluster without
+    `vault.default_identity` still gets a JWT whose audience the role is bound to."""
+    run = nomad_run()
+    role = reveal(run.named(f"{agent}-role").inputs)
+    identities = task(run, agent)["Identities"]
+    assert [i["Name"] for i in identities] == ["vault_default"]
+    (identity,) = identities
+    assert identity["Audience"] == role["boundAudiences"]
+    # A TTL (ns): the JWT expires and Nomad renews it; only a non-default identity may have one.
+    assert identity["TTL"] == 3600 * 10**9
+    # Go field names of api/tasks.go WorkloadIdentity, not the jobspec's `aud` / `ttl`.
+    assert set(identity) == {"Name", "Audience", "TTL"}
 
 
 @pytest.mark.parametrize("agent, other", [AGENTS, tuple(reversed(AGENTS))])
@@ -239,12 +260,65 @@ def test_jobspec_holds_no_secret_and_is_not_secret(agent):
     assert kv["pass"] == run.exports["agentTokens"].value[agent] != run.exports["agentPasswords"].value[agent]
 
 
-def test_a_review_token_goes_to_the_kv_secret_not_the_jobspec():
-    run = run_fleet(forge_review_token="review-secret-123")
-    kv = json.loads(reveal(run.named("llama-kv").inputs["dataJson"]))
-    assert kv["forge_review_token"] == "review-secret-123"
-    assert "review-secret-123" not in run.named("llama-job").inputs["jobspec"]
-    assert "FORGE_REVIEW_TOKEN={{ .Data.data.forge_review_token | toJSON }}" in run.named("llama-job").inputs["jobspec"]
+@lru_cache(maxsize=None)
+def review_run():
+    return run_fleet(forge_review_token="review-secret-123")
+
+
+def test_the_review_token_has_its_own_secret():
+    run = review_run()
+    (shared,) = [r for r in of_type(run, "kv") if r.name == "forge-review-token"]
+    inputs = reveal(shared.inputs)
+    assert (inputs["mount"], inputs["name"]) == ("kv", "disinto/bots/_forge-review")
+    assert json.loads(inputs["dataJson"]) == {"forge_review_token": "review-secret-123"}
+    # At the stack's top, not under one agent: removing any agent keeps it.
+    assert is_secret(shared.inputs["dataJson"]) and "Agent" not in shared.urn
+    # No agent's own secret holds it.
+    for agent in AGENTS:
+        assert "forge_review_token" not in json.loads(reveal(run.named(f"{agent}-kv").inputs["dataJson"]))
+
+
+def test_a_dev_agent_neither_reads_nor_gets_the_review_token():
+    """llama has roles ["dev"]: its policy names only its own paths, its secret and job no review token."""
+    run = review_run()
+    assert set(grants(reveal(run.named("llama-policy").inputs)["policy"])) == {
+        "kv/data/disinto/bots/llama", "kv/metadata/disinto/bots/llama"}
+    assert "forge_review_token" not in json.loads(reveal(run.named("llama-kv").inputs["dataJson"]))
+    spec = run.named("llama-job").inputs["jobspec"]
+    assert "FORGE_REVIEW_TOKEN" not in spec and "_forge-review" not in spec
+    # What the plan shows as the agent's env, too.
+    assert "FORGE_REVIEW_TOKEN" not in {var.name for var in run.result["llama"].env}
+    assert "FORGE_REVIEW_TOKEN" in {var.name for var in run.result["dev-qwen2"].env}
+    assert run.named("forge-review-token").urn not in run.named("llama-job").options.dependencies
+
+
+def test_a_review_agent_reads_the_review_token_from_its_own_secret():
+    """dev-qwen2 has roles ["dev", "review"]."""
+    run = review_run()
+    assert grants(reveal(run.named("dev-qwen2-policy").inputs)["policy"]) == {
+        "kv/data/disinto/bots/dev-qwen2": ["read"],
+        "kv/metadata/disinto/bots/dev-qwen2": ["list", "read"],
+        "kv/data/disinto/bots/_forge-review": ["read"],
+    }
+    spec = run.named("dev-qwen2-job").inputs["jobspec"]
+    assert "review-secret-123" not in spec
+    secrets = [tpl["EmbeddedTmpl"] for tpl in task(run, "dev-qwen2")["Templates"] if "with secret" in tpl["EmbeddedTmpl"]]
+    assert secrets == [
+        '{{ with secret "kv/data/disinto/bots/dev-qwen2" }}\n'
+        "FORGE_TOKEN={{ .Data.data.token | toJSON }}\nFORGE_PASS={{ .Data.data.pass | toJSON }}\n"
+        "ANTHROPIC_API_KEY={{ .Data.data.anthropic_api_key | toJSON }}\n{{ end }}\n"
+        '{{ with secret "kv/data/disinto/bots/_forge-review" }}\n'
+        "FORGE_REVIEW_TOKEN={{ .Data.data.forge_review_token | toJSON }}\n{{ end }}\n"]
+    assert run.named("forge-review-token").urn in run.named("dev-qwen2-job").options.dependencies
+    validator().validate(jobspec(run, "dev-qwen2"))
+
+
+def test_docker_keeps_the_review_token_in_every_container():
+    run = run_fleet("docker", forge_review_token="review-secret-123")
+    for agent in AGENTS:
+        envs = dict(e.split("=", 1) for e in reveal(run.named(f"{agent}-container").inputs["envs"]))
+        assert envs["FORGE_REVIEW_TOKEN"] == "review-secret-123"
+    assert not of_type(run, "kv")
 
 
 def test_kv_secret_is_secret_even_without_engine_help():

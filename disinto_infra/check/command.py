@@ -110,7 +110,8 @@ def _start_cluster(pool: ThreadPoolExecutor, context: cli.Context, timeout: floa
     return {
         "nomad": pool.submit(lambda: nomad.start(
             pool, nomad.target(settings, stack, stack_file, environ, agents), timeout, own_volumes)),
-        "vault": pool.submit(lambda: vault.start(pool, vault.target(settings, stack, stack_file, environ), timeout)),
+        "vault": pool.submit(lambda: vault.start(pool, vault.target(settings, stack, stack_file, environ, agents),
+                                                 timeout)),
     }
 
 

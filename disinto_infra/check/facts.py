@@ -90,6 +90,7 @@ class NomadFacts:
     problems: tuple[str, ...] = ()
     host_volumes_found: str = ""  # "" when not asked (no agents)
     kept_volumes: tuple[KeptVolume, ...] = ()  # volumes of the fleet's names in the way of `pulumi up`
+    rights_found: str = ""  # "8 of 8 rights `pulumi up` uses" | "a management token: every right" | "not checked: ..."
 
 
 @dataclass(frozen=True)
@@ -107,6 +108,10 @@ class VaultFacts:
     auth_mount: str
     auth_found: str  # "jwt" | "<type>, not jwt" | "not enabled" | "not checked: ..."
     problems: tuple[str, ...] = ()
+    bot_policies_found: str = ""  # "2 bot policies read, 1 reading kv/data/disinto/shared/forge" | "not checked: ..."
+    # Lines an operator should act on that do not stop the stack working (check/bot_policies.py).
+    warnings: tuple[str, ...] = ()
+    rights_found: str = ""  # "7 of 7 rights `pulumi up` uses" | "a root token: every right" | "not checked: ..."
 
 
 @dataclass(frozen=True)

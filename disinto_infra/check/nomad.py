@@ -15,6 +15,8 @@ package `api` of github hashicorp/nomad), the ACL token in `X-Nomad-Token`:
   this service (nomad_job.forge_url_template); an empty list means they start without one.
 - `/v1/volumes?type=host&namespace=*` (host-volume-read): host volumes of the fleet's names that
   `pulumi up` cannot make again (host_volumes.py).
+- `/v1/acl/token/self`, its roles and policies: the token's rights, judged against each right
+  `pulumi up` uses (nomad_rights.py); one problem per right it lacks.
 A 403 names the capability the token lacks.
 """
 from __future__ import annotations
@@ -27,8 +29,9 @@ from urllib.parse import quote
 
 from ..http_get import Reply
 from ..nomad_job import DEFAULT_NODE_POOL, FORGE_SERVICE
+from ..nomad_rights import pulumi_rights
 from ..settings import NAMESPACE, StackSettings
-from . import host_volumes, reach
+from . import host_volumes, nomad_rights, reach
 from .facts import NomadFacts
 from .reach import Judged
 
@@ -40,6 +43,7 @@ class NomadTarget(reach.Target):
     namespace: str
     node_pool: str | None
     volumes: tuple[tuple[str, str], ...] = ()  # (volume name, agent) of the fleet; none: not asked
+    agents: tuple[str, ...] = ()  # whose jobs and volumes `pulumi up` registers (nomad_rights.py)
 
 
 @dataclass(frozen=True)
@@ -51,13 +55,16 @@ class NomadReplies:
     nodes: Reply | None = None
     volumes: Reply | None = None
     own_volumes: frozenset[str] | None = None  # the stack's volume IDs; None: state unknown
+    token_self: Reply | None = None  # /v1/acl/token/self
+    roles: tuple[Reply, ...] = ()  # the token's roles
+    policies: dict[str, Reply] | None = None  # the token's policies (its own and its roles')
 
 
 def target(settings: StackSettings, stack: str, stack_file: Path, environ: dict[str, str],
            agents: tuple[str, ...] = ()) -> NomadTarget:
     return NomadTarget(reach.endpoint(reach.NOMAD, stack_file, stack, environ), str(stack_file),
                        settings.nomad_namespace, settings.nomad_node_pool,
-                       tuple(host_volumes.fleet_volumes(agents).items()))
+                       tuple(host_volumes.fleet_volumes(agents).items()), agents)
 
 
 def _name(value: str) -> str:
@@ -75,10 +82,20 @@ def start(pool: Executor, t: NomadTarget, timeout: float,
     pool_info = ask(f"/v1/node/pool/{_name(t.node_pool)}", token) if t.node_pool else None
     nodes = ask(f"/v1/node/pool/{_name(t.node_pool)}/nodes", token) if t.node_pool else None
     volumes = ask(host_volumes.PATH, token, host_volumes.PARAMS) if t.volumes else None
-    return lambda: judge(t, NomadReplies(leader.result(), namespace.result(), service.result(),
-                                         pool_info.result() if pool_info else None,
-                                         nodes.result() if nodes else None,
-                                         volumes.result() if volumes else None, own_volumes()))
+    token_self = ask(nomad_rights.SELF_PATH, token)
+
+    def finish() -> NomadFacts:
+        me = token_self.result()
+        roles = tuple(f.result() for f in [ask(f"/v1/acl/role/{_name(i)}", token) for i in nomad_rights.role_ids(me)])
+        names = nomad_rights.policy_names(me, roles) if nomad_rights.token_kind(me) == "client" else []
+        asked = {n: ask(f"/v1/acl/policy/{_name(n)}", token) for n in names}
+        return judge(t, NomadReplies(leader.result(), namespace.result(), service.result(),
+                                     pool_info.result() if pool_info else None,
+                                     nodes.result() if nodes else None,
+                                     volumes.result() if volumes else None, own_volumes(),
+                                     me, roles, {n: f.result() for n, f in asked.items()}))
+
+    return finish
 
 
 def _leader(t: NomadTarget, reply: Reply) -> tuple[str, Judged]:
@@ -199,8 +216,23 @@ def judge(t: NomadTarget, r: NomadReplies) -> NomadFacts:
     judged = (elected, namespace, pool, service)
     lacking = [j.lacks for j in (*judged, volumes) if j.lacks]
     problems = [j.problem for j in judged if j.problem] + list(volumes.problems) + _refusals(t, lacking)
+    rights = _rights(t, r) if leader else nomad_rights.NomadTokenRights("not checked: no leader")
+    problems += rights.problems
     return NomadFacts(
         ep.address, ep.address_source, ep.token_source, leader, elected.found,
         t.namespace, namespace.found, t.node_pool, pool.found, ready,
-        FORGE_SERVICE, service.found, instances, tuple(problems), volumes.found, volumes.kept,
+        FORGE_SERVICE, service.found, instances, tuple(problems),
+        host_volumes_found=volumes.found, kept_volumes=volumes.kept, rights_found=rights.found,
     )
+
+
+def _rights(t: NomadTarget, r: NomadReplies) -> nomad_rights.NomadTokenRights:
+    if r.token_self is None:
+        return nomad_rights.NomadTokenRights("not checked: not asked")
+    if not t.agents:
+        return nomad_rights.NomadTokenRights("not checked: no agents")
+    if r.token_self.status == 403:
+        return nomad_rights.NomadTokenRights("not checked: the token may not read itself")
+    ep = t.endpoint
+    return nomad_rights.judge(r.token_self, r.policies or {}, r.roles, pulumi_rights(t.namespace, t.agents),
+                              f"{ep.address}: the Nomad token ({ep.token_source or 'none'})")

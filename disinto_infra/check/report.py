@@ -60,6 +60,7 @@ def nomad_section(nomad: NomadFacts) -> list[str]:
     rows.append((f"service {nomad.forge_service}", _listed(nomad.forge_found, nomad.forge_instances)))
     if nomad.host_volumes_found:
         rows.append(("host volumes", _listed(nomad.host_volumes_found, tuple(k.name for k in nomad.kept_volumes))))
+    rows.append(("token rights", nomad.rights_found))
     return [f"Nomad {nomad.address}{_from(nomad.address_source)}", *table(("what", "found"), rows)]
 
 
@@ -82,8 +83,11 @@ def vault_section(vault: VaultFacts) -> list[str]:
         ("token", token),
         (f"kv mount {vault.kv_mount}/", vault.kv_found),
         (f"auth mount {vault.auth_mount}/", vault.auth_found),
+        ("bot policies", vault.bot_policies_found),
+        ("token rights", vault.rights_found),
     ]
-    return [f"Vault {vault.address}{_from(vault.address_source)}", *table(("what", "found"), rows)]
+    return [f"Vault {vault.address}{_from(vault.address_source)}", *table(("what", "found"), rows),
+            *(f"  warning: {w}" for w in vault.warnings)]
 
 
 def cluster_sections(report: CheckReport) -> list[str]:

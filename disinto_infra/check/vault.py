@@ -11,6 +11,10 @@ GETs of Vault's HTTP API (https://developer.hashicorp.com/vault/api-docs), the t
 - `/v1/sys/mounts/<vaultKvMount>`: `data.type` "kv" with `data.options.version` "2" (the program
   writes `<mount>/data/...`); a missing mount is 400 "No secret engine mount at ...".
 - `/v1/sys/auth`: `data["<vaultAuthMount>/"].type` must be "jwt".
+- `/v1/sys/policies/acl?list=true`, then each `bot-*` policy: warnings for those that let an
+  agent read the factory's Forgejo admin token (bot_policies.py).
+- `/v1/sys/internal/ui/resultant-acl`: what the token may do, judged against every right
+  `pulumi up` uses (token_rights.py, vault_rights.py); one problem per right it lacks.
 A path the token may not read (403) is "not checked", not a problem: the token `pulumi up` needs
 writes policies, roles and secrets, and need not read `sys/`.
 """
@@ -23,8 +27,10 @@ from typing import Any, Callable
 from urllib.parse import quote
 
 from ..http_get import Reply
-from ..settings import StackSettings
-from . import reach
+from ..settings import StackSettings, read_stack_file
+from . import bot_policies, reach, token_rights
+from .bot_policies import BotPolicies
+from .token_rights import TokenRights
 from .facts import VaultFacts
 from .reach import Judged
 
@@ -48,6 +54,10 @@ HEALTH_HINTS = {"sealed": ": unseal it (vault operator unseal)", "not initialise
 class VaultTarget(reach.Target):
     kv_mount: str
     auth_mount: str
+    factory_root: str = ""  # where the factory's own policy files are, for a warning naming one
+    kv_prefix: str = "disinto/bots"
+    agents: tuple[str, ...] = ()  # whose Vault names `pulumi up` writes (token_rights.py)
+    child_token: bool = True  # the provider makes a child token (no vault:skipChildToken)
 
 
 @dataclass(frozen=True)
@@ -56,23 +66,52 @@ class VaultReplies:
     token: Reply | None = None  # None: no token, not asked
     kv: Reply | None = None
     auth: Reply | None = None
+    policies: Reply | None = None  # LIST sys/policies/acl
+    bots: dict[str, Reply] | None = None  # each bot-* policy listed
+    rights: Reply | None = None  # sys/internal/ui/resultant-acl
 
 
-def target(settings: StackSettings, stack: str, stack_file: Path, environ: dict[str, str]) -> VaultTarget:
+# The Vault provider's own switch, in the stack file or its env variable (terraform-provider-vault
+# internal/consts/consts.go EnvVarSkipChildToken).
+SKIP_CHILD_TOKEN_ENV = "TERRAFORM_VAULT_SKIP_CHILD_TOKEN"
+
+
+def _child_token(stack_file: Path, environ: dict[str, str]) -> bool:
+    skip = read_stack_file(stack_file, reach.VAULT.namespace).get("skipChildToken")
+    if skip is None:
+        skip = environ.get(SKIP_CHILD_TOKEN_ENV, "")
+    return str(skip).lower() not in reach.TRUE
+
+
+def target(settings: StackSettings, stack: str, stack_file: Path, environ: dict[str, str],
+           agents: tuple[str, ...] = ()) -> VaultTarget:
     return VaultTarget(reach.endpoint(reach.VAULT, stack_file, stack, environ), str(stack_file),
-                       settings.vault_kv_mount, settings.vault_auth_mount)
+                       settings.vault_kv_mount, settings.vault_auth_mount, settings.factory_root,
+                       settings.vault_kv_prefix, agents, _child_token(stack_file, environ))
 
 
 def start(pool: Executor, t: VaultTarget, timeout: float) -> Callable[[], VaultFacts]:
-    """Submit every GET at once; the returned call waits for them and judges."""
+    """Submit every GET at once (the bot policies once they are listed); the returned call waits
+    for them and judges."""
     ep, ask = t.endpoint, t.asker(pool, timeout)
     health = ask("/v1/sys/health", {}, HEALTH_PARAMS)  # unauthenticated: no token sent
-    asked: list[Future | None] = [None, None, None]
+    asked: list[Future | None] = [None, None, None, None, None]
     if ep.token:
         asked = [ask("/v1/auth/token/lookup-self", ep.headers()),
                  ask(f"/v1/sys/mounts/{quote(t.kv_mount)}", ep.headers()),
-                 ask("/v1/sys/auth", ep.headers())]
-    return lambda: judge(t, VaultReplies(health.result(), *(f.result() if f else None for f in asked)))
+                 ask("/v1/sys/auth", ep.headers()),
+                 ask(bot_policies.LIST_PATH, ep.headers(), bot_policies.LIST_PARAMS),
+                 ask(token_rights.PATH, ep.headers())]
+
+    def finish() -> VaultFacts:
+        token, kv, auth, listing, rights = (f.result() if f else None for f in asked)
+        bots = None
+        if listing is not None:
+            each = bot_policies.ask_each(ask, ep.headers(), bot_policies.bot_names(listing))
+            bots = {name: f.result() for name, f in each.items()}
+        return judge(t, VaultReplies(health.result(), token, kv, auth, listing, bots, rights))
+
+    return finish
 
 
 def _data(body: Any) -> dict[str, Any]:
@@ -161,14 +200,33 @@ def judge(t: VaultTarget, r: VaultReplies) -> VaultFacts:
     if not serves:
         why = (ep.unusable or "no answer") if r.health.status is None else f"Vault is {state.found}"
         token = kv = auth = Judged(f"not checked: {why}")
+        bots, rights = BotPolicies(token.found), TokenRights(token.found)
     elif r.token is None or r.kv is None or r.auth is None:
         token = kv = auth = Judged("not checked: no token (export VAULT_TOKEN, or set vault:token with --secret)")
+        bots, rights = BotPolicies(token.found), TokenRights(token.found)
     else:
         token, policies, ttl = _token(t, r.token)
         if r.token.status == 403:
             kv = auth = Judged("not checked: the token is refused")
+            bots, rights = BotPolicies(kv.found), TokenRights(kv.found)
         else:
             kv, auth = _kv(t, r.kv), _auth(t, r.auth)
-    problems = tuple(j.problem for j in (state, token, kv, auth) if j.problem)
+            bots, rights = _bots(t, r), _rights(t, r)
+    problems = tuple(j.problem for j in (state, token, kv, auth) if j.problem) + rights.problems
     return VaultFacts(ep.address, ep.address_source, ep.token_source, state.found, version, token.found,
-                      policies, ttl, t.kv_mount, kv.found, t.auth_mount, auth.found, problems)
+                      policies, ttl, t.kv_mount, kv.found, t.auth_mount, auth.found, problems,
+                      bots.found, bots.warnings, rights.found)
+
+
+def _rights(t: VaultTarget, r: VaultReplies) -> TokenRights:
+    if r.rights is None:
+        return TokenRights("not checked: not asked")
+    ep = t.endpoint
+    needed = token_rights.needed(t.kv_mount, t.kv_prefix, t.auth_mount, t.agents, t.child_token)
+    return token_rights.judge(r.rights, needed, f"{ep.address}: the Vault token ({ep.token_source})")
+
+
+def _bots(t: VaultTarget, r: VaultReplies) -> BotPolicies:
+    if r.policies is None:
+        return BotPolicies("not checked: not asked")
+    return bot_policies.judge(r.policies, r.bots or {}, t.kv_mount, t.factory_root)

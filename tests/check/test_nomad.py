@@ -1,7 +1,8 @@
-"""check.nomad against the Nomad double: each probe's row and problem, 403s naming a capability."""
+"""check.nomad against the Nomad double: each probe's row and problem, 403s naming a capability, the token's rights."""
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 
@@ -10,6 +11,7 @@ from disinto_infra.check.reach import Endpoint
 from tests.support.nomad_double import NomadDouble, node, registration
 
 TOKEN = "nomad-acl-token-7f3e"  # must never appear in any fact
+NOMAD_EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "nomad" / "pulumi-token.hcl"
 
 
 @pytest.fixture(scope="module")
@@ -26,14 +28,15 @@ def api(cluster):
         namespace_pools={},
         pools={"gpu": [node("box1", "gpu"), node("box2", "gpu", status="down")]},
         services={("agents", "forgejo"): [registration("forgejo", "agents", "10.0.0.5", 3000)]},
+        token_type="management", token_policies=(), token_roles=(), acl_roles={}, acl_policies={},
     )
     cluster.forget()
     return cluster
 
 
-def probe(api, token=TOKEN, namespace="agents", pool="gpu", timeout=2.0):
+def probe(api, token=TOKEN, namespace="agents", pool="gpu", timeout=2.0, agents=()):
     endpoint = Endpoint(api.url, "env NOMAD_ADDR", "env NOMAD_TOKEN" if token else "", "X-Nomad-Token", token)
-    target = nomad.NomadTarget(endpoint, "/p/Pulumi.dev.yaml", namespace, pool)
+    target = nomad.NomadTarget(endpoint, "/p/Pulumi.dev.yaml", namespace, pool, agents=agents)
     with ThreadPoolExecutor(8) as pool_:
         facts = nomad.start(pool_, target, timeout)()
     assert TOKEN not in repr(facts)
@@ -47,8 +50,9 @@ def test_all_well_with_only_gets_and_the_token_header(api):
     assert (facts.forge_found, facts.forge_instances, facts.problems) == ("registered", ("10.0.0.5:3000",), ())
     assert {r.method for r in api.requests} == {"GET"}
     assert sorted(r.path for r in api.requests) == [
-        "/v1/namespace/agents", "/v1/node/pool/gpu", "/v1/node/pool/gpu/nodes", "/v1/service/forgejo",
-        "/v1/status/leader"]
+        "/v1/acl/token/self", "/v1/namespace/agents", "/v1/node/pool/gpu", "/v1/node/pool/gpu/nodes",
+        "/v1/service/forgejo", "/v1/status/leader"]
+    assert facts.rights_found == "not checked: no agents"
     assert {r.headers.get("X-Nomad-Token") for r in api.requests} == {TOKEN}
     assert next(r for r in api.requests if r.path == "/v1/service/forgejo").query == {"namespace": "agents"}
 
@@ -145,3 +149,76 @@ def test_an_unusable_endpoint_is_not_asked(api):
         "not asked: no http:// or https://", "not checked: no http:// or https://",
         "not checked: no http:// or https://", (problem,))
     assert api.requests == []
+
+
+# ---------------------------------------------------------------- the token's rights
+
+def example(namespace="agents", pool="gpu") -> str:
+    """examples/nomad/pulumi-token.hcl for this stack's namespace and pool."""
+    text = NOMAD_EXAMPLE.read_text()
+    return text.replace('namespace "default"', f'namespace "{namespace}"').replace('node_pool "agents"', f'node_pool "{pool}"')
+
+
+def client(api, *policies: str, roles: dict[str, list[str]] | None = None, **rules: str) -> None:
+    api.configure(token_type="client", token_policies=policies, acl_policies=rules,
+                  acl_roles=roles or {}, token_roles=tuple(roles or ()))
+
+
+def test_a_management_token_or_no_acls_has_every_right(api):
+    assert probe(api, agents=("llama",)).rights_found == "a management token: every right"
+    api.configure(acl_token=None)
+    assert probe(api, token=None, agents=("llama",)).rights_found == "ACLs are off: every right"
+
+
+def test_the_example_policy_gives_every_right(api):
+    client(api, "disinto-infra", **{"disinto-infra": example()})
+    facts = probe(api, agents=("llama", "dev-qwen2"))
+    # submit-job, read-job, host-volume-create; four own volumes read-write; two shared read-only.
+    assert (facts.rights_found, facts.problems) == ("9 of 9 rights `pulumi up` uses", ())
+    assert "/v1/acl/policy/disinto-infra" in {r.path for r in api.requests}
+
+
+def test_namespace_write_is_not_enough_the_volume_mounts_are_named(api):
+    """nomad/job_endpoint.go Register (v1.10.0) checks a mount right per host volume the job asks for."""
+    client(api, "ops", ops='namespace "agents" {\n  policy = "write"\n}\n')
+    facts = probe(api, agents=("llama",))
+    who = f"{api.url}: the Nomad token (env NOMAD_TOKEN)"
+    tail = "`pulumi up` would be refused; see examples/nomad/pulumi-token.hcl"
+    assert facts.problems == (
+        f'{who} lacks mount-readwrite on host volume "project-repos-llama" (agent llama\'s job mounts it read-write): {tail}',
+        f'{who} lacks mount-readwrite on host volume "agents-llama-data" (agent llama\'s job mounts it read-write): {tail}',
+        f'{who} lacks mount-readonly or mount-readwrite on host volume "factory-projects" (every agent\'s job mounts it read-only): {tail}',
+        f'{who} lacks mount-readonly or mount-readwrite on host volume "ops-repo" (every agent\'s job mounts it read-only): {tail}',
+    )
+    assert facts.rights_found == "3 of 7 rights `pulumi up` uses"
+
+
+def test_deny_wins_and_the_closest_glob_decides(api):
+    """acl/acl.go (v1.10.0): deny takes precedence in a merged set; an exact name, else the glob
+    with the smallest character difference."""
+    client(api, "a", "b",
+           a=example() + 'host_volume "*" {\n  policy = "deny"\n}\n',
+           b='namespace "agents" {\n  capabilities = ["deny"]\n}\n')
+    facts = probe(api, agents=("llama",))
+    lacking = [p.split(" lacks ", 1)[1].split(" (", 1)[0] for p in facts.problems]
+    # The namespace is denied outright; the volumes keep their own, closer globs and names.
+    assert lacking == ['submit-job on namespace "agents"', 'read-job on namespace "agents"',
+                       'host-volume-create on namespace "agents"']
+
+
+def test_a_policy_from_a_role_counts_and_a_glob_namespace_matches(api):
+    client(api, roles={"r1": ["from-role"]}, **{"from-role": example(namespace="agen*")})
+    facts = probe(api, agents=("llama",))
+    assert (facts.rights_found, facts.problems) == ("7 of 7 rights `pulumi up` uses", ())
+    assert "/v1/acl/role/r1" in {r.path for r in api.requests}
+
+
+def test_host_volume_write_implies_create(api):
+    client(api, "ops", ops=example().replace('"host-volume-create"', '"host-volume-write"'))
+    assert probe(api, agents=("llama",)).problems == ()
+
+
+def test_an_unreadable_policy_means_not_checked(api):
+    client(api, "ops", "gone", ops='namespace "agents" {\n  policy = "write"\n}\n')
+    facts = probe(api, agents=("llama",))
+    assert (facts.rights_found, facts.problems) == ("not checked: policy gone not readable", ())

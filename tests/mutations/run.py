@@ -223,6 +223,30 @@ MUTATIONS = [
              "AgentCredentials(token=self.token.token, password=self.token.token)",
              "AgentCredentials(token=self.token.token, password=self.user.password)",
              k("own_credentials", "tests/test_agent.py")),
+    # ---- issue 17: least privilege, periodic tokens, the Vault identity, the review token, rights
+    Mutation("nomad-policy-reads-shared-forge", "disinto_infra/vault_policy.py",
+             '        PolicyRule(secret.metadata, ("list", "read")),\n',
+             '        PolicyRule(secret.metadata, ("list", "read")),\n'
+             '        PolicyRule(shared_forge(secret.mount).data, ("read",)),\n',
+             k("policy_names_only_its_own_path", NOMAD_TESTS)),
+    Mutation("nomad-role-max-ttl", NOMAD, "token_period=ROLE_TOKEN_PERIOD,",
+             "token_period=ROLE_TOKEN_PERIOD, token_max_ttl=86400,", k("role_is_bound", NOMAD_TESTS)),
+    Mutation("nomad-vault-restarts", NOMAD_JOB, 'DisableFile=True, ChangeMode="noop"),',
+             'DisableFile=True, ChangeMode="restart"),', k("role_is_bound", NOMAD_TESTS)),
+    Mutation("nomad-identity-audience", NOMAD_JOB, "Audience=list(VAULT_AUDIENCES)", 'Audience=["nomad.io"]',
+             k("vault_identity", NOMAD_TESTS)),
+    Mutation("nomad-review-token-to-all", NOMAD_JOB,
+             "return [var for var in env if var.name != REVIEW_TOKEN_VAR or REVIEW_ROLE in roles]",
+             "return list(env)", k("review_token", NOMAD_TESTS)),
+    Mutation("vault-rights-create-only", "disinto_infra/vault_rights.py", 'WRITE_SECRET = ("create", "update", "read")',
+             'WRITE_SECRET = ("create", "read")', k("rotation_needs_update", "tests/test_vault_rights.py")),
+    Mutation("nomad-rights-own-volume-read-only", "disinto_infra/nomad_rights.py",
+             "rights += [NomadRight(HOST_VOLUME, v.name, (READ_WRITE,),",
+             "rights += [NomadRight(HOST_VOLUME, v.name, (READ_ONLY, READ_WRITE),",
+             k("every_host_volume", "tests/test_nomad_rights.py")),
+    Mutation("bot-policy-denied-warned", "disinto_infra/check/bot_policies.py",
+             "if rule is None or not rule.grants(READ):", "if rule is None:",
+             k("denied_or_unparseable", "tests/check/test_vault.py")),
 ]
 
 

@@ -32,7 +32,7 @@ from tests.factory import give_formulas
 from tests.support.forgejo_double import ForgejoDouble
 from tests.support.llama_double import LlamaDouble
 from tests.support.nomad_double import NomadDouble, node, registration
-from tests.support.vault_double import VaultDouble
+from tests.support.vault_double import DEFAULT_POLICY, VaultDouble
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN_URN = "urn:pulumi:dev::disinto::disinto:index:Agent$pulumi-python:dynamic/forgejo:Token::{}-token"
@@ -53,6 +53,16 @@ def check(folder: Path, *args: str, env: dict[str, str] | None = None) -> str:
     return f"$ python -m disinto_infra {' '.join(command)}; echo exit $?\n{done.stdout}exit {done.returncode}\n"
 
 
+# The token's policy is examples/vault/pulumi-token.hcl; the factory wrote its bot-dev-qwen policy
+# (vault/policies/bot-dev-qwen.hcl, Disinto/disinto 2308c4c), which grants the shared forge path.
+VAULT_POLICIES = {
+    "default": DEFAULT_POLICY,
+    "disinto-admin": (ROOT / "examples" / "vault" / "pulumi-token.hcl").read_text(encoding="utf-8"),
+    "bot-dev-qwen": 'path "kv/data/disinto/bots/dev-qwen" {\n  capabilities = ["read"]\n}\n\n'
+                    'path "kv/data/disinto/shared/forge" {\n  capabilities = ["read"]\n}\n',
+}
+
+
 def nomad_run(folder: Path, forge_url: str) -> str:
     """`check --stack nomad`: the Nomad and Vault areas, against their doubles."""
     tokens = {"NOMAD_TOKEN": "demo-nomad-acl-token", "VAULT_TOKEN": "hvs.demo-vault-token"}
@@ -61,7 +71,7 @@ def nomad_run(folder: Path, forge_url: str) -> str:
     with NomadDouble(acl_token=tokens["NOMAD_TOKEN"], namespaces=("default", "agents"), pools={"gpu": pool},
                      services=services) as nomad, \
             VaultDouble(token=tokens["VAULT_TOKEN"], policies=("disinto-admin",), ttl=2764800,
-                        forbidden=frozenset({"/v1/sys/auth"})) as vault:
+                        forbidden=frozenset({"/v1/sys/auth"}), acl=VAULT_POLICIES) as vault:
         (folder / "Pulumi.nomad.yaml").write_text(
             f"config:\n  disinto:forgeUrl: {forge_url}\n  disinto:envFile: .env\n  disinto:runtime: nomad\n"
             "  disinto:tokenMaxAgeDays: \"90\"\n  disinto:nomadNamespace: agents\n  disinto:nomadNodePool: gpu\n"

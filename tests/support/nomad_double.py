@@ -11,10 +11,15 @@ Shapes from the Go package `api` of github hashicorp/nomad: `NodeListStub` (api/
 nomad/host_volume_endpoint.go List does; command/agent/volumes_endpoint.go: no `type` gives `[]`, another
 type 404). Errors are plain text,
 as Nomad's HTTP server writes them ("Permission denied", "ACL token not found").
+ACL reads (nomad/acl_endpoint.go, api/acl.go; v1.10.0): `/v1/acl/token/self` (an `ACLToken`:
+`Type` "management" or "client", `Policies`, `Roles` [{ID, Name}]; without ACLs 400 "ACL support
+disabled"), `/v1/acl/role/:id` (`ACLRole`, `Policies` [{Name}]) and `/v1/acl/policy/:name`
+(`ACLPolicy`, `Rules` the HCL): a client token reads only its own roles and policies (403 else).
 
     with NomadDouble(acl_token="s3cr3t", pools={"gpu": [node("box1", "gpu")]}) as nomad:
         nomad.configure(leader=None)       # a cluster without a leader
         nomad.configure(forbidden={"/v1/node/pool/gpu"})   # 403 there even with the token
+        nomad.configure(token_type="client", token_policies=("ops",), acl_policies={"ops": 'namespace "default" {...}'})
 """
 from __future__ import annotations
 
@@ -50,10 +55,16 @@ class NomadDouble(HttpDouble):
     def __init__(self, *, leader: Optional[str] = "10.0.0.1:4647", namespaces: tuple[str, ...] = ("default",),
                  pools: Optional[dict[str, list[dict]]] = None, services: Optional[dict[tuple[str, str], list]] = None,
                  acl_token: Optional[str] = None, forbidden: frozenset[str] = frozenset(),
-                 volumes: tuple[dict[str, Any], ...] = (), namespace_pools: Optional[dict[str, str]] = None):
+                 volumes: tuple[dict[str, Any], ...] = (), namespace_pools: Optional[dict[str, str]] = None,
+                 token_type: str = "management", token_policies: tuple[str, ...] = (),
+                 token_roles: tuple[str, ...] = (), acl_roles: Optional[dict[str, list[str]]] = None,
+                 acl_policies: Optional[dict[str, str]] = None):
         super().__init__()
         # Nomad Enterprise: a namespace's default node pool (api/namespace.go NodePoolConfiguration)
         self.volumes, self.namespace_pools = volumes, namespace_pools or {}
+        self.token_type, self.token_policies, self.token_roles = token_type, token_policies, token_roles
+        self.acl_roles = acl_roles or {}  # role ID -> its policy names
+        self.acl_policies = acl_policies or {}  # policy name -> rules
         self.leader, self.namespaces, self.acl_token, self.forbidden = leader, namespaces, acl_token, forbidden
         self.pools = pools if pools is not None else {"default": [node("box1")], "all": [node("box1")]}
         default_services = {("default", "forgejo"): [registration("forgejo", "default")]}
@@ -68,6 +79,34 @@ class NomadDouble(HttpDouble):
                 return Answer(403, text="ACL token not found")
         return DENIED if seen.path in self.forbidden else None
 
+    def _own_policies(self) -> set[str]:
+        return {*self.token_policies, *(p for r in self.token_roles for p in self.acl_roles.get(r, []))}
+
+    def _acl(self, parts: list[str]) -> Answer:
+        if self.acl_token is None:
+            return Answer(400, text="ACL support disabled")
+        client = self.token_type != "management"
+        if parts[2:] == ["token", "self"]:
+            return Answer(200, {"AccessorID": "0000-accessor", "SecretID": self.acl_token, "Name": "ops",
+                                "Type": self.token_type, "Policies": list(self.token_policies),
+                                "Roles": [{"ID": r, "Name": f"role-{r}"} for r in self.token_roles],
+                                "Global": False, "CreateIndex": 5, "ModifyIndex": 5})
+        if parts[2] == "role" and len(parts) == 4:
+            if parts[3] not in self.acl_roles:
+                return Answer(404, text="ACL role not found")
+            if client and parts[3] not in self.token_roles:
+                return DENIED
+            return Answer(200, {"ID": parts[3], "Name": f"role-{parts[3]}", "Description": "",
+                                "Policies": [{"Name": p} for p in self.acl_roles[parts[3]]]})
+        if parts[2] == "policy" and len(parts) == 4:
+            if parts[3] not in self.acl_policies:
+                return Answer(404, text="ACL policy not found")
+            if client and parts[3] not in self._own_policies():
+                return DENIED
+            return Answer(200, {"Name": parts[3], "Description": "", "Rules": self.acl_policies[parts[3]],
+                                "JobACL": None, "CreateIndex": 6, "ModifyIndex": 6})
+        return Answer(404, text="Invalid URL")
+
     def answer(self, seen: Seen) -> Answer:
         if seen.method != "GET":
             return Answer(405, text="Invalid method")
@@ -77,6 +116,8 @@ class NomadDouble(HttpDouble):
         refused = self._refused(seen)
         if refused:
             return refused
+        if parts[:2] == ["v1", "acl"] and len(parts) >= 4:
+            return self._acl(parts)
         if parts[:2] == ["v1", "namespace"] and len(parts) == 3:
             if parts[2] not in self.namespaces:
                 return Answer(404, text="Namespace not found")

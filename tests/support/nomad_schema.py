@@ -38,6 +38,29 @@ NEWER_FIELDS: dict[str, dict[str, Any]] = {
     "Template": {"ErrMissingKey": {"type": "boolean"}},
     # api/tasks.go, type VolumeRequest: `Sticky bool` (dynamic host volumes, Nomad 1.10).
     "VolumeRequest": {"Sticky": {"type": "boolean"}},
+    # api/tasks.go, type Task: `Identity *WorkloadIdentity`, `Identities []*WorkloadIdentity` (Nomad 1.7).
+    "Task": {
+        "Identity": {"$ref": REF_PREFIX + "WorkloadIdentity"},
+        "Identities": {"type": "array", "items": {"$ref": REF_PREFIX + "WorkloadIdentity"}},
+    },
+}
+# Types newer than the 2023 spec. api/tasks.go (v1.10.0), type WorkloadIdentity: no json tags, so
+# encoding/json uses the field names; TTL is a time.Duration (nanoseconds).
+NEWER_TYPES: dict[str, dict[str, Any]] = {
+    "WorkloadIdentity": {
+        "type": "object",
+        "properties": {
+            "Name": {"type": "string"},
+            "Audience": {"type": "array", "items": {"type": "string"}},
+            "ChangeMode": {"type": "string"},
+            "ChangeSignal": {"type": "string"},
+            "Env": {"type": "boolean"},
+            "File": {"type": "boolean"},
+            "Filepath": {"type": "string"},
+            "ServiceName": {"type": "string"},
+            "TTL": {"type": "integer", "format": "int64"},
+        },
+    },
 }
 # Task.Config is a free map in the API; ours is always the docker driver's, narrowed to the keys of
 # its config spec that we may set (hashicorp/nomad drivers/docker/config.go), so a typo fails too.
@@ -91,7 +114,7 @@ def _close(node: Any) -> Any:
 
 def build(openapi: Path = OPENAPI) -> dict[str, Any]:
     schemas = yaml.safe_load(openapi.read_text(encoding="utf-8"))["components"]["schemas"]
-    defs = _closure(schemas, "Job")
+    defs = {**_closure(schemas, "Job"), **NEWER_TYPES}
     for name, extra in NEWER_FIELDS.items():
         defs[name] = {**defs[name], "properties": {**defs[name]["properties"], **extra}}
     defs["Task"] = {**defs["Task"], "properties": {**defs["Task"]["properties"], "Config": DOCKER_CONFIG}}

@@ -9,16 +9,28 @@ From developer.hashicorp.com/vault/api-docs:
 - `/v1/sys/mounts/:path` (system/mounts, "Get the configuration of a secret engine"): `data`
   with type, options.version; a missing mount is 400 "No secret engine mount at <path>/".
 - `/v1/sys/auth` (system/auth): `data` keyed by "<path>/", each with a type.
+- `/v1/sys/policies/acl?list=true` (system/policies, "List ACL policies"; the path takes only
+  LIST, which Vault's HTTP layer makes of a GET with `list=true`): `data.keys`, every policy name
+  with "root" among them. `/v1/sys/policies/acl/:name`: `data` with name and policy (the text as
+  written); an unknown name is 404 `{"errors": []}` (vault/logical_system.go, api/sys_policy.go).
+- `/v1/sys/internal/ui/resultant-acl` (vault/logical_system.go pathInternalUIResultantACL): for
+  the token's policies (`policies`, their texts from `acl`), `data.root`, and `exact_paths` /
+  `glob_paths` (a `*` path under its prefix without the `*`), each `{"capabilities": [...]}`,
+  merged over the policies; paths with a `+` segment are left out, as Vault leaves them out.
 A sealed Vault answers every other path 503 "Vault is sealed".
 
     with VaultDouble(token="hvs.x") as vault:
         vault.configure(state="sealed")                   # or standby, perfstandby, drsecondary, uninitialized
         vault.configure(mounts={"kv/": kv_mount("1")})    # a KV v1 mount
         vault.configure(forbidden={"/v1/sys/auth"})       # 403 there even with the token
+        vault.configure(acl={"bot-dev": 'path "kv/data/x" {...}'})  # the ACL policies besides root
 """
 from __future__ import annotations
 
+import json
 from typing import Any, Optional
+
+import hcl2
 
 from .http_double import Answer, HttpDouble, Seen
 
@@ -45,6 +57,10 @@ def auth_method(kind: str) -> dict[str, Any]:
             "config": {"default_lease_ttl": 0, "max_lease_ttl": 0, "token_type": "default-service"}, "options": None}
 
 
+# Vault's built-in `default` policy, abridged to its first rule.
+DEFAULT_POLICY = 'path "auth/token/lookup-self" {\n    capabilities = ["read"]\n}\n'
+
+
 def _logical(data: Any) -> dict[str, Any]:
     return {"request_id": "0000-request", "lease_id": "", "renewable": False, "lease_duration": 0, "data": data,
             "wrap_info": None, "warnings": None, "auth": None}
@@ -54,8 +70,9 @@ class VaultDouble(HttpDouble):
     def __init__(self, *, state: str = "active", version: str = "1.18.3", token: Optional[str] = None,
                  policies: tuple[str, ...] = ("root",), ttl: int = 0, expired: bool = False,
                  mounts: Optional[dict[str, dict]] = None, auth: Optional[dict[str, dict]] = None,
-                 forbidden: frozenset[str] = frozenset()):
+                 forbidden: frozenset[str] = frozenset(), acl: Optional[dict[str, str]] = None):
         super().__init__()
+        self.acl = acl if acl is not None else {"default": DEFAULT_POLICY}
         self.state, self.version, self.token, self.policies, self.ttl = state, version, token, policies, ttl
         self.expired, self.forbidden = expired, forbidden
         self.mounts = mounts if mounts is not None else {"kv/": kv_mount(), "sys/": {"type": "system"}}
@@ -81,6 +98,24 @@ class VaultDouble(HttpDouble):
             "path": "auth/token/create", "policies": list(self.policies), "renewable": False, "ttl": self.ttl,
             "type": "service"}))
 
+    def _resultant_acl(self) -> Answer:
+        if "root" in self.policies:
+            return Answer(200, _logical({"root": True}))
+        exact: dict[str, set[str]] = {}
+        glob: dict[str, set[str]] = {}
+        for name in self.policies:
+            for block in hcl2.loads(self.acl.get(name, "")).get("path", []):
+                for quoted, body in block.items():
+                    path = json.loads(quoted)
+                    if "+" in path.split("/"):
+                        continue
+                    caps = {json.loads(c) for c in body.get("capabilities", [])}
+                    table, key = (glob, path[:-1]) if path.endswith("*") else (exact, path)
+                    table.setdefault(key, set()).update(caps)
+        shown = {"root": False, **{k: {p: {"capabilities": sorted(c)} for p, c in t.items()}
+                                   for k, t in (("exact_paths", exact), ("glob_paths", glob))}}
+        return Answer(200, _logical(shown))
+
     def answer(self, seen: Seen) -> Answer:
         if seen.method != "GET":
             return Answer(405, {"errors": []})
@@ -93,11 +128,22 @@ class VaultDouble(HttpDouble):
             return DENIED
         if seen.path == "/v1/auth/token/lookup-self":
             return self._lookup_self(given)
+        if seen.path == "/v1/sys/internal/ui/resultant-acl":
+            return self._resultant_acl()
         if seen.path.startswith("/v1/sys/mounts/"):
             mount = seen.path.removeprefix("/v1/sys/mounts/").strip("/") + "/"
             if mount not in self.mounts:
                 return Answer(400, {"errors": [f"No secret engine mount at {mount}"]})
             return Answer(200, _logical(self.mounts[mount]))
+        if seen.path.rstrip("/") == "/v1/sys/policies/acl":
+            if seen.query.get("list") != "true":
+                return Answer(405, {"errors": []})  # a plain GET is no operation of that path
+            return Answer(200, _logical({"keys": sorted([*self.acl, "root"])}))
+        if seen.path.startswith("/v1/sys/policies/acl/"):
+            name = seen.path.removeprefix("/v1/sys/policies/acl/")
+            if name not in self.acl:
+                return Answer(404, {"errors": []})
+            return Answer(200, _logical({"name": name, "policy": self.acl[name]}))
         if seen.path == "/v1/sys/auth":
             # Vault repeats the table at the top level, for old clients.
             return Answer(200, {**self.auth, **_logical(self.auth)})
