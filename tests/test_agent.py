@@ -108,11 +108,8 @@ def test_container_is_the_old_local_model_service():
     assert inputs["image"] == image["repo_digest"]
     assert inputs["restart"] == "unless-stopped"
     assert inputs["securityOpts"] == ["apparmor=unconfined"]
-    # The factory's healthcheck of its agents service (lib/generators.sh, Disinto/disinto 2308c4c).
-    assert inputs["healthcheck"] == {
-        "tests": ["CMD", "pgrep", "-f", "entrypoint.sh"],
-        "interval": "60s", "timeout": "5s", "retries": 3, "startPeriod": "30s",
-    }
+    # The healthcheck, wait, init and grace: tests/test_runtime_docker.py.
+    assert inputs["healthcheck"]["tests"][0] == "CMD-SHELL"
     assert inputs["networksAdvanced"] == [{"name": "factory-net"}]
     assert inputs["labels"] == [
         {"label": "disinto.agent", "value": "llama"},
@@ -128,7 +125,6 @@ def test_container_is_the_old_local_model_service():
         "/home/agent/.claude.json": ("/home/op/.claude.json", True),
         "/home/agent/.ssh": ("/home/op/keys", True),
         "/home/agent/disinto/projects": ("/opt/factory/projects", True),
-        "/home/agent/disinto/.env": ("/opt/factory/.env", True),
         "/home/agent/disinto/state": ("/opt/factory/state", False),
     }
 

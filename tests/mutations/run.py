@@ -171,8 +171,17 @@ MUTATIONS = [
              'DestPath=SECRETS_FILE, EmbeddedTmpl=body, Envvars=True, ChangeMode="noop")', k("templates_render", NOMAD_TESTS)),
     Mutation("nomad-volumes-on-any-node", NOMAD, "data = _volume(args, data_spec, node_id=repos.node_id)",
              "data = _volume(args, data_spec)", k("one_node", NOMAD_TESTS)),
-    Mutation("docker-healthcheck-retries", "disinto_infra/runtime_docker.py", "retries=3,", "retries=4,",
+    Mutation("docker-healthcheck-retries", "disinto_infra/runtime_docker.py", "HEALTH_RETRIES = 3", "HEALTH_RETRIES = 4",
              ("tests/test_recorded_plan.py",)),
+    Mutation("docker-healthcheck-go-duration", "disinto_infra/runtime_docker.py",
+             "interval=go_duration.seconds(HEALTH_INTERVAL),", 'interval=f"{HEALTH_INTERVAL}s",',
+             ("tests/test_runtime_docker.py",)),
+    Mutation("docker-no-grace", "disinto_infra/runtime_docker.py",
+             "destroy_grace_seconds=args.settings.stop_grace_seconds,", "", ("tests/test_runtime_docker.py",)),
+    Mutation("docker-no-wait", "disinto_infra/runtime_docker.py", "wait=True,", "wait=False,",
+             ("tests/test_runtime_docker.py",)),
+    Mutation("docker-probe-any-start", "disinto_infra/runtime_docker.py",
+             '''[ "$(stat -c %Y "$log")" -gt "$started" ]''', "true", ("tests/test_runtime_docker.py",)),
 ]
 
 
