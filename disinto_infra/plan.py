@@ -25,6 +25,7 @@ from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
 
 from .agent import Agent
+from .bind_sources import missing_sources
 from .container_env import BASE_URL_VAR, EnvVar
 from .factory_compose import COMPOSE_FILE, ComposeFileError, UpCommand, read_compose_file, up_command
 from .forgejo.profile_repo import REPO_NAME as PROFILE_REPO
@@ -384,6 +385,7 @@ def plan_fleet(
         {"urn": r.urn, "type": r.type, "name": r.name, "inputs": mask_all(redact(r.inputs))} for r in run.registrations
     ]
     path = compose_path(settings)
+    warnings += missing_sources(settings)  # where the Docker host is this machine
     return PlanReport(stack, [_agent_plan(a) for a in run.result.values()], resources, warnings,
                       disinto_up=_disinto_up(path, list(run.result)), compose_file=str(path))
 

@@ -13,6 +13,7 @@ import pulumi
 import pulumi_docker as docker
 
 from . import go_duration, naming
+from .bind_sources import binds
 from .container_env import CONTAINER_HOME, EnvVar, docker_envs
 from .migration_resources import copy_legacy_data, retire_compose_container
 from .runtime import PlaceArgs
@@ -70,34 +71,6 @@ def image_reference(image: docker.RemoteImage) -> pulumi.Output[str]:
 
 def labels(agent: str, stack: str) -> dict[str, str]:
     return {"disinto.agent": agent, "disinto.stack": stack, "disinto.managed-by": naming.MANAGED_BY}
-
-
-@dataclass(frozen=True)
-class Bind:
-    host: str  # a path on the Docker host
-    container: str
-    read_only: bool
-    setting: str  # the disinto:* setting the host path comes from
-
-
-def binds(settings: StackSettings) -> list[Bind]:
-    """Host folders, as the old compose file mounted them, less the factory's `.env`.
-
-    The compose file also bound `<factoryRoot>/.env`, which after `envFile` holds every agent's
-    FORGE_TOKEN_* / FORGE_PASS_*. Nothing in the image reads it: lib/env.sh loads `.env` only when
-    DISINTO_CONTAINER is not 1 (Disinto/disinto 2308c4c, lib/env.sh), and no role script or other lib
-    reads it; only the host-side `disinto` scripts (lib/ci-setup.sh, forge-setup.sh, hire-agent.sh)
-    write it. Bound, it only let every agent's model read every other agent's credentials.
-    A missing source becomes an empty root-owned folder on the Docker host: `check` names them.
-    """
-    factory = settings.factory_root.rstrip("/")
-    return [
-        Bind(settings.claude_shared_dir, settings.claude_shared_dir, False, "claudeSharedDir"),
-        Bind(settings.claude_config_file, f"{CONTAINER_HOME}/.claude.json", True, "claudeConfigFile"),
-        Bind(settings.ssh_dir, f"{CONTAINER_HOME}/.ssh", True, "sshDir"),
-        Bind(f"{factory}/projects", f"{CONTAINER_HOME}/disinto/projects", True, "factoryRoot"),
-        Bind(f"{factory}/state", f"{CONTAINER_HOME}/disinto/state", False, "factoryRoot"),
-    ]
 
 
 def bind_mounts(settings: StackSettings) -> list[docker.ContainerVolumeArgs]:

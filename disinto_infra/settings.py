@@ -55,8 +55,9 @@ KEY_KINDS: dict[str, str] = {
     "composeProject": "str",
     "tokenMaxAgeDays": "int",
     # The docker runtime's container: how long `up` waits for the agent loop, how long a stop waits.
-    "startTimeoutSeconds": "int",
-    "stopGraceSeconds": "int",
+    # Read as text, so a bad value gets our message naming the stack file (get_int's names neither).
+    "startTimeoutSeconds": "str",
+    "stopGraceSeconds": "str",
     # The runtime, and the nomad runtime's settings (addresses and tokens are the providers' own
     # config: nomad:address, nomad:secretId, vault:address, vault:token).
     "runtime": "str",
@@ -257,7 +258,7 @@ class StackSettings(BaseModel):
         low = MIN_START_TIMEOUT if info.field_name == "start_timeout_seconds" else 1
         number = value if not isinstance(value, str) else (int(value) if value.strip().isdigit() else value)
         if isinstance(number, bool) or not isinstance(number, int) or not low <= number <= MAX_CONTAINER_SECONDS:
-            raise ValueError(f"must be a whole number of seconds from {low} to {MAX_CONTAINER_SECONDS}, not {show(value)}")
+            raise ValueError(f"must be a whole number of seconds from {low} to {MAX_CONTAINER_SECONDS}, not {show(number)}")
         return number
 
     @field_validator("architect_interval", "planner_interval", "supervisor_interval", "forge_timeout")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from disinto_infra import go_duration, runtime_docker
+from disinto_infra import bind_sources, go_duration, runtime_docker
 from disinto_infra.plan import reveal
 
 from tests.test_agent import build, settings
@@ -55,7 +55,7 @@ def test_a_healthcheck_or_init_change_replaces_the_container_old_one_first():
 def test_the_factorys_env_file_is_not_mounted():
     volumes = reveal(container().inputs)["volumes"]
     assert not [v for v in volumes if v.get("hostPath", "").endswith("/.env") or v["containerPath"].endswith("/.env")]
-    assert {b.setting for b in runtime_docker.binds(settings())} == {
+    assert {b.setting for b in bind_sources.binds(settings())} == {
         "claudeSharedDir", "claudeConfigFile", "sshDir", "factoryRoot"}
 
 
