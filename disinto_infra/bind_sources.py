@@ -68,10 +68,10 @@ def entrypoint_problems(settings: StackSettings, source: str | None = None) -> l
     if glob.glob(glob.escape(folder) + "/*.toml"):
         return []
     where = f"{source}: " if source else ""
-    return [
+    return [(
         f"{where}{NAMESPACE}:factoryRoot: {folder} holds no *.toml; it is the agents' projects folder, and their "
         "entrypoint.sh exits at once without one (validate_projects_dir, Disinto/disinto docker/agents/entrypoint.sh)"
-    ]
+    )]
 
 
 def missing_sources(settings: StackSettings) -> list[str]:

@@ -41,8 +41,10 @@ LOOP_LINE = "Entering polling loop"
 HEALTH_SCRIPT = "; ".join([
     f"log={ENTRYPOINT_LOG}",
     'started=$(( $(date +%s) - $(ps -o etimes= -p 1) ))',
-    'if [ -f "$log" ] && [ "$(stat -c %Y "$log")" -gt "$started" ]'
-    f" && tac \"$log\" | grep -m 1 -F -e '{STARTED_LINE}' -e '{LOOP_LINE}' | grep -q -F '{LOOP_LINE}'; then exit 0; fi",
+    (
+        'if [ -f "$log" ] && [ "$(stat -c %Y "$log")" -gt "$started" ]'
+        f" && tac \"$log\" | grep -m 1 -F -e '{STARTED_LINE}' -e '{LOOP_LINE}' | grep -q -F '{LOOP_LINE}'; then exit 0; fi"
+    ),
     'echo "agent loop not entered since this start; last entrypoint log line: $(tail -n 1 "$log" 2>/dev/null)"',
     "exit 1",
 ])
