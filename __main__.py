@@ -14,7 +14,7 @@ from disinto_infra.settings import StackSettings
 
 try:
     settings = StackSettings.from_pulumi_config(Path(__file__).resolve().parent)
-    fleet, formulas = load_fleet_and_formulas(settings)
+    fleet, formulas = load_fleet_and_formulas(settings, f"Pulumi.{pulumi.get_stack()}.yaml")
 except ConfigError as error:
     raise pulumi.RunError(str(error)) from None
 

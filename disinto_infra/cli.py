@@ -52,10 +52,9 @@ def load_context(args: argparse.Namespace, project_dir: Path | None = None) -> C
     stack = args.stack or DEFAULT_STACK
     overrides = {"projectToml": str(Path(args.toml).absolute())} if args.toml else {}
     # A stack named on the command line must exist: a typo must not plan with silent defaults.
-    settings = StackSettings.from_stack_file(
-        project_dir / f"Pulumi.{stack}.yaml", project_dir, overrides, missing_ok=args.stack is None
-    )
-    fleet, formulas = load_fleet_and_formulas(settings)
+    stack_file = project_dir / f"Pulumi.{stack}.yaml"
+    settings = StackSettings.from_stack_file(stack_file, project_dir, overrides, missing_ok=args.stack is None)
+    fleet, formulas = load_fleet_and_formulas(settings, str(stack_file) if stack_file.exists() else None)
     return Context(stack, settings, fleet, formulas)
 
 

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from .bind_sources import entrypoint_problems
 from .forgejo.formula_file import formula_path, read_formula
 from .model import ConfigError, Fleet, FormulaChoice, read_fleet
 from .settings import StackSettings
@@ -74,11 +75,16 @@ def read_formulas(fleet: Fleet, factory_root: str | Path) -> Mapping[str, Formul
     return found
 
 
-def load_fleet_and_formulas(settings: StackSettings) -> tuple[Fleet, Mapping[str, Formula]]:
+def load_fleet_and_formulas(
+    settings: StackSettings, source: str | None = None,
+) -> tuple[Fleet, Mapping[str, Formula]]:
     """The stack's fleet and every agent's formula; ConfigError lists the model's problems and the
-    formulas' together (a bad URL hides no missing formula, of another agent or of its own)."""
+    formulas' together (a bad URL hides no missing formula, of another agent or of its own), and
+    what would make the agents' entrypoint exit at once (bind_sources.py; `source`: the stack file)."""
     reading = read_fleet(settings.project_files(), admin_user=settings.admin_user)
     found, problems = find_formulas(reading.formula_choices, settings.factory_root)
+    if reading.fleet.agents():
+        problems += entrypoint_problems(settings, source)
     if reading.problems or problems:
         raise ConfigError([*reading.problems, *problems])
     return reading.fleet, found

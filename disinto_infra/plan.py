@@ -25,6 +25,7 @@ from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
 
 from .agent import Agent
+from .bind_sources import missing_sources
 from .container_env import BASE_URL_VAR, EnvVar
 from .factory_compose import COMPOSE_FILE, ComposeFileError, UpCommand, read_compose_file, up_command
 from .forgejo.profile_repo import REPO_NAME as PROFILE_REPO
@@ -433,6 +434,7 @@ def plan_fleet(
         for r in run.registrations
     ]
     path = compose_path(settings)
+    warnings += missing_sources(settings)  # where the Docker host is this machine
     # Offline, no registry answers: a pinned digest is shown, a tag says where its digest comes from.
     image = ImageChoice(settings.agent_image).describe() if settings.runtime == runtime_docker.NAME else None
     return PlanReport(stack, [_agent_plan(a, image) for a in run.result.values()], resources, warnings,

@@ -12,7 +12,8 @@ from typing import Any
 import pulumi
 import pulumi_docker as docker
 
-from . import naming
+from . import go_duration, naming
+from .bind_sources import binds
 from .container_env import CONTAINER_HOME, EnvVar, docker_envs
 from .image_pin import pull_name
 from .migration_resources import copy_legacy_data, retire_compose_container
@@ -23,16 +24,47 @@ NAME = "docker"
 IMAGE_RESOURCE = "agent-image"
 
 
-# The factory's own healthcheck of its main agents service (lib/generators.sh, the `agents`
-# service, Disinto/disinto 2308c4c): the agent loop is alive while entrypoint.sh runs, so
-# `docker ps` shows a dead loop as unhealthy.
-HEALTHCHECK = docker.ContainerHealthcheckArgs(
-    tests=["CMD", "pgrep", "-f", "entrypoint.sh"],
-    interval="60s",
-    timeout="5s",
-    retries=3,
-    start_period="30s",
-)
+# Healthy: the agent's poll loop was entered in *this* start of the container.
+#
+# The factory's own check (`pgrep -f entrypoint.sh`, lib/generators.sh) always matches PID 1, so
+# it says only "started". The image's entrypoint (docker/agents/entrypoint.sh, Disinto/disinto
+# 2308c4c) logs to /home/agent/data/agent-entrypoint.log, on the data volume: "Agent container
+# starting" first thing, and "Entering polling loop" once every precondition has passed (projects
+# found, repos cloned) and the `while true` loop begins. Any start that dies before the loop (the
+# restart policy hides it: a restarting container shows as running) leaves "starting" as the last of
+# the two lines. The file outlives restarts, so a line only counts if the file was written after
+# PID 1 started (`ps -o etimes`: its age in whole seconds; an older write is at most in PID 1's own
+# second, which `-gt` excludes). A failing probe says why, with the log's last line, in
+# `docker inspect`'s State.Health.Log.
+ENTRYPOINT_LOG = f"{CONTAINER_HOME}/data/agent-entrypoint.log"
+STARTED_LINE = "Agent container starting"
+LOOP_LINE = "Entering polling loop"
+HEALTH_SCRIPT = "; ".join([
+    f"log={ENTRYPOINT_LOG}",
+    'started=$(( $(date +%s) - $(ps -o etimes= -p 1) ))',
+    (
+        'if [ -f "$log" ] && [ "$(stat -c %Y "$log")" -gt "$started" ]'
+        f" && tac \"$log\" | grep -m 1 -F -e '{STARTED_LINE}' -e '{LOOP_LINE}' | grep -q -F '{LOOP_LINE}'; then exit 0; fi"
+    ),
+    'echo "agent loop not entered since this start; last entrypoint log line: $(tail -n 1 "$log" 2>/dev/null)"',
+    "exit 1",
+])
+HEALTH_INTERVAL = 30  # seconds between probes: `up` sees the loop at most this late
+HEALTH_RETRIES = 3
+
+
+def healthcheck(settings: StackSettings) -> docker.ContainerHealthcheckArgs:
+    """Durations in the provider's read-back form (go_duration.py), so a refresh finds no change."""
+    return docker.ContainerHealthcheckArgs(
+        tests=["CMD-SHELL", HEALTH_SCRIPT],
+        interval=go_duration.seconds(HEALTH_INTERVAL),
+        timeout=go_duration.seconds(10),
+        # Failures before the loop may take this long (first clones) do not count as unhealthy.
+        start_period=go_duration.seconds(settings.start_timeout_seconds),
+        # Left at Docker's default: a daemon older than API 1.44 drops it, which a read would show as a change.
+        start_interval=go_duration.seconds(0),
+        retries=HEALTH_RETRIES,
+    )
 
 
 def image_reference(image: docker.RemoteImage) -> pulumi.Output[str]:
@@ -45,19 +77,9 @@ def labels(agent: str, stack: str) -> dict[str, str]:
 
 
 def bind_mounts(settings: StackSettings) -> list[docker.ContainerVolumeArgs]:
-    """Host folders, as the old compose file mounted them (binds create missing host folders)."""
-    factory = settings.factory_root.rstrip("/")
-    binds = [
-        (settings.claude_shared_dir, settings.claude_shared_dir, False),
-        (settings.claude_config_file, f"{CONTAINER_HOME}/.claude.json", True),
-        (settings.ssh_dir, f"{CONTAINER_HOME}/.ssh", True),
-        (f"{factory}/projects", f"{CONTAINER_HOME}/disinto/projects", True),
-        (f"{factory}/.env", f"{CONTAINER_HOME}/disinto/.env", True),
-        (f"{factory}/state", f"{CONTAINER_HOME}/disinto/state", False),
-    ]
     return [
-        docker.ContainerVolumeArgs(host_path=host, container_path=inside, read_only=ro or None)
-        for host, inside, ro in binds
+        docker.ContainerVolumeArgs(host_path=b.host, container_path=b.container, read_only=b.read_only or None)
+        for b in binds(settings)
     ]
 
 
@@ -181,7 +203,20 @@ def _container(
         image=image_reference(image),
         restart="unless-stopped",
         security_opts=["apparmor=unconfined"],
-        healthcheck=HEALTHCHECK,
+        healthcheck=healthcheck(args.settings),
+        # Create waits for "healthy" (the loop runs) and fails after the timeout; without `wait` it
+        # returns right after ContainerStart (resource_docker_container_funcs.go, v4.5.0).
+        wait=True,
+        wait_timeout=args.settings.start_timeout_seconds,
+        # No init, on purpose. Docker's init (`docker-init -- /entrypoint.sh`, moby's oci_linux.go)
+        # forwards SIGTERM to the entrypoint, which traps nothing and dies at once; docker-init then
+        # exits with it and the kernel kills every other process of the container, so the grace
+        # below would never be used. Bash as PID 1 ignores SIGTERM instead: the agent works on
+        # (a push in flight completes) until the grace ends, then Docker kills it. The provider
+        # always sends Init (false when unset), so this only makes the choice visible.
+        init=False,
+        # Delete stops with this timeout; unset it is 0, an immediate kill (resource_docker_container_funcs.go).
+        destroy_grace_seconds=args.settings.stop_grace_seconds,
         networks_advanced=[docker.ContainerNetworksAdvancedArgs(name=network_id)],  # NetworkConnect takes an id
         labels=[docker.ContainerLabelArgs(label=k, value=v) for k, v in labels(name, args.stack).items()],
         envs=docker_envs(args.env),
@@ -190,6 +225,9 @@ def _container(
             parent=args.parent,
             # Container names are unique on the host: the old one must go first.
             delete_before_replace=True,
+            # Neither is ForceNew and Update ignores both (resource_docker_container.go, v4.5.0):
+            # without this a changed healthcheck or init would show in the preview and never apply.
+            replace_on_changes=["healthcheck", "init"],
             additional_secret_outputs=["envs"],
             # Start only once the bot can reach the repository, the compose container that
             # held this name is gone and the old data is copied in.

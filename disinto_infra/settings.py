@@ -22,6 +22,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 from pydantic.alias_generators import to_camel
 
+from . import docker_host as docker_hosts
 from . import naming, nomad_constraint_rules
 from .forgejo import scopes as forgejo_scopes
 from .image_pin import digest_problem
@@ -54,6 +55,10 @@ KEY_KINDS: dict[str, str] = {
     "envFile": "str",
     "composeProject": "str",
     "tokenMaxAgeDays": "int",
+    # The docker runtime's container: how long `up` waits for the agent loop, how long a stop waits.
+    # Read as text, so a bad value gets our message naming the stack file (get_int's names neither).
+    "startTimeoutSeconds": "str",
+    "stopGraceSeconds": "str",
     # The runtime, and the nomad runtime's settings (addresses and tokens are the providers' own
     # config: nomad:address, nomad:secretId, vault:address, vault:token).
     "runtime": "str",
@@ -79,6 +84,9 @@ VAULT_POLICY_SPECIAL = frozenset("+*{}")
 URL_SPECIAL = frozenset("?#%")
 
 _GLOB_CHARS = frozenset("*?[")
+MAX_CONTAINER_SECONDS = 1140
+# At least two healthcheck intervals: one probe may run just before the agent loop starts.
+MIN_START_TIMEOUT = 60
 # Stands for an encrypted stack value when nothing may be decrypted (offline commands).
 SECRET_PLACEHOLDER = "[secret]"
 
@@ -159,6 +167,10 @@ class StackSettings(BaseModel):
     env_file: str | None = None
     compose_project: str = "disinto"
     token_max_age_days: int | None = None  # unset: tokens never expire by age
+    # `pulumi up` waits this long for a new container's agent loop (the container's `wait_timeout`).
+    start_timeout_seconds: int = 600
+    # A stop (rotation, removal) lets the agent work on this long before Docker kills it.
+    stop_grace_seconds: int = 120
     # `docker:host`, the Docker provider's own setting: the migration commands talk to that host.
     docker_host: str | None = Field(default=None, alias="dockerHost")
     runtime: str = "docker"
@@ -276,6 +288,18 @@ class StackSettings(BaseModel):
             raise ValueError(f"must be a positive number of days, not {show(value)}")
         return number
 
+    @field_validator("start_timeout_seconds", "stop_grace_seconds", mode="before")
+    @classmethod
+    def _check_container_seconds(cls, value: Any, info: ValidationInfo) -> int:
+        # The provider gives a container's create and delete 20 minutes in all
+        # (resource_docker_container.go, terraform-provider-docker v4.5.0): the wait for a healthy
+        # agent, or the stop's grace, must end before that, with a minute left for the rest.
+        low = MIN_START_TIMEOUT if info.field_name == "start_timeout_seconds" else 1
+        number = value if not isinstance(value, str) else (int(value) if value.strip().isdigit() else value)
+        if isinstance(number, bool) or not isinstance(number, int) or not low <= number <= MAX_CONTAINER_SECONDS:
+            raise ValueError(f"must be a whole number of seconds from {low} to {MAX_CONTAINER_SECONDS}, not {show(number)}")
+        return number
+
     @field_validator("architect_interval", "planner_interval", "supervisor_interval", "forge_timeout")
     @classmethod
     def _check_positive(cls, value: float) -> float:
@@ -288,13 +312,14 @@ class StackSettings(BaseModel):
     @classmethod
     def from_mapping(
         cls, values: Mapping[str, Any], project_dir: Path | None = None, home: str | None = None,
-        source: str | None = None, also: Sequence[str] = (),
+        source: str | None = None, also: Sequence[str] = (), docker_host: str | None = None,
     ) -> StackSettings:
         """Settings from camelCase keys (no namespace); raises ConfigError naming each bad key.
 
         `project_dir` is the Pulumi project folder relative paths start from (default: cwd);
         `home` replaces `~` (default: the current user's home); `source`, the stack file the
-        values come from, starts each problem line; `also`: problems found before, reported with these.
+        values come from, starts each problem line; `also`: problems found before, reported with these;
+        `docker_host`: the Docker provider's `docker:host` (bind paths are judged for that host).
         """
         project_dir = project_dir if project_dir is not None else Path.cwd()
         where = f"{source}: " if source else ""
@@ -304,11 +329,12 @@ class StackSettings(BaseModel):
         home = home if home is not None else os.path.expanduser("~")
         data = {k: v for k, v in values.items() if v is not None}
         try:
-            settings = cls.model_validate({**data, "projectDir": Path(project_dir)})
+            settings = cls.model_validate({**data, "projectDir": Path(project_dir), "dockerHost": docker_host})
         except ValidationError as exc:
             raise ConfigError([*(f"{where}{_problem(e)}" for e in exc.errors()), *also]) from None
-        if also:
-            raise ConfigError(list(also))
+        paths = settings._path_problems(home, given=set(data))
+        if also or paths:
+            raise ConfigError([*(f"{where}{NAMESPACE}:{p.key}: {p.message}" for p in paths), *also])
         return settings._with_paths(home)
 
     @classmethod
@@ -323,8 +349,8 @@ class StackSettings(BaseModel):
         stack_file = f"Pulumi.{pulumi.get_stack()}.yaml"
         plain = [key for key in PROVIDER_SECRETS
                  if _config_value(key) is not None and not pulumi.runtime.is_config_secret(key)]
-        settings = cls.from_mapping(values, project_dir, home, source=stack_file, also=_plain_problems(plain, stack_file))
-        return settings.model_copy(update={"docker_host": pulumi.Config("docker").get("host")})
+        return cls.from_mapping(values, project_dir, home, source=stack_file, also=_plain_problems(plain, stack_file),
+                                docker_host=pulumi.Config("docker").get("host"))
 
     @classmethod
     def from_stack_file(
@@ -344,8 +370,19 @@ class StackSettings(BaseModel):
         values = {**read_stack_file(path), **(overrides or {})}
         plain = [key for key in PROVIDER_SECRETS if read_stack_file(path, key.split(":")[0]).get(key.split(":")[1])
                  not in (None, SECRET_PLACEHOLDER)]
-        settings = cls.from_mapping(values, project_dir, home, source=str(path), also=_plain_problems(plain, str(path)))
-        return settings.model_copy(update={"docker_host": read_stack_file(path, "docker").get("host")})
+        return cls.from_mapping(values, project_dir, home, source=str(path), also=_plain_problems(plain, str(path)),
+                                docker_host=read_stack_file(path, "docker").get("host"))
+
+    def _path_problems(self, home: str, given: set[str]) -> list[docker_hosts.PathProblem]:
+        """Bind paths Docker or the Docker host would get wrong (docker_host.py), defaults included."""
+        if self.runtime != "docker":
+            return []
+        values = {
+            "claudeSharedDir": self.claude_shared_dir, "claudeConfigFile": self.claude_config_file,
+            "sshDir": self.ssh_dir, "factoryRoot": self.factory_root or None, "projectToml": self.project_toml,
+        }
+        host = docker_hosts.effective_host(self.docker_host)
+        return docker_hosts.path_problems(values, given, host, lambda path: _expand_home(path, home))
 
     def _with_paths(self, home: str) -> StackSettings:
         """Expand `~` and make the TOML pattern absolute; default factoryRoot from it."""

@@ -113,11 +113,8 @@ def test_container_is_the_old_local_model_service():
     assert inputs["image"] == image["repo_digest"]
     assert inputs["restart"] == "unless-stopped"
     assert inputs["securityOpts"] == ["apparmor=unconfined"]
-    # The factory's healthcheck of its agents service (lib/generators.sh, Disinto/disinto 2308c4c).
-    assert inputs["healthcheck"] == {
-        "tests": ["CMD", "pgrep", "-f", "entrypoint.sh"],
-        "interval": "60s", "timeout": "5s", "retries": 3, "startPeriod": "30s",
-    }
+    # The healthcheck, wait, init and grace: tests/test_runtime_docker.py.
+    assert inputs["healthcheck"]["tests"][0] == "CMD-SHELL"
     # Attached by the id the network lookup found (runtime_docker.find_network).
     assert inputs["networksAdvanced"] == [{"name": fake_invoke(NETWORK_INVOKE, {"name": "factory-net"})["id"]}]
     assert inputs["labels"] == [
@@ -134,7 +131,6 @@ def test_container_is_the_old_local_model_service():
         "/home/agent/.claude.json": ("/home/op/.claude.json", True),
         "/home/agent/.ssh": ("/home/op/keys", True),
         "/home/agent/disinto/projects": ("/opt/factory/projects", True),
-        "/home/agent/disinto/.env": ("/opt/factory/.env", True),
         "/home/agent/disinto/state": ("/opt/factory/state", False),
     }
 

@@ -50,6 +50,10 @@ def world(tmp_path_factory):
     shutil.copytree(ROOT / "disinto_infra", folder / "disinto_infra", ignore=shutil.ignore_patterns("__pycache__"))
     (folder / "projects").mkdir()
     give_formulas(folder)
+    # Every folder the container binds (this machine is the Docker host: check looks at them).
+    for inside in ("home/.ssh", "state", "claude-shared"):
+        (folder / inside).mkdir(parents=True)
+    (folder / "home" / ".claude.json").write_text("{}")
     with ExitStack() as stack:
         forge = stack.enter_context(ForgejoDouble(spec_check=True))
         llama = {
@@ -77,7 +81,8 @@ def world(tmp_path_factory):
 
 
 def write_stack(world: World, name: str, **config: str) -> None:
-    lines = [f"  disinto:{k}: {json.dumps(v)}" for k, v in {"forgeUrl": world.forge.url, **config}.items()]
+    defaults = {"forgeUrl": world.forge.url, "claudeSharedDir": str(world.dir / "claude-shared")}
+    lines = [f"  disinto:{k}: {json.dumps(v)}" for k, v in {**defaults, **config}.items()]
     (world.dir / f"Pulumi.{name}.yaml").write_text("config:\n" + "\n".join(lines) + "\n")
 
 
@@ -97,8 +102,8 @@ def agent(world: World, server: str, user: str, model: str = MODEL, **extra: obj
 
 
 def run(world: World, *args: str, env: dict[str, str] | None = None, path_prefix: str = "") -> subprocess.CompletedProcess:
-    environ = {k: v for k, v in os.environ.items() if not k.startswith(("DISINTO_", "PULUMI_"))}
-    environ.update(env or {})
+    environ = {k: v for k, v in os.environ.items() if not k.startswith(("DISINTO_", "PULUMI_", "DOCKER_"))}
+    environ.update({"HOME": str(world.dir / "home"), **(env or {})})
     if path_prefix:
         environ["PATH"] = path_prefix + os.pathsep + environ["PATH"]
     done = subprocess.run([sys.executable, "-m", "disinto_infra", *args], cwd=world.dir, env=environ,
@@ -163,6 +168,28 @@ def test_all_well_exits_0_with_a_table_per_area(world):
     assert [c["token"] for c in as_json["credentials"]] == ["ok", "ok"]
     assert as_json["token_ages"][0]["max_age_days"] == 30 and as_json["token_ages"][0]["due"] is False
     assert ADMIN_PASSWORD not in json.dumps(as_json) and world.tokens["dev-qwen"] not in json.dumps(as_json)
+
+
+def test_check_names_each_bind_source_missing_on_this_docker_host(world):
+    """Docker would make each one an empty root-owned folder (bind_sources.py)."""
+    toml = write_toml(world, "binds", {"dev-qwen": agent(world, "four", "dev-qwen")})
+    write_stack(world, "binds", projectToml=str(toml), sshDir=str(world.dir / "no-keys"),
+                claudeConfigFile="~/missing.json")
+    done = run(world, "check", "--stack", "binds")
+    missing = [line.strip() for line in done.stdout.splitlines() if "does not exist; Docker would create" in line]
+    assert done.returncode == 1
+    assert missing == [
+        f"disinto:claudeConfigFile: {world.dir}/home/missing.json does not exist; Docker would create it as an "
+        "empty folder owned by root, mounted at /home/agent/.claude.json",
+        f"disinto:sshDir: {world.dir}/no-keys does not exist; Docker would create it as an empty folder owned by "
+        "root, mounted at /home/agent/.ssh",
+    ]
+    # Another machine's folders are not this machine's to judge: nothing is claimed about them.
+    write_stack(world, "binds", projectToml=str(toml), sshDir="/nowhere/keys", claudeConfigFile="/nowhere/c.json",
+                factoryRoot=str(world.dir))
+    (world.dir / "Pulumi.binds.yaml").write_text(
+        (world.dir / "Pulumi.binds.yaml").read_text() + "  docker:host: ssh://op@box\n")
+    assert "does not exist; Docker would create" not in run(world, "check", "--stack", "binds").stdout
 
 
 def test_problems_exit_1_each_named(world):

@@ -49,7 +49,9 @@ def doubles(cluster):
 def nomad_stack(world, name: str, nomad: NomadDouble, toml, **config: str) -> None:
     values = {"disinto:forgeUrl": world.forge.url, "disinto:projectToml": str(toml), "disinto:runtime": "nomad",
               "disinto:nomadNamespace": "agents", "disinto:nomadNodePool": "gpu", "disinto:adminUser": ADMIN,
-              "nomad:address": nomad.url, **config}
+              "nomad:address": nomad.url,
+              # what a docker stack binds exists (the world makes it), so check finds nothing missing
+              "disinto:claudeSharedDir": str(world.dir / "claude-shared"), **config}
     (world.dir / f"Pulumi.{name}.yaml").write_text(
         "config:\n" + "".join(f"  {k}: {json.dumps(v)}\n" for k, v in values.items()))
 

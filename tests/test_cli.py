@@ -22,11 +22,24 @@ QWEN2 = agent("dev-qwen2", forge_user='"dev-qwen2"')
 def project_dir(tmp_path, monkeypatch):
     """An empty Pulumi project folder, so the repository's own stack files do not leak in.
 
-    It is also the factory root of the TOMLs put in its `projects/`: it gets the role formulas.
+    It is also the factory root of the TOMLs put in its `projects/`: it gets the role formulas, and
+    every folder the container binds exists (this machine is the Docker host: `plan` looks).
     """
     monkeypatch.setattr(cli, "PROJECT_DIR", tmp_path)
+    monkeypatch.delenv("DOCKER_HOST", raising=False)
     give_formulas(tmp_path)
+    give_bind_sources(tmp_path, monkeypatch)
     return tmp_path
+
+
+def give_bind_sources(folder: Path, monkeypatch) -> None:
+    home = folder / "home"
+    (home / ".ssh").mkdir(parents=True)
+    (home / ".claude.json").write_text("{}")
+    (folder / "state").mkdir()
+    (folder / "claude-shared").mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    (folder / "Pulumi.dev.yaml").write_text(f"config:\n  disinto:claudeSharedDir: {folder}/claude-shared\n")
 
 
 def toml(folder: Path, text: str, name: str = "disinto.toml") -> Path:
@@ -246,3 +259,33 @@ def test_the_readmes_first_offline_command_plans_the_example_factory():
     assert lines[2].startswith("stack dev: 2 agent(s), 21 resources")
     # The example's docker-compose.yml is read: the rest of the factory starts without our agents.
     assert lines[3] == "start the rest of the factory with: disinto up forgejo woodpecker"
+
+
+def test_plan_names_each_bind_source_missing_on_this_docker_host(project_dir, capsys):
+    """This machine is the Docker host: Docker would create each missing one as an empty root-owned folder."""
+    path = toml(project_dir, legacy_example_text())
+    (project_dir / "home" / ".ssh").rmdir()
+    (project_dir / "state").rmdir()
+    assert cli.main(["plan", "--toml", str(path)]) == 0
+    warnings = [line for line in capsys.readouterr().out.splitlines() if line.startswith("warning:")]
+    assert warnings == [
+        f"warning: disinto:sshDir: {project_dir}/home/.ssh does not exist; Docker would create it as an empty "
+        "folder owned by root, mounted at /home/agent/.ssh",
+        f"warning: disinto:factoryRoot: {project_dir}/state does not exist; Docker would create it as an empty "
+        "folder owned by root, mounted at /home/agent/disinto/state",
+    ]
+
+
+def test_validate_and_plan_refuse_a_factory_without_project_tomls(project_dir, capsys):
+    """entrypoint.sh exits at once when its projects folder (<factoryRoot>/projects) holds no *.toml."""
+    path = toml(project_dir, legacy_example_text())
+    empty = project_dir / "empty-factory"
+    give_formulas(empty)
+    (project_dir / "Pulumi.dev.yaml").write_text(
+        f"config:\n  disinto:claudeSharedDir: {project_dir}/claude-shared\n  disinto:factoryRoot: {empty}\n")
+    for command in ("validate", "plan"):
+        assert cli.main([command, "--toml", str(path)]) == 1
+        assert capsys.readouterr().err == (
+            f"{project_dir}/Pulumi.dev.yaml: disinto:factoryRoot: {empty}/projects holds no *.toml; it is the agents' "
+            "projects folder, and their entrypoint.sh exits at once without one (validate_projects_dir, "
+            "Disinto/disinto docker/agents/entrypoint.sh)\n")

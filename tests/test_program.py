@@ -157,9 +157,13 @@ def test_bad_toml_registers_nothing(tmp_path):
     (tmp_path / "a.toml").write_text(legacy_example_text())
     bad = tmp_path / "b.toml"
     bad.write_text(HEADER.replace("disinto", "other") + agent("b", compact_pct=0))
+    factory = tmp_path / "factory"  # formulas, and a projects/ the agents' entrypoint accepts
+    give_formulas(factory)
+    (factory / "projects").mkdir()
+    (factory / "projects" / "disinto.toml").write_text(legacy_example_text())
     mocks = RecordingMocks()
     with pytest.raises(pulumi.RunError) as caught:
-        run_entry_point({"projectToml": f"{tmp_path}/*.toml", "factoryRoot": str(FACTORY)}, mocks)
+        run_entry_point({"projectToml": f"{tmp_path}/*.toml", "factoryRoot": str(factory)}, mocks)
     assert str(caught.value) == f"{bad}: agents.b.compact_pct: must be an integer from 1 to 100, not 0"
     assert mocks.created == []
 

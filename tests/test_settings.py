@@ -43,6 +43,8 @@ def test_defaults_of_every_key():
         "env_file": None,
         "compose_project": "disinto",
         "token_max_age_days": None,
+        "start_timeout_seconds": 600,
+        "stop_grace_seconds": 120,
         "docker_host": None,
         "runtime": "docker",
         "nomad_namespace": "default",
@@ -137,7 +139,9 @@ def test_stack_file_secure_values_become_placeholders(tmp_path):
         "  disinto:forgeReviewToken:\n    secure: AAABAC==\n"
     )
     assert read_stack_file(path) == {"plannerInterval": "660", "forgeReviewToken": SECRET_PLACEHOLDER}
-    s = StackSettings.from_stack_file(path, tmp_path, {"architectInterval": 60}, home=HOME)
+    # The Docker host is another machine: its bind paths are given as paths there.
+    remote_paths = {"factoryRoot": "/srv/f", "sshDir": "/home/op/.ssh", "claudeConfigFile": "/home/op/c.json"}
+    s = StackSettings.from_stack_file(path, tmp_path, {"architectInterval": 60, **remote_paths}, home=HOME)
     assert (s.planner_interval, s.architect_interval, s.forge_review_token) == (660, 60, SECRET_PLACEHOLDER)
     missing = tmp_path / "Pulumi.missing.yaml"
     assert StackSettings.from_stack_file(missing, tmp_path, missing_ok=True) == StackSettings.from_mapping({}, tmp_path)
@@ -162,7 +166,9 @@ def test_from_pulumi_config_reads_each_key_with_its_type():
     pulumi.runtime.set_all_config(
         {"disinto:architectInterval": "300", "disinto:tokenScopes": '["write:issue"]',
          "disinto:adoptExistingUsers": "false", "disinto:adminPassword": "hunter22",
-         "disinto:forgeReviewToken": "review-token", "docker:host": "ssh://ops@box"},
+         "disinto:forgeReviewToken": "review-token", "docker:host": "ssh://ops@box",
+         # paths on that other machine
+         "disinto:factoryRoot": "/srv/f", "disinto:sshDir": "/home/op/.ssh", "disinto:claudeConfigFile": "/home/op/c"},
         ["disinto:adminPassword", "disinto:forgeReviewToken"],
     )
     try:
@@ -180,7 +186,8 @@ def test_from_pulumi_config_reads_each_key_with_its_type():
 
 def test_stack_file_docker_host_reaches_the_offline_commands(tmp_path):
     stack = tmp_path / "Pulumi.dev.yaml"
-    stack.write_text("config:\n  docker:host: ssh://op@factory\n  disinto:network: net\n")
+    stack.write_text("config:\n  docker:host: ssh://op@factory\n  disinto:network: net\n  disinto:factoryRoot: /srv/f\n"
+                     "  disinto:sshDir: /home/op/.ssh\n  disinto:claudeConfigFile: /home/op/c.json\n")
     settings = StackSettings.from_stack_file(stack, tmp_path, home="/home/op")
     assert (settings.docker_host, settings.network) == ("ssh://op@factory", "net")
 
@@ -269,3 +276,76 @@ def test_the_running_stack_names_its_file_too():
     with pytest.raises(ConfigError) as caught:
         pulumi_settings({"disinto:runtime": "kubernetes"}, [])
     assert caught.value.problems == ['Pulumi.dev.yaml: disinto:runtime: must be one of docker, nomad, not "kubernetes"']
+
+
+def test_container_seconds_default_and_read_as_pulumi_stores_them():
+    assert (settings().start_timeout_seconds, settings().stop_grace_seconds) == (600, 120)
+    s = settings(startTimeoutSeconds="900", stopGraceSeconds="30")
+    assert (s.start_timeout_seconds, s.stop_grace_seconds) == (900, 30)
+
+
+@pytest.mark.parametrize("values, line", [
+    ({"stopGraceSeconds": 0}, "disinto:stopGraceSeconds: must be a whole number of seconds from 1 to 1140, not 0"),
+    ({"stopGraceSeconds": "2m"}, 'disinto:stopGraceSeconds: must be a whole number of seconds from 1 to 1140, not "2m"'),
+    ({"stopGraceSeconds": 1200}, "disinto:stopGraceSeconds: must be a whole number of seconds from 1 to 1140, not 1200"),
+    ({"startTimeoutSeconds": 30}, "disinto:startTimeoutSeconds: must be a whole number of seconds from 60 to 1140, not 30"),
+    ({"startTimeoutSeconds": True}, "disinto:startTimeoutSeconds: must be a whole number of seconds from 60 to 1140, not true"),
+])
+def test_container_seconds_bounds_name_the_key(values, line):
+    with pytest.raises(ConfigError) as caught:
+        settings(**values)
+    assert caught.value.problems == [line]
+
+
+def remote(host: str = "ssh://op@box", **values) -> StackSettings:
+    return StackSettings.from_mapping(values, PROJECT, home=HOME, docker_host=host)
+
+
+REMOTE_OK = {"factoryRoot": "/srv/f", "sshDir": "/home/op/.ssh", "claudeConfigFile": "/home/op/.claude.json"}
+
+
+@pytest.mark.parametrize("values, line", [
+    ({"sshDir": "keys"}, "disinto:sshDir: must be an absolute path: Docker refuses a relative bind path, not \"keys\""),
+    ({"claudeConfigFile": "claude.json"}, "disinto:claudeConfigFile: must be an absolute path: "
+                                          "Docker refuses a relative bind path, not \"claude.json\""),
+    ({"claudeSharedDir": "shared"}, "disinto:claudeSharedDir: must be an absolute path (it is the path inside the "
+                                    "container too): Docker refuses a relative bind path, not \"shared\""),
+])
+def test_relative_bind_paths_are_refused(values, line):
+    with pytest.raises(ConfigError) as caught:
+        settings(**values)
+    assert caught.value.problems == [line]
+
+
+def test_the_nomad_runtime_binds_none_of_them():
+    assert settings(runtime="nomad", sshDir="keys").ssh_dir == "keys"
+
+
+def test_tilde_is_refused_when_the_docker_host_is_another_machine():
+    with pytest.raises(ConfigError) as caught:
+        remote(factoryRoot="/srv/f")
+    assert caught.value.problems == [
+        'disinto:claudeConfigFile: the default "~/.claude.json": `~` would be expanded on this machine, '
+        "but the Docker host is ssh://op@box; give the absolute path on that host",
+        'disinto:sshDir: the default "~/.ssh": `~` would be expanded on this machine, '
+        "but the Docker host is ssh://op@box; give the absolute path on that host",
+    ]
+    with pytest.raises(ConfigError) as caught:
+        remote(**{**REMOTE_OK, "sshDir": "~/keys"})
+    assert caught.value.problems == ['disinto:sshDir: "~/keys": `~` would be expanded on this machine, '
+                                     "but the Docker host is ssh://op@box; give the absolute path on that host"]
+    assert remote(**REMOTE_OK).ssh_dir == "/home/op/.ssh"
+
+
+@pytest.mark.parametrize("values, fragment", [
+    ({"factoryRoot": "~/disinto"}, '"~/disinto": `~` would be expanded on this machine'),
+    ({"factoryRoot": "../factory"}, '"../factory" is relative to this project folder'),
+    ({"factoryRoot": None}, 'unset, so it would come from projectToml "projects/*.toml", a path on this machine'),
+    ({"factoryRoot": None, "projectToml": "~/f/projects/*.toml"}, 'from projectToml "~/f/projects/*.toml"'),
+])
+def test_the_factory_root_of_another_machine_is_an_absolute_path_there(values, fragment):
+    with pytest.raises(ConfigError) as caught:
+        remote(**{**REMOTE_OK, **values})
+    [line] = caught.value.problems
+    assert line.startswith("disinto:factoryRoot: ") and fragment in line and "ssh://op@box" in line
+    assert remote(**{**REMOTE_OK, "factoryRoot": None, "projectToml": "/srv/f/projects/*.toml"}).factory_root == "/srv/f"

@@ -20,6 +20,7 @@ from . import forge, host_volumes, nomad, sources, vault
 from .ages import token_ages
 from .facts import CheckReport, ForgeFacts
 from .report import to_text
+from ..bind_sources import missing_sources
 from ..capacity import Placed, assignments
 from .servers import judge
 
@@ -83,7 +84,7 @@ def run_checks(context: cli.Context, timeout: float, state_file: Path | None) ->
             credentials=tuple(f.result() for f in creds),
             token_age_source=document.source,
             token_ages=token_ages(document.resources, placed, settings, token_age.now()),
-            problems=tuple(env_problems),
+            problems=(*env_problems, *missing_sources(settings)),
             **{area: started.result()() for area, started in cluster.items()},
         )
 

@@ -187,7 +187,7 @@ MUTATIONS = [
              'DestPath=SECRETS_FILE, EmbeddedTmpl=body, Envvars=True, ChangeMode="noop")', k("templates_render", NOMAD_TESTS)),
     Mutation("nomad-volumes-on-any-node", NOMAD, "data = _volume(args, data_spec, node_id=repos.node_id)",
              "data = _volume(args, data_spec)", k("one_node", NOMAD_TESTS)),
-    Mutation("docker-healthcheck-retries", "disinto_infra/runtime_docker.py", "retries=3,", "retries=4,",
+    Mutation("docker-healthcheck-retries", "disinto_infra/runtime_docker.py", "HEALTH_RETRIES = 3", "HEALTH_RETRIES = 4",
              ("tests/test_recorded_plan.py",)),
     # Issue 16 items 3, 4, 5, 9: the compose agent goes last, the network and the image are looked up.
     Mutation("docker-retire-first", "disinto_infra/runtime_docker.py",
@@ -247,6 +247,16 @@ MUTATIONS = [
     Mutation("bot-policy-denied-warned", "disinto_infra/check/bot_policies.py",
              "if rule is None or not rule.grants(READ):", "if rule is None:",
              k("denied_or_unparseable", "tests/check/test_vault.py")),
+    Mutation("docker-healthcheck-go-duration", "disinto_infra/runtime_docker.py",
+             "start_period=go_duration.seconds(settings.start_timeout_seconds),",
+             'start_period=f"{settings.start_timeout_seconds}s",',
+             ("tests/test_runtime_docker.py",)),
+    Mutation("docker-no-grace", "disinto_infra/runtime_docker.py",
+             "destroy_grace_seconds=args.settings.stop_grace_seconds,", "", ("tests/test_runtime_docker.py",)),
+    Mutation("docker-no-wait", "disinto_infra/runtime_docker.py", "wait=True,", "wait=False,",
+             ("tests/test_runtime_docker.py",)),
+    Mutation("docker-probe-any-start", "disinto_infra/runtime_docker.py",
+             '''[ "$(stat -c %Y "$log")" -gt "$started" ]''', "true", ("tests/test_runtime_docker.py",)),
 ]
 
 
