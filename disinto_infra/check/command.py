@@ -96,10 +96,8 @@ def _start_cluster(pool: ThreadPoolExecutor, context: cli.Context, timeout: floa
 
 
 def run(args: argparse.Namespace) -> int:
-    stack_file = cli.PROJECT_DIR / f"Pulumi.{args.stack}.yaml"
-    if not stack_file.exists():
-        print(f"{stack_file}: no such stack file (--stack names Pulumi.NAME.yaml)", file=sys.stderr)
-        return 2
+    # The stack rule of every command (cli.load_context): a --stack NAME whose file is missing is
+    # an error there, no --stack means Pulumi.dev.yaml, or the defaults when it is not there.
     try:
         context = cli.load_context(args)
     except ConfigError as error:
