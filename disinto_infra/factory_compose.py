@@ -17,6 +17,7 @@ services of our agents.
 """
 from __future__ import annotations
 
+import os
 import shlex
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -25,7 +26,7 @@ from typing import Any
 
 import yaml
 
-from . import naming
+from . import input_file, naming
 
 COMPOSE_FILE = "docker-compose.yml"
 NO_REGEN = "--no-regen"
@@ -81,12 +82,14 @@ def _service(name: Any, body: Any) -> ComposeService:
 
 def read_compose_file(path: Path) -> ComposeFile | None:
     """The file's services in file order; None when there is no such file."""
-    try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
+    if not os.path.exists(path):
         return None
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise ComposeFileError(f"{path}: cannot read it as YAML: {exc}") from None
+    try:
+        document = yaml.safe_load(input_file.read_text(path))
+    except input_file.InputFileError as exc:
+        raise ComposeFileError(str(exc)) from None
+    except (yaml.YAMLError, RecursionError) as exc:
+        raise ComposeFileError(f"{path}: cannot read it as YAML: {exc or 'nested too deeply'}") from None
     services = document.get("services") if isinstance(document, dict) else None
     if not isinstance(services, dict):
         return ComposeFile(path, ())

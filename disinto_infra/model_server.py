@@ -73,7 +73,9 @@ def _props(body: Any) -> tuple[tuple[str, ...], int | None] | None:
         return None
     names = tuple(str(body[k]) for k in ("model_alias", "model_path") if isinstance(body.get(k), str) and body[k])
     slots = body.get("total_slots")
-    return names, int(slots) if isinstance(slots, (int, float)) and not isinstance(slots, bool) else None
+    # A count below 1 is no count (llama-server's --parallel is at least 1): unknown, not "no room".
+    usable = isinstance(slots, (int, float)) and not isinstance(slots, bool) and 1 <= slots < 2**31
+    return names, int(slots) if usable else None
 
 
 def _listed_models(body: Any) -> tuple[str, ...] | None:
@@ -99,16 +101,22 @@ def probe(base_url: str, api_key: str = "", timeout: float = DEFAULT_TIMEOUT) ->
         if props.status == 401:
             return ServerProbe(root, ServerState.ERROR, "/props: HTTP 401: the api_key is not accepted")
         parsed = _props(props.body) if props.status == 200 else None
-        if parsed is not None:
+        if parsed is not None and parsed[0]:
             return ServerProbe(root, ServerState.OK, models=parsed[0], slots=parsed[1], source="props")
+        # No /props, or one with slots but no model name (llama-server without model_path or
+        # alias): the model list says what it serves.
+        slots = parsed[1] if parsed is not None else None
+        source = "props, v1/models" if parsed is not None else "v1/models"
         listed = _get(session, root + "/v1/models", api_key, timeout)
         if listed.status is None:
             return ServerProbe(root, ServerState.UNREACHABLE, f"/v1/models: {listed.failure}")
         names = _listed_models(listed.body) if listed.status == 200 else None
+        if names is None and parsed is not None:
+            return ServerProbe(root, ServerState.OK, slots=slots, source="props")  # slots known, models not
         if names is None:
             why = f"HTTP {listed.status}" if listed.status != 200 else "not an OpenAI model list"
             return ServerProbe(root, ServerState.ERROR, f"neither /props nor /v1/models answered ({why})")
-        return ServerProbe(root, ServerState.OK, models=names, source="v1/models")
+        return ServerProbe(root, ServerState.OK, models=names, slots=slots, source=source)
 
 
 # ---------------------------------------------------------------- which model is it?

@@ -14,7 +14,6 @@ import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path, PurePosixPath
 from typing import Any, Literal
-from urllib.parse import urlsplit
 
 import pulumi
 import yaml
@@ -22,9 +21,9 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic.alias_generators import to_camel
 
-from . import naming
+from . import input_file, naming
 from .forgejo import scopes as forgejo_scopes
-from .model import ConfigError, show
+from .model import ConfigError, http_url_problem, show
 
 NAMESPACE = "disinto"
 
@@ -194,9 +193,9 @@ class StackSettings(BaseModel):
     @field_validator("forge_url", "forge_internal_url")
     @classmethod
     def _check_url(cls, value: str) -> str:
-        parts = urlsplit(value)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError(f"must be an http(s) URL, not {show(value)}")
+        problem = http_url_problem(value)
+        if problem:
+            raise ValueError(problem)
         return value.rstrip("/")
 
     @field_validator("admin_token", "admin_password", "forge_review_token")
@@ -357,16 +356,37 @@ def read_stack_file(path: Path, namespace: str = NAMESPACE) -> dict[str, Any]:
     if not path.exists():
         return {}
     try:
-        document = yaml.safe_load(path.read_text()) or {}
+        document = yaml.safe_load(input_file.read_text(path))
+    except input_file.InputFileError as exc:
+        raise ConfigError([str(exc)]) from None
     except yaml.YAMLError as exc:
         raise ConfigError([f"{path}: not valid YAML: {exc}"]) from None
-    config = (document.get("config") or {}) if isinstance(document, dict) else {}
+    except RecursionError:  # PyYAML composes nested collections recursively
+        raise ConfigError([f"{path}: not a usable stack file: nested too deeply"]) from None
+    if not isinstance(document, dict):
+        # Empty, a list, a bare value: not what `pulumi config set` writes; silently the defaults
+        # would plan another fleet than the one the operator configured.
+        raise ConfigError([f"{path}: must be a mapping with a `config:` mapping (as `pulumi config set` writes it), "
+                           f"not {_yaml_kind(document)}"])
+    config = document.get("config")
+    if config is None:
+        return {}  # a stack with no settings yet (`pulumi stack init` with a passphrase writes only its salt)
+    if not isinstance(config, dict):
+        raise ConfigError([f"{path}: config: must be a mapping of settings, not {_yaml_kind(config)}"])
     prefix = f"{namespace}:"
     return {
         key[len(prefix):]: SECRET_PLACEHOLDER if isinstance(value, dict) and "secure" in value else value
         for key, value in config.items()
-        if key.startswith(prefix)
+        if isinstance(key, str) and key.startswith(prefix)
     }
+
+
+def _yaml_kind(value: Any) -> str:
+    if value is None:
+        return "an empty document"
+    if isinstance(value, list):
+        return "a list"
+    return f"the value {show(value)}"
 
 
 def _json_list(value: Any) -> Any:

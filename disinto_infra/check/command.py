@@ -12,7 +12,7 @@ import sys
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
-from .. import cli, model_server
+from .. import cli, input_file, model_server
 from ..forgejo import token_age
 from ..model import ConfigError
 from ..settings import StackSettings
@@ -32,8 +32,8 @@ def _env_values(path: str | None) -> tuple[dict[str, str], list[str]]:
         return {}, []
     try:
         return sources.read_env_file(Path(path)), []
-    except OSError as exc:
-        return {}, [f"{path}: cannot read disinto:envFile: {exc.strerror or exc}"]
+    except input_file.InputFileError as exc:
+        return {}, [f"{path}: disinto:envFile: {exc.why}"]
 
 
 def _forge_facts(url: str, settings: StackSettings, credential: sources.AdminCredential,

@@ -19,6 +19,8 @@ import posixpath
 import tomllib
 from pathlib import Path, PurePosixPath
 
+from .. import input_file
+
 FORMULAS_DIR = "formulas"
 # Roles whose formula file has a name of its own (Disinto/disinto 2308c4c, review/review-pr.sh:
 # `cat "${FACTORY_ROOT}/formulas/review-pr.toml"`). Every other role the agents image runs
@@ -103,6 +105,8 @@ def formula_problem(content: object, where: str) -> str | None:
         tomllib.loads(content)
     except tomllib.TOMLDecodeError as exc:
         return f"{where} is not valid TOML: {exc}"
+    except RecursionError:
+        return f"{where} is not usable TOML: nested too deeply"
     return None
 
 
@@ -110,8 +114,8 @@ def read_formula(path: Path) -> tuple[str | None, str | None]:
     """(text, None) for a usable formula file, else (None, why not): the file's text judged by
     `formula_problem`, so the offline checks refuse what the provider's `check` would."""
     try:
-        content = Path(path).read_bytes()
-    except OSError as exc:
-        return None, f"{path}: cannot read: {exc.strerror or exc}"
+        content = input_file.read_bytes(path)
+    except input_file.InputFileError as exc:
+        return None, str(exc)
     problem = formula_problem(content, str(path))
     return (None, problem) if problem else (content.decode("utf-8"), None)
