@@ -23,6 +23,8 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
+from .. import http_get
+
 API = "/api/v1"
 TRANSIENT_STATUSES = (502, 503, 504)
 SAFE_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
@@ -129,11 +131,15 @@ class ForgejoClient:
                 headers=_auth_headers(auth),
                 auth=(auth.username, auth.password) if isinstance(auth, BasicAuth) else None,
                 timeout=self.timeout,
+                stream=True,  # read by `_json`, up to http_get's limit
             )
+            body = _json(raw)
+        except http_get.ReplyTooLarge as exc:
+            raise ForgejoError(method, api_path, raw.status_code, str(exc)) from None
         except requests.RequestException as exc:
             # Our own words: requests' text can carry the URL with its query string.
             raise ForgejoError(method, api_path, None, f"no answer ({_kind(exc)})") from None
-        response = Response(raw.status_code, _json(raw), dict(raw.headers))
+        response = Response(raw.status_code, body, dict(raw.headers))
         if raw.status_code not in ok:
             message = _scrub(_message(response), auth)
             raise ForgejoError(method, api_path, raw.status_code, message)
@@ -177,10 +183,12 @@ def _auth_headers(auth: Auth | None) -> dict[str, str]:
 
 
 def _json(raw: requests.Response) -> Any:
-    if not raw.content:
+    """The reply's JSON, read up to http_get's size limit (ReplyTooLarge past it)."""
+    content = http_get.read_body(raw)
+    if not content:
         return None
     try:
-        return raw.json()
+        return http_get.json_body(content)
     except ValueError:
         return None
 
