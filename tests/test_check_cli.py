@@ -331,3 +331,23 @@ def test_hire_checks_its_own_arguments_before_it_asks_the_server(world):
         assert f"{toml}: agents.dev-qwen9." in done.stderr and "Traceback" not in done.stderr
     assert toml.read_bytes() == before
     assert len(world.llama["four"].requests) == asked  # refused before any probe
+
+
+def test_credentials_in_any_address_are_masked_in_text_and_json(world):
+    """Issue 19: forgeUrl's userinfo and a base_url's query key never reach check's output."""
+    keyed = world.url("two") + "/?api_key=sk-query-key-31"
+    toml = write_toml(world, "masked", {"dev-qwen": {**agent(world, "two", "dev-qwen"), "base_url": keyed}})
+    forge = world.forge.url.replace("http://", "http://disinto-admin:pw-in-url-42@")
+    write_stack(world, "masked", projectToml=str(toml), forgeUrl=forge)
+    for extra in ((), ("--json",)):
+        done = run(world, "check", "--stack", "masked", *extra)
+        out = done.stdout + done.stderr
+        assert "sk-query-key-31" not in out and "pw-in-url-42" not in out, out
+        assert "api_key=***" in out and "disinto-admin:***@" in out
+    write_stack(world, "masked-nomad", projectToml=str(toml), forgeUrl=forge, runtime="nomad")
+    env = {"NOMAD_ADDR": "http://ops:nomad-pw-9@127.0.0.1:9", "VAULT_ADDR": "http://127.0.0.1:9/?token=vault-q-8"}
+    for extra in ((), ("--json",)):
+        done = run(world, "check", "--stack", "masked-nomad", *extra, env=env)
+        out = done.stdout + done.stderr
+        assert done.returncode == 1 and "Traceback" not in out
+        assert "nomad-pw-9" not in out and "vault-q-8" not in out and "ops:***@" in out, out

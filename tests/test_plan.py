@@ -64,3 +64,23 @@ def test_the_container_still_gets_the_real_base_url():
 def test_a_plain_base_url_is_shown_as_it_is():
     (dev_qwen,) = plan(HEADER + agent("dev-qwen", base_url='"http://10.10.10.1:8081"')).agents
     assert dev_qwen.env["ANTHROPIC_BASE_URL"] == "http://10.10.10.1:8081"
+
+
+KEYED_URL = "http://10.10.10.1:8081/v1?api_key=sk-query-secret-77&x=1"
+
+
+def test_a_base_url_with_a_key_in_its_query_is_masked_and_kept_out_of_the_jobspec():
+    """Issue 19: `?token=`, `?api_key=`, `?key=` are credentials like `user:password@`: masked in
+    plan's text and --json, and on a nomad stack rendered from Vault, not written into the job."""
+    text = HEADER + agent("dev-qwen", base_url=f'"{KEYED_URL}"')
+    for runtime in ("docker", "nomad"):
+        settings = SETTINGS.model_copy(update={"runtime": runtime})
+        report = plan_fleet(settings, Fleet(projects=(parse_project_text(F, text),)), "dev")
+        out = report.to_text() + json.dumps(report.to_json())
+        assert "sk-query-secret-77" not in out
+        assert "http://10.10.10.1:8081/v1?api_key=***&x=1" in out
+    run = run_with_mocks(lambda: build_fleet(SETTINGS.model_copy(update={"runtime": "nomad"}),
+                                             Fleet(projects=(parse_project_text(F, text),)), "dev"))
+    job = json.dumps(reveal(run.named("dev-qwen-job").inputs))
+    assert "sk-query-secret-77" not in job and "ANTHROPIC_BASE_URL={{" in job
+    assert json.dumps(reveal(run.named("dev-qwen-kv").inputs)).count("sk-query-secret-77") == 1

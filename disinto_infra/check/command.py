@@ -16,6 +16,7 @@ from .. import cli, input_file, model_server
 from ..forgejo import token_age
 from ..model import ConfigError
 from ..settings import StackSettings
+from ..url_mask import mask_all, mask_credentials
 from . import forge, nomad, sources, vault
 from .ages import token_ages
 from .facts import CheckReport, ForgeFacts
@@ -104,7 +105,9 @@ def run(args: argparse.Namespace) -> int:
         print(str(error), file=sys.stderr)
         return 2
     report = run_checks(context, args.timeout, args.state)
-    print(json.dumps(report.to_json(), indent=2) if args.json else to_text(report))
+    # One place for every address shown (forgeUrl, base_url, nomad:address, NOMAD_ADDR, …): a
+    # URL's credentials, userinfo or query parameter, never reach the output.
+    print(json.dumps(mask_all(report.to_json()), indent=2) if args.json else mask_credentials(to_text(report)))
     return 1 if report.all_problems else 0
 
 
