@@ -32,6 +32,7 @@ from .formulas import Formula
 from .model import Fleet
 from .program import build_fleet, compose_path
 from .settings import SECRET_PLACEHOLDER, StackSettings
+from .capacity import counted
 from .url_mask import mask_all, mask_credentials
 
 SECRET = SECRET_PLACEHOLDER  # how every secret value is shown
@@ -346,9 +347,10 @@ class PlanReport:
         if not self.agents:
             return f"stack {self.stack}: no agents, nothing to create"
         lines = [a.summary() for a in self.agents]
+        env = "the job env" if self.agents[0].kind != "container" else "the container env"
         lines.append(
-            f"stack {self.stack}: {len(self.agents)} agent(s), {len(self.resources)} resources "
-            "(--json shows every input and the container env)"
+            f"stack {self.stack}: {counted(len(self.agents), 'agent')}, {len(self.resources)} resources "
+            f"(--json shows every input and {env})"
         )
         lines.extend(self.up_lines())
         lines.extend(f"warning: {w}" for w in self.warnings)

@@ -351,3 +351,16 @@ def test_credentials_in_any_address_are_masked_in_text_and_json(world):
         out = done.stdout + done.stderr
         assert done.returncode == 1 and "Traceback" not in out
         assert "nomad-pw-9" not in out and "vault-q-8" not in out and "ops:***@" in out, out
+
+
+def test_a_state_file_that_is_no_stack_export_says_why(world):
+    toml = write_toml(world, "state", {"dev-qwen": agent(world, "two", "dev-qwen")})
+    write_stack(world, "state", projectToml=str(toml))
+    cases = {'{"resources": []}': "not a `pulumi stack export` (it has no deployment.resources list)",
+             "[1, 2": "not JSON", "[" * 100000: "not"}
+    for text, why in cases.items():
+        state = world.dir / "not-an-export.json"
+        state.write_text(text)
+        done = run(world, "check", "--stack", "state", "--state", str(state))
+        assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
+        assert f"  {state}: {why}" in done.stdout, done.stdout

@@ -84,3 +84,10 @@ def test_a_base_url_with_a_key_in_its_query_is_masked_and_kept_out_of_the_jobspe
     job = json.dumps(reveal(run.named("dev-qwen-job").inputs))
     assert "sk-query-secret-77" not in job and "ANTHROPIC_BASE_URL={{" in job
     assert json.dumps(reveal(run.named("dev-qwen-kv").inputs)).count("sk-query-secret-77") == 1
+
+
+def test_a_nomad_plan_says_its_json_shows_the_job_env():
+    settings = SETTINGS.model_copy(update={"runtime": "nomad"})
+    text = plan_fleet(settings, Fleet(projects=(parse_project_text(F, TEXT),)), "dev").to_text()
+    assert "(--json shows every input and the job env)" in text and "container env" not in text
+    assert "stack dev: 1 agent, " in text

@@ -42,6 +42,7 @@ SYNOPSES = [c for c in readme_commands() if is_synopsis(c)]
 def test_the_readme_shows_commands_of_both_kinds():
     assert "python -m disinto_infra check --state state.json" in CONCRETE
     assert "python -m disinto_infra plan --toml examples/factory/projects/demo.toml" in CONCRETE
+    assert "python -m disinto_infra plan --stack offline-nomad --toml examples/factory/projects/demo.toml" in CONCRETE
     assert {c.split()[3] for c in SYNOPSES} == {"validate", "plan", "hire", "rotate", "check"}
 
 
@@ -84,6 +85,8 @@ def folder(tmp_path_factory):
             f"config:\n  disinto:forgeUrl: {forge.url}\n  disinto:runtime: nomad\n"
             "  nomad:address: http://127.0.0.1:9\n  vault:address: http://127.0.0.1:9\n")
         (here / "state.json").write_text('{"version": 3, "deployment": {"resources": []}}')
+        for line in re.findall(r"^printf .*> Pulumi\.[\w-]+\.yaml$", README, flags=re.M):  # the README's own
+            subprocess.run(["sh", "-c", line], cwd=here, check=True)
         yield here
 
 

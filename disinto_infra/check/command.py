@@ -76,9 +76,16 @@ def run_checks(context: cli.Context, timeout: float, state_file: Path | None) ->
             credentials=tuple(f.result() for f in creds),
             token_age_source=document.source,
             token_ages=token_ages(document.resources, placed, settings, token_age.now()),
-            problems=tuple(env_problems),
+            problems=(*env_problems, *_state_problems(state_file, document)),
             **{area: started.result()() for area, started in cluster.items()},
         )
+
+
+def _state_problems(state_file: Path | None, document: sources.StateDocument) -> list[str]:
+    """A --state FILE the user named and we cannot use is their mistake to hear of (without one,
+    the ages are only "unknown": the Pulumi CLI may simply be missing)."""
+    unknown = document.source.startswith("unknown: ")
+    return [document.source.removeprefix("unknown: ")] if state_file is not None and unknown else []
 
 
 def _start_cluster(pool: ThreadPoolExecutor, context: cli.Context, timeout: float) -> dict[str, Future]:
