@@ -47,10 +47,11 @@ def read_bytes(path: str | Path, limit: int = TEXT_LIMIT) -> bytes:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     except OSError as exc:
         raise InputFileError(path, f"cannot read: {exc.strerror or exc}") from None
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        raise InputFileError(path, f"is {_kind(mode)}, not a regular file")
     with os.fdopen(fd, "rb", buffering=0) as handle:
-        mode = os.fstat(fd).st_mode
-        if not stat.S_ISREG(mode):
-            raise InputFileError(path, f"is {_kind(mode)}, not a regular file")
         chunks, size = [], 0
         try:
             while size <= limit:

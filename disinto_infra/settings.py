@@ -296,7 +296,7 @@ class StackSettings(BaseModel):
         Encrypted (`secure:`) values become a "[secret]" placeholder. A missing file is an error,
         or the defaults with `missing_ok`.
         """
-        if not missing_ok and not path.is_file():
+        if not missing_ok and not path.exists():  # anything else there is read_stack_file's to refuse
             raise ConfigError([
                 f"{path}: no such stack file; `pulumi stack init {path.stem.removeprefix('Pulumi.')}` makes the "
                 "stack, and a copy of Pulumi.dev.yaml its settings"

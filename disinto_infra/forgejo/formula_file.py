@@ -92,13 +92,13 @@ def formula_path(factory_root: Path, role: str, formula: str | None = None) -> P
         if problem:
             raise ValueError(problem)
         path = Path(factory_root) / formula
-        if not path.is_file():
+        if not path.exists() or path.is_dir():  # a FIFO or a device is read_formula's to refuse
             why = "is a folder, not a file" if path.is_dir() else "does not exist"
             raise FormulaNotFoundError(f"formula file {path} {why} (the path is relative to disinto:factoryRoot)")
         return _inside(path, factory_root)
     tried = role_candidates(factory_root, role)
     for candidate in tried:
-        if candidate.is_file():
+        if candidate.exists() and not candidate.is_dir():
             return _inside(candidate, factory_root)
     raise FormulaNotFoundError(
         f"no formula for role {role!r}: {_either(tried)} (check the agent's roles and disinto:factoryRoot)"
