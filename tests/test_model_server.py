@@ -52,6 +52,12 @@ def test_a_slot_count_below_one_is_unknown(llama, slots):
     assert probe(llama.url).slots is None
 
 
+def test_a_key_in_the_base_urls_query_goes_with_every_request(llama):
+    found = probe(llama.url + "/?key=sk-q-1")
+    assert found.state is ServerState.OK and found.slots == 4
+    assert [(r.path, r.query) for r in llama.requests] == [("/health", {"key": "sk-q-1"}), ("/props", {"key": "sk-q-1"})]
+
+
 def test_api_key_only_in_the_bearer_header(llama):
     llama.configure(api_key=SEEDED_KEY, slots=2)
     found = probe(llama.url + "/", api_key=SEEDED_KEY)
