@@ -122,6 +122,8 @@ VALIDATE_STACK = ["validate", "--stack", "case", "--toml", TOML]
 CHECK_STATE = ["check", "--toml", TOML, "--state", "{dir}/state.json", "--timeout", "1"]
 CHECK_ENV = ["check", "--stack", "case", "--toml", TOML, "--timeout", "1"]
 ENV_STACK = "config:\n  disinto:envFile: .env\n"
+HIRE = ["hire", "new", "dev", "--local-model", "http://127.0.0.1:9", "--toml", TOML]
+ROTATE = ["rotate", "dev", "--toml", TOML]
 TOO_LARGE = f"larger than {input_file.TEXT_LIMIT // 1024} KiB"
 
 NON_REGULAR = {
@@ -136,6 +138,8 @@ NON_REGULAR = {
                              _link_to("formulas/odd.toml", "/dev/zero"), toml=FORMULA_TOML),
     "role-formula-dev-zero": Case(VALIDATE, [TOML, "agents.dev.roles", "outside the factory root"],
                                   _link_to("formulas/dev.toml", "/dev/zero")),
+    "hire-fifo": Case(HIRE, [TOML, "not a regular file"], _fifo("projects/p.toml")),
+    "rotate-dev-zero": Case(ROTATE, [TOML, "not a regular file"], _link_to("projects/p.toml", "/dev/zero")),
     "stack-fifo": Case(VALIDATE_STACK, ["Pulumi.case.yaml", "FIFO"], _fifo("Pulumi.case.yaml"), stack="x"),
     "stack-dev-zero": Case(VALIDATE_STACK, ["Pulumi.case.yaml", "character device"],
                            _link_to("Pulumi.case.yaml", "/dev/zero"), stack="x"),
@@ -148,6 +152,7 @@ NON_REGULAR = {
 }
 OVERSIZED = {
     "toml": Case(VALIDATE, [TOML, TOO_LARGE], _sized("projects/p.toml", input_file.TEXT_LIMIT + 1)),
+    "hire": Case(HIRE, [TOML, "larger than"], _sized("projects/p.toml", input_file.TEXT_LIMIT + 1)),
     "formula": Case(VALIDATE, [TOML, "agents.dev.formula", "odd.toml", TOO_LARGE],
                     _sized("formulas/odd.toml", input_file.TEXT_LIMIT + 1), toml=FORMULA_TOML),
     "stack": Case(VALIDATE_STACK, ["Pulumi.case.yaml", TOO_LARGE], _sized("Pulumi.case.yaml", input_file.TEXT_LIMIT + 1),
@@ -160,6 +165,8 @@ OVERSIZED = {
 DEEP_NESTING = {
     "toml-array": Case(VALIDATE, [TOML, "nested too deeply"], toml=HEADER + "x = " + "[" * DEEP + "]" * DEEP + "\n"),
     "toml-inline-table": Case(VALIDATE, [TOML, "nested too deeply"], toml=HEADER + "x = " + "{a = " * DEEP + "1" + "}" * DEEP + "\n"),
+    "hire": Case(HIRE, [TOML, "nested too deeply"], toml=HEADER + "x = " + "[" * DEEP + "]" * DEEP + "\n"),
+    "rotate": Case(ROTATE, [TOML, "nested too deeply"], toml=HEADER + "x = " + "{a = " * DEEP + "1" + "}" * DEEP + "\n"),
     "formula": Case(VALIDATE, [TOML, "agents.dev.formula", "odd.toml", "nested too deeply"],
                     _text("formulas/odd.toml", "x = " + "[" * DEEP + "]" * DEEP + "\n"), toml=FORMULA_TOML),
     "stack": Case(VALIDATE_STACK, ["Pulumi.case.yaml", "nested too deeply"],
