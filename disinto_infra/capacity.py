@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import model_server
+from . import input_file, model_server
 from .model import NOT_AGENTS, AgentSpec
 from .model_server import ServerProbe, ServerState
 from .url_mask import mask_credentials
@@ -57,7 +57,12 @@ def over_capacity(slots: int | None, agents: Sequence[str]) -> str | None:
     """`3 agents (a, b, c) for 2 slots`, when there are more agents than slots."""
     if slots is None or len(agents) <= slots:
         return None
-    return f"{len(agents)} agents ({', '.join(agents)}) for {slots} slot{'s' if slots != 1 else ''}"
+    return f"{counted(len(agents), 'agent')} ({', '.join(agents)}) for {counted(slots, 'slot')}"
+
+
+def counted(number: int, noun: str) -> str:
+    """`1 agent`, `2 agents`: the count with its noun, in the number it takes."""
+    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 # ---------------------------------------------------------------- pulumi up: a warning, never a failure
@@ -106,15 +111,19 @@ def room_for(agent: str, base_url: str, sharing: Sequence[str], found: ServerPro
     as in the factory's own `hire-an-agent` (lib/hire-agent.sh, Step 6, Disinto/disinto@2308c4c),
     which curls `<local_model>/health` and only warns when it fails."""
     url = mask_credentials(server_key(base_url))
-    if not found.reachable:
-        return Room(False, (f"warning: {url} is {found.state.value} ({found.detail}); "
+    if found.state is ServerState.UNREACHABLE:
+        return Room(False, (f"warning: {url} does not answer ({found.detail}); its slots were not checked",))
+    if found.state is ServerState.ERROR:
+        return Room(False, (f"warning: {url} answers, but not as a model server does ({found.detail}); "
                             "its slots were not checked",))
     if found.state is ServerState.LOADING:
         return Room(False, (f"warning: {url} is loading its model; its slots were not checked",))
+    if found.slots is None:
+        return Room(False, (f"warning: {url} does not say how many slots it has (no llama-server /props); "
+                            f"{counted(len(sharing) + 1, 'agent')} will share it",))
     crowded = over_capacity(found.slots, [*sharing, agent])
     if crowded is None:
-        slots = "?" if found.slots is None else found.slots
-        return Room(False, (f"{url}: {len(sharing) + 1} agent(s) for {slots} slot(s)",))
+        return Room(False, (f"{url}: {counted(len(sharing) + 1, 'agent')} for {counted(found.slots, 'slot')}",))
     if force:
         return Room(False, (f"warning: {url} would have {crowded}; hiring anyway (--force)",))
     return Room(True, (f"{url} would have {crowded}: {agent} would wait for a free slot. "
@@ -125,10 +134,11 @@ def sharing(toml: Path, agent: str, base_url: str) -> tuple[list[str], str]:
     """The other agents of `toml` on `base_url`, and the api key to probe it with (the agent's
     own when it exists already, else the first sharer's, else the default). Unreadable: none."""
     try:
-        tables = tomllib.loads(toml.read_text()).get("agents", {})
-    except (OSError, tomllib.TOMLDecodeError):
+        tables = tomllib.loads(input_file.read_text(toml)).get("agents", {})
+    except (OSError, tomllib.TOMLDecodeError, RecursionError):
         return [], AgentSpec.model_fields["api_key"].default
-    tables = {n: t for n, t in tables.items() if isinstance(t, dict) and n not in NOT_AGENTS}
+    tables = {n: t for n, t in (tables.items() if isinstance(tables, dict) else ())
+              if isinstance(t, dict) and n not in NOT_AGENTS}
     others = [n for n, t in tables.items() if n != agent and server_key(str(t.get("base_url", ""))) == server_key(base_url)]
     keys = [tables[n].get("api_key") for n in (agent, *others) if n in tables]
     key = next((k for k in keys if isinstance(k, str)), AgentSpec.model_fields["api_key"].default)

@@ -46,10 +46,15 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
                              f"(default: {DEFAULT_STACK}, whose file may be missing: then the defaults)")
 
 
+def stack_name(args: argparse.Namespace) -> str:
+    """The one stack rule of every command: --stack NAME, else DEFAULT_STACK (whose file may be missing)."""
+    return args.stack or DEFAULT_STACK
+
+
 def load_context(args: argparse.Namespace, project_dir: Path | None = None) -> Context:
     """Settings from the stack file (with --toml overriding projectToml), then the validated fleet."""
     project_dir = project_dir or PROJECT_DIR
-    stack = args.stack or DEFAULT_STACK
+    stack = stack_name(args)
     overrides = {"projectToml": str(Path(args.toml).absolute())} if args.toml else {}
     # A stack named on the command line must exist: a typo must not plan with silent defaults.
     stack_file = project_dir / f"Pulumi.{stack}.yaml"

@@ -49,6 +49,7 @@ import argparse
 import fcntl
 import os
 import re
+import stat
 import sys
 from dataclasses import dataclass
 from typing import Callable, Dict, List, Optional, Sequence
@@ -158,7 +159,7 @@ def _fsync_dir(path: str) -> None:
 def _open(path: str, create: bool) -> Optional[int]:
     """A read-write descriptor on F; a file we create is 0600 whatever the umask."""
     try:
-        return os.open(path, os.O_RDWR)
+        return os.open(path, os.O_RDWR | os.O_NONBLOCK)  # a FIFO must not block: _read_all refuses it
     except FileNotFoundError:
         if not create:
             return None
@@ -179,14 +180,20 @@ def _rewrite(fd: int, data: bytes) -> None:
     os.fsync(fd)
 
 
+# A .env is a few KB; a file past this is not one (and a device would never end).
+READ_LIMIT = 4 * 1024 * 1024
+
+
 def _read_all(fd: int) -> bytes:
     os.lseek(fd, 0, os.SEEK_SET)
-    chunks = []
-    while True:
+    chunks, size = [], 0
+    while size <= READ_LIMIT:
         chunk = os.read(fd, 1 << 16)
         if not chunk:
             return b"".join(chunks)
         chunks.append(chunk)
+        size += len(chunk)
+    raise EnvFileError(f"larger than {READ_LIMIT // 1024} KiB: not a .env file; left unchanged")
 
 
 def _save_backup(path: str, data: bytes) -> str:
@@ -227,6 +234,8 @@ def edit(path: str, change: Callable[[str], str], create: bool) -> Optional[_Edi
     if fd is None:
         return None
     try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise EnvFileError("not a regular file; left unchanged")
         fcntl.flock(fd, fcntl.LOCK_EX)
         _recover(path, fd)
         old = _read_all(fd)

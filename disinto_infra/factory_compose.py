@@ -17,6 +17,7 @@ services of our agents.
 """
 from __future__ import annotations
 
+import os
 import shlex
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -25,7 +26,7 @@ from typing import Any
 
 import yaml
 
-from . import naming
+from . import input_file, naming
 
 COMPOSE_FILE = "docker-compose.yml"
 NO_REGEN = "--no-regen"
@@ -81,12 +82,14 @@ def _service(name: Any, body: Any) -> ComposeService:
 
 def read_compose_file(path: Path) -> ComposeFile | None:
     """The file's services in file order; None when there is no such file."""
-    try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
+    if not os.path.exists(path):
         return None
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise ComposeFileError(f"{path}: cannot read it as YAML: {exc}") from None
+    try:
+        document = yaml.safe_load(input_file.read_text(path))
+    except input_file.InputFileError as exc:
+        raise ComposeFileError(str(exc)) from None
+    except (yaml.YAMLError, RecursionError) as exc:
+        raise ComposeFileError(f"{path}: cannot read it as YAML: {exc or 'nested too deeply'}") from None
     services = document.get("services") if isinstance(document, dict) else None
     if not isinstance(services, dict):
         return ComposeFile(path, ())
@@ -144,10 +147,22 @@ class UpCommand:
         head = (f"start the rest of the factory with: {self.shell()}" if self.argv
                 else f"nothing else to start: every service of {where} is an agent run here or has a profile "
                      "(never a bare `disinto up`: it starts them all)")
-        left = [f"{', '.join(self.left_to_program) or 'no service'} (run by this program)"]
+        left = [f"{listed(self.left_to_program) or 'no service'} (run by this program)"]
         if self.left_out_profiled:
-            left.append(f"{', '.join(self.left_out_profiled)} (profiles; a plain `disinto up` skips them too)")
+            left.append(f"{listed(self.left_out_profiled)} (profiles; a plain `disinto up` skips them too)")
         return [head, f"  from {where}; left out: {'; '.join(left)}", *(f"  {note}" for note in self.notes)]
+
+
+# A text line names at most this many services (`--json` has them all): 1,000 agents made one
+# 17 KB line of the plan (issue 19).
+SHOWN = 8
+
+
+def listed(names: Sequence[str], most: int = SHOWN) -> str:
+    """`a, b, c`, or past `most`: `a, b, …, h and 992 more`."""
+    if len(names) <= most:
+        return ", ".join(names)
+    return f"{', '.join(names[:most])} and {len(names) - most} more"
 
 
 def _needs(compose: ComposeFile, names: Iterable[str]) -> set[str]:
@@ -169,12 +184,12 @@ def up_command(compose: ComposeFile, agents: Sequence[str]) -> UpCommand:
     notes = []
     missing = [agent for agent in agents if not compose.services_of(agent)]
     if missing:
-        added = ", ".join(agent_service(a) for a in missing)
+        added = listed([agent_service(a) for a in missing])
         notes.append(f"{NO_REGEN}: the file has no {added}; regenerating it (what `disinto up` does otherwise) "
                      "would write them back")
     pulled_in = sorted(_needs(compose, services) & ours)
     if pulled_in:
-        notes.append(f"the services named depend on {', '.join(pulled_in)}: compose would start those too; "
+        notes.append(f"the services named depend on {listed(pulled_in)}: compose would start those too; "
                      "remove that depends_on")
     return UpCommand(
         compose_file=str(compose.path), services=services,

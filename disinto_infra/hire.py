@@ -12,10 +12,10 @@ import sys
 import tomllib
 from pathlib import Path
 
-from . import naming
+from . import input_file, naming
 from .formulas import FormulaProblem, formula_for
 from .capacity import probe_room
-from .toml_edit import EditError, HireResult, default_toml, hire
+from .toml_edit import DEFAULT_MODEL, EditError, HireResult, default_toml, hire
 from .url_mask import mask_all
 
 
@@ -34,6 +34,8 @@ def toml_path(args: argparse.Namespace) -> Path:
         raise EditError([f"{path}: is a folder, not a project TOML file; --toml names the file, e.g. {path / 'NAME.toml'}"])
     if not path.exists():
         raise EditError([f"{path}: no such file; --toml names an existing project TOML (e.g. projects/NAME.toml)"])
+    if not path.is_file():
+        raise EditError([f"{path}: not a regular file; --toml names the project TOML file"])
     return path
 
 
@@ -56,8 +58,8 @@ def formula_key(given: str, root: Path) -> str:
 def existing_formula(toml: Path, name: str) -> str | None:
     """The `formula` key [agents.NAME] already has, if the file reads and has one (else the edit reports it)."""
     try:
-        value = tomllib.loads(toml.read_text(encoding="utf-8")).get("agents", {}).get(name, {}).get("formula")
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, AttributeError):
+        value = tomllib.loads(input_file.read_text(toml)).get("agents", {}).get(name, {}).get("formula")
+    except (OSError, tomllib.TOMLDecodeError, AttributeError, RecursionError):
         return None
     return value if isinstance(value, str) else None
 
@@ -112,13 +114,19 @@ def run(args: argparse.Namespace) -> int:
         root = factory_root_of(path, args.factory_root)
         formula = formula_key(args.formula, root) if args.formula is not None else None
         check_formula(path, args.name, args.role, formula or existing_formula(path, args.name), root)
+        edit = dict(local_model=args.local_model, model=args.model, poll_interval=args.poll_interval,
+                    forge_user=args.forge_user, admin_user=args.admin_user, formula=formula)
+        # Our own arguments first: a value validate would refuse is refused before any server is asked.
+        hire(path, args.name, args.role, **edit, write=False)
         check_server(path, args)
-        result = hire(path, args.name, args.role, local_model=args.local_model, model=args.model,
-                      poll_interval=args.poll_interval, forge_user=args.forge_user, admin_user=args.admin_user,
-                      formula=formula)
+        result = hire(path, args.name, args.role, **edit)
     except EditError as error:
         return report_error(error)
     print(describe(result))
+    if result.changed.get("model", args.model) == DEFAULT_MODEL:
+        server = mask_all(args.local_model) if args.local_model else "its server"
+        print(f'warning: {path}: agents.{args.name}.model is "{DEFAULT_MODEL}", a placeholder: set it to the model '
+              f"{server} serves (--model M); `check` reports an agent whose model its server does not serve")
     if result.created:
         print_next_steps(f"shows {result.name}'s user, token, collaborator, volumes and container (nomad: job) to create")
     else:

@@ -8,6 +8,7 @@ through an echo.
 """
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -19,6 +20,12 @@ MASK = "***"
 TEXT_LIMIT = 120
 NO_SCHEME = "the address must start with http:// or https://"
 BAD_TOKEN = "the token holds characters an HTTP header cannot carry"
+# The most of one reply we read (every HTTP reply: model servers, Nomad, Vault, and Forgejo through
+# `read_body`). Far above any answer we ask for (a Forgejo page of 50 items, a Nomad node list),
+# far below what hurts: a 200 MB reply read whole took 700 MB in `check` (issue 19).
+REPLY_LIMIT = 8 * 1024 * 1024
+CHUNK = 64 * 1024
+TOO_LARGE = f"the reply is larger than {REPLY_LIMIT // (1024 * 1024)} MiB (not read)"
 # Where requests finds a CA bundle when `verify` is True (requests.sessions.merge_environment_settings).
 CA_BUNDLE_ENV = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
 
@@ -35,6 +42,37 @@ class Reply:
         if self.status is None:
             return self.failure
         return f"HTTP {self.status}" + (f": {self.text}" if self.text else "")
+
+
+class ReplyTooLarge(Exception):
+    """A reply body past the limit; nothing of it is kept."""
+
+
+def read_body(raw: requests.Response, limit: int = REPLY_LIMIT) -> bytes:
+    """The body of a response made with `stream=True`, at most `limit` bytes (ReplyTooLarge past
+    it, from its Content-Length or as it streams); the response is closed either way. Errors of
+    the connection midway are requests' own exceptions, as from the request itself."""
+    try:
+        length = raw.headers.get("Content-Length", "")
+        if length.isdigit() and int(length) > limit:
+            raise ReplyTooLarge(TOO_LARGE)
+        chunks, size = [], 0
+        for chunk in raw.iter_content(CHUNK):
+            size += len(chunk)
+            if size > limit:
+                raise ReplyTooLarge(TOO_LARGE)
+            chunks.append(chunk)
+        return b"".join(chunks)
+    finally:
+        raw.close()
+
+
+def json_body(content: bytes) -> Any:
+    """The JSON of a body; ValueError when it is none (or nested past the parser's depth)."""
+    try:
+        return json.loads(content)
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
 
 
 class Getter(Protocol):
@@ -72,8 +110,11 @@ def get(url: str, headers: Mapping[str, str], timeout: float, params: Mapping[st
     """GET `url`; `headers` carry the token (and are masked in any echo); `verify` is a CA file,
     or False to skip TLS verification; `via` a Session to reuse connections."""
     try:
-        raw = via.get(url, params=params, timeout=timeout, allow_redirects=False,
+        raw = via.get(url, params=params, timeout=timeout, allow_redirects=False, stream=True,
                       headers={"Accept": "application/json", **headers}, verify=verify)
+        content = read_body(raw)
+    except ReplyTooLarge:
+        return Reply(None, failure=TOO_LARGE)
     except requests.Timeout:
         return Reply(None, failure=f"no answer within {timeout:g}s")
     except requests.exceptions.SSLError:
@@ -89,6 +130,6 @@ def get(url: str, headers: Mapping[str, str], timeout: float, params: Mapping[st
     except OSError:
         return Reply(None, failure=_ca_missing(verify))
     try:
-        return Reply(raw.status_code, raw.json() if raw.content else None)
+        return Reply(raw.status_code, json_body(content) if content else None)
     except ValueError:
-        return Reply(raw.status_code, text=_first_line(raw.text, _secrets(headers)))
+        return Reply(raw.status_code, text=_first_line(content.decode("utf-8", "replace"), _secrets(headers)))

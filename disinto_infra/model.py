@@ -18,10 +18,13 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, ValidationError, ValidationInfo, field_validator, model_validator
 
-from . import naming
+from . import input_file, naming
 from .forgejo import scopes as forgejo_scopes
 from .url_mask import mask_credentials
 from .forgejo.formula_file import formula_key_problem
+
+# Python's parsers recurse per level of nesting; past their limit no project file goes.
+TOO_DEEP = "nested too deeply to read (arrays or tables inside one another hundreds of levels deep)"
 
 # Not an agent: `[agents.schedule]` holds architect_interval / planner_interval.
 NOT_AGENTS = frozenset({"schedule"})
@@ -57,6 +60,48 @@ def show(value: Any) -> str:
         return repr(value)
 
 
+# TOML's integers are 64-bit signed (toml.io v1.0.0, "Integer"); tomllib reads larger ones anyway.
+TOML_INT_MAX = 2**63 - 1
+# A counter that reaches a provider as an input: the engine carries numbers as doubles
+# (/work/shared/pulumi-engine-notes.md), exact only up to 2**53 - 1, so a bump past it would not
+# change the input and rotate nothing.
+COUNTER_MAX = 2**53 - 1
+# A host as a server's name can be: DNS labels, an IPv4 address, or an IPv6 one in brackets.
+_HOST_RE = re.compile(r"[A-Za-z0-9._-]+|\[[0-9A-Fa-f:.]+\]")
+
+
+def has_control_or_space(text: str) -> bool:
+    return any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in text)
+
+
+def http_url_problem(value: Any) -> str | None:
+    """Why `value` is no http(s) URL a client can use (None when it is one): a scheme, a host of
+    name characters, a port from 1 to 65535, and no blank or control character anywhere (urlsplit
+    silently drops tabs and newlines, requests refuses what is left with InvalidURL)."""
+    wrong = f"must be an http(s) URL, not {show(value)}"
+    if not isinstance(value, str):
+        return wrong
+    try:
+        parts = urlsplit(value)
+    except ValueError:  # a bracketed host that is no IP address
+        return wrong
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return wrong
+    if has_control_or_space(value):
+        return f"{wrong}: it holds a blank or control character"
+    host = parts.netloc.rpartition("@")[2]
+    host = host.partition("]")[0] + "]" if host.startswith("[") else host.partition(":")[0]
+    if not _HOST_RE.fullmatch(host):
+        return f"{wrong}: the host {show(host)} is no server name or address"
+    try:
+        port = parts.port
+    except ValueError:
+        port = -1
+    if port is not None and not 1 <= port <= 65535:
+        return f"{wrong}: the port must be from 1 to 65535"
+    return None
+
+
 def _is_int(value: Any) -> bool:
     # TOML booleans are Python bools, which are ints: `compact_pct = true` must not pass.
     return isinstance(value, int) and not isinstance(value, bool)
@@ -69,8 +114,12 @@ def _require_str(value: Any) -> str:
 
 
 def _require_int(value: Any, lowest: int, highest: int | None, wording: str) -> int:
-    if not _is_int(value) or value < lowest or (highest is not None and value > highest):
-        raise ValueError(f"must be {wording}, not {show(value)}")
+    limit = ""
+    if highest is None or highest == COUNTER_MAX:  # a bound the wording does not say
+        highest = TOML_INT_MAX if highest is None else highest
+        limit = f" (at most {highest})" if _is_int(value) and value > highest else ""
+    if not _is_int(value) or value < lowest or value > highest:
+        raise ValueError(f"must be {wording}{limit}, not {show(value)}")
     return value
 
 
@@ -120,9 +169,9 @@ class AgentSpec(BaseModel):
     @field_validator("base_url", mode="before")
     @classmethod
     def _check_base_url(cls, value: Any) -> str:
-        parts = urlsplit(value) if isinstance(value, str) else None
-        if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError(f"must be an http(s) URL, not {show(value)}")
+        problem = http_url_problem(value)
+        if problem:
+            raise ValueError(problem)
         return value
 
     @field_validator("model", mode="before")
@@ -130,6 +179,9 @@ class AgentSpec(BaseModel):
     def _check_model(cls, value: Any) -> str:
         if not isinstance(value, str) or not value.strip():
             raise ValueError(f"must be a non-empty string, not {show(value)}")
+        if any(ord(c) < 32 or ord(c) == 127 for c in value):
+            # It goes into the agent's env and the server's request bodies: one line of text.
+            raise ValueError(f"must be one line of text without control characters, not {show(value)}")
         return value
 
     @field_validator("api_key", mode="before")
@@ -175,7 +227,7 @@ class AgentSpec(BaseModel):
     @field_validator("rotate_token", "rotate_password", mode="before")
     @classmethod
     def _check_rotation(cls, value: Any) -> int:
-        return _require_int(value, 0, None, "a non-negative integer")
+        return _require_int(value, 0, COUNTER_MAX, "a non-negative integer")
 
     @field_validator("formula", mode="before")
     @classmethod
@@ -393,6 +445,8 @@ def _parse(path: Path, text: str, admin_user: str) -> _Parsed:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         return _Parsed(None, [], [_syntax_problem(file, text, exc)], [])
+    except RecursionError:  # tomllib parses nested arrays and inline tables recursively
+        return _Parsed(None, [], [f"{file}: {TOO_DEEP}"], [])
     header, problems = _parse_header(file, path, data)
     agents, agent_problems, choices = _parse_agents(file, data, admin_user)
     problems += agent_problems
@@ -480,11 +534,9 @@ def parse_project_text(path: Path, text: str, admin_user: str = naming.DEFAULT_A
 
 def _read(path: Path) -> tuple[str | None, str | None]:
     try:
-        return path.read_bytes().decode("utf-8"), None
-    except UnicodeDecodeError as exc:
-        return None, f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})"
-    except OSError as exc:
-        return None, f"{path}: cannot read: {exc.strerror or exc}"
+        return input_file.read_text(path), None
+    except input_file.InputFileError as exc:
+        return None, str(exc)
 
 
 @dataclass(frozen=True)

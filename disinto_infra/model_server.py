@@ -19,6 +19,7 @@ import re
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import requests
 
@@ -56,6 +57,13 @@ def _get(session: requests.Session, url: str, api_key: str, timeout: float) -> R
     return http_get.get(url, headers, timeout, via=session)
 
 
+def _at(base_url: str, route: str) -> str:
+    """`route` under the base_url's path, its query kept: a key carried as `?key=…` goes with
+    every request, and the route never lands inside the query."""
+    parts = urlsplit(base_url)
+    return urlunsplit(parts._replace(path=parts.path.rstrip("/") + route, fragment=""))
+
+
 def _health(answer: Reply) -> tuple[ServerState, str]:
     if answer.status is None:
         return ServerState.UNREACHABLE, answer.failure
@@ -73,7 +81,9 @@ def _props(body: Any) -> tuple[tuple[str, ...], int | None] | None:
         return None
     names = tuple(str(body[k]) for k in ("model_alias", "model_path") if isinstance(body.get(k), str) and body[k])
     slots = body.get("total_slots")
-    return names, int(slots) if isinstance(slots, (int, float)) and not isinstance(slots, bool) else None
+    # A count below 1 is no count (llama-server's --parallel is at least 1): unknown, not "no room".
+    usable = isinstance(slots, (int, float)) and not isinstance(slots, bool) and 1 <= slots < 2**31
+    return names, int(slots) if usable else None
 
 
 def _listed_models(body: Any) -> tuple[str, ...] | None:
@@ -87,28 +97,34 @@ def probe(base_url: str, api_key: str = "", timeout: float = DEFAULT_TIMEOUT) ->
     """Health, then `/props`, else `/v1/models`. Never raises for what the server does."""
     root = base_url.rstrip("/")
     with requests.Session() as session:
-        state, detail = _health(_get(session, root + "/health", api_key, timeout))
+        state, detail = _health(_get(session, _at(root, "/health"), api_key, timeout))
         if state is ServerState.UNREACHABLE or state is ServerState.ERROR:
             return ServerProbe(root, state, detail)
         if state is ServerState.LOADING:
             # llama-server answers 503 on every route while loading: nothing more to learn yet.
             return ServerProbe(root, state, detail)
-        props = _get(session, root + "/props", api_key, timeout)
+        props = _get(session, _at(root, "/props"), api_key, timeout)
         if props.status is None:
             return ServerProbe(root, ServerState.UNREACHABLE, f"/props: {props.failure}")
         if props.status == 401:
             return ServerProbe(root, ServerState.ERROR, "/props: HTTP 401: the api_key is not accepted")
         parsed = _props(props.body) if props.status == 200 else None
-        if parsed is not None:
+        if parsed is not None and parsed[0]:
             return ServerProbe(root, ServerState.OK, models=parsed[0], slots=parsed[1], source="props")
-        listed = _get(session, root + "/v1/models", api_key, timeout)
+        # No /props, or one with slots but no model name (llama-server without model_path or
+        # alias): the model list says what it serves.
+        slots = parsed[1] if parsed is not None else None
+        source = "props, v1/models" if parsed is not None else "v1/models"
+        listed = _get(session, _at(root, "/v1/models"), api_key, timeout)
         if listed.status is None:
             return ServerProbe(root, ServerState.UNREACHABLE, f"/v1/models: {listed.failure}")
         names = _listed_models(listed.body) if listed.status == 200 else None
+        if names is None and parsed is not None:
+            return ServerProbe(root, ServerState.OK, slots=slots, source="props")  # slots known, models not
         if names is None:
             why = f"HTTP {listed.status}" if listed.status != 200 else "not an OpenAI model list"
             return ServerProbe(root, ServerState.ERROR, f"neither /props nor /v1/models answered ({why})")
-        return ServerProbe(root, ServerState.OK, models=names, source="v1/models")
+        return ServerProbe(root, ServerState.OK, models=names, slots=slots, source=source)
 
 
 # ---------------------------------------------------------------- which model is it?

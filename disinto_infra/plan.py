@@ -35,6 +35,7 @@ from .model import Fleet
 from . import runtime_docker
 from .program import build_fleet, compose_path
 from .settings import SECRET_PLACEHOLDER, StackSettings
+from .capacity import counted
 from .url_mask import mask_all, mask_credentials
 
 SECRET = SECRET_PLACEHOLDER  # how every secret value is shown
@@ -393,9 +394,10 @@ class PlanReport:
         if not self.agents:
             return f"stack {self.stack}: no agents, nothing to create"
         lines = [a.summary() for a in self.agents]
+        env = "the job env" if self.agents[0].kind != "container" else "the container env"
         lines.append(
-            f"stack {self.stack}: {len(self.agents)} agent(s), {len(self.resources)} resources "
-            "(--json shows every input and option, and the container env)"
+            f"stack {self.stack}: {counted(len(self.agents), 'agent')}, {len(self.resources)} resources "
+            f"(--json shows every input and option, and {env})"
         )
         lines.extend(self.up_lines())
         lines.extend(f"every container runs {image}" for image in sorted({a.image for a in self.agents if a.image}))

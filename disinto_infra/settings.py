@@ -14,7 +14,6 @@ import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path, PurePosixPath
 from typing import Any, Literal
-from urllib.parse import urlsplit
 
 import pulumi
 import yaml
@@ -23,10 +22,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationIn
 from pydantic.alias_generators import to_camel
 
 from . import docker_host as docker_hosts
-from . import naming, nomad_constraint_rules
+from . import input_file, naming, nomad_constraint_rules
 from .forgejo import scopes as forgejo_scopes
 from .image_pin import digest_problem
-from .model import ConfigError, show
+from .model import ConfigError, http_url_problem, show
 
 NAMESPACE = "disinto"
 
@@ -245,9 +244,9 @@ class StackSettings(BaseModel):
     @field_validator("forge_url", "forge_internal_url")
     @classmethod
     def _check_url(cls, value: str) -> str:
-        parts = urlsplit(value)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError(f"must be an http(s) URL, not {show(value)}")
+        problem = http_url_problem(value)
+        if problem:
+            raise ValueError(problem)
         return value.rstrip("/")
 
     @field_validator("admin_token", "admin_password", "forge_review_token")
@@ -362,7 +361,7 @@ class StackSettings(BaseModel):
         Encrypted (`secure:`) values become a "[secret]" placeholder. A missing file is an error,
         or the defaults with `missing_ok`.
         """
-        if not missing_ok and not path.is_file():
+        if not missing_ok and not path.exists():  # anything else there is read_stack_file's to refuse
             raise ConfigError([
                 f"{path}: no such stack file; `pulumi stack init {path.stem.removeprefix('Pulumi.')}` makes the "
                 "stack, and a copy of Pulumi.dev.yaml its settings"
@@ -433,16 +432,37 @@ def read_stack_file(path: Path, namespace: str = NAMESPACE) -> dict[str, Any]:
     if not path.exists():
         return {}
     try:
-        document = yaml.safe_load(path.read_text()) or {}
+        document = yaml.safe_load(input_file.read_text(path))
+    except input_file.InputFileError as exc:
+        raise ConfigError([str(exc)]) from None
     except yaml.YAMLError as exc:
         raise ConfigError([f"{path}: not valid YAML: {exc}"]) from None
-    config = (document.get("config") or {}) if isinstance(document, dict) else {}
+    except RecursionError:  # PyYAML composes nested collections recursively
+        raise ConfigError([f"{path}: not a usable stack file: nested too deeply"]) from None
+    if not isinstance(document, dict):
+        # Empty, a list, a bare value: not what `pulumi config set` writes; silently the defaults
+        # would plan another fleet than the one the operator configured.
+        raise ConfigError([f"{path}: must be a mapping with a `config:` mapping (as `pulumi config set` writes it), "
+                           f"not {_yaml_kind(document)}"])
+    config = document.get("config")
+    if config is None:
+        return {}  # a stack with no settings yet (`pulumi stack init` with a passphrase writes only its salt)
+    if not isinstance(config, dict):
+        raise ConfigError([f"{path}: config: must be a mapping of settings, not {_yaml_kind(config)}"])
     prefix = f"{namespace}:"
     return {
         key[len(prefix):]: SECRET_PLACEHOLDER if isinstance(value, dict) and "secure" in value else value
         for key, value in config.items()
-        if key.startswith(prefix)
+        if isinstance(key, str) and key.startswith(prefix)
     }
+
+
+def _yaml_kind(value: Any) -> str:
+    if value is None:
+        return "an empty document"
+    if isinstance(value, list):
+        return "a list"
+    return f"the value {show(value)}"
 
 
 def _json_list(value: Any) -> Any:

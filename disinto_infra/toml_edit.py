@@ -16,6 +16,7 @@ from __future__ import annotations
 import fcntl
 import glob
 import os
+import stat
 import tempfile
 import tomllib
 from collections.abc import Iterator
@@ -27,8 +28,8 @@ from typing import Any
 import tomlkit
 from tomlkit.items import InlineTable, Table
 
-from . import naming
-from .model import NOT_AGENTS, ConfigError, parse_project_text
+from . import input_file, naming
+from .model import COUNTER_MAX, NOT_AGENTS, TOO_DEEP, ConfigError, parse_project_text
 
 DEFAULT_MODEL = "local-model"
 DEFAULT_API_KEY = "sk-no-key-required"
@@ -91,19 +92,26 @@ def _locked(path: Path) -> Iterator[str]:
     after locking, check that the inode is still the one at `path` and retry if not."""
     while True:
         try:
-            handle = open(path, "r+", encoding="utf-8", newline="")
+            # O_NONBLOCK: a FIFO must not block the open (it is refused below).
+            handle = open(path, "r+", encoding="utf-8", newline="",
+                          opener=lambda name, flags: os.open(name, flags | os.O_NONBLOCK))
         except FileNotFoundError:
             raise EditError([f"{path}: no such file"]) from None
         except OSError as exc:
             raise EditError([f"{path}: cannot open: {exc.strerror or exc}"]) from None
         with handle:
+            info = os.fstat(handle.fileno())
+            if not stat.S_ISREG(info.st_mode):
+                raise EditError([f"{path}: not a regular file; --toml names the project TOML file"])
             fcntl.flock(handle, fcntl.LOCK_EX)
-            if os.fstat(handle.fileno()).st_ino != os.stat(path).st_ino:
+            if info.st_ino != os.stat(path).st_ino:
                 continue
             try:
-                text = handle.read()
+                text = handle.read(input_file.TEXT_LIMIT + 1)
             except UnicodeDecodeError as exc:
                 raise EditError([f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})"]) from None
+            if len(text) > input_file.TEXT_LIMIT:
+                raise EditError([f"{path}: larger than {input_file.TEXT_LIMIT // 1024} KiB: not a project TOML"])
             yield text
             return
 
@@ -144,6 +152,8 @@ def write_atomically(path: Path, text: str) -> None:
 def _parse(path: Path, text: str, admin_user: str) -> tomlkit.TOMLDocument:
     try:
         return tomlkit.parse(text)
+    except RecursionError:
+        raise EditError([f"{path}: {TOO_DEEP}"]) from None
     except tomlkit.exceptions.ParseError as exc:
         # The model's message for a syntax error has the house format: `<file>: line N: ...`.
         try:
@@ -248,10 +258,10 @@ def _check_name(path: Path, name: str) -> None:
         raise EditError([f"{path}: agents.{name}: holds scheduling settings, not an agent; choose another name"])
 
 
-def _commit(path: Path, old: str, new: str, admin_user: str) -> None:
+def _commit(path: Path, old: str, new: str, admin_user: str, write: bool = True) -> None:
     # Validated even when nothing changes: "hired" must not be said of a file `pulumi preview` refuses.
     _validate(path, old, new, admin_user)
-    if new != old:
+    if write and new != old:
         write_atomically(path, new)
 
 
@@ -265,8 +275,10 @@ def hire(
     forge_user: str | None = None,
     admin_user: str = naming.DEFAULT_ADMIN_USER,
     formula: str | None = None,
+    write: bool = True,
 ) -> HireResult:
-    """Write or update `[agents.NAME]` as the old `disinto hire-an-agent` did."""
+    """Write or update `[agents.NAME]` as the old `disinto hire-an-agent` did; `write=False`
+    checks the edit the same way and leaves the file alone (EditError when it would fail)."""
     path = Path(path)
     _check_name(path, name)
     given = {"base_url": local_model, "model": model, "roles": [role],
@@ -291,7 +303,7 @@ def hire(
             new = tomlkit.dumps(doc)
             result = HireResult(path, name, created=False, changed=changed)
         _verify(path, old, new, name, values)
-        _commit(path, old, new, admin_user)
+        _commit(path, old, new, admin_user, write)
     return result
 
 
@@ -318,6 +330,9 @@ def rotate(
             value = current.get(f, 0)
             if not isinstance(value, int) or isinstance(value, bool) or value < 0:
                 raise EditError([f"{path}: agents.{name}.{f}: must be a non-negative integer, not {value!r}"])
+            if value >= COUNTER_MAX:
+                raise EditError([f"{path}: agents.{name}.{f}: {value} cannot be counted further (a provider input is "
+                                 f"exact up to {COUNTER_MAX}); set it to 0 by hand, which also rotates"])
             bumps[f] = (value, value + 1)
         _apply(section, {f: new for f, (_, new) in bumps.items()})
         new = tomlkit.dumps(doc)

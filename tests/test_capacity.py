@@ -1,6 +1,7 @@
 """capacity: grouping agents by server, the slot rule, hire's room, the `pulumi up` warning."""
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -28,17 +29,24 @@ def test_agents_group_by_server_ignoring_a_trailing_slash():
 def test_over_capacity_wording():
     assert over_capacity(None, ["a", "b"]) is None and over_capacity(2, ["a", "b"]) is None
     assert over_capacity(1, ["a", "b"]) == "2 agents (a, b) for 1 slot"
+    assert over_capacity(0, ["a"]) == "1 agent (a) for 0 slots"  # not "1 agents"
 
 
 def test_room_for_refuses_warns_or_forces():
     ok = ServerProbe("http://s:1", ServerState.OK, models=QWEN, slots=2)
-    assert room_for("c", "http://s:1/", ["a"], ok, force=False) == Room(False, ("http://s:1: 2 agent(s) for 2 slot(s)",))
+    assert room_for("c", "http://s:1/", ["a"], ok, force=False) == Room(False, ("http://s:1: 2 agents for 2 slots",))
+    assert room_for("c", "http://s:1/", [], replace(ok, slots=1), force=False).lines == ("http://s:1: 1 agent for 1 slot",)
     refused = room_for("c", "http://s:1", ["a", "b"], ok, force=False)
     assert refused.refuse and "3 agents (a, b, c) for 2 slots" in refused.lines[0]
     forced = room_for("c", "http://s:1", ["a", "b"], ok, force=True)
     assert not forced.refuse and forced.lines[0].endswith("hiring anyway (--force)")
     down = room_for("c", "http://s:1", ["a", "b"], ServerProbe("http://s:1", ServerState.UNREACHABLE, "x"), False)
-    assert not down.refuse and down.lines[0].startswith("warning: http://s:1 is unreachable")
+    assert not down.refuse and down.lines[0].startswith("warning: http://s:1 does not answer (x)")
+    odd = room_for("c", "http://s:1", [], ServerProbe("http://s:1", ServerState.ERROR, "/health: HTTP 500"), False)
+    assert odd.lines[0] == ("warning: http://s:1 answers, but not as a model server does (/health: HTTP 500); "
+                            "its slots were not checked")  # not "is error (…)"
+    unknown = room_for("c", "http://s:1", ["a"], replace(ok, slots=None), False)
+    assert unknown.lines[0].startswith("warning: http://s:1 does not say how many slots it has")  # not "? slot(s)"
 
 
 def test_sharing_reads_the_toml_and_picks_the_key(tmp_path: Path):

@@ -63,6 +63,7 @@ def world(tmp_path_factory):
                                  model_path="/models/Llama-3.3-70B-Instruct-Q4_K_M.gguf"),
             "loading": LlamaDouble(mode="loading"),
             "no-props": LlamaDouble(mode="no-props", alias="qwen2.5-coder:32b"),
+            "slots-only": LlamaDouble(mode="slots-only", slots=2, alias="Llama-3.3-70B-Instruct"),
             "hang": LlamaDouble(mode="hang"),
             "reset": LlamaDouble(mode="reset"),
         }
@@ -247,6 +248,23 @@ def test_servers_that_hang_reset_or_lack_props(world, tmp_path):
     assert "Token ages (from unknown: no Pulumi CLI on PATH" in done.stdout
 
 
+def test_a_wrong_model_on_a_server_whose_props_name_none(world):
+    """/props with total_slots but no model name: `check` asks /v1/models and finds the mismatch."""
+    toml = write_toml(world, "unnamed", {
+        "wrong": agent(world, "slots-only", "wrong-bot"),
+        "placeholder": agent(world, "slots-only", "placeholder-bot", model="local-model"),
+    })
+    write_stack(world, "unnamed", projectToml=str(toml))
+    done = run(world, "check", "--stack", "unnamed")
+    assert done.returncode == 1
+    url = world.url("slots-only")
+    row = next(line for line in done.stdout.splitlines() if line.startswith(f"  {url}")).split()
+    assert row[1:5] == ["ok", "Llama-3.3-70B-Instruct", "2", "2"]
+    assert f'  {toml}: agents.wrong.model: "{MODEL}", but {url} serves Llama-3.3-70B-Instruct' in done.stdout
+    assert (f'  {toml}: agents.placeholder.model: "local-model", but {url} serves Llama-3.3-70B-Instruct '
+            "(the placeholder `hire` writes without --model: set the model)") in done.stdout
+
+
 def test_a_pulumi_cli_gives_the_admin_secret_and_the_state(world, tmp_path):
     """Without env credentials, `pulumi config get` decrypts the admin password, and
     `pulumi stack export` gives the token ages; both stay out of the output."""
@@ -313,12 +331,15 @@ def test_hire_refuses_a_full_server_unless_forced(world):
 def test_hire_with_room_or_an_unreachable_server(world):
     toml = write_toml(world, "room", {"dev-qwen": agent(world, "four", "dev-qwen")})
     done = run(world, "hire", "dev-qwen2", "dev", "--local-model", world.url("four"), "--toml", str(toml))
-    assert done.returncode == 0 and f"{world.url('four')}: 2 agent(s) for 4 slot(s)" in done.stdout
+    assert done.returncode == 0 and f"{world.url('four')}: 2 agents for 4 slots" in done.stdout
+    # No --model: the placeholder hire writes is worth its own warning.
+    assert (f'warning: {toml}: agents.dev-qwen2.model is "local-model", a placeholder: set it to the model '
+            f'{world.url("four")} serves') in done.stdout
     # The existing agent's api key was used for the probe.
     assert world.llama["four"].requests[-1].authorization == f"Bearer {SEEDED_KEY}"
     down = run(world, "hire", "dev-qwen3", "dev", "--local-model", world.url("reset"), "--toml", str(toml))
     assert down.returncode == 0
-    assert f"warning: {world.url('reset')} is unreachable (connection refused or reset)" in down.stdout
+    assert f"warning: {world.url('reset')} does not answer (connection refused or reset)" in down.stdout
     assert "dev-qwen3" in tomllib.loads(toml.read_text())["agents"]
 
 
@@ -335,3 +356,53 @@ def test_basic_auth_switched_off_is_a_problem_line(world):
     assert done.returncode == 1, done.stdout + done.stderr
     problems = done.stdout.split("problem(s):\n")[1].splitlines()
     assert any(line.startswith(f"  {world.forge.url}: basic authentication is switched off") for line in problems)
+
+
+def test_hire_checks_its_own_arguments_before_it_asks_the_server(world):
+    toml = write_toml(world, "own", {"dev-qwen": agent(world, "four", "dev-qwen")})
+    before, asked = toml.read_bytes(), len(world.llama["four"].requests)
+    cases = {
+        ("--local-model", world.url("four") + "0000"): "the port must be from 1 to 65535",
+        ("--local-model", world.url("four").replace("127.0.0.1", "127.0.0 .1")): "blank or control character",
+        ("--local-model", world.url("four"), "--model", "qwen\nevil = 1"): "one line of text",
+        ("--local-model", world.url("four"), "--forge-user", "disinto-admin"): "admin user",
+    }
+    for extra, fragment in cases.items():
+        done = run(world, "hire", "dev-qwen9", "dev", *extra, "--toml", str(toml))
+        assert done.returncode == 1 and fragment in done.stderr, (extra, done.stderr)
+        assert f"{toml}: agents.dev-qwen9." in done.stderr and "Traceback" not in done.stderr
+    assert toml.read_bytes() == before
+    assert len(world.llama["four"].requests) == asked  # refused before any probe
+
+
+def test_credentials_in_any_address_are_masked_in_text_and_json(world):
+    """Issue 19: forgeUrl's userinfo and a base_url's query key never reach check's output."""
+    keyed = world.url("two") + "/?api_key=sk-query-key-31"
+    toml = write_toml(world, "masked", {"dev-qwen": {**agent(world, "two", "dev-qwen"), "base_url": keyed}})
+    forge = world.forge.url.replace("http://", "http://disinto-admin:pw-in-url-42@")
+    write_stack(world, "masked", projectToml=str(toml), forgeUrl=forge)
+    for extra in ((), ("--json",)):
+        done = run(world, "check", "--stack", "masked", *extra)
+        out = done.stdout + done.stderr
+        assert "sk-query-key-31" not in out and "pw-in-url-42" not in out, out
+        assert "api_key=***" in out and "disinto-admin:***@" in out
+    write_stack(world, "masked-nomad", projectToml=str(toml), forgeUrl=forge, runtime="nomad")
+    env = {"NOMAD_ADDR": "http://ops:nomad-pw-9@127.0.0.1:9", "VAULT_ADDR": "http://127.0.0.1:9/?token=vault-q-8"}
+    for extra in ((), ("--json",)):
+        done = run(world, "check", "--stack", "masked-nomad", *extra, env=env)
+        out = done.stdout + done.stderr
+        assert done.returncode == 1 and "Traceback" not in out
+        assert "nomad-pw-9" not in out and "vault-q-8" not in out and "ops:***@" in out, out
+
+
+def test_a_state_file_that_is_no_stack_export_says_why(world):
+    toml = write_toml(world, "state", {"dev-qwen": agent(world, "two", "dev-qwen")})
+    write_stack(world, "state", projectToml=str(toml))
+    cases = {'{"resources": []}': "not a `pulumi stack export` (it has no deployment.resources list)",
+             "[1, 2": "not JSON", "[" * 100000: "not"}
+    for text, why in cases.items():
+        state = world.dir / "not-an-export.json"
+        state.write_text(text)
+        done = run(world, "check", "--stack", "state", "--state", str(state))
+        assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
+        assert f"  {state}: {why}" in done.stdout, done.stdout

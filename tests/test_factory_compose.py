@@ -100,6 +100,15 @@ def test_no_regen_when_regenerating_would_write_an_agent_service_back(tmp_path):
                              "does otherwise) would write them back",)
 
 
+def test_a_thousand_agents_make_no_line_of_kilobytes(tmp_path):
+    """Issue 19: the --no-regen note named every missing agent service on one 17 KB line."""
+    many = [f"a{i}" for i in range(1000)]
+    command = fc.up_command(compose_file(tmp_path, COMPOSE), many)
+    assert max(len(line) for line in command.to_text()) < 400
+    assert "agents-a0, agents-a1" in command.notes[0] and "and 992 more" in command.notes[0]
+    assert fc.listed(["a", "b"]) == "a, b"
+
+
 def test_a_dependency_on_one_of_our_agents_is_pointed_out(tmp_path):
     command = fc.up_command(compose_file(tmp_path, COMPOSE.replace("    image: chat\n", "    depends_on: [agents-dev-qwen]\n")), OURS)
     assert "chat" in command.services

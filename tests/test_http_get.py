@@ -1,9 +1,12 @@
 """http_get: one GET, failures in our own words (never an exception), a token echoed by the server masked."""
 from __future__ import annotations
 
+import tracemalloc
+
 import pytest
 
-from disinto_infra import http_get
+from disinto_infra import http_get, model_server
+from tests.support.flood import Flood
 from tests.support.http_double import Answer, HttpDouble
 
 
@@ -52,3 +55,29 @@ def test_a_missing_ca_file_is_named_not_raised(echo, tmp_path, monkeypatch):
 def test_a_token_no_header_can_carry_is_named_not_shown(echo):
     reply = http_get.get(echo.url + "/json", {"X-Token": "tök€n-5"}, 2.0)
     assert reply == http_get.Reply(None, failure="the token holds characters an HTTP header cannot carry")
+
+
+@pytest.mark.parametrize("chunked", [True, False])
+def test_a_reply_past_the_limit_is_not_read(chunked):
+    """Issue 19: a reply of hundreds of MB is refused at the limit, with memory near the limit."""
+    tracemalloc.start()
+    try:
+        with Flood(chunked) as flood:
+            reply = http_get.get(flood.url + "/props", {}, 5.0)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert reply == http_get.Reply(None, failure=http_get.TOO_LARGE) and "8 MiB" in reply.why()
+    assert peak < 3 * http_get.REPLY_LIMIT
+
+
+def test_a_model_server_flooding_its_reply_is_a_probe_not_a_crash():
+    with Flood() as flood:
+        found = model_server.probe(flood.url, "", 5.0)
+    assert found.state is model_server.ServerState.UNREACHABLE and http_get.TOO_LARGE in found.detail
+
+
+def test_a_reply_nested_past_the_parser_is_text_not_a_crash(echo):
+    deep = http_get.json_body
+    with pytest.raises(ValueError):
+        deep(b"[" * 100000 + b"]" * 100000)

@@ -37,6 +37,27 @@ def test_server_without_props_falls_back_to_v1_models(llama):
     assert found.models == ("qwen2.5-coder:32b",) and found.slots is None
 
 
+def test_props_without_a_model_name_asks_v1_models(llama):
+    llama.configure(mode="slots-only", slots=3, alias="Llama-3.3-70B-Instruct")
+    found = probe(llama.url)
+    assert found.state is ServerState.OK and found.slots == 3
+    assert found.models == ("Llama-3.3-70B-Instruct",) and found.source == "props, v1/models"
+    assert [r.path for r in llama.requests] == ["/health", "/props", "/v1/models"]
+    assert not serves(found, "unsloth/Qwen3.5-35B-A3B")
+
+
+@pytest.mark.parametrize("slots", [0, -2, True, 1e12])
+def test_a_slot_count_below_one_is_unknown(llama, slots):
+    llama.configure(slots=slots)
+    assert probe(llama.url).slots is None
+
+
+def test_a_key_in_the_base_urls_query_goes_with_every_request(llama):
+    found = probe(llama.url + "/?key=sk-q-1")
+    assert found.state is ServerState.OK and found.slots == 4
+    assert [(r.path, r.query) for r in llama.requests] == [("/health", {"key": "sk-q-1"}), ("/props", {"key": "sk-q-1"})]
+
+
 def test_api_key_only_in_the_bearer_header(llama):
     llama.configure(api_key=SEEDED_KEY, slots=2)
     found = probe(llama.url + "/", api_key=SEEDED_KEY)

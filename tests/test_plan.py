@@ -107,3 +107,30 @@ def test_plan_shows_the_digest_each_agent_will_run_or_where_it_comes_from():
     # A tag: no registry answers offline, and the plan says so instead of showing a made-up digest.
     (tagged,) = plan().to_json()["agents"]
     assert tagged["image"] == "ghcr.io/disinto/agents:latest (digest resolved from the registry at pulumi preview/up)"
+
+
+KEYED_URL = "http://10.10.10.1:8081/v1?api_key=sk-query-secret-77&x=1"
+
+
+def test_a_base_url_with_a_key_in_its_query_is_masked_and_kept_out_of_the_jobspec():
+    """Issue 19: `?token=`, `?api_key=`, `?key=` are credentials like `user:password@`: masked in
+    plan's text and --json, and on a nomad stack rendered from Vault, not written into the job."""
+    text = HEADER + agent("dev-qwen", base_url=f'"{KEYED_URL}"')
+    for runtime in ("docker", "nomad"):
+        settings = SETTINGS.model_copy(update={"runtime": runtime})
+        report = plan_fleet(settings, Fleet(projects=(parse_project_text(F, text),)), "dev")
+        out = report.to_text() + json.dumps(report.to_json())
+        assert "sk-query-secret-77" not in out
+        assert "http://10.10.10.1:8081/v1?api_key=***&x=1" in out
+    run = run_with_mocks(lambda: build_fleet(SETTINGS.model_copy(update={"runtime": "nomad"}),
+                                             Fleet(projects=(parse_project_text(F, text),)), "dev"))
+    job = json.dumps(reveal(run.named("dev-qwen-job").inputs))
+    assert "sk-query-secret-77" not in job and "ANTHROPIC_BASE_URL={{" in job
+    assert json.dumps(reveal(run.named("dev-qwen-kv").inputs)).count("sk-query-secret-77") == 1
+
+
+def test_a_nomad_plan_says_its_json_shows_the_job_env():
+    settings = SETTINGS.model_copy(update={"runtime": "nomad"})
+    text = plan_fleet(settings, Fleet(projects=(parse_project_text(F, TEXT),)), "dev").to_text()
+    assert "(--json shows every input and option, and the job env)" in text and "container env" not in text
+    assert "stack dev: 1 agent, " in text

@@ -12,10 +12,11 @@ import sys
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
-from .. import cli, model_server
+from .. import cli, input_file, model_server
 from ..forgejo import token_age
 from ..model import ConfigError
 from ..settings import StackSettings
+from ..url_mask import mask_all, mask_credentials
 from . import forge, host_volumes, nomad, sources, vault
 from .ages import token_ages
 from .facts import CheckReport, ForgeFacts
@@ -33,8 +34,8 @@ def _env_values(path: str | None) -> tuple[dict[str, str], list[str]]:
         return {}, []
     try:
         return sources.read_env_file(Path(path)), []
-    except OSError as exc:
-        return {}, [f"{path}: cannot read disinto:envFile: {exc.strerror or exc}"]
+    except input_file.InputFileError as exc:
+        return {}, [f"{path}: disinto:envFile: {exc.why}"]
 
 
 def _forge_facts(url: str, settings: StackSettings, credential: sources.AdminCredential,
@@ -84,9 +85,16 @@ def run_checks(context: cli.Context, timeout: float, state_file: Path | None) ->
             credentials=tuple(f.result() for f in creds),
             token_age_source=document.source,
             token_ages=token_ages(document.resources, placed, settings, token_age.now()),
-            problems=(*env_problems, *missing_sources(settings)),
+            problems=(*env_problems, *missing_sources(settings), *_state_problems(state_file, document)),
             **{area: started.result()() for area, started in cluster.items()},
         )
+
+
+def _state_problems(state_file: Path | None, document: sources.StateDocument) -> list[str]:
+    """A --state FILE the user named and we cannot use is their mistake to hear of (without one,
+    the ages are only "unknown": the Pulumi CLI may simply be missing)."""
+    unknown = document.source.startswith("unknown: ")
+    return [document.source.removeprefix("unknown: ")] if state_file is not None and unknown else []
 
 
 def _start_cluster(pool: ThreadPoolExecutor, context: cli.Context, timeout: float,
@@ -117,17 +125,17 @@ def _start_cluster(pool: ThreadPoolExecutor, context: cli.Context, timeout: floa
 
 
 def run(args: argparse.Namespace) -> int:
-    stack_file = cli.PROJECT_DIR / f"Pulumi.{args.stack}.yaml"
-    if not stack_file.exists():
-        print(f"{stack_file}: no such stack file (--stack names Pulumi.NAME.yaml)", file=sys.stderr)
-        return 2
+    # The stack rule of every command (cli.load_context): a --stack NAME whose file is missing is
+    # an error there, no --stack means Pulumi.dev.yaml, or the defaults when it is not there.
     try:
         context = cli.load_context(args)
     except ConfigError as error:
         print(str(error), file=sys.stderr)
         return 2
     report = run_checks(context, args.timeout, args.state)
-    print(json.dumps(report.to_json(), indent=2) if args.json else to_text(report))
+    # One place for every address shown (forgeUrl, base_url, nomad:address, NOMAD_ADDR, …): a
+    # URL's credentials, userinfo or query parameter, never reach the output.
+    print(json.dumps(mask_all(report.to_json()), indent=2) if args.json else mask_credentials(to_text(report)))
     return 1 if report.all_problems else 0
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from .. import model_server
 from ..capacity import Assignment, over_capacity
 from ..model_server import ServerProbe, ServerState
+from ..toml_edit import DEFAULT_MODEL
 from .facts import AgentOnServer, ServerFacts
 
 
@@ -25,8 +26,10 @@ def judge(assignment: Assignment, found: ServerProbe) -> ServerFacts:
         match = model_server.serves(found, agent.model) if found.models else None
         on_server.append(AgentOnServer(agent.name, agent.model, match))
         if match is False:
+            placeholder = (f" (the placeholder `hire` writes without --model: set the model)"
+                           if agent.model == DEFAULT_MODEL else "")
             problems.append(f'{placed.file}: agents.{agent.name}.model: "{agent.model}", '
-                            f'but {url} serves {", ".join(found.models)}')
+                            f'but {url} serves {", ".join(found.models)}{placeholder}')
     crowded = over_capacity(found.slots, [p.spec.name for p in assignment.agents])
     if crowded:
         problems.append(f"{url}: {crowded}")

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .. import input_file
 from ..forgejo.client import Auth, BasicAuth, TokenAuth
 from ..settings import NAMESPACE, SECRET_PLACEHOLDER, StackSettings
 
@@ -105,7 +106,7 @@ def read_env_file(path: Path) -> dict[str, str]:
     """`KEY=value` lines as envfile.py writes them (and bash reads them): `'literal'`,
     `"with \\\\ \\" \\$ escapes"`, or bare; `export ` allowed; comments and blanks skipped."""
     values = {}
-    for line in path.read_text().splitlines():
+    for line in input_file.read_text(path).splitlines():
         stripped = line.strip()
         if not stripped or stripped.startswith("#") or "=" not in stripped:
             continue
@@ -131,23 +132,33 @@ class StateDocument:
     resources: tuple[dict[str, Any], ...] = ()
 
 
+NOT_AN_EXPORT = "not a `pulumi stack export` (it has no deployment.resources list)"
+
+
 def read_state(state_file: Path | None, stack: str, project_dir: Path) -> StateDocument:
     if state_file is not None:
         try:
-            return StateDocument(str(state_file), _resources(json.loads(state_file.read_text())))
-        except (OSError, ValueError) as exc:
-            return StateDocument(f"unknown: {state_file}: {getattr(exc, 'strerror', None) or exc}")
+            text = input_file.read_text(state_file, input_file.STATE_LIMIT)
+        except input_file.InputFileError as exc:
+            return StateDocument(f"unknown: {exc}")
+        return _document(str(state_file), text, f"{state_file}: ")
     exported = _pulumi(["stack", "export", "--stack", stack], project_dir)
     if exported is None:
         why = "no Pulumi CLI on PATH" if shutil.which("pulumi") is None else "`pulumi stack export` failed"
         return StateDocument(f"unknown: {why} (or give --state FILE from `pulumi stack export`)")
+    return _document("pulumi stack export", exported, "`pulumi stack export`: ")
+
+
+def _document(source: str, text: str, where: str) -> StateDocument:
+    """The export's resources, or "unknown" saying why there are none to read."""
     try:
-        return StateDocument("pulumi stack export", _resources(json.loads(exported)))
-    except ValueError:
-        return StateDocument("unknown: `pulumi stack export` gave no JSON")
-
-
-def _resources(document: Any) -> tuple[dict[str, Any], ...]:
+        document = json.loads(text)
+    except ValueError as exc:
+        return StateDocument(f"unknown: {where}not JSON ({exc})")
+    except RecursionError:
+        return StateDocument(f"unknown: {where}not a usable export: nested too deeply")
     deployment = document.get("deployment") if isinstance(document, dict) else None
-    resources = deployment.get("resources") if isinstance(deployment, dict) else None
-    return tuple(r for r in resources or () if isinstance(r, dict))
+    resources = deployment.get("resources", ()) if isinstance(deployment, dict) else None
+    if not isinstance(resources, (list, tuple)):
+        return StateDocument(f"unknown: {where}{NOT_AN_EXPORT}")
+    return StateDocument(source, tuple(r for r in resources if isinstance(r, dict)))

@@ -33,6 +33,8 @@ from requests.adapters import HTTPAdapter
 from requests.utils import get_environ_proxies
 from urllib3.util.retry import Retry
 
+from .. import http_get
+
 API = "/api/v1"
 TRANSIENT_STATUSES = (502, 503, 504)
 SAFE_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
@@ -152,11 +154,15 @@ class ForgejoClient:
                 timeout=self.timeout,
                 proxies=self._proxies,
                 verify=self._verify,
+                stream=True,  # read by `_json`, up to http_get's limit
             )
+            body = _json(raw)
+        except http_get.ReplyTooLarge as exc:
+            raise ForgejoError(method, api_path, raw.status_code, str(exc)) from None
         except requests.RequestException as exc:
             # Our own words: requests' text can carry the URL with its query string.
             raise ForgejoError(method, api_path, None, f"no answer ({_kind(exc)})") from None
-        response = Response(raw.status_code, _json(raw), dict(raw.headers))
+        response = Response(raw.status_code, body, dict(raw.headers))
         if raw.status_code not in ok:
             message = _scrub(_message(response), auth)
             raise ForgejoError(method, api_path, raw.status_code, message)
@@ -220,10 +226,12 @@ def _total_count(headers: dict[str, str]) -> int | None:
 
 
 def _json(raw: requests.Response) -> Any:
-    if not raw.content:
+    """The reply's JSON, read up to http_get's size limit (ReplyTooLarge past it)."""
+    content = http_get.read_body(raw)
+    if not content:
         return None
     try:
-        return raw.json()
+        return http_get.json_body(content)
     except ValueError:
         return None
 

@@ -15,9 +15,12 @@ Where the factory looks (Disinto/disinto at 2308c4c):
 
 from __future__ import annotations
 
+import os
 import posixpath
 import tomllib
 from pathlib import Path, PurePosixPath
+
+from .. import input_file
 
 FORMULAS_DIR = "formulas"
 # Roles whose formula file has a name of its own (Disinto/disinto 2308c4c, review/review-pr.sh:
@@ -60,9 +63,24 @@ def role_candidates(factory_root: Path, role: str) -> tuple[Path, ...]:
 
 
 def _either(paths: tuple[Path, ...]) -> str:
+    folders = [p for p in paths if p.is_dir()]
+    also = (f" as a file ({', '.join(str(p) for p in folders)} {'is a folder' if len(folders) == 1 else 'are folders'})"
+            if folders else "")
     if len(paths) == 2:
-        return f"neither {paths[0]} nor {paths[1]} exists"
-    return f"none of {', '.join(str(p) for p in paths[:-1])} or {paths[-1]} exists"
+        return f"neither {paths[0]} nor {paths[1]} exists{also}"
+    return f"none of {', '.join(str(p) for p in paths[:-1])} or {paths[-1]} exists{also}"
+
+
+def _inside(path: Path, factory_root: Path) -> Path:
+    """`path`, when it is inside the factory root once symlinks are followed; else ValueError.
+    The rule the `formula` key's spelling follows (formula_key_problem), held to the file itself:
+    a symlink under formulas/ to a file elsewhere names a file of this machine only, and would
+    publish it to the agent's .profile repository."""
+    real, root = os.path.realpath(path), os.path.realpath(factory_root)
+    if os.path.commonpath([real, root]) != root:
+        raise ValueError(f"formula file {path} leads to {real}, outside the factory root {root} "
+                         "(a symlink out of it is refused: the formula must be the factory's own)")
+    return path
 
 
 def formula_path(factory_root: Path, role: str, formula: str | None = None) -> Path:
@@ -74,14 +92,14 @@ def formula_path(factory_root: Path, role: str, formula: str | None = None) -> P
         if problem:
             raise ValueError(problem)
         path = Path(factory_root) / formula
-        if not path.is_file():
-            why = "is a folder" if path.is_dir() else "does not exist"
+        if not path.exists() or path.is_dir():  # a FIFO or a device is read_formula's to refuse
+            why = "is a folder, not a file" if path.is_dir() else "does not exist"
             raise FormulaNotFoundError(f"formula file {path} {why} (the path is relative to disinto:factoryRoot)")
-        return path
+        return _inside(path, factory_root)
     tried = role_candidates(factory_root, role)
     for candidate in tried:
-        if candidate.is_file():
-            return candidate
+        if candidate.exists() and not candidate.is_dir():
+            return _inside(candidate, factory_root)
     raise FormulaNotFoundError(
         f"no formula for role {role!r}: {_either(tried)} (check the agent's roles and disinto:factoryRoot)"
     )
@@ -103,6 +121,8 @@ def formula_problem(content: object, where: str) -> str | None:
         tomllib.loads(content)
     except tomllib.TOMLDecodeError as exc:
         return f"{where} is not valid TOML: {exc}"
+    except RecursionError:
+        return f"{where} is not usable TOML: nested too deeply"
     return None
 
 
@@ -110,8 +130,8 @@ def read_formula(path: Path) -> tuple[str | None, str | None]:
     """(text, None) for a usable formula file, else (None, why not): the file's text judged by
     `formula_problem`, so the offline checks refuse what the provider's `check` would."""
     try:
-        content = Path(path).read_bytes()
-    except OSError as exc:
-        return None, f"{path}: cannot read: {exc.strerror or exc}"
+        content = input_file.read_bytes(path)
+    except input_file.InputFileError as exc:
+        return None, str(exc)
     problem = formula_problem(content, str(path))
     return (None, problem) if problem else (content.decode("utf-8"), None)

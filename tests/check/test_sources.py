@@ -34,4 +34,4 @@ def test_state_file_problems_say_unknown(tmp_path, monkeypatch):
     broken = tmp_path / "s.json"
     broken.write_text("{")
     assert read_state(broken, "dev", tmp_path).source.startswith(f"unknown: {broken}: ")
-    assert read_state(tmp_path / "gone.json", "dev", tmp_path).source == f"unknown: {tmp_path / 'gone.json'}: No such file or directory"
+    assert read_state(tmp_path / "gone.json", "dev", tmp_path).source == f"unknown: {tmp_path / 'gone.json'}: cannot read: No such file or directory"

@@ -129,3 +129,27 @@ def test_the_provider_check_and_the_offline_judge_agree(content):
     failures = ForgejoProfileRepoProvider().check(
         {}, {"username": "u", "formula": content, "formula_source": "formulas/x.toml"}).failures
     assert [f.reason for f in failures] == [p for p in [formula_problem(content, "formulas/x.toml")] if p]
+
+
+def test_a_symlink_out_of_the_factory_root_is_refused(tmp_path):
+    """The root's rule held to the file itself, not only to how the path is spelt (issue 19)."""
+    root, outside = tmp_path / "factory", tmp_path / "secret.toml"
+    (root / "formulas").mkdir(parents=True)
+    outside.write_text('token = "not for the agent"\n')
+    (root / "formulas" / "dev.toml").symlink_to(outside)
+    (root / "formulas" / "mine.toml").symlink_to(outside)
+    for role, formula in (("dev", None), ("review", "formulas/mine.toml")):
+        with pytest.raises(ValueError, match="outside the factory root"):
+            formula_path(root, role, formula)
+    inside = root / "formulas" / "real.toml"
+    inside.write_text('name = "x"\n')
+    (root / "formulas" / "alias.toml").symlink_to(inside)  # a link that stays inside is fine
+    assert formula_path(root, "dev", "formulas/alias.toml") == root / "formulas" / "alias.toml"
+
+
+def test_a_folder_where_a_formula_should_be_says_so(tmp_path):
+    (tmp_path / "formulas" / "dev.toml").mkdir(parents=True)
+    with pytest.raises(FileNotFoundError, match=r"dev\.toml is a folder, not a file"):
+        formula_path(tmp_path, "dev", "formulas/dev.toml")
+    with pytest.raises(FileNotFoundError, match=r"exists as a file \(.*/formulas/dev\.toml is a folder\)"):
+        formula_path(tmp_path, "dev")

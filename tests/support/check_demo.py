@@ -26,7 +26,7 @@ from pathlib import Path
 
 import requests
 
-from disinto_infra import envfile
+from disinto_infra import envfile, naming
 from disinto_infra.forgejo import token_age
 from tests.factory import give_formulas
 from tests.support.forgejo_double import ForgejoDouble
@@ -46,7 +46,9 @@ def state(path: Path, ages: dict[str, float]) -> None:
 
 
 def check(folder: Path, *args: str, env: dict[str, str] | None = None) -> str:
-    environ = {**os.environ, "DISINTO_ADMIN_PASSWORD": "admin-pass-123", **(env or {})}
+    # HOME holds the container's bind sources (~/.claude.json, ~/.ssh): an operator's machine has them.
+    environ = {**os.environ, "HOME": str(folder / "home"), "DISINTO_ADMIN_PASSWORD": "admin-pass-123", **(env or {})}
+    environ.pop("DOCKER_HOST", None)
     command = ["check", *args, "--state", "state.json"]
     done = subprocess.run([sys.executable, "-m", "disinto_infra", *command],
                           cwd=folder, env=environ, capture_output=True, text=True, timeout=60)
@@ -90,8 +92,12 @@ def main() -> None:
         agents = "".join(f'\n[agents.{n}]\nbase_url = "{llama.url}"\nmodel = "unsloth/Qwen3.5-35B-A3B"\n'
                          f'forge_user = "{n}"\n' for n in ("dev-qwen", "dev-qwen2"))
         (folder / "projects" / "disinto.toml").write_text(f'name = "disinto"\nrepo = "johba/disinto"\n{agents}')
+        for bind_source in ("home/.ssh", "home/claude-shared", "state"):
+            (folder / bind_source).mkdir(parents=True)
+        (folder / "home" / ".claude.json").write_text("{}")
         (folder / "Pulumi.dev.yaml").write_text(
-            f"config:\n  disinto:forgeUrl: {forge.url}\n  disinto:envFile: .env\n  disinto:tokenMaxAgeDays: \"90\"\n")
+            f"config:\n  disinto:forgeUrl: {forge.url}\n  disinto:envFile: .env\n  disinto:tokenMaxAgeDays: \"90\"\n"
+            "  disinto:claudeSharedDir: ~/claude-shared\n")
         forge.add_user("disinto-admin", password="admin-pass-123", is_admin=True)
         forge.add_user("johba")
         forge.add_repo("johba", "disinto")
@@ -104,9 +110,10 @@ def main() -> None:
         print("## before\n" + check(folder).replace(tmp, "/srv/disinto-infra"))
 
         forge.add_user("dev-qwen2", password="dev-qwen2-pass-1")
-        values = {"FORGE_TOKEN_DEV_QWEN": forge.add_token("dev-qwen", name="disinto-infra-r0-5ef5ef03-d20261130"),
-                  "FORGE_TOKEN_DEV_QWEN2": forge.add_token("dev-qwen2", name="disinto-infra-r0-5ef5ef03-d20261130"),
-                  "FORGE_PASS_DEV_QWEN2": "dev-qwen2-pass-1"}
+        # What the export writes: each agent's own token, as FORGE_TOKEN and as FORGE_PASS (the password
+        # is not handed out: docs/forgejo-resources.md).
+        tokens = {n: forge.add_token(n, name="disinto-infra-r0-5ef5ef03-d20261130") for n in ("dev-qwen", "dev-qwen2")}
+        values = {f"FORGE_{kind}_{naming.env_suffix(n)}": token for n, token in tokens.items() for kind in ("TOKEN", "PASS")}
         envfile.set_values(str(folder / ".env"), values)
         requests.delete(f"{forge.api_url}/users/dev-qwen/tokens/disinto-infra-r0-5ef5ef03",
                         auth=("dev-qwen", "dev-qwen-pass-1"), timeout=5)  # the old one, revoked last

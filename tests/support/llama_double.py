@@ -36,11 +36,13 @@ class LlamaDouble(HttpDouble):
         mode or api_key of the running server."""
         if self.mode == "loading":
             return Answer(503, LOADING)
-        if seen.path in ("/health", "/v1/health") and self.mode == "ok":
+        if seen.path in ("/health", "/v1/health") and self.mode in ("ok", "slots-only"):
             return Answer(200, {"status": "ok"})
-        if seen.path == "/props" and self.mode == "ok":
+        if seen.path == "/props" and self.mode in ("ok", "slots-only"):
             if self.api_key and seen.authorization != f"Bearer {self.api_key}":
                 return Answer(401, BAD_KEY)
+            if self.mode == "slots-only":  # a /props that names no model (issue 19)
+                return Answer(200, {"total_slots": self.slots, "model_alias": "", "chat_template": ""})
             return Answer(200, {
                 "default_generation_settings": {"n_ctx": 65536}, "total_slots": self.slots,
                 "model_alias": self.alias, "model_path": self.model_path, "chat_template": "",
