@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pulumi
 
-from disinto_infra.formulas import load_fleet_and_formulas
+from disinto_infra.factory.formulas import load_fleet_and_formulas
 from disinto_infra.model import ConfigError
-from disinto_infra.program import build_fleet
+from disinto_infra.program.build import build_fleet
 from disinto_infra.settings import StackSettings
 
 try:

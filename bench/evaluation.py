@@ -1,7 +1,7 @@
 """Program evaluation under recording mocks: ours (the real root `__main__.py`) against a bare baseline.
 
 Ours: `runpy` of the root `__main__.py` with `disinto:projectToml` pointing at a TOML of N agents,
-under `disinto_infra.plan.run_with_mocks` — the same path `pulumi up` takes (stack config, TOML
+under `disinto_infra.program.plan.run_with_mocks` — the same path `pulumi up` takes (stack config, TOML
 validation, formulas, the Agent components and their children, exports), with the engine replaced
 by the recording mock monitor.
 
@@ -27,11 +27,11 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
-from pulumi.dynamic import ResourceProvider
 from pulumi.dynamic import Resource as DynamicResource
-
-from disinto_infra.plan import Registration, RecordingMocks, is_secret, run_with_mocks
+from pulumi.dynamic import ResourceProvider
 from pulumi.runtime import rpc
+
+from disinto_infra.program.plan import RecordingMocks, Registration, is_secret, run_with_mocks
 
 PROVIDER_KEY = "__provider"
 DYNAMIC_PREFIX = "pulumi-python:dynamic"
@@ -73,7 +73,7 @@ def validate_only(toml: Path) -> None:
 
     settings = StackSettings.from_mapping({"projectToml": str(toml)}, toml.parent.parent)
     try:
-        from disinto_infra.formulas import load_fleet_and_formulas
+        from disinto_infra.factory.formulas import load_fleet_and_formulas
     except ImportError:  # before the model's and the formulas' checks were one step
         pass
     else:
@@ -81,7 +81,7 @@ def validate_only(toml: Path) -> None:
         return
     fleet = load_fleet(settings.project_files(), admin_user=settings.admin_user)
     try:
-        from disinto_infra.formulas import read_formulas
+        from disinto_infra.factory.formulas import read_formulas
     except ImportError:  # before the .profile repository existed
         return
     read_formulas(fleet, settings.factory_root)

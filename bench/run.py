@@ -28,7 +28,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench import evaluation, forge  # noqa: E402
-from disinto_infra.plan import reveal  # noqa: E402
+from disinto_infra.program.plan import reveal  # noqa: E402
 
 SIZES = [1, 10, 50, 100]
 VALIDATE_SIZES = (2500, 5000)  # N and 2N agents in one TOML

@@ -1,6 +1,6 @@
 """`python -m disinto_infra`: see cli.py."""
 import sys
 
-from .cli import main
+from disinto_infra.commands.cli import main
 
 sys.exit(main())

@@ -18,10 +18,10 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, ValidationError, ValidationInfo, field_validator, model_validator
 
-from . import input_file, naming
-from .forgejo import scopes as forgejo_scopes
-from .url_mask import mask_credentials
-from .forgejo.formula_file import formula_key_problem
+from disinto_infra import input_file, naming
+from disinto_infra.factory.formula_file import formula_key_problem
+from disinto_infra.forgejo import scopes as forgejo_scopes
+from disinto_infra.url_mask import mask_credentials
 
 # Python's parsers recurse per level of nesting; past their limit no project file goes.
 TOO_DEEP = "nested too deeply to read (arrays or tables inside one another hundreds of levels deep)"

@@ -17,15 +17,15 @@ from typing import Any, Literal
 
 import pulumi
 import yaml
-
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 from pydantic.alias_generators import to_camel
 
-from . import docker_host as docker_hosts
-from . import input_file, naming, nomad_constraint_rules
-from .forgejo import scopes as forgejo_scopes
-from .image_pin import digest_problem
-from .model import ConfigError, http_url_problem, show
+from disinto_infra import input_file, naming
+from disinto_infra.forgejo import scopes as forgejo_scopes
+from disinto_infra.model import ConfigError, http_url_problem, show
+from disinto_infra.runtimes import docker_host as docker_hosts
+from disinto_infra.runtimes.image_pin import digest_problem
+from disinto_infra.runtimes.nomad import constraint_rules as nomad_constraint_rules
 
 NAMESPACE = "disinto"
 

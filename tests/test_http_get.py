@@ -5,7 +5,8 @@ import tracemalloc
 
 import pytest
 
-from disinto_infra import http_get, model_server
+from disinto_infra import http_get
+from disinto_infra.model_servers import probe as model_server
 from tests.support.flood import Flood
 from tests.support.http_double import Answer, HttpDouble
 

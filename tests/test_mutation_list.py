@@ -4,7 +4,6 @@ The check itself (tests/mutations/run.py) is too slow for the default run, so wi
 refactoring that moves a snippet (as the identity/runtime split moved the Agent's wiring) would
 only show when someone next runs it.
 """
-from pathlib import Path
 
 import pytest
 

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from disinto_infra import cli
-from tests.factory import give_formulas
+from disinto_infra.commands import cli
+from tests.support.factory import give_formulas
 from tests.support.forgejo_double import ForgejoDouble
 from tests.support.llama_double import LlamaDouble
 

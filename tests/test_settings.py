@@ -5,7 +5,7 @@ import pulumi
 import pytest
 
 from disinto_infra.model import ConfigError
-from disinto_infra.plan import resolve_all, run_with_mocks
+from disinto_infra.program.plan import resolve_all, run_with_mocks
 from disinto_infra.settings import KEY_KINDS, SECRET_PLACEHOLDER, StackSettings, read_stack_file
 
 ROOT = Path(__file__).resolve().parent.parent

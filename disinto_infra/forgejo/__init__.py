@@ -3,11 +3,11 @@
 Imported by the dynamic-provider host to unpickle providers: no side effects at import time.
 """
 
-from .collaborator import ForgejoCollaborator, ForgejoCollaboratorArgs, ForgejoCollaboratorProvider
-from .formula_file import FormulaNotFoundError, formula_path
-from .profile_repo import ForgejoProfileRepo, ForgejoProfileRepoArgs, ForgejoProfileRepoProvider
-from .token import ForgejoToken, ForgejoTokenArgs, ForgejoTokenProvider
-from .user import ForgejoUser, ForgejoUserArgs, ForgejoUserProvider
+from disinto_infra.factory.formula_file import FormulaNotFoundError, formula_path
+from disinto_infra.forgejo.collaborator import ForgejoCollaborator, ForgejoCollaboratorArgs, ForgejoCollaboratorProvider
+from disinto_infra.forgejo.profile_repo import ForgejoProfileRepo, ForgejoProfileRepoArgs, ForgejoProfileRepoProvider
+from disinto_infra.forgejo.token import ForgejoToken, ForgejoTokenArgs, ForgejoTokenProvider
+from disinto_infra.forgejo.user import ForgejoUser, ForgejoUserArgs, ForgejoUserProvider
 
 __all__ = [
     "ForgejoCollaborator",

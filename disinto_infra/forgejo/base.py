@@ -14,7 +14,7 @@ from pulumi.dynamic import ConfigureRequest, ResourceProvider
 from pulumi.output import Unknown
 from pulumi.runtime.rpc import UNKNOWN
 
-from . import connection
+from disinto_infra.forgejo import connection
 
 
 def is_unknown(value: Any) -> bool:

@@ -33,7 +33,7 @@ from requests.adapters import HTTPAdapter
 from requests.utils import get_environ_proxies
 from urllib3.util.retry import Retry
 
-from .. import http_get
+from disinto_infra import http_get
 
 API = "/api/v1"
 TRANSIENT_STATUSES = (502, 503, 504)

@@ -13,9 +13,9 @@ from typing import Any
 import pulumi
 from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, Resource, UpdateResult
 
-from . import connection
-from .base import ForgejoProvider, args_props, as_int, differs, is_unknown, user_recreated
-from .client import ForgejoClient, ForgejoError, path
+from disinto_infra.forgejo import connection
+from disinto_infra.forgejo.base import ForgejoProvider, args_props, as_int, differs, is_unknown, user_recreated
+from disinto_infra.forgejo.client import ForgejoClient, ForgejoError, path
 
 PERMISSIONS = ("read", "write", "admin")
 # The order of what `…/collaborators/{u}/permission` answers (models/perm/access_mode.go @ v11.0.15).

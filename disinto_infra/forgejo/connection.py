@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 
-from .client import Auth, BasicAuth, ForgejoClient, TokenAuth
+from disinto_infra.forgejo.client import Auth, BasicAuth, ForgejoClient, TokenAuth
 
 NAMESPACE = "disinto"
 DEFAULT_URL = "http://localhost:3000"

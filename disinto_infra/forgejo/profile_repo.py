@@ -34,11 +34,11 @@ from typing import Any, Callable
 import pulumi
 from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, Resource, UpdateResult
 
-from . import connection, profile_rule
-from .base import ForgejoProvider, args_props, as_int, differs, is_unknown
-from .client import ForgejoClient, ForgejoError, path, retry_transient
-from .profile_rule import MAIN_BRANCH
-from .formula_file import formula_problem
+from disinto_infra.factory.formula_file import formula_problem
+from disinto_infra.forgejo import connection, profile_rule
+from disinto_infra.forgejo.base import ForgejoProvider, args_props, as_int, differs, is_unknown
+from disinto_infra.forgejo.client import ForgejoClient, ForgejoError, path, retry_transient
+from disinto_infra.forgejo.profile_rule import MAIN_BRANCH
 
 REPO_NAME = ".profile"
 JOURNAL_BRANCH = "journal"

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .base import as_int
+from disinto_infra.forgejo.base import as_int
 
 MAIN_BRANCH = "main"
 # Paths the agent may push to main by itself (gobwas globs, ';'-separated as Forgejo stores them).

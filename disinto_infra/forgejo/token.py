@@ -27,9 +27,17 @@ from typing import Any
 import pulumi
 from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, Resource, UpdateResult
 
-from . import connection, scopes, token_age
-from .base import ForgejoProvider, args_props, as_int, differs, int_differs, is_unknown, user_recreated
-from .client import BasicAuth, ForgejoClient, ForgejoError, TokenAuth, path, retry_transient
+from disinto_infra.forgejo import connection, scopes, token_age
+from disinto_infra.forgejo.base import (
+    ForgejoProvider,
+    args_props,
+    as_int,
+    differs,
+    int_differs,
+    is_unknown,
+    user_recreated,
+)
+from disinto_infra.forgejo.client import BasicAuth, ForgejoClient, ForgejoError, TokenAuth, path, retry_transient
 
 NAME_PREFIX = "disinto-infra"
 

@@ -20,9 +20,9 @@ from typing import Any
 import pulumi
 from pulumi.dynamic import CreateResult, DiffResult, ReadResult, Resource, UpdateResult
 
-from . import connection
-from .base import ForgejoProvider, args_props, as_int, differs, int_differs
-from .client import BasicAuth, ForgejoClient, ForgejoError, path, retry_transient
+from disinto_infra.forgejo import connection
+from disinto_infra.forgejo.base import ForgejoProvider, args_props, as_int, differs, int_differs
+from disinto_infra.forgejo.client import BasicAuth, ForgejoClient, ForgejoError, path, retry_transient
 
 PASSWORD_BYTES = 32  # token_urlsafe(32): 43 characters, 256 bits
 # The character classes a server's PASSWORD_COMPLEXITY can demand, one of each

@@ -9,7 +9,6 @@ import sys
 import pytest
 import requests
 
-from disinto_infra.forgejo import ForgejoCollaboratorProvider, ForgejoTokenProvider, ForgejoUserProvider
 from tests.forgejo.conftest import ADMIN, ADMIN_PASSWORD, host_config
 from tests.support.engine import CheckFailedError, Engine, Host, ProviderError, Secret
 from tests.support.forgejo_double import Fault

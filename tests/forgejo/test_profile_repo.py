@@ -1,7 +1,7 @@
 """Issue 6: each agent's `<user>/.profile` repository.
 
 Two kinds of tests: the provider's pure logic (check, diff: no request; the formula lookup is in
-tests/forgejo/test_formula_file.py), then scenarios through the real provider host, driven like
+tests/factory/test_formula_file.py), then scenarios through the real provider host, driven like
 the engine, against the Forgejo double.
 """
 
@@ -12,6 +12,8 @@ import hashlib
 
 import pytest
 import requests
+from pulumi.dynamic.dynamic import serialize_provider
+from pulumi.output import Unknown
 
 from disinto_infra.forgejo import ForgejoProfileRepo, ForgejoProfileRepoProvider, connection
 from disinto_infra.forgejo.client import ForgejoError
@@ -24,8 +26,6 @@ from disinto_infra.forgejo.profile_repo import (
     default_readme,
 )
 from disinto_infra.forgejo.profile_rule import WANTED, protection_rule
-from pulumi.dynamic.dynamic import serialize_provider
-from pulumi.output import Unknown
 from tests.forgejo.conftest import ADMIN, ADMIN_PASSWORD
 from tests.support.engine import Engine, Host, ProviderError, Res, Secret
 from tests.support.forgejo_double import Fault

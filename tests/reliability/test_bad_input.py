@@ -21,9 +21,9 @@ from pathlib import Path
 import pulumi
 import pytest
 
-from disinto_infra import cli
+from disinto_infra.commands import cli
 from disinto_infra.model import ConfigError, load_fleet
-from disinto_infra.plan import RecordingMocks, run_with_mocks
+from disinto_infra.program.plan import RecordingMocks, run_with_mocks
 
 pytestmark = pytest.mark.reliability
 

@@ -9,12 +9,11 @@ import pulumi
 import pytest
 import yaml
 
-from disinto_infra import cli
-from disinto_infra.plan import RecordingMocks
-
-from tests.factory import FACTORY, give_formulas
+from disinto_infra.commands import cli
+from disinto_infra.program.plan import RecordingMocks
+from tests.program.test_build import run_entry_point
+from tests.support.factory import FACTORY, give_formulas
 from tests.test_model import legacy_example_text
-from tests.test_program import run_entry_point
 
 pytestmark = pytest.mark.reliability
 

@@ -12,11 +12,10 @@ from pathlib import Path
 import pulumi
 import pytest
 
-from disinto_infra import cli
-from disinto_infra.plan import RecordingMocks, run_with_mocks
-
-from tests.factory import give_formulas
+from disinto_infra.commands import cli
+from disinto_infra.program.plan import RecordingMocks, run_with_mocks
 from tests.reliability.test_bad_input import GOOD
+from tests.support.factory import give_formulas
 
 pytestmark = pytest.mark.reliability
 

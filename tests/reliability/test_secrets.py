@@ -20,10 +20,10 @@ import pulumi
 import pytest
 import requests
 
-from disinto_infra import cli
-from disinto_infra import plan as plan_module
+from disinto_infra.commands import cli
 from disinto_infra.model import ConfigError, parse_project_text
-from disinto_infra.plan import RecordingMocks, redact, run_with_mocks
+from disinto_infra.program import plan as plan_module
+from disinto_infra.program.plan import RecordingMocks, redact, run_with_mocks
 from disinto_infra.settings import StackSettings
 from tests.reliability.helpers import PROFILE_REPO, agent_resources, assert_identity_converged, profile_resource
 from tests.support.engine import PROVIDER_KEY, Engine, Host, ProviderError, Secret

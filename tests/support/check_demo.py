@@ -28,7 +28,7 @@ import requests
 
 from disinto_infra import envfile, naming
 from disinto_infra.forgejo import token_age
-from tests.factory import give_formulas
+from tests.support.factory import give_formulas
 from tests.support.forgejo_double import ForgejoDouble
 from tests.support.llama_double import LlamaDouble
 from tests.support.nomad_double import NomadDouble, node, registration

@@ -1,7 +1,7 @@
 """An agent's Forgejo resources as the real program registers them: a thin view of that recording.
 
 `program(...)` writes one `[agents.<name>]` the way an operator would (forge_user, rotate_token,
-rotate_password, token_scopes, the project's name and repo), runs `disinto_infra.program.build_fleet` (what
+rotate_password, token_scopes, the project's name and repo), runs `disinto_infra.program.build.build_fleet` (what
 `__main__.py` runs) under the recording mocks, and returns the dynamic resources it registered, with
 their registered options and `__provider`, wired by `tests/support/registrations.py`. `identity(...)`
 is its user, token and collaborator; `profile(...)` its `.profile` repository.
@@ -18,13 +18,13 @@ import functools
 from collections.abc import Sequence
 from pathlib import Path
 
-from disinto_infra.formulas import Formula
+from disinto_infra.factory.formulas import Formula
 from disinto_infra.model import AgentSpec, Fleet, Project
-from disinto_infra.plan import MockRun, run_with_mocks
-from disinto_infra.program import build_fleet
+from disinto_infra.program.build import build_fleet
+from disinto_infra.program.plan import MockRun, run_with_mocks
 from disinto_infra.settings import StackSettings
-from tests.factory import FACTORY
 from tests.support.engine import Res
+from tests.support.factory import FACTORY
 from tests.support.registrations import dynamic_resources
 
 REPO = "johba/disinto"

@@ -58,7 +58,7 @@ class LlamaDouble(HttpDouble):
 def no_model_servers(monkeypatch) -> None:
     """For tests whose TOMLs name made-up servers (10.10.10.1, http://x:1): no probe leaves the
     machine; every server is unreachable. Tests of the probes use a LlamaDouble instead."""
-    from disinto_infra import model_server
+    from disinto_infra.model_servers import probe as model_server
 
     monkeypatch.setattr(model_server, "probe", lambda url, key="", timeout=0: model_server.ServerProbe(
         url, model_server.ServerState.UNREACHABLE, "not probed in this test"))

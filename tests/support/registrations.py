@@ -1,6 +1,6 @@
 """What the real program registered, as declarations the engine harness runs (`tests/support/engine.py`).
 
-`disinto_infra.plan.run_with_mocks` runs the program under recording mocks: every RegisterResource
+`disinto_infra.program.plan.run_with_mocks` runs the program under recording mocks: every RegisterResource
 with its inputs (Outputs already resolved to fake values), its options and, per input, the URNs of the
 resources that input came from (`propertyDependencies`, as the SDK sends them to the engine). Here each
 dynamic resource of that recording becomes a `Res`:
@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from disinto_infra.plan import MockRun, Registration, is_secret, reveal
+from disinto_infra.program.plan import MockRun, Registration, is_secret, reveal
 from tests.support.engine import PROVIDER_KEY, Engine, Ref, Res, Secret
 from tests.support.toy_provider import ToyProvider
 

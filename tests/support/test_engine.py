@@ -7,8 +7,7 @@ import sys
 
 import pytest
 
-from tests.support.engine import (REPO_ROOT, UNKNOWN, CheckFailedError, Engine, Host, ProviderError, Ref, Res,
-                                  Secret)
+from tests.support.engine import REPO_ROOT, UNKNOWN, CheckFailedError, Engine, Host, ProviderError, Ref, Res, Secret
 from tests.support.toy_provider import OtherToyProvider, ToyProvider
 
 pytestmark = pytest.mark.timeout(60)

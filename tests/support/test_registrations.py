@@ -8,7 +8,7 @@ import pytest
 from pulumi.dynamic import Resource
 
 from disinto_infra.forgejo import ForgejoCollaboratorProvider, ForgejoTokenProvider, ForgejoUserProvider
-from disinto_infra.plan import run_with_mocks
+from disinto_infra.program.plan import run_with_mocks
 from tests.support.engine import Ref, Secret
 from tests.support.identity import identity, program
 from tests.support.registrations import WiringError, dynamic_resources, with_stand_ins

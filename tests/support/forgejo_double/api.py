@@ -16,10 +16,25 @@ from typing import Any, Optional
 from urllib.parse import quote
 
 from .state import (
-    ACCESS_MODES, MODE_NAMES, RESERVED_REPO_NAMES, RESERVED_REPO_PATTERNS, RESERVED_USERNAMES,
-    RESERVED_USER_PATTERNS, ScopeError, State, alpha_dash_dot_ok, binding_email_ok,
-    git_ref_name_ok, go_parse_bool, go_parse_int, matches_file_patterns, model_email_ok, normalize_scopes, now_iso,
-    scope_allows, valid_username_syntax,
+    ACCESS_MODES,
+    MODE_NAMES,
+    RESERVED_REPO_NAMES,
+    RESERVED_REPO_PATTERNS,
+    RESERVED_USER_PATTERNS,
+    RESERVED_USERNAMES,
+    ScopeError,
+    State,
+    alpha_dash_dot_ok,
+    binding_email_ok,
+    git_ref_name_ok,
+    go_parse_bool,
+    go_parse_int,
+    matches_file_patterns,
+    model_email_ok,
+    normalize_scopes,
+    now_iso,
+    scope_allows,
+    valid_username_syntax,
 )
 
 VERSION = "11.0.15+gitea-1.22.0"

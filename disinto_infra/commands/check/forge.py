@@ -1,0 +1,192 @@
+"""The Forgejo area of `check`: does Forgejo answer, is the admin a site admin, do the project
+repositories exist, and does each agent's token and password log in as that agent's own user.
+
+Each function is one small probe (one or two GETs), run in parallel by the command, through the
+same client as the providers (its errors never carry a credential), without retries: a check
+reports, it does not insist.
+"""
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+from disinto_infra.commands.check.facts import CredentialFacts, RepoFacts
+from disinto_infra.commands.check.sources import AdminCredential
+from disinto_infra.forgejo import profile_rule
+from disinto_infra.forgejo.client import Auth, BasicAuth, ForgejoClient, ForgejoError, TokenAuth, path
+from disinto_infra.forgejo.profile_repo import MAIN_BRANCH, REPO_NAME
+
+
+@dataclass(frozen=True)
+class Answer:
+    ok: bool
+    text: str  # the version, the login, or why not
+
+
+def _client(url: str, timeout: float) -> ForgejoClient:
+    return ForgejoClient(url, timeout=timeout, attempts=0)
+
+
+def version(url: str, timeout: float) -> Answer:
+    with _client(url, timeout) as client:
+        try:
+            body = client.request("GET", "/version", auth=None).body
+        except ForgejoError as exc:
+            return Answer(False, str(exc))
+    return Answer(True, str((body or {}).get("version", "")))
+
+
+def _ask_user(url: str, auth: Auth, timeout: float) -> tuple[dict | None, ForgejoError | None]:
+    with _client(url, timeout) as client:
+        try:
+            return client.request("GET", "/user", auth=auth).body or {}, None
+        except ForgejoError as exc:
+            return None, exc
+
+
+def _why(exc: ForgejoError) -> str:
+    if exc.status in (401, 403):
+        return f"refused (HTTP {exc.status})"
+    return exc.message if exc.status is None else f"HTTP {exc.status}: {exc.message}"
+
+
+def whoami(url: str, auth: Auth, timeout: float) -> tuple[dict | None, str]:
+    """`GET /user` as `auth`: the user, or None and why not."""
+    me, exc = _ask_user(url, auth, timeout)
+    return me, _why(exc) if exc else ""
+
+
+# What Forgejo answers a password of a user with TOTP and no one-time code: services/auth/basic.go
+# (v11.0.15) lines 151-155 and 171-185, as a 401 (routers/api/shared/middleware.go:57-60).
+OTP_REFUSAL = "invalid provided OTP"
+
+
+def admin_status(url: str, admin_user: str, credential: AdminCredential, timeout: float) -> tuple[str, list[str]]:
+    """("site admin" | ..., problems)."""
+    if credential.auth is None:
+        return "not checked: no admin credential (set DISINTO_ADMIN_TOKEN or DISINTO_ADMIN_PASSWORD)", []
+    me, exc = _ask_user(url, credential.auth, timeout)
+    if me is None:
+        if exc is not None and exc.status == 401 and OTP_REFUSAL in exc.message:
+            return "has two-factor authentication", [
+                f"{url}: the admin password ({credential.source}) is refused: {admin_user} has two-factor "
+                f"authentication and Forgejo takes its password only with a one-time code; give a token of "
+                f"{admin_user} instead (disinto:adminToken or DISINTO_ADMIN_TOKEN, with write:admin, read:user, "
+                f"read:organization and write:repository, or all)"]
+        why = _why(exc) if exc else "no answer"
+        return why, [f"{url}: admin credential ({credential.source}): {why}"]
+    login = str(me.get("login", ""))
+    if not me.get("is_admin"):
+        return "not a site admin", [f"{url}: {login} ({credential.source}) is not a site admin"]
+    if login.lower() != admin_user.lower():
+        if isinstance(credential.auth, BasicAuth):
+            return f"logs in as {login}", [f"{url}: the admin password logs in as {login}, not {admin_user}"]
+        # The `.profile` rule whitelists disinto:adminUser for the pushes the provider makes with this
+        # token: its owner would be refused (profile_rule.edit_body; Forgejo gives admins no bypass).
+        return f"token of {login}", [
+            f"{url}: the admin token ({credential.source}) belongs to {login}, not disinto:adminUser "
+            f"{admin_user}: the .profile rules whitelist {admin_user}, so the provider's own pushes to "
+            f".profile would be refused; set disinto:adminUser to {login}, or use a token of {admin_user}"]
+    return "site admin", []
+
+
+def basic_auth_problem(url: str, timeout: float) -> str | None:
+    """Is basic authentication with a password switched off? Then no agent token can be made.
+
+    A made-up user and password: with ENABLE_BASIC_AUTHENTICATION on, Forgejo tries to sign them in
+    and answers 401 on every endpoint, /version too (services/auth/basic.go:132-138 @ v11.0.15, then
+    routers/api/shared/middleware.go:57-60); switched off, it does not try (basic.go:128-130) and
+    /version answers as to anyone (200, or 403 under REQUIRE_SIGNIN_VIEW). The token routes take only
+    a password login (routers/api/v1/api.go:913-916, reqBasicOrRevProxyAuth at 413-424).
+    """
+    probe = BasicAuth(f"disinto-check-{secrets.token_hex(6)}", secrets.token_urlsafe(16))
+    with _client(url, timeout) as client:
+        try:
+            client.request("GET", "/version", auth=probe)
+        except ForgejoError as exc:
+            if exc.status != 403:  # 401: the password was tried; no answer: nothing to tell
+                return None
+    return (
+        f"{url}: basic authentication is switched off (ENABLE_BASIC_AUTHENTICATION = false): Forgejo 11 makes "
+        f"an agent's token only over basic auth with a password and has no admin route for another user's "
+        f"tokens, so no agent token can be made. Set [service] ENABLE_BASIC_AUTHENTICATION = true in Forgejo's app.ini"
+    )
+
+
+def repo(url: str, full_name: str, file: str, credential: AdminCredential, timeout: float) -> RepoFacts:
+    owner, name = full_name.split("/", 1)
+    with _client(url, timeout) as client:
+        try:
+            client.request("GET", path("repos", owner, name), auth=credential.auth)
+        except ForgejoError as exc:
+            if exc.status == 404:
+                return RepoFacts(full_name, file, False, "not found" + ("" if credential.auth else " (or private)"))
+            return RepoFacts(full_name, file, None, str(exc))
+    return RepoFacts(full_name, file, True)
+
+
+def _logs_in_as(url: str, auth: Auth | None, forge_user: str, timeout: float) -> str:
+    if auth is None:
+        return "missing"
+    me, why = whoami(url, auth, timeout)
+    if me is None:
+        return why
+    login = str(me.get("login", ""))
+    return "ok" if login.lower() == forge_user.lower() else f"answers as {login}"
+
+
+def agent_credentials(url: str, agent: str, forge_user: str, env_file: str, env: dict[str, str], suffix: str,
+                      timeout: float) -> CredentialFacts:
+    token_key, pass_key = f"FORGE_TOKEN_{suffix}", f"FORGE_PASS_{suffix}"
+    token, password = env.get(token_key), env.get(pass_key)
+    token_state = _logs_in_as(url, TokenAuth(token) if token else None, forge_user, timeout)
+    pass_state = _logs_in_as(url, BasicAuth(forge_user, password) if password else None, forge_user, timeout)
+    problems = []
+    for key, state in ((token_key, token_state), (pass_key, pass_state)):
+        if state == "ok":
+            continue
+        if state.startswith("answers as"):
+            # The collision this program exists to end: one agent holding another's identity.
+            problems.append(f"{env_file}: {key} (agents.{agent}) {state}, not {forge_user}")
+        else:
+            problems.append(f"{env_file}: {key} (agents.{agent}): {state}")
+    return CredentialFacts(agent, forge_user, token_state, pass_state, tuple(problems))
+
+
+def _exists(client: ForgejoClient, api_path: str, auth: Auth) -> bool:
+    try:
+        client.request("GET", api_path, auth=auth)
+        return True
+    except ForgejoError as exc:
+        if exc.status == 404:
+            return False
+        raise
+
+
+def profile_rule_problem(url: str, agent: str, forge_user: str, admin_user: str, credential: AdminCredential,
+                         timeout: float) -> str | None:
+    """The rule on `<forge_user>/.profile` `main` as it stands, against the one the provider keeps.
+
+    The agent owns its `.profile` and may change or remove the rule (docs/profile-repo.md): the next
+    `up` restores it, and this says so now. Compared as the provider compares (profile_rule.drift).
+    No admin credential, or no `.profile` yet (not made until the first `up`): nothing to report.
+    """
+    if credential.auth is None:
+        return None
+    repo = f"{forge_user}/{REPO_NAME}"
+    with _client(url, timeout) as client:
+        try:
+            rule = client.request("GET", path("repos", forge_user, REPO_NAME, "branch_protections", MAIN_BRANCH),
+                                  auth=credential.auth).body
+        except ForgejoError as exc:
+            if exc.status != 404:
+                return f"{url}: {repo} (agents.{agent}): cannot read the rule on {MAIN_BRANCH}: {_why(exc)}"
+            if not _exists(client, path("repos", forge_user, REPO_NAME), credential.auth):
+                return None
+            return (f"{url}: {repo} (agents.{agent}): no branch rule on {MAIN_BRANCH}: the agent can rewrite "
+                    f"formula.toml; the next `pulumi up` makes the rule again")
+    differing = profile_rule.drift(profile_rule.observed(rule or {}, admin_user))
+    if not differing:
+        return None
+    return (f"{url}: {repo} (agents.{agent}): the rule on {MAIN_BRANCH} differs from the wanted one in "
+            f"{', '.join(differing)}; the next `pulumi up` puts it back")

@@ -1,0 +1,107 @@
+"""Host volumes of this fleet's names that `pulumi up` cannot make again: `check` names each, with
+the commands that free it.
+
+Removing an agent keeps its two volumes in Nomad (retain_on_delete) and drops them from the stack.
+Nomad then places no new volume of that name on that node, in any namespace
+(nomad/host_volume_endpoint.go `placeHostVolume`, `snap.NodeHasHostVolume(node, name)`;
+hashicorp/nomad v1.10.0 e26a2bd, main aa026cc alike): hiring the agent again fails at `up` on a
+single node ("no node meets constraints: 1 nodes had existing volume") and, on several, makes an
+empty volume on another node. A stack whose nomadNamespace or nomadNodePool changed replaces its
+volumes (runtime_nomad.VOLUME_REPLACED_ON), and the old ones, kept, block the new ones the same way.
+
+The program does not adopt a kept volume: the provider can import one only by its ID
+(hashicorp/terraform-provider-nomad f50e8ca nomad/helper/import.go, `<id>@<namespace>`), which
+the program would have to look up in Nomad while it runs (no offline `plan`, no preview under
+mocks), and an import whose inputs differ from the volume in any field fails. So `check` finds them instead:
+
+- `GET /v1/volumes?type=host&namespace=*` (capability host-volume-read; `HostVolumeStub`s of
+  api/host_volumes.go: ID, Name, Namespace, NodePool, NodeID);
+- the stack's own volumes are the IDs of its `DynamicHostVolume`s in the state (`pulumi stack
+  export`, or --state). A volume of one of the fleet's names that is not the stack's blocks that
+  agent's hire; the stack's own one outside nomadNamespace / nomadNodePool blocks its replacement.
+  Without the state, only a volume outside the stack's namespace or pool is known to block.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from disinto_infra import naming
+from disinto_infra.http_get import Reply
+
+PATH = "/v1/volumes"
+PARAMS = {"type": "host", "namespace": "*"}
+CAPABILITY = 'host-volume-read (on every namespace: namespace "*")'
+STATE_TYPE = "nomad:index/dynamicHostVolume:DynamicHostVolume"
+
+
+@dataclass(frozen=True)
+class KeptVolume:
+    """A host volume of one of the fleet's names that stands in the way of `pulumi up`."""
+
+    name: str
+    agent: str
+    id: str
+    namespace: str
+    node_pool: str
+    node_id: str
+    why: str  # "not this stack's" | "this stack's, in namespace/pool …"
+
+
+@dataclass(frozen=True)
+class VolumesJudged:
+    found: str
+    kept: tuple[KeptVolume, ...] = ()
+    problems: tuple[str, ...] = ()
+    lacks: str | None = None
+
+
+def fleet_volumes(agents: Iterable[str]) -> dict[str, str]:
+    """Each agent's two volume names, to the agent."""
+    return {volume: agent for agent in agents for volume in (naming.repos_volume(agent), naming.data_volume(agent))}
+
+
+def own_volume_ids(resources: Iterable[dict[str, Any]]) -> frozenset[str]:
+    """The IDs of the stack's host volumes in a `pulumi stack export` document's resources."""
+    return frozenset(str(r.get("id") or (r.get("outputs") or {}).get("id") or "")
+                     for r in resources if r.get("type") == STATE_TYPE) - {""}
+
+
+def judge(reply: Reply, wanted: dict[str, str], own: frozenset[str] | None, namespace: str, pool: str,
+          address: str) -> VolumesJudged:
+    """`own` None: the state is unknown."""
+    if reply.status == 403:
+        return VolumesJudged(f"refused: needs {CAPABILITY}", lacks=CAPABILITY)
+    if reply.status != 200 or not isinstance(reply.body, list):
+        return VolumesJudged(reply.why(), problems=(f"{address}: host volumes: {reply.why()}",))
+    ours = [v for v in reply.body if isinstance(v, dict) and v.get("Name") in wanted]
+    kept = tuple(k for k in (_blocking(v, wanted, own, namespace, pool) for v in ours) if k)
+    found = f"{len(ours)} of this fleet's names, {len(kept)} in the way"
+    if own is None:
+        found += " (stack state unknown: only those outside its namespace or pool are known to be)"
+    return VolumesJudged(found, kept, tuple(_problem(k, address) for k in kept))
+
+
+def _blocking(volume: dict[str, Any], wanted: dict[str, str], own: frozenset[str] | None, namespace: str,
+              pool: str) -> KeptVolume | None:
+    where = (str(volume.get("Namespace", "")), str(volume.get("NodePool", "")))
+    moved = where != (namespace, pool)
+    mine = own is not None and volume.get("ID") in own
+    if own is not None and not mine:
+        why = "not this stack's"
+    elif moved:
+        why = (f"{'this stack' if mine else 'perhaps this stack'}'s, in namespace {where[0]} / pool {where[1]} "
+               f"where the stack now says {namespace} / {pool}")
+    else:
+        return None
+    return KeptVolume(str(volume.get("Name")), wanted[str(volume.get("Name"))], str(volume.get("ID", "")),
+                      where[0], where[1], str(volume.get("NodeID", "")), why)
+
+
+def _problem(k: KeptVolume, address: str) -> str:
+    flags = f"-type host -namespace {k.namespace} {k.id}"
+    return (f"{address}: host volume {k.name} ({k.id}) on node {k.node_id} is {k.why}: it holds the name on that "
+            f"node, so `pulumi up` cannot make agent {k.agent}'s there (on one node it fails; on several the new "
+            f"volume is empty and elsewhere). Copy out what you want (`nomad volume status {flags}` shows its host "
+            f"path), then `nomad volume delete {flags}`")

@@ -1,0 +1,238 @@
+"""The Nomad area of `check`, on `runtime: nomad` stacks: what `pulumi up` and the agents' jobs need.
+
+GETs of Nomad's HTTP API (https://developer.hashicorp.com/nomad/api-docs; shapes from the Go
+package `api` of github hashicorp/nomad), the ACL token in `X-Nomad-Token`:
+- `/v1/status/leader`: a cluster with a leader answers `"ip:port"`; without one, 500
+  "No cluster leader". Needs no ACL. Nothing else is asked of a Nomad without a leader.
+- `/v1/namespace/<nomadNamespace>`: 404 when it does not exist (Nomad CE has only `default`
+  unless more were made). Needs any capability on the namespace. On Nomad Enterprise its
+  `NodePoolConfiguration.Default` may name another pool than the "default" a stack without
+  nomadNodePool gives its jobs and volumes: a problem then.
+- with `nomadNodePool`: `/v1/node/pool/<pool>` (node_pool read) and `/v1/node/pool/<pool>/nodes`
+  (also node:read), `NodeListStub`s: at least one must be `Status` "ready" and
+  `SchedulingEligibility` "eligible", or the jobs and volumes cannot be placed.
+- `/v1/service/forgejo?namespace=<ns>` (namespace:read-job): the agents' jobs take FORGE_URL from
+  this service (nomad_job.forge_url_template); an empty list means they start without one.
+- `/v1/volumes?type=host&namespace=*` (host-volume-read): host volumes of the fleet's names that
+  `pulumi up` cannot make again (host_volumes.py).
+- `/v1/acl/token/self`, its roles and policies: the token's rights, judged against each right
+  `pulumi up` uses (nomad_rights.py); one problem per right it lacks.
+A 403 names the capability the token lacks.
+"""
+from __future__ import annotations
+
+from concurrent.futures import Executor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+from urllib.parse import quote
+
+from disinto_infra.commands.check import host_volumes, nomad_rights, reach
+from disinto_infra.commands.check.facts import NomadFacts
+from disinto_infra.commands.check.reach import Judged
+from disinto_infra.http_get import Reply
+from disinto_infra.runtimes.nomad.job import DEFAULT_NODE_POOL, FORGE_SERVICE
+from disinto_infra.runtimes.nomad.nomad_rights import pulumi_rights
+from disinto_infra.settings import NAMESPACE, StackSettings
+
+READY, ELIGIBLE = "ready", "eligible"  # api/nodes.go NodeStatusReady, NodeSchedulingEligible
+
+
+@dataclass(frozen=True)
+class NomadTarget(reach.Target):
+    namespace: str
+    node_pool: str | None
+    volumes: tuple[tuple[str, str], ...] = ()  # (volume name, agent) of the fleet; none: not asked
+    agents: tuple[str, ...] = ()  # whose jobs and volumes `pulumi up` registers (nomad_rights.py)
+
+
+@dataclass(frozen=True)
+class NomadReplies:
+    leader: Reply
+    namespace: Reply
+    service: Reply
+    pool: Reply | None = None
+    nodes: Reply | None = None
+    volumes: Reply | None = None
+    own_volumes: frozenset[str] | None = None  # the stack's volume IDs; None: state unknown
+    token_self: Reply | None = None  # /v1/acl/token/self
+    roles: tuple[Reply, ...] = ()  # the token's roles
+    policies: dict[str, Reply] | None = None  # the token's policies (its own and its roles')
+
+
+def target(settings: StackSettings, stack: str, stack_file: Path, environ: dict[str, str],
+           agents: tuple[str, ...] = ()) -> NomadTarget:
+    return NomadTarget(reach.endpoint(reach.NOMAD, stack_file, stack, environ), str(stack_file),
+                       settings.nomad_namespace, settings.nomad_node_pool,
+                       tuple(host_volumes.fleet_volumes(agents).items()), agents)
+
+
+def _name(value: str) -> str:
+    return quote(value, safe="")
+
+
+def start(pool: Executor, t: NomadTarget, timeout: float,
+          own_volumes: Callable[[], frozenset[str] | None] = lambda: None) -> Callable[[], NomadFacts]:
+    """Submit every GET at once; the returned call waits for them and judges. `own_volumes` gives
+    the stack's host volume IDs from its state (None: unknown)."""
+    ask, token = t.asker(pool, timeout), t.endpoint.headers()
+    leader = ask("/v1/status/leader", token)
+    namespace = ask(f"/v1/namespace/{_name(t.namespace)}", token)
+    service = ask(f"/v1/service/{FORGE_SERVICE}", token, {"namespace": t.namespace})
+    pool_info = ask(f"/v1/node/pool/{_name(t.node_pool)}", token) if t.node_pool else None
+    nodes = ask(f"/v1/node/pool/{_name(t.node_pool)}/nodes", token) if t.node_pool else None
+    volumes = ask(host_volumes.PATH, token, host_volumes.PARAMS) if t.volumes else None
+    token_self = ask(nomad_rights.SELF_PATH, token)
+
+    def finish() -> NomadFacts:
+        me = token_self.result()
+        roles = tuple(f.result() for f in [ask(f"/v1/acl/role/{_name(i)}", token) for i in nomad_rights.role_ids(me)])
+        names = nomad_rights.policy_names(me, roles) if nomad_rights.token_kind(me) == "client" else []
+        asked = {n: ask(f"/v1/acl/policy/{_name(n)}", token) for n in names}
+        return judge(t, NomadReplies(leader.result(), namespace.result(), service.result(),
+                                     pool_info.result() if pool_info else None,
+                                     nodes.result() if nodes else None,
+                                     volumes.result() if volumes else None, own_volumes(),
+                                     me, roles, {n: f.result() for n, f in asked.items()}))
+
+    return finish
+
+
+def _leader(t: NomadTarget, reply: Reply) -> tuple[str, Judged]:
+    address = t.endpoint.address
+    if reply.status is None:
+        return "", t.endpoint.unanswered("Nomad", reply)
+    if reply.status == 200 and isinstance(reply.body, str) and reply.body:
+        return reply.body, Judged("elected")
+    why = reply.text or ("none elected" if reply.status == 200 else reply.why())
+    return "", Judged(f"no leader: {why}", f"{address}: Nomad has no leader ({why}): it schedules nothing")
+
+
+def _other(t: NomadTarget, what: str, reply: Reply, capability: str) -> Judged:
+    """A refusal or an unexpected answer."""
+    if reply.status == 403:
+        return Judged(f"refused: needs {capability}", lacks=capability)
+    return Judged(reply.why(), f"{t.endpoint.address}: {what}: {reply.why()}")
+
+
+def _namespace(t: NomadTarget, reply: Reply) -> Judged:
+    if reply.status == 200:
+        return _default_pool(t, reply.body)
+    if reply.status == 404:
+        return Judged("not found", f'{t.setting("nomadNamespace")}: namespace "{t.namespace}" does not exist in '
+                                   f"Nomad at {t.endpoint.address}")
+    return _other(t, f'namespace "{t.namespace}"', reply, f'a capability on namespace "{t.namespace}"')
+
+
+def _default_pool(t: NomadTarget, body: Any) -> Judged:
+    """Nomad Enterprise can give a namespace its own default node pool (api/namespace.go
+    NodePoolConfiguration.Default); the jobs and volumes of a stack without nomadNodePool name
+    "default" (nomad_job.DEFAULT_NODE_POOL), so they would not go where that namespace sends jobs."""
+    config = body.get("NodePoolConfiguration") if isinstance(body, dict) else None
+    default = config.get("Default") if isinstance(config, dict) else None
+    if t.node_pool or not default or default == DEFAULT_NODE_POOL:
+        return Judged("exists")
+    return Judged(f"exists, default node pool {default}", (
+        f'{t.setting("nomadNodePool")}: unset, so the jobs and their volumes go to node pool "{DEFAULT_NODE_POOL}", '
+        f'but namespace "{t.namespace}" sends its jobs to "{default}" by default: set {NAMESPACE}:nomadNodePool '
+        f"to {default} (or to the pool you mean)"))
+
+
+def _objects(body: Any) -> list[dict[str, Any]]:
+    """The objects of a JSON list answer (NodeListStubs, ServiceRegistrations)."""
+    return [n for n in body if isinstance(n, dict)] if isinstance(body, list) else []
+
+
+def _node_state(node: dict[str, Any]) -> str:
+    return f"{node.get('Name', '?')} {node.get('Status', '?')}/{node.get('SchedulingEligibility', '?')}"
+
+
+def _pool(t: NomadTarget, pool: Reply, nodes: Reply) -> tuple[tuple[str, ...], Judged]:
+    name = t.node_pool
+    if pool.status == 404:
+        return (), Judged("not found", f'{t.setting("nomadNodePool")}: node pool "{name}" does not exist in '
+                                       f"Nomad at {t.endpoint.address}")
+    if pool.status != 200:
+        return (), _other(t, f'node pool "{name}"', pool, f'read on node pool "{name}"')
+    if nodes.status != 200:
+        return (), _other(t, f'nodes of node pool "{name}"', nodes, f'node:read (and read on node pool "{name}")')
+    stubs = _objects(nodes.body)
+    ready = tuple(str(n.get("Name", "")) for n in stubs
+                  if n.get("Status") == READY and n.get("SchedulingEligibility") == ELIGIBLE)
+    found = f"{len(ready)} of {len(stubs)} node(s) ready and eligible"
+    if ready:
+        return ready, Judged(found)
+    seen = f" ({', '.join(_node_state(n) for n in stubs)})" if stubs else ""
+    return (), Judged(found, f'{t.setting("nomadNodePool")}: node pool "{name}" has no node that is ready and '
+                             f"eligible{seen}: the agents' jobs and volumes cannot be placed")
+
+
+def _service(t: NomadTarget, reply: Reply) -> tuple[tuple[str, ...], Judged]:
+    if reply.status == 200 and isinstance(reply.body, list):
+        instances = tuple(f"{r.get('Address', '?')}:{r.get('Port', '?')}" for r in _objects(reply.body))
+        if instances:
+            return instances, Judged("registered")
+        return (), Judged("not registered", (
+            f'{t.endpoint.address}: no Nomad service "{FORGE_SERVICE}" in namespace "{t.namespace}": the agents\' '
+            f"jobs take FORGE_URL from it (run the factory's forgejo job there, or set {NAMESPACE}:nomadNamespace "
+            "to its namespace)"))
+    return (), _other(t, f'service "{FORGE_SERVICE}"', reply, f'read-job on namespace "{t.namespace}"')
+
+
+def _refusals(t: NomadTarget, lacking: list[str]) -> list[str]:
+    ep = t.endpoint
+    if not lacking:
+        return []
+    if not ep.token_source:
+        return [f"{ep.address}: Nomad's ACLs are on and no token was given (export NOMAD_TOKEN, or "
+                f"pulumi config set --secret nomad:secretId); it needs {', '.join(lacking)}"]
+    return [f"{ep.address}: the Nomad token ({ep.token_source}) lacks {capability}" for capability in lacking]
+
+
+def judge(t: NomadTarget, r: NomadReplies) -> NomadFacts:
+    ep = t.endpoint
+    leader, elected = _leader(t, r.leader)
+    ready: tuple[str, ...] = ()
+    instances: tuple[str, ...] = ()
+    pool = Judged("")  # no pool set
+    volumes = host_volumes.VolumesJudged("")  # not asked
+    if not leader:
+        # A Nomad without an answer or a leader answers nothing else: one problem, not four.
+        skipped = Judged("not checked: " + ((ep.unusable or "no answer") if r.leader.status is None else "no leader"))
+        namespace, service = skipped, skipped
+        pool = skipped if t.node_pool else pool
+        volumes = host_volumes.VolumesJudged(skipped.found) if t.volumes else volumes
+    else:
+        namespace = _namespace(t, r.namespace)
+        if r.pool is not None and r.nodes is not None:
+            ready, pool = _pool(t, r.pool, r.nodes)
+        if r.volumes is not None:
+            volumes = host_volumes.judge(r.volumes, dict(t.volumes), r.own_volumes, t.namespace,
+                                         t.node_pool or DEFAULT_NODE_POOL, ep.address)
+        if namespace.found == "not found":
+            service = Judged("not checked: no such namespace")
+        else:
+            instances, service = _service(t, r.service)
+    judged = (elected, namespace, pool, service)
+    lacking = [j.lacks for j in (*judged, volumes) if j.lacks]
+    problems = [j.problem for j in judged if j.problem] + list(volumes.problems) + _refusals(t, lacking)
+    rights = _rights(t, r) if leader else nomad_rights.NomadTokenRights("not checked: no leader")
+    problems += rights.problems
+    return NomadFacts(
+        ep.address, ep.address_source, ep.token_source, leader, elected.found,
+        t.namespace, namespace.found, t.node_pool, pool.found, ready,
+        FORGE_SERVICE, service.found, instances, tuple(problems),
+        host_volumes_found=volumes.found, kept_volumes=volumes.kept, rights_found=rights.found,
+    )
+
+
+def _rights(t: NomadTarget, r: NomadReplies) -> nomad_rights.NomadTokenRights:
+    if r.token_self is None:
+        return nomad_rights.NomadTokenRights("not checked: not asked")
+    if not t.agents:
+        return nomad_rights.NomadTokenRights("not checked: no agents")
+    if r.token_self.status == 403:
+        return nomad_rights.NomadTokenRights("not checked: the token may not read itself")
+    ep = t.endpoint
+    return nomad_rights.judge(r.token_self, r.policies or {}, r.roles, pulumi_rights(t.namespace, t.agents),
+                              f"{ep.address}: the Nomad token ({ep.token_source or 'none'})")

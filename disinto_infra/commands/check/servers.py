@@ -1,0 +1,37 @@
+"""The model-server area of `check`: each server's state, the models it serves against its
+agents' `model`, and its slots against its agents (the rule is capacity.py's).
+
+Problems: a server that does not answer or is still loading, an agent whose `model` the server
+does not serve (model_server.model_matches), and more agents than the server has slots.
+"""
+from __future__ import annotations
+
+from disinto_infra.commands.check.facts import AgentOnServer, ServerFacts
+from disinto_infra.commands.toml_edit import DEFAULT_MODEL
+from disinto_infra.model_servers import probe as model_server
+from disinto_infra.model_servers.capacity import Assignment, over_capacity
+from disinto_infra.model_servers.probe import ServerProbe, ServerState
+
+
+def judge(assignment: Assignment, found: ServerProbe) -> ServerFacts:
+    url = assignment.shown
+    problems = []
+    if found.state is ServerState.LOADING:
+        problems.append(f"{url}: not ready: {found.detail}")
+    elif not found.reachable:
+        problems.append(f"{url}: {found.state.value}: {found.detail}")
+    on_server = []
+    for placed in assignment.agents:
+        agent = placed.spec
+        match = model_server.serves(found, agent.model) if found.models else None
+        on_server.append(AgentOnServer(agent.name, agent.model, match))
+        if match is False:
+            placeholder = (f" (the placeholder `hire` writes without --model: set the model)"
+                           if agent.model == DEFAULT_MODEL else "")
+            problems.append(f'{placed.file}: agents.{agent.name}.model: "{agent.model}", '
+                            f'but {url} serves {", ".join(found.models)}{placeholder}')
+    crowded = over_capacity(found.slots, [p.spec.name for p in assignment.agents])
+    if crowded:
+        problems.append(f"{url}: {crowded}")
+    return ServerFacts(url, found.state.value, found.detail, found.models, found.slots, found.source,
+                       tuple(on_server), tuple(problems))

@@ -1,0 +1,164 @@
+"""Where `check` gets what the stack file cannot give it offline: admin credentials, the .env's
+agent credentials, and the state (token ages).
+
+Admin credentials, first found wins:
+1. env `DISINTO_ADMIN_TOKEN` (a site admin's token), or `DISINTO_ADMIN_PASSWORD` (for
+   `disinto:adminUser`);
+2. `disinto:adminToken` / `disinto:adminPassword` written in plain text in the stack file;
+3. `pulumi config get disinto:adminToken` / `adminPassword --stack NAME`, when the Pulumi CLI is on
+   PATH (it decrypts with the stack's secrets provider, e.g. PULUMI_CONFIG_PASSPHRASE).
+None found: the admin checks are skipped and say so (not a problem: nothing was wrong yet).
+The Nomad and Vault tokens of a `runtime: nomad` stack come from env `NOMAD_TOKEN` / `VAULT_TOKEN`,
+then `pulumi config get` (a plain `nomad:secretId` / `vault:token` is refused by the settings).
+
+Token ages come from the state: `--state FILE` (a `pulumi stack export` saved by hand), else
+`pulumi stack export --stack NAME` when the CLI is on PATH. Forgejo itself does not tell when a
+token was made (its AccessToken has no time field).
+"""
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from disinto_infra import input_file
+from disinto_infra.forgejo.client import Auth, BasicAuth, TokenAuth
+from disinto_infra.settings import NAMESPACE, SECRET_PLACEHOLDER, StackSettings
+
+TOKEN_ENV = "DISINTO_ADMIN_TOKEN"
+PASSWORD_ENV = "DISINTO_ADMIN_PASSWORD"
+PULUMI_TIMEOUT = 20.0
+
+
+@dataclass(frozen=True)
+class AdminCredential:
+    source: str  # e.g. "env DISINTO_ADMIN_TOKEN"; "" when none
+    auth: Auth | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
+class Secret:
+    """A credential and where it came from; never shown, only its source."""
+
+    source: str  # e.g. "env NOMAD_TOKEN"; "" when none was found
+    value: str | None = field(default=None, repr=False)
+
+
+def _plain(value: Any) -> str | None:
+    return value if isinstance(value, str) and value and value != SECRET_PLACEHOLDER else None
+
+
+def _pulumi(args: list[str], project_dir: Path) -> str | None:
+    """stdout of one Pulumi CLI call, or None (no CLI, an error, too slow). Never logged."""
+    exe = shutil.which("pulumi")
+    if exe is None:
+        return None
+    try:
+        done = subprocess.run([exe, *args], cwd=project_dir, capture_output=True, text=True,
+                              timeout=PULUMI_TIMEOUT, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return done.stdout if done.returncode == 0 else None
+
+
+# The three places a secret may be, each a lookup that finds it or not (None).
+
+def from_env(environ: Mapping[str, str], name: str) -> Secret | None:
+    return Secret(f"env {name}", environ[name]) if environ.get(name) else None
+
+
+def in_stack_file(key: str, value: Any) -> Secret | None:
+    """A value written in plain text in the stack file (an encrypted one is only a placeholder)."""
+    return Secret(f"{key} in the stack file", value) if _plain(value) else None
+
+
+def from_pulumi(key: str, stack: str, project_dir: Path) -> Secret | None:
+    """`pulumi config get KEY --stack NAME`: decrypts with the stack's secrets provider."""
+    value = (_pulumi(["config", "get", key, "--stack", stack], project_dir) or "").strip()
+    return Secret(f"pulumi config get {key}", value) if value else None
+
+
+def admin_credential(settings: StackSettings, stack: str, environ: Mapping[str, str]) -> AdminCredential:
+    user = settings.admin_user
+    token_key, password_key = f"{NAMESPACE}:adminToken", f"{NAMESPACE}:adminPassword"
+    password: Callable[[str], Auth] = lambda value: BasicAuth(user, value)
+    # A token before a password at each place; the Pulumi CLI (slow) only when nothing else has one.
+    lookups: tuple[tuple[Callable[[str], Auth], Callable[[], Secret | None]], ...] = (
+        (TokenAuth, lambda: from_env(environ, TOKEN_ENV)),
+        (password, lambda: from_env(environ, PASSWORD_ENV)),
+        (TokenAuth, lambda: in_stack_file(token_key, settings.admin_token)),
+        (password, lambda: in_stack_file(password_key, settings.admin_password)),
+        (TokenAuth, lambda: from_pulumi(token_key, stack, settings.project_dir)),
+        (password, lambda: from_pulumi(password_key, stack, settings.project_dir)),
+    )
+    for make, look in lookups:
+        found = look()
+        if found is not None:
+            return AdminCredential(found.source, make(found.value or ""))
+    return AdminCredential("")
+
+
+def read_env_file(path: Path) -> dict[str, str]:
+    """`KEY=value` lines as envfile.py writes them (and bash reads them): `'literal'`,
+    `"with \\\\ \\" \\$ escapes"`, or bare; `export ` allowed; comments and blanks skipped."""
+    values = {}
+    for line in input_file.read_text(path).splitlines():
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#") or "=" not in stripped:
+            continue
+        key, raw = stripped.removeprefix("export ").lstrip().split("=", 1)
+        values[key.strip()] = _unquote(raw)
+    return values
+
+
+def _unquote(raw: str) -> str:
+    if len(raw) >= 2 and raw[0] == raw[-1] == "'":
+        return raw[1:-1]
+    if len(raw) >= 2 and raw[0] == raw[-1] == '"':
+        out, chars = [], iter(raw[1:-1])
+        for c in chars:
+            out.append(next(chars, "\\") if c == "\\" else c)
+        return "".join(out)
+    return raw.split(" #", 1)[0].strip()
+
+
+@dataclass(frozen=True)
+class StateDocument:
+    source: str  # where it came from, or "unknown: <why>"
+    resources: tuple[dict[str, Any], ...] = ()
+
+
+NOT_AN_EXPORT = "not a `pulumi stack export` (it has no deployment.resources list)"
+
+
+def read_state(state_file: Path | None, stack: str, project_dir: Path) -> StateDocument:
+    if state_file is not None:
+        try:
+            text = input_file.read_text(state_file, input_file.STATE_LIMIT)
+        except input_file.InputFileError as exc:
+            return StateDocument(f"unknown: {exc}")
+        return _document(str(state_file), text, f"{state_file}: ")
+    exported = _pulumi(["stack", "export", "--stack", stack], project_dir)
+    if exported is None:
+        why = "no Pulumi CLI on PATH" if shutil.which("pulumi") is None else "`pulumi stack export` failed"
+        return StateDocument(f"unknown: {why} (or give --state FILE from `pulumi stack export`)")
+    return _document("pulumi stack export", exported, "`pulumi stack export`: ")
+
+
+def _document(source: str, text: str, where: str) -> StateDocument:
+    """The export's resources, or "unknown" saying why there are none to read."""
+    try:
+        document = json.loads(text)
+    except ValueError as exc:
+        return StateDocument(f"unknown: {where}not JSON ({exc})")
+    except RecursionError:
+        return StateDocument(f"unknown: {where}not a usable export: nested too deeply")
+    deployment = document.get("deployment") if isinstance(document, dict) else None
+    resources = deployment.get("resources", ()) if isinstance(deployment, dict) else None
+    if not isinstance(resources, (list, tuple)):
+        return StateDocument(f"unknown: {where}{NOT_AN_EXPORT}")
+    return StateDocument(source, tuple(r for r in resources if isinstance(r, dict)))

@@ -1,0 +1,129 @@
+"""`python -m disinto_infra <command>`: offline commands around the Pulumi program.
+
+Commands register themselves: each command module exposes `register(subparsers)`, which adds its
+parser and sets `func` (taking the parsed args, returning an exit code). Built-in commands are
+below; later ones (hire, rotate, ...) go in their own modules, listed in COMMAND_MODULES.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from disinto_infra.factory.formulas import Formula, load_fleet_and_formulas
+from disinto_infra.model import ConfigError, Fleet
+from disinto_infra.program.plan import plan_fleet
+from disinto_infra.settings import StackSettings
+
+# The Pulumi project folder (where Pulumi.yaml is): relative settings paths start here.
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+DEFAULT_STACK = "dev"
+
+# Modules that add commands, each with `register(subparsers)`.
+COMMAND_MODULES: tuple[str, ...] = ("disinto_infra.commands.hire", "disinto_infra.commands.rotate", "disinto_infra.commands.check.command")
+
+Registrar = Callable[[argparse._SubParsersAction], None]
+
+
+@dataclass(frozen=True)
+class Context:
+    """What every command needs: the stack's settings and its validated fleet."""
+
+    stack: str
+    settings: StackSettings
+    fleet: Fleet
+    formulas: Mapping[str, Formula]
+
+
+def add_common_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--toml", metavar="PATH", help="project TOML file or glob (default: the stack's disinto:projectToml)")
+    parser.add_argument("--stack", metavar="NAME",
+                        help="read non-secret settings from Pulumi.NAME.yaml, which must exist "
+                             f"(default: {DEFAULT_STACK}, whose file may be missing: then the defaults)")
+
+
+def stack_name(args: argparse.Namespace) -> str:
+    """The one stack rule of every command: --stack NAME, else DEFAULT_STACK (whose file may be missing)."""
+    return args.stack or DEFAULT_STACK
+
+
+def load_context(args: argparse.Namespace, project_dir: Path | None = None) -> Context:
+    """Settings from the stack file (with --toml overriding projectToml), then the validated fleet."""
+    project_dir = project_dir or PROJECT_DIR
+    stack = stack_name(args)
+    overrides = {"projectToml": str(Path(args.toml).absolute())} if args.toml else {}
+    # A stack named on the command line must exist: a typo must not plan with silent defaults.
+    stack_file = project_dir / f"Pulumi.{stack}.yaml"
+    settings = StackSettings.from_stack_file(stack_file, project_dir, overrides, missing_ok=args.stack is None)
+    fleet, formulas = load_fleet_and_formulas(settings, str(stack_file) if stack_file.exists() else None)
+    return Context(stack, settings, fleet, formulas)
+
+
+def report_problems(error: ConfigError) -> int:
+    print(str(error), file=sys.stderr)
+    return 1
+
+
+# ---------------------------------------------------------------- validate
+
+def run_validate(args: argparse.Namespace) -> int:
+    try:
+        context = load_context(args)
+    except ConfigError as error:
+        return report_problems(error)
+    files = len(context.fleet.projects)
+    print(f"ok: {len(context.fleet.agents())} agent(s) in {files} file(s)")
+    return 0
+
+
+def register_validate(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("validate", help="check the project TOML files; exit 1 with every problem")
+    add_common_arguments(parser)
+    parser.set_defaults(func=run_validate)
+
+
+# ---------------------------------------------------------------- plan
+
+def run_plan(args: argparse.Namespace) -> int:
+    try:
+        context = load_context(args)
+    except ConfigError as error:
+        return report_problems(error)
+    report = plan_fleet(context.settings, context.fleet, context.stack, context.formulas)
+    print(json.dumps(report.to_json(), indent=2) if args.json else report.to_text())
+    return 0
+
+
+def register_plan(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "plan", help="run the program under mocks (no Forgejo, Docker or credentials) and show what would exist"
+    )
+    add_common_arguments(parser)
+    parser.add_argument("--json", action="store_true", help="agents, env and every registered resource as JSON")
+    parser.set_defaults(func=run_plan)
+
+
+# ---------------------------------------------------------------- entry point
+
+BUILTIN_COMMANDS: tuple[Registrar, ...] = (register_validate, register_plan)
+
+
+def registrars() -> list[Registrar]:
+    return [*BUILTIN_COMMANDS, *(importlib.import_module(m).register for m in COMMAND_MODULES)]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m disinto_infra", description=__doc__.splitlines()[0])
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for register in registrars():
+        register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)

@@ -1,0 +1,1 @@
+"""The factory's own files that agents depend on: formulas, the compose file, the `.env` export."""

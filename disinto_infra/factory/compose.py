@@ -1,0 +1,199 @@
+"""The factory's `docker-compose.yml`, and the `disinto up` that starts the rest of the factory.
+
+What the factory does (Disinto/disinto @ 2308c4c):
+- `bin/disinto`, `disinto_up`: after checking `.env` it regenerates `docker-compose.yml` from the
+  project TOMLs unless given `--no-regen`, then runs `docker compose -f <factory>/docker-compose.yml
+  up -d --build ARGS…`, every argument other than `--no-regen` passed through as is. The explicit
+  `-f` means a `docker-compose.override.yml` is never read.
+- `lib/generators.sh`, `_generate_local_model_services`: one service `agents-<name>` (container
+  `disinto-agents-<name>`) for every `[agents.<name>]` with a `base_url` and a `model`; `<name>`
+  lower-cased with anything but `[a-z0-9]` as `-`, which leaves our agent names (naming.py) as they
+  are. So a regenerated file always holds a service for each agent this program runs.
+
+What compose does with named services: it starts them and what they `depends_on`; a named service
+with `profiles:` starts even when none of its profiles is active, where a plain `up` skips it
+(compose-spec "profiles"). So the command names every service a plain `disinto up` starts, less the
+services of our agents.
+"""
+from __future__ import annotations
+
+import os
+import shlex
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from disinto_infra import input_file, naming
+
+COMPOSE_FILE = "docker-compose.yml"
+NO_REGEN = "--no-regen"
+
+
+class ComposeFileError(ValueError):
+    """The factory's docker-compose.yml could not be read; the message names the file."""
+
+
+def agent_service(agent: str) -> str:
+    """The service the factory's generator writes for `[agents.<agent>]`."""
+    return f"agents-{agent}"
+
+
+@dataclass(frozen=True)
+class ComposeService:
+    name: str
+    container_name: str | None
+    profiles: tuple[str, ...]
+    depends_on: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ComposeFile:
+    path: Path
+    services: tuple[ComposeService, ...]
+
+    def services_of(self, agent: str) -> list[str]:
+        """Services that run this agent: `agents-<name>`, or any with its container name."""
+        container = naming.container_name(agent)
+        return [s.name for s in self.services if s.name == agent_service(agent) or s.container_name == container]
+
+
+def _strings(value: Any) -> tuple[str, ...]:
+    """A compose list (or, for depends_on, a mapping keyed by service) as names."""
+    if isinstance(value, dict):
+        return tuple(str(k) for k in value)
+    if isinstance(value, list):
+        return tuple(str(v) for v in value)
+    return ()
+
+
+def _service(name: Any, body: Any) -> ComposeService:
+    body = body if isinstance(body, dict) else {}
+    container = body.get("container_name")
+    return ComposeService(
+        name=str(name),
+        container_name=container if isinstance(container, str) else None,
+        profiles=_strings(body.get("profiles")),
+        depends_on=_strings(body.get("depends_on")),
+    )
+
+
+def read_compose_file(path: Path) -> ComposeFile | None:
+    """The file's services in file order; None when there is no such file."""
+    if not os.path.exists(path):
+        return None
+    try:
+        document = yaml.safe_load(input_file.read_text(path))
+    except input_file.InputFileError as exc:
+        raise ComposeFileError(str(exc)) from None
+    except (yaml.YAMLError, RecursionError) as exc:
+        raise ComposeFileError(f"{path}: cannot read it as YAML: {exc or 'nested too deeply'}") from None
+    services = document.get("services") if isinstance(document, dict) else None
+    if not isinstance(services, dict):
+        return ComposeFile(path, ())
+    return ComposeFile(path, tuple(_service(name, body) for name, body in services.items()))
+
+
+def compose_conflicts(compose: ComposeFile | None, agent_names: Iterable[str]) -> list[str]:
+    """Agents (each once, in order) that the compose file also defines a service for."""
+    if compose is None:
+        return []
+    found: list[str] = []
+    for agent in agent_names:
+        if agent not in found and compose.services_of(agent):
+            found.append(agent)
+    return found
+
+
+# ---------------------------------------------------------------- the command
+
+@dataclass(frozen=True)
+class UpCommand:
+    """`disinto up [--no-regen] SERVICE…` for everything in the compose file but our agents."""
+
+    compose_file: str
+    services: tuple[str, ...]  # what the command names, in file order
+    left_to_program: tuple[str, ...]  # services of the agents this program runs
+    left_out_profiled: tuple[str, ...]  # as a plain `disinto up` leaves them out
+    no_regen: bool
+    notes: tuple[str, ...]  # why --no-regen; dependencies that would pull an agent in
+
+    @property
+    def argv(self) -> tuple[str, ...] | None:
+        """None when nothing is left to start: a bare `disinto up` would start every service."""
+        if not self.services:
+            return None
+        return ("disinto", "up", *((NO_REGEN,) if self.no_regen else ()), *self.services)
+
+    def shell(self) -> str | None:
+        return shlex.join(self.argv) if self.argv else None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "compose_file": self.compose_file,
+            "command": list(self.argv) if self.argv else None,
+            "shell": self.shell(),
+            "services": list(self.services),
+            "left_to_program": list(self.left_to_program),
+            "left_out_profiled": list(self.left_out_profiled),
+            "no_regen": self.no_regen,
+            "notes": list(self.notes),
+        }
+
+    def to_text(self) -> list[str]:
+        where = f"{COMPOSE_FILE} at {self.compose_file}"
+        head = (f"start the rest of the factory with: {self.shell()}" if self.argv
+                else f"nothing else to start: every service of {where} is an agent run here or has a profile "
+                     "(never a bare `disinto up`: it starts them all)")
+        left = [f"{listed(self.left_to_program) or 'no service'} (run by this program)"]
+        if self.left_out_profiled:
+            left.append(f"{listed(self.left_out_profiled)} (profiles; a plain `disinto up` skips them too)")
+        return [head, f"  from {where}; left out: {'; '.join(left)}", *(f"  {note}" for note in self.notes)]
+
+
+# A text line names at most this many services (`--json` has them all): 1,000 agents made one
+# 17 KB line of the plan (issue 19).
+SHOWN = 8
+
+
+def listed(names: Sequence[str], most: int = SHOWN) -> str:
+    """`a, b, c`, or past `most`: `a, b, …, h and 992 more`."""
+    if len(names) <= most:
+        return ", ".join(names)
+    return f"{', '.join(names[:most])} and {len(names) - most} more"
+
+
+def _needs(compose: ComposeFile, names: Iterable[str]) -> set[str]:
+    """The services compose starts for `names`: them and what they depend on, transitively."""
+    by_name = {s.name: s for s in compose.services}
+    todo, seen = list(names), set()
+    while todo:
+        name = todo.pop()
+        if name not in seen:
+            seen.add(name)
+            todo.extend(by_name[name].depends_on if name in by_name else ())
+    return seen
+
+
+def up_command(compose: ComposeFile, agents: Sequence[str]) -> UpCommand:
+    ours = {service for agent in agents for service in compose.services_of(agent)}
+    profiled = [s.name for s in compose.services if s.profiles and s.name not in ours]
+    services = tuple(s.name for s in compose.services if s.name not in ours and not s.profiles)
+    notes = []
+    missing = [agent for agent in agents if not compose.services_of(agent)]
+    if missing:
+        added = listed([agent_service(a) for a in missing])
+        notes.append(f"{NO_REGEN}: the file has no {added}; regenerating it (what `disinto up` does otherwise) "
+                     "would write them back")
+    pulled_in = sorted(_needs(compose, services) & ours)
+    if pulled_in:
+        notes.append(f"the services named depend on {listed(pulled_in)}: compose would start those too; "
+                     "remove that depends_on")
+    return UpCommand(
+        compose_file=str(compose.path), services=services,
+        left_to_program=tuple(s.name for s in compose.services if s.name in ours),
+        left_out_profiled=tuple(profiled), no_regen=bool(missing), notes=tuple(notes),
+    )
+

@@ -1,0 +1,86 @@
+"""The container's host folders (`binds`), and what the Pulumi host can see of them.
+
+Two kinds of finding, both only for the docker runtime and a Docker host that is this machine
+(docker_host.py; for another machine nothing here can see its files, and nothing is claimed):
+
+- `entrypoint_problems`: what makes the agents' entrypoint exit at once. entrypoint.sh
+  (docker/agents/entrypoint.sh, Disinto/disinto 2308c4c, `validate_projects_dir`) stops with
+  "FATAL: No real .toml files found" when `/home/agent/disinto/projects/*.toml` matches nothing, and
+  that folder is `<factoryRoot>/projects`. With the restart policy the container would restart
+  forever. Its other early exits are not files of this host: ENABLE_LLAMA_AGENT=1 (the program
+  never sets it), no `claude` on PATH (the image installs it), a failed first clone of the
+  project repository (`check` asks Forgejo whether the repository exists).
+- `missing_sources`: bind sources that do not exist. Docker creates a missing source as an empty
+  folder owned by root, so `~/.claude.json` would become a folder and `~/.ssh` an empty one.
+"""
+from __future__ import annotations
+
+import glob
+from dataclasses import dataclass
+from pathlib import Path
+
+from disinto_infra.runtimes import docker_host
+from disinto_infra.runtimes.env import CONTAINER_HOME
+from disinto_infra.settings import NAMESPACE, StackSettings
+
+
+@dataclass(frozen=True)
+class Bind:
+    host: str  # a path on the Docker host
+    container: str
+    read_only: bool
+    setting: str  # the disinto:* setting the host path comes from
+
+
+def binds(settings: StackSettings) -> list[Bind]:
+    """Host folders, as the old compose file mounted them, less the factory's `.env`.
+
+    The compose file also bound `<factoryRoot>/.env`, which after `envFile` holds every agent's
+    FORGE_TOKEN_* / FORGE_PASS_*. Nothing in the image reads it: lib/env.sh loads `.env` only when
+    DISINTO_CONTAINER is not 1 (Disinto/disinto 2308c4c, lib/env.sh), and no role script or other lib
+    reads it; only the host-side `disinto` scripts (lib/ci-setup.sh, forge-setup.sh, hire-agent.sh)
+    write it. Bound, it only let every agent's model read every other agent's credentials.
+    A missing source becomes an empty root-owned folder on the Docker host: `check` names them.
+    """
+    factory = settings.factory_root.rstrip("/")
+    return [
+        Bind(settings.claude_shared_dir, settings.claude_shared_dir, False, "claudeSharedDir"),
+        Bind(settings.claude_config_file, f"{CONTAINER_HOME}/.claude.json", True, "claudeConfigFile"),
+        Bind(settings.ssh_dir, f"{CONTAINER_HOME}/.ssh", True, "sshDir"),
+        Bind(f"{factory}/projects", f"{CONTAINER_HOME}/disinto/projects", True, "factoryRoot"),
+        Bind(f"{factory}/state", f"{CONTAINER_HOME}/disinto/state", False, "factoryRoot"),
+    ]
+
+
+def applies(settings: StackSettings) -> bool:
+    return settings.runtime == "docker" and docker_host.is_local(docker_host.effective_host(settings.docker_host))
+
+
+def projects_folder(settings: StackSettings) -> str:
+    return f"{settings.factory_root.rstrip('/')}/projects"
+
+
+def entrypoint_problems(settings: StackSettings, source: str | None = None) -> list[str]:
+    """One line when the agents' entrypoint would find no project TOML; none when it cannot be told."""
+    if not applies(settings):
+        return []
+    folder = projects_folder(settings)
+    if glob.glob(glob.escape(folder) + "/*.toml"):
+        return []
+    where = f"{source}: " if source else ""
+    return [(
+        f"{where}{NAMESPACE}:factoryRoot: {folder} holds no *.toml; it is the agents' projects folder, and their "
+        "entrypoint.sh exits at once without one (validate_projects_dir, Disinto/disinto docker/agents/entrypoint.sh)"
+    )]
+
+
+def missing_sources(settings: StackSettings) -> list[str]:
+    """One line per bind source that does not exist on this machine, the Docker host."""
+    if not applies(settings):
+        return []
+    return [
+        f"{NAMESPACE}:{bind.setting}: {bind.host} does not exist; Docker would create it as an empty folder owned by "
+        f"root, mounted at {bind.container}"
+        for bind in binds(settings)
+        if not Path(bind.host).exists()
+    ]

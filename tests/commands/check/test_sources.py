@@ -1,0 +1,37 @@
+"""check.sources: where admin credentials and the .env values come from."""
+from __future__ import annotations
+
+import pytest
+
+from disinto_infra import envfile
+from disinto_infra.commands.check.sources import admin_credential, read_env_file, read_state
+from disinto_infra.forgejo.client import BasicAuth, TokenAuth
+from disinto_infra.settings import SECRET_PLACEHOLDER, StackSettings
+
+
+@pytest.mark.parametrize("value", ["plain", "it's", "a$b\\c\"d", "ends\\", "#hash = x", ""])
+def test_env_values_read_back_what_envfile_wrote(tmp_path, value):
+    path = tmp_path / ".env"
+    path.write_text("# factory .env\nexport OTHER=1\n")
+    envfile.set_values(str(path), {"FORGE_TOKEN_A": value})
+    assert read_env_file(path) == {"OTHER": "1", "FORGE_TOKEN_A": value}
+
+
+def test_admin_credential_order(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))  # no pulumi CLI
+    encrypted = StackSettings.from_mapping({"adminPassword": SECRET_PLACEHOLDER}, tmp_path)
+    assert admin_credential(encrypted, "dev", {}).source == ""
+    env = admin_credential(encrypted, "dev", {"DISINTO_ADMIN_PASSWORD": "pw", "DISINTO_ADMIN_TOKEN": "tok"})
+    assert env.source == "env DISINTO_ADMIN_TOKEN" and env.auth == TokenAuth("tok")
+    plain = StackSettings.from_mapping({"adminPassword": "pw", "adminUser": "boss"}, tmp_path)
+    found = admin_credential(plain, "dev", {})
+    assert found.auth == BasicAuth("boss", "pw") and "pw" not in repr(found)
+
+
+def test_state_file_problems_say_unknown(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    assert read_state(None, "dev", tmp_path).source.startswith("unknown: no Pulumi CLI on PATH")
+    broken = tmp_path / "s.json"
+    broken.write_text("{")
+    assert read_state(broken, "dev", tmp_path).source.startswith(f"unknown: {broken}: ")
+    assert read_state(tmp_path / "gone.json", "dev", tmp_path).source == f"unknown: {tmp_path / 'gone.json'}: cannot read: No such file or directory"

@@ -1,0 +1,290 @@
+"""`python -m disinto_infra validate|plan`: exit codes, problem lines, the plan's text and JSON."""
+import json
+import re
+import subprocess
+import sys
+import types
+from pathlib import Path
+
+import pytest
+
+from disinto_infra.commands import cli
+from disinto_infra.program.plan import fake_outputs
+from tests.support.factory import formula, give_formulas
+from tests.test_model import EXAMPLE, HEADER, agent, legacy_example_text
+
+ROOT = Path(__file__).resolve().parents[2]
+QWEN2 = agent("dev-qwen2", forge_user='"dev-qwen2"')
+
+
+@pytest.fixture
+def project_dir(tmp_path, monkeypatch):
+    """An empty Pulumi project folder, so the repository's own stack files do not leak in.
+
+    It is also the factory root of the TOMLs put in its `projects/`: it gets the role formulas, and
+    every folder the container binds exists (this machine is the Docker host: `plan` looks).
+    """
+    monkeypatch.setattr(cli, "PROJECT_DIR", tmp_path)
+    monkeypatch.delenv("DOCKER_HOST", raising=False)
+    give_formulas(tmp_path)
+    give_bind_sources(tmp_path, monkeypatch)
+    return tmp_path
+
+
+def give_bind_sources(folder: Path, monkeypatch) -> None:
+    home = folder / "home"
+    (home / ".ssh").mkdir(parents=True)
+    (home / ".claude.json").write_text("{}")
+    (folder / "state").mkdir()
+    (folder / "claude-shared").mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    (folder / "Pulumi.dev.yaml").write_text(f"config:\n  disinto:claudeSharedDir: {folder}/claude-shared\n")
+
+
+def toml(folder: Path, text: str, name: str = "disinto.toml") -> Path:
+    path = folder / "projects" / name
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+def test_validate_accepts_the_shipped_example(project_dir, capsys):
+    assert cli.main(["validate", "--toml", str(EXAMPLE)]) == 0
+    assert capsys.readouterr().out == "ok: 0 agent(s) in 1 file(s)\n"
+
+
+def test_validate_prints_every_problem_and_exits_1(project_dir, capsys):
+    path = toml(project_dir, 'name = "d"\n' + agent("a", compact_pct=0))
+    assert cli.main(["validate", "--toml", str(path)]) == 1
+    assert capsys.readouterr().err.splitlines() == [
+        f"{path}: repo: is required",
+        f"{path}: agents.a.compact_pct: must be an integer from 1 to 100, not 0",
+    ]
+
+
+def test_validate_defaults_to_the_stack_pattern(project_dir, capsys):
+    assert cli.main(["validate"]) == 1
+    assert capsys.readouterr().err == f"disinto:projectToml: no file matches {project_dir}/projects/*.toml\n"
+    toml(project_dir, legacy_example_text())
+    assert cli.main(["validate"]) == 0
+    assert capsys.readouterr().out == "ok: 1 agent(s) in 1 file(s)\n"
+
+
+def test_plan_text_reads_at_a_glance(project_dir, capsys):
+    path = toml(project_dir, legacy_example_text() + QWEN2)
+    assert cli.main(["plan", "--toml", str(path)]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        "llama: user dev-qwen, token, collaborator on johba/disinto, profile dev-qwen/.profile, "
+        "volumes project-repos-llama + agents-llama-data, container disinto-agents-llama",
+        "dev-qwen2: user dev-qwen2, token, collaborator on johba/disinto, profile dev-qwen2/.profile, "
+        "volumes project-repos-dev-qwen2 + agents-dev-qwen2-data, container disinto-agents-dev-qwen2",
+        # the image, and per agent the component and its nine children
+        "stack dev: 2 agents, 21 resources (--json shows every input and option, and the container env)",
+        # the factory's compose file, for `disinto up` (tests/factory/test_compose.py)
+        f"no readable docker-compose.yml at {project_dir}/docker-compose.yml: no `disinto up` command to show "
+        "(set disinto:factoryRoot to the factory checkout)",
+        # a tag: offline, no registry tells its digest (image_pin.py)
+        "every container runs ghcr.io/disinto/agents:latest (digest resolved from the registry at pulumi preview/up)",
+    ]
+
+
+def test_plan_of_the_shipped_example_creates_nothing(project_dir, capsys):
+    assert cli.main(["plan", "--toml", str(EXAMPLE)]) == 0
+    assert capsys.readouterr().out == "stack dev: no agents, nothing to create\n"
+
+
+def test_plan_json_shows_agents_env_and_resources_without_secrets(project_dir, capsys):
+    path = toml(project_dir, legacy_example_text())
+    assert cli.main(["plan", "--toml", str(path), "--json"]) == 0
+    out = capsys.readouterr().out
+    plan = json.loads(out)
+    (llama,) = plan["agents"]
+    assert {k: llama[k] for k in ("name", "forge_user", "env_suffix", "container", "volumes")} == {
+        "name": "llama", "forge_user": "dev-qwen", "env_suffix": "DEV_QWEN", "container": "disinto-agents-llama",
+        "volumes": ["project-repos-llama", "agents-llama-data"],
+    }
+    assert llama["env"]["FORGE_TOKEN"] == llama["env"]["FORGE_PASS"] == "[secret]"
+    assert llama["env"]["FORGE_BOT_USER_DEV_QWEN"] == "dev-qwen"
+    assert {r["name"] for r in plan["resources"]} == {
+        "agent-image", "llama", "llama-user", "llama-token", "llama-collaborator", "llama-profile",
+        "llama-repos", "llama-data", "llama-retire", "llama-copy-data", "llama-container",
+    }
+    assert plan["warnings"] == []
+    profile = next(r for r in plan["resources"] if r["name"] == "llama-profile")
+    assert (profile["inputs"]["formula"], profile["inputs"]["formula_source"]) == (
+        formula().text, f"{project_dir}/formulas/dev.toml")
+    container = next(r for r in plan["resources"] if r["name"] == "llama-container")
+    assert container["urn"].endswith("disinto:index:Agent$docker:index/container:Container::llama-container")
+    assert container["inputs"]["envs"] == "[secret]"
+    token = fake_outputs("pulumi-python:dynamic/forgejo:Token", "llama-token", {})["token"]
+    password = fake_outputs("pulumi-python:dynamic/forgejo:User", "llama-user", {})["password"]
+    assert token not in out and password not in out
+
+
+def test_plan_refuses_bad_toml(project_dir, capsys):
+    path = toml(project_dir, HEADER + agent("a", forge_user='"admin"'))
+    assert cli.main(["plan", "--toml", str(path), "--json"]) == 1
+    captured = capsys.readouterr()
+    assert captured.err == f'{path}: agents.a.forge_user: "admin" is reserved by Forgejo 11 and 15\n'
+    assert captured.out == ""
+
+
+def test_plan_uses_the_named_stack_file(project_dir, capsys):
+    path = toml(project_dir, legacy_example_text())
+    (project_dir / "Pulumi.prod.yaml").write_text(
+        "config:\n  disinto:architectInterval: '300'\n  disinto:forgeReviewToken:\n    secure: AAAB\n"
+    )
+    assert cli.main(["plan", "--toml", str(path), "--json", "--stack", "prod"]) == 0
+    plan = json.loads(capsys.readouterr().out)
+    env = plan["agents"][0]["env"]
+    assert (env["ARCHITECT_INTERVAL"], env["FORGE_REVIEW_TOKEN"]) == ("300", "[secret]")
+    assert all(r["urn"].startswith("urn:pulumi:prod::disinto::") for r in plan["resources"])
+    labels = next(r for r in plan["resources"] if r["name"] == "llama-container")["inputs"]["labels"]
+    assert {"label": "disinto.stack", "value": "prod"} in labels
+
+
+def test_more_commands_plug_in_through_the_registry(monkeypatch, capsys):
+    module = types.ModuleType("fake_hire")
+
+    def register(subparsers):
+        parser = subparsers.add_parser("hire")
+        parser.add_argument("name")
+        parser.set_defaults(func=lambda args: print(f"hired {args.name}") or 3)
+
+    module.register = register
+    monkeypatch.setitem(sys.modules, "fake_hire", module)
+    monkeypatch.setattr(cli, "COMMAND_MODULES", ("fake_hire",))
+    assert cli.main(["hire", "dev-qwen3"]) == 3
+    assert capsys.readouterr().out == "hired dev-qwen3\n"
+
+
+def test_module_entry_point_runs(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "disinto_infra", "validate", "--toml", str(EXAMPLE)],
+        cwd=ROOT, capture_output=True, text=True, timeout=60,
+    )
+    assert (result.returncode, result.stdout) == (0, "ok: 0 agent(s) in 1 file(s)\n")
+
+
+# ---------------------------------------------------------------- formulas and compose conflicts
+
+def test_a_missing_formula_fails_validate_and_plan(project_dir, capsys):
+    path = toml(project_dir, HEADER + agent("a", roles='["planner", "dev"]') + agent("b"))
+    line = (
+        f"{path}: agents.a.roles: no formula for role 'planner': neither {project_dir}/formulas/planner.toml "
+        f"nor {project_dir}/formulas/run-planner.toml exists (check the agent's roles and disinto:factoryRoot)"
+    )
+    for argv in (["validate"], ["plan"], ["plan", "--json"]):
+        assert cli.main([*argv, "--toml", str(path)]) == 1
+        captured = capsys.readouterr()
+        assert (captured.err, captured.out) == (line + "\n", "")
+
+
+COMPOSE = """
+services:
+  agents-llama:
+    image: ghcr.io/disinto/agents:latest
+  agents-elsewhere:
+    image: ghcr.io/disinto/agents:latest
+"""
+
+
+def test_plan_warns_about_compose_services_for_our_agents(project_dir, capsys):
+    path = toml(project_dir, legacy_example_text() + QWEN2)
+    (project_dir / "docker-compose.yml").write_text(COMPOSE)
+    message = (f"docker-compose.yml at {project_dir}/docker-compose.yml still defines a service for agent llama; "
+               "start the rest of the factory with the `disinto up SERVICE…` that `python -m disinto_infra plan` prints, "
+            "never a bare `disinto up` (see docs/migration.md)")
+    assert cli.main(["plan", "--toml", str(path)]) == 0
+    captured = capsys.readouterr()
+    lines = captured.out.splitlines()
+    assert lines[-1] == f"warning: {message}"
+    assert [line for line in lines if line.startswith("warning:")] == [f"warning: {message}"]
+    assert lines[2].startswith("stack dev: 2 agents, 21 resources")
+    assert captured.err == ""  # said once, not also through the mocked Pulumi log
+    assert cli.main(["plan", "--toml", str(path), "--json"]) == 0
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["warnings"] == [message]
+    assert captured.err == ""
+
+
+def test_plan_warns_about_a_compose_file_it_cannot_read(project_dir, capsys):
+    path = toml(project_dir, legacy_example_text())
+    (project_dir / "docker-compose.yml").write_text("services: [unclosed\n")
+    assert cli.main(["plan", "--toml", str(path)]) == 0
+    (warning,) = [line for line in capsys.readouterr().out.splitlines() if line.startswith("warning:")]
+    assert warning.startswith(f"warning: {project_dir}/docker-compose.yml: cannot read it as YAML: ")
+
+
+def test_a_named_stack_without_its_file_is_an_error(project_dir, capsys):
+    path = toml(project_dir, legacy_example_text())
+    for argv in (["validate"], ["plan"], ["plan", "--json"]):
+        assert cli.main([*argv, "--toml", str(path), "--stack", "prod"]) == 1
+        captured = capsys.readouterr()
+        assert (captured.out, captured.err) == ("", (
+            f"{project_dir}/Pulumi.prod.yaml: no such stack file; `pulumi stack init prod` makes the stack, "
+            "and a copy of Pulumi.dev.yaml its settings\n"))
+    # Without --stack, the default stack's file may be missing (its defaults are the settings).
+    assert cli.main(["validate", "--toml", str(path)]) == 0
+
+
+def test_validate_and_plan_report_model_and_formula_problems_at_once(project_dir, capsys):
+    (project_dir / "formulas" / "blob.toml").write_bytes(b"\x00\x9f\x92\x96")
+    path = toml(project_dir, HEADER + agent("a", base_url='"ftp://x"') + agent("b", roles='["review"]')
+                + agent("c", formula='"formulas/blob.toml"'))
+    f = project_dir / "formulas"
+    expected = [
+        f'{path}: agents.a.base_url: must be an http(s) URL, not "ftp://x"',
+        f"{path}: agents.b.roles: no formula for role 'review': none of {f}/review.toml, {f}/run-review.toml or "
+        f"{f}/review-pr.toml exists (check the agent's roles and disinto:factoryRoot)",
+        f"{path}: agents.c.formula: {f}/blob.toml is not UTF-8 text (invalid start byte at byte 1)",
+    ]
+    for argv in (["validate"], ["plan"], ["plan", "--json"]):
+        assert cli.main([*argv, "--toml", str(path)]) == 1
+        captured = capsys.readouterr()
+        assert (captured.out, captured.err.splitlines()) == ("", expected)
+
+
+def test_the_readmes_first_offline_command_plans_the_example_factory():
+    """Exactly the command the README shows first, run as a user would, from this folder."""
+    command = "python -m disinto_infra plan --toml examples/factory/projects/demo.toml"
+    first = re.search(r"python -m disinto_infra [^\n`|]*", (ROOT / "README.md").read_text())
+    assert first is not None and first[0].strip() == command
+    result = subprocess.run([sys.executable, *command.split()[1:]], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert (result.returncode, result.stderr) == (0, "")
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("dev-qwen: user dev-qwen, token, collaborator on demo-owner/demo, profile dev-qwen/.profile")
+    assert lines[1].startswith("review-qwen: user review-qwen, token, collaborator on demo-owner/demo")
+    assert lines[2].startswith("stack dev: 2 agents, 21 resources")
+    # The example's docker-compose.yml is read: the rest of the factory starts without our agents.
+    assert lines[3] == "start the rest of the factory with: disinto up forgejo woodpecker"
+
+
+def test_plan_names_each_bind_source_missing_on_this_docker_host(project_dir, capsys):
+    """This machine is the Docker host: Docker would create each missing one as an empty root-owned folder."""
+    path = toml(project_dir, legacy_example_text())
+    (project_dir / "home" / ".ssh").rmdir()
+    (project_dir / "state").rmdir()
+    assert cli.main(["plan", "--toml", str(path)]) == 0
+    warnings = [line for line in capsys.readouterr().out.splitlines() if line.startswith("warning:")]
+    assert warnings == [
+        f"warning: disinto:sshDir: {project_dir}/home/.ssh does not exist; Docker would create it as an empty "
+        "folder owned by root, mounted at /home/agent/.ssh",
+        f"warning: disinto:factoryRoot: {project_dir}/state does not exist; Docker would create it as an empty "
+        "folder owned by root, mounted at /home/agent/disinto/state",
+    ]
+
+
+def test_validate_and_plan_refuse_a_factory_without_project_tomls(project_dir, capsys):
+    """entrypoint.sh exits at once when its projects folder (<factoryRoot>/projects) holds no *.toml."""
+    path = toml(project_dir, legacy_example_text())
+    empty = project_dir / "empty-factory"
+    give_formulas(empty)
+    (project_dir / "Pulumi.dev.yaml").write_text(
+        f"config:\n  disinto:claudeSharedDir: {project_dir}/claude-shared\n  disinto:factoryRoot: {empty}\n")
+    for command in ("validate", "plan"):
+        assert cli.main([command, "--toml", str(path)]) == 1
+        assert capsys.readouterr().err == (
+            f"{project_dir}/Pulumi.dev.yaml: disinto:factoryRoot: {empty}/projects holds no *.toml; it is the agents' "
+            "projects folder, and their entrypoint.sh exits at once without one (validate_projects_dir, "
+            "Disinto/disinto docker/agents/entrypoint.sh)\n")
