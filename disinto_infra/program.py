@@ -16,10 +16,14 @@ from .capacity import Placed, crowded_servers
 from .formulas import Formula, read_formulas
 from .factory_compose import COMPOSE_FILE, ComposeFileError, compose_conflicts, read_compose_file
 from .model import Fleet
+from .runtime import Runtime
 from .settings import StackSettings
 
 IMAGE_RESOURCE = runtime_docker.IMAGE_RESOURCE
-RUNTIMES = {runtime_docker.NAME: runtime_docker.for_stack, runtime_nomad.NAME: runtime_nomad.for_stack}
+# Typed: left to inference, the two for_stack's differing return types join to `object`.
+RUNTIMES: dict[str, Callable[[StackSettings], Runtime]] = {
+    runtime_docker.NAME: runtime_docker.for_stack, runtime_nomad.NAME: runtime_nomad.for_stack,
+}
 
 
 def compose_path(settings: StackSettings) -> Path:
