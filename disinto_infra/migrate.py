@@ -14,7 +14,7 @@ import argparse
 import json
 import subprocess
 import sys
-from typing import List, Optional, Sequence
+from typing import List, Optional, Sequence, cast
 
 COMPOSE_LABEL = "com.docker.compose.project"
 OURS_LABEL, OURS_VALUE = "disinto.managed-by", "disinto-infra"
@@ -43,31 +43,32 @@ class DockerError(Exception):
     pass
 
 
-def docker(*args: str) -> subprocess.CompletedProcess:
+def docker(*args: str) -> subprocess.CompletedProcess[str]:
     try:
         return subprocess.run(["docker", *args], capture_output=True, text=True)
     except FileNotFoundError:
         raise DockerError("the docker CLI is not on PATH of the Pulumi host") from None
 
 
-def _absent(done: subprocess.CompletedProcess) -> bool:
+def _absent(done: subprocess.CompletedProcess[str]) -> bool:
     return done.returncode != 0 and "no such" in done.stderr.lower()
 
 
-def _fail(what: str, done: subprocess.CompletedProcess) -> DockerError:
+def _fail(what: str, done: subprocess.CompletedProcess[str]) -> DockerError:
     return DockerError(f"{what}: docker exited {done.returncode}: {done.stderr.strip()}")
 
 
 # ---------------------------------------------------------------- retire
 
-def container_labels(name: str) -> Optional[dict]:
+def container_labels(name: str) -> Optional[dict[str, str]]:
     """The container's labels, or None when there is no such container."""
     done = docker("inspect", "--type", "container", "--format", "{{json .Config.Labels}}", name)
     if _absent(done):
         return None
     if done.returncode != 0:
         raise _fail(f"inspecting container {name}", done)
-    return json.loads(done.stdout.strip() or "null") or {}
+    # cast at the JSON boundary: docker prints .Config.Labels as a string map or null. Quoted: any python3.
+    return cast("dict[str, str]", json.loads(done.stdout.strip() or "null") or {})
 
 
 def retire(name: str) -> str:
@@ -91,7 +92,7 @@ def retire(name: str) -> str:
 
 # ---------------------------------------------------------------- copy-data
 
-def _run_script(image: str, mounts: List[str], script: str, *args: str) -> subprocess.CompletedProcess:
+def _run_script(image: str, mounts: List[str], script: str, *args: str) -> subprocess.CompletedProcess[str]:
     # --entrypoint: the agents image's own entrypoint would start an agent. --user 0: the volumes'
     # files belong to the agent user; root reads them all and `cp -a` keeps their owners.
     volumes = [flag for mount in mounts for flag in ("-v", mount)]

@@ -29,7 +29,7 @@ import base64
 import hashlib
 from dataclasses import asdict, dataclass, replace
 from functools import partial
-from typing import Any, Callable
+from typing import Any, Callable, cast
 
 import pulumi
 from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, Resource, UpdateResult
@@ -246,7 +246,8 @@ def _put_file(client: ForgejoClient, conn: Conn, want: Wanted, file_path: str, t
     body = {"content": _encoded(text), "sha": sha, "message": want.message(file_path), "branch": MAIN_BRANCH}
     try:
         answer = client.request("PUT", _contents_path(want.username, file_path), auth=conn.admin_auth, json=body)
-        return answer.body["content"]["sha"]
+        # cast at the HTTP boundary: a FileResponse's content.sha is a string (swagger v11.0.15).
+        return cast(str, answer.body["content"]["sha"])
     except ForgejoError as exc:
         if exc.status == 403:
             raise _push_refused(exc, conn, want.username) from None
@@ -264,7 +265,7 @@ def _ensure_file(client: ForgejoClient, conn: Conn, want: Wanted, file_path: str
     try:
         target = _contents_path(want.username, file_path)
         made = client.request("POST", target, auth=conn.admin_auth, json=body, ok=(201,))
-        return made.body["content"]["sha"]
+        return cast(str, made.body["content"]["sha"])  # cast: as in _put_file
     except ForgejoError as exc:
         if exc.status == 403:
             raise _push_refused(exc, conn, want.username) from None

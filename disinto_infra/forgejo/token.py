@@ -22,7 +22,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, cast
 
 import pulumi
 from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, Resource, UpdateResult
@@ -110,14 +110,15 @@ def _create_once(client: ForgejoClient, username: str, auth: BasicAuth, name: st
     """One attempt; a name already taken is an earlier attempt of ours whose answer was lost."""
     tokens = path("users", username, "tokens")
     body = {"name": name, "scopes": wanted}
+    # cast at the HTTP boundary: a 201 from POST /users/{username}/tokens is an AccessToken object (swagger v11.0.15).
     try:
-        return client.request("POST", tokens, auth=auth, json=body, ok=(201,)).body
+        return cast(dict[str, Any], client.request("POST", tokens, auth=auth, json=body, ok=(201,)).body)
     except ForgejoError as exc:
         if exc.status != 400 or NAME_TAKEN not in exc.message:
             raise
     # The secret of that token is lost with the answer: revoke it by name and make a fresh one.
     client.request("DELETE", path("users", username, "tokens", name), auth=auth, ok=(204, 404))
-    return client.request("POST", tokens, auth=auth, json=body, ok=(201,)).body
+    return cast(dict[str, Any], client.request("POST", tokens, auth=auth, json=body, ok=(201,)).body)
 
 
 def _authenticates(client: ForgejoClient, state: TokenState) -> bool:

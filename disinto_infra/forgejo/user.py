@@ -15,7 +15,7 @@ from __future__ import annotations
 import secrets
 import string
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, cast
 
 import pulumi
 from pulumi.dynamic import CreateResult, DiffResult, ReadResult, Resource, UpdateResult
@@ -201,7 +201,8 @@ def _is_organization(client: ForgejoClient, conn: connection.Connection, name: s
 
 def _lookup(client: ForgejoClient, conn: connection.Connection, username: str) -> dict[str, Any] | None:
     try:
-        return client.request("GET", path("users", username), auth=conn.admin_auth).body
+        # cast at the HTTP boundary: a 200 from GET /users/{username} is a User object (swagger v11.0.15).
+        return cast(dict[str, Any], client.request("GET", path("users", username), auth=conn.admin_auth).body)
     except ForgejoError as exc:
         if exc.status == 404:
             return None
@@ -212,7 +213,9 @@ def _edit(client: ForgejoClient, conn: connection.Connection, username: str, **f
     """The admin edit endpoint; a password always goes with `must_change_password: false`."""
     if "password" in fields:
         fields["must_change_password"] = False
-    return client.request("PATCH", path("admin", "users", username), auth=conn.admin_auth, json=fields).body
+    # cast at the HTTP boundary: a 200 from PATCH /admin/users/{username} is a User object (swagger v11.0.15).
+    edited = client.request("PATCH", path("admin", "users", username), auth=conn.admin_auth, json=fields)
+    return cast(dict[str, Any], edited.body)
 
 
 def _adopt(

@@ -16,11 +16,15 @@ from disinto_infra.model import Fleet
 from disinto_infra.model_servers.capacity import Placed, crowded_servers
 from disinto_infra.program.agent import Agent, AgentArgs
 from disinto_infra.runtimes import docker as runtime_docker
+from disinto_infra.runtimes.base import Runtime
 from disinto_infra.runtimes.nomad import resources as runtime_nomad
 from disinto_infra.settings import StackSettings
 
 IMAGE_RESOURCE = runtime_docker.IMAGE_RESOURCE
-RUNTIMES = {runtime_docker.NAME: runtime_docker.for_stack, runtime_nomad.NAME: runtime_nomad.for_stack}
+# Typed: left to inference, the two for_stack's differing return types join to `object`.
+RUNTIMES: dict[str, Callable[[StackSettings], Runtime]] = {
+    runtime_docker.NAME: runtime_docker.for_stack, runtime_nomad.NAME: runtime_nomad.for_stack,
+}
 
 
 def compose_path(settings: StackSettings) -> Path:

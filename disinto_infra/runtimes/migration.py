@@ -40,8 +40,9 @@ def legacy_data_volume(compose_project: str, agent: str) -> str:
     return f"{compose_project}_agents-{agent}-data"
 
 
-def _environment(docker_host: Optional[pulumi.Input[str]]) -> dict:
+def _environment(docker_host: Optional[str]) -> dict[str, str]:
     # Without docker:host the provider and the CLI both fall back to DOCKER_HOST or the local socket.
+    # A plain str, as settings hold it: an Output would always test as set.
     env = dict(host_environment())
     if docker_host:
         env["DOCKER_HOST"] = docker_host
@@ -51,7 +52,7 @@ def _environment(docker_host: Optional[pulumi.Input[str]]) -> dict:
 def retire_compose_container(
     name: str,
     container_name: str,
-    docker_host: Optional[pulumi.Input[str]],
+    docker_host: Optional[str],
     opts: Optional[pulumi.ResourceOptions] = None,
 ) -> command.local.Command:
     """`<name>-retire`: make room for our container by removing the compose-made one."""
@@ -70,7 +71,7 @@ def copy_legacy_data(
     agent: str,
     data_volume: docker.Volume,
     image: pulumi.Input[str],
-    docker_host: Optional[pulumi.Input[str]],
+    docker_host: Optional[str],
     opts: Optional[pulumi.ResourceOptions] = None,
 ) -> command.local.Command:
     """`<name>-copy-data`: seed our new data volume from the compose one, before the container starts."""

@@ -49,7 +49,9 @@ def bot_names(listing: Reply) -> list[str]:
     return sorted(str(k) for k in keys or () if str(k).startswith(BOT_PREFIX))
 
 
-def ask_each(ask: Callable[..., Future], headers: Mapping[str, str], names: list[str]) -> dict[str, Future]:
+def ask_each(
+    ask: Callable[..., Future[Reply]], headers: Mapping[str, str], names: list[str]
+) -> dict[str, Future[Reply]]:
     return {name: ask(f"{LIST_PATH}/{quote(name, safe='')}", headers) for name in names}
 
 

@@ -72,7 +72,7 @@ def policy_names(token: Reply, roles: Iterable[Reply]) -> list[str]:
     return sorted(set(names))
 
 
-def _blocks(parsed: Mapping[str, Any], block: str) -> list[tuple[str, dict]]:
+def _blocks(parsed: Mapping[str, Any], block: str) -> list[tuple[str, dict[str, Any]]]:
     return [(json.loads(k) if k.startswith('"') else k, v)
             for entry in parsed.get(block, []) for k, v in entry.items() if isinstance(v, dict)]
 

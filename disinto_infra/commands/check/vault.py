@@ -95,7 +95,7 @@ def start(pool: Executor, t: VaultTarget, timeout: float) -> Callable[[], VaultF
     for them and judges."""
     ep, ask = t.endpoint, t.asker(pool, timeout)
     health = ask("/v1/sys/health", {}, HEALTH_PARAMS)  # unauthenticated: no token sent
-    asked: list[Future | None] = [None, None, None, None, None]
+    asked: list[Future[Reply] | None] = [None, None, None, None, None]
     if ep.token:
         asked = [ask("/v1/auth/token/lookup-self", ep.headers()),
                  ask(f"/v1/sys/mounts/{quote(t.kv_mount)}", ep.headers()),

@@ -240,11 +240,11 @@ def _group_open(pattern: str, i: int) -> tuple[str, int]:
     flags = re.match(r"([A-Za-z]*)(?:-([A-Za-z]*))?([:)])", rest)
     if not flags:
         raise ValueError(f"(?{rest[:2]}… (look-around, atomic group, comment or conditional)")
-    on, off, end = flags.group(1), flags.group(2) or "", flags.group(3)
+    on, off, closer = flags.group(1), flags.group(2) or "", flags.group(3)
     unknown = set(on + off) - _GO_FLAGS
     if unknown:
         raise ValueError(f"flag {''.join(sorted(unknown))} (Go knows i, m, s and U)")
     if flags.group(2) is not None and not off:
         raise ValueError("(?…-) clears no flag")
     # Flags change what matches, not whether the pattern is valid: Python checks the group alone.
-    return ("(?:" if end == ":" else ""), i + 2 + flags.end()
+    return ("(?:" if closer == ":" else ""), i + 2 + flags.end()

@@ -173,12 +173,17 @@ def _kv_secret(args: PlaceArgs, secret: KvPath, env: list[EnvVar]) -> vault.kv.S
     return _secret_v2(args.names.kv_secret, secret, values, args.parent)
 
 
-def _secret_v2(child: str, secret: KvPath, values: dict[str, Any], parent: pulumi.Resource | None) -> vault.kv.SecretV2:
+def _secret_v2(
+    child: str, secret: KvPath, values: dict[str, pulumi.Input[str]], parent: pulumi.Resource | None
+) -> vault.kv.SecretV2:
+    # Typed as an Input[str]: Output.secret takes Input[U], which an Output[str] matches two ways
+    # (U=str or U=Output[str]), and mypy then infers neither.
+    data_json: pulumi.Input[str] = pulumi.Output.json_dumps(values)
     return vault.kv.SecretV2(
         child,
         mount=secret.mount,
         name=secret.name,
-        data_json=pulumi.Output.secret(pulumi.Output.json_dumps(values)),
+        data_json=pulumi.Output.secret(data_json),
         # Removing it removes the secret with its history, not only its latest version.
         delete_all_versions=True,
         opts=pulumi.ResourceOptions(parent=parent, additional_secret_outputs=["dataJson", "data"]),

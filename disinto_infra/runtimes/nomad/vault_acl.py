@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import Any
 
 READ = "read"
 DENY = "deny"
@@ -62,7 +63,7 @@ def _unquote(key: str) -> str:
     return json.loads(key) if key.startswith('"') else key
 
 
-def _capabilities(body: dict) -> list[str]:
+def _capabilities(body: dict[str, Any]) -> list[str]:  # Any: a parsed JSON/HCL block, unchecked
     caps = [_unquote(c) for c in body.get("capabilities") or ()]
     old = body.get("policy")
     if isinstance(old, str):
@@ -70,7 +71,7 @@ def _capabilities(body: dict) -> list[str]:
     return caps
 
 
-def _blocks(text: str) -> list[tuple[str, dict]]:
+def _blocks(text: str) -> list[tuple[str, dict[str, Any]]]:
     try:
         parsed = json.loads(text)
         paths = parsed.get("path", {}) if isinstance(parsed, dict) else {}
