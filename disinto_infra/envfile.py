@@ -16,7 +16,7 @@ unless, for every `[agents.*]`, `FORGE_TOKEN_<U>` and `FORGE_PASS_<U>` are set, 
 written here are always `KEY=value` at the start of a line, newline-terminated; an existing line of
 an `--if-absent` key that check would not see is left alone and named in a note.
 
-This runs on the Pulumi host (from `command.local.Command`, see env_export.py), under whatever
+This runs on the Pulumi host (from `command.local.Command`, see factory/env_export.py), under whatever
 `python3` is on PATH: it uses the standard library only.
 
 Quoting. The file is read by bash (`set -a; . .env`) and by docker compose (`env_file`, compose-go

@@ -4,7 +4,7 @@
     python -m disinto_infra.migrate copy-data --from disinto_agents-dev-qwen-data \
         --to agents-dev-qwen-data --image ghcr.io/disinto/agents@sha256:...
 
-Run on the Pulumi host by `command.local.Command`s (migration_resources.py), through the `docker`
+Run on the Pulumi host by `command.local.Command`s (runtimes/migration.py), through the `docker`
 CLI, which talks to `DOCKER_HOST` from the environment: the same host as the Docker provider's
 `docker:host`. Standard library only, so any python3 runs it.
 """

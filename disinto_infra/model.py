@@ -145,7 +145,7 @@ class AgentSpec(BaseModel):
     token_scopes: tuple[str, ...] | None = None
     rotate_token: int = 0
     rotate_password: int = 0
-    # This program's own: the formula file, relative to the factory root (see formula_file.py).
+    # This program's own: the formula file, relative to the factory root (see factory/formula_file.py).
     formula: str | None = None
     # Replace the token on the first `pulumi up` after it is this many days old (None: the
     # stack's disinto:tokenMaxAgeDays, unset there too: never).
@@ -256,6 +256,8 @@ class AgentSpec(BaseModel):
             forgejo_scopes.normalize(scopes)
         except forgejo_scopes.ScopeError as exc:
             raise ValueError(str(exc)) from None
+        if problem := forgejo_scopes.agent_scope_problem(scopes):
+            raise ValueError(problem)
         return tuple(scopes)
 
     @property

@@ -235,7 +235,7 @@ class StackSettings(BaseModel):
     @field_validator("agent_image")
     @classmethod
     def _check_image(cls, value: str) -> str:
-        # A bad pin would plan fine and fail only when the provider pulls it (image_pin.py).
+        # A bad pin would plan fine and fail only when the provider pulls it (runtimes/image_pin.py).
         problem = digest_problem(value)
         if problem:
             raise ValueError(f"{problem}, not {show(value)}")
@@ -277,6 +277,8 @@ class StackSettings(BaseModel):
         unknown = [s for s in value if s not in forgejo_scopes.VALID]
         if unknown:
             raise ValueError(f"{show(unknown[0])} is not a Forgejo token scope")
+        if problem := forgejo_scopes.agent_scope_problem(value):
+            raise ValueError(problem)
         return tuple(value)
 
     @field_validator("token_max_age_days", mode="before")
@@ -373,7 +375,7 @@ class StackSettings(BaseModel):
                                 docker_host=read_stack_file(path, "docker").get("host"))
 
     def _path_problems(self, home: str, given: set[str]) -> list[docker_hosts.PathProblem]:
-        """Bind paths Docker or the Docker host would get wrong (docker_host.py), defaults included."""
+        """Bind paths Docker or the Docker host would get wrong (runtimes/docker_host.py), defaults included."""
         if self.runtime != "docker":
             return []
         values = {

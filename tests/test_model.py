@@ -76,10 +76,10 @@ def test_defaults_follow_the_old_generator():
 
 
 def test_own_keys_are_read():
-    text = HEADER + agent("a", token_scopes='["write:issue", "read:user"]', rotate_token=2, rotate_password=3,
+    text = HEADER + agent("a", token_scopes='["write:repository", "read:user"]', rotate_token=2, rotate_password=3,
                           roles='["dev", "review"]')
     (spec,) = parse_project_text(F, text).agents
-    assert (spec.token_scopes, spec.rotate_token, spec.rotate_password) == (("write:issue", "read:user"), 2, 3)
+    assert (spec.token_scopes, spec.rotate_token, spec.rotate_password) == (("write:repository", "read:user"), 2, 3)
     assert spec.roles == ("dev", "review")
 
 

@@ -83,10 +83,10 @@ def test_docker_host_is_not_a_disinto_key():
 
 
 def test_string_values_as_pulumi_stores_them_are_typed():
-    s = settings(architectInterval="300", adoptExistingUsers="false", tokenScopes='["write:issue", "read:user"]',
+    s = settings(architectInterval="300", adoptExistingUsers="false", tokenScopes='["write:repository", "read:user"]',
                  forgeBotUsernames=["dev-bot", "review-bot"], forgeUrl="http://forge:3000/")
     assert (s.architect_interval, s.adopt_existing_users) == (300, False)
-    assert s.token_scopes == ("write:issue", "read:user")
+    assert s.token_scopes == ("write:repository", "read:user")
     assert s.forge_bot_usernames == "dev-bot,review-bot"
     assert s.forge_url == "http://forge:3000"
 
@@ -164,7 +164,7 @@ def test_example_stack_sets_every_non_secret_setting_at_its_default():
 
 def test_from_pulumi_config_reads_each_key_with_its_type():
     pulumi.runtime.set_all_config(
-        {"disinto:architectInterval": "300", "disinto:tokenScopes": '["write:issue"]',
+        {"disinto:architectInterval": "300", "disinto:tokenScopes": '["write:repository", "read:user"]',
          "disinto:adoptExistingUsers": "false", "disinto:adminPassword": "hunter22",
          "disinto:forgeReviewToken": "review-token", "docker:host": "ssh://ops@box",
          # paths on that other machine
@@ -176,7 +176,7 @@ def test_from_pulumi_config_reads_each_key_with_its_type():
     finally:
         pulumi.runtime.set_all_config({}, [])
     s = run.result
-    assert (s.architect_interval, s.token_scopes, s.adopt_existing_users) == (300, ("write:issue",), False)
+    assert (s.architect_interval, s.token_scopes, s.adopt_existing_users) == (300, ("write:repository", "read:user"), False)
     password, review = resolve_all([s.admin_password, s.forge_review_token])
     assert (password.value, password.secret) == ("hunter22", True)
     assert (review.value, review.secret) == ("review-token", True)

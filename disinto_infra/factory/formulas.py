@@ -1,7 +1,7 @@
 """Each agent's formula, found and read on the Pulumi host before anything is registered.
 
 The formula goes into the agent's `.profile` repository. Where it is looked up is
-`forgejo/formula_file.py` (`formula_path`: the agent's `formula` key, else by its first role); a
+`formula_file.py` (`formula_path`: the agent's `formula` key, else by its first role); a
 file that is missing, not UTF-8, empty or not TOML is refused by the same judge the provider's
 `check` uses. Such a file is a problem with the project TOML, reported like the others: every one
 at once, together with the model's problems, each as `<file>: agents.<name>.<field>: …` (field
@@ -80,7 +80,7 @@ def load_fleet_and_formulas(
 ) -> tuple[Fleet, Mapping[str, Formula]]:
     """The stack's fleet and every agent's formula; ConfigError lists the model's problems and the
     formulas' together (a bad URL hides no missing formula, of another agent or of its own), and
-    what would make the agents' entrypoint exit at once (bind_sources.py; `source`: the stack file)."""
+    what would make the agents' entrypoint exit at once (runtimes/bind_sources.py; `source`: the stack file)."""
     reading = read_fleet(settings.project_files(), admin_user=settings.admin_user)
     found, problems = find_formulas(reading.formula_choices, settings.factory_root)
     if reading.fleet.agents():

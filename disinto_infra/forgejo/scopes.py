@@ -34,6 +34,36 @@ VALID = frozenset({ALL, PUBLIC_ONLY} | {f"{lvl}:{c}" for lvl in ("read", "write"
 DEV_AGENT_MINIMUM = ("read:notification", "write:issue", "write:repository", "read:user")
 
 
+# The agent's token is also its git password (FORGE_PASS: the password is not handed out). Forgejo
+# v11.0.15 checks a token's scope on every git push (routers/web/repo/githttp.go:155 via
+# services/context/permission.go:133-166: write:repository, else 403), refuses a public-only
+# token on a private repository such as the agent's .profile (permission.go:151-153), and the
+# factory's credential helper proves the login with GET /api/v1/user (lib/git-creds.sh:111-116 @
+# Disinto/disinto 2308c4c), which needs read:user (routers/api/v1/api.go:944-945).
+AGENT_NEEDS = ("write:repository", "read:user")
+
+
+def agent_scope_problem(scopes: Iterable[str]) -> str | None:
+    """Why an agent could not push or prove its login with a token of these scopes; None if it can."""
+    wanted = [s for s in scopes if s not in IGNORED]
+    if PUBLIC_ONLY in wanted:
+        return "public-only: the agent could not push to its private .profile (its token is its git password)"
+    try:
+        held = set(normalize(wanted))
+    except ScopeError:
+        return None  # reported on its own
+    missing = [need for need in AGENT_NEEDS if ALL not in held and not _covers(held, need)]
+    if missing:
+        return (f"lacks {', '.join(missing)}: the token is also the agent's git password, and git push needs "
+                "write:repository, the factory's login check read:user")
+    return None
+
+
+def _covers(held: set[str], need: str) -> bool:
+    level, category = need.split(":", 1)
+    return need in held or (level == "read" and f"write:{category}" in held)
+
+
 class ScopeError(ValueError):
     """A scope Forgejo would refuse (HTTP 400 on token creation)."""
 

@@ -1,8 +1,8 @@
 """The Agent component: one isolated agent per `[agents.*]`: its Forgejo identity and its runtime part.
 
 Children have fixed logical names (naming.ChildNames): they are part of every URN, so adding or
-removing another agent never touches this one. The identity (identity.py) is the same on every
-runtime; the runtime (runtime_docker.py, runtime_nomad.py) places the agent's workload and its
+removing another agent never touches this one. The identity (forgejo/identity.py) is the same on every
+runtime; the runtime (runtimes/docker.py, runtimes/nomad/resources.py) places the agent's workload and its
 volumes. Removing the agent revokes its token and repository access and removes its workload, but
 keeps its Forgejo user and its volumes (`retain_on_delete`): history and data are never lost by
 default.

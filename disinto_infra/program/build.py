@@ -34,7 +34,7 @@ def compose_path(settings: StackSettings) -> Path:
 def compose_warnings(settings: StackSettings, agent_names: Iterable[str]) -> list[str]:
     """One message per agent the factory's docker-compose.yml also defines a service for.
 
-    The factory's generator writes that service back on every `disinto up` (factory_compose.py), so
+    The factory's generator writes that service back on every `disinto up` (factory/compose.py), so
     it is expected; what must not happen is a bare `disinto up`, which would start it and clash with
     our container by name. A missing file means no warning; an unreadable one is a warning too (we
     cannot tell), never an error. The messages carry no "warning: " prefix: Pulumi and the plan's

@@ -1,7 +1,7 @@
 """The container's host folders (`binds`), and what the Pulumi host can see of them.
 
 Two kinds of finding, both only for the docker runtime and a Docker host that is this machine
-(docker_host.py; for another machine nothing here can see its files, and nothing is claimed):
+(runtimes/docker_host.py; for another machine nothing here can see its files, and nothing is claimed):
 
 - `entrypoint_problems`: what makes the agents' entrypoint exit at once. entrypoint.sh
   (docker/agents/entrypoint.sh, Disinto/disinto 2308c4c, `validate_projects_dir`) stops with

@@ -55,7 +55,7 @@ HEALTH_RETRIES = 3
 
 
 def healthcheck(settings: StackSettings) -> docker.ContainerHealthcheckArgs:
-    """Durations in the provider's read-back form (go_duration.py), so a refresh finds no change."""
+    """Durations in the provider's read-back form (runtimes/go_duration.py), so a refresh finds no change."""
     return docker.ContainerHealthcheckArgs(
         tests=["CMD-SHELL", HEALTH_SCRIPT],
         interval=go_duration.seconds(HEALTH_INTERVAL),
@@ -127,7 +127,7 @@ def for_stack(settings: StackSettings) -> DockerRuntime:
     so no agent's `<name>-retire` ever runs before them.
     """
     network_id = find_network(settings.network)
-    # Pulled once per stack, by digest (image_pin.py); keep_locally so destroying the stack never
+    # Pulled once per stack, by digest (runtimes/image_pin.py); keep_locally so destroying the stack never
     # deletes an image that other containers of the factory may still run.
     image = docker.RemoteImage(IMAGE_RESOURCE, name=pull_name(settings.agent_image), keep_locally=True)
     return DockerRuntime(image, network_id)

@@ -113,7 +113,7 @@ repo = "johba/disinto"
   roles = ["dev"]
   forge_user = "dev-qwen"
   compact_pct = 80
-  token_scopes = ["write:repository", "write:issue"]
+  token_scopes = ["write:repository", "write:issue", "read:user"]
 
 # [agents.old]
 # base_url = "http://gone"
@@ -218,10 +218,10 @@ def test_update_changes_only_the_given_keys_in_place(tmp_path):
     text = path.read_text()
     assert '  model    = "other"   # big one\n' in text
     assert '  roles = ["review"]\n' in text
-    assert '  token_scopes = ["write:repository", "write:issue"]\n  poll_interval = 30\n\n# [agents.old]' in text
+    assert '  token_scopes = ["write:repository", "write:issue", "read:user"]\n  poll_interval = 30\n\n# [agents.old]' in text
     assert text.count("[agents.llama]") == 1
     expected = EXISTING.replace('"unsloth/Qwen3.5-35B-A3B"', '"other"').replace('["dev"]', '["review"]').replace(
-        '"write:issue"]\n', '"write:issue"]\n  poll_interval = 30\n')
+        '"read:user"]\n', '"read:user"]\n  poll_interval = 30\n')
     assert text == expected  # nothing else moved: comments, [ci], [agents.schedule], second
 
 
@@ -230,7 +230,7 @@ def test_formula_is_written_only_when_given_and_keeps_the_rest_in_place(tmp_path
     result = hire(path, "llama", "review", formula="formulas/review-pr.toml")
     assert result.changed == {"roles": ["review"], "formula": "formulas/review-pr.toml"}
     expected = EXISTING.replace('["dev"]', '["review"]').replace(
-        '"write:issue"]\n', '"write:issue"]\n  formula = "formulas/review-pr.toml"\n')
+        '"read:user"]\n', '"read:user"]\n  formula = "formulas/review-pr.toml"\n')
     assert path.read_text() == expected  # comments and every other table as they were
     hire(path, "fresh", "review", local_model="http://10.0.0.9:1", formula="formulas/review-pr.toml")
     assert path.read_text().endswith('poll_interval = 60\nformula = "formulas/review-pr.toml"\n')

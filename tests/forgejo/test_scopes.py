@@ -39,3 +39,25 @@ def test_dev_agent_minimum_is_valid_and_canonical():
         "write:repository",
         "read:user",
     ]
+
+
+@pytest.mark.parametrize(
+    ("given", "why"),
+    [
+        (["write:issue", "read:user"], "lacks write:repository"),
+        (["read:repository", "read:user"], "lacks write:repository"),
+        (["write:repository"], "lacks read:user"),
+        (["write:issue"], "lacks write:repository, read:user"),
+        (["public-only", "all"], "public-only"),
+    ],
+)
+def test_an_agent_token_must_push_and_prove_its_login(given, why):
+    """The token is also the agent's git password: git push needs write:repository, the factory's
+    credential helper's GET /user read:user, and the private .profile no public-only."""
+    assert why in scopes.agent_scope_problem(given)
+
+
+@pytest.mark.parametrize("given", [["all"], ["write:repository", "read:user"], ["write:repository", "write:user"],
+                                   list(scopes.DEV_AGENT_MINIMUM)])
+def test_scopes_an_agent_can_work_with(given):
+    assert scopes.agent_scope_problem(given) is None

@@ -257,6 +257,10 @@ MUTATIONS = [
              ("tests/runtimes/test_docker.py",)),
     Mutation("docker-probe-any-start", "disinto_infra/runtimes/docker.py",
              '''[ "$(stat -c %Y "$log")" -gt "$started" ]''', "true", ("tests/runtimes/test_docker.py",)),
+    # The token is the agent's git password (issue 18): scopes that cannot push are refused.
+    Mutation("agent-scopes-without-push", "disinto_infra/forgejo/scopes.py",
+             'AGENT_NEEDS = ("write:repository", "read:user")', 'AGENT_NEEDS = ("read:user",)',
+             ("tests/forgejo/test_scopes.py",)),
 ]
 
 

@@ -88,9 +88,9 @@ def test_token_scopes_agent_then_stack_then_all():
     def scopes(text, **stack):
         return reveal(build(text, settings(**stack)).named("llama-token").inputs["scopes"])
 
-    own = HEADER + agent("llama", token_scopes='["write:issue", "read:user"]')
-    assert scopes(own, tokenScopes=["write:repository"]) == ["write:issue", "read:user"]
-    assert scopes(HEADER + agent("llama"), tokenScopes=["write:repository"]) == ["write:repository"]
+    own = HEADER + agent("llama", token_scopes='["write:repository", "write:issue", "read:user"]')
+    assert scopes(own, tokenScopes=["write:repository", "read:user"]) == ["write:repository", "write:issue", "read:user"]
+    assert scopes(HEADER + agent("llama"), tokenScopes=["write:repository", "read:user"]) == ["write:repository", "read:user"]
     assert scopes(HEADER + agent("llama")) == ["all"]
 
 

@@ -86,6 +86,7 @@ EXPECTED: dict[str, list[tuple[str, str]]] = {
     "rotate_password_float.toml": [("agents.dev.rotate_password", "non-negative integer, not 1.5")],
     "token_scopes_unknown.toml": [("agents.dev.token_scopes", '"repo" is not a Forgejo token scope')],
     "token_scopes_empty.toml": [("agents.dev.token_scopes", "non-empty list")],
+    "token_scopes_cannot_push.toml": [("agents.dev.token_scopes", "lacks write:repository: the token is also the agent's git password")],
     "unknown_key_typo.toml": [
         ("agents.dev.model", "is required"),
         ("agents.dev.modle", 'did you mean "model"'),

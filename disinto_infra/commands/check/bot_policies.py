@@ -3,8 +3,8 @@
 The factory's bot policies (vault/policies/bot-*.hcl, applied by tools/vault-apply-policies.sh;
 Disinto/disinto 2308c4c) grant `read` on `<kv>/data/disinto/shared/forge`, where its
 tools/vault-import.sh stores FORGE_ADMIN_TOKEN (key `admin_token`): every job logged in with such
-a policy can read the admin token. Ours grant no such path (vault_policy.py). Each `bot-*` policy
-the token may read is fetched and judged with Vault's own matching (vault_acl.py); one warning per
+a policy can read the admin token. Ours grant no such path (runtimes/nomad/vault_policy.py). Each `bot-*` policy
+the token may read is fetched and judged with Vault's own matching (runtimes/nomad/vault_acl.py); one warning per
 policy that grants it, naming the rule to remove. Warnings, not problems: the stack works, it is
 only not least privilege.
 

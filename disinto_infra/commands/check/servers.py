@@ -1,5 +1,5 @@
 """The model-server area of `check`: each server's state, the models it serves against its
-agents' `model`, and its slots against its agents (the rule is capacity.py's).
+agents' `model`, and its slots against its agents (the rule is model_servers/capacity.py's).
 
 Problems: a server that does not answer or is still loading, an agent whose `model` the server
 does not serve (model_server.model_matches), and more agents than the server has slots.

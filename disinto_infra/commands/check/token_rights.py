@@ -4,7 +4,7 @@
 `data.root`, `data.exact_paths` and `data.glob_paths` (path -> `capabilities`; a glob path is a
 prefix rule with its `*` taken off), from `pathInternalUIResultantACL` in hashicorp/vault
 vault/logical_system.go; Vault's `default` policy lets every token read it. Each right of
-vault_rights.py is judged against those rules as Vault matches paths (vault_acl.py); one problem
+runtimes/nomad/vault_rights.py is judged against those rules as Vault matches paths (runtimes/nomad/vault_acl.py); one problem
 per right the token lacks, naming the capabilities, the path and examples/vault/pulumi-token.hcl.
 
 Vault leaves the rules with a `+` segment out of that answer (it walks only its exact and prefix

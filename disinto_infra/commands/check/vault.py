@@ -14,7 +14,7 @@ GETs of Vault's HTTP API (https://developer.hashicorp.com/vault/api-docs), the t
 - `/v1/sys/policies/acl?list=true`, then each `bot-*` policy: warnings for those that let an
   agent read the factory's Forgejo admin token (bot_policies.py).
 - `/v1/sys/internal/ui/resultant-acl`: what the token may do, judged against every right
-  `pulumi up` uses (token_rights.py, vault_rights.py); one problem per right it lacks.
+  `pulumi up` uses (token_rights.py, runtimes/nomad/vault_rights.py); one problem per right it lacks.
 A path the token may not read (403) is "not checked", not a problem: the token `pulumi up` needs
 writes policies, roles and secrets, and need not read `sys/`.
 """

@@ -1,4 +1,4 @@
-"""One agent's Nomad job, as typed objects of the Nomad API (nomad_jobspec.py): the factory's
+"""One agent's Nomad job, as typed objects of the Nomad API (runtimes/nomad/jobspec.py): the factory's
 agents task shape (nomad/jobs/agents.hcl, Disinto/disinto 2308c4c) for one agent alone.
 
 One group, one docker task: the agents image, its own two volumes and the factory's two shared
@@ -15,7 +15,7 @@ session in progress. Whatever the mode, the template hook takes the new token (t
 `Update` builds a new template manager) and re-renders; a re-render that changes a file on disk
 applies that template's own change mode (template/template.go `handleFirstRender`). So the secret
 template's `ChangeMode = "restart"` restarts the task when the *secret* changed, and only then.
-With the role's periodic token (runtime_nomad.py) renewal never ends while the task runs.
+With the role's periodic token (runtimes/nomad/resources.py) renewal never ends while the task runs.
 """
 from __future__ import annotations
 
@@ -56,7 +56,7 @@ SECRETS_FILE = "secrets/forge.env"
 # The review credential: in the env only of agents with this role, from its own KV secret.
 REVIEW_ROLE = "review"
 REVIEW_TOKEN_VAR = "FORGE_REVIEW_TOKEN"
-# The audience of the task's Vault identity; the JWT role's bound_audiences (runtime_nomad.py) is
+# The audience of the task's Vault identity; the JWT role's bound_audiences (runtimes/nomad/resources.py) is
 # this same list. "vault.io": the factory's default_identity (nomad/server.hcl, Disinto/disinto
 # 2308c4c) and Nomad's own default role (command/asset/vault-wi-default-role.json, v1.10.0).
 VAULT_AUDIENCES = ("vault.io",)

@@ -6,12 +6,12 @@ Per agent (children of the Agent component, next to its Forgejo identity):
   `.Data.data.token` / `.Data.data.pass`, Disinto/disinto 2308c4c); any other secret env value
   (the model server's API key) under its env name in lower case;
 - `<name>-policy`: Vault policy `bot-<name>` reading exactly that secret, and for an agent with the
-  `review` role the review token's secret too (vault_policy.py);
+  `review` role the review token's secret too (runtimes/nomad/vault_policy.py);
 - `<name>-role`: JWT role `bot-<name>` on the Nomad auth mount, bound to this agent's job id and
   namespace only, granting only that policy, issuing periodic tokens (see ROLE_TOKEN_PERIOD);
 - `<name>-repos` / `<name>-data`: dynamic host volumes `project-repos-<name>` / `agents-<name>-data`
   (plugin `mkdir`), kept when the agent goes, like the docker runtime's volumes;
-- `<name>-job`: service job `disinto-agent-<name>` (its spec: nomad_job.py).
+- `<name>-job`: service job `disinto-agent-<name>` (its spec: runtimes/nomad/job.py).
 
 The jobspec holds no secret and no secret-derived value: a rotated token or password changes
 only the KV secret, and the template (`change_mode = "restart"`) restarts the task with it.
