@@ -1,4 +1,5 @@
-"""The README as a user reads it: every `python -m disinto_infra …` it shows runs as written, and
+"""The README as a user reads it: every `python -m disinto_infra …` (or `disinto-infra …`, the installed
+entry point of the same `cli.main`: tests/commands/test_cli.py) it shows runs as written, and
 the output it shows for `check` is what `python -m tests.support.check_demo` prints.
 
 A concrete command (no `[…]`, no NAME placeholders) runs in a copy of this project folder whose
@@ -24,11 +25,16 @@ from tests.support.llama_double import LlamaDouble
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
-COMMAND = re.compile(r"python -m disinto_infra [^;&>|`\n#]*")
+# The installed command only where a line starts with it (elsewhere `disinto-infra` names a policy).
+COMMAND = re.compile(r"python -m disinto_infra [^;&>|`\n#]*|^(?:\$ )?disinto-infra [^;&>|`\n#]*", re.M)
+ENTRY_POINT = "disinto-infra "
 
 
 def readme_commands() -> list[str]:
-    return sorted({found.group(0).strip() for found in COMMAND.finditer(README)})
+    """Each command in its `python -m` form (the console script runs the same function)."""
+    found = {m.group(0).strip().removeprefix("$ ") for m in COMMAND.finditer(README)}
+    return sorted({"python -m disinto_infra " + c.removeprefix(ENTRY_POINT) if c.startswith(ENTRY_POINT) else c
+                   for c in found})
 
 
 def is_synopsis(command: str) -> bool:

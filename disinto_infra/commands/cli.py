@@ -19,8 +19,23 @@ from disinto_infra.model import ConfigError, Fleet
 from disinto_infra.program.plan import plan_fleet
 from disinto_infra.settings import StackSettings
 
-# The Pulumi project folder (where Pulumi.yaml is): relative settings paths start here.
-PROJECT_DIR = Path(__file__).resolve().parents[2]
+# The checkout this package runs from, when it runs from one (`python -m`, an editable install).
+CHECKOUT = Path(__file__).resolve().parents[2]
+
+
+def find_project_dir(cwd: Path | None = None) -> Path:
+    """The Pulumi project folder (where Pulumi.yaml is): stack files and relative settings paths start there.
+
+    The checkout this package runs from when it is one; else, for an installed `disinto-infra`, the
+    working folder or the nearest one above it holding Pulumi.yaml (as the Pulumi CLI finds its
+    project); else the working folder."""
+    if (CHECKOUT / "Pulumi.yaml").is_file():
+        return CHECKOUT
+    here = (cwd or Path.cwd()).resolve()
+    return next((folder for folder in (here, *here.parents) if (folder / "Pulumi.yaml").is_file()), here)
+
+
+PROJECT_DIR = find_project_dir()
 DEFAULT_STACK = "dev"
 
 # Modules that add commands, each with `register(subparsers)`.

@@ -288,3 +288,36 @@ def test_validate_and_plan_refuse_a_factory_without_project_tomls(project_dir, c
             f"{project_dir}/Pulumi.dev.yaml: disinto:factoryRoot: {empty}/projects holds no *.toml; it is the agents' "
             "projects folder, and their entrypoint.sh exits at once without one (validate_projects_dir, "
             "Disinto/disinto docker/agents/entrypoint.sh)\n")
+
+
+def test_an_installed_command_finds_its_project_as_the_pulumi_cli_does(tmp_path, monkeypatch):
+    """`pip install .` puts the package in site-packages: no Pulumi.yaml beside it. Then the project is
+    the working folder or the nearest one above holding Pulumi.yaml, else the working folder."""
+    monkeypatch.setattr(cli, "CHECKOUT", tmp_path / "site-packages")
+    project = tmp_path / "infra"
+    (project / "sub" / "deeper").mkdir(parents=True)
+    (project / "Pulumi.yaml").write_text("name: disinto\n")
+    assert cli.find_project_dir(project / "sub" / "deeper") == project
+    assert cli.find_project_dir(tmp_path) == tmp_path.resolve()
+    monkeypatch.setattr(cli, "CHECKOUT", ROOT)  # run from this checkout: its own folder, wherever the cwd
+    assert cli.find_project_dir(tmp_path) == ROOT
+
+
+def test_the_console_script_is_the_cli():
+    """pyproject's `disinto-infra` entry point names the function `python -m disinto_infra` runs."""
+    import tomllib
+
+    target = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]["disinto-infra"]
+    module, _, function = target.partition(":")
+    assert (module, function) == (cli.__name__, cli.main.__name__)
+
+
+def test_the_installed_command_plans_the_example():
+    """The README's second fresh-machine command, through the console script `pip install -e .` made."""
+    script = Path(sys.executable).parent / "disinto-infra"
+    if not script.exists():
+        pytest.skip("the project is not installed in this venv (the README's setup installs it)")
+    done = subprocess.run([str(script), "plan", "--toml", "examples/factory/projects/demo.toml"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("dev-qwen: user dev-qwen, token, collaborator on demo-owner/demo")
