@@ -166,7 +166,7 @@ def validate_scaling(factory: Path, sizes: tuple[int, int], repeats: int = 3) ->
     checks double from N to 2N agents, checks of every pair quadruple."""
     tomls = make_factory(factory, list(sizes))
     validate_only(tomls[sizes[0]])  # warm: imports
-    return {n: statistics.median(_timed(lambda: validate_only(tomls[n]))[0] for _ in range(repeats)) for n in sizes}
+    return {n: statistics.median(_timed(lambda n=n: validate_only(tomls[n]))[0] for _ in range(repeats)) for n in sizes}
 
 
 def measure(main_py: Path, factory: Path, sizes: list[int], repeats: int = 5, log=print) -> dict[str, Any]:
@@ -181,13 +181,14 @@ def measure(main_py: Path, factory: Path, sizes: list[int], repeats: int = 5, lo
             "the baseline must register the same resources"
         ours, bare = [], []
         for _ in range(repeats):
-            ours.append(_timed(lambda: run_ours(main_py, tomls[n]))[0])
-            bare.append(_timed(lambda: run_bare(program))[0])
+            ours.append(_timed(lambda n=n: run_ours(main_py, tomls[n]))[0])
+            bare.append(_timed(lambda program=program: run_bare(program))[0])
         results["ours"][n] = statistics.median(ours)
         results["bare"][n] = statistics.median(bare)
         results["registrations"][n] = len(spec)
         if n == max(sizes):
-            results["validate_s"] = statistics.median(_timed(lambda: validate_only(tomls[n]))[0] for _ in range(repeats))
+            results["validate_s"] = statistics.median(
+                _timed(lambda n=n: validate_only(tomls[n]))[0] for _ in range(repeats))
             types: dict[str, int] = {}
             for r in spec:
                 types[r.type] = types.get(r.type, 0) + 1

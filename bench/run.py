@@ -169,7 +169,7 @@ def table(r: dict, c: dict) -> str:
         + ", ".join(f"{k} {v} B" for k, v in sorted(state["by_type"].items())) + ".",
         f"Evaluation at 100 agents: ours {c['ours_ms_100']} ms, bare {c['bare_ms_100']} ms; of ours, "
         f"{c['validate_ms_100']} ms are settings, TOML validation and formulas (before any registration).",
-        f"Validate (TOML model, collisions, formulas; median of 3): "
+        "Validate (TOML model, collisions, formulas; median of 3): "
         + ", ".join(f"{k} agents {v} s" for k, v in c["validate_s"].items()) + ".",
         f"Convergence (median of three runs, ratios {c['converge_ratios']}): {c['converge']['requests']} requests, "
         f"{c['converge']['latency_sum_s']:.2f} s of latency, {c['converge']['wall_s']:.2f} s wall; "

@@ -51,8 +51,8 @@ import os
 import re
 import stat
 import sys
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Dict, List, Optional, Sequence
 
 BACKUP_SUFFIX = ".disinto-bak"
 NEW_FILE_MODE = 0o600  # the file holds bot passwords
@@ -99,17 +99,17 @@ def check_key(key: str) -> str:
 
 # ---------------------------------------------------------------- line edits (pure)
 
-def _key_of(line: str) -> Optional[str]:
+def _key_of(line: str) -> str | None:
     found = _LINE_RE.match(line)
     return found.group(2) if found else None
 
 
-def set_lines(text: str, values: Dict[str, str], if_absent: Optional[Dict[str, str]] = None) -> str:
+def set_lines(text: str, values: dict[str, str], if_absent: dict[str, str] | None = None) -> str:
     """Rewrite each key's first line in place as a plain `KEY=value` (an `export ` prefix or an
     indent would hide it from `disinto up`'s check), drop its later duplicates (they would win
     when sourced), and append keys not present yet; `if_absent` keys only when no line has them."""
     rendered = {k: quote(k, v) for k, v in values.items()}
-    out: List[str] = []
+    out: list[str] = []
     seen = set()
     for line in text.splitlines(keepends=True):
         key = _key_of(line)
@@ -156,7 +156,7 @@ def _fsync_dir(path: str) -> None:
         os.close(fd)
 
 
-def _open(path: str, create: bool) -> Optional[int]:
+def _open(path: str, create: bool) -> int | None:
     """A read-write descriptor on F; a file we create is 0600 whatever the umask."""
     try:
         return os.open(path, os.O_RDWR | os.O_NONBLOCK)  # a FIFO must not block: _read_all refuses it
@@ -227,7 +227,7 @@ class _Edited:
     changed: bool
 
 
-def edit(path: str, change: Callable[[str], str], create: bool) -> Optional[_Edited]:
+def edit(path: str, change: Callable[[str], str], create: bool) -> _Edited | None:
     """Apply `change` to the file's text under the lock: the text it then holds and whether that
     is a change; None when there is no file (and `create` is false)."""
     fd = _open(path, create)
@@ -250,7 +250,7 @@ def edit(path: str, change: Callable[[str], str], create: bool) -> Optional[_Edi
         os.close(fd)  # releases the lock
 
 
-def set_values(path: str, values: Dict[str, str], if_absent: Optional[Dict[str, str]] = None) -> EditResult:
+def set_values(path: str, values: dict[str, str], if_absent: dict[str, str] | None = None) -> EditResult:
     if_absent = if_absent or {}
     for key in [*values, *if_absent]:
         check_key(key)
@@ -272,7 +272,7 @@ def remove_keys(path: str, keys: Sequence[str]) -> EditResult:
 
 # ---------------------------------------------------------------- command line
 
-def _values_from_environment(keys: Sequence[str]) -> Dict[str, str]:
+def _values_from_environment(keys: Sequence[str]) -> dict[str, str]:
     missing = [k for k in keys if k not in os.environ]
     if missing:
         raise EnvFileError(f"not set in the environment: {', '.join(missing)} (values are never taken from arguments)")
@@ -293,7 +293,7 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         if_absent = getattr(args, "if_absent", [])

@@ -14,7 +14,8 @@ import argparse
 import json
 import subprocess
 import sys
-from typing import List, Optional, Sequence, cast
+from collections.abc import Sequence
+from typing import cast
 
 COMPOSE_LABEL = "com.docker.compose.project"
 OURS_LABEL, OURS_VALUE = "disinto.managed-by", "disinto-infra"
@@ -60,7 +61,7 @@ def _fail(what: str, done: subprocess.CompletedProcess[str]) -> DockerError:
 
 # ---------------------------------------------------------------- retire
 
-def container_labels(name: str) -> Optional[dict[str, str]]:
+def container_labels(name: str) -> dict[str, str] | None:
     """The container's labels, or None when there is no such container."""
     done = docker("inspect", "--type", "container", "--format", "{{json .Config.Labels}}", name)
     if _absent(done):
@@ -92,7 +93,7 @@ def retire(name: str) -> str:
 
 # ---------------------------------------------------------------- copy-data
 
-def _run_script(image: str, mounts: List[str], script: str, *args: str) -> subprocess.CompletedProcess[str]:
+def _run_script(image: str, mounts: list[str], script: str, *args: str) -> subprocess.CompletedProcess[str]:
     # --entrypoint: the agents image's own entrypoint would start an agent. --user 0: the volumes'
     # files belong to the agent user; root reads them all and `cp -a` keeps their owners.
     volumes = [flag for mount in mounts for flag in ("-v", mount)]
@@ -144,7 +145,7 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         if args.action == "retire":

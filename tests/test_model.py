@@ -2,6 +2,7 @@
 import re
 from pathlib import Path
 
+import pydantic
 import pytest
 
 from disinto_infra.model import AgentSpec, ConfigError, load_fleet, parse_project_text
@@ -93,7 +94,7 @@ def test_schedule_is_not_an_agent_and_other_tables_are_left_alone():
 
 def test_models_are_frozen():
     (spec,) = parse_project_text(F, HEADER + agent("a")).agents
-    with pytest.raises(Exception):
+    with pytest.raises(pydantic.ValidationError, match="frozen"):
         spec.model = "other"
 
 

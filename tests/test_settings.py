@@ -2,6 +2,7 @@
 from pathlib import Path
 
 import pulumi
+import pydantic
 import pytest
 
 from disinto_infra.model import ConfigError
@@ -114,7 +115,7 @@ def test_bad_values_name_the_key(values, line):
 
 def test_settings_are_frozen_and_hide_secrets():
     s = settings(adminPassword="hunter22", forgeReviewToken="abc123")
-    with pytest.raises(Exception):
+    with pytest.raises(pydantic.ValidationError, match="frozen"):
         s.network = "other"
     assert "hunter22" not in repr(s) and "abc123" not in repr(s)
 

@@ -17,7 +17,6 @@ import os
 import re
 import shlex
 from pathlib import Path
-from typing import Optional
 
 import pulumi
 import pulumi_command as command
@@ -65,7 +64,7 @@ def export_credentials(
     password: pulumi.Input[str],
     env_file: str,
     base_url: str,
-    opts: Optional[pulumi.ResourceOptions] = None,
+    opts: pulumi.ResourceOptions | None = None,
 ) -> command.local.Command:
     """`<name>-env`: writes the two lines (and a missing base URL line) on create/update, removes
     the two on delete."""

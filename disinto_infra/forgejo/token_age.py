@@ -11,18 +11,18 @@ so the token resource keeps it itself:
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 DAY = timedelta(days=1)
 
 
 def now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def iso(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def parse(value: Any) -> datetime | None:
@@ -33,7 +33,7 @@ def parse(value: Any) -> datetime | None:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def made_at(outputs: dict[str, Any], inputs: dict[str, Any]) -> datetime | None:
@@ -53,4 +53,4 @@ def age_days(made: datetime | None, at: datetime) -> float | None:
 def day_stamp(moment: datetime) -> str:
     """`d20261130`: part of a scheduled token's name, so the next one (a day or more later)
     has another name while both exist, and a retry on the same day finds the lost one."""
-    return moment.astimezone(timezone.utc).strftime("d%Y%m%d")
+    return moment.astimezone(UTC).strftime("d%Y%m%d")

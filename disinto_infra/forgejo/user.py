@@ -12,6 +12,7 @@ a Forgejo that still demands a password change fails the create with the CLI com
 
 from __future__ import annotations
 
+import json
 import secrets
 import string
 from dataclasses import asdict, dataclass
@@ -156,7 +157,7 @@ def account_blocker(conn: connection.Connection, existing: dict[str, Any]) -> st
     name = str(existing.get("login") or existing.get("username") or "")
     source = as_int(existing.get("source_id"))
     if source:
-        local = '{"source_id": 0, "login_name": "%s"}' % name
+        local = json.dumps({"source_id": 0, "login_name": name})
         return (
             f"Forgejo user {name!r} signs in through authentication source {source} (login name "
             f"{existing.get('login_name', '')!r}): Forgejo ignores a password set on such an account, so the agent "

@@ -80,7 +80,7 @@ def crowded_servers(agents: Sequence[Placed], timeout: float = UP_PROBE_TIMEOUT)
     with ThreadPoolExecutor(max_workers=len(groups)) as pool:
         found = list(pool.map(lambda a: _quiet_probe(a, timeout), groups))
     lines = []
-    for assignment, probe in zip(groups, found):
+    for assignment, probe in zip(groups, found, strict=True):
         crowded = over_capacity(probe.slots, [p.spec.name for p in assignment.agents]) if probe and probe.reachable else None
         if crowded:
             lines.append(f"{assignment.shown}: {crowded}: the rest wait for a free slot "
@@ -93,7 +93,7 @@ def _quiet_probe(assignment: Assignment, timeout: float) -> ServerProbe | None:
     fail (a broken CA bundle, say, is `check`'s to report)."""
     try:
         return model_server.probe(assignment.base_url, assignment.api_key, timeout)
-    except Exception:  # noqa: BLE001 (deliberately everything: a warning is never worth a failed up)
+    except Exception:
         return None
 
 

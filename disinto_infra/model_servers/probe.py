@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -29,7 +29,7 @@ from disinto_infra.http_get import Reply
 DEFAULT_TIMEOUT = 3.0
 
 
-class ServerState(str, Enum):
+class ServerState(StrEnum):
     OK = "ok"
     LOADING = "loading"  # 503 on /health: up, the model is still loading
     UNREACHABLE = "unreachable"  # no answer: refused, reset, timed out, TLS, no CA file, unsendable key

@@ -223,7 +223,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         self.outputs: dict[str, dict[str, Any]] = {}  # by URN: the fake outputs each resource got
         self._lock = threading.Lock()
 
-    def RegisterResource(self, request):  # noqa: N802 (gRPC method name)
+    def RegisterResource(self, request):
         if request.type == STACK_TYPE:
             return super().RegisterResource(request)
         _ensure_event_loop()
@@ -416,7 +416,7 @@ def shown(var: EnvVar, value: Exported) -> str:
 def _agent_plan(agent: Agent, image: str | None) -> AgentPlan:
     spec = agent.spec
     values = resolve_all([var.value for var in agent.env])
-    env = {var.name: shown(var, got) for var, got in zip(agent.env, values)}
+    env = {var.name: shown(var, got) for var, got in zip(agent.env, values, strict=True)}
     return AgentPlan(
         name=spec.name, forge_user=spec.forge_user, env_suffix=spec.env_suffix,
         repo=agent.project.repo, workload=agent.placement.workload,

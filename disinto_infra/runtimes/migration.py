@@ -19,8 +19,6 @@ Wiring, for the Agent component (the order is what makes this safe):
 """
 from __future__ import annotations
 
-from typing import Optional
-
 import pulumi
 import pulumi_command as command
 import pulumi_docker as docker
@@ -40,7 +38,7 @@ def legacy_data_volume(compose_project: str, agent: str) -> str:
     return f"{compose_project}_agents-{agent}-data"
 
 
-def _environment(docker_host: Optional[str]) -> dict[str, str]:
+def _environment(docker_host: str | None) -> dict[str, str]:
     # Without docker:host the provider and the CLI both fall back to DOCKER_HOST or the local socket.
     # A plain str, as settings hold it: an Output would always test as set.
     env = dict(host_environment())
@@ -52,8 +50,8 @@ def _environment(docker_host: Optional[str]) -> dict[str, str]:
 def retire_compose_container(
     name: str,
     container_name: str,
-    docker_host: Optional[str],
-    opts: Optional[pulumi.ResourceOptions] = None,
+    docker_host: str | None,
+    opts: pulumi.ResourceOptions | None = None,
 ) -> command.local.Command:
     """`<name>-retire`: make room for our container by removing the compose-made one."""
     return command.local.Command(
@@ -71,8 +69,8 @@ def copy_legacy_data(
     agent: str,
     data_volume: docker.Volume,
     image: pulumi.Input[str],
-    docker_host: Optional[str],
-    opts: Optional[pulumi.ResourceOptions] = None,
+    docker_host: str | None,
+    opts: pulumi.ResourceOptions | None = None,
 ) -> command.local.Command:
     """`<name>-copy-data`: seed our new data volume from the compose one, before the container starts."""
     source = legacy_data_volume(compose_project, agent)

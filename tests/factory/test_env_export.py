@@ -14,7 +14,6 @@ TOKEN, PASSWORD = "tok-0123456789abcdef", "pa$$ word'"
 BASE_URL = "http://10.10.10.1:8081"
 
 
-from tests.support.mock_recorder import mocked  # noqa: F401,E402  (fixture)
 
 
 def build(**overrides):

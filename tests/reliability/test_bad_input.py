@@ -167,7 +167,7 @@ def assert_lines(problems: list[str], path: Path, name: str, expected: list[tupl
     """Exactly the expected lines, in order."""
     expected = EXPECTED[name] if expected is None else expected
     assert len(problems) == len(expected), problems
-    for line, (location, fragment) in zip(problems, expected):
+    for line, (location, fragment) in zip(problems, expected, strict=True):
         assert matches(line, path, location, fragment), f"{line!r} is not {path}: {location}: …{fragment}…"
 
 

@@ -50,7 +50,7 @@ CASES = {
 
 def assert_lines(lines: list[str], stack_file: str, expected: list[tuple[str, str]]) -> None:
     assert len(lines) == len(expected), lines
-    for line, (key, fragment) in zip(lines, expected):
+    for line, (key, fragment) in zip(lines, expected, strict=True):
         assert line.startswith(f"{stack_file}: disinto:{key}: ") and fragment in line, line
 
 

@@ -203,7 +203,7 @@ class Collector:
         self.blobs: set[str] = set()
 
     def snapshot(self):
-        for name, st in self.engine.state.items():
+        for st in self.engine.state.values():
             for key in ("password", "token"):
                 if st.outputs.get(key):
                     self.secrets.add(st.outputs[key])

@@ -13,7 +13,6 @@ import pytest
 from disinto_infra.program.plan import NETWORK_INVOKE, REGISTRY_IMAGE_INVOKE, RecordingMocks, fake_invoke, reveal
 from disinto_infra.runtimes import bind_sources, go_duration
 from disinto_infra.runtimes import docker as runtime_docker
-from tests.forgejo.conftest import engine, forge  # noqa: F401 (fixtures: a Forgejo double, a provider host)
 from tests.program.test_agent import build, settings
 from tests.program.test_build import QWEN2, SETTINGS, run_fleet
 from tests.support.engine import ProviderError

@@ -10,7 +10,6 @@ import pulumi_docker as docker
 
 from disinto_infra.runtimes import migration as mr
 from tests import test_migrate as fakes
-from tests.support.mock_recorder import mocked  # noqa: F401,E402  (fixture)
 
 
 def run_program(build):

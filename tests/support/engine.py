@@ -33,10 +33,11 @@ import subprocess
 import sys
 import tempfile
 import threading
+from collections.abc import Iterable
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Optional
+from typing import Any
 
 import grpc
 from pulumi.dynamic.dynamic import serialize_provider
@@ -79,13 +80,13 @@ class Res:
     inputs: dict
     depends_on: Iterable[str] = ()
     additional_secret_outputs: Iterable[str] = ()
-    delete_before_replace: Optional[bool] = None  # None = not set: the provider's answer decides
+    delete_before_replace: bool | None = None  # None = not set: the provider's answer decides
     retain_on_delete: bool = False
     replace: bool = False  # `pulumi up --replace <urn>`
     ignore_changes: Iterable[str] = ()  # top-level keys only
     type: str = DYNAMIC_TYPE
     replace_on_changes: Iterable[str] = ()  # top-level keys or "*"
-    provider_blob: Optional[str] = None  # the `__provider` the program registered (then provider_obj is None)
+    provider_blob: str | None = None  # the `__provider` the program registered (then provider_obj is None)
     parent: str = ""  # the parent's URN, as registered (not driven: components have no provider)
 
 
@@ -173,23 +174,23 @@ def _contains_unknown(value) -> bool:
 class Host:
     """The dynamic-provider host process (one per deployment, shared by all dynamic resources)."""
 
-    def __init__(self, config: Optional[dict] = None, *, secret_keys: Iterable[str] = (),
+    def __init__(self, config: dict | None = None, *, secret_keys: Iterable[str] = (),
                  project: str = "disinto", repo_root: Path = REPO_ROOT, start_timeout: float = 30.0):
         self.config = dict(config or {})
         self.secret_keys = set(secret_keys)
         self.project, self.repo_root, self.start_timeout = project, Path(repo_root), start_timeout
-        self.proc: Optional[subprocess.Popen] = None
+        self.proc: subprocess.Popen | None = None
         self.channel = None
         self.stub = None
-        self.port: Optional[int] = None
+        self.port: int | None = None
         self.accept_secrets = False
         self.configure_response = None
-        self._stderr_path: Optional[str] = None
-        self._stderr_cache: Optional[str] = None
+        self._stderr_path: str | None = None
+        self._stderr_cache: str | None = None
         self._stdout_chunks: list[bytes] = []
-        self._drain: Optional[threading.Thread] = None
+        self._drain: threading.Thread | None = None
 
-    def start(self) -> "Host":
+    def start(self) -> Host:
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join([str(self.repo_root)] + (
             [env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
@@ -262,7 +263,7 @@ class Host:
             self._stderr_cache = self.stderr_text()
             os.unlink(self._stderr_path)
 
-    def __enter__(self) -> "Host":
+    def __enter__(self) -> Host:
         if self.proc is None:
             self.start()
         return self
@@ -318,7 +319,7 @@ class Engine:
                     try:
                         run.ops[r.name] = fut.result()
                         done.add(r.name)
-                    except Exception as e:  # noqa: BLE001 - first failure is re-raised below
+                    except Exception as e:
                         errors.append(e)
         if errors:
             raise errors[0]
@@ -611,7 +612,7 @@ class Engine:
         return op
 
     def _commit(self, res: Res, run: _Run, id_: str, inputs: dict, isecs: set, outs: dict, osecs: set,
-                pending_delete: Optional[ResourceState] = None):
+                pending_delete: ResourceState | None = None):
         new = ResourceState(res.type, id_, inputs, outs, set(osecs), self._options(res), set(isecs),
                             sorted(self._deps_of(res)), False, res.name,
                             {k: sorted(self._refs_in(v)) for k, v in res.inputs.items() if self._refs_in(v)})

@@ -25,7 +25,7 @@ _READ = 'while IFS="=" read -r key value; do printf "%s\\0%s\\0" "$key" "$value"
 def bash_reads(env_file: Path) -> dict[str, str]:
     out = subprocess.run(["bash", "-c", _READ, "bash", str(env_file)], capture_output=True, check=True).stdout
     fields = out.decode().split("\0")[:-1]
-    pairs = zip(fields[0::2], fields[1::2])
+    pairs = zip(fields[0::2], fields[1::2], strict=True)
     return {k: v for k, v in pairs if k and not k.lstrip().startswith("#")}
 
 

@@ -35,7 +35,7 @@ class _Handler(BaseHTTPRequestHandler):
             pass  # the client stopped reading: what it should do
         self.close_connection = True
 
-    do_GET = do_POST = do_PATCH = do_DELETE = do_PUT = _flood  # noqa: N815
+    do_GET = do_POST = do_PATCH = do_DELETE = do_PUT = _flood
 
 
 class Flood:

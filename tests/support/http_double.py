@@ -11,7 +11,7 @@ import struct
 import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Optional
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 
@@ -23,7 +23,7 @@ class Seen:
     headers: dict[str, str] = field(repr=False)
 
     @property
-    def authorization(self) -> Optional[str]:
+    def authorization(self) -> str | None:
         return next((v for k, v in self.headers.items() if k.lower() == "authorization"), None)
 
 
@@ -31,7 +31,7 @@ class Seen:
 class Answer:
     status: int
     body: Any = None  # JSON
-    text: Optional[str] = None  # a plain-text body instead (Nomad's errors)
+    text: str | None = None  # a plain-text body instead (Nomad's errors)
 
 
 class _Server(ThreadingHTTPServer):
@@ -48,7 +48,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _any(self) -> None:
         self.server.double.serve(self)
 
-    do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = do_PATCH = _any  # noqa: N815 (http.server's naming)
+    do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = do_PATCH = _any
 
     def reset(self) -> None:
         self.close_connection = True
@@ -75,7 +75,7 @@ class HttpDouble:
         self.requests: list[Seen] = []
         self._lock = threading.Lock()
         self._stopping = threading.Event()
-        self._server: Optional[_Server] = None
+        self._server: _Server | None = None
 
     def start(self):
         self._server = _Server(("127.0.0.1", 0), _Handler)

@@ -15,8 +15,6 @@ Every request is recorded (`llama.requests`: http_double.Seen, with `.path` and 
 """
 from __future__ import annotations
 
-from typing import Optional
-
 from .http_double import Answer, HttpDouble, Seen
 
 LOADING = {"error": {"code": 503, "message": "Loading model", "type": "unavailable_error"}}
@@ -27,7 +25,7 @@ NOT_FOUND = {"error": {"code": 404, "message": "File Not Found", "type": "not_fo
 class LlamaDouble(HttpDouble):
     def __init__(self, *, slots: int = 4, alias: str = "Qwen3.5-35B-A3B",
                  model_path: str = "/models/Qwen3.5-35B-A3B-UD-Q4_K_XL.gguf", mode: str = "ok",
-                 api_key: Optional[str] = None):
+                 api_key: str | None = None):
         super().__init__()
         self.slots, self.alias, self.model_path, self.mode, self.api_key = slots, alias, model_path, mode, api_key
 

@@ -23,7 +23,7 @@ disabled"), `/v1/acl/role/:id` (`ACLRole`, `Policies` [{Name}]) and `/v1/acl/pol
 """
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 from .http_double import Answer, HttpDouble, Seen
 
@@ -52,13 +52,13 @@ def registration(service: str, namespace: str, address: str = "10.0.0.5", port: 
 
 
 class NomadDouble(HttpDouble):
-    def __init__(self, *, leader: Optional[str] = "10.0.0.1:4647", namespaces: tuple[str, ...] = ("default",),
-                 pools: Optional[dict[str, list[dict]]] = None, services: Optional[dict[tuple[str, str], list]] = None,
-                 acl_token: Optional[str] = None, forbidden: frozenset[str] = frozenset(),
-                 volumes: tuple[dict[str, Any], ...] = (), namespace_pools: Optional[dict[str, str]] = None,
+    def __init__(self, *, leader: str | None = "10.0.0.1:4647", namespaces: tuple[str, ...] = ("default",),
+                 pools: dict[str, list[dict]] | None = None, services: dict[tuple[str, str], list] | None = None,
+                 acl_token: str | None = None, forbidden: frozenset[str] = frozenset(),
+                 volumes: tuple[dict[str, Any], ...] = (), namespace_pools: dict[str, str] | None = None,
                  token_type: str = "management", token_policies: tuple[str, ...] = (),
-                 token_roles: tuple[str, ...] = (), acl_roles: Optional[dict[str, list[str]]] = None,
-                 acl_policies: Optional[dict[str, str]] = None):
+                 token_roles: tuple[str, ...] = (), acl_roles: dict[str, list[str]] | None = None,
+                 acl_policies: dict[str, str] | None = None):
         super().__init__()
         # Nomad Enterprise: a namespace's default node pool (api/namespace.go NodePoolConfiguration)
         self.volumes, self.namespace_pools = volumes, namespace_pools or {}
@@ -70,7 +70,7 @@ class NomadDouble(HttpDouble):
         default_services = {("default", "forgejo"): [registration("forgejo", "default")]}
         self.services = services if services is not None else default_services
 
-    def _refused(self, seen: Seen) -> Optional[Answer]:
+    def _refused(self, seen: Seen) -> Answer | None:
         if self.acl_token is not None:
             given = seen.headers.get("X-Nomad-Token")
             if given is None:

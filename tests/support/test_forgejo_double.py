@@ -11,7 +11,7 @@ import pytest
 import requests
 
 from tests.support.forgejo_double import Fault, ForgejoDouble, go_parse_int, normalize_scopes
-from tests.support.forgejo_double.fixture import ADMIN_PASSWORD, ADMIN_USER, forge  # noqa: F401
+from tests.support.forgejo_double.fixture import ADMIN_PASSWORD, ADMIN_USER
 
 ADMIN = (ADMIN_USER, ADMIN_PASSWORD)
 OWNER = ("johba", "johba-pass-123")

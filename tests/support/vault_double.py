@@ -28,7 +28,7 @@ A sealed Vault answers every other path 503 "Vault is sealed".
 from __future__ import annotations
 
 import json
-from typing import Any, Optional
+from typing import Any
 
 import hcl2
 
@@ -46,7 +46,7 @@ STATES = {
 }
 
 
-def kv_mount(version: Optional[str] = "2") -> dict[str, Any]:
+def kv_mount(version: str | None = "2") -> dict[str, Any]:
     return {"type": "kv", "description": "", "accessor": "kv_0000", "local": False, "seal_wrap": False,
             "config": {"default_lease_ttl": 0, "max_lease_ttl": 0, "force_no_cache": False},
             "options": {"version": version} if version else None}
@@ -67,10 +67,10 @@ def _logical(data: Any) -> dict[str, Any]:
 
 
 class VaultDouble(HttpDouble):
-    def __init__(self, *, state: str = "active", version: str = "1.18.3", token: Optional[str] = None,
+    def __init__(self, *, state: str = "active", version: str = "1.18.3", token: str | None = None,
                  policies: tuple[str, ...] = ("root",), ttl: int = 0, expired: bool = False,
-                 mounts: Optional[dict[str, dict]] = None, auth: Optional[dict[str, dict]] = None,
-                 forbidden: frozenset[str] = frozenset(), acl: Optional[dict[str, str]] = None):
+                 mounts: dict[str, dict] | None = None, auth: dict[str, dict] | None = None,
+                 forbidden: frozenset[str] = frozenset(), acl: dict[str, str] | None = None):
         super().__init__()
         self.acl = acl if acl is not None else {"default": DEFAULT_POLICY}
         self.state, self.version, self.token, self.policies, self.ttl = state, version, token, policies, ttl

@@ -21,10 +21,11 @@ A 403 names the capability the token lacks.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import quote
 
 from disinto_infra.commands.check import host_volumes, nomad_rights, reach

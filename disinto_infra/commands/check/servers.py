@@ -26,7 +26,7 @@ def judge(assignment: Assignment, found: ServerProbe) -> ServerFacts:
         match = model_server.serves(found, agent.model) if found.models else None
         on_server.append(AgentOnServer(agent.name, agent.model, match))
         if match is False:
-            placeholder = (f" (the placeholder `hire` writes without --model: set the model)"
+            placeholder = (" (the placeholder `hire` writes without --model: set the model)"
                            if agent.model == DEFAULT_MODEL else "")
             problems.append(f'{placed.file}: agents.{agent.name}.model: "{agent.model}", '
                             f'but {url} serves {", ".join(found.models)}{placeholder}')

@@ -85,7 +85,10 @@ def from_pulumi(key: str, stack: str, project_dir: Path) -> Secret | None:
 def admin_credential(settings: StackSettings, stack: str, environ: Mapping[str, str]) -> AdminCredential:
     user = settings.admin_user
     token_key, password_key = f"{NAMESPACE}:adminToken", f"{NAMESPACE}:adminPassword"
-    password: Callable[[str], Auth] = lambda value: BasicAuth(user, value)
+
+    def password(value: str) -> Auth:
+        return BasicAuth(user, value)
+
     # A token before a password at each place; the Pulumi CLI (slow) only when nothing else has one.
     lookups: tuple[tuple[Callable[[str], Auth], Callable[[], Secret | None]], ...] = (
         (TokenAuth, lambda: from_env(environ, TOKEN_ENV)),

@@ -20,10 +20,11 @@ writes policies, roles and secrets, and need not read `sys/`.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import quote
 
 from disinto_infra.commands.check import bot_policies, reach, token_rights

@@ -45,7 +45,6 @@ def _api_value(value: Any) -> Any:
 
 
 # Go's names are the contract here, not PEP 8.
-# ruff: noqa: N815
 
 
 @dataclass(frozen=True)

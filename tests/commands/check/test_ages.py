@@ -1,14 +1,14 @@
 """check.ages: each agent's token from the exported state, against its limit."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from disinto_infra.commands.check.ages import TOKEN_TYPE, token_ages
 from disinto_infra.model import AgentSpec
 from disinto_infra.model_servers.capacity import Placed
 from disinto_infra.settings import StackSettings
 
-NOW = datetime(2026, 11, 30, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 
 
 def token(name: str, outputs: dict, inputs: dict | None = None) -> dict:

@@ -12,7 +12,7 @@ import re
 
 import pytest
 
-from tests.commands.check.test_check_cli import ADMIN, ADMIN_PASSWORD, agent, run, world, write_toml  # noqa: F401 (fixture)
+from tests.commands.check.test_check_cli import ADMIN, ADMIN_PASSWORD, agent, run, write_toml
 from tests.commands.check.test_nomad import example as nomad_example
 from tests.runtimes.nomad.test_vault_rights import VAULT_EXAMPLE
 from tests.support.nomad_double import NomadDouble, host_volume, node, registration

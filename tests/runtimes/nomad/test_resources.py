@@ -1,7 +1,7 @@
 """The nomad runtime under mocks: per agent its own job, Vault policy, JWT role, KV secret, volumes."""
 import json
 import re
-from functools import lru_cache
+from functools import cache
 
 import jsonschema
 import pytest
@@ -29,13 +29,13 @@ def run_fleet(runtime: str = "nomad", mocks: RecordingMocks | None = None, **ove
     return run_with_mocks(lambda: build_fleet(settings, fleet, "dev", formulas, warn=lambda _: None), mocks=mocks)
 
 
-@lru_cache(maxsize=None)
+@cache
 def nomad_run():
     """One run shared by the read-only tests (mocks are quick, but there is no need to repeat)."""
     return run_fleet()
 
 
-@lru_cache(maxsize=None)
+@cache
 def docker_run():
     return run_fleet("docker")
 
@@ -54,7 +54,7 @@ def task(run, agent: str) -> dict:
     return only
 
 
-@lru_cache(maxsize=None)
+@cache
 def validator():
     return jsonschema.Draft202012Validator(json.loads(SCHEMA.read_text(encoding="utf-8")))
 
@@ -259,7 +259,7 @@ def test_jobspec_holds_no_secret_and_is_not_secret(agent):
     assert kv["pass"] == run.exports["agentTokens"].value[agent] != run.exports["agentPasswords"].value[agent]
 
 
-@lru_cache(maxsize=None)
+@cache
 def review_run():
     return run_fleet(forge_review_token="review-secret-123")
 
@@ -518,7 +518,8 @@ def test_an_agent_named_like_a_factory_bot_is_warned_about(tmp_path):
     warnings: list[str] = []
     for runtime in ("nomad", "docker"):
         settings = record_plan.settings(runtime).model_copy(update={"factory_root": str(tmp_path)})
-        run_with_mocks(lambda: build_fleet(settings, fleet, "dev", record_plan.formulas(fleet), warn=warnings.append))
+        run_with_mocks(lambda settings=settings: build_fleet(settings, fleet, "dev", record_plan.formulas(fleet),
+                                                        warn=warnings.append))
     policy = tmp_path / "vault" / "policies" / "bot-llama.hcl"
     # Once, for the nomad stack and the one agent; a docker stack has no Vault names to take.
     assert warnings == [

@@ -12,7 +12,7 @@ import json
 import posixpath
 import re
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any
 from urllib.parse import quote
 
 from .state import (
@@ -51,7 +51,7 @@ class Response:
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, body: dict, headers: Optional[dict] = None):
+    def __init__(self, status: int, body: dict, headers: dict | None = None):
         super().__init__(status, body)
         self.status = status
         self.body = body
@@ -67,9 +67,9 @@ class Ctx:
     query: dict
     headers: Any                      # case-insensitive mapping (email.message.Message)
     body_bytes: bytes = b""
-    doer: Optional[dict] = None
+    doer: dict | None = None
     auth_kind: str = "none"           # "token" | "basic" | "none"
-    token: Optional[dict] = None
+    token: dict | None = None
     password_auth: bool = False
 
 
@@ -438,7 +438,7 @@ class Api:
         if not self._is_site_admin(ctx) and (ctx.doer is None or ctx.doer["id"] != user["id"]):
             raise self.error(403, "doer should be the site admin or be same as the contextUser")
 
-    def access_mode(self, repo: dict, user: Optional[dict]) -> int:
+    def access_mode(self, repo: dict, user: dict | None) -> int:
         owner = self.state.users[repo["owner_id"]]
         collab = ACCESS_MODES[repo["collaborators"][user["id"]]] if user and user["id"] in repo["collaborators"] else 0
         if user is not None:
@@ -507,7 +507,7 @@ class Api:
                 try:
                     raw = json.loads(text)
                 except ValueError as exc:
-                    raise self.error(422, f"[]: invalid character in JSON body: {exc.msg}")
+                    raise self.error(422, f"[]: invalid character in JSON body: {exc.msg}") from None
                 if not isinstance(raw, dict) and raw is not None:
                     raise self.error(422, f"[]: json: cannot unmarshal {_json_kind(raw)} into Go value "
                                           f"of type structs.{struct}")
@@ -516,7 +516,7 @@ class Api:
             raise self.error(422, "[]: Empty Content-Type" if not ctype else "[]: Unsupported Content-Type")
         form: dict = {}
         lowered = {k.lower(): k for k in raw}
-        for jname, goname, gotype, _ in fields:
+        for jname, _goname, gotype, _ in fields:
             key = jname if jname in raw else lowered.get(jname.lower())
             if key is None or raw[key] is None:
                 continue
@@ -578,7 +578,7 @@ class Api:
         start = (page - 1) * limit
         return items[start:start + limit], {"X-Total-Count": str(len(items))}
 
-    def user_json(self, user: dict, doer: Optional[dict], *, signed=None, authed=None) -> dict:
+    def user_json(self, user: dict, doer: dict | None, *, signed=None, authed=None) -> dict:
         if signed is None:
             signed = doer is not None
         if authed is None:
@@ -751,7 +751,7 @@ class Api:
         if matches_file_patterns(rule["protected_file_patterns"], tree_path):
             raise self.error(403, f"path is protected and can not be changed [path: {tree_path}]")
 
-    def _can_push(self, repo: dict, user: Optional[dict], mode: int, branch: str) -> bool:
+    def _can_push(self, repo: dict, user: dict | None, mode: int, branch: str) -> bool:
         if user is None or mode < ACCESS_MODES["write"]:
             return False
         rule = self._protection_for(repo, branch)
@@ -845,7 +845,7 @@ class Api:
         try:
             scopes = normalize_scopes(form.get("scopes") or [])
         except ScopeError as exc:
-            raise self.error(400, f"invalid access token scope provided: {exc}")
+            raise self.error(400, f"invalid access token scope provided: {exc}") from None
         if not scopes:
             raise self.error(400, "access token must have a scope")
         rec, plain = self.state.create_token(user, name, scopes)
@@ -1143,7 +1143,7 @@ class Api:
         try:
             content = base64.b64decode(form["content"], validate=True)
         except (binascii.Error, ValueError) as exc:
-            raise self.error(422, f"illegal base64 data: {exc}")
+            raise self.error(422, f"illegal base64 data: {exc}") from None
         raw_path = filepath
         tree_path = posixpath.normpath("/" + raw_path).lstrip("/")
         if not tree_path or any(part in (".git", "..", ".") for part in tree_path.split("/")):

@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 import threading
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any
 
 KINDS = ("status", "reset", "delay", "drop_response", "timeout")
 _DEFAULT_SECONDS = {"delay": 0.2, "timeout": 3.0}
@@ -29,15 +29,15 @@ _DEFAULT_SECONDS = {"delay": 0.2, "timeout": 3.0}
 
 @dataclass
 class Fault:
-    method: Optional[str] = None          # None or "*": any method
+    method: str | None = None          # None or "*": any method
     path_regex: str = ".*"
     kind: str = "status"
     status: int = 503
-    times: Optional[int] = 1              # None: unlimited
-    seconds: Optional[float] = None
+    times: int | None = 1              # None: unlimited
+    seconds: float | None = None
     message: str = "injected fault"
     body: Any = None                      # "status" kind: JSON body instead of the message
-    headers: Optional[dict] = None        # "status" kind: extra response headers
+    headers: dict | None = None        # "status" kind: extra response headers
     skip: int = 0                         # let this many matching requests pass first
     hits: int = field(default=0, init=False)
 
@@ -78,7 +78,7 @@ class FaultSet:
         with self._lock:
             return list(self._faults)
 
-    def take(self, method: str, path: str) -> Optional[Fault]:
+    def take(self, method: str, path: str) -> Fault | None:
         with self._lock:
             for fault in self._faults:
                 if fault.exhausted or not fault.matches(method, path):

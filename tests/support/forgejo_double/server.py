@@ -19,7 +19,7 @@ import threading
 import traceback
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Optional
+from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from .api import Api, Ctx, Response
@@ -34,11 +34,11 @@ class RequestRecord:
     method: str
     path: str                   # percent-decoded, without the query string
     query: dict
-    status: Optional[int]       # None when no response was sent (reset / timeout / dropped)
+    status: int | None       # None when no response was sent (reset / timeout / dropped)
     auth_kind: str              # "token" | "basic" | "none"
-    username: Optional[str]     # the authenticated user (after Sudo), else None
+    username: str | None     # the authenticated user (after Sudo), else None
     body: Any                   # parsed JSON body, or None
-    fault: Optional[str] = None  # kind of the fault that hit this request
+    fault: str | None = None  # kind of the fault that hit this request
     headers: dict = field(default_factory=dict)  # request headers, Authorization value redacted
 
 
@@ -91,7 +91,7 @@ class _Handler(BaseHTTPRequestHandler):
 class ForgejoDouble:
     """A fake Forgejo 11 server. See the package docstring for the full API."""
 
-    def __init__(self, spec_check: bool = True, spec_path: Optional[str] = None,
+    def __init__(self, spec_check: bool = True, spec_path: str | None = None,
                  host: str = "127.0.0.1", port: int = 0):
         self.state = State()
         self.api = Api(self.state, lambda: self.url)
@@ -101,8 +101,8 @@ class ForgejoDouble:
             from .spec import SpecChecker
             self._spec = SpecChecker(spec_path)
         self._host, self._port = host, port
-        self._server: Optional[_Server] = None
-        self._thread: Optional[threading.Thread] = None
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
         self._stop = threading.Event()
         self._faults = FaultSet()
         self._log_lock = threading.Lock()
@@ -112,7 +112,7 @@ class ForgejoDouble:
         self.latency: float = 0.0
 
     # ------------------------------------------------------------- lifecycle
-    def start(self) -> "ForgejoDouble":
+    def start(self) -> ForgejoDouble:
         if self._server is None:
             self._stop.clear()
             self._server = _Server((self._host, self._port), _Handler)
@@ -132,7 +132,7 @@ class ForgejoDouble:
 
     close = stop
 
-    def __enter__(self) -> "ForgejoDouble":
+    def __enter__(self) -> ForgejoDouble:
         return self.start()
 
     def __exit__(self, *exc) -> None:
@@ -151,8 +151,8 @@ class ForgejoDouble:
         return self.url + API_PREFIX
 
     # --------------------------------------------------------------- seeding
-    def add_user(self, username: str, password: Optional[str] = None, is_admin: bool = False,
-                 email: Optional[str] = None, must_change_password: bool = False, **fields) -> dict:
+    def add_user(self, username: str, password: str | None = None, is_admin: bool = False,
+                 email: str | None = None, must_change_password: bool = False, **fields) -> dict:
         """Create a user directly (no API rules). Default password: f"{username}-pass-123"."""
         with self.state.lock:
             if self.state.user_by_name(username) is not None:
@@ -235,8 +235,8 @@ class ForgejoDouble:
         with self.state.lock:
             self._need_repo(repo)["collaborators"][self._need_user(username)["id"]] = permission
 
-    def add_file(self, repo: str, path: str, content, branch: Optional[str] = None,
-                 message: Optional[str] = None, author: Optional[str] = None) -> str:
+    def add_file(self, repo: str, path: str, content, branch: str | None = None,
+                 message: str | None = None, author: str | None = None) -> str:
         """Commit a file directly; returns the commit sha. First commit makes the repo non-empty."""
         if isinstance(content, str):
             content = content.encode()
@@ -254,7 +254,7 @@ class ForgejoDouble:
         with self.state.lock:
             return [copy.deepcopy(u) for u in sorted(self.state.users.values(), key=lambda u: u["id"])]
 
-    def user(self, username: str) -> Optional[dict]:
+    def user(self, username: str) -> dict | None:
         with self.state.lock:
             user = self.state.user_by_name(username)
             return copy.deepcopy(user) if user else None
@@ -270,7 +270,7 @@ class ForgejoDouble:
             user = self.state.user_by_name(username)
             return [copy.deepcopy(t) for t in self.state.tokens_of(user)] if user else []
 
-    def token_owner(self, secret: str) -> Optional[str]:
+    def token_owner(self, secret: str) -> str | None:
         with self.state.lock:
             tok = self.state.token_by_plain(secret)
             return self.state.users[tok["uid"]]["login"] if tok else None
@@ -280,7 +280,7 @@ class ForgejoDouble:
         with self.state.lock:
             return [self._full(r) for r in sorted(self.state.repos.values(), key=lambda r: r["id"])]
 
-    def repo(self, full_name: str) -> Optional[dict]:
+    def repo(self, full_name: str) -> dict | None:
         """Repository record: id, name, private, empty, default_branch, collaborators
         ({username: permission}), branches ([names]), protections ([rule names])."""
         with self.state.lock:
@@ -300,7 +300,7 @@ class ForgejoDouble:
             rec = self._need_repo(full_name)
             return {self.state.users[uid]["login"]: perm for uid, perm in rec["collaborators"].items()}
 
-    def file(self, full_name: str, path: str, ref: Optional[str] = None) -> Optional[bytes]:
+    def file(self, full_name: str, path: str, ref: str | None = None) -> bytes | None:
         with self.state.lock:
             rec = self._need_repo(full_name)
             files = self.api._snapshot_for(rec, ref or rec["default_branch"]) or {}

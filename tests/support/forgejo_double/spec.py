@@ -243,7 +243,7 @@ def _resolve_local(spec: dict, ref: str):
     return node
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _load(spec_path: str):
     with open(spec_path, encoding="utf-8") as fh:
         spec = json.load(fh)
@@ -258,7 +258,7 @@ def _load(spec_path: str):
     return spec, registry, operations
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _validator(spec_path: str, pointer: str) -> Draft4Validator:
     _, registry, _ = _load(spec_path)
     return Draft4Validator({"$ref": f"{_BASE_URI}#{pointer}"}, registry=registry)

@@ -12,7 +12,7 @@ import re
 import secrets
 import threading
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 # --------------------------------------------------------------------------- scopes
 # Category order is Forgejo's (models/auth/access_token_scope.go): it fixes the order
@@ -382,7 +382,7 @@ class Settings:
 
 # ------------------------------------------------------------------------- helpers
 def now_iso() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def sha256_hex(data) -> str:
