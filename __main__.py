@@ -3,6 +3,7 @@
 Validation runs before any resource is registered: a bad file fails `pulumi preview` with one
 line per problem and changes nothing.
 """
+
 from pathlib import Path
 
 import pulumi

@@ -98,7 +98,7 @@ _DYNAMIC_CLASSES: dict[str, type] = {}
 def dynamic_class(type_token: str) -> type:
     """A `pulumi.dynamic.Resource` subclass whose type token is `type_token`."""
     if type_token not in _DYNAMIC_CLASSES:
-        rest = type_token[len(DYNAMIC_PREFIX):]  # "/forgejo:User" or ":Resource"
+        rest = type_token[len(DYNAMIC_PREFIX) :]  # "/forgejo:User" or ":Resource"
         module, _, name = rest.lstrip("/").rpartition(":")
         _DYNAMIC_CLASSES[type_token] = type(f"Bare{name}", (DynamicResource,), {}, module=module, name=name)
     return _DYNAMIC_CLASSES[type_token]
@@ -177,8 +177,9 @@ def measure(main_py: Path, factory: Path, sizes: list[int], repeats: int = 5, lo
         spec = run_ours(main_py, tomls[n])  # warm-up, and what the baseline must register
         program = bare_program(spec)
         check = run_bare(program)
-        assert sorted((r.type, r.name, r.parent) for r in check) == sorted((r.type, r.name, r.parent) for r in spec), \
+        assert sorted((r.type, r.name, r.parent) for r in check) == sorted((r.type, r.name, r.parent) for r in spec), (
             "the baseline must register the same resources"
+        )
         ours, bare = [], []
         for _ in range(repeats):
             ours.append(_timed(lambda n=n: run_ours(main_py, tomls[n]))[0])
@@ -188,12 +189,15 @@ def measure(main_py: Path, factory: Path, sizes: list[int], repeats: int = 5, lo
         results["registrations"][n] = len(spec)
         if n == max(sizes):
             results["validate_s"] = statistics.median(
-                _timed(lambda n=n: validate_only(tomls[n]))[0] for _ in range(repeats))
+                _timed(lambda n=n: validate_only(tomls[n]))[0] for _ in range(repeats)
+            )
             types: dict[str, int] = {}
             for r in spec:
                 types[r.type] = types.get(r.type, 0) + 1
             results["by_type"] = types
             results["spec"] = spec
-        log(f"eval n={n}: {len(spec)} registrations, ours {results['ours'][n] * 1000:.0f} ms, "
-            f"bare {results['bare'][n] * 1000:.0f} ms (medians of {repeats})")
+        log(
+            f"eval n={n}: {len(spec)} registrations, ours {results['ours'][n] * 1000:.0f} ms, "
+            f"bare {results['bare'][n] * 1000:.0f} ms (medians of {repeats})"
+        )
     return results

@@ -38,11 +38,13 @@ def new_forge(**kw: Any) -> ForgejoDouble:
 
 
 def new_host(forge: ForgejoDouble) -> Host:
-    return Host({
-        "disinto:forgeUrl": forge.url,
-        "disinto:adminUser": ADMIN,
-        "disinto:adminPassword": Secret(ADMIN_PASSWORD),
-    }).start()
+    return Host(
+        {
+            "disinto:forgeUrl": forge.url,
+            "disinto:adminUser": ADMIN,
+            "disinto:adminPassword": Secret(ADMIN_PASSWORD),
+        }
+    ).start()
 
 
 def agent(name: str, *, with_profile: bool = True, **kwargs: Any) -> list[Res]:
@@ -84,8 +86,11 @@ def requests_per_operation() -> dict[str, Any]:
         forge.stop()
     if violations:
         raise RuntimeError(f"requests broke the Forgejo swagger: {violations[:3]}")
-    return {"requests": identity_counts, "requests_profile_repo": profile_counts if PROFILE_REPO else None,
-            "state_bytes_per_agent": state_bytes}
+    return {
+        "requests": identity_counts,
+        "requests_profile_repo": profile_counts if PROFILE_REPO else None,
+        "state_bytes_per_agent": state_bytes,
+    }
 
 
 def _json_bytes(values: dict) -> int:
@@ -118,18 +123,30 @@ class BashStep:
     json: dict | None = None
 
 
-ADMIN_TOKEN = BashStep("create an admin token", "POST", "/users/{admin}/tokens", "admin-basic",
-                       {"name": "{unique}", "scopes": ["all"]})
+ADMIN_TOKEN = BashStep(
+    "create an admin token", "POST", "/users/{admin}/tokens", "admin-basic", {"name": "{unique}", "scopes": ["all"]}
+)
 LOOK_UP = BashStep("look the user up", "GET", "/users/{user}", "admin-token")
-CREATE_USER = BashStep("create it", "POST", "/admin/users", "admin-token",
-                       {"username": "{user}", "email": "{user}@disinto.local", "password": "{password}",
-                        "must_change_password": False})
-RESET_PASSWORD = BashStep("reset its password (re-run: the user exists)", "PATCH", "/admin/users/{user}",
-                          "admin-token", {"password": "{password}", "must_change_password": False})
-USER_TOKEN = BashStep("create its token", "POST", "/users/{user}/tokens", "user-basic",
-                      {"name": "{unique}", "scopes": ["all"]})
-COLLABORATOR = BashStep("add the collaborator", "PUT", "/repos/{repo}/collaborators/{user}", "admin-token",
-                        {"permission": "write"})
+CREATE_USER = BashStep(
+    "create it",
+    "POST",
+    "/admin/users",
+    "admin-token",
+    {"username": "{user}", "email": "{user}@disinto.local", "password": "{password}", "must_change_password": False},
+)
+RESET_PASSWORD = BashStep(
+    "reset its password (re-run: the user exists)",
+    "PATCH",
+    "/admin/users/{user}",
+    "admin-token",
+    {"password": "{password}", "must_change_password": False},
+)
+USER_TOKEN = BashStep(
+    "create its token", "POST", "/users/{user}/tokens", "user-basic", {"name": "{unique}", "scopes": ["all"]}
+)
+COLLABORATOR = BashStep(
+    "add the collaborator", "PUT", "/repos/{repo}/collaborators/{user}", "admin-token", {"permission": "write"}
+)
 
 BASH_FIRST_RUN = (ADMIN_TOKEN, LOOK_UP, CREATE_USER, USER_TOKEN, COLLABORATOR)
 # A re-run repeats every step; the user exists, so its password is reset and a new token minted.
@@ -162,8 +179,14 @@ def _replay(forge: ForgejoDouble, steps: tuple[BashStep, ...], user: str) -> int
             headers["Authorization"] = f"token {admin_token}"
         else:
             auth = (user, names["password"])
-        r = requests.request(step.method, forge.api_url + _fill(step.path, names), json=_fill(step.json, names),
-                             auth=auth, headers=headers, timeout=10)
+        r = requests.request(
+            step.method,
+            forge.api_url + _fill(step.path, names),
+            json=_fill(step.json, names),
+            auth=auth,
+            headers=headers,
+            timeout=10,
+        )
         if r.status_code >= 400 and not (step is LOOK_UP and r.status_code == 404):
             raise RuntimeError(f"bash step {step.what!r}: HTTP {r.status_code} {r.text[:200]}")
         if step is ADMIN_TOKEN:

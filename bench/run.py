@@ -68,8 +68,10 @@ def machine() -> str:
         model = found[1].strip() if found else ""
     except OSError:
         pass
-    return (f"{os.cpu_count()} cores{f' ({model})' if model else ''}, {platform.system()} {platform.release()}, "
-            f"Python {platform.python_version()}")
+    return (
+        f"{os.cpu_count()} cores{f' ({model})' if model else ''}, {platform.system()} {platform.release()}, "
+        f"Python {platform.python_version()}"
+    )
 
 
 def measure(repeats: int) -> tuple[dict, dict]:
@@ -88,8 +90,10 @@ def measure(repeats: int) -> tuple[dict, dict]:
     runs = sorted((forge.converge() for _ in range(3)), key=lambda c: c["ratio"])
     conv = runs[1]  # the median of three, each with a fresh double and provider host
     zero = forge.converge(latency=0.0)  # what the same run costs with no latency at all (context)
-    log(f"converge 20: {conv['wall_s']:.2f} s for {conv['requests']} requests "
-        f"({conv['latency_sum_s']:.2f} s of latency): ratio {conv['ratio']:.3f}")
+    log(
+        f"converge 20: {conv['wall_s']:.2f} s for {conv['requests']} requests "
+        f"({conv['latency_sum_s']:.2f} s of latency): ratio {conv['ratio']:.3f}"
+    )
 
     per_agent = {side: {str(n): round(ev[side][n] * 1000 / n, 2) for n in SIZES} for side in ("ours", "bare")}
     result = {
@@ -134,7 +138,8 @@ def table(r: dict, c: dict) -> str:
     out = [
         f"Measured {c['date']} on {c['machine']}; full run {c['seconds']} s; "
         f"evaluation medians of {c['repeats']} warm runs. Registrations per run: "
-        + ", ".join(f"{n} agents → {k}" for n, k in c["registrations"].items()) + ".",
+        + ", ".join(f"{n} agents → {k}" for n, k in c["registrations"].items())
+        + ".",
         "",
         "| figure | result | target | |",
         "|---|---|---|---|",
@@ -143,8 +148,10 @@ def table(r: dict, c: dict) -> str:
         f"{verdict(req['hire'] <= TARGETS['hire'])} |",
         f"| evaluation, ours ÷ bare at 100 agents | {r['eval_overhead_vs_bare']} | ≤ {TARGETS['overhead']} | "
         f"{verdict(r['eval_overhead_vs_bare'] <= TARGETS['overhead'])} |",
-        *[f"| pickled provider, `{t.split(':', 1)[1]}` | {b} B | ≤ {TARGETS['blob']} B | {verdict(b <= TARGETS['blob'])} |"
-          for t, b in sorted(blobs.items())],
+        *[
+            f"| pickled provider, `{t.split(':', 1)[1]}` | {b} B | ≤ {TARGETS['blob']} B | {verdict(b <= TARGETS['blob'])} |"
+            for t, b in sorted(blobs.items())
+        ],
         f"| converge 20 agents at 50 ms/request, wall ÷ summed latency | {r['converge_20_ratio']} | ≤ {TARGETS['converge']} | "
         f"{verdict(r['converge_20_ratio'] <= TARGETS['converge'])} |",
         f"| validate, t({VALIDATE_SIZES[1]}) ÷ t({VALIDATE_SIZES[0]}) agents | {r['validate_ratio_2n_n']} | "
@@ -152,8 +159,10 @@ def table(r: dict, c: dict) -> str:
         "",
         "| evaluation, ms per agent | 1 | 10 | 50 | 100 | t(100) ÷ t(10) |",
         "|---|---|---|---|---|---|",
-        *[f"| {side} | " + " | ".join(str(ms[side][str(n)]) for n in SIZES) + f" | {ratio[side]} |"
-          for side in ("ours", "bare")],
+        *[
+            f"| {side} | " + " | ".join(str(ms[side][str(n)]) for n in SIZES) + f" | {ratio[side]} |"
+            for side in ("ours", "bare")
+        ],
         "",
         "| Forgejo requests | hire | rerun | rotate_token | rotate_password | refresh | remove |",
         "|---|---|---|---|---|---|---|",
@@ -166,11 +175,13 @@ def table(r: dict, c: dict) -> str:
         "",
         f"State per agent (outputs as the provider host returns them, compact JSON): {state['total']} B, "
         f"{state['total_without_provider']} B without the echoed `__provider`; by resource: "
-        + ", ".join(f"{k} {v} B" for k, v in sorted(state["by_type"].items())) + ".",
+        + ", ".join(f"{k} {v} B" for k, v in sorted(state["by_type"].items()))
+        + ".",
         f"Evaluation at 100 agents: ours {c['ours_ms_100']} ms, bare {c['bare_ms_100']} ms; of ours, "
         f"{c['validate_ms_100']} ms are settings, TOML validation and formulas (before any registration).",
         "Validate (TOML model, collisions, formulas; median of 3): "
-        + ", ".join(f"{k} agents {v} s" for k, v in c["validate_s"].items()) + ".",
+        + ", ".join(f"{k} agents {v} s" for k, v in c["validate_s"].items())
+        + ".",
         f"Convergence (median of three runs, ratios {c['converge_ratios']}): {c['converge']['requests']} requests, "
         f"{c['converge']['latency_sum_s']:.2f} s of latency, {c['converge']['wall_s']:.2f} s wall; "
         f"the same run with no latency takes {c['converge_zero_latency_s']} s.",

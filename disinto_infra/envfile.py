@@ -43,6 +43,7 @@ short rewrite; that window is inherent to in-place updates.
 Concurrency: `fcntl.flock` on F itself serialises writers (many agents converge in parallel).
 Locking F is sound because its inode never changes while we hold it.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -76,6 +77,7 @@ class EditResult:
 
 # ---------------------------------------------------------------- quoting
 
+
 def quote(key: str, value: str) -> str:
     """The right-hand side of `KEY=` that bash and compose both read back as `value`."""
     if any(c in value for c in "\n\r\0"):
@@ -98,6 +100,7 @@ def check_key(key: str) -> str:
 
 
 # ---------------------------------------------------------------- line edits (pure)
+
 
 def _key_of(line: str) -> str | None:
     found = _LINE_RE.match(line)
@@ -148,6 +151,7 @@ def remove_lines(text: str, keys: Sequence[str]) -> str:
 
 # ---------------------------------------------------------------- the file, in place and locked
 
+
 def _fsync_dir(path: str) -> None:
     fd = os.open(os.path.dirname(os.path.abspath(path)) or ".", os.O_RDONLY)
     try:
@@ -175,7 +179,7 @@ def _rewrite(fd: int, data: bytes) -> None:
     os.lseek(fd, 0, os.SEEK_SET)
     view = memoryview(data)
     while view:
-        view = view[os.write(fd, view):]
+        view = view[os.write(fd, view) :]
     os.ftruncate(fd, len(data))
     os.fsync(fd)
 
@@ -258,7 +262,8 @@ def set_values(path: str, values: dict[str, str], if_absent: dict[str, str] | No
     notes = tuple(
         f"{key} is in the file in a form `disinto up` does not accept (empty, indented or after "
         "`export `); left as it is"
-        for key in if_absent if not check_sees(done.text, key)
+        for key in if_absent
+        if not check_sees(done.text, key)
     )
     return EditResult(path, done.changed, tuple(values), notes)
 
@@ -272,6 +277,7 @@ def remove_keys(path: str, keys: Sequence[str]) -> EditResult:
 
 # ---------------------------------------------------------------- command line
 
+
 def _values_from_environment(keys: Sequence[str]) -> dict[str, str]:
     missing = [k for k in keys if k not in os.environ]
     if missing:
@@ -282,13 +288,20 @@ def _values_from_environment(keys: Sequence[str]) -> dict[str, str]:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m disinto_infra.envfile", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="action", required=True)
-    for action, text in (("set", "set KEYs to the values of the variables of the same name"),
-                         ("remove", "remove the lines of KEYs")):
+    for action, text in (
+        ("set", "set KEYs to the values of the variables of the same name"),
+        ("remove", "remove the lines of KEYs"),
+    ):
         cmd = sub.add_parser(action, help=text)
         cmd.add_argument("--file", required=True, help="the .env file")
         if action == "set":
-            cmd.add_argument("--if-absent", action="append", default=[], metavar="KEY",
-                             help="add KEY only when no line assigns it (repeatable)")
+            cmd.add_argument(
+                "--if-absent",
+                action="append",
+                default=[],
+                metavar="KEY",
+                help="add KEY only when no line assigns it (repeatable)",
+            )
         cmd.add_argument("keys", nargs="+", metavar="KEY")
     return parser
 

@@ -6,6 +6,7 @@ the call never raises for what the server, the address, the CA file or the token
 body keeps only its first line, with each header value (the token) masked: no credential can leak
 through an echo.
 """
+
 from __future__ import annotations
 
 import json
@@ -105,13 +106,26 @@ def _ca_missing(verify: bool | str) -> str:
     return "a TLS file could not be read"
 
 
-def get(url: str, headers: Mapping[str, str], timeout: float, params: Mapping[str, str] | None = None,
-        verify: bool | str = True, via: Getter = requests) -> Reply:
+def get(
+    url: str,
+    headers: Mapping[str, str],
+    timeout: float,
+    params: Mapping[str, str] | None = None,
+    verify: bool | str = True,
+    via: Getter = requests,
+) -> Reply:
     """GET `url`; `headers` carry the token (and are masked in any echo); `verify` is a CA file,
     or False to skip TLS verification; `via` a Session to reuse connections."""
     try:
-        raw = via.get(url, params=params, timeout=timeout, allow_redirects=False, stream=True,
-                      headers={"Accept": "application/json", **headers}, verify=verify)
+        raw = via.get(
+            url,
+            params=params,
+            timeout=timeout,
+            allow_redirects=False,
+            stream=True,
+            headers={"Accept": "application/json", **headers},
+            verify=verify,
+        )
         content = read_body(raw)
     except ReplyTooLarge:
         return Reply(None, failure=TOO_LARGE)

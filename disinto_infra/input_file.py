@@ -7,6 +7,7 @@ without blocking (O_NONBLOCK: opening a FIFO returns at once), refused unless it
 and read up to `limit` bytes: one byte more is an error naming the file and the limit. Every
 failure is an `InputFileError` whose message starts with the path.
 """
+
 from __future__ import annotations
 
 import os
@@ -21,8 +22,11 @@ STATE_LIMIT = 64 * 1024 * 1024
 CHUNK = 1024 * 1024
 
 _KINDS = (
-    (stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISCHR, "a character device"),
-    (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISDIR, "a folder"),
+    (stat.S_ISFIFO, "a FIFO (named pipe)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
 )
 
 

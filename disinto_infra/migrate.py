@@ -8,6 +8,7 @@ Run on the Pulumi host by `command.local.Command`s (runtimes/migration.py), thro
 CLI, which talks to `DOCKER_HOST` from the environment: the same host as the Docker provider's
 `docker:host`. Standard library only, so any python3 runs it.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -35,9 +36,7 @@ PROBE_SCRIPT = (
 # `cp -a src/. dst/` copies the content *and* the top folder's owner and mode, so the agent user
 # owns its data folder as it did under compose. PARTIAL marks a copy in progress: one that died
 # midway is redone by the next run (the failed create is retried by the next `pulumi up`).
-COPY_SCRIPT = (
-    f'touch "$2/{PARTIAL}" && cp -a "$1/." "$2/" && touch "$2/{MARKER}" && rm -f "$2/{PARTIAL}"'
-)
+COPY_SCRIPT = f'touch "$2/{PARTIAL}" && cp -a "$1/." "$2/" && touch "$2/{MARKER}" && rm -f "$2/{PARTIAL}"'
 
 
 class DockerError(Exception):
@@ -60,6 +59,7 @@ def _fail(what: str, done: subprocess.CompletedProcess[str]) -> DockerError:
 
 
 # ---------------------------------------------------------------- retire
+
 
 def container_labels(name: str) -> dict[str, str] | None:
     """The container's labels, or None when there is no such container."""
@@ -92,6 +92,7 @@ def retire(name: str) -> str:
 
 
 # ---------------------------------------------------------------- copy-data
+
 
 def _run_script(image: str, mounts: list[str], script: str, *args: str) -> subprocess.CompletedProcess[str]:
     # --entrypoint: the agents image's own entrypoint would start an agent. --user 0: the volumes'
@@ -132,6 +133,7 @@ def copy_data(source: str, target: str, image: str) -> str:
 
 
 # ---------------------------------------------------------------- command line
+
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m disinto_infra.migrate", description=__doc__.split("\n\n")[0])

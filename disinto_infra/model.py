@@ -4,6 +4,7 @@ Validation happens here, before any resource is registered: a bad file must make
 fail with readable lines and change nothing. Every problem is collected, so one run shows them all,
 each as `<file>: agents.<name>.<field>: <what is wrong>`.
 """
+
 from __future__ import annotations
 
 import difflib
@@ -249,8 +250,7 @@ class AgentSpec(BaseModel):
         unknown = [s for s in scopes if s not in forgejo_scopes.VALID]
         if unknown:
             raise ValueError(
-                f"{show(unknown[0])} is not a Forgejo token scope "
-                "(all, public-only, read:<group> or write:<group>)"
+                f"{show(unknown[0])} is not a Forgejo token scope (all, public-only, read:<group> or write:<group>)"
             )
         try:
             forgejo_scopes.normalize(scopes)
@@ -316,6 +316,7 @@ class Fleet(BaseModel):
 
 
 # ---------------------------------------------------------------- reading one file
+
 
 @dataclass(frozen=True)
 class FormulaChoice:
@@ -460,6 +461,7 @@ def _parse(path: Path, text: str, admin_user: str) -> _Parsed:
 
 # ---------------------------------------------------------------- checks across agents
 
+
 def _collisions(entries: list[tuple[str, AgentSpec]], same_file: bool) -> list[str]:
     """Clashes of a later agent with an earlier one: only within one file, or only across files.
 
@@ -525,6 +527,7 @@ def _clash(agent: AgentSpec, other: AgentSpec, elsewhere: str) -> str | None:
 
 
 # ---------------------------------------------------------------- public API
+
 
 def parse_project_text(path: Path, text: str, admin_user: str = naming.DEFAULT_ADMIN_USER) -> Project:
     """Validate one project file's text; raises ConfigError listing every problem."""

@@ -4,6 +4,7 @@ Every name here ends up in a Docker object, a Forgejo account, an env variable o
 URNs are identity: renaming a child here would make Pulumi replace it on every stack, so these
 strings are a compatibility contract, not a style choice.
 """
+
 from __future__ import annotations
 
 import re
@@ -24,13 +25,42 @@ _FORGE_USER_RUN_RE = re.compile(r"[-._]{2}")
 # models/user/user.go `reservedUsernames` has them (v11.0.15: lines 597-638; v15.0.3: lines 634-675,
 # the same in the v17 development head). Forgejo 11 reserves "devtest"; later releases dropped it
 # and reserve "report_abuse" instead.
-_RESERVED_IN_ALL = frozenset({
-    ".", "..", "-", ".well-known", "api", "metrics", "v2", "assets", "attachments", "avatar",
-    "avatars", "repo-avatars", "captcha", "login", "org", "repo", "user", "admin", "explore",
-    "issues", "pulls", "milestones", "notifications", "favicon.ico",
-    "manifest.json", "robots.txt", "sitemap.xml", "ssh_info", "swagger.v1.json", "ghost",
-    "gitea-actions", "forgejo-actions",
-})
+_RESERVED_IN_ALL = frozenset(
+    {
+        ".",
+        "..",
+        "-",
+        ".well-known",
+        "api",
+        "metrics",
+        "v2",
+        "assets",
+        "attachments",
+        "avatar",
+        "avatars",
+        "repo-avatars",
+        "captcha",
+        "login",
+        "org",
+        "repo",
+        "user",
+        "admin",
+        "explore",
+        "issues",
+        "pulls",
+        "milestones",
+        "notifications",
+        "favicon.ico",
+        "manifest.json",
+        "robots.txt",
+        "sitemap.xml",
+        "ssh_info",
+        "swagger.v1.json",
+        "ghost",
+        "gitea-actions",
+        "forgejo-actions",
+    }
+)
 RESERVED_FORGE_USERS_BY_VERSION = {
     "11": _RESERVED_IN_ALL | {"devtest"},
     "15": _RESERVED_IN_ALL | {"report_abuse"},
@@ -40,9 +70,7 @@ RESERVED_FORGE_USERS_BY_VERSION = {
 RESERVED_FORGE_USER_SUFFIXES = (".keys", ".gpg", ".rss", ".atom", ".png")
 
 # `tr 'a-z-' 'A-Z_'`, exactly: only lower-case ASCII letters and '-' change.
-_ENV_SUFFIX_TABLE = str.maketrans(
-    "abcdefghijklmnopqrstuvwxyz-", "ABCDEFGHIJKLMNOPQRSTUVWXYZ_"
-)
+_ENV_SUFFIX_TABLE = str.maketrans("abcdefghijklmnopqrstuvwxyz-", "ABCDEFGHIJKLMNOPQRSTUVWXYZ_")
 
 
 def env_suffix(forge_user: str) -> str:

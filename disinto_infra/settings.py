@@ -4,6 +4,7 @@
 running stack. Admin credentials are carried for completeness only: the Forgejo providers read
 them from the stack config themselves, so they never become resource inputs.
 """
+
 from __future__ import annotations
 
 import difflib
@@ -110,8 +111,23 @@ class NomadConstraint(BaseModel):
     # Nomad's constraint operators (nomad/structs: Constraint.Validate; api/constraint.go), so a
     # typo fails at `plan`, not at `pulumi up`. Before `value`: its check reads the operator.
     operator: Literal[
-        "=", "==", "is", "!=", "not", ">", ">=", "<", "<=", "regexp", "version", "semver",
-        "set_contains", "set_contains_all", "set_contains_any", "is_set", "is_not_set",
+        "=",
+        "==",
+        "is",
+        "!=",
+        "not",
+        ">",
+        ">=",
+        "<",
+        "<=",
+        "regexp",
+        "version",
+        "semver",
+        "set_contains",
+        "set_contains_all",
+        "set_contains_any",
+        "is_set",
+        "is_not_set",
     ] = "="
     value: str = ""  # none for is_set / is_not_set
 
@@ -138,7 +154,10 @@ class StackSettings(BaseModel):
     """Every `disinto:*` setting of one stack, defaults filled and paths made absolute."""
 
     model_config = ConfigDict(
-        frozen=True, extra="forbid", alias_generator=to_camel, populate_by_name=True,
+        frozen=True,
+        extra="forbid",
+        alias_generator=to_camel,
+        populate_by_name=True,
         arbitrary_types_allowed=True,
     )
 
@@ -207,7 +226,9 @@ class StackSettings(BaseModel):
             try:
                 return json.loads(value)
             except ValueError:
-                raise ValueError(f'must be a mapping like {{"attribute": "${{node.unique.name}}", "value": "box1"}}, not {show(value)}') from None
+                raise ValueError(
+                    f'must be a mapping like {{"attribute": "${{node.unique.name}}", "value": "box1"}}, not {show(value)}'
+                ) from None
         return value
 
     @field_validator("nomad_namespace")
@@ -215,21 +236,28 @@ class StackSettings(BaseModel):
     def _check_namespace(cls, value: str) -> str:
         # Nomad's own rule for namespace names (nomad/structs: validNamespaceName).
         if not NOMAD_NAMESPACE.fullmatch(value):
-            raise ValueError(f"must be a Nomad namespace name (letters, digits and '-', at most 128), not {show(value)}")
+            raise ValueError(
+                f"must be a Nomad namespace name (letters, digits and '-', at most 128), not {show(value)}"
+            )
         return value
 
     @field_validator("vault_kv_mount", "vault_kv_prefix", "vault_auth_mount")
     @classmethod
     def _check_path(cls, value: str) -> str:
         value = value.strip("/")
-        if not value or any(not part or part in (".", "..") for part in value.split("/")) or any(c in value for c in ' "\\'):
+        if (
+            not value
+            or any(not part or part in (".", "..") for part in value.split("/"))
+            or any(c in value for c in ' "\\')
+        ):
             raise ValueError(f"must be a path of names separated by '/', not {show(value)}")
         special = sorted({c for c in value if c in VAULT_POLICY_SPECIAL or c in URL_SPECIAL or not c.isprintable()})
         if special:
             raise ValueError(
                 f"must not hold {' '.join(map(repr, special))} ({show(value)}): in a Vault policy's path '+' and '*' are "
                 "wildcards (disinto/+ would grant every agent's secret) and '{{…}}' a template; in a Vault API URL "
-                "'?', '#' and '%' end or escape the path")
+                "'?', '#' and '%' end or escape the path"
+            )
         return value
 
     @field_validator("agent_image")
@@ -298,7 +326,9 @@ class StackSettings(BaseModel):
         low = MIN_START_TIMEOUT if info.field_name == "start_timeout_seconds" else 1
         number = value if not isinstance(value, str) else (int(value) if value.strip().isdigit() else value)
         if isinstance(number, bool) or not isinstance(number, int) or not low <= number <= MAX_CONTAINER_SECONDS:
-            raise ValueError(f"must be a whole number of seconds from {low} to {MAX_CONTAINER_SECONDS}, not {show(number)}")
+            raise ValueError(
+                f"must be a whole number of seconds from {low} to {MAX_CONTAINER_SECONDS}, not {show(number)}"
+            )
         return number
 
     @field_validator("architect_interval", "planner_interval", "supervisor_interval", "forge_timeout")
@@ -312,8 +342,13 @@ class StackSettings(BaseModel):
 
     @classmethod
     def from_mapping(
-        cls, values: Mapping[str, Any], project_dir: Path | None = None, home: str | None = None,
-        source: str | None = None, also: Sequence[str] = (), docker_host: str | None = None,
+        cls,
+        values: Mapping[str, Any],
+        project_dir: Path | None = None,
+        home: str | None = None,
+        source: str | None = None,
+        also: Sequence[str] = (),
+        docker_host: str | None = None,
     ) -> StackSettings:
         """Settings from camelCase keys (no namespace); raises ConfigError naming each bad key.
 
@@ -343,19 +378,35 @@ class StackSettings(BaseModel):
         """Settings of the running stack (`disinto:*`), read with each key's own type."""
         config = pulumi.Config(NAMESPACE)
         readers = {
-            "str": config.get, "int": config.get_int, "float": config.get_float,
-            "bool": config.get_bool, "secret": config.get_secret,
+            "str": config.get,
+            "int": config.get_int,
+            "float": config.get_float,
+            "bool": config.get_bool,
+            "secret": config.get_secret,
         }
         values = {key: readers[kind](key) for key, kind in KEY_KINDS.items()}
         stack_file = f"Pulumi.{pulumi.get_stack()}.yaml"
-        plain = [key for key in PROVIDER_SECRETS
-                 if _config_value(key) is not None and not pulumi.runtime.is_config_secret(key)]
-        return cls.from_mapping(values, project_dir, home, source=stack_file, also=_plain_problems(plain, stack_file),
-                                docker_host=pulumi.Config("docker").get("host"))
+        plain = [
+            key
+            for key in PROVIDER_SECRETS
+            if _config_value(key) is not None and not pulumi.runtime.is_config_secret(key)
+        ]
+        return cls.from_mapping(
+            values,
+            project_dir,
+            home,
+            source=stack_file,
+            also=_plain_problems(plain, stack_file),
+            docker_host=pulumi.Config("docker").get("host"),
+        )
 
     @classmethod
     def from_stack_file(
-        cls, path: Path, project_dir: Path, overrides: Mapping[str, Any] | None = None, home: str | None = None,
+        cls,
+        path: Path,
+        project_dir: Path,
+        overrides: Mapping[str, Any] | None = None,
+        home: str | None = None,
         missing_ok: bool = False,
     ) -> StackSettings:
         """Settings from a `Pulumi.<stack>.yaml` without decrypting anything (the offline commands).
@@ -364,23 +415,37 @@ class StackSettings(BaseModel):
         or the defaults with `missing_ok`.
         """
         if not missing_ok and not path.exists():  # anything else there is read_stack_file's to refuse
-            raise ConfigError([
-                f"{path}: no such stack file; `pulumi stack init {path.stem.removeprefix('Pulumi.')}` makes the "
-                "stack, and a copy of Pulumi.dev.yaml its settings"
-            ])
+            raise ConfigError(
+                [
+                    f"{path}: no such stack file; `pulumi stack init {path.stem.removeprefix('Pulumi.')}` makes the "
+                    "stack, and a copy of Pulumi.dev.yaml its settings"
+                ]
+            )
         values = {**read_stack_file(path), **(overrides or {})}
-        plain = [key for key in PROVIDER_SECRETS if read_stack_file(path, key.split(":")[0]).get(key.split(":")[1])
-                 not in (None, SECRET_PLACEHOLDER)]
-        return cls.from_mapping(values, project_dir, home, source=str(path), also=_plain_problems(plain, str(path)),
-                                docker_host=read_stack_file(path, "docker").get("host"))
+        plain = [
+            key
+            for key in PROVIDER_SECRETS
+            if read_stack_file(path, key.split(":")[0]).get(key.split(":")[1]) not in (None, SECRET_PLACEHOLDER)
+        ]
+        return cls.from_mapping(
+            values,
+            project_dir,
+            home,
+            source=str(path),
+            also=_plain_problems(plain, str(path)),
+            docker_host=read_stack_file(path, "docker").get("host"),
+        )
 
     def _path_problems(self, home: str, given: set[str]) -> list[docker_hosts.PathProblem]:
         """Bind paths Docker or the Docker host would get wrong (runtimes/docker_host.py), defaults included."""
         if self.runtime != "docker":
             return []
         values = {
-            "claudeSharedDir": self.claude_shared_dir, "claudeConfigFile": self.claude_config_file,
-            "sshDir": self.ssh_dir, "factoryRoot": self.factory_root or None, "projectToml": self.project_toml,
+            "claudeSharedDir": self.claude_shared_dir,
+            "claudeConfigFile": self.claude_config_file,
+            "sshDir": self.ssh_dir,
+            "factoryRoot": self.factory_root or None,
+            "projectToml": self.project_toml,
         }
         host = docker_hosts.effective_host(self.docker_host)
         return docker_hosts.path_problems(values, given, host, lambda path: _expand_home(path, home))
@@ -394,15 +459,17 @@ class StackSettings(BaseModel):
         factory_root = _expand_home(self.factory_root, home) or str(PurePosixPath(pattern).parent.parent)
         # Bind mounts need absolute host paths; relative ones mean this project folder, as everywhere.
         factory_root = str(self.project_dir / factory_root)
-        return self.model_copy(update={
-            "project_toml": pattern,
-            "factory_root": factory_root,
-            "claude_shared_dir": _expand_home(self.claude_shared_dir, home),
-            "claude_config_file": _expand_home(self.claude_config_file, home),
-            "ssh_dir": _expand_home(self.ssh_dir, home),
-            # Relative to the Pulumi project folder, like projectToml, wherever the command runs.
-            "env_file": str(self.project_dir / _expand_home(self.env_file, home)) if self.env_file else None,
-        })
+        return self.model_copy(
+            update={
+                "project_toml": pattern,
+                "factory_root": factory_root,
+                "claude_shared_dir": _expand_home(self.claude_shared_dir, home),
+                "claude_config_file": _expand_home(self.claude_config_file, home),
+                "ssh_dir": _expand_home(self.ssh_dir, home),
+                # Relative to the Pulumi project folder, like projectToml, wherever the command runs.
+                "env_file": str(self.project_dir / _expand_home(self.env_file, home)) if self.env_file else None,
+            }
+        )
 
     # ------------------------------------------------------------ derived values
 
@@ -444,8 +511,12 @@ def read_stack_file(path: Path, namespace: str = NAMESPACE) -> dict[str, Any]:
     if not isinstance(document, dict):
         # Empty, a list, a bare value: not what `pulumi config set` writes; silently the defaults
         # would plan another fleet than the one the operator configured.
-        raise ConfigError([f"{path}: must be a mapping with a `config:` mapping (as `pulumi config set` writes it), "
-                           f"not {_yaml_kind(document)}"])
+        raise ConfigError(
+            [
+                f"{path}: must be a mapping with a `config:` mapping (as `pulumi config set` writes it), "
+                f"not {_yaml_kind(document)}"
+            ]
+        )
     config = document.get("config")
     if config is None:
         return {}  # a stack with no settings yet (`pulumi stack init` with a passphrase writes only its salt)
@@ -453,7 +524,7 @@ def read_stack_file(path: Path, namespace: str = NAMESPACE) -> dict[str, Any]:
         raise ConfigError([f"{path}: config: must be a mapping of settings, not {_yaml_kind(config)}"])
     prefix = f"{namespace}:"
     return {
-        key[len(prefix):]: SECRET_PLACEHOLDER if isinstance(value, dict) and "secure" in value else value
+        key[len(prefix) :]: SECRET_PLACEHOLDER if isinstance(value, dict) and "secure" in value else value
         for key, value in config.items()
         if isinstance(key, str) and key.startswith(prefix)
     }

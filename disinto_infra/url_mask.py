@@ -8,6 +8,7 @@ query parameter (`?token=…`, `?api_key=…`, `?key=…`, `&access_token=…`, 
 credential too: its value becomes `***` (`http://host/v1?key=***`), and `has_credentials` says
 so, which keeps such a `base_url` secret (the container env, the nomad job's Vault template).
 """
+
 from __future__ import annotations
 
 import re

@@ -1,4 +1,5 @@
 """Shared test setup: the repository root is importable (the provider host needs it too)."""
+
 import sys
 from pathlib import Path
 

@@ -1,4 +1,5 @@
 """The `.env` writer: quoting both readers agree on, in-place edits, locking, crash recovery."""
+
 from __future__ import annotations
 
 import os
@@ -39,7 +40,10 @@ def bash_value(path: Path, key: str) -> str:
     """What the factory's scripts see after `set -a; . .env`."""
     done = subprocess.run(
         ["bash", "-c", f'set -a; . "$1"; printf %s "${{{key}}}"', "bash", str(path)],
-        capture_output=True, text=True, env={"PATH": os.environ["PATH"]}, check=True,
+        capture_output=True,
+        text=True,
+        env={"PATH": os.environ["PATH"]},
+        check=True,
     )
     return done.stdout
 
@@ -65,11 +69,14 @@ def compose_value(rhs: str) -> str:
             escape = False
             chars.append(char)
             continue
-        assert rhs[i + 1:] == "", f"compose would read trailing garbage: {rhs[i + 1:]!r}"
+        assert rhs[i + 1 :] == "", f"compose would read trailing garbage: {rhs[i + 1 :]!r}"
         value = "".join(chars)
         if quote == '"':
-            value = re.sub(r'\\([abcfnrtv$"\\])', lambda m: "$$" if m[1] == "$" else
-                           {"\\": "\\", '"': '"'}.get(m[1], "\0" + m[1]), value)
+            value = re.sub(
+                r'\\([abcfnrtv$"\\])',
+                lambda m: "$$" if m[1] == "$" else {"\\": "\\", '"': '"'}.get(m[1], "\0" + m[1]),
+                value,
+            )
             assert "\0" not in value, "a control escape would change the value"
             assert not re.search(r"\$(?!\$)", value.replace("$$", "")), "compose would interpolate"
             value = value.replace("$$", "$")
@@ -79,8 +86,11 @@ def compose_value(rhs: str) -> str:
 
 def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "disinto_infra.envfile", *args], cwd=ROOT,
-        capture_output=True, text=True, env={**os.environ, **(env or {})},
+        [sys.executable, "-m", "disinto_infra.envfile", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
     )
 
 
@@ -111,7 +121,9 @@ def test_unrepresentable_values_are_refused_without_showing_them(tmp_path, value
 
 def test_updates_in_place_keeping_comments_inode_and_mode(tmp_path):
     path = tmp_path / ".env"
-    path.write_text("# factory env\nFORGE_URL=http://x\nexport FORGE_TOKEN_A=old # note\n\nOTHER='keep'\nFORGE_TOKEN_A=dup\n")
+    path.write_text(
+        "# factory env\nFORGE_URL=http://x\nexport FORGE_TOKEN_A=old # note\n\nOTHER='keep'\nFORGE_TOKEN_A=dup\n"
+    )
     path.chmod(0o640)
     inode = path.stat().st_ino
     result = envfile.set_values(str(path), {"FORGE_TOKEN_A": "new", "FORGE_PASS_A": "p w"})
@@ -180,8 +192,14 @@ def test_a_write_that_died_midway_is_restored_by_the_next_writer(tmp_path, monke
 
 def test_cli_reads_values_from_the_environment_and_never_prints_them(tmp_path):
     path = tmp_path / ".env"
-    done = run_cli("set", "--file", str(path), "FORGE_TOKEN_X", "FORGE_PASS_X",
-                   env={"FORGE_TOKEN_X": "tok-s3cret", "FORGE_PASS_X": "pa'ss$"})
+    done = run_cli(
+        "set",
+        "--file",
+        str(path),
+        "FORGE_TOKEN_X",
+        "FORGE_PASS_X",
+        env={"FORGE_TOKEN_X": "tok-s3cret", "FORGE_PASS_X": "pa'ss$"},
+    )
     assert done.returncode == 0, done.stderr
     assert "s3cret" not in done.stdout + done.stderr and "FORGE_TOKEN_X" in done.stdout
     assert bash_value(path, "FORGE_PASS_X") == "pa'ss$"
@@ -192,8 +210,13 @@ def test_cli_reads_values_from_the_environment_and_never_prints_them(tmp_path):
 
 def test_cli_refuses_keys_missing_from_the_environment(tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "NOT_THERE"}
-    done = subprocess.run([sys.executable, "-m", "disinto_infra.envfile", "set", "--file",
-                           str(tmp_path / ".env"), "NOT_THERE"], cwd=ROOT, env=env, capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "disinto_infra.envfile", "set", "--file", str(tmp_path / ".env"), "NOT_THERE"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 1 and "NOT_THERE" in done.stderr
     assert not (tmp_path / ".env").exists()
 
@@ -215,17 +238,22 @@ def test_twenty_concurrent_writers_lose_no_line(tmp_path):
         token, password = f"tok{i}$=#'\"", f"pw {i} \\ $HOME"
         keys = {f"FORGE_TOKEN_A{i}": token, f"FORGE_PASS_A{i}": password}
         expected.update(keys)
-        procs.append(subprocess.Popen(
-            [sys.executable, "-m", "disinto_infra.envfile", "set", "--file", str(path), *keys],
-            cwd=ROOT, env={**os.environ, **keys}, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        ))
+        procs.append(
+            subprocess.Popen(
+                [sys.executable, "-m", "disinto_infra.envfile", "set", "--file", str(path), *keys],
+                cwd=ROOT,
+                env={**os.environ, **keys},
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+            )
+        )
     for proc in procs:
         _, err = proc.communicate(timeout=60)
         assert proc.returncode == 0, err
     lines = path.read_text().splitlines()
     assert lines[:2] == ["# shared factory env", "FORGE_URL=http://forgejo:3000"]
     assert len(lines) == 42
-    script = "set -a; . \"$1\"; " + "; ".join(f'printf "%s\\0" "${k}"' for k in expected)
+    script = 'set -a; . "$1"; ' + "; ".join(f'printf "%s\\0" "${k}"' for k in expected)
     out = subprocess.run(["bash", "-c", script, "bash", str(path)], capture_output=True, text=True, check=True)
     assert dict(zip(expected, out.stdout.split("\0")[:-1], strict=True)) == expected
     assert path.stat().st_ino == inode and stat.S_IMODE(path.stat().st_mode) == 0o644
@@ -238,7 +266,7 @@ OPERATOR_ENV = (
     b"# Factory secrets, hand-written \xe2\x9c\x93\n"
     b"FORGE_URL=http://forgejo:3000\n"
     b"\n"
-    b"export WOODPECKER_SECRET=\"s3 cr#t\"   # inline comment\n"
+    b'export WOODPECKER_SECRET="s3 cr#t"   # inline comment\n'
     b"ANTHROPIC_BASE_URL='http://10.0.0.5:9000'\n"
     b"QUOTED='a \"b\" $c'\n"
     b"FORGE_TOKEN_DEV_QWEN=old-token\n"
@@ -250,11 +278,16 @@ OPERATOR_ENV = (
 def test_if_absent_never_overwrites_and_keeps_every_other_byte(tmp_path):
     path = tmp_path / ".env"
     path.write_bytes(OPERATOR_ENV)
-    result = envfile.set_values(str(path), {"FORGE_TOKEN_DEV_QWEN": "t", "FORGE_PASS_DEV_QWEN": "p"},
-                                if_absent={"ANTHROPIC_BASE_URL": "http://10.10.10.1:8081"})
+    result = envfile.set_values(
+        str(path),
+        {"FORGE_TOKEN_DEV_QWEN": "t", "FORGE_PASS_DEV_QWEN": "p"},
+        if_absent={"ANTHROPIC_BASE_URL": "http://10.10.10.1:8081"},
+    )
     assert result.changed and result.notes == ()
-    expected = (OPERATOR_ENV.replace(b"FORGE_TOKEN_DEV_QWEN=old-token\n", b"FORGE_TOKEN_DEV_QWEN='t'\n")
-                + b"\nFORGE_PASS_DEV_QWEN='p'\n")  # the unterminated last line gets its newline
+    expected = (
+        OPERATOR_ENV.replace(b"FORGE_TOKEN_DEV_QWEN=old-token\n", b"FORGE_TOKEN_DEV_QWEN='t'\n")
+        + b"\nFORGE_PASS_DEV_QWEN='p'\n"
+    )  # the unterminated last line gets its newline
     assert path.read_bytes() == expected
     assert bash_value(path, "ANTHROPIC_BASE_URL") == "http://10.0.0.5:9000"
 
@@ -267,24 +300,40 @@ def test_if_absent_adds_the_line_once_and_a_second_value_does_not_replace_it(tmp
     assert path.read_text() == "# mine\nA=1\nT='1'\nANTHROPIC_BASE_URL='http://one:8081'\nU='2'\n"
 
 
-@pytest.mark.parametrize("line", ["export ANTHROPIC_BASE_URL=http://x:1", "  ANTHROPIC_BASE_URL=http://x:1",
-                                  "ANTHROPIC_BASE_URL=", "ANTHROPIC_BASE_URL=="])
+@pytest.mark.parametrize(
+    "line",
+    [
+        "export ANTHROPIC_BASE_URL=http://x:1",
+        "  ANTHROPIC_BASE_URL=http://x:1",
+        "ANTHROPIC_BASE_URL=",
+        "ANTHROPIC_BASE_URL==",
+    ],
+)
 def test_an_operator_line_the_check_cannot_see_is_kept_and_named(tmp_path, line):
     path = tmp_path / ".env"
     path.write_text(f"{line}\n")
-    done = run_cli("set", "--file", str(path), "--if-absent", "ANTHROPIC_BASE_URL", "T",
-                   env={"T": "1", "ANTHROPIC_BASE_URL": "http://mine:8081"})
+    done = run_cli(
+        "set",
+        "--file",
+        str(path),
+        "--if-absent",
+        "ANTHROPIC_BASE_URL",
+        "T",
+        env={"T": "1", "ANTHROPIC_BASE_URL": "http://mine:8081"},
+    )
     assert done.returncode == 0, done.stderr
     assert path.read_text() == f"{line}\nT='1'\n"
-    assert done.stderr == (f"{path}: note: ANTHROPIC_BASE_URL is in the file in a form `disinto up` does not "
-                           "accept (empty, indented or after `export `); left as it is\n")
+    assert done.stderr == (
+        f"{path}: note: ANTHROPIC_BASE_URL is in the file in a form `disinto up` does not "
+        "accept (empty, indented or after `export `); left as it is\n"
+    )
     assert "mine" not in done.stdout + done.stderr
 
 
 def test_check_sees_reads_lines_as_bash_read_does(tmp_path):
     from tests.support.factory_env_check import bash_reads
 
-    text = "A=b=\nB==x\n  C=1\nexport D=2\nE=\nF=\"\"\nG\nK==\nL===\nH=last"
+    text = 'A=b=\nB==x\n  C=1\nexport D=2\nE=\nF=""\nG\nK==\nL===\nH=last'
     path = tmp_path / ".env"
     path.write_text(text)
     seen = bash_reads(path)

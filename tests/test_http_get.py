@@ -1,4 +1,5 @@
 """http_get: one GET, failures in our own words (never an exception), a token echoed by the server masked."""
+
 from __future__ import annotations
 
 import tracemalloc

@@ -4,6 +4,7 @@ The fake answers `inspect` / `volume inspect` from a scenario file, and runs `do
 command for real, with each mounted volume a folder: the probe and copy scripts are the ones
 migrate.py sends, executed by the local sh.
 """
+
 from __future__ import annotations
 
 import json
@@ -18,7 +19,7 @@ from disinto_infra import migrate
 
 ROOT = Path(__file__).resolve().parent.parent
 
-FAKE_DOCKER = r'''#!PYTHON
+FAKE_DOCKER = r"""#!PYTHON
 import json, os, subprocess, sys
 home = os.environ["FAKE_DOCKER_DIR"]
 args = sys.argv[1:]
@@ -70,7 +71,7 @@ elif args[0] == "run":
     sys.exit(subprocess.call([entrypoint or "false", *command]))
 else:
     fail("fake docker: unexpected call " + " ".join(args))
-'''
+"""
 
 
 class FakeDocker:
@@ -116,6 +117,7 @@ OURS = {"disinto.managed-by": "disinto-infra", "disinto.agent": "dev-qwen"}
 
 # ---------------------------------------------------------------- retire
 
+
 def test_retire_removes_a_compose_container(fake, capsys):
     fake.scenario(containers={"disinto-agents-dev-qwen": {"labels": COMPOSE}}, volumes=[])
     assert migrate.main(["retire", "--container", "disinto-agents-dev-qwen"]) == 0
@@ -156,8 +158,13 @@ def test_an_unreachable_daemon_is_an_error_not_an_absent_container(fake, capsys)
 def test_docker_host_from_the_environment_reaches_the_cli(fake):
     fake.scenario(containers={"disinto-agents-x": {"labels": COMPOSE}}, volumes=[])
     env = {**os.environ, "DOCKER_HOST": "ssh://ops@factory"}
-    done = subprocess.run([sys.executable, "-m", "disinto_infra.migrate", "retire", "--container", "disinto-agents-x"],
-                          cwd=ROOT, env=env, capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "disinto_infra.migrate", "retire", "--container", "disinto-agents-x"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 0, done.stderr
     assert {c["DOCKER_HOST"] for c in fake.calls()} == {"ssh://ops@factory"}
 

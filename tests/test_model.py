@@ -1,4 +1,5 @@
 """The TOML model: the shipped example, defaults, and every validation rule with its exact line."""
+
 import re
 from pathlib import Path
 
@@ -21,6 +22,7 @@ def example_text() -> str:
 
 def legacy_example_text() -> str:
     """The shipped example with its `[agents.llama]` block uncommented, nothing else changed."""
+
     def uncomment(match: re.Match) -> str:
         return "[agents.llama]\n" + re.sub(r"^#   ", "", match.group(1), flags=re.M)
 
@@ -51,6 +53,7 @@ def one_problem(text: str, **kwargs) -> str:
 
 # ---------------------------------------------------------------- accepted input
 
+
 def test_shipped_example_validates_with_zero_agents():
     fleet = load_fleet([EXAMPLE])
     (project,) = fleet.projects
@@ -63,8 +66,14 @@ def test_legacy_llama_section_keeps_its_forge_user():
     project = parse_project_text(F, legacy_example_text())
     (llama,) = project.agents
     assert llama == AgentSpec(
-        name="llama", base_url="http://10.10.10.1:8081", model="unsloth/Qwen3.5-35B-A3B",
-        api_key="sk-no-key-required", roles=("dev",), forge_user="dev-qwen", compact_pct=60, poll_interval=60,
+        name="llama",
+        base_url="http://10.10.10.1:8081",
+        model="unsloth/Qwen3.5-35B-A3B",
+        api_key="sk-no-key-required",
+        roles=("dev",),
+        forge_user="dev-qwen",
+        compact_pct=60,
+        poll_interval=60,
     )
     assert llama.env_suffix == "DEV_QWEN"
 
@@ -77,16 +86,25 @@ def test_defaults_follow_the_old_generator():
 
 
 def test_own_keys_are_read():
-    text = HEADER + agent("a", token_scopes='["write:repository", "read:user"]', rotate_token=2, rotate_password=3,
-                          roles='["dev", "review"]')
+    text = HEADER + agent(
+        "a",
+        token_scopes='["write:repository", "read:user"]',
+        rotate_token=2,
+        rotate_password=3,
+        roles='["dev", "review"]',
+    )
     (spec,) = parse_project_text(F, text).agents
     assert (spec.token_scopes, spec.rotate_token, spec.rotate_password) == (("write:repository", "read:user"), 2, 3)
     assert spec.roles == ("dev", "review")
 
 
 def test_schedule_is_not_an_agent_and_other_tables_are_left_alone():
-    text = HEADER + '[agents.schedule]\narchitect_interval = 900\nplanner_interval = "x"\n' + \
-        '[mirrors]\nanything = [1, "two"]\n[ci]\nwoodpecker_repo_id = 7\nstale_minutes = "odd"\n' + agent("a")
+    text = (
+        HEADER
+        + '[agents.schedule]\narchitect_interval = 900\nplanner_interval = "x"\n'
+        + '[mirrors]\nanything = [1, "two"]\n[ci]\nwoodpecker_repo_id = 7\nstale_minutes = "odd"\n'
+        + agent("a")
+    )
     project = parse_project_text(F, text)
     assert [a.name for a in project.agents] == ["a"]
     assert project.woodpecker_repo_id == 7
@@ -100,61 +118,133 @@ def test_models_are_frozen():
 
 # ---------------------------------------------------------------- one rule, one exact line
 
-@pytest.mark.parametrize("fields, line", [
-    ({"base_url": None}, "projects/p.toml: agents.a.base_url: is required"),
-    ({"model": None}, "projects/p.toml: agents.a.model: is required"),
-    ({"base_url": '"10.0.0.1:8081"'}, 'projects/p.toml: agents.a.base_url: must be an http(s) URL, not "10.0.0.1:8081"'),
-    ({"base_url": '"ftp://host"'}, 'projects/p.toml: agents.a.base_url: must be an http(s) URL, not "ftp://host"'),
-    ({"base_url": '"ftp://u:hunter2@host"'},
-     'projects/p.toml: agents.a.base_url: must be an http(s) URL, not "ftp://u:***@host"'),
-    ({"base_url": "8081"}, "projects/p.toml: agents.a.base_url: must be an http(s) URL, not 8081"),
-    ({"model": '""'}, 'projects/p.toml: agents.a.model: must be a non-empty string, not ""'),
-    ({"model": "3"}, "projects/p.toml: agents.a.model: must be a non-empty string, not 3"),
-    ({"api_key": "1"}, "projects/p.toml: agents.a.api_key: must be a string, got int (value not shown: it is a credential)"),
-    ({"roles": '"dev"'}, 'projects/p.toml: agents.a.roles: must be a non-empty list of non-empty strings, not "dev"'),
-    ({"roles": "[]"}, "projects/p.toml: agents.a.roles: must be a non-empty list of non-empty strings, not []"),
-    ({"roles": '["dev", ""]'},
-     'projects/p.toml: agents.a.roles: must be a non-empty list of non-empty strings, not ["dev", ""]'),
-    ({"compact_pct": "0"}, "projects/p.toml: agents.a.compact_pct: must be an integer from 1 to 100, not 0"),
-    ({"compact_pct": "101"}, "projects/p.toml: agents.a.compact_pct: must be an integer from 1 to 100, not 101"),
-    ({"compact_pct": "true"}, "projects/p.toml: agents.a.compact_pct: must be an integer from 1 to 100, not true"),
-    ({"compact_pct": '"60"'}, 'projects/p.toml: agents.a.compact_pct: must be an integer from 1 to 100, not "60"'),
-    ({"poll_interval": "0"}, "projects/p.toml: agents.a.poll_interval: must be a positive integer (seconds), not 0"),
-    ({"poll_interval": "1.5"}, "projects/p.toml: agents.a.poll_interval: must be a positive integer (seconds), not 1.5"),
-    ({"rotate_token": "-1"}, "projects/p.toml: agents.a.rotate_token: must be a non-negative integer, not -1"),
-    ({"rotate_password": '"x"'}, 'projects/p.toml: agents.a.rotate_password: must be a non-negative integer, not "x"'),
-    ({"token_scopes": '["repo"]'}, 'projects/p.toml: agents.a.token_scopes: "repo" is not a Forgejo token scope '
-                                   "(all, public-only, read:<group> or write:<group>)"),
-    ({"token_scopes": '["sudo"]'}, 'projects/p.toml: agents.a.token_scopes: "sudo" is not a Forgejo token scope '
-                                   "(all, public-only, read:<group> or write:<group>)"),
-    ({"token_scopes": "[]"}, "projects/p.toml: agents.a.token_scopes: must be a non-empty list of token scopes, not []"),
-    ({"token_scopes": '["public-only"]'}, "projects/p.toml: agents.a.token_scopes: a token needs at least one scope"),
-    ({"forge_user": "7"}, "projects/p.toml: agents.a.forge_user: must be a string, not 7"),
-    ({"forge_user": '"dev.qwen"'},
-     "projects/p.toml: agents.a.forge_user: must not contain '.' (it cannot appear in an env variable name)"),
-    ({"forge_user": '"dev--qwen"'}, "projects/p.toml: agents.a.forge_user: must not contain two of '-', '_' in a row"),
-    ({"forge_user": f'"{"x" * 41}"'}, "projects/p.toml: agents.a.forge_user: must be at most 40 characters, not 41"),
-    ({"forge_user": '"api"'}, 'projects/p.toml: agents.a.forge_user: "api" is reserved by Forgejo 11 and 15'),
-    ({"forge_user": '"disinto-admin"'}, 'projects/p.toml: agents.a.forge_user: must not be the admin user "disinto-admin"'),
-    ({"modle": '"x"'}, 'projects/p.toml: agents.a.modle: unknown key; did you mean "model"?'),
-    ({"forge-user": '"x"'}, 'projects/p.toml: agents.a.forge-user: unknown key; did you mean "forge_user"?'),
-    ({"formula": '"/srv/factory/formulas/dev.toml"'}, "projects/p.toml: agents.a.formula: must be relative to the "
-                                                       'factory root (disinto:factoryRoot), not "/srv/factory/formulas/dev.toml"'),
-    ({"formula": '"~/formulas/dev.toml"'}, "projects/p.toml: agents.a.formula: must be relative to the factory root "
-                                           '(disinto:factoryRoot), not "~/formulas/dev.toml"'),
-    ({"formula": '"formulas/../../x.toml"'}, "projects/p.toml: agents.a.formula: must name a file inside the factory "
-                                             'root, not "formulas/../../x.toml" (".." leaves it)'),
-    ({"formula": '""'}, "projects/p.toml: agents.a.formula: must be a non-empty string: a path relative to the "
-                        "factory root, like formulas/review-pr.toml"),
-    ({"formula": "3"}, "projects/p.toml: agents.a.formula: must be a non-empty string: a path relative to the "
-                       "factory root, like formulas/review-pr.toml"),
-    ({"zzz": "1"}, "projects/p.toml: agents.a.zzz: unknown key (known keys: base_url, model, api_key, roles, "
-                   "forge_user, compact_pct, poll_interval, token_scopes, rotate_token, rotate_password, formula, "
-                   "token_max_age_days)"),
-    ({"token_max_age_days": "0"}, "projects/p.toml: agents.a.token_max_age_days: must be a positive integer (days), not 0"),
-    ({"token_max_age_days": "true"},
-     "projects/p.toml: agents.a.token_max_age_days: must be a positive integer (days), not true"),
-])
+
+@pytest.mark.parametrize(
+    "fields, line",
+    [
+        ({"base_url": None}, "projects/p.toml: agents.a.base_url: is required"),
+        ({"model": None}, "projects/p.toml: agents.a.model: is required"),
+        (
+            {"base_url": '"10.0.0.1:8081"'},
+            'projects/p.toml: agents.a.base_url: must be an http(s) URL, not "10.0.0.1:8081"',
+        ),
+        ({"base_url": '"ftp://host"'}, 'projects/p.toml: agents.a.base_url: must be an http(s) URL, not "ftp://host"'),
+        (
+            {"base_url": '"ftp://u:hunter2@host"'},
+            'projects/p.toml: agents.a.base_url: must be an http(s) URL, not "ftp://u:***@host"',
+        ),
+        ({"base_url": "8081"}, "projects/p.toml: agents.a.base_url: must be an http(s) URL, not 8081"),
+        ({"model": '""'}, 'projects/p.toml: agents.a.model: must be a non-empty string, not ""'),
+        ({"model": "3"}, "projects/p.toml: agents.a.model: must be a non-empty string, not 3"),
+        (
+            {"api_key": "1"},
+            "projects/p.toml: agents.a.api_key: must be a string, got int (value not shown: it is a credential)",
+        ),
+        (
+            {"roles": '"dev"'},
+            'projects/p.toml: agents.a.roles: must be a non-empty list of non-empty strings, not "dev"',
+        ),
+        ({"roles": "[]"}, "projects/p.toml: agents.a.roles: must be a non-empty list of non-empty strings, not []"),
+        (
+            {"roles": '["dev", ""]'},
+            'projects/p.toml: agents.a.roles: must be a non-empty list of non-empty strings, not ["dev", ""]',
+        ),
+        ({"compact_pct": "0"}, "projects/p.toml: agents.a.compact_pct: must be an integer from 1 to 100, not 0"),
+        ({"compact_pct": "101"}, "projects/p.toml: agents.a.compact_pct: must be an integer from 1 to 100, not 101"),
+        ({"compact_pct": "true"}, "projects/p.toml: agents.a.compact_pct: must be an integer from 1 to 100, not true"),
+        ({"compact_pct": '"60"'}, 'projects/p.toml: agents.a.compact_pct: must be an integer from 1 to 100, not "60"'),
+        (
+            {"poll_interval": "0"},
+            "projects/p.toml: agents.a.poll_interval: must be a positive integer (seconds), not 0",
+        ),
+        (
+            {"poll_interval": "1.5"},
+            "projects/p.toml: agents.a.poll_interval: must be a positive integer (seconds), not 1.5",
+        ),
+        ({"rotate_token": "-1"}, "projects/p.toml: agents.a.rotate_token: must be a non-negative integer, not -1"),
+        (
+            {"rotate_password": '"x"'},
+            'projects/p.toml: agents.a.rotate_password: must be a non-negative integer, not "x"',
+        ),
+        (
+            {"token_scopes": '["repo"]'},
+            'projects/p.toml: agents.a.token_scopes: "repo" is not a Forgejo token scope '
+            "(all, public-only, read:<group> or write:<group>)",
+        ),
+        (
+            {"token_scopes": '["sudo"]'},
+            'projects/p.toml: agents.a.token_scopes: "sudo" is not a Forgejo token scope '
+            "(all, public-only, read:<group> or write:<group>)",
+        ),
+        (
+            {"token_scopes": "[]"},
+            "projects/p.toml: agents.a.token_scopes: must be a non-empty list of token scopes, not []",
+        ),
+        (
+            {"token_scopes": '["public-only"]'},
+            "projects/p.toml: agents.a.token_scopes: a token needs at least one scope",
+        ),
+        ({"forge_user": "7"}, "projects/p.toml: agents.a.forge_user: must be a string, not 7"),
+        (
+            {"forge_user": '"dev.qwen"'},
+            "projects/p.toml: agents.a.forge_user: must not contain '.' (it cannot appear in an env variable name)",
+        ),
+        (
+            {"forge_user": '"dev--qwen"'},
+            "projects/p.toml: agents.a.forge_user: must not contain two of '-', '_' in a row",
+        ),
+        (
+            {"forge_user": f'"{"x" * 41}"'},
+            "projects/p.toml: agents.a.forge_user: must be at most 40 characters, not 41",
+        ),
+        ({"forge_user": '"api"'}, 'projects/p.toml: agents.a.forge_user: "api" is reserved by Forgejo 11 and 15'),
+        (
+            {"forge_user": '"disinto-admin"'},
+            'projects/p.toml: agents.a.forge_user: must not be the admin user "disinto-admin"',
+        ),
+        ({"modle": '"x"'}, 'projects/p.toml: agents.a.modle: unknown key; did you mean "model"?'),
+        ({"forge-user": '"x"'}, 'projects/p.toml: agents.a.forge-user: unknown key; did you mean "forge_user"?'),
+        (
+            {"formula": '"/srv/factory/formulas/dev.toml"'},
+            "projects/p.toml: agents.a.formula: must be relative to the "
+            'factory root (disinto:factoryRoot), not "/srv/factory/formulas/dev.toml"',
+        ),
+        (
+            {"formula": '"~/formulas/dev.toml"'},
+            "projects/p.toml: agents.a.formula: must be relative to the factory root "
+            '(disinto:factoryRoot), not "~/formulas/dev.toml"',
+        ),
+        (
+            {"formula": '"formulas/../../x.toml"'},
+            "projects/p.toml: agents.a.formula: must name a file inside the factory "
+            'root, not "formulas/../../x.toml" (".." leaves it)',
+        ),
+        (
+            {"formula": '""'},
+            "projects/p.toml: agents.a.formula: must be a non-empty string: a path relative to the "
+            "factory root, like formulas/review-pr.toml",
+        ),
+        (
+            {"formula": "3"},
+            "projects/p.toml: agents.a.formula: must be a non-empty string: a path relative to the "
+            "factory root, like formulas/review-pr.toml",
+        ),
+        (
+            {"zzz": "1"},
+            "projects/p.toml: agents.a.zzz: unknown key (known keys: base_url, model, api_key, roles, "
+            "forge_user, compact_pct, poll_interval, token_scopes, rotate_token, rotate_password, formula, "
+            "token_max_age_days)",
+        ),
+        (
+            {"token_max_age_days": "0"},
+            "projects/p.toml: agents.a.token_max_age_days: must be a positive integer (days), not 0",
+        ),
+        (
+            {"token_max_age_days": "true"},
+            "projects/p.toml: agents.a.token_max_age_days: must be a positive integer (days), not true",
+        ),
+    ],
+)
 def test_agent_field_rule(fields, line):
     assert one_problem(HEADER + agent("a", **fields)) == line
 
@@ -214,23 +304,29 @@ def test_agent_must_be_a_table():
     assert one_problem(HEADER + 'agents = "x"\n') == 'projects/p.toml: agents: must be a table, not "x"'
 
 
-@pytest.mark.parametrize("text, line", [
-    ('repo = "a/b"\n', "projects/p.toml: name: is required"),
-    ('name = "d"\n', "projects/p.toml: repo: is required"),
-    ('name = "my project"\nrepo = "a/b"\n', 'projects/p.toml: name: must be letters, digits, dots and inner dashes, '
-     'not "my project" (it is the domain of the bots\' e-mail <forge_user>@<name>.local)'),
-    ('name = "d"\nrepo = "disinto"\n', 'projects/p.toml: repo: must be "owner/name", not "disinto"'),
-    (HEADER + "[ci]\nwoodpecker_repo_id = -3\n",
-     "projects/p.toml: ci.woodpecker_repo_id: must be a non-negative integer, not -3"),
-])
+@pytest.mark.parametrize(
+    "text, line",
+    [
+        ('repo = "a/b"\n', "projects/p.toml: name: is required"),
+        ('name = "d"\n', "projects/p.toml: repo: is required"),
+        (
+            'name = "my project"\nrepo = "a/b"\n',
+            "projects/p.toml: name: must be letters, digits, dots and inner dashes, "
+            'not "my project" (it is the domain of the bots\' e-mail <forge_user>@<name>.local)',
+        ),
+        ('name = "d"\nrepo = "disinto"\n', 'projects/p.toml: repo: must be "owner/name", not "disinto"'),
+        (
+            HEADER + "[ci]\nwoodpecker_repo_id = -3\n",
+            "projects/p.toml: ci.woodpecker_repo_id: must be a non-negative integer, not -3",
+        ),
+    ],
+)
 def test_project_rule(text, line):
     assert one_problem(text) == line
 
 
 def test_syntax_error_names_the_line():
-    assert one_problem(HEADER + "[agents.a]\nbase_url = \n") == (
-        "projects/p.toml: line 4: Invalid value (column 12)"
-    )
+    assert one_problem(HEADER + "[agents.a]\nbase_url = \n") == ("projects/p.toml: line 4: Invalid value (column 12)")
     assert one_problem(HEADER + "roles = [1,\n") == "projects/p.toml: line 3: Invalid value (at end of file)"
 
 
@@ -247,6 +343,7 @@ def test_every_problem_is_reported_at_once():
 
 
 # ---------------------------------------------------------------- across agents and files
+
 
 def test_forge_user_must_be_distinct_case_insensitively():
     text = HEADER + agent("a", forge_user='"dev-qwen"') + agent("b", forge_user='"Dev-Qwen"')
@@ -269,8 +366,11 @@ def write(tmp_path: Path, name: str, text: str) -> Path:
 
 def test_collisions_across_files(tmp_path):
     one = write(tmp_path, "one.toml", HEADER + agent("a", forge_user='"dev-qwen"') + agent("c"))
-    two = write(tmp_path, "two.toml", 'name = "other"\nrepo = "o/r"\n' + agent("b", forge_user='"dev_qwen"')
-                + agent("c", forge_user='"c2"'))
+    two = write(
+        tmp_path,
+        "two.toml",
+        'name = "other"\nrepo = "o/r"\n' + agent("b", forge_user='"dev_qwen"') + agent("c", forge_user='"c2"'),
+    )
     three = write(tmp_path, "three.toml", 'name = "third"\nrepo = "o/t"\n' + agent("d", forge_user='"Dev-Qwen"'))
     with pytest.raises(ConfigError) as caught:
         load_fleet([one, two, three])
@@ -330,8 +430,11 @@ def test_collision_checks_look_up_keys_instead_of_pairing_every_agent(tmp_path, 
 
 def test_cross_file_clash_is_reported_against_the_earliest_agent_of_another_file(tmp_path):
     one = write(tmp_path, "one.toml", HEADER + agent("a", forge_user='"u1"') + agent("b", forge_user='"U1"'))
-    two = write(tmp_path, "two.toml", 'name = "o"\nrepo = "o/r"\n' + agent("c", forge_user='"u1"')
-                + agent("d", forge_user='"u1"'))
+    two = write(
+        tmp_path,
+        "two.toml",
+        'name = "o"\nrepo = "o/r"\n' + agent("c", forge_user='"u1"') + agent("d", forge_user='"u1"'),
+    )
     with pytest.raises(ConfigError) as caught:
         load_fleet([one, two])
     assert caught.value.problems == [

@@ -13,7 +13,9 @@ from tests.mutations.run import MUTATIONS, ROOT
 @pytest.mark.parametrize("mutation", MUTATIONS, ids=lambda m: m.id)
 def test_snippet_occurs_once(mutation):
     text = (ROOT / mutation.file).read_text(encoding="utf-8")
-    assert text.count(mutation.old) == 1, f"{mutation.id}: snippet found {text.count(mutation.old)} times in {mutation.file}"
+    assert text.count(mutation.old) == 1, (
+        f"{mutation.id}: snippet found {text.count(mutation.old)} times in {mutation.file}"
+    )
     assert mutation.old != mutation.new
 
 

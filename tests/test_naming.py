@@ -1,4 +1,5 @@
 """Naming rules: env suffixes, Docker names, logical child names, Forgejo username rules."""
+
 import re
 from pathlib import Path
 
@@ -9,13 +10,16 @@ from disinto_infra import naming
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@pytest.mark.parametrize("forge_user, suffix", [
-    ("dev-qwen", "DEV_QWEN"),
-    ("dev_qwen", "DEV_QWEN"),
-    ("dev-qwen2", "DEV_QWEN2"),
-    ("Dev-Q", "DEV_Q"),
-    ("review-bot", "REVIEW_BOT"),
-])
+@pytest.mark.parametrize(
+    "forge_user, suffix",
+    [
+        ("dev-qwen", "DEV_QWEN"),
+        ("dev_qwen", "DEV_QWEN"),
+        ("dev-qwen2", "DEV_QWEN2"),
+        ("Dev-Q", "DEV_Q"),
+        ("review-bot", "REVIEW_BOT"),
+    ],
+)
 def test_env_suffix_is_tr_upper_and_dash_to_underscore(forge_user, suffix):
     assert naming.env_suffix(forge_user) == suffix
 
@@ -31,9 +35,15 @@ def test_docker_names_and_email():
 def test_child_names_are_fixed_and_distinct():
     names = naming.child_names("dev-qwen2")
     expected = {
-        "user": "dev-qwen2-user", "token": "dev-qwen2-token", "collaborator": "dev-qwen2-collaborator",
-        "repos": "dev-qwen2-repos", "data": "dev-qwen2-data", "container": "dev-qwen2-container",
-        "profile": "dev-qwen2-profile", "env": "dev-qwen2-env", "retire": "dev-qwen2-retire",
+        "user": "dev-qwen2-user",
+        "token": "dev-qwen2-token",
+        "collaborator": "dev-qwen2-collaborator",
+        "repos": "dev-qwen2-repos",
+        "data": "dev-qwen2-data",
+        "container": "dev-qwen2-container",
+        "profile": "dev-qwen2-profile",
+        "env": "dev-qwen2-env",
+        "retire": "dev-qwen2-retire",
         "copy_data": "dev-qwen2-copy-data",
     }
     assert {k: getattr(names, k) for k in expected} == expected
@@ -57,27 +67,30 @@ def test_valid_forge_users(user):
     assert naming.forge_user_problem(user) is None
 
 
-@pytest.mark.parametrize("user, problem", [
-    ("", "must not be empty"),
-    ("a" * 41, "must be at most 40 characters, not 41"),
-    ("dev.qwen", "must not contain '.' (it cannot appear in an env variable name)"),
-    ("-dev", "must be letters, digits, '-' and '_', starting with a letter or digit"),
-    ("dev qwen", "must be letters, digits, '-' and '_', starting with a letter or digit"),
-    ("dév", "must be letters, digits, '-' and '_', starting with a letter or digit"),
-    ("dev--qwen", "must not contain two of '-', '_' in a row"),
-    ("dev-_qwen", "must not contain two of '-', '_' in a row"),
-    ("dev-", "must not end with '-' or '_'"),
-    ("dev_", "must not end with '-' or '_'"),
-    ("admin", '"admin" is reserved by Forgejo 11 and 15'),
-    ("Ghost", '"Ghost" is reserved by Forgejo 11 and 15'),
-    ("forgejo-actions", '"forgejo-actions" is reserved by Forgejo 11 and 15'),
-    # models/user/user.go: v11.0.15 reserves "devtest" (line 621), v15.0.3 "report_abuse" (line 663).
-    ("devtest", '"devtest" is reserved by Forgejo 11'),
-    ("DevTest", '"DevTest" is reserved by Forgejo 11'),
-    ("report_abuse", '"report_abuse" is reserved by Forgejo 15'),
-    ("disinto-admin", 'must not be the admin user "disinto-admin"'),
-    ("Disinto-Admin", 'must not be the admin user "disinto-admin"'),
-])
+@pytest.mark.parametrize(
+    "user, problem",
+    [
+        ("", "must not be empty"),
+        ("a" * 41, "must be at most 40 characters, not 41"),
+        ("dev.qwen", "must not contain '.' (it cannot appear in an env variable name)"),
+        ("-dev", "must be letters, digits, '-' and '_', starting with a letter or digit"),
+        ("dev qwen", "must be letters, digits, '-' and '_', starting with a letter or digit"),
+        ("dév", "must be letters, digits, '-' and '_', starting with a letter or digit"),
+        ("dev--qwen", "must not contain two of '-', '_' in a row"),
+        ("dev-_qwen", "must not contain two of '-', '_' in a row"),
+        ("dev-", "must not end with '-' or '_'"),
+        ("dev_", "must not end with '-' or '_'"),
+        ("admin", '"admin" is reserved by Forgejo 11 and 15'),
+        ("Ghost", '"Ghost" is reserved by Forgejo 11 and 15'),
+        ("forgejo-actions", '"forgejo-actions" is reserved by Forgejo 11 and 15'),
+        # models/user/user.go: v11.0.15 reserves "devtest" (line 621), v15.0.3 "report_abuse" (line 663).
+        ("devtest", '"devtest" is reserved by Forgejo 11'),
+        ("DevTest", '"DevTest" is reserved by Forgejo 11'),
+        ("report_abuse", '"report_abuse" is reserved by Forgejo 15'),
+        ("disinto-admin", 'must not be the admin user "disinto-admin"'),
+        ("Disinto-Admin", 'must not be the admin user "disinto-admin"'),
+    ],
+)
 def test_invalid_forge_users(user, problem):
     assert naming.forge_user_problem(user) == problem
 
@@ -95,6 +108,9 @@ def test_env_example_documents_the_suffix_rule():
 
 def test_the_forgejo_11_list_is_the_one_the_forgejo_11_double_enforces():
     from tests.support.forgejo_double.state import RESERVED_USERNAMES
+
     assert naming.RESERVED_FORGE_USERS_BY_VERSION["11"] == RESERVED_USERNAMES
     assert naming.RESERVED_FORGE_USERS_BY_VERSION["11"] ^ naming.RESERVED_FORGE_USERS_BY_VERSION["15"] == {
-        "devtest", "report_abuse"}
+        "devtest",
+        "report_abuse",
+    }

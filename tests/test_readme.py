@@ -7,6 +7,7 @@ stack file says what the README's setup steps make it say (projectToml set, a Fo
 server reachable: the doubles). A synopsis (the command table, the `check` line) is held to the
 parser: each option it names exists, and every option of the command is in it.
 """
+
 from __future__ import annotations
 
 import os
@@ -33,8 +34,9 @@ ENTRY_POINT = "disinto-infra "
 def readme_commands() -> list[str]:
     """Each command in its `python -m` form (the console script runs the same function)."""
     found = {m.group(0).strip().removeprefix("$ ") for m in COMMAND.finditer(README)}
-    return sorted({"python -m disinto_infra " + c.removeprefix(ENTRY_POINT) if c.startswith(ENTRY_POINT) else c
-                   for c in found})
+    return sorted(
+        {"python -m disinto_infra " + c.removeprefix(ENTRY_POINT) if c.startswith(ENTRY_POINT) else c for c in found}
+    )
 
 
 def is_synopsis(command: str) -> bool:
@@ -82,14 +84,17 @@ def folder(tmp_path_factory):
         forge.add_repo("johba", "disinto")
         (here / "projects" / "disinto.toml").write_text(
             f'name = "disinto"\nrepo = "johba/disinto"\n\n[agents.dev-qwen]\nbase_url = "{llama.url}"\n'
-            'model = "unsloth/Qwen3.5-35B-A3B"\nforge_user = "dev-qwen"\n')
+            'model = "unsloth/Qwen3.5-35B-A3B"\nforge_user = "dev-qwen"\n'
+        )
         # `pulumi config set disinto:projectToml …` and a Forgejo the host reaches.
         (here / "Pulumi.dev.yaml").write_text(
-            f"config:\n  disinto:projectToml: {here / 'projects' / 'disinto.toml'}\n  disinto:forgeUrl: {forge.url}\n")
+            f"config:\n  disinto:projectToml: {here / 'projects' / 'disinto.toml'}\n  disinto:forgeUrl: {forge.url}\n"
+        )
         # The nomad stack of the README's demo: no Nomad or Vault answers here (a closed port).
         (here / "Pulumi.nomad.yaml").write_text(
             f"config:\n  disinto:forgeUrl: {forge.url}\n  disinto:runtime: nomad\n"
-            "  nomad:address: http://127.0.0.1:9\n  vault:address: http://127.0.0.1:9\n")
+            "  nomad:address: http://127.0.0.1:9\n  vault:address: http://127.0.0.1:9\n"
+        )
         (here / "state.json").write_text('{"version": 3, "deployment": {"resources": []}}')
         for line in re.findall(r"^printf .*> Pulumi\.[\w-]+\.yaml$", README, flags=re.M):  # the README's own
             subprocess.run(["sh", "-c", line], cwd=here, check=True)
@@ -101,8 +106,7 @@ def test_each_command_runs_as_written(folder, command):
     environ = {k: v for k, v in os.environ.items() if not k.startswith(("DISINTO_", "PULUMI_", "NOMAD_", "VAULT_"))}
     environ["DISINTO_ADMIN_PASSWORD"] = "admin-pass-123"
     argv = command.split()[1:]
-    done = subprocess.run([sys.executable, *argv], cwd=folder, env=environ, capture_output=True, text=True,
-                          timeout=60)
+    done = subprocess.run([sys.executable, *argv], cwd=folder, env=environ, capture_output=True, text=True, timeout=60)
     assert "Traceback" not in done.stderr, done.stderr
     if argv[2] == "check":
         # 0 or 1 (a problem found: the nomad stack has no Nomad here), never "could not run".
@@ -114,6 +118,7 @@ def test_each_command_runs_as_written(folder, command):
 
 # ---------------------------------------------------------------- the demo's output
 
+
 def _normal(text: str) -> str:
     """Ports and times differ per run; so may the widths of the columns that show them."""
     text = re.sub(r"127\.0\.0\.1:\d+", "127.0.0.1:PORT", text)
@@ -122,11 +127,14 @@ def _normal(text: str) -> str:
 
 
 def test_the_readme_shows_what_the_check_demo_prints():
-    done = subprocess.run([sys.executable, "-m", "tests.support.check_demo"], cwd=ROOT, capture_output=True,
-                          text=True, timeout=180)
+    done = subprocess.run(
+        [sys.executable, "-m", "tests.support.check_demo"], cwd=ROOT, capture_output=True, text=True, timeout=180
+    )
     assert done.returncode == 0, done.stderr
     printed = [_normal(part) for part in re.split(r"^## \w+\n", done.stdout, flags=re.M) if part.strip()]
-    shown = [_normal(block) for block in re.findall(r"```console\n(\$ python -m disinto_infra check.*?)```",
-                                                   README, flags=re.S)]
+    shown = [
+        _normal(block)
+        for block in re.findall(r"```console\n(\$ python -m disinto_infra check.*?)```", README, flags=re.S)
+    ]
     assert len(printed) == 3
     assert shown == printed

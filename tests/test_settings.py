@@ -1,4 +1,5 @@
 """Stack settings: defaults, `~`, the factory root, bad values, and the Pulumi config reader."""
+
 from pathlib import Path
 
 import pulumi
@@ -61,13 +62,18 @@ def test_defaults_of_every_key():
 def test_factory_root_defaults_to_the_folder_above_projects():
     assert settings(projectToml="/opt/factory/projects/disinto.toml").factory_root == "/opt/factory"
     assert settings(projectToml="~/dark-factory/projects/*.toml").factory_root == "/home/op/dark-factory"
-    assert settings(projectToml="/opt/f/projects/*.toml", factoryRoot="~/elsewhere").factory_root == "/home/op/elsewhere"
+    assert (
+        settings(projectToml="/opt/f/projects/*.toml", factoryRoot="~/elsewhere").factory_root == "/home/op/elsewhere"
+    )
 
 
 def test_tilde_expands_against_the_pulumi_user_home():
     s = settings(claudeConfigFile="~/cfg/claude.json", sshDir="~", envFile="~/f/.env", claudeSharedDir="~/shared")
     assert (s.claude_config_file, s.ssh_dir, s.env_file, s.claude_shared_dir) == (
-        "/home/op/cfg/claude.json", "/home/op", "/home/op/f/.env", "/home/op/shared",
+        "/home/op/cfg/claude.json",
+        "/home/op",
+        "/home/op/f/.env",
+        "/home/op/shared",
     )
 
 
@@ -84,29 +90,42 @@ def test_docker_host_is_not_a_disinto_key():
 
 
 def test_string_values_as_pulumi_stores_them_are_typed():
-    s = settings(architectInterval="300", adoptExistingUsers="false", tokenScopes='["write:repository", "read:user"]',
-                 forgeBotUsernames=["dev-bot", "review-bot"], forgeUrl="http://forge:3000/")
+    s = settings(
+        architectInterval="300",
+        adoptExistingUsers="false",
+        tokenScopes='["write:repository", "read:user"]',
+        forgeBotUsernames=["dev-bot", "review-bot"],
+        forgeUrl="http://forge:3000/",
+    )
     assert (s.architect_interval, s.adopt_existing_users) == (300, False)
     assert s.token_scopes == ("write:repository", "read:user")
     assert s.forge_bot_usernames == "dev-bot,review-bot"
     assert s.forge_url == "http://forge:3000"
 
 
-@pytest.mark.parametrize("values, line", [
-    ({"forgeURL": "x"}, 'disinto:forgeURL: unknown key; did you mean "forgeUrl"?'),
-    ({"nonsense": "x"}, "disinto:nonsense: unknown key"),
-    ({"forgeInternalUrl": "forgejo:3000"}, 'disinto:forgeInternalUrl: must be an http(s) URL, not "forgejo:3000"'),
-    ({"tokenScopes": ["repo"]}, 'disinto:tokenScopes: "repo" is not a Forgejo token scope'),
-    ({"tokenScopes": []}, "disinto:tokenScopes: must be a non-empty list of token scopes, not []"),
-    ({"plannerInterval": 0}, "disinto:plannerInterval: must be positive, not 0"),
-    ({"agentImage": "ghcr.io/disinto/agents@sha256:abc"},
-     'disinto:agentImage: must end in @sha256: and 64 lowercase hex digits when it names a digest, '
-     'not "ghcr.io/disinto/agents@sha256:abc"'),
-    ({"tokenMaxAgeDays": 0}, "disinto:tokenMaxAgeDays: must be a positive number of days, not 0"),
-    ({"tokenMaxAgeDays": True}, "disinto:tokenMaxAgeDays: must be a positive number of days, not true"),
-    ({"adminPassword": 5}, "disinto:adminPassword: must be a string, got int (value not shown: it is a secret)"),
-    ({"forgeBotUsernames": 3}, "disinto:forgeBotUsernames: must be a comma-separated string or a list of names, not 3"),
-])
+@pytest.mark.parametrize(
+    "values, line",
+    [
+        ({"forgeURL": "x"}, 'disinto:forgeURL: unknown key; did you mean "forgeUrl"?'),
+        ({"nonsense": "x"}, "disinto:nonsense: unknown key"),
+        ({"forgeInternalUrl": "forgejo:3000"}, 'disinto:forgeInternalUrl: must be an http(s) URL, not "forgejo:3000"'),
+        ({"tokenScopes": ["repo"]}, 'disinto:tokenScopes: "repo" is not a Forgejo token scope'),
+        ({"tokenScopes": []}, "disinto:tokenScopes: must be a non-empty list of token scopes, not []"),
+        ({"plannerInterval": 0}, "disinto:plannerInterval: must be positive, not 0"),
+        (
+            {"agentImage": "ghcr.io/disinto/agents@sha256:abc"},
+            "disinto:agentImage: must end in @sha256: and 64 lowercase hex digits when it names a digest, "
+            'not "ghcr.io/disinto/agents@sha256:abc"',
+        ),
+        ({"tokenMaxAgeDays": 0}, "disinto:tokenMaxAgeDays: must be a positive number of days, not 0"),
+        ({"tokenMaxAgeDays": True}, "disinto:tokenMaxAgeDays: must be a positive number of days, not true"),
+        ({"adminPassword": 5}, "disinto:adminPassword: must be a string, got int (value not shown: it is a secret)"),
+        (
+            {"forgeBotUsernames": 3},
+            "disinto:forgeBotUsernames: must be a comma-separated string or a list of names, not 3",
+        ),
+    ],
+)
 def test_bad_values_name_the_key(values, line):
     with pytest.raises(ConfigError) as caught:
         settings(**values)
@@ -165,11 +184,18 @@ def test_example_stack_sets_every_non_secret_setting_at_its_default():
 
 def test_from_pulumi_config_reads_each_key_with_its_type():
     pulumi.runtime.set_all_config(
-        {"disinto:architectInterval": "300", "disinto:tokenScopes": '["write:repository", "read:user"]',
-         "disinto:adoptExistingUsers": "false", "disinto:adminPassword": "hunter22",
-         "disinto:forgeReviewToken": "review-token", "docker:host": "ssh://ops@box",
-         # paths on that other machine
-         "disinto:factoryRoot": "/srv/f", "disinto:sshDir": "/home/op/.ssh", "disinto:claudeConfigFile": "/home/op/c"},
+        {
+            "disinto:architectInterval": "300",
+            "disinto:tokenScopes": '["write:repository", "read:user"]',
+            "disinto:adoptExistingUsers": "false",
+            "disinto:adminPassword": "hunter22",
+            "disinto:forgeReviewToken": "review-token",
+            "docker:host": "ssh://ops@box",
+            # paths on that other machine
+            "disinto:factoryRoot": "/srv/f",
+            "disinto:sshDir": "/home/op/.ssh",
+            "disinto:claudeConfigFile": "/home/op/c",
+        },
         ["disinto:adminPassword", "disinto:forgeReviewToken"],
     )
     try:
@@ -177,7 +203,11 @@ def test_from_pulumi_config_reads_each_key_with_its_type():
     finally:
         pulumi.runtime.set_all_config({}, [])
     s = run.result
-    assert (s.architect_interval, s.token_scopes, s.adopt_existing_users) == (300, ("write:repository", "read:user"), False)
+    assert (s.architect_interval, s.token_scopes, s.adopt_existing_users) == (
+        300,
+        ("write:repository", "read:user"),
+        False,
+    )
     password, review = resolve_all([s.admin_password, s.forge_review_token])
     assert (password.value, password.secret) == ("hunter22", True)
     assert (review.value, review.secret) == ("review-token", True)
@@ -187,8 +217,10 @@ def test_from_pulumi_config_reads_each_key_with_its_type():
 
 def test_stack_file_docker_host_reaches_the_offline_commands(tmp_path):
     stack = tmp_path / "Pulumi.dev.yaml"
-    stack.write_text("config:\n  docker:host: ssh://op@factory\n  disinto:network: net\n  disinto:factoryRoot: /srv/f\n"
-                     "  disinto:sshDir: /home/op/.ssh\n  disinto:claudeConfigFile: /home/op/c.json\n")
+    stack.write_text(
+        "config:\n  docker:host: ssh://op@factory\n  disinto:network: net\n  disinto:factoryRoot: /srv/f\n"
+        "  disinto:sshDir: /home/op/.ssh\n  disinto:claudeConfigFile: /home/op/c.json\n"
+    )
     settings = StackSettings.from_stack_file(stack, tmp_path, home="/home/op")
     assert (settings.docker_host, settings.network) == ("ssh://op@factory", "net")
 
@@ -199,25 +231,48 @@ def test_relative_factory_root_means_the_project_folder(tmp_path):
 
 
 def test_runtime_and_nomad_settings():
-    s = settings(runtime="nomad", nomadDatacenters='["dc1", "dc2"]', nomadNodePool="agents",
-                 nomadConstraint='{"attribute": "${node.unique.name}", "value": "box1"}', vaultKvMount="/secret/")
+    s = settings(
+        runtime="nomad",
+        nomadDatacenters='["dc1", "dc2"]',
+        nomadNodePool="agents",
+        nomadConstraint='{"attribute": "${node.unique.name}", "value": "box1"}',
+        vaultKvMount="/secret/",
+    )
     assert (s.runtime, s.nomad_datacenters, s.nomad_node_pool, s.vault_kv_mount) == (
-        "nomad", ("dc1", "dc2"), "agents", "secret")
+        "nomad",
+        ("dc1", "dc2"),
+        "agents",
+        "secret",
+    )
     assert (s.nomad_constraint.attribute, s.nomad_constraint.operator, s.nomad_constraint.value) == (
-        "${node.unique.name}", "=", "box1")
+        "${node.unique.name}",
+        "=",
+        "box1",
+    )
     assert settings(nomadDatacenters="dc1, dc2").nomad_datacenters == ("dc1", "dc2")
 
 
-@pytest.mark.parametrize("values, problem", [
-    ({"runtime": "k8s"}, 'disinto:runtime: must be one of docker, nomad, not "k8s"'),
-    ({"nomadDatacenters": "[]"}, "disinto:nomadDatacenters: must be a non-empty list of datacenter names, not []"),
-    ({"nomadConstraint": '{"value": "box1"}'}, "disinto:nomadConstraint.attribute: Field required"),
-    ({"nomadConstraint": '{"attribute": "${node.class}", "value": "gpu", "operator": "=~"}'},
-     "disinto:nomadConstraint.operator: Input should be '=', '==', 'is', '!=', 'not', '>', '>=', '<', '<=', 'regexp', "
-     "'version', 'semver', 'set_contains', 'set_contains_all', 'set_contains_any', 'is_set' or 'is_not_set'"),
-    ({"nomadNamespace": "agents/x"}, "disinto:nomadNamespace: must be a Nomad namespace name (letters, digits and '-', at most 128), not \"agents/x\""),
-    ({"vaultKvPrefix": "disinto/../x"}, "disinto:vaultKvPrefix: must be a path of names separated by '/', not \"disinto/../x\""),
-])
+@pytest.mark.parametrize(
+    "values, problem",
+    [
+        ({"runtime": "k8s"}, 'disinto:runtime: must be one of docker, nomad, not "k8s"'),
+        ({"nomadDatacenters": "[]"}, "disinto:nomadDatacenters: must be a non-empty list of datacenter names, not []"),
+        ({"nomadConstraint": '{"value": "box1"}'}, "disinto:nomadConstraint.attribute: Field required"),
+        (
+            {"nomadConstraint": '{"attribute": "${node.class}", "value": "gpu", "operator": "=~"}'},
+            "disinto:nomadConstraint.operator: Input should be '=', '==', 'is', '!=', 'not', '>', '>=', '<', '<=', 'regexp', "
+            "'version', 'semver', 'set_contains', 'set_contains_all', 'set_contains_any', 'is_set' or 'is_not_set'",
+        ),
+        (
+            {"nomadNamespace": "agents/x"},
+            "disinto:nomadNamespace: must be a Nomad namespace name (letters, digits and '-', at most 128), not \"agents/x\"",
+        ),
+        (
+            {"vaultKvPrefix": "disinto/../x"},
+            "disinto:vaultKvPrefix: must be a path of names separated by '/', not \"disinto/../x\"",
+        ),
+    ],
+)
 def test_bad_runtime_settings_name_the_key(values, problem):
     with pytest.raises(ConfigError) as caught:
         settings(**values)
@@ -255,7 +310,8 @@ def test_the_stack_file_must_hold_provider_tokens_encrypted(tmp_path):
         StackSettings.from_stack_file(stack, tmp_path, home=HOME)
     assert caught.value.problems == [
         f"{stack}: vault:token: is plain text; set it with `pulumi config set --secret vault:token …` "
-        "(or leave it out and export VAULT_TOKEN)"]
+        "(or leave it out and export VAULT_TOKEN)"
+    ]
     stack.write_text("config:\n  vault:token:\n    secure: v1:def\n")
     assert StackSettings.from_stack_file(stack, tmp_path, home=HOME).runtime == "docker"
 
@@ -285,13 +341,28 @@ def test_container_seconds_default_and_read_as_pulumi_stores_them():
     assert (s.start_timeout_seconds, s.stop_grace_seconds) == (900, 30)
 
 
-@pytest.mark.parametrize("values, line", [
-    ({"stopGraceSeconds": 0}, "disinto:stopGraceSeconds: must be a whole number of seconds from 1 to 1140, not 0"),
-    ({"stopGraceSeconds": "2m"}, 'disinto:stopGraceSeconds: must be a whole number of seconds from 1 to 1140, not "2m"'),
-    ({"stopGraceSeconds": 1200}, "disinto:stopGraceSeconds: must be a whole number of seconds from 1 to 1140, not 1200"),
-    ({"startTimeoutSeconds": 30}, "disinto:startTimeoutSeconds: must be a whole number of seconds from 60 to 1140, not 30"),
-    ({"startTimeoutSeconds": True}, "disinto:startTimeoutSeconds: must be a whole number of seconds from 60 to 1140, not true"),
-])
+@pytest.mark.parametrize(
+    "values, line",
+    [
+        ({"stopGraceSeconds": 0}, "disinto:stopGraceSeconds: must be a whole number of seconds from 1 to 1140, not 0"),
+        (
+            {"stopGraceSeconds": "2m"},
+            'disinto:stopGraceSeconds: must be a whole number of seconds from 1 to 1140, not "2m"',
+        ),
+        (
+            {"stopGraceSeconds": 1200},
+            "disinto:stopGraceSeconds: must be a whole number of seconds from 1 to 1140, not 1200",
+        ),
+        (
+            {"startTimeoutSeconds": 30},
+            "disinto:startTimeoutSeconds: must be a whole number of seconds from 60 to 1140, not 30",
+        ),
+        (
+            {"startTimeoutSeconds": True},
+            "disinto:startTimeoutSeconds: must be a whole number of seconds from 60 to 1140, not true",
+        ),
+    ],
+)
 def test_container_seconds_bounds_name_the_key(values, line):
     with pytest.raises(ConfigError) as caught:
         settings(**values)
@@ -305,13 +376,25 @@ def remote(host: str = "ssh://op@box", **values) -> StackSettings:
 REMOTE_OK = {"factoryRoot": "/srv/f", "sshDir": "/home/op/.ssh", "claudeConfigFile": "/home/op/.claude.json"}
 
 
-@pytest.mark.parametrize("values, line", [
-    ({"sshDir": "keys"}, "disinto:sshDir: must be an absolute path: Docker refuses a relative bind path, not \"keys\""),
-    ({"claudeConfigFile": "claude.json"}, "disinto:claudeConfigFile: must be an absolute path: "
-                                          "Docker refuses a relative bind path, not \"claude.json\""),
-    ({"claudeSharedDir": "shared"}, "disinto:claudeSharedDir: must be an absolute path (it is the path inside the "
-                                    "container too): Docker refuses a relative bind path, not \"shared\""),
-])
+@pytest.mark.parametrize(
+    "values, line",
+    [
+        (
+            {"sshDir": "keys"},
+            'disinto:sshDir: must be an absolute path: Docker refuses a relative bind path, not "keys"',
+        ),
+        (
+            {"claudeConfigFile": "claude.json"},
+            "disinto:claudeConfigFile: must be an absolute path: "
+            'Docker refuses a relative bind path, not "claude.json"',
+        ),
+        (
+            {"claudeSharedDir": "shared"},
+            "disinto:claudeSharedDir: must be an absolute path (it is the path inside the "
+            'container too): Docker refuses a relative bind path, not "shared"',
+        ),
+    ],
+)
 def test_relative_bind_paths_are_refused(values, line):
     with pytest.raises(ConfigError) as caught:
         settings(**values)
@@ -333,20 +416,27 @@ def test_tilde_is_refused_when_the_docker_host_is_another_machine():
     ]
     with pytest.raises(ConfigError) as caught:
         remote(**{**REMOTE_OK, "sshDir": "~/keys"})
-    assert caught.value.problems == ['disinto:sshDir: "~/keys": `~` would be expanded on this machine, '
-                                     "but the Docker host is ssh://op@box; give the absolute path on that host"]
+    assert caught.value.problems == [
+        'disinto:sshDir: "~/keys": `~` would be expanded on this machine, '
+        "but the Docker host is ssh://op@box; give the absolute path on that host"
+    ]
     assert remote(**REMOTE_OK).ssh_dir == "/home/op/.ssh"
 
 
-@pytest.mark.parametrize("values, fragment", [
-    ({"factoryRoot": "~/disinto"}, '"~/disinto": `~` would be expanded on this machine'),
-    ({"factoryRoot": "../factory"}, '"../factory" is relative to this project folder'),
-    ({"factoryRoot": None}, 'unset, so it would come from projectToml "projects/*.toml", a path on this machine'),
-    ({"factoryRoot": None, "projectToml": "~/f/projects/*.toml"}, 'from projectToml "~/f/projects/*.toml"'),
-])
+@pytest.mark.parametrize(
+    "values, fragment",
+    [
+        ({"factoryRoot": "~/disinto"}, '"~/disinto": `~` would be expanded on this machine'),
+        ({"factoryRoot": "../factory"}, '"../factory" is relative to this project folder'),
+        ({"factoryRoot": None}, 'unset, so it would come from projectToml "projects/*.toml", a path on this machine'),
+        ({"factoryRoot": None, "projectToml": "~/f/projects/*.toml"}, 'from projectToml "~/f/projects/*.toml"'),
+    ],
+)
 def test_the_factory_root_of_another_machine_is_an_absolute_path_there(values, fragment):
     with pytest.raises(ConfigError) as caught:
         remote(**{**REMOTE_OK, **values})
     [line] = caught.value.problems
     assert line.startswith("disinto:factoryRoot: ") and fragment in line and "ssh://op@box" in line
-    assert remote(**{**REMOTE_OK, "factoryRoot": None, "projectToml": "/srv/f/projects/*.toml"}).factory_root == "/srv/f"
+    assert (
+        remote(**{**REMOTE_OK, "factoryRoot": None, "projectToml": "/srv/f/projects/*.toml"}).factory_root == "/srv/f"
+    )

@@ -4,6 +4,7 @@ Commands register themselves: each command module exposes `register(subparsers)`
 parser and sets `func` (taking the parsed args, returning an exit code). Built-in commands are
 below; later ones (hire, rotate, ...) go in their own modules, listed in COMMAND_MODULES.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -39,7 +40,11 @@ PROJECT_DIR = find_project_dir()
 DEFAULT_STACK = "dev"
 
 # Modules that add commands, each with `register(subparsers)`.
-COMMAND_MODULES: tuple[str, ...] = ("disinto_infra.commands.hire", "disinto_infra.commands.rotate", "disinto_infra.commands.check.command")
+COMMAND_MODULES: tuple[str, ...] = (
+    "disinto_infra.commands.hire",
+    "disinto_infra.commands.rotate",
+    "disinto_infra.commands.check.command",
+)
 
 Registrar = Callable[[argparse._SubParsersAction], None]
 
@@ -55,10 +60,15 @@ class Context:
 
 
 def add_common_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--toml", metavar="PATH", help="project TOML file or glob (default: the stack's disinto:projectToml)")
-    parser.add_argument("--stack", metavar="NAME",
-                        help="read non-secret settings from Pulumi.NAME.yaml, which must exist "
-                             f"(default: {DEFAULT_STACK}, whose file may be missing: then the defaults)")
+    parser.add_argument(
+        "--toml", metavar="PATH", help="project TOML file or glob (default: the stack's disinto:projectToml)"
+    )
+    parser.add_argument(
+        "--stack",
+        metavar="NAME",
+        help="read non-secret settings from Pulumi.NAME.yaml, which must exist "
+        f"(default: {DEFAULT_STACK}, whose file may be missing: then the defaults)",
+    )
 
 
 def stack_name(args: argparse.Namespace) -> str:
@@ -85,6 +95,7 @@ def report_problems(error: ConfigError) -> int:
 
 # ---------------------------------------------------------------- validate
 
+
 def run_validate(args: argparse.Namespace) -> int:
     try:
         context = load_context(args)
@@ -102,6 +113,7 @@ def register_validate(subparsers: argparse._SubParsersAction) -> None:
 
 
 # ---------------------------------------------------------------- plan
+
 
 def run_plan(args: argparse.Namespace) -> int:
     try:

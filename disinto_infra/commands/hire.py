@@ -3,6 +3,7 @@
 The operator's flow from `disinto hire-an-agent`, as a file edit (toml_edit.hire); the fleet
 itself changes on the next `pulumi up`.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -20,18 +21,24 @@ from disinto_infra.url_mask import mask_all
 
 
 def add_toml_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--toml", metavar="PATH", type=Path,
-                        help="the project TOML to edit (default: the single projects/*.toml here)")
-    parser.add_argument("--admin-user", default=naming.DEFAULT_ADMIN_USER, metavar="USER",
-                        help="the stack's disinto:adminUser, which no agent may use "
-                             f"(default: {naming.DEFAULT_ADMIN_USER})")
+    parser.add_argument(
+        "--toml", metavar="PATH", type=Path, help="the project TOML to edit (default: the single projects/*.toml here)"
+    )
+    parser.add_argument(
+        "--admin-user",
+        default=naming.DEFAULT_ADMIN_USER,
+        metavar="USER",
+        help=f"the stack's disinto:adminUser, which no agent may use (default: {naming.DEFAULT_ADMIN_USER})",
+    )
 
 
 def toml_path(args: argparse.Namespace) -> Path:
     """The project TOML to edit: it must be an existing file (hire edits, it does not create one)."""
     path = args.toml if args.toml is not None else default_toml()
     if path.is_dir():
-        raise EditError([f"{path}: is a folder, not a project TOML file; --toml names the file, e.g. {path / 'NAME.toml'}"])
+        raise EditError(
+            [f"{path}: is a folder, not a project TOML file; --toml names the file, e.g. {path / 'NAME.toml'}"]
+        )
     if not path.exists():
         raise EditError([f"{path}: no such file; --toml names an existing project TOML (e.g. projects/NAME.toml)"])
     if not path.is_file():
@@ -52,7 +59,9 @@ def formula_key(given: str, root: Path) -> str:
     try:
         return Path(os.path.abspath(given)).relative_to(os.path.abspath(root)).as_posix()
     except ValueError:
-        raise EditError([f"--formula {given}: not inside the factory root {root}; --factory-root names another factory"]) from None
+        raise EditError(
+            [f"--formula {given}: not inside the factory root {root}; --factory-root names another factory"]
+        ) from None
 
 
 def existing_formula(toml: Path, name: str) -> str | None:
@@ -114,8 +123,14 @@ def run(args: argparse.Namespace) -> int:
         root = factory_root_of(path, args.factory_root)
         formula = formula_key(args.formula, root) if args.formula is not None else None
         check_formula(path, args.name, args.role, formula or existing_formula(path, args.name), root)
-        edit = dict(local_model=args.local_model, model=args.model, poll_interval=args.poll_interval,
-                    forge_user=args.forge_user, admin_user=args.admin_user, formula=formula)
+        edit = dict(
+            local_model=args.local_model,
+            model=args.model,
+            poll_interval=args.poll_interval,
+            forge_user=args.forge_user,
+            admin_user=args.admin_user,
+            formula=formula,
+        )
         # Our own arguments first: a value validate would refuse is refused before any server is asked.
         hire(path, args.name, args.role, **edit, write=False)
         check_server(path, args)
@@ -125,31 +140,47 @@ def run(args: argparse.Namespace) -> int:
     print(describe(result))
     if result.changed.get("model", args.model) == DEFAULT_MODEL:
         server = mask_all(args.local_model) if args.local_model else "its server"
-        print(f'warning: {path}: agents.{args.name}.model is "{DEFAULT_MODEL}", a placeholder: set it to the model '
-              f"{server} serves (--model M); `check` reports an agent whose model its server does not serve")
+        print(
+            f'warning: {path}: agents.{args.name}.model is "{DEFAULT_MODEL}", a placeholder: set it to the model '
+            f"{server} serves (--model M); `check` reports an agent whose model its server does not serve"
+        )
     if result.created:
-        print_next_steps(f"shows {result.name}'s user, token, collaborator, volumes and container (nomad: job) to create")
+        print_next_steps(
+            f"shows {result.name}'s user, token, collaborator, volumes and container (nomad: job) to create"
+        )
     else:
-        print_next_steps(f"shows what changes for {result.name} (a changed setting recreates its container or resubmits its job)")
+        print_next_steps(
+            f"shows what changes for {result.name} (a changed setting recreates its container or resubmits its job)"
+        )
     return 0
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("hire", help="add or update an agent ([agents.NAME]) in the project TOML")
-    parser.add_argument("name", metavar="NAME", help="the agent's name (container disinto-agents-NAME, or Nomad job disinto-agent-NAME)")
+    parser.add_argument(
+        "name", metavar="NAME", help="the agent's name (container disinto-agents-NAME, or Nomad job disinto-agent-NAME)"
+    )
     parser.add_argument("role", metavar="ROLE", help="its role, e.g. dev or review (written as roles = [ROLE])")
     parser.add_argument("--local-model", metavar="URL", help="base_url of its model server (required for a new agent)")
-    parser.add_argument("--force", action="store_true",
-                        help="hire even when the --local-model server has no free slot for it")
+    parser.add_argument(
+        "--force", action="store_true", help="hire even when the --local-model server has no free slot for it"
+    )
     parser.add_argument("--model", metavar="M", help="model name (new agent default: local-model)")
     parser.add_argument("--poll-interval", metavar="N", type=int, help="seconds between polls (new agent default: 60)")
     parser.add_argument("--forge-user", metavar="U", help="its Forgejo username (new agent default: NAME)")
-    parser.add_argument("--formula", metavar="PATH",
-                        help="its formula file, relative to the factory root (or absolute, inside it); "
-                             "default: looked up by ROLE (formulas/ROLE.toml, formulas/run-ROLE.toml, "
-                             "formulas/review-pr.toml for review)")
-    parser.add_argument("--factory-root", metavar="DIR", type=Path,
-                        help="the factory checkout whose formulas/ must hold the role's formula "
-                             "(default: the folder above the TOML's projects/ folder)")
+    parser.add_argument(
+        "--formula",
+        metavar="PATH",
+        help="its formula file, relative to the factory root (or absolute, inside it); "
+        "default: looked up by ROLE (formulas/ROLE.toml, formulas/run-ROLE.toml, "
+        "formulas/review-pr.toml for review)",
+    )
+    parser.add_argument(
+        "--factory-root",
+        metavar="DIR",
+        type=Path,
+        help="the factory checkout whose formulas/ must hold the role's formula "
+        "(default: the folder above the TOML's projects/ folder)",
+    )
     add_toml_arguments(parser)
     parser.set_defaults(func=run)

@@ -5,6 +5,7 @@ Bumps `rotate_token` / `rotate_password` in the project TOML (toml_edit.rotate).
 and/or its password set, and only its container is recreated (on a nomad stack: only its Vault
 secret changes, and Nomad restarts its task when its template next reads it: within minutes).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -17,17 +18,27 @@ from disinto_infra.commands.toml_edit import EditError, rotate
 def run(args: argparse.Namespace) -> int:
     both = not args.token and not args.password  # no flag means both
     try:
-        result = rotate(toml_path(args), args.name, token=args.token or both,
-                        password=args.password or both, admin_user=args.admin_user)
+        result = rotate(
+            toml_path(args),
+            args.name,
+            token=args.token or both,
+            password=args.password or both,
+            admin_user=args.admin_user,
+        )
     except EditError as error:
         return report_error(error)
     bumps = ", ".join(f"{key} {old} -> {new}" for key, (old, new) in result.changed.items())
     print(f"{result.name}: {bumps} in {result.path}")
-    what = " and ".join(w for w, key in (("a new token", "rotate_token"), ("a new password", "rotate_password"))
-                        if key in result.changed)
-    print_next_steps(f"shows {result.name} getting {what}; its container is recreated (on a nomad stack its "
-                     f"Vault secret changes: `nomad job restart {naming.nomad_job(result.name)}` after `up` "
-                     "starts it with the new one at once, not within minutes)")
+    what = " and ".join(
+        w
+        for w, key in (("a new token", "rotate_token"), ("a new password", "rotate_password"))
+        if key in result.changed
+    )
+    print_next_steps(
+        f"shows {result.name} getting {what}; its container is recreated (on a nomad stack its "
+        f"Vault secret changes: `nomad job restart {naming.nomad_job(result.name)}` after `up` "
+        "starts it with the new one at once, not within minutes)"
+    )
     return 0
 
 

@@ -11,6 +11,7 @@
 - The write is atomic: a temp file in the same folder, fsync, os.replace, with the file's mode and
   owner; a failed write leaves the old file and no temp file. A lock on the file serialises edits.
 """
+
 from __future__ import annotations
 
 import fcntl
@@ -70,6 +71,7 @@ class RotateResult:
 
 # ---------------------------------------------------------------- finding the file
 
+
 def default_toml(cwd: Path | None = None) -> Path:
     """The single `projects/*.toml` under the current folder (what `--toml` defaults to)."""
     base = cwd or Path(".")
@@ -84,6 +86,7 @@ def default_toml(cwd: Path | None = None) -> Path:
 
 # ---------------------------------------------------------------- reading and writing
 
+
 @contextmanager
 def _locked(path: Path) -> Iterator[str]:
     """The file's text, read under an exclusive lock held until the block ends.
@@ -93,8 +96,13 @@ def _locked(path: Path) -> Iterator[str]:
     while True:
         try:
             # O_NONBLOCK: a FIFO must not block the open (it is refused below).
-            handle = open(path, "r+", encoding="utf-8", newline="",
-                          opener=lambda name, flags: os.open(name, flags | os.O_NONBLOCK))
+            handle = open(
+                path,
+                "r+",
+                encoding="utf-8",
+                newline="",
+                opener=lambda name, flags: os.open(name, flags | os.O_NONBLOCK),
+            )
         except FileNotFoundError:
             raise EditError([f"{path}: no such file"]) from None
         except OSError as exc:
@@ -149,6 +157,7 @@ def write_atomically(path: Path, text: str) -> None:
 
 # ---------------------------------------------------------------- checks
 
+
 def _parse(path: Path, text: str, admin_user: str) -> tomlkit.TOMLDocument:
     try:
         return tomlkit.parse(text)
@@ -174,8 +183,9 @@ def _validate(path: Path, old: str, new: str, admin_user: str) -> None:
             before: set[str] = set()
         except ConfigError as old_err:
             before = set(old_err.problems)
-        raise EditError([p + (" (already in the file before this edit)" if p in before else "")
-                         for p in err.problems]) from None
+        raise EditError(
+            [p + (" (already in the file before this edit)" if p in before else "") for p in err.problems]
+        ) from None
 
 
 def _verify(path: Path, old: str, new: str, name: str, expected: dict[str, Any]) -> None:
@@ -191,10 +201,13 @@ def _verify(path: Path, old: str, new: str, name: str, expected: dict[str, Any])
         if data.get("agents") == {}:
             del data["agents"]
     if got != expected or before != after:
-        raise EditError([f"{where}: cannot be edited safely in this file (its layout defeats the editor); edit it by hand"])
+        raise EditError(
+            [f"{where}: cannot be edited safely in this file (its layout defeats the editor); edit it by hand"]
+        )
 
 
 # ---------------------------------------------------------------- editing
+
 
 def _section(doc: tomlkit.TOMLDocument, name: str) -> Table | InlineTable | None:
     agents = doc.get("agents")
@@ -281,18 +294,33 @@ def hire(
     checks the edit the same way and leaves the file alone (EditError when it would fail)."""
     path = Path(path)
     _check_name(path, name)
-    given = {"base_url": local_model, "model": model, "roles": [role],
-             "forge_user": forge_user, "poll_interval": poll_interval, "formula": formula}
+    given = {
+        "base_url": local_model,
+        "model": model,
+        "roles": [role],
+        "forge_user": forge_user,
+        "poll_interval": poll_interval,
+        "formula": formula,
+    }
     given = {k: v for k, v in given.items() if v is not None}
     with _locked(path) as old:
         doc = _parse(path, old, admin_user)
         section = _section(doc, name)
         if section is None:
             if local_model is None:
-                raise EditError([f"{path}: agents.{name}.base_url: a new agent needs --local-model URL "
-                                 "(the OpenAI-compatible endpoint it runs on)"])
-            defaults = {"model": DEFAULT_MODEL, "api_key": DEFAULT_API_KEY, "forge_user": name,
-                        "compact_pct": DEFAULT_COMPACT_PCT, "poll_interval": DEFAULT_POLL_INTERVAL}
+                raise EditError(
+                    [
+                        f"{path}: agents.{name}.base_url: a new agent needs --local-model URL "
+                        "(the OpenAI-compatible endpoint it runs on)"
+                    ]
+                )
+            defaults = {
+                "model": DEFAULT_MODEL,
+                "api_key": DEFAULT_API_KEY,
+                "forge_user": name,
+                "compact_pct": DEFAULT_COMPACT_PCT,
+                "poll_interval": DEFAULT_POLL_INTERVAL,
+            }
             merged = {**defaults, **given}  # `given` holds only what was passed: 0 and "" stay, and are refused
             values = {k: merged[k] for k in (*NEW_SECTION_ORDER, *OPTIONAL_NEW_KEYS) if k in merged}
             new = _new_section_text(old, name, values)
@@ -331,8 +359,12 @@ def rotate(
             if not isinstance(value, int) or isinstance(value, bool) or value < 0:
                 raise EditError([f"{path}: agents.{name}.{f}: must be a non-negative integer, not {value!r}"])
             if value >= COUNTER_MAX:
-                raise EditError([f"{path}: agents.{name}.{f}: {value} cannot be counted further (a provider input is "
-                                 f"exact up to {COUNTER_MAX}); set it to 0 by hand, which also rotates"])
+                raise EditError(
+                    [
+                        f"{path}: agents.{name}.{f}: {value} cannot be counted further (a provider input is "
+                        f"exact up to {COUNTER_MAX}); set it to 0 by hand, which also rotates"
+                    ]
+                )
             bumps[f] = (value, value + 1)
         _apply(section, {f: new for f, (_, new) in bumps.items()})
         new = tomlkit.dumps(doc)

@@ -15,6 +15,7 @@ with `profiles:` starts even when none of its profiles is active, where a plain 
 (compose-spec "profiles"). So the command names every service a plain `disinto up` starts, less the
 services of our agents.
 """
+
 from __future__ import annotations
 
 import os
@@ -109,6 +110,7 @@ def compose_conflicts(compose: ComposeFile | None, agent_names: Iterable[str]) -
 
 # ---------------------------------------------------------------- the command
 
+
 @dataclass(frozen=True)
 class UpCommand:
     """`disinto up [--no-regen] SERVICE…` for everything in the compose file but our agents."""
@@ -144,9 +146,12 @@ class UpCommand:
 
     def to_text(self) -> list[str]:
         where = f"{COMPOSE_FILE} at {self.compose_file}"
-        head = (f"start the rest of the factory with: {self.shell()}" if self.argv
-                else f"nothing else to start: every service of {where} is an agent run here or has a profile "
-                     "(never a bare `disinto up`: it starts them all)")
+        head = (
+            f"start the rest of the factory with: {self.shell()}"
+            if self.argv
+            else f"nothing else to start: every service of {where} is an agent run here or has a profile "
+            "(never a bare `disinto up`: it starts them all)"
+        )
         left = [f"{listed(self.left_to_program) or 'no service'} (run by this program)"]
         if self.left_out_profiled:
             left.append(f"{listed(self.left_out_profiled)} (profiles; a plain `disinto up` skips them too)")
@@ -185,15 +190,20 @@ def up_command(compose: ComposeFile, agents: Sequence[str]) -> UpCommand:
     missing = [agent for agent in agents if not compose.services_of(agent)]
     if missing:
         added = listed([agent_service(a) for a in missing])
-        notes.append(f"{NO_REGEN}: the file has no {added}; regenerating it (what `disinto up` does otherwise) "
-                     "would write them back")
+        notes.append(
+            f"{NO_REGEN}: the file has no {added}; regenerating it (what `disinto up` does otherwise) "
+            "would write them back"
+        )
     pulled_in = sorted(_needs(compose, services) & ours)
     if pulled_in:
-        notes.append(f"the services named depend on {listed(pulled_in)}: compose would start those too; "
-                     "remove that depends_on")
+        notes.append(
+            f"the services named depend on {listed(pulled_in)}: compose would start those too; remove that depends_on"
+        )
     return UpCommand(
-        compose_file=str(compose.path), services=services,
+        compose_file=str(compose.path),
+        services=services,
         left_to_program=tuple(s.name for s in compose.services if s.name in ours),
-        left_out_profiled=tuple(profiled), no_regen=bool(missing), notes=tuple(notes),
+        left_out_profiled=tuple(profiled),
+        no_regen=bool(missing),
+        notes=tuple(notes),
     )
-

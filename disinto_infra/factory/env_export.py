@@ -11,6 +11,7 @@ as the factory's hire does (Disinto/disinto @ 2308c4c, `lib/hire-agent.sh`, step
 here. An operator's own line is never overwritten, and the line is not removed with the agent (one
 line serves every agent and the factory's own scripts).
 """
+
 from __future__ import annotations
 
 import os

@@ -64,8 +64,11 @@ def role_candidates(factory_root: Path, role: str) -> tuple[Path, ...]:
 
 def _either(paths: tuple[Path, ...]) -> str:
     folders = [p for p in paths if p.is_dir()]
-    also = (f" as a file ({', '.join(str(p) for p in folders)} {'is a folder' if len(folders) == 1 else 'are folders'})"
-            if folders else "")
+    also = (
+        f" as a file ({', '.join(str(p) for p in folders)} {'is a folder' if len(folders) == 1 else 'are folders'})"
+        if folders
+        else ""
+    )
     if len(paths) == 2:
         return f"neither {paths[0]} nor {paths[1]} exists{also}"
     return f"none of {', '.join(str(p) for p in paths[:-1])} or {paths[-1]} exists{also}"
@@ -78,8 +81,10 @@ def _inside(path: Path, factory_root: Path) -> Path:
     publish it to the agent's .profile repository."""
     real, root = os.path.realpath(path), os.path.realpath(factory_root)
     if os.path.commonpath([real, root]) != root:
-        raise ValueError(f"formula file {path} leads to {real}, outside the factory root {root} "
-                         "(a symlink out of it is refused: the formula must be the factory's own)")
+        raise ValueError(
+            f"formula file {path} leads to {real}, outside the factory root {root} "
+            "(a symlink out of it is refused: the formula must be the factory's own)"
+        )
     return path
 
 

@@ -31,7 +31,9 @@ class FormulaProblem(Exception):
 
 
 def formula_for(
-    factory_root: str | Path, role: str, formula: str | None = None,
+    factory_root: str | Path,
+    role: str,
+    formula: str | None = None,
     read: dict[Path, tuple[str | None, str | None]] | None = None,
 ) -> Formula:
     """The formula `formula` (relative to the factory root) or `role` leads to, read and judged;
@@ -49,9 +51,7 @@ def formula_for(
     return Formula(path, text)
 
 
-def find_formulas(
-    choices: Iterable[FormulaChoice], factory_root: str | Path
-) -> tuple[dict[str, Formula], list[str]]:
+def find_formulas(choices: Iterable[FormulaChoice], factory_root: str | Path) -> tuple[dict[str, Formula], list[str]]:
     """Each agent's formula by agent name, and one problem line per agent whose formula fails.
 
     Every file is read and judged once, however many agents share it."""
@@ -76,7 +76,8 @@ def read_formulas(fleet: Fleet, factory_root: str | Path) -> Mapping[str, Formul
 
 
 def load_fleet_and_formulas(
-    settings: StackSettings, source: str | None = None,
+    settings: StackSettings,
+    source: str | None = None,
 ) -> tuple[Fleet, Mapping[str, Formula]]:
     """The stack's fleet and every agent's formula; ConfigError lists the model's problems and the
     formulas' together (a bad URL hides no missing formula, of another agent or of its own), and

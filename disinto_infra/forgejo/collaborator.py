@@ -112,9 +112,14 @@ class ForgejoCollaboratorProvider(ForgejoProvider):
                     return ReadResult(id_="", outs={})
                 raise
         effective = str(answer["permission"])
-        return ReadResult(id_=id_, outs={
-            **asdict(state), "permission": settled(state.permission, effective), "effective_permission": effective,
-        })
+        return ReadResult(
+            id_=id_,
+            outs={
+                **asdict(state),
+                "permission": settled(state.permission, effective),
+                "effective_permission": effective,
+            },
+        )
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         conn = connection.current()

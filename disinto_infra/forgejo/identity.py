@@ -3,6 +3,7 @@
 The same on every runtime: a runtime only decides where the agent runs and how the token and
 password reach it. The children are the Agent component's own (its URNs never name a runtime).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

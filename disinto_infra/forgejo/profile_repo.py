@@ -301,8 +301,10 @@ def _ensure_journal_branch(client: ForgejoClient, conn: Conn, username: str) -> 
         if exc.status == 409:  # already there
             return
         if exc.status == 404:  # branch.go:213-214 @ v11.0.15: "Git Repository is empty."
-            why = (f"{exc.message}: {username}/{REPO_NAME} has no commit yet to start {JOURNAL_BRANCH} from "
-                   f"(its files are written first: run `pulumi up` again)")
+            why = (
+                f"{exc.message}: {username}/{REPO_NAME} has no commit yet to start {JOURNAL_BRANCH} from "
+                f"(its files are written first: run `pulumi up` again)"
+            )
             raise ForgejoError(exc.method, exc.path, exc.status, why) from None
         if exc.status == 500:  # branch.go:228-232: old_ref_name `main` does not resolve
             raise _no_main(client, conn, username, exc) from None

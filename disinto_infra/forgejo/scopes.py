@@ -54,8 +54,10 @@ def agent_scope_problem(scopes: Iterable[str]) -> str | None:
         return None  # reported on its own
     missing = [need for need in AGENT_NEEDS if ALL not in held and not _covers(held, need)]
     if missing:
-        return (f"lacks {', '.join(missing)}: the token is also the agent's git password, and git push needs "
-                "write:repository, the factory's login check read:user")
+        return (
+            f"lacks {', '.join(missing)}: the token is also the agent's git password, and git push needs "
+            "write:repository, the factory's login check read:user"
+        )
     return None
 
 

@@ -60,6 +60,8 @@ def _remember_password(url: str, username: str, password: str) -> None:
 def _newest_password(url: str, username: str) -> str | None:
     with _passwords_lock:
         return _passwords.get((url, username.lower()))
+
+
 NAME_TAKEN = "access token name has been used already"
 
 
@@ -148,8 +150,15 @@ class ForgejoTokenProvider(ForgejoProvider):
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         failures = []
         max_age = news.get("max_age_days")
-        if max_age is not None and not is_unknown(max_age) and (
-            not isinstance(max_age, (int, float)) or isinstance(max_age, bool) or max_age != int(max_age) or max_age < 1
+        if (
+            max_age is not None
+            and not is_unknown(max_age)
+            and (
+                not isinstance(max_age, (int, float))
+                or isinstance(max_age, bool)
+                or max_age != int(max_age)
+                or max_age < 1
+            )
         ):
             failures.append(CheckFailure("max_age_days", "max_age_days must be a positive whole number of days"))
         # Olds are the old *inputs*: carry the first-seen time, or start counting now (a new
@@ -301,7 +310,13 @@ class ForgejoToken(Resource, module="forgejo", name="Token"):
     created_at: pulumi.Output[str]
 
     def __init__(self, name: str, args: ForgejoTokenArgs, opts: pulumi.ResourceOptions | None = None):
-        props = {**args_props(args), "token": None, "token_id": None, "token_name": None, "token_last_eight": None,
-                 "created_at": None}
+        props = {
+            **args_props(args),
+            "token": None,
+            "token_id": None,
+            "token_name": None,
+            "token_last_eight": None,
+            "created_at": None,
+        }
         own = pulumi.ResourceOptions(additional_secret_outputs=list(self.SECRET_OUTPUTS))
         super().__init__(ForgejoTokenProvider(), name, props, pulumi.ResourceOptions.merge(own, opts))

@@ -9,6 +9,7 @@ so the token resource keeps it itself:
   existed gets "first seen" recorded without any update, and its age counts from there (an
   upgrade never rotates every token at once).
 """
+
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta

@@ -139,8 +139,9 @@ UNBLOCK, ACTIVATE = '{"prohibit_login": false}', '{"active": true}'
 def _admin_patch_command(conn: connection.Connection, username: str, fields: str) -> str:
     """The API call a site admin runs to change what Forgejo's CLI cannot (v11 has no such subcommand)."""
     url = f"{conn.url.rstrip('/')}/api/v1{path('admin', 'users', username)}"
-    return (f"curl -X PATCH -H 'Authorization: token $ADMIN_TOKEN' -H 'Content-Type: application/json' "
-            f"-d '{fields}' {url}")
+    return (
+        f"curl -X PATCH -H 'Authorization: token $ADMIN_TOKEN' -H 'Content-Type: application/json' -d '{fields}' {url}"
+    )
 
 
 def account_blocker(conn: connection.Connection, existing: dict[str, Any]) -> str | None:
@@ -194,8 +195,10 @@ def _is_organization(client: ForgejoClient, conn: connection.Connection, name: s
         if exc.status == 404:
             return False
         if exc.status == 403:
-            why = (f"{exc.message}: the admin token needs read:organization (or all) to tell whether "
-                   f"{name!r} is a user or an organization before adopting it")
+            why = (
+                f"{exc.message}: the admin token needs read:organization (or all) to tell whether "
+                f"{name!r} is a user or an organization before adopting it"
+            )
             raise ForgejoError(exc.method, exc.path, exc.status, why) from None
         raise
 
@@ -275,7 +278,9 @@ def _create(client: ForgejoClient, conn: connection.Connection, want: UserState,
             raise
     existing = _lookup(client, conn, want.username)
     if existing is None:
-        raise ForgejoError("POST", path("admin", "users"), 422, f"user {want.username!r} reported as existing but not found")
+        raise ForgejoError(
+            "POST", path("admin", "users"), 422, f"user {want.username!r} reported as existing but not found"
+        )
     if _password_works(client, want.username, want.password):
         # Our own earlier attempt (a create, or an adoption) got through and only its answer was lost.
         return UserState(**{**asdict(want), "user_id": int(existing["id"]), "adopted": "adopt" in tried})

@@ -6,6 +6,7 @@ of the first agent that names it. More agents than the server has slots (llama-s
 `--parallel`, from `/props`) means some wait for a free slot. A base_url may carry credentials:
 every line here shows it masked (`Assignment.shown`), never as given.
 """
+
 from __future__ import annotations
 
 import tomllib
@@ -81,10 +82,14 @@ def crowded_servers(agents: Sequence[Placed], timeout: float = UP_PROBE_TIMEOUT)
         found = list(pool.map(lambda a: _quiet_probe(a, timeout), groups))
     lines = []
     for assignment, probe in zip(groups, found, strict=True):
-        crowded = over_capacity(probe.slots, [p.spec.name for p in assignment.agents]) if probe and probe.reachable else None
+        crowded = (
+            over_capacity(probe.slots, [p.spec.name for p in assignment.agents]) if probe and probe.reachable else None
+        )
         if crowded:
-            lines.append(f"{assignment.shown}: {crowded}: the rest wait for a free slot "
-                         "(raise the server's --parallel or move an agent; `python -m disinto_infra check` shows more)")
+            lines.append(
+                f"{assignment.shown}: {crowded}: the rest wait for a free slot "
+                "(raise the server's --parallel or move an agent; `python -m disinto_infra check` shows more)"
+            )
     return lines
 
 
@@ -98,6 +103,7 @@ def _quiet_probe(assignment: Assignment, timeout: float) -> ServerProbe | None:
 
 
 # ---------------------------------------------------------------- hire: room for one more?
+
 
 @dataclass(frozen=True)
 class Room:
@@ -115,20 +121,32 @@ def room_for(agent: str, base_url: str, sharing: Sequence[str], found: ServerPro
     if found.state is ServerState.UNREACHABLE:
         return Room(False, (f"warning: {url} does not answer ({found.detail}); its slots were not checked",))
     if found.state is ServerState.ERROR:
-        return Room(False, (f"warning: {url} answers, but not as a model server does ({found.detail}); "
-                            "its slots were not checked",))
+        return Room(
+            False,
+            (f"warning: {url} answers, but not as a model server does ({found.detail}); its slots were not checked",),
+        )
     if found.state is ServerState.LOADING:
         return Room(False, (f"warning: {url} is loading its model; its slots were not checked",))
     if found.slots is None:
-        return Room(False, (f"warning: {url} does not say how many slots it has (no llama-server /props); "
-                            f"{counted(len(sharing) + 1, 'agent')} will share it",))
+        return Room(
+            False,
+            (
+                f"warning: {url} does not say how many slots it has (no llama-server /props); "
+                f"{counted(len(sharing) + 1, 'agent')} will share it",
+            ),
+        )
     crowded = over_capacity(found.slots, [*sharing, agent])
     if crowded is None:
         return Room(False, (f"{url}: {counted(len(sharing) + 1, 'agent')} for {counted(found.slots, 'slot')}",))
     if force:
         return Room(False, (f"warning: {url} would have {crowded}; hiring anyway (--force)",))
-    return Room(True, (f"{url} would have {crowded}: {agent} would wait for a free slot. "
-                       "Raise the server's --parallel, pick another server, or hire with --force",))
+    return Room(
+        True,
+        (
+            f"{url} would have {crowded}: {agent} would wait for a free slot. "
+            "Raise the server's --parallel, pick another server, or hire with --force",
+        ),
+    )
 
 
 def sharing(toml: Path, agent: str, base_url: str) -> tuple[list[str], str]:
@@ -138,9 +156,14 @@ def sharing(toml: Path, agent: str, base_url: str) -> tuple[list[str], str]:
         tables = tomllib.loads(input_file.read_text(toml)).get("agents", {})
     except (OSError, tomllib.TOMLDecodeError, RecursionError):
         return [], AgentSpec.model_fields["api_key"].default
-    tables = {n: t for n, t in (tables.items() if isinstance(tables, dict) else ())
-              if isinstance(t, dict) and n not in NOT_AGENTS}
-    others = [n for n, t in tables.items() if n != agent and server_key(str(t.get("base_url", ""))) == server_key(base_url)]
+    tables = {
+        n: t
+        for n, t in (tables.items() if isinstance(tables, dict) else ())
+        if isinstance(t, dict) and n not in NOT_AGENTS
+    }
+    others = [
+        n for n, t in tables.items() if n != agent and server_key(str(t.get("base_url", ""))) == server_key(base_url)
+    ]
     keys = [tables[n].get("api_key") for n in (agent, *others) if n in tables]
     key = next((k for k in keys if isinstance(k, str)), AgentSpec.model_fields["api_key"].default)
     return others, key

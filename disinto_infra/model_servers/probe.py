@@ -13,6 +13,7 @@ wording (status, a short reason: http_get), never the server's text or the excep
 library, so the key cannot leak through an echo; and a probe never raises (a missing CA bundle, a
 key no header can carry): `hire` and the Pulumi program go on without the server's answer.
 """
+
 from __future__ import annotations
 
 import re
@@ -160,8 +161,8 @@ def model_matches(wanted: str, served: str) -> bool:
         return False
     if want == have:
         return True
-    if have.startswith(want) and have[len(want):len(want) + 1] in ("-", "_", "."):
-        return bool(_QUANT_TAIL.match(have[len(want) + 1:]))
+    if have.startswith(want) and have[len(want) : len(want) + 1] in ("-", "_", "."):
+        return bool(_QUANT_TAIL.match(have[len(want) + 1 :]))
     return False
 
 

@@ -7,6 +7,7 @@ volumes. Removing the agent revokes its token and repository access and removes 
 keeps its Forgejo user and its volumes (`retain_on_delete`): history and data are never lost by
 default.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -53,9 +54,18 @@ class Agent(pulumi.ComponentResource):
         self.user, self.token = self.identity.user, self.identity.token
         self.collaborator, self.profile = self.identity.collaborator, self.identity.profile
         self.env = build_env(args.spec, args.project, args.settings, self._credentials())
-        self.placement = args.runtime.place(PlaceArgs(
-            self, self.names, args.spec, args.project, args.settings, args.stack, self.identity, self.env,
-        ))
+        self.placement = args.runtime.place(
+            PlaceArgs(
+                self,
+                self.names,
+                args.spec,
+                args.project,
+                args.settings,
+                args.stack,
+                self.identity,
+                self.env,
+            )
+        )
         self.env = self.placement.env
         self._export_credentials(args)
         self.register_outputs(self.summary())

@@ -3,6 +3,7 @@
 Used by the Pulumi entry point (`__main__.py`) and by the offline `plan` under mocks, so both run
 the same code.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
@@ -23,7 +24,8 @@ from disinto_infra.settings import StackSettings
 IMAGE_RESOURCE = runtime_docker.IMAGE_RESOURCE
 # Typed: left to inference, the two for_stack's differing return types join to `object`.
 RUNTIMES: dict[str, Callable[[StackSettings], Runtime]] = {
-    runtime_docker.NAME: runtime_docker.for_stack, runtime_nomad.NAME: runtime_nomad.for_stack,
+    runtime_docker.NAME: runtime_docker.for_stack,
+    runtime_nomad.NAME: runtime_nomad.for_stack,
 }
 
 
@@ -48,7 +50,9 @@ def compose_warnings(settings: StackSettings, agent_names: Iterable[str]) -> lis
         conflicts = compose_conflicts(read_compose_file(path), names)
     except ComposeFileError as exc:
         # One line, whatever the YAML parser's message looks like.
-        return [f"{' '.join(str(exc).split())}; cannot tell whether compose still runs these agents (see docs/migration.md)"]
+        return [
+            f"{' '.join(str(exc).split())}; cannot tell whether compose still runs these agents (see docs/migration.md)"
+        ]
     return [
         f"{COMPOSE_FILE} at {path} still defines a service for agent {name}; start the rest of the factory "
         "with the `disinto up SERVICE…` that `python -m disinto_infra plan` prints, never a bare `disinto up` "
@@ -86,7 +90,9 @@ def build_fleet(
     if pairs:
         runtime = RUNTIMES[settings.runtime](settings)
         for project, spec in pairs:
-            agents[spec.name] = Agent(spec.name, AgentArgs(spec, project, settings, runtime, stack, formulas[spec.name]))
+            agents[spec.name] = Agent(
+                spec.name, AgentArgs(spec, project, settings, runtime, stack, formulas[spec.name])
+            )
     export_agents(agents)
     return agents
 

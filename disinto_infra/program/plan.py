@@ -7,6 +7,7 @@ token, a password, an image digest). `run_with_mocks` is reused by the tests.
 The mock monitor also applies `additional_secret_outputs` to the fake outputs, as the engine does
 (the SDK's own mocks ignore it); tests that must prove our own secret wrapping turn that off.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -141,6 +142,7 @@ def redact(value: Any) -> Any:
 
 # ---------------------------------------------------------------- fake outputs
 
+
 def _fake_hex(*parts: str, length: int = 40) -> str:
     """Deterministic per resource, so two runs of the same program register the same inputs."""
     return hashlib.sha256("/".join(parts).encode()).hexdigest()[:length]
@@ -154,12 +156,17 @@ def fake_outputs(typ: str, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
     """Plausible outputs per resource type, on top of the inputs."""
     outs = dict(inputs)
     if typ.endswith("forgejo:User"):
-        outs.update(user_id=_fake_int("user", name), password=f"mock-password-{_fake_hex('pw', name, length=16)}",
-                    adopted=False, password_ok=True)
+        outs.update(
+            user_id=_fake_int("user", name),
+            password=f"mock-password-{_fake_hex('pw', name, length=16)}",
+            adopted=False,
+            password_ok=True,
+        )
     elif typ.endswith("forgejo:Token"):
         token = _fake_hex("token", name)
-        outs.update(token=token, token_id=_fake_int("token", name), token_name=f"disinto-{name}",
-                    token_last_eight=token[-8:])
+        outs.update(
+            token=token, token_id=_fake_int("token", name), token_name=f"disinto-{name}", token_last_eight=token[-8:]
+        )
     elif typ == "docker:index/remoteImage:RemoteImage":
         name = str(inputs.get("name", "image"))
         digest = _fake_hex("image", name, length=64)
@@ -186,8 +193,13 @@ def fake_invoke(token: str, args: dict[str, Any]) -> dict[str, Any]:
     """
     if token == NETWORK_INVOKE:
         name = str(args.get("name"))
-        return {"id": _fake_hex("network", name, length=64), "name": name, "driver": "bridge", "scope": "local",
-                "internal": False}
+        return {
+            "id": _fake_hex("network", name, length=64),
+            "name": name,
+            "driver": "bridge",
+            "scope": "local",
+            "internal": False,
+        }
     if token == REGISTRY_IMAGE_INVOKE:
         name = str(args.get("name"))
         return {"id": name, "name": name, "sha256Digest": f"sha256:{_fake_hex('registry', name, length=64)}"}
@@ -232,10 +244,16 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         urn = self.make_urn(parent, request.type, request.name)
         inputs = rpc.deserialize_properties(request.object)
         self._record(urn, request, whole_numbers(inputs))
-        id_, state = self.mocks.new_resource(pulumi_mocks.MockResourceArgs(
-            typ=request.type, name=request.name, inputs=inputs, provider=request.provider,
-            resource_id=request.importId, custom=request.custom or False,
-        ))
+        id_, state = self.mocks.new_resource(
+            pulumi_mocks.MockResourceArgs(
+                typ=request.type,
+                name=request.name,
+                inputs=inputs,
+                provider=request.provider,
+                resource_id=request.importId,
+                custom=request.custom or False,
+            )
+        )
         if self.honour_secret_outputs:
             for key in request.additionalSecretOutputs:
                 if key in state:
@@ -256,18 +274,27 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
             delete_before_replace_defined=bool(request.deleteBeforeReplaceDefined),
             replace_on_changes=tuple(request.replaceOnChanges),
             ignore_changes=tuple(request.ignoreChanges),
-            property_dependencies=tuple(sorted(
-                (key, tuple(sorted(deps.urns))) for key, deps in request.propertyDependencies.items()
-            )),
+            property_dependencies=tuple(
+                sorted((key, tuple(sorted(deps.urns))) for key, deps in request.propertyDependencies.items())
+            ),
         )
         with self._lock:
-            self.registrations.append(Registration(
-                urn=urn, type=request.type, name=request.name, parent=request.parent,
-                custom=bool(request.custom), inputs=inputs, options=options, request=request,
-            ))
+            self.registrations.append(
+                Registration(
+                    urn=urn,
+                    type=request.type,
+                    name=request.name,
+                    parent=request.parent,
+                    custom=bool(request.custom),
+                    inputs=inputs,
+                    options=options,
+                    request=request,
+                )
+            )
 
 
 # ---------------------------------------------------------------- running a program
+
 
 @dataclass(frozen=True)
 class Exported:
@@ -336,6 +363,7 @@ def resolve_all(values: Iterable[Any]) -> list[Exported]:
 
 # ---------------------------------------------------------------- the plan of a fleet
 
+
 @dataclass(frozen=True)
 class AgentPlan:
     name: str
@@ -374,15 +402,23 @@ class PlanReport:
     def up_lines(self) -> list[str]:
         if self.disinto_up is not None:
             return self.disinto_up.to_text()
-        return [f"no readable {COMPOSE_FILE} at {self.compose_file}: no `disinto up` command to show "
-                "(set disinto:factoryRoot to the factory checkout)"]
+        return [
+            f"no readable {COMPOSE_FILE} at {self.compose_file}: no `disinto up` command to show "
+            "(set disinto:factoryRoot to the factory checkout)"
+        ]
 
     def to_json(self) -> dict[str, Any]:
         return {
             "agents": [
-                {"name": a.name, "forge_user": a.forge_user, "env_suffix": a.env_suffix,
-                 a.workload_key: a.workload, "volumes": a.volumes, "env": a.env,
-                 **({"image": a.image} if a.image else {})}
+                {
+                    "name": a.name,
+                    "forge_user": a.forge_user,
+                    "env_suffix": a.env_suffix,
+                    a.workload_key: a.workload,
+                    "volumes": a.volumes,
+                    "env": a.env,
+                    **({"image": a.image} if a.image else {}),
+                }
                 for a in self.agents
             ],
             "resources": self.resources,
@@ -418,9 +454,15 @@ def _agent_plan(agent: Agent, image: str | None) -> AgentPlan:
     values = resolve_all([var.value for var in agent.env])
     env = {var.name: shown(var, got) for var, got in zip(agent.env, values, strict=True)}
     return AgentPlan(
-        name=spec.name, forge_user=spec.forge_user, env_suffix=spec.env_suffix,
-        repo=agent.project.repo, workload=agent.placement.workload,
-        volumes=list(agent.placement.volume_names), env=env, kind=agent.placement.kind, image=image,
+        name=spec.name,
+        forge_user=spec.forge_user,
+        env_suffix=spec.env_suffix,
+        repo=agent.project.repo,
+        workload=agent.placement.workload,
+        volumes=list(agent.placement.volume_names),
+        env=env,
+        kind=agent.placement.kind,
+        image=image,
     )
 
 
@@ -431,16 +473,27 @@ def plan_fleet(
     warnings: list[str] = []
     run = run_with_mocks(lambda: build_fleet(settings, fleet, stack, formulas, warn=warnings.append), stack=stack)
     resources = [
-        {"urn": r.urn, "type": r.type, "name": r.name, "inputs": mask_all(redact(r.inputs)),
-         "options": r.options.to_json()}
+        {
+            "urn": r.urn,
+            "type": r.type,
+            "name": r.name,
+            "inputs": mask_all(redact(r.inputs)),
+            "options": r.options.to_json(),
+        }
         for r in run.registrations
     ]
     path = compose_path(settings)
     warnings += missing_sources(settings)  # where the Docker host is this machine
     # Offline, no registry answers: a pinned digest is shown, a tag says where its digest comes from.
     image = ImageChoice(settings.agent_image).describe() if settings.runtime == runtime_docker.NAME else None
-    return PlanReport(stack, [_agent_plan(a, image) for a in run.result.values()], resources, warnings,
-                      disinto_up=_disinto_up(path, list(run.result)), compose_file=str(path))
+    return PlanReport(
+        stack,
+        [_agent_plan(a, image) for a in run.result.values()],
+        resources,
+        warnings,
+        disinto_up=_disinto_up(path, list(run.result)),
+        compose_file=str(path),
+    )
 
 
 def _disinto_up(path: Path, agents: list[str]) -> UpCommand | None:

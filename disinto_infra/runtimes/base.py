@@ -4,6 +4,7 @@ A runtime is two steps: `for_stack` registers what one stack shares (the docker 
 or providers on Nomad) once, and its `place` registers one agent's own workload, parented to the
 Agent component, from that agent's identity and env.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -13,6 +13,7 @@ Two kinds of finding, both only for the docker runtime and a Docker host that is
 - `missing_sources`: bind sources that do not exist. Docker creates a missing source as an empty
   folder owned by root, so `~/.claude.json` would become a folder and `~/.ssh` an empty one.
 """
+
 from __future__ import annotations
 
 import glob
@@ -68,10 +69,12 @@ def entrypoint_problems(settings: StackSettings, source: str | None = None) -> l
     if glob.glob(glob.escape(folder) + "/*.toml"):
         return []
     where = f"{source}: " if source else ""
-    return [(
-        f"{where}{NAMESPACE}:factoryRoot: {folder} holds no *.toml; it is the agents' projects folder, and their "
-        "entrypoint.sh exits at once without one (validate_projects_dir, Disinto/disinto docker/agents/entrypoint.sh)"
-    )]
+    return [
+        (
+            f"{where}{NAMESPACE}:factoryRoot: {folder} holds no *.toml; it is the agents' projects folder, and their "
+            "entrypoint.sh exits at once without one (validate_projects_dir, Disinto/disinto docker/agents/entrypoint.sh)"
+        )
+    ]
 
 
 def missing_sources(settings: StackSettings) -> list[str]:

@@ -4,6 +4,7 @@ What the first version of this program made, unchanged (the recorded plan
 tests/data/plans/docker.json holds it): removing the agent removes its container and keeps both
 volumes (`retain_on_delete`), so data is never lost by default.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -40,16 +41,18 @@ IMAGE_RESOURCE = "agent-image"
 ENTRYPOINT_LOG = f"{CONTAINER_HOME}/data/agent-entrypoint.log"
 STARTED_LINE = "Agent container starting"
 LOOP_LINE = "Entering polling loop"
-HEALTH_SCRIPT = "; ".join([
-    f"log={ENTRYPOINT_LOG}",
-    'started=$(( $(date +%s) - $(ps -o etimes= -p 1) ))',
-    (
-        'if [ -f "$log" ] && [ "$(stat -c %Y "$log")" -gt "$started" ]'
-        f" && tac \"$log\" | grep -m 1 -F -e '{STARTED_LINE}' -e '{LOOP_LINE}' | grep -q -F '{LOOP_LINE}'; then exit 0; fi"
-    ),
-    'echo "agent loop not entered since this start; last entrypoint log line: $(tail -n 1 "$log" 2>/dev/null)"',
-    "exit 1",
-])
+HEALTH_SCRIPT = "; ".join(
+    [
+        f"log={ENTRYPOINT_LOG}",
+        "started=$(( $(date +%s) - $(ps -o etimes= -p 1) ))",
+        (
+            'if [ -f "$log" ] && [ "$(stat -c %Y "$log")" -gt "$started" ]'
+            f" && tac \"$log\" | grep -m 1 -F -e '{STARTED_LINE}' -e '{LOOP_LINE}' | grep -q -F '{LOOP_LINE}'; then exit 0; fi"
+        ),
+        'echo "agent loop not entered since this start; last entrypoint log line: $(tail -n 1 "$log" 2>/dev/null)"',
+        "exit 1",
+    ]
+)
 HEALTH_INTERVAL = 30  # seconds between probes: `up` sees the loop at most this late
 HEALTH_RETRIES = 3
 
@@ -109,12 +112,22 @@ class DockerRuntime:
         repos, data = _volumes(args)
         retire, copy_data = _migration(args, data, self.image, needs=[*_identity(args), repos, data, self.image])
         container = _container(
-            args, repos, data, self.image, self.network_id, depends_on=[args.identity.collaborator, retire, copy_data],
+            args,
+            repos,
+            data,
+            self.image,
+            self.network_id,
+            depends_on=[args.identity.collaborator, retire, copy_data],
         )
         name = args.spec.name
         return DockerPlacement(
-            repos, data, retire, copy_data, container,
-            workload=naming.container_name(name), volume_names=[naming.repos_volume(name), naming.data_volume(name)],
+            repos,
+            data,
+            retire,
+            copy_data,
+            container,
+            workload=naming.container_name(name),
+            volume_names=[naming.repos_volume(name), naming.data_volume(name)],
             env=args.env,
         )
 
@@ -163,7 +176,10 @@ def _volumes(args: PlaceArgs) -> tuple[docker.Volume, docker.Volume]:
 
 
 def _migration(
-    args: PlaceArgs, data: docker.Volume, image: docker.RemoteImage, needs: list[pulumi.Resource],
+    args: PlaceArgs,
+    data: docker.Volume,
+    image: docker.RemoteImage,
+    needs: list[pulumi.Resource],
 ) -> tuple[Any, Any]:
     """Take over from a compose deployment: retire its container, seed our data volume once.
 
@@ -173,7 +189,10 @@ def _migration(
     """
     name, host = args.spec.name, args.settings.docker_host
     retire = retire_compose_container(
-        name, naming.container_name(name), host, pulumi.ResourceOptions(parent=args.parent, depends_on=needs),
+        name,
+        naming.container_name(name),
+        host,
+        pulumi.ResourceOptions(parent=args.parent, depends_on=needs),
     )
     copy_data = copy_legacy_data(
         name,
@@ -189,7 +208,11 @@ def _migration(
 
 
 def _container(
-    args: PlaceArgs, repos: docker.Volume, data: docker.Volume, image: docker.RemoteImage, network_id: str,
+    args: PlaceArgs,
+    repos: docker.Volume,
+    data: docker.Volume,
+    image: docker.RemoteImage,
+    network_id: str,
     depends_on: list[pulumi.Resource],
 ) -> docker.Container:
     name = args.spec.name

@@ -12,6 +12,7 @@ The container's bind sources are paths on the Docker host. Two rules hold them t
 Which host the provider talks to: `docker:host`, else `DOCKER_HOST`, else the local socket
 (the provider's `host` default, internal/provider/provider.go @ v4.5.0).
 """
+
 from __future__ import annotations
 
 import os
@@ -52,7 +53,10 @@ def _is_home_relative(path: str) -> bool:
 
 
 def path_problems(
-    values: Mapping[str, str | None], given: Collection[str], host: str | None, expand_home: Callable[[str], str],
+    values: Mapping[str, str | None],
+    given: Collection[str],
+    host: str | None,
+    expand_home: Callable[[str], str],
 ) -> list[PathProblem]:
     """Each bind-source setting the provider or the Docker host would get wrong.
 
@@ -70,16 +74,19 @@ def path_problems(
             problems.append(PathProblem(key, _remote_home(shown, host)))
         elif not os.path.isabs(expand_home(value)):
             inside = " (it is the path inside the container too)" if key == "claudeSharedDir" else ""
-            problems.append(PathProblem(
-                key, f"must be an absolute path{inside}: Docker refuses a relative bind path, not {shown}"))
+            problems.append(
+                PathProblem(key, f"must be an absolute path{inside}: Docker refuses a relative bind path, not {shown}")
+            )
     if not local:
         problems += _remote_factory_root(values, host)
     return problems
 
 
 def _remote_home(shown: str, host: str | None) -> str:
-    return (f"{shown}: `~` would be expanded on this machine, but the Docker host is {host}; "
-            "give the absolute path on that host")
+    return (
+        f"{shown}: `~` would be expanded on this machine, but the Docker host is {host}; "
+        "give the absolute path on that host"
+    )
 
 
 def _remote_factory_root(values: Mapping[str, str | None], host: str | None) -> list[PathProblem]:
@@ -88,11 +95,21 @@ def _remote_factory_root(values: Mapping[str, str | None], host: str | None) -> 
         if _is_home_relative(root):
             return [PathProblem("factoryRoot", _remote_home(show(root), host))]
         if not os.path.isabs(root):
-            return [PathProblem("factoryRoot", f"{show(root)} is relative to this project folder, but the Docker host is "
-                                               f"{host}; give the factory's absolute path on that host")]
+            return [
+                PathProblem(
+                    "factoryRoot",
+                    f"{show(root)} is relative to this project folder, but the Docker host is "
+                    f"{host}; give the factory's absolute path on that host",
+                )
+            ]
         return []
     if _is_home_relative(pattern) or not os.path.isabs(pattern):
-        return [PathProblem("factoryRoot", f"unset, so it would come from projectToml {show(pattern)}, a path "
-                                           f"on this machine, but the Docker host is {host}; set the factory's "
-                                           "absolute path on that host")]
+        return [
+            PathProblem(
+                "factoryRoot",
+                f"unset, so it would come from projectToml {show(pattern)}, a path "
+                f"on this machine, but the Docker host is {host}; set the factory's "
+                "absolute path on that host",
+            )
+        ]
     return []

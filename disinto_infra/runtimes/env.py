@@ -6,6 +6,7 @@ are marked secret and wrapped with `Output.secret` when rendered, so they stay s
 engine's `additional_secret_outputs` does not apply (mocks); one secret element makes Pulumi treat
 the whole registered `envs` list as secret.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence

@@ -6,6 +6,7 @@ with `time.ParseDuration` and, on every read, stores `Duration.String()` of what
 v4.5.0). An input written any other way (`60s` comes back as `1m0s`) is a diff on every `up`; so the
 program writes each duration with `go_string`, and the tests hold it with `read_back`.
 """
+
 from __future__ import annotations
 
 import re
@@ -25,7 +26,9 @@ def parse(text: str) -> int:
             break
         number, unit = match.groups()
         whole, _, fraction = number.partition(".")
-        total += int(whole or 0) * _NANOS[unit] + (int(fraction) * _NANOS[unit] // 10 ** len(fraction) if fraction else 0)
+        total += int(whole or 0) * _NANOS[unit] + (
+            int(fraction) * _NANOS[unit] // 10 ** len(fraction) if fraction else 0
+        )
         position = match.end()
     if position != len(text) or not text:
         raise ValueError(f"not a Go duration: {text!r}")

@@ -11,6 +11,7 @@ ForceNew), which pulls it, and the containers follow (their `image`, the pulled 
 ForceNew too). A name that holds a digest already (`repo@sha256:…`, `repo:tag@sha256:…`) is pinned:
 no registry is asked, and only a new pin moves the agents.
 """
+
 from __future__ import annotations
 
 import re

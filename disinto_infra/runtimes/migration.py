@@ -17,6 +17,7 @@ Wiring, for the Agent component (the order is what makes this safe):
     container = docker.Container(..., opts(parent, depends_on=[retire, copy]))
 `copy_legacy_data` adds the dependency on `data_volume` itself.
 """
+
 from __future__ import annotations
 
 import pulumi

@@ -1,4 +1,5 @@
 """`python -m disinto_infra validate|plan`: exit codes, problem lines, the plan's text and JSON."""
+
 import json
 import re
 import subprocess
@@ -100,19 +101,33 @@ def test_plan_json_shows_agents_env_and_resources_without_secrets(project_dir, c
     plan = json.loads(out)
     (llama,) = plan["agents"]
     assert {k: llama[k] for k in ("name", "forge_user", "env_suffix", "container", "volumes")} == {
-        "name": "llama", "forge_user": "dev-qwen", "env_suffix": "DEV_QWEN", "container": "disinto-agents-llama",
+        "name": "llama",
+        "forge_user": "dev-qwen",
+        "env_suffix": "DEV_QWEN",
+        "container": "disinto-agents-llama",
         "volumes": ["project-repos-llama", "agents-llama-data"],
     }
     assert llama["env"]["FORGE_TOKEN"] == llama["env"]["FORGE_PASS"] == "[secret]"
     assert llama["env"]["FORGE_BOT_USER_DEV_QWEN"] == "dev-qwen"
     assert {r["name"] for r in plan["resources"]} == {
-        "agent-image", "llama", "llama-user", "llama-token", "llama-collaborator", "llama-profile",
-        "llama-repos", "llama-data", "llama-retire", "llama-copy-data", "llama-container",
+        "agent-image",
+        "llama",
+        "llama-user",
+        "llama-token",
+        "llama-collaborator",
+        "llama-profile",
+        "llama-repos",
+        "llama-data",
+        "llama-retire",
+        "llama-copy-data",
+        "llama-container",
     }
     assert plan["warnings"] == []
     profile = next(r for r in plan["resources"] if r["name"] == "llama-profile")
     assert (profile["inputs"]["formula"], profile["inputs"]["formula_source"]) == (
-        formula().text, f"{project_dir}/formulas/dev.toml")
+        formula().text,
+        f"{project_dir}/formulas/dev.toml",
+    )
     container = next(r for r in plan["resources"] if r["name"] == "llama-container")
     assert container["urn"].endswith("disinto:index:Agent$docker:index/container:Container::llama-container")
     assert container["inputs"]["envs"] == "[secret]"
@@ -161,12 +176,16 @@ def test_more_commands_plug_in_through_the_registry(monkeypatch, capsys):
 def test_module_entry_point_runs(tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "disinto_infra", "validate", "--toml", str(EXAMPLE)],
-        cwd=ROOT, capture_output=True, text=True, timeout=60,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert (result.returncode, result.stdout) == (0, "ok: 0 agent(s) in 1 file(s)\n")
 
 
 # ---------------------------------------------------------------- formulas and compose conflicts
+
 
 def test_a_missing_formula_fails_validate_and_plan(project_dir, capsys):
     path = toml(project_dir, HEADER + agent("a", roles='["planner", "dev"]') + agent("b"))
@@ -192,9 +211,11 @@ services:
 def test_plan_warns_about_compose_services_for_our_agents(project_dir, capsys):
     path = toml(project_dir, legacy_example_text() + QWEN2)
     (project_dir / "docker-compose.yml").write_text(COMPOSE)
-    message = (f"docker-compose.yml at {project_dir}/docker-compose.yml still defines a service for agent llama; "
-               "start the rest of the factory with the `disinto up SERVICE…` that `python -m disinto_infra plan` prints, "
-            "never a bare `disinto up` (see docs/migration.md)")
+    message = (
+        f"docker-compose.yml at {project_dir}/docker-compose.yml still defines a service for agent llama; "
+        "start the rest of the factory with the `disinto up SERVICE…` that `python -m disinto_infra plan` prints, "
+        "never a bare `disinto up` (see docs/migration.md)"
+    )
     assert cli.main(["plan", "--toml", str(path)]) == 0
     captured = capsys.readouterr()
     lines = captured.out.splitlines()
@@ -221,17 +242,26 @@ def test_a_named_stack_without_its_file_is_an_error(project_dir, capsys):
     for argv in (["validate"], ["plan"], ["plan", "--json"]):
         assert cli.main([*argv, "--toml", str(path), "--stack", "prod"]) == 1
         captured = capsys.readouterr()
-        assert (captured.out, captured.err) == ("", (
-            f"{project_dir}/Pulumi.prod.yaml: no such stack file; `pulumi stack init prod` makes the stack, "
-            "and a copy of Pulumi.dev.yaml its settings\n"))
+        assert (captured.out, captured.err) == (
+            "",
+            (
+                f"{project_dir}/Pulumi.prod.yaml: no such stack file; `pulumi stack init prod` makes the stack, "
+                "and a copy of Pulumi.dev.yaml its settings\n"
+            ),
+        )
     # Without --stack, the default stack's file may be missing (its defaults are the settings).
     assert cli.main(["validate", "--toml", str(path)]) == 0
 
 
 def test_validate_and_plan_report_model_and_formula_problems_at_once(project_dir, capsys):
     (project_dir / "formulas" / "blob.toml").write_bytes(b"\x00\x9f\x92\x96")
-    path = toml(project_dir, HEADER + agent("a", base_url='"ftp://x"') + agent("b", roles='["review"]')
-                + agent("c", formula='"formulas/blob.toml"'))
+    path = toml(
+        project_dir,
+        HEADER
+        + agent("a", base_url='"ftp://x"')
+        + agent("b", roles='["review"]')
+        + agent("c", formula='"formulas/blob.toml"'),
+    )
     f = project_dir / "formulas"
     expected = [
         f'{path}: agents.a.base_url: must be an http(s) URL, not "ftp://x"',
@@ -250,10 +280,14 @@ def test_the_readmes_first_offline_command_plans_the_example_factory():
     command = "python -m disinto_infra plan --toml examples/factory/projects/demo.toml"
     first = re.search(r"python -m disinto_infra [^\n`|]*", (ROOT / "README.md").read_text())
     assert first is not None and first[0].strip() == command
-    result = subprocess.run([sys.executable, *command.split()[1:]], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, *command.split()[1:]], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
     assert (result.returncode, result.stderr) == (0, "")
     lines = result.stdout.splitlines()
-    assert lines[0].startswith("dev-qwen: user dev-qwen, token, collaborator on demo-owner/demo, profile dev-qwen/.profile")
+    assert lines[0].startswith(
+        "dev-qwen: user dev-qwen, token, collaborator on demo-owner/demo, profile dev-qwen/.profile"
+    )
     assert lines[1].startswith("review-qwen: user review-qwen, token, collaborator on demo-owner/demo")
     assert lines[2].startswith("stack dev: 2 agents, 21 resources")
     # The example's docker-compose.yml is read: the rest of the factory starts without our agents.
@@ -281,13 +315,15 @@ def test_validate_and_plan_refuse_a_factory_without_project_tomls(project_dir, c
     empty = project_dir / "empty-factory"
     give_formulas(empty)
     (project_dir / "Pulumi.dev.yaml").write_text(
-        f"config:\n  disinto:claudeSharedDir: {project_dir}/claude-shared\n  disinto:factoryRoot: {empty}\n")
+        f"config:\n  disinto:claudeSharedDir: {project_dir}/claude-shared\n  disinto:factoryRoot: {empty}\n"
+    )
     for command in ("validate", "plan"):
         assert cli.main([command, "--toml", str(path)]) == 1
         assert capsys.readouterr().err == (
             f"{project_dir}/Pulumi.dev.yaml: disinto:factoryRoot: {empty}/projects holds no *.toml; it is the agents' "
             "projects folder, and their entrypoint.sh exits at once without one (validate_projects_dir, "
-            "Disinto/disinto docker/agents/entrypoint.sh)\n")
+            "Disinto/disinto docker/agents/entrypoint.sh)\n"
+        )
 
 
 def test_an_installed_command_finds_its_project_as_the_pulumi_cli_does(tmp_path, monkeypatch):
@@ -317,7 +353,12 @@ def test_the_installed_command_plans_the_example():
     script = Path(sys.executable).parent / "disinto-infra"
     if not script.exists():
         pytest.skip("the project is not installed in this venv (the README's setup installs it)")
-    done = subprocess.run([str(script), "plan", "--toml", "examples/factory/projects/demo.toml"], cwd=ROOT,
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [str(script), "plan", "--toml", "examples/factory/projects/demo.toml"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("dev-qwen: user dev-qwen, token, collaborator on demo-owner/demo")

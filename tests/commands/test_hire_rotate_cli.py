@@ -1,4 +1,5 @@
 """The hire and rotate commands, registered on a parser of our own as cli.py will register them."""
+
 from __future__ import annotations
 
 import argparse
@@ -43,13 +44,27 @@ def agent(path: Path, name: str) -> dict:
 
 
 def test_hire_writes_the_section_and_prints_the_next_steps(factory, capsys):
-    code = main("hire", "dev-qwen2", "dev", "--local-model", "http://10.10.10.1:8081",
-                "--model", "unsloth/Qwen3.5-35B-A3B", "--poll-interval", "30")
+    code = main(
+        "hire",
+        "dev-qwen2",
+        "dev",
+        "--local-model",
+        "http://10.10.10.1:8081",
+        "--model",
+        "unsloth/Qwen3.5-35B-A3B",
+        "--poll-interval",
+        "30",
+    )
     out = capsys.readouterr().out
     assert code == 0
     assert agent(factory, "dev-qwen2") == {
-        "base_url": "http://10.10.10.1:8081", "model": "unsloth/Qwen3.5-35B-A3B", "api_key": "sk-no-key-required",
-        "roles": ["dev"], "forge_user": "dev-qwen2", "compact_pct": 60, "poll_interval": 30,
+        "base_url": "http://10.10.10.1:8081",
+        "model": "unsloth/Qwen3.5-35B-A3B",
+        "api_key": "sk-no-key-required",
+        "roles": ["dev"],
+        "forge_user": "dev-qwen2",
+        "compact_pct": 60,
+        "poll_interval": 30,
     }
     assert "hired dev-qwen2" in out and "projects/disinto.toml" in out
     assert out.index("pulumi preview") < out.index("pulumi up")
@@ -109,8 +124,10 @@ def test_no_project_file_at_all(tmp_path, monkeypatch, capsys):
     assert "no *.toml file" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("flags, token, password", [((), 1, 1), (("--token",), 1, 0), (("--password",), 0, 1),
-                                                     (("--token", "--password"), 1, 1)])
+@pytest.mark.parametrize(
+    "flags, token, password",
+    [((), 1, 1), (("--token",), 1, 0), (("--password",), 0, 1), (("--token", "--password"), 1, 1)],
+)
 def test_rotate_flags(factory, capsys, flags, token, password):
     main("hire", "a", "dev", "--local-model", "http://x:1")
     assert main("rotate", "a", *flags) == 0
@@ -160,8 +177,9 @@ def test_hire_formula_must_be_a_usable_file_inside_the_factory(factory, tmp_path
     (tmp_path / "formulas" / "empty.toml").write_text("")
     before = factory.read_bytes()
     assert main("hire", "a", "dev", "--local-model", "http://x:1", "--formula", "formulas/empty.toml") == 1
-    assert (f"projects/disinto.toml: agents.a.formula: {tmp_path}/formulas/empty.toml is empty"
-            in capsys.readouterr().err)
+    assert (
+        f"projects/disinto.toml: agents.a.formula: {tmp_path}/formulas/empty.toml is empty" in capsys.readouterr().err
+    )
     assert main("hire", "a", "dev", "--local-model", "http://x:1", "--formula", "/etc/hostname") == 1
     assert f"--formula /etc/hostname: not inside the factory root {tmp_path}" in capsys.readouterr().err
     assert main("hire", "a", "dev", "--local-model", "http://x:1", "--formula", "../x.toml") == 1
@@ -173,8 +191,9 @@ def test_hire_formula_must_be_a_usable_file_inside_the_factory(factory, tmp_path
 def test_toml_that_is_missing_or_a_folder_is_said_plainly(factory, tmp_path, capsys, command):
     assert main(*command, "--toml", str(tmp_path / "projects" / "nope.toml")) == 1
     err = capsys.readouterr().err
-    assert err.splitlines()[0] == (f"{tmp_path}/projects/nope.toml: no such file; --toml names an existing "
-                                   "project TOML (e.g. projects/NAME.toml)")
+    assert err.splitlines()[0] == (
+        f"{tmp_path}/projects/nope.toml: no such file; --toml names an existing project TOML (e.g. projects/NAME.toml)"
+    )
     assert main(*command, "--toml", str(tmp_path / "projects")) == 1
     err = capsys.readouterr().err
     assert err.splitlines()[0].startswith(f"{tmp_path}/projects: is a folder, not a project TOML file")

@@ -1,4 +1,5 @@
 """hire / rotate as TOML edits: the operator's file survives, bad results never reach the disk."""
+
 from __future__ import annotations
 
 import stat
@@ -148,6 +149,7 @@ def untouched(path: Path, text: str, inode: int) -> bool:
 
 # ---------------------------------------------------------------- hire: new sections
 
+
 def test_new_section_on_the_example_file_appends_and_keeps_every_byte(tmp_path):
     original = EXAMPLE_TEXT
     path = write(tmp_path, original)
@@ -155,7 +157,7 @@ def test_new_section_on_the_example_file_appends_and_keeps_every_byte(tmp_path):
     text = path.read_text()
     assert result.created
     assert text.startswith(original) and text.count("[agents.dev-qwen2]") == 1
-    assert text[len(original):] == (
+    assert text[len(original) :] == (
         "\n[agents.dev-qwen2]\n"
         f'base_url = "{URL}"\n'
         'model = "unsloth/Qwen3.5-35B-A3B"\n'
@@ -211,6 +213,7 @@ def test_new_section_keeps_crlf_line_ends_and_a_missing_final_newline(tmp_path):
 
 # ---------------------------------------------------------------- hire: updates in place
 
+
 def test_update_changes_only_the_given_keys_in_place(tmp_path):
     path = write(tmp_path, EXISTING)
     result = hire(path, "llama", "review", model="other", poll_interval=30)
@@ -218,10 +221,16 @@ def test_update_changes_only_the_given_keys_in_place(tmp_path):
     text = path.read_text()
     assert '  model    = "other"   # big one\n' in text
     assert '  roles = ["review"]\n' in text
-    assert '  token_scopes = ["write:repository", "write:issue", "read:user"]\n  poll_interval = 30\n\n# [agents.old]' in text
+    assert (
+        '  token_scopes = ["write:repository", "write:issue", "read:user"]\n  poll_interval = 30\n\n# [agents.old]'
+        in text
+    )
     assert text.count("[agents.llama]") == 1
-    expected = EXISTING.replace('"unsloth/Qwen3.5-35B-A3B"', '"other"').replace('["dev"]', '["review"]').replace(
-        '"read:user"]\n', '"read:user"]\n  poll_interval = 30\n')
+    expected = (
+        EXISTING.replace('"unsloth/Qwen3.5-35B-A3B"', '"other"')
+        .replace('["dev"]', '["review"]')
+        .replace('"read:user"]\n', '"read:user"]\n  poll_interval = 30\n')
+    )
     assert text == expected  # nothing else moved: comments, [ci], [agents.schedule], second
 
 
@@ -230,7 +239,8 @@ def test_formula_is_written_only_when_given_and_keeps_the_rest_in_place(tmp_path
     result = hire(path, "llama", "review", formula="formulas/review-pr.toml")
     assert result.changed == {"roles": ["review"], "formula": "formulas/review-pr.toml"}
     expected = EXISTING.replace('["dev"]', '["review"]').replace(
-        '"read:user"]\n', '"read:user"]\n  formula = "formulas/review-pr.toml"\n')
+        '"read:user"]\n', '"read:user"]\n  formula = "formulas/review-pr.toml"\n'
+    )
     assert path.read_text() == expected  # comments and every other table as they were
     hire(path, "fresh", "review", local_model="http://10.0.0.9:1", formula="formulas/review-pr.toml")
     assert path.read_text().endswith('poll_interval = 60\nformula = "formulas/review-pr.toml"\n')
@@ -255,16 +265,20 @@ def test_update_of_an_inline_table_section(tmp_path):
 
 # ---------------------------------------------------------------- hire: refused before the file is touched
 
-@pytest.mark.parametrize("name, kwargs, fragment", [
-    ("Dev_Qwen", {"local_model": URL}, ": agents.Dev_Qwen: agent name must be"),
-    ("dev-qwen2", {"local_model": "ftp://box"}, ": agents.dev-qwen2.base_url: must be an http(s) URL"),
-    ("dev-qwen2", {"local_model": URL, "forge_user": "dev-qwen"}, ": agents.dev-qwen2.forge_user: "),
-    ("dev-qwen2", {"local_model": URL, "forge_user": "dev_qwen"}, "env suffix DEV_QWEN"),
-    ("dev-qwen2", {"local_model": URL, "forge_user": "disinto-admin"}, "admin user"),
-    ("dev-qwen2", {"local_model": URL, "poll_interval": 0}, ": agents.dev-qwen2.poll_interval: "),
-    ("llama", {"local_model": "not a url"}, ": agents.llama.base_url: "),
-    ("schedule", {"local_model": URL}, ": agents.schedule: holds scheduling settings"),
-])
+
+@pytest.mark.parametrize(
+    "name, kwargs, fragment",
+    [
+        ("Dev_Qwen", {"local_model": URL}, ": agents.Dev_Qwen: agent name must be"),
+        ("dev-qwen2", {"local_model": "ftp://box"}, ": agents.dev-qwen2.base_url: must be an http(s) URL"),
+        ("dev-qwen2", {"local_model": URL, "forge_user": "dev-qwen"}, ": agents.dev-qwen2.forge_user: "),
+        ("dev-qwen2", {"local_model": URL, "forge_user": "dev_qwen"}, "env suffix DEV_QWEN"),
+        ("dev-qwen2", {"local_model": URL, "forge_user": "disinto-admin"}, "admin user"),
+        ("dev-qwen2", {"local_model": URL, "poll_interval": 0}, ": agents.dev-qwen2.poll_interval: "),
+        ("llama", {"local_model": "not a url"}, ": agents.llama.base_url: "),
+        ("schedule", {"local_model": URL}, ": agents.schedule: holds scheduling settings"),
+    ],
+)
 def test_results_the_validator_refuses_never_reach_the_file(tmp_path, name, kwargs, fragment):
     path = write(tmp_path, EXISTING)
     inode = path.stat().st_ino
@@ -302,6 +316,7 @@ def test_a_missing_file_is_an_error(tmp_path):
 
 # ---------------------------------------------------------------- the write
 
+
 def test_write_keeps_mode_and_goes_through_a_symlink(tmp_path):
     real = write(tmp_path, EXISTING, "real.toml")
     real.chmod(0o640)
@@ -331,10 +346,11 @@ def test_a_failed_write_leaves_the_old_file_and_no_temp_file(tmp_path, monkeypat
 @pytest.mark.reliability
 def test_concurrent_hires_lose_no_agent(tmp_path):
     path = write(tmp_path, EXISTING)
-    code = ("import sys; from disinto_infra.commands.toml_edit import hire; "
-            "hire(sys.argv[1], sys.argv[2], 'dev', local_model='http://10.0.0.1:1')")
-    procs = [subprocess.Popen([sys.executable, "-c", code, str(path), f"extra{i}"], cwd=ROOT)
-             for i in range(8)]
+    code = (
+        "import sys; from disinto_infra.commands.toml_edit import hire; "
+        "hire(sys.argv[1], sys.argv[2], 'dev', local_model='http://10.0.0.1:1')"
+    )
+    procs = [subprocess.Popen([sys.executable, "-c", code, str(path), f"extra{i}"], cwd=ROOT) for i in range(8)]
     assert all(p.wait(timeout=60) == 0 for p in procs)
     names = set(agents(path))
     assert {f"extra{i}" for i in range(8)} <= names and {"llama", "second"} <= names
@@ -342,6 +358,7 @@ def test_concurrent_hires_lose_no_agent(tmp_path):
 
 
 # ---------------------------------------------------------------- rotate
+
 
 def test_rotate_bumps_both_by_default_then_one(tmp_path):
     path = write(tmp_path, EXISTING)
@@ -371,6 +388,7 @@ def test_rotate_refuses_a_counter_that_is_not_a_number(tmp_path):
 
 
 # ---------------------------------------------------------------- which file
+
 
 def test_default_toml_wants_exactly_one_project_file(tmp_path):
     with pytest.raises(EditError, match="no \\*.toml file"):

@@ -4,6 +4,7 @@ The end-to-end tests run the command `plan` prints through a stand-in for `disin
 `docker` on PATH that records its arguments and works out, as compose does, which services a
 `docker compose up SERVICE…` starts (the named ones and what they depend on).
 """
+
 from __future__ import annotations
 
 import json
@@ -64,8 +65,11 @@ def compose_file(folder: Path, text: str = COMPOSE) -> fc.ComposeFile:
 
 # ---------------------------------------------------------------- reading, conflicts
 
+
 def test_conflicts_are_found_by_service_name_and_by_container_name(tmp_path):
-    compose = compose_file(tmp_path, "services:\n  agents-dev-qwen: {}\n  legacy:\n    container_name: disinto-agents-llama\n")
+    compose = compose_file(
+        tmp_path, "services:\n  agents-dev-qwen: {}\n  legacy:\n    container_name: disinto-agents-llama\n"
+    )
     assert fc.compose_conflicts(compose, ["llama", "dev-qwen2", "dev-qwen", "dev-qwen"]) == ["llama", "dev-qwen"]
 
 
@@ -83,6 +87,7 @@ def test_a_broken_file_is_an_error_naming_it(tmp_path):
 
 # ---------------------------------------------------------------- the command
 
+
 def test_names_every_service_a_plain_up_starts_less_our_agents(tmp_path):
     command = fc.up_command(compose_file(tmp_path), OURS)
     assert command.argv == ("disinto", "up", *REST)
@@ -95,8 +100,10 @@ def test_no_regen_when_regenerating_would_write_an_agent_service_back(tmp_path):
     edited = COMPOSE.replace("  agents-dev-qwen2:\n    container_name: disinto-agents-dev-qwen2\n", "")
     command = fc.up_command(compose_file(tmp_path, edited), OURS)
     assert command.argv == ("disinto", "up", "--no-regen", *REST)
-    assert command.notes == ("--no-regen: the file has no agents-dev-qwen2; regenerating it (what `disinto up` "
-                             "does otherwise) would write them back",)
+    assert command.notes == (
+        "--no-regen: the file has no agents-dev-qwen2; regenerating it (what `disinto up` "
+        "does otherwise) would write them back",
+    )
 
 
 def test_a_thousand_agents_make_no_line_of_kilobytes(tmp_path):
@@ -109,14 +116,19 @@ def test_a_thousand_agents_make_no_line_of_kilobytes(tmp_path):
 
 
 def test_a_dependency_on_one_of_our_agents_is_pointed_out(tmp_path):
-    command = fc.up_command(compose_file(tmp_path, COMPOSE.replace("    image: chat\n", "    depends_on: [agents-dev-qwen]\n")), OURS)
+    command = fc.up_command(
+        compose_file(tmp_path, COMPOSE.replace("    image: chat\n", "    depends_on: [agents-dev-qwen]\n")), OURS
+    )
     assert "chat" in command.services
-    assert command.notes == ("the services named depend on agents-dev-qwen: compose would start those too; "
-                             "remove that depends_on",)
+    assert command.notes == (
+        "the services named depend on agents-dev-qwen: compose would start those too; remove that depends_on",
+    )
 
 
 def test_nothing_to_start_is_no_command_never_a_bare_disinto_up(tmp_path):
-    command = fc.up_command(compose_file(tmp_path, "services:\n  agents-dev-qwen: {}\n  runner:\n    profiles: [x]\n"), OURS)
+    command = fc.up_command(
+        compose_file(tmp_path, "services:\n  agents-dev-qwen: {}\n  runner:\n    profiles: [x]\n"), OURS
+    )
     assert command.argv is None and command.shell() is None
     assert command.to_text()[0].startswith("nothing else to start: every service of docker-compose.yml at ")
 
@@ -168,8 +180,12 @@ def run_printed(shell: str, factory: Path) -> tuple[dict, str]:
         (bin_dir / name).write_text(text)
         (bin_dir / name).chmod(0o755)
     record = factory / "docker-calls.json"
-    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}", "FACTORY_ROOT": str(factory),
-           "RECORD": str(record)}
+    env = {
+        **os.environ,
+        "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
+        "FACTORY_ROOT": str(factory),
+        "RECORD": str(record),
+    }
     done = subprocess.run(["sh", "-c", shell], env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     return json.loads(record.read_text()), (factory / "docker-calls.json.regen").read_text().strip()
@@ -182,7 +198,8 @@ def factory(tmp_path, monkeypatch):
     give_formulas(tmp_path)
     (tmp_path / "projects").mkdir()
     (tmp_path / "projects" / "disinto.toml").write_text(
-        'name = "disinto"\nrepo = "disinto-admin/disinto"\n' + agent("dev-qwen") + agent("dev-qwen2"))
+        'name = "disinto"\nrepo = "disinto-admin/disinto"\n' + agent("dev-qwen") + agent("dev-qwen2")
+    )
     return tmp_path
 
 
@@ -190,7 +207,9 @@ def factory(tmp_path, monkeypatch):
 def test_the_printed_command_starts_exactly_the_rest_of_the_factory(factory, capsys, drop_agent_service):
     text = COMPOSE
     if drop_agent_service:
-        text = text.replace("  agents-dev-qwen:\n", "  hand-renamed:\n").replace("container_name: disinto-agents-dev-qwen\n", "image: x\n")
+        text = text.replace("  agents-dev-qwen:\n", "  hand-renamed:\n").replace(
+            "container_name: disinto-agents-dev-qwen\n", "image: x\n"
+        )
     (factory / fc.COMPOSE_FILE).write_text(text)
     toml = str(factory / "projects" / "disinto.toml")
     assert cli.main(["plan", "--toml", toml, "--json"]) == 0
@@ -200,14 +219,17 @@ def test_the_printed_command_starts_exactly_the_rest_of_the_factory(factory, cap
     assert f"start the rest of the factory with: {up['shell']}" in lines
 
     calls, regen = run_printed(up["shell"], factory)
-    rest = [s for s in REST if s != "agents-other"] + (["hand-renamed"] if drop_agent_service else []) + ["agents-other"]
+    rest = (
+        [s for s in REST if s != "agents-other"] + (["hand-renamed"] if drop_agent_service else []) + ["agents-other"]
+    )
     assert calls["argv"] == ["compose", "-f", str(factory / fc.COMPOSE_FILE), "up", "-d", "--build", *up["services"]]
     assert sorted(up["services"]) == sorted(rest)
     assert calls["started"] == sorted(rest)  # no agent of ours, no profiled service, nothing pulled in
     assert regen == ("no" if drop_agent_service else "yes")
     assert up["no_regen"] is drop_agent_service
-    assert up["left_to_program"] == (["agents-dev-qwen2"] if drop_agent_service
-                                     else ["agents-dev-qwen", "agents-dev-qwen2"])
+    assert up["left_to_program"] == (
+        ["agents-dev-qwen2"] if drop_agent_service else ["agents-dev-qwen", "agents-dev-qwen2"]
+    )
     assert up["left_out_profiled"] == ["runner", "staging-deploy"]
 
 
@@ -216,8 +238,10 @@ def test_plan_without_a_compose_file_says_so(factory, capsys):
     assert cli.main(["plan", "--toml", toml, "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["disinto_up"] is None
     assert cli.main(["plan", "--toml", toml]) == 0
-    assert (f"no readable docker-compose.yml at {factory}/docker-compose.yml: no `disinto up` command to show "
-            "(set disinto:factoryRoot to the factory checkout)") in capsys.readouterr().out.splitlines()
+    assert (
+        f"no readable docker-compose.yml at {factory}/docker-compose.yml: no `disinto up` command to show "
+        "(set disinto:factoryRoot to the factory checkout)"
+    ) in capsys.readouterr().out.splitlines()
 
 
 def test_the_migration_docs_example_is_what_plan_prints(tmp_path):

@@ -1,4 +1,5 @@
 """The `<name>-env` command under Pulumi mocks: secrets only in `environment`, delete first."""
+
 from __future__ import annotations
 
 import asyncio
@@ -14,11 +15,15 @@ TOKEN, PASSWORD = "tok-0123456789abcdef", "pa$$ word'"
 BASE_URL = "http://10.10.10.1:8081"
 
 
-
-
 def build(**overrides):
-    args = dict(name="dev-qwen", suffix="DEV_QWEN", token=pulumi.Output.from_input(TOKEN),
-                password=PASSWORD, env_file="/srv/factory/.env", base_url=BASE_URL)
+    args = dict(
+        name="dev-qwen",
+        suffix="DEV_QWEN",
+        token=pulumi.Output.from_input(TOKEN),
+        password=PASSWORD,
+        env_file="/srv/factory/.env",
+        base_url=BASE_URL,
+    )
     args.update(overrides)
 
     @pulumi.runtime.test
@@ -39,13 +44,27 @@ def test_commands_carry_path_and_key_names_but_no_secret(mocked):
     for field in ("create", "update", "delete"):
         assert TOKEN not in inputs[field] and "word" not in inputs[field]
     assert shlex.split(inputs["create"]) == [
-        "python3", "-m", "disinto_infra.envfile", "set", "--file", "/srv/factory/.env",
-        "--if-absent", "ANTHROPIC_BASE_URL", "FORGE_TOKEN_DEV_QWEN", "FORGE_PASS_DEV_QWEN",
+        "python3",
+        "-m",
+        "disinto_infra.envfile",
+        "set",
+        "--file",
+        "/srv/factory/.env",
+        "--if-absent",
+        "ANTHROPIC_BASE_URL",
+        "FORGE_TOKEN_DEV_QWEN",
+        "FORGE_PASS_DEV_QWEN",
     ]
     assert inputs["update"] == inputs["create"]
     assert shlex.split(inputs["delete"]) == [
-        "python3", "-m", "disinto_infra.envfile", "remove", "--file", "/srv/factory/.env",
-        "FORGE_TOKEN_DEV_QWEN", "FORGE_PASS_DEV_QWEN",
+        "python3",
+        "-m",
+        "disinto_infra.envfile",
+        "remove",
+        "--file",
+        "/srv/factory/.env",
+        "FORGE_TOKEN_DEV_QWEN",
+        "FORGE_PASS_DEV_QWEN",
     ]  # the base URL line serves every agent: it stays
     assert inputs["triggers"] == ["/srv/factory/.env", "DEV_QWEN"]
 
@@ -104,8 +123,9 @@ def test_the_registered_commands_work_when_run_as_the_provider_would(mocked, tmp
     inputs = recorder.registered["dev-qwen-env"].inputs
     environment = {**inputs["environment"]["value"], "PATH": os.environ["PATH"]}
     for field in ("create", "delete"):
-        done = subprocess.run(["/bin/sh", "-c", inputs[field]], cwd=tmp_path, env=environment,
-                              capture_output=True, text=True)
+        done = subprocess.run(
+            ["/bin/sh", "-c", inputs[field]], cwd=tmp_path, env=environment, capture_output=True, text=True
+        )
         assert done.returncode == 0, done.stderr
         assert TOKEN not in done.stdout + done.stderr
         if field == "create":
@@ -132,16 +152,23 @@ def test_disinto_ups_env_check_passes_for_every_agent_and_the_operators_lines_st
     env_path = tmp_path / ".env"
     env_path.write_text(operator)
     assert missing_keys(tmp_path) == [
-        "FORGE_TOKEN_DEV_QWEN", "FORGE_PASS_DEV_QWEN", "ANTHROPIC_BASE_URL",
-        "FORGE_TOKEN_DEV_QWEN2_BOT", "FORGE_PASS_DEV_QWEN2_BOT", "ANTHROPIC_BASE_URL",
+        "FORGE_TOKEN_DEV_QWEN",
+        "FORGE_PASS_DEV_QWEN",
+        "ANTHROPIC_BASE_URL",
+        "FORGE_TOKEN_DEV_QWEN2_BOT",
+        "FORGE_PASS_DEV_QWEN2_BOT",
+        "ANTHROPIC_BASE_URL",
     ]
-    for name, suffix, url in (("dev-qwen", "DEV_QWEN", "http://10.10.10.1:8081"),
-                              ("dev-qwen2", "DEV_QWEN2_BOT", "http://u:p@10.10.10.2:8081")):
+    for name, suffix, url in (
+        ("dev-qwen", "DEV_QWEN", "http://10.10.10.1:8081"),
+        ("dev-qwen2", "DEV_QWEN2_BOT", "http://u:p@10.10.10.2:8081"),
+    ):
         build(name=name, suffix=suffix, env_file=str(env_path), base_url=url)
         inputs = recorder.registered[f"{name}-env"].inputs
         environment = {**inputs["environment"]["value"], "PATH": os.environ["PATH"]}
-        done = subprocess.run(["/bin/sh", "-c", inputs["create"]], cwd=tmp_path, env=environment,
-                              capture_output=True, text=True)
+        done = subprocess.run(
+            ["/bin/sh", "-c", inputs["create"]], cwd=tmp_path, env=environment, capture_output=True, text=True
+        )
         assert done.returncode == 0, done.stderr
     assert missing_keys(tmp_path) == []
     text = env_path.read_text()

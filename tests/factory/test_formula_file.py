@@ -78,34 +78,41 @@ def test_an_explicit_formula_wins_and_is_not_looked_up_further(tmp_path):
         formula_path(tmp_path, "dev", "../formulas/dev.toml")
 
 
-@pytest.mark.parametrize("value", ["formulas/review-pr.toml", "review-pr.toml", "./formulas/x.toml",
-                                   "formulas/../formulas/x.toml"])
+@pytest.mark.parametrize(
+    "value", ["formulas/review-pr.toml", "review-pr.toml", "./formulas/x.toml", "formulas/../formulas/x.toml"]
+)
 def test_relative_formula_keys_inside_the_root_are_accepted(value):
     assert formula_key_problem(value) is None
 
 
-@pytest.mark.parametrize("value, fragment", [
-    ("/abs/x.toml", "must be relative"),
-    ("~/x.toml", "must be relative"),
-    ("..", '".." leaves it'),
-    ("formulas/../../x.toml", '".." leaves it'),
-    (".", '".." leaves it'),
-    ("a\\b.toml", "not a plain path"),
-    ("", "non-empty string"),
-    (None, "non-empty string"),
-])
+@pytest.mark.parametrize(
+    "value, fragment",
+    [
+        ("/abs/x.toml", "must be relative"),
+        ("~/x.toml", "must be relative"),
+        ("..", '".." leaves it'),
+        ("formulas/../../x.toml", '".." leaves it'),
+        (".", '".." leaves it'),
+        ("a\\b.toml", "not a plain path"),
+        ("", "non-empty string"),
+        (None, "non-empty string"),
+    ],
+)
 def test_formula_keys_outside_the_root_are_refused(value, fragment):
     assert fragment in formula_key_problem(value)
 
 
-@pytest.mark.parametrize("content, problem", [
-    (b'name = "x"\n', None),
-    ('name = "x"\n', None),
-    (b"\xff\xfe\x00binary", "F is not UTF-8 text (invalid start byte at byte 0)"),
-    (b"", "F is empty: expected the content of the role's formula file"),
-    (" \n\t", "F is empty: expected the content of the role's formula file"),
-    (7, "F: expected the text of a formula file, got int"),
-])
+@pytest.mark.parametrize(
+    "content, problem",
+    [
+        (b'name = "x"\n', None),
+        ('name = "x"\n', None),
+        (b"\xff\xfe\x00binary", "F is not UTF-8 text (invalid start byte at byte 0)"),
+        (b"", "F is empty: expected the content of the role's formula file"),
+        (" \n\t", "F is empty: expected the content of the role's formula file"),
+        (7, "F: expected the text of a formula file, got int"),
+    ],
+)
 def test_formula_problem_judges_bytes_and_text_alike(content, problem):
     assert formula_problem(content, "F") == problem
 
@@ -120,14 +127,20 @@ def test_read_formula_names_the_file(tmp_path):
     binary.write_bytes(b"\x89PNG\r\n")
     assert read_formula(good) == (FORMULA, None)
     assert read_formula(binary) == (None, f"{binary} is not UTF-8 text (invalid start byte at byte 0)")
-    assert read_formula(tmp_path / "gone.toml") == (None, f"{tmp_path}/gone.toml: cannot read: No such file or directory")
+    assert read_formula(tmp_path / "gone.toml") == (
+        None,
+        f"{tmp_path}/gone.toml: cannot read: No such file or directory",
+    )
 
 
 @pytest.mark.parametrize("content", [FORMULA, "", "name = \n", "[[x]\n"])
 def test_the_provider_check_and_the_offline_judge_agree(content):
     """What validate refuses, the provider's check refuses with the same words, and the reverse."""
-    failures = ForgejoProfileRepoProvider().check(
-        {}, {"username": "u", "formula": content, "formula_source": "formulas/x.toml"}).failures
+    failures = (
+        ForgejoProfileRepoProvider()
+        .check({}, {"username": "u", "formula": content, "formula_source": "formulas/x.toml"})
+        .failures
+    )
     assert [f.reason for f in failures] == [p for p in [formula_problem(content, "formulas/x.toml")] if p]
 
 

@@ -30,15 +30,25 @@ def test_review_and_explicit_formulas_are_found(tmp_path):
     (tmp_path / "formulas" / "mine.toml").write_text('name = "mine"\n')
     fleet, found = load_fleet_and_formulas(settings)
     assert [a.name for _, a in fleet.agents()] == ["dev", "rev", "mine"]
-    assert {n: f.path.name for n, f in found.items()} == {"dev": "dev.toml", "rev": "review-pr.toml", "mine": "mine.toml"}
+    assert {n: f.path.name for n, f in found.items()} == {
+        "dev": "dev.toml",
+        "rev": "review-pr.toml",
+        "mine": "mine.toml",
+    }
     assert found["rev"] == Formula(tmp_path / "formulas" / "review-pr.toml", 'name = "review-pr"\n')
 
 
 def test_model_and_formula_problems_are_reported_together(tmp_path):
     """A bad URL in one agent does not hide the formulas of the others; each line names the file."""
-    text = (HEADER + agent("a", base_url='"localhost"') + agent("b", roles='["planner"]')
-            + agent("c", formula='"formulas/empty.toml"') + agent("d", formula='"formulas/binary.toml"')
-            + agent("e", formula='"formulas/broken.toml"') + agent("f", formula='"formulas/gone.toml"'))
+    text = (
+        HEADER
+        + agent("a", base_url='"localhost"')
+        + agent("b", roles='["planner"]')
+        + agent("c", formula='"formulas/empty.toml"')
+        + agent("d", formula='"formulas/binary.toml"')
+        + agent("e", formula='"formulas/broken.toml"')
+        + agent("f", formula='"formulas/gone.toml"')
+    )
     toml, settings = factory(tmp_path, text)
     f = tmp_path / "formulas"
     (f / "empty.toml").write_text("\n")
@@ -57,15 +67,21 @@ def test_model_and_formula_problems_are_reported_together(tmp_path):
         f"{toml}: agents.d.formula: {f}/binary.toml is not UTF-8 text (invalid start byte at byte 1)",
     ]
     assert lines[4].startswith(f"{toml}: agents.e.formula: {f}/broken.toml is not valid TOML: ")
-    assert lines[5] == (f"{toml}: agents.f.formula: formula file {f}/gone.toml does not exist "
-                        "(the path is relative to disinto:factoryRoot)")
+    assert lines[5] == (
+        f"{toml}: agents.f.formula: formula file {f}/gone.toml does not exist "
+        "(the path is relative to disinto:factoryRoot)"
+    )
     assert len(lines) == 6
 
 
 def test_an_agent_with_other_problems_still_has_its_formula_checked(tmp_path):
-    text = (HEADER + agent("a", base_url='"localhost"', roles='["planner"]')
-            + agent("b", compact_pct="0", formula='"formulas/gone.toml"')
-            + agent("c", roles="[]") + agent("d", formula='"/abs.toml"', model='""'))
+    text = (
+        HEADER
+        + agent("a", base_url='"localhost"', roles='["planner"]')
+        + agent("b", compact_pct="0", formula='"formulas/gone.toml"')
+        + agent("c", roles="[]")
+        + agent("d", formula='"/abs.toml"', model='""')
+    )
     toml, settings = factory(tmp_path, text)
     with pytest.raises(ConfigError) as caught:
         load_fleet_and_formulas(settings)

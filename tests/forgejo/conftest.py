@@ -30,7 +30,8 @@ def forge():
         double.add_repo("johba", "disinto")
         yield double
         assert double.internal_errors == [], "the Forgejo double failed internally:\n" + "\n".join(
-            double.internal_errors)
+            double.internal_errors
+        )
         assert double.spec_violations == []
 
 

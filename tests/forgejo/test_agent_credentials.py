@@ -29,5 +29,9 @@ def test_the_token_as_the_password_logs_in_as_the_agent_within_its_scopes(forge,
 
 
 def _make_token(forge, user: str, password: str) -> int:
-    return requests.post(f"{forge.url}/api/v1/users/{user}/tokens", auth=(user, password),
-                         json={"name": "mine", "scopes": ["all"]}, timeout=5).status_code
+    return requests.post(
+        f"{forge.url}/api/v1/users/{user}/tokens",
+        auth=(user, password),
+        json={"name": "mine", "scopes": ["all"]},
+        timeout=5,
+    ).status_code

@@ -53,8 +53,18 @@ def test_the_providers_act_as_the_admin_token_with_a_netrc_around(forge, netrc_f
 
 
 def test_proxies_and_ca_bundle_come_from_the_environment_on_purpose(monkeypatch):
-    for var in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy",
-                "NO_PROXY", "no_proxy", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
+    for var in (
+        "HTTPS_PROXY",
+        "https_proxy",
+        "HTTP_PROXY",
+        "http_proxy",
+        "ALL_PROXY",
+        "all_proxy",
+        "NO_PROXY",
+        "no_proxy",
+        "REQUESTS_CA_BUNDLE",
+        "CURL_CA_BUNDLE",
+    ):
         monkeypatch.delenv(var, raising=False)
     assert environment_settings("https://forge.example") == ({}, True)
     monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
@@ -68,6 +78,7 @@ def test_proxies_and_ca_bundle_come_from_the_environment_on_purpose(monkeypatch)
 
 
 # Issue 18 item 8: a server whose MAX_RESPONSE_ITEMS is lower than the 50 we ask for.
+
 
 @pytest.mark.parametrize("max_items", [50, 7, 1])
 def test_paginate_reads_every_item_when_the_server_caps_pages_lower(forge, max_items):

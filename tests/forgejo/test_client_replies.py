@@ -1,5 +1,6 @@
 """The Forgejo client reads a reply up to http_get's limit (issue 19): a flooding server is an
 error naming the request, in bounded memory, never a reply read whole."""
+
 from __future__ import annotations
 
 import tracemalloc

@@ -15,14 +15,17 @@ from tests.forgejo.conftest import ADMIN, ADMIN_PASSWORD
 from tests.support.identity import identity
 
 
-@pytest.mark.parametrize(("wanted", "effective", "recorded"), [
-    ("write", "write", "write"),
-    ("write", "admin", "write"),
-    ("write", "owner", "write"),
-    ("admin", "write", "write"),
-    ("write", "read", "read"),
-    ("read", "none", "none"),
-])
+@pytest.mark.parametrize(
+    ("wanted", "effective", "recorded"),
+    [
+        ("write", "write", "write"),
+        ("write", "admin", "write"),
+        ("write", "owner", "write"),
+        ("admin", "write", "write"),
+        ("write", "read", "read"),
+        ("read", "none", "none"),
+    ],
+)
 def test_at_least_the_wanted_level_counts_as_granted(wanted, effective, recorded):
     assert settled(wanted, effective) == recorded
 
@@ -57,6 +60,9 @@ def test_double_reports_team_access_as_the_permission(forge):
     """GetRepoPermissions answers GetUserRepoPermission, teams included (collaborators.go @ v11.0.15)."""
     forge.add_user("teamed")
     forge.add_team_access("johba/disinto", "teamed", "admin")
-    answer = requests.get(f"{forge.url}/api/v1/repos/johba/disinto/collaborators/teamed/permission",
-                          auth=(ADMIN, ADMIN_PASSWORD), timeout=5)
+    answer = requests.get(
+        f"{forge.url}/api/v1/repos/johba/disinto/collaborators/teamed/permission",
+        auth=(ADMIN, ADMIN_PASSWORD),
+        timeout=5,
+    )
     assert answer.json()["permission"] == "admin"

@@ -38,8 +38,14 @@ def rule_record(forge) -> dict:
 
 def test_patch_changes_only_the_given_fields(forge):
     forge.add_file("johba/disinto", "README.md", "hi\n")
-    rule = {"rule_name": "main", "enable_push": True, "enable_push_whitelist": True,
-            "push_whitelist_usernames": ["johba", ADMIN], "required_approvals": 2, "apply_to_admins": True}
+    rule = {
+        "rule_name": "main",
+        "enable_push": True,
+        "enable_push_whitelist": True,
+        "push_whitelist_usernames": ["johba", ADMIN],
+        "required_approvals": 2,
+        "apply_to_admins": True,
+    }
     assert requests.post(repo_api(forge, "/branch_protections"), auth=OWNER, json=rule, timeout=5).status_code == 201
     patch = repo_api(forge, "/branch_protections/main")
     answer = requests.patch(patch, auth=OWNER, json={"unprotected_file_patterns": "docs/**"}, timeout=5)
@@ -75,17 +81,26 @@ def test_contents_writes_honour_the_file_patterns(forge):
     forge.add_user("bot", password="bot-pass-1234")
     forge.add_collaborator("johba/disinto", "bot", "write")
     bot = ("bot", "bot-pass-1234")
-    rule = {"rule_name": "main", "enable_push": True, "enable_push_whitelist": True,
-            "push_whitelist_usernames": ["johba"], "unprotected_file_patterns": " Notes/** ; *.LOG ",
-            "protected_file_patterns": "notes/secret/**"}
+    rule = {
+        "rule_name": "main",
+        "enable_push": True,
+        "enable_push_whitelist": True,
+        "push_whitelist_usernames": ["johba"],
+        "unprotected_file_patterns": " Notes/** ; *.LOG ",
+        "protected_file_patterns": "notes/secret/**",
+    }
     assert requests.post(repo_api(forge, "/branch_protections"), auth=OWNER, json=rule, timeout=5).status_code == 201
     assert write(forge, bot, "notes/a/b.md") == 201  # lower-cased, trimmed, `**` crosses '/' and '.'
     assert write(forge, bot, "run.log") == 201
     assert write(forge, bot, "logs/run.log") == 403  # `*` stops at '/'
     assert write(forge, bot, "app.py") == 403
     # A protected path stays shut even where the unprotected patterns let the path through.
-    r = requests.post(repo_api(forge, "/contents/notes/secret/k.md"), auth=bot,
-                      json={"content": base64.b64encode(b"k").decode()}, timeout=5)
+    r = requests.post(
+        repo_api(forge, "/contents/notes/secret/k.md"),
+        auth=bot,
+        json={"content": base64.b64encode(b"k").decode()},
+        timeout=5,
+    )
     assert r.status_code == 403 and "path is protected" in r.json()["message"]
     assert write(forge, OWNER, "app.py") == 201
     assert forge.spec_violations == []

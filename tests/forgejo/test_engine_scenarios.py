@@ -277,11 +277,17 @@ def test_replace_flag_on_the_user_keeps_the_user_and_renews_its_credentials(forg
     planned = engine.preview(identity("dev-qwen", replace=["user"]))
     assert forge.requests == []
     ops = engine.up(identity("dev-qwen", replace=["user"]))
-    assert ops == planned == {"dev-qwen-user": "replace", "dev-qwen-token": "replace",
-                              "dev-qwen-collaborator": "replace"}
+    assert (
+        ops == planned == {"dev-qwen-user": "replace", "dev-qwen-token": "replace", "dev-qwen-collaborator": "replace"}
+    )
     writes = [c for c in engine.last_run_calls() if c[0] in ("Delete", "Create")]
-    assert writes == [("Delete", "dev-qwen-collaborator"), ("Delete", "dev-qwen-token"),
-                      ("Create", "dev-qwen-user"), ("Create", "dev-qwen-token"), ("Create", "dev-qwen-collaborator")]
+    assert writes == [
+        ("Delete", "dev-qwen-collaborator"),
+        ("Delete", "dev-qwen-token"),
+        ("Create", "dev-qwen-user"),
+        ("Create", "dev-qwen-token"),
+        ("Create", "dev-qwen-collaborator"),
+    ]
     user = engine.outputs("dev-qwen-user")
     assert user["user_id"] == old_user["user_id"] and user["adopted"] is True
     assert user["password"] != old_user["password"]
@@ -330,7 +336,8 @@ def test_email_and_full_name_changes_patch_the_user_in_place(forge, engine):
     ops = engine.up(identity("dev-qwen", project="factory"))
     assert ops == {"dev-qwen-user": "update", "dev-qwen-token": "same", "dev-qwen-collaborator": "same"}
     assert [(r.method, r.path, r.body) for r in forge.requests] == [
-        ("PATCH", "/api/v1/admin/users/dev-qwen", {"email": "dev-qwen@factory.local"})]
+        ("PATCH", "/api/v1/admin/users/dev-qwen", {"email": "dev-qwen@factory.local"})
+    ]
     assert forge.user("dev-qwen")["email"] == "dev-qwen@factory.local"
     # The program names the bot after the agent; the provider patches a new full name alone.
     renamed = identity("dev-qwen", project="factory")
@@ -344,13 +351,16 @@ def test_email_and_full_name_changes_patch_the_user_in_place(forge, engine):
     assert engine.outputs("dev-qwen-user")["email"] == "dev-qwen@factory.local"
 
 
-@pytest.mark.parametrize("key, value, reason", [
-    ("permission", "maintain", "expected one of read, write, admin, got 'maintain'"),
-    ("permission", "Write", "expected one of read, write, admin, got 'Write'"),
-    ("repo", "disinto", "expected 'owner/name', got 'disinto'"),
-    ("repo", "johba/", "expected 'owner/name', got 'johba/'"),
-    ("repo", "johba/disinto/x", "expected 'owner/name', got 'johba/disinto/x'"),
-])
+@pytest.mark.parametrize(
+    "key, value, reason",
+    [
+        ("permission", "maintain", "expected one of read, write, admin, got 'maintain'"),
+        ("permission", "Write", "expected one of read, write, admin, got 'Write'"),
+        ("repo", "disinto", "expected 'owner/name', got 'disinto'"),
+        ("repo", "johba/", "expected 'owner/name', got 'johba/'"),
+        ("repo", "johba/disinto/x", "expected 'owner/name', got 'johba/disinto/x'"),
+    ],
+)
 def test_collaborator_check_refuses_what_forgejo_would_misread(forge, engine, key, value, reason):
     """Forgejo grants write for a permission it does not know: check stops it before any request."""
     resources = identity("dev-qwen")
@@ -450,7 +460,10 @@ for cls in (ForgejoUserProvider, ForgejoTokenProvider, ForgejoCollaboratorProvid
 
 def test_pickled_providers_small_stable_and_credential_free(forge, engine):
     engine.up(identity("dev-qwen"))
-    blobs = [subprocess.run([sys.executable, "-c", PICKLE_SCRIPT], capture_output=True, text=True, check=True).stdout for _ in range(2)]
+    blobs = [
+        subprocess.run([sys.executable, "-c", PICKLE_SCRIPT], capture_output=True, text=True, check=True).stdout
+        for _ in range(2)
+    ]
     assert blobs[0] == blobs[1]
     stored = {engine.state[n].inputs["__provider"] for n in engine.state}
     assert stored == set(blobs[0].split())

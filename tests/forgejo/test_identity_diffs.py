@@ -10,8 +10,17 @@ from pulumi.output import Unknown
 
 from disinto_infra.forgejo import ForgejoCollaboratorProvider, ForgejoTokenProvider
 
-TOKEN_OUTS = {"username": "dev-qwen", "password": "pw-1", "scopes": ["all"], "rotation": 0.0, "token": "t" * 40,
-              "token_id": 3.0, "token_name": "disinto-infra-r0-x", "token_last_eight": "tttttttt", "user_id": 7.0}
+TOKEN_OUTS = {
+    "username": "dev-qwen",
+    "password": "pw-1",
+    "scopes": ["all"],
+    "rotation": 0.0,
+    "token": "t" * 40,
+    "token_id": 3.0,
+    "token_name": "disinto-infra-r0-x",
+    "token_last_eight": "tttttttt",
+    "user_id": 7.0,
+}
 TOKEN_INS = {"username": "dev-qwen", "password": "pw-1", "scopes": ["all"], "rotation": 0.0, "user_id": 7.0}
 GRANT_OUTS = {"repo": "johba/disinto", "username": "dev-qwen", "permission": "write", "user_id": 7.0}
 

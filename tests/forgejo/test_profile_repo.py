@@ -168,8 +168,10 @@ def whitelists(forge, full_name=PROFILE) -> dict:
     with forge.state.lock:
         [rule] = forge._find_repo(full_name)["protections"]
         login = {uid: u["login"] for uid, u in forge.state.users.items()}
-        return {"push": [login[i] for i in rule["push_whitelist_ids"]],
-                "merge": [login[i] for i in rule["merge_whitelist_ids"]]}
+        return {
+            "push": [login[i] for i in rule["push_whitelist_ids"]],
+            "merge": [login[i] for i in rule["merge_whitelist_ids"]],
+        }
 
 
 def blob_sha(text: str) -> str:
@@ -206,8 +208,12 @@ def test_formula_change_updates_formula_in_place_with_current_sha(forge, engine)
     old = engine.outputs("dev-qwen-profile")
     forge.clear_requests()
     ops = engine.up(agent(formula=FORMULA_V2))
-    assert ops == {"dev-qwen-user": "same", "dev-qwen-token": "same", "dev-qwen-collaborator": "same",
-                   "dev-qwen-profile": "update"}
+    assert ops == {
+        "dev-qwen-user": "same",
+        "dev-qwen-token": "same",
+        "dev-qwen-collaborator": "same",
+        "dev-qwen-profile": "update",
+    }
     assert profile_requests(forge) == [("GET", "/contents/formula.toml", 200), ("PUT", "/contents/formula.toml", 200)]
     put = forge.requests[1]
     assert put.body["sha"] == old["formula_file_sha"] == blob_sha(FORMULA)
@@ -270,8 +276,10 @@ POSTS = {
 @pytest.mark.parametrize("kind", ["drop_response", "status", "reset"])
 def test_lost_answer_or_503_on_each_post_converges(forge, engine, kind):
     """Every POST of the create hit once: applied-then-answer-lost, 503, or connection reset."""
-    faults = {step: forge.inject(Fault(method="POST", path_regex=regex, kind=kind, status=503))
-              for step, regex in POSTS.items()}
+    faults = {
+        step: forge.inject(Fault(method="POST", path_regex=regex, kind=kind, status=503))
+        for step, regex in POSTS.items()
+    }
     assert engine.up(agent())["dev-qwen-profile"] == "create"
     assert {step: f.hits for step, f in faults.items()} == {step: 1 for step in POSTS}
     repo = forge.repo(PROFILE)
@@ -317,9 +325,11 @@ def test_existing_profile_repo_whose_rule_shuts_out_the_admin_is_brought_in_line
     assert contents(forge, "formula.toml") == FORMULA
     calls = profile_requests(forge)
     refused = calls.index(("POST", "/contents/formula.toml", 403))  # the rule is checked before "exists"
-    assert calls[refused + 1:refused + 3] == [("GET", "/branch_protections/main", 200),
-                                                ("PATCH", "/branch_protections/main", 200)]
-    assert ("PUT", "/contents/formula.toml", 200) in calls[refused + 3:]
+    assert calls[refused + 1 : refused + 3] == [
+        ("GET", "/branch_protections/main", 200),
+        ("PATCH", "/branch_protections/main", 200),
+    ]
+    assert ("PUT", "/contents/formula.toml", 200) in calls[refused + 3 :]
     assert ("DELETE", "/branch_protections/main", 204) not in calls
     [after] = forge.branch_protections_of(PROFILE)
     assert after["created_at"] == before["created_at"] and whitelists(forge) == {"push": [ADMIN], "merge": [ADMIN]}
@@ -331,8 +341,15 @@ def test_existing_profile_repo_whose_rule_shuts_out_the_admin_is_brought_in_line
 def test_a_write_refused_after_the_rule_is_in_line_is_a_clear_error(forge, engine):
     """Still 403 after the PATCH (e.g. disinto:adminUser is not who the admin token belongs to)."""
     old_profile_repo(forge, engine, {"rule_name": "main", "required_approvals": 1})
-    refused = forge.inject(Fault(method="POST", path_regex=r"/contents/formula\.toml$", status=403, times=None,
-                                 message="user cannot commit to repo [user: disinto-admin]"))
+    refused = forge.inject(
+        Fault(
+            method="POST",
+            path_regex=r"/contents/formula\.toml$",
+            status=403,
+            times=None,
+            message="user cannot commit to repo [user: disinto-admin]",
+        )
+    )
     with pytest.raises(ProviderError) as caught:
         engine.up(agent())
     details = caught.value.details
@@ -345,8 +362,13 @@ def test_a_write_refused_after_the_rule_is_in_line_is_a_clear_error(forge, engin
 
 def test_existing_profile_repo_is_adopted(forge, engine):
     """A `.profile` whose old rule whitelists the admin: formula rewritten, the rest kept, protection seen."""
-    rule = {"rule_name": "main", "required_approvals": 1, "enable_push": True, "enable_push_whitelist": True,
-            "push_whitelist_usernames": [ADMIN]}
+    rule = {
+        "rule_name": "main",
+        "required_approvals": 1,
+        "enable_push": True,
+        "enable_push_whitelist": True,
+        "push_whitelist_usernames": [ADMIN],
+    }
     old_profile_repo(forge, engine, rule)
     assert engine.up(agent())["dev-qwen-profile"] == "create"
     assert contents(forge, "formula.toml") == FORMULA
@@ -364,8 +386,12 @@ def test_removing_the_resource_keeps_the_repository(forge, engine):
     engine.up(agent())
     forge.clear_requests()
     ops = engine.up(identity("dev-qwen"))
-    assert ops == {"dev-qwen-user": "same", "dev-qwen-token": "same", "dev-qwen-collaborator": "same",
-                   "dev-qwen-profile": "delete"}
+    assert ops == {
+        "dev-qwen-user": "same",
+        "dev-qwen-token": "same",
+        "dev-qwen-collaborator": "same",
+        "dev-qwen-profile": "delete",
+    }
     assert "dev-qwen-profile" not in engine.state
     assert ("Delete", "dev-qwen-profile") not in engine.last_run_calls()  # retain_on_delete
     assert forge.requests == [] and forge.repo(PROFILE) is not None
@@ -400,6 +426,7 @@ def test_admin_token_with_documented_scopes(forge):
 
 
 # Issue 18 item 8: a `.profile` whose first push went to `master` is named, on each request that meets it.
+
 
 def _profile_on_master(forge) -> None:
     forge.add_user("dev-qwen", password="dev-qwen-pass-1", email="dev-qwen@disinto.local")

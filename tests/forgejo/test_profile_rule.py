@@ -74,8 +74,11 @@ def test_patterns_cover_what_the_agent_writes_and_nothing_else():
 
 
 def test_observed_ignores_a_hidden_admin_but_not_other_names():
-    answer = {**{k: v for k, v in protection_rule(ADMIN).items() if k != "rule_name"},
-              "push_whitelist_usernames": [], "merge_whitelist_usernames": []}
+    answer = {
+        **{k: v for k, v in protection_rule(ADMIN).items() if k != "rule_name"},
+        "push_whitelist_usernames": [],
+        "merge_whitelist_usernames": [],
+    }
     assert observed(answer, ADMIN) == WANTED and drift(observed(answer, ADMIN)) == []
     shown = {**answer, "push_whitelist_usernames": ["Disinto-Admin"], "merge_whitelist_usernames": [ADMIN]}
     assert drift(observed(shown, ADMIN)) == []

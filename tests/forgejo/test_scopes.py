@@ -57,7 +57,9 @@ def test_an_agent_token_must_push_and_prove_its_login(given, why):
     assert why in scopes.agent_scope_problem(given)
 
 
-@pytest.mark.parametrize("given", [["all"], ["write:repository", "read:user"], ["write:repository", "write:user"],
-                                   list(scopes.DEV_AGENT_MINIMUM)])
+@pytest.mark.parametrize(
+    "given",
+    [["all"], ["write:repository", "read:user"], ["write:repository", "write:user"], list(scopes.DEV_AGENT_MINIMUM)],
+)
 def test_scopes_an_agent_can_work_with(given):
     assert scopes.agent_scope_problem(given) is None

@@ -1,4 +1,5 @@
 """token_age: the clock rules of scheduled rotation."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime

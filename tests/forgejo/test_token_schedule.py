@@ -3,6 +3,7 @@
 The clock is the provider host's own: a token "made long ago" is one whose state says so, which
 is how the engine would hand it to `diff` (old outputs) and `check` (old inputs).
 """
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -62,7 +63,9 @@ def test_an_expired_token_is_replaced_new_before_old_and_a_rerun_sends_nothing(f
     planned = engine.preview(fleet("dev-qwen", "dev-qwen2"))
     assert forge.requests == []
     assert planned["dev-qwen-token"] == "replace"
-    assert {n: op for n, op in planned.items() if n != "dev-qwen-token"} == {n: "same" for n in planned if n != "dev-qwen-token"}
+    assert {n: op for n, op in planned.items() if n != "dev-qwen-token"} == {
+        n: "same" for n in planned if n != "dev-qwen-token"
+    }
 
     assert engine.up(fleet("dev-qwen", "dev-qwen2")) == planned
     assert sent(forge) == [("POST", "tokens"), ("DELETE", str(int(old["token_id"])))]

@@ -27,8 +27,11 @@ def legacy_user(forge) -> None:
 
 
 def adoption_calls(forge) -> list[tuple[str, str, str | None, int | None]]:
-    return [(r.method, r.path, r.username, r.status) for r in forge.requests
-            if r.path in ("/api/v1/admin/users/dev-qwen", "/api/v1/user")]
+    return [
+        (r.method, r.path, r.username, r.status)
+        for r in forge.requests
+        if r.path in ("/api/v1/admin/users/dev-qwen", "/api/v1/user")
+    ]
 
 
 def test_adoption_checks_the_new_password(forge, engine):
@@ -36,7 +39,7 @@ def test_adoption_checks_the_new_password(forge, engine):
     engine.up(identity("dev-qwen"))
     calls = adoption_calls(forge)
     patch = calls.index(("PATCH", "/api/v1/admin/users/dev-qwen", ADMIN, 200))
-    assert ("GET", "/api/v1/user", "dev-qwen", 200) in calls[patch + 1:]
+    assert ("GET", "/api/v1/user", "dev-qwen", 200) in calls[patch + 1 :]
     proof = next(r for r in forge.requests if r.method == "GET" and r.path == "/api/v1/user" and r.status == 200)
     assert proof.auth_kind == "basic"
     assert engine.outputs("dev-qwen-user")["adopted"] is True
@@ -91,6 +94,7 @@ def test_double_refuses_basic_auth_while_the_flag_is_set_and_its_quirk_keeps_it(
 # Issue 18 item 3: accounts an adoption cannot make work are refused before any change, each with its
 # own message and the fix; read from the admin view of the user and `GET /orgs/{name}`.
 
+
 def _refused(forge, engine) -> str:
     forge.clear_requests()
     with pytest.raises(ProviderError) as caught:
@@ -111,7 +115,9 @@ def test_double_writes_the_password_on_an_organization_then_answers_500(forge):
     """What adopting an organization did: admin/user.go:212 then 227-234, services/user/email.go:40-43."""
     forge.add_org("dev-qwen")
     edit = {"password": "New-pass-1234", "email": "dev-qwen@disinto.local"}
-    answer = requests.patch(f"{forge.url}/api/v1/admin/users/dev-qwen", auth=(ADMIN, ADMIN_PASSWORD), json=edit, timeout=5)
+    answer = requests.patch(
+        f"{forge.url}/api/v1/admin/users/dev-qwen", auth=(ADMIN, ADMIN_PASSWORD), json=edit, timeout=5
+    )
     assert answer.status_code == 500
     assert forge.check_password("dev-qwen", "New-pass-1234")
     assert requests.get(f"{forge.url}/api/v1/orgs/johba", auth=(ADMIN, ADMIN_PASSWORD), timeout=5).status_code == 404
@@ -131,16 +137,23 @@ def test_double_drops_a_password_for_an_external_account(forge):
     forge.add_user("by-ldap", password="Old-pass-123", source_id=ldap, login_name="l")
     forge.add_user("by-oauth", password="Old-pass-123", source_id=oauth, login_name="o")
     for name in ("by-ldap", "by-oauth"):
-        patched = requests.patch(f"{forge.url}/api/v1/admin/users/{name}", auth=(ADMIN, ADMIN_PASSWORD),
-                                 json={"password": "New-pass-1234"}, timeout=5)
+        patched = requests.patch(
+            f"{forge.url}/api/v1/admin/users/{name}",
+            auth=(ADMIN, ADMIN_PASSWORD),
+            json={"password": "New-pass-1234"},
+            timeout=5,
+        )
         assert patched.status_code == 200
     assert forge.check_password("by-ldap", "Old-pass-123") and forge.check_password("by-oauth", "New-pass-1234")
 
 
-@pytest.mark.parametrize(("flags", "words", "fix"), [
-    ({"prohibit_login": True}, "is prohibited from signing in (prohibit_login)", '{"prohibit_login": false}'),
-    ({"active": False}, "is not activated (active: false)", '{"active": true}'),
-])
+@pytest.mark.parametrize(
+    ("flags", "words", "fix"),
+    [
+        ({"prohibit_login": True}, "is prohibited from signing in (prohibit_login)", '{"prohibit_login": false}'),
+        ({"active": False}, "is not activated (active: false)", '{"active": true}'),
+    ],
+)
 def test_a_blocked_account_is_refused_naming_the_fix(forge, engine, flags, words, fix):
     forge.add_user("dev-qwen", email="dev-qwen@disinto.local", **flags)
     details = _refused(forge, engine)
@@ -167,6 +180,7 @@ def test_a_block_set_after_the_create_is_named_instead_of_resetting_the_password
 
 
 # Issue 18 item 4: the create leaves visibility to the server and sends `restricted: false`.
+
 
 def test_create_leaves_visibility_to_the_server_and_is_not_restricted(forge, engine):
     forge.state.settings.allowed_user_visibility = ("limited", "private")

@@ -60,11 +60,18 @@ def test_double_refuses_a_password_without_a_special_character(forge):
     (edit: 400 "password not complex enough"), @ v11.0.15."""
     forge.state.settings.password_complexity = ALL_CLASSES
     admin = (ADMIN, ADMIN_PASSWORD)
-    body = {"username": "plain", "email": "plain@disinto.local", "password": "NoSpecial123", "must_change_password": False}
+    body = {
+        "username": "plain",
+        "email": "plain@disinto.local",
+        "password": "NoSpecial123",
+        "must_change_password": False,
+    }
     created = requests.post(f"{forge.url}/api/v1/admin/users", auth=admin, json=body, timeout=5)
     assert (created.status_code, created.json()["message"]) == (400, "PasswordComplexity")
     forge.add_user("plain", password="Old-pass-123")
-    edited = requests.patch(f"{forge.url}/api/v1/admin/users/plain", auth=admin, json={"password": "NoSpecial123"}, timeout=5)
+    edited = requests.patch(
+        f"{forge.url}/api/v1/admin/users/plain", auth=admin, json={"password": "NoSpecial123"}, timeout=5
+    )
     assert (edited.status_code, edited.json()["message"]) == (400, "password not complex enough")
     assert forge.check_password("plain", "Old-pass-123")
     # "off" (the default) takes anything; a list of only unknown names demands every class (password.go:71-77).

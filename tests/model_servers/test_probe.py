@@ -1,4 +1,5 @@
 """model_server: probes against the fake llama-server over real HTTP, and model-name matching."""
+
 from __future__ import annotations
 
 import pytest
@@ -55,7 +56,10 @@ def test_a_slot_count_below_one_is_unknown(llama, slots):
 def test_a_key_in_the_base_urls_query_goes_with_every_request(llama):
     found = probe(llama.url + "/?key=sk-q-1")
     assert found.state is ServerState.OK and found.slots == 4
-    assert [(r.path, r.query) for r in llama.requests] == [("/health", {"key": "sk-q-1"}), ("/props", {"key": "sk-q-1"})]
+    assert [(r.path, r.query) for r in llama.requests] == [
+        ("/health", {"key": "sk-q-1"}),
+        ("/props", {"key": "sk-q-1"}),
+    ]
 
 
 def test_api_key_only_in_the_bearer_header(llama):
@@ -91,7 +95,9 @@ def test_a_missing_ca_bundle_is_a_probe_not_an_exception(llama, tmp_path, monkey
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(missing))
     found = probe(llama.url.replace("http:", "https:"))
     assert (found.state, found.detail) == (
-        ServerState.UNREACHABLE, f"CA file {missing} (env REQUESTS_CA_BUNDLE) not found")
+        ServerState.UNREACHABLE,
+        f"CA file {missing} (env REQUESTS_CA_BUNDLE) not found",
+    )
 
 
 def test_tls_failure_is_named_as_such(llama):
@@ -102,7 +108,9 @@ def test_tls_failure_is_named_as_such(llama):
 def test_a_key_no_header_can_carry_is_a_probe_not_an_exception(llama):
     found = probe(llama.url, api_key="sk-ключ")
     assert (found.state, found.detail) == (
-        ServerState.UNREACHABLE, "the token holds characters an HTTP header cannot carry")
+        ServerState.UNREACHABLE,
+        "the token holds characters an HTTP header cannot carry",
+    )
     assert "ключ" not in repr(found) and llama.requests == []
 
 
@@ -112,24 +120,30 @@ def test_nothing_listening_is_unreachable():
     assert probe(url, timeout=0.5).state is ServerState.UNREACHABLE
 
 
-@pytest.mark.parametrize("wanted, served", [
-    ("unsloth/Qwen3.5-35B-A3B", "/models/Qwen3.5-35B-A3B-UD-Q4_K_XL.gguf"),
-    ("unsloth/Qwen3.5-35B-A3B", "Qwen3.5-35B-A3B"),
-    ("unsloth/Qwen3.5-35B-A3B-GGUF", "/m/qwen3.5-35b-a3b-q8_0-00001-of-00002.gguf"),
-    ("Qwen3.5-35B-A3B", "unsloth/Qwen3.5-35B-A3B-GGUF:Q4_K_M"),
-    ("qwen2.5-coder:32b", "qwen2.5-coder:32b"),
-    ("gpt-oss-20b", "/models/gpt-oss-20b-mxfp4.gguf"),
-])
+@pytest.mark.parametrize(
+    "wanted, served",
+    [
+        ("unsloth/Qwen3.5-35B-A3B", "/models/Qwen3.5-35B-A3B-UD-Q4_K_XL.gguf"),
+        ("unsloth/Qwen3.5-35B-A3B", "Qwen3.5-35B-A3B"),
+        ("unsloth/Qwen3.5-35B-A3B-GGUF", "/m/qwen3.5-35b-a3b-q8_0-00001-of-00002.gguf"),
+        ("Qwen3.5-35B-A3B", "unsloth/Qwen3.5-35B-A3B-GGUF:Q4_K_M"),
+        ("qwen2.5-coder:32b", "qwen2.5-coder:32b"),
+        ("gpt-oss-20b", "/models/gpt-oss-20b-mxfp4.gguf"),
+    ],
+)
 def test_same_model_under_other_names(wanted, served):
     assert model_matches(wanted, served)
 
 
-@pytest.mark.parametrize("wanted, served", [
-    ("unsloth/Qwen3.5-35B-A3B", "/models/Qwen3-Coder-30B-A3B-Q4_K_M.gguf"),
-    ("unsloth/Qwen3.5-35B", "/models/Qwen3.5-35B-A3B-Q4_K_M.gguf"),  # a longer name is another model
-    ("Qwen3.5-35B-A3B", "Qwen3.5-35B-A3B-Instruct"),
-    ("x", ""),
-])
+@pytest.mark.parametrize(
+    "wanted, served",
+    [
+        ("unsloth/Qwen3.5-35B-A3B", "/models/Qwen3-Coder-30B-A3B-Q4_K_M.gguf"),
+        ("unsloth/Qwen3.5-35B", "/models/Qwen3.5-35B-A3B-Q4_K_M.gguf"),  # a longer name is another model
+        ("Qwen3.5-35B-A3B", "Qwen3.5-35B-A3B-Instruct"),
+        ("x", ""),
+    ],
+)
 def test_other_models_do_not_match(wanted, served):
     assert not model_matches(wanted, served)
 

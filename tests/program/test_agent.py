@@ -1,4 +1,5 @@
 """The Agent component: children, their inputs, and the options that protect data and secrets."""
+
 import json
 import shlex
 from pathlib import Path
@@ -40,7 +41,10 @@ ENV_CHILD = {"llama-env": "command:local:Command"}
 TOKEN = fake_outputs("pulumi-python:dynamic/forgejo:Token", "llama-token", {})["token"]
 PASSWORD = fake_outputs("pulumi-python:dynamic/forgejo:User", "llama-user", {})["password"]
 # The image as pulled: the default tag's digest, as the mocks answer the registry lookup (image_pin.py).
-PULLED = {"name": "ghcr.io/disinto/agents@" + fake_invoke(REGISTRY_IMAGE_INVOKE, {"name": "ghcr.io/disinto/agents:latest"})["sha256Digest"]}
+PULLED = {
+    "name": "ghcr.io/disinto/agents@"
+    + fake_invoke(REGISTRY_IMAGE_INVOKE, {"name": "ghcr.io/disinto/agents:latest"})["sha256Digest"]
+}
 
 
 def settings(**values) -> StackSettings:
@@ -89,8 +93,15 @@ def test_token_scopes_agent_then_stack_then_all():
         return reveal(build(text, settings(**stack)).named("llama-token").inputs["scopes"])
 
     own = HEADER + agent("llama", token_scopes='["write:repository", "write:issue", "read:user"]')
-    assert scopes(own, tokenScopes=["write:repository", "read:user"]) == ["write:repository", "write:issue", "read:user"]
-    assert scopes(HEADER + agent("llama"), tokenScopes=["write:repository", "read:user"]) == ["write:repository", "read:user"]
+    assert scopes(own, tokenScopes=["write:repository", "read:user"]) == [
+        "write:repository",
+        "write:issue",
+        "read:user",
+    ]
+    assert scopes(HEADER + agent("llama"), tokenScopes=["write:repository", "read:user"]) == [
+        "write:repository",
+        "read:user",
+    ]
     assert scopes(HEADER + agent("llama")) == ["all"]
 
 
@@ -127,8 +138,10 @@ def test_container_is_the_old_local_model_service():
         {"label": "disinto.stack", "value": "dev"},
         {"label": "disinto.managed-by", "value": "disinto-infra"},
     ]
-    mounts = {v["containerPath"]: (v.get("volumeName") or v.get("hostPath"), v.get("readOnly", False))
-              for v in inputs["volumes"]}
+    mounts = {
+        v["containerPath"]: (v.get("volumeName") or v.get("hostPath"), v.get("readOnly", False))
+        for v in inputs["volumes"]
+    }
     assert mounts == {
         "/home/agent/data": ("agents-llama-data", False),
         "/home/agent/repos": ("project-repos-llama", False),
@@ -209,6 +222,7 @@ def run_urn(name: str) -> str:
 
 # ---------------------------------------------------------------- children wired in later
 
+
 def transformed(**build_options) -> dict[str, pulumi.ResourceOptions]:
     seen: dict[str, pulumi.ResourceOptions] = {}
 
@@ -242,8 +256,16 @@ def test_env_export_exists_only_with_an_env_file():
     inputs = run.named("llama-env").inputs
     # Relative to the Pulumi project folder; the command names only the file and the keys.
     assert shlex.split(inputs["create"]) == [
-        "python3", "-m", "disinto_infra.envfile", "set", "--file", "/srv/infra/factory/.env",
-        "--if-absent", "ANTHROPIC_BASE_URL", "FORGE_TOKEN_DEV_QWEN", "FORGE_PASS_DEV_QWEN",
+        "python3",
+        "-m",
+        "disinto_infra.envfile",
+        "set",
+        "--file",
+        "/srv/infra/factory/.env",
+        "--if-absent",
+        "ANTHROPIC_BASE_URL",
+        "FORGE_TOKEN_DEV_QWEN",
+        "FORGE_PASS_DEV_QWEN",
     ]
     # The agent's own base_url, for `disinto up`'s check when the file has none.
     assert reveal(inputs["environment"])["ANTHROPIC_BASE_URL"] == "http://10.10.10.1:8081"
@@ -267,11 +289,26 @@ def test_migration_commands_talk_to_the_providers_docker_host():
     run = build(stack_settings=s)
     retire, copy = (reveal(run.named(n).inputs) for n in ("llama-retire", "llama-copy-data"))
     assert shlex.split(retire["create"]) == [
-        "python3", "-m", "disinto_infra.migrate", "retire", "--container", "disinto-agents-llama"]
+        "python3",
+        "-m",
+        "disinto_infra.migrate",
+        "retire",
+        "--container",
+        "disinto-agents-llama",
+    ]
     image = fake_outputs("docker:index/remoteImage:RemoteImage", "agent-image", PULLED)
     assert shlex.split(copy["create"]) == [
-        "python3", "-m", "disinto_infra.migrate", "copy-data", "--from", "factory2_agents-llama-data",
-        "--to", "agents-llama-data", "--image", image["repo_digest"]]
+        "python3",
+        "-m",
+        "disinto_infra.migrate",
+        "copy-data",
+        "--from",
+        "factory2_agents-llama-data",
+        "--to",
+        "agents-llama-data",
+        "--image",
+        image["repo_digest"],
+    ]
     assert retire["environment"]["DOCKER_HOST"] == copy["environment"]["DOCKER_HOST"] == "ssh://ops@box"
     assert "DOCKER_HOST" not in reveal(build().named("llama-retire").inputs)["environment"]
 
@@ -279,7 +316,15 @@ def test_migration_commands_talk_to_the_providers_docker_host():
 def test_the_compose_agent_is_retired_last():
     """`<name>-retire` waits for everything the new container needs before it starts, so a failing
     `up` anywhere before it leaves the compose agent running (issue 16)."""
-    needs = {"llama-user", "llama-token", "llama-collaborator", "llama-profile", "llama-repos", "llama-data", "agent-image"}
+    needs = {
+        "llama-user",
+        "llama-token",
+        "llama-collaborator",
+        "llama-profile",
+        "llama-repos",
+        "llama-data",
+        "agent-image",
+    }
     assert {r._name for r in transformed()["llama-retire"].depends_on} == needs
     image_urn = "urn:pulumi:dev::disinto::docker:index/remoteImage:RemoteImage::agent-image"
     registered = set(build().named("llama-retire").options.dependencies)
@@ -289,10 +334,14 @@ def test_the_compose_agent_is_retired_last():
 def test_container_waits_for_retire_and_copy_data():
     seen = transformed()
     assert {r._name for r in seen["llama-container"].depends_on} >= {
-        "llama-collaborator", "llama-retire", "llama-copy-data"}
+        "llama-collaborator",
+        "llama-retire",
+        "llama-copy-data",
+    }
     # Never copy from a compose agent that still runs; only into our own volume.
     assert {r._name for r in seen["llama-copy-data"].depends_on} >= {"llama-retire", "llama-data"}
     options = {r.name: r.options for r in build().registrations}
     assert {run_urn("llama-retire"), run_urn("llama-copy-data"), run_urn("llama-collaborator")} <= set(
-        options["llama-container"].dependencies)
+        options["llama-container"].dependencies
+    )
     assert {run_urn("llama-retire"), run_urn("llama-data")} <= set(options["llama-copy-data"].dependencies)

@@ -1,4 +1,5 @@
 """The whole program under mocks: isolation between agents, stability, exports, the entry point."""
+
 import logging
 import runpy
 from dataclasses import replace
@@ -51,9 +52,13 @@ def test_two_agents_are_disjoint_and_each_container_has_its_own_token():
     assert (first["username"], second["username"]) == ("dev-qwen", "dev-qwen2")
     for kind in ("user", "token", "collaborator", "profile", "repos", "data", "retire", "copy-data", "container"):
         assert run.named(f"llama-{kind}").urn != run.named(f"dev-qwen2-{kind}").urn
-    volumes = {reveal(run.named(n).inputs)["name"] for n in ("llama-repos", "llama-data", "dev-qwen2-repos", "dev-qwen2-data")}
+    volumes = {
+        reveal(run.named(n).inputs)["name"] for n in ("llama-repos", "llama-data", "dev-qwen2-repos", "dev-qwen2-data")
+    }
     assert len(volumes) == 4
-    assert reveal(run.named("llama-container").inputs)["name"] != reveal(run.named("dev-qwen2-container").inputs)["name"]
+    assert (
+        reveal(run.named("llama-container").inputs)["name"] != reveal(run.named("dev-qwen2-container").inputs)["name"]
+    )
     tokens = run.exports["agentTokens"].value
     assert tokens["llama"] != tokens["dev-qwen2"]
     assert container_env(run, "llama")["FORGE_TOKEN"] == tokens["llama"]
@@ -79,7 +84,9 @@ def test_one_image_per_stack():
     digest = fake_invoke(REGISTRY_IMAGE_INVOKE, {"name": "ghcr.io/disinto/agents:latest"})["sha256Digest"]
     assert [(r.name, reveal(r.inputs)["name"]) for r in images] == [("agent-image", f"ghcr.io/disinto/agents@{digest}")]
     assert sorted(mocks.invoked) == sorted([NETWORK_INVOKE, REGISTRY_IMAGE_INVOKE])
-    assert reveal(run.named("llama-container").inputs)["image"] == reveal(run.named("dev-qwen2-container").inputs)["image"]
+    assert (
+        reveal(run.named("llama-container").inputs)["image"] == reveal(run.named("dev-qwen2-container").inputs)["image"]
+    )
 
 
 def test_legacy_llama_keeps_its_names():
@@ -107,7 +114,8 @@ def test_adding_an_agent_leaves_the_first_identical(env_file, children):
     # The first agent's options did not move either (dependencies are URNs, in no particular order).
     options = lambda run: {  # noqa: E731
         r.urn: replace(r.options, dependencies=tuple(sorted(r.options.dependencies)))
-        for r in run.registrations if r.urn in first_before
+        for r in run.registrations
+        if r.urn in first_before
     }
     assert options(after) == options(before)
 
@@ -117,11 +125,15 @@ def test_exports_per_agent_with_secret_credentials():
     agents = run.exports["agents"]
     token = run.exports["agentTokens"].value["llama"]
     assert not agents.secret
-    assert agents.value == {"llama": {
-        "user": "dev-qwen", "container": "disinto-agents-llama",
-        "volumes": ["project-repos-llama", "agents-llama-data"], "env_suffix": "DEV_QWEN",
-        "token_last_eight": token[-8:],
-    }}
+    assert agents.value == {
+        "llama": {
+            "user": "dev-qwen",
+            "container": "disinto-agents-llama",
+            "volumes": ["project-repos-llama", "agents-llama-data"],
+            "env_suffix": "DEV_QWEN",
+            "token_last_eight": token[-8:],
+        }
+    }
     assert run.exports["agentTokens"].secret and run.exports["agentPasswords"].secret
 
 
@@ -154,8 +166,11 @@ def test_entry_point_builds_the_fleet(tmp_path):
     mocks = RecordingMocks()
     run = run_entry_point({"projectToml": str(toml)}, mocks)
     assert "llama-container" in mocks.created
-    state_mount = [v for v in reveal(run.named("llama-container").inputs)["volumes"]
-                   if v["containerPath"] == "/home/agent/disinto/state"]
+    state_mount = [
+        v
+        for v in reveal(run.named("llama-container").inputs)["volumes"]
+        if v["containerPath"] == "/home/agent/disinto/state"
+    ]
     assert state_mount == [{"hostPath": f"{tmp_path}/state", "containerPath": "/home/agent/disinto/state"}]
 
 
@@ -175,6 +190,7 @@ def test_bad_toml_registers_nothing(tmp_path):
 
 
 # ---------------------------------------------------------------- formulas
+
 
 def missing_formula_line(toml: Path, agent_name: str, factory: Path, role: str = "dev") -> str:
     return (
@@ -202,7 +218,10 @@ def test_run_formula_is_the_fallback(tmp_path):
     settings = SETTINGS.model_copy(update={"factory_root": str(tmp_path)})
     run = run_fleet(HEADER + agent("rev", roles='["review", "dev"]'), settings)
     inputs = reveal(run.named("rev-profile").inputs)
-    assert (inputs["formula"], inputs["formula_source"]) == ('name = "review"\n', f"{tmp_path}/formulas/run-review.toml")
+    assert (inputs["formula"], inputs["formula_source"]) == (
+        'name = "review"\n',
+        f"{tmp_path}/formulas/run-review.toml",
+    )
 
 
 def test_entry_point_with_a_missing_formula_registers_nothing(tmp_path):
@@ -237,9 +256,11 @@ def compose_factory(tmp_path: Path, compose: str | None) -> StackSettings:
 
 
 def conflict(tmp_path: Path, name: str) -> str:
-    return (f"docker-compose.yml at {tmp_path}/docker-compose.yml still defines a service for agent {name}; "
-            "start the rest of the factory with the `disinto up SERVICE…` that `python -m disinto_infra plan` prints, "
-            "never a bare `disinto up` (see docs/migration.md)")
+    return (
+        f"docker-compose.yml at {tmp_path}/docker-compose.yml still defines a service for agent {name}; "
+        "start the rest of the factory with the `disinto up SERVICE…` that `python -m disinto_infra plan` prints, "
+        "never a bare `disinto up` (see docs/migration.md)"
+    )
 
 
 def test_compose_services_for_our_agents_are_warned_about(tmp_path):
@@ -255,7 +276,8 @@ def test_no_compose_file_no_warning_and_a_broken_one_is_a_warning(tmp_path):
     warnings: list[str] = []
     project = parse_project_text(F, legacy_example_text())
     build = lambda settings: run_with_mocks(  # noqa: E731
-        lambda: build_fleet(settings, Fleet(projects=(project,)), "dev", warn=warnings.append))
+        lambda: build_fleet(settings, Fleet(projects=(project,)), "dev", warn=warnings.append)
+    )
     build(compose_factory(tmp_path, None))
     assert warnings == []
     run = build(compose_factory(tmp_path, "services: [unclosed\n"))
@@ -280,20 +302,30 @@ def test_entry_point_warns_through_pulumi(tmp_path, caplog):
 
 # ---------------------------------------------------------------- pulumi up: crowded model servers
 
+
 def two_on(url: str) -> str:
-    return HEADER + agent("llama", base_url=f'"{url}"') + agent("dev-qwen2", forge_user='"dev-qwen2"', base_url=f'"{url}/"')
+    return (
+        HEADER
+        + agent("llama", base_url=f'"{url}"')
+        + agent("dev-qwen2", forge_user='"dev-qwen2"', base_url=f'"{url}/"')
+    )
 
 
 def crowded_line(url: str) -> str:
-    return (f"{url}: 2 agents (llama, dev-qwen2) for 1 slot: the rest wait for a free slot (raise the server's "
-            "--parallel or move an agent; `python -m disinto_infra check` shows more)")
+    return (
+        f"{url}: 2 agents (llama, dev-qwen2) for 1 slot: the rest wait for a free slot (raise the server's "
+        "--parallel or move an agent; `python -m disinto_infra check` shows more)"
+    )
 
 
 def build_with(text: str, probe_servers: bool) -> tuple[list[str], object]:
     warnings: list[str] = []
     project = parse_project_text(F, text)
-    run = run_with_mocks(lambda: build_fleet(SETTINGS, Fleet(projects=(project,)), "dev",
-                                             warn=warnings.append, probe_servers=probe_servers))
+    run = run_with_mocks(
+        lambda: build_fleet(
+            SETTINGS, Fleet(projects=(project,)), "dev", warn=warnings.append, probe_servers=probe_servers
+        )
+    )
     return warnings, run
 
 

@@ -1,4 +1,5 @@
 """The plan's report: integers stay integers, credentials in a base_url are masked."""
+
 from __future__ import annotations
 
 import json
@@ -71,7 +72,9 @@ def test_json_shows_each_resources_options_next_to_its_inputs():
     urn = {name: r["urn"] for name, r in resources.items()}
     container = resources["dev-qwen-container"]["options"]
     # The order the engine follows and the safety nets, as URNs and flags.
-    assert {urn["dev-qwen-retire"], urn["dev-qwen-copy-data"], urn["dev-qwen-collaborator"]} <= set(container["dependsOn"])
+    assert {urn["dev-qwen-retire"], urn["dev-qwen-copy-data"], urn["dev-qwen-collaborator"]} <= set(
+        container["dependsOn"]
+    )
     assert container["deleteBeforeReplace"] is True and container["additionalSecretOutputs"] == ["envs"]
     assert resources["dev-qwen-data"]["options"]["retainOnDelete"] is True
     assert resources["dev-qwen-copy-data"]["options"]["ignoreChanges"] == ["create"]
@@ -79,8 +82,15 @@ def test_json_shows_each_resources_options_next_to_its_inputs():
     assert resources["dev-qwen-token"]["options"]["deleteBeforeReplace"] is None
     assert set(resources["dev-qwen-token"]["options"]["additionalSecretOutputs"]) >= {"token"}
     assert {r["options"]["protect"] for r in resources.values()} == {False}
-    assert set(container) == {"dependsOn", "deleteBeforeReplace", "retainOnDelete", "replaceOnChanges",
-                              "ignoreChanges", "protect", "additionalSecretOutputs"}
+    assert set(container) == {
+        "dependsOn",
+        "deleteBeforeReplace",
+        "retainOnDelete",
+        "replaceOnChanges",
+        "ignoreChanges",
+        "protect",
+        "additionalSecretOutputs",
+    }
 
 
 def test_json_options_are_what_the_sdk_sent_the_engine():
@@ -91,7 +101,9 @@ def test_json_options_are_what_the_sdk_sent_the_engine():
         options = shown[reg.urn]
         assert options["dependsOn"] == sorted(request.dependencies)
         assert options["retainOnDelete"] == request.retainOnDelete and options["protect"] == request.protect
-        assert options["deleteBeforeReplace"] == (request.deleteBeforeReplace if request.deleteBeforeReplaceDefined else None)
+        assert options["deleteBeforeReplace"] == (
+            request.deleteBeforeReplace if request.deleteBeforeReplaceDefined else None
+        )
         assert options["replaceOnChanges"] == list(request.replaceOnChanges)
         assert options["ignoreChanges"] == list(request.ignoreChanges)
         assert options["additionalSecretOutputs"] == list(request.additionalSecretOutputs)
@@ -99,8 +111,11 @@ def test_json_options_are_what_the_sdk_sent_the_engine():
 
 def test_plan_shows_the_digest_each_agent_will_run_or_where_it_comes_from():
     pin = "sha256:" + "ab" * 32
-    pinned = plan_fleet(SETTINGS.model_copy(update={"agent_image": f"ghcr.io/disinto/agents:v2@{pin}"}),
-                        Fleet(projects=(parse_project_text(F, TEXT),)), "dev")
+    pinned = plan_fleet(
+        SETTINGS.model_copy(update={"agent_image": f"ghcr.io/disinto/agents:v2@{pin}"}),
+        Fleet(projects=(parse_project_text(F, TEXT),)),
+        "dev",
+    )
     assert [a["image"] for a in pinned.to_json()["agents"]] == [f"ghcr.io/disinto/agents@{pin} (pinned)"]
     assert f"every container runs ghcr.io/disinto/agents@{pin} (pinned)" in pinned.to_text().splitlines()
     # A tag: no registry answers offline, and the plan says so instead of showing a made-up digest.
@@ -121,8 +136,11 @@ def test_a_base_url_with_a_key_in_its_query_is_masked_and_kept_out_of_the_jobspe
         out = report.to_text() + json.dumps(report.to_json())
         assert "sk-query-secret-77" not in out
         assert "http://10.10.10.1:8081/v1?api_key=***&x=1" in out
-    run = run_with_mocks(lambda: build_fleet(SETTINGS.model_copy(update={"runtime": "nomad"}),
-                                             Fleet(projects=(parse_project_text(F, text),)), "dev"))
+    run = run_with_mocks(
+        lambda: build_fleet(
+            SETTINGS.model_copy(update={"runtime": "nomad"}), Fleet(projects=(parse_project_text(F, text),)), "dev"
+        )
+    )
     job = json.dumps(reveal(run.named("dev-qwen-job").inputs))
     assert "sk-query-secret-77" not in job and "ANTHROPIC_BASE_URL={{" in job
     assert json.dumps(reveal(run.named("dev-qwen-kv").inputs)).count("sk-query-secret-77") == 1

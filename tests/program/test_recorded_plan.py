@@ -1,4 +1,5 @@
 """A stack's registrations are held to its recorded plan, byte for byte (tests/support/record_plan.py)."""
+
 import difflib
 
 import pytest
@@ -11,9 +12,11 @@ from tests.support.record_plan import RUNTIMES, golden_path, record
 def test_plan_equals_the_recorded_one(runtime):
     expected = golden_path(runtime).read_text(encoding="utf-8")
     got = record(runtime)
-    diff = "".join(difflib.unified_diff(
-        expected.splitlines(True), got.splitlines(True), str(golden_path(runtime)), "this program", n=2
-    ))
+    diff = "".join(
+        difflib.unified_diff(
+            expected.splitlines(True), got.splitlines(True), str(golden_path(runtime)), "this program", n=2
+        )
+    )
     # A deliberate change: `python -m tests.support.record_plan`, committed alone with its reason.
     assert got == expected, f"the {runtime} plan moved:\n{diff[:6000]}"
 

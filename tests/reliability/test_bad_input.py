@@ -86,7 +86,9 @@ EXPECTED: dict[str, list[tuple[str, str]]] = {
     "rotate_password_float.toml": [("agents.dev.rotate_password", "non-negative integer, not 1.5")],
     "token_scopes_unknown.toml": [("agents.dev.token_scopes", '"repo" is not a Forgejo token scope')],
     "token_scopes_empty.toml": [("agents.dev.token_scopes", "non-empty list")],
-    "token_scopes_cannot_push.toml": [("agents.dev.token_scopes", "lacks write:repository: the token is also the agent's git password")],
+    "token_scopes_cannot_push.toml": [
+        ("agents.dev.token_scopes", "lacks write:repository: the token is also the agent's git password")
+    ],
     "unknown_key_typo.toml": [
         ("agents.dev.model", "is required"),
         ("agents.dev.modle", 'did you mean "model"'),
@@ -95,7 +97,9 @@ EXPECTED: dict[str, list[tuple[str, str]]] = {
     "duplicate_forge_user.toml": [("agents.review.forge_user", "already the forge_user of agents.dev")],
     "forge_user_case_clash.toml": [("agents.dev2.forge_user", "already the forge_user of agents.dev")],
     "env_suffix_clash.toml": [("agents.dev2.forge_user", "env suffix DEV_QWEN")],
-    "default_forge_user_clash.toml": [("agents.review.forge_user", '"dev-bot" is already the forge_user of agents.dev')],
+    "default_forge_user_clash.toml": [
+        ("agents.review.forge_user", '"dev-bot" is already the forge_user of agents.dev')
+    ],
     # every problem at once
     "many_problems.toml": [
         ("repo", "is required"),
@@ -126,8 +130,13 @@ EXPECTED: dict[str, list[tuple[str, str]]] = {
 # Files with problems only the formula check finds (load_fleet alone reads no formula):
 # load_fleet reports the rest of their lines, or none.
 FORMULA_LINES = {
-    "role_without_formula.toml": 1, "role_not_a_plain_name.toml": 1, "review_without_formula.toml": 1,
-    "formula_missing.toml": 1, "formula_empty.toml": 1, "formula_binary.toml": 1, "formula_not_toml.toml": 1,
+    "role_without_formula.toml": 1,
+    "role_not_a_plain_name.toml": 1,
+    "review_without_formula.toml": 1,
+    "formula_missing.toml": 1,
+    "formula_empty.toml": 1,
+    "formula_binary.toml": 1,
+    "formula_not_toml.toml": 1,
     "model_and_formula_problems.toml": 2,
 }
 FILES = sorted(EXPECTED)
@@ -159,7 +168,7 @@ def matches(line: str, path: Path, location: str, fragment: str) -> bool:
     prefix = f"{path}: {location}"
     if not line.startswith(prefix):
         return False
-    rest = line[len(prefix):]
+    rest = line[len(prefix) :]
     return (rest == "" or rest.startswith((": ", " "))) and fragment in rest
 
 
@@ -249,7 +258,10 @@ def test_validate_command_as_a_process(factory):
     pattern = str(factory / "projects" / "*.toml")
     done = subprocess.run(
         [sys.executable, "-m", "disinto_infra", "validate", "--toml", pattern],
-        cwd=factory / "pulumi", capture_output=True, text=True, timeout=120,
+        cwd=factory / "pulumi",
+        capture_output=True,
+        text=True,
+        timeout=120,
         env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin", "HOME": str(factory)},
     )
     assert done.returncode == 1 and done.stdout == ""

@@ -1,6 +1,7 @@
 """Bad input in a nomad stack's settings: each rule Nomad or Vault would enforce at `pulumi up`
 (nomad_constraint_rules.py, settings.py `_check_path`) fails `plan` and the Pulumi program first:
 exit 1 / a RunError, one line per mistake naming the stack file and the key, nothing registered."""
+
 from __future__ import annotations
 
 import json
@@ -24,27 +25,43 @@ def constraint(attribute="${node.class}", operator="=", value="agents") -> str:
 
 # One bad setting each: the key the line must name and a fragment of its reason.
 CASES = {
-    "is_set-with-a-value": ({"nomadConstraint": constraint(operator="is_set", value="true")},
-                            [("nomadConstraint.value", "must be left out")]),
+    "is_set-with-a-value": (
+        {"nomadConstraint": constraint(operator="is_set", value="true")},
+        [("nomadConstraint.value", "must be left out")],
+    ),
     "equals-without-a-value": ({"nomadConstraint": constraint(value="")}, [("nomadConstraint.value", "is required")]),
-    "regexp-go-refuses": ({"nomadConstraint": constraint(operator="regexp", value="^(?!gpu)")},
-                          [("nomadConstraint.value", "Go (RE2)")]),
-    "regexp-that-does-not-compile": ({"nomadConstraint": constraint(operator="regexp", value="box[0-9")},
-                                     [("nomadConstraint.value", "unterminated character set")]),
-    "version-that-does-not-parse": ({"nomadConstraint": constraint(operator="version", value=">= 1.x")},
-                                    [("nomadConstraint.value", "go-version constraint")]),
-    "semver-with-pessimistic": ({"nomadConstraint": constraint(operator="semver", value="~> 1.2")},
-                                [("nomadConstraint.value", "no ~>")]),
-    "attribute-nomad-cannot-resolve": ({"nomadConstraint": constraint(attribute="${node.name}")},
-                                       [("nomadConstraint.attribute", "not an attribute Nomad can resolve")]),
+    "regexp-go-refuses": (
+        {"nomadConstraint": constraint(operator="regexp", value="^(?!gpu)")},
+        [("nomadConstraint.value", "Go (RE2)")],
+    ),
+    "regexp-that-does-not-compile": (
+        {"nomadConstraint": constraint(operator="regexp", value="box[0-9")},
+        [("nomadConstraint.value", "unterminated character set")],
+    ),
+    "version-that-does-not-parse": (
+        {"nomadConstraint": constraint(operator="version", value=">= 1.x")},
+        [("nomadConstraint.value", "go-version constraint")],
+    ),
+    "semver-with-pessimistic": (
+        {"nomadConstraint": constraint(operator="semver", value="~> 1.2")},
+        [("nomadConstraint.value", "no ~>")],
+    ),
+    "attribute-nomad-cannot-resolve": (
+        {"nomadConstraint": constraint(attribute="${node.name}")},
+        [("nomadConstraint.attribute", "not an attribute Nomad can resolve")],
+    ),
     "kv-prefix-wildcard": ({"vaultKvPrefix": "disinto/+"}, [("vaultKvPrefix", "must not hold '+'")]),
     "kv-mount-glob": ({"vaultKvMount": "kv*"}, [("vaultKvMount", "must not hold '*'")]),
     "auth-mount-query": ({"vaultAuthMount": "jwt?x"}, [("vaultAuthMount", "must not hold '?'")]),
     # every mistake at once, in the settings' order
     "three-at-once": (
         {"nomadConstraint": constraint(attribute="", operator="regexp", value="(a)\\1"), "vaultKvPrefix": "bots/*"},
-        [("nomadConstraint.attribute", "must name a node attribute"), ("nomadConstraint.value", "backreference"),
-         ("vaultKvPrefix", "must not hold '*'")]),
+        [
+            ("nomadConstraint.attribute", "must name a node attribute"),
+            ("nomadConstraint.value", "backreference"),
+            ("vaultKvPrefix", "must not hold '*'"),
+        ],
+    ),
 }
 
 

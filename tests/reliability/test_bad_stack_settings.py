@@ -4,6 +4,7 @@ with a line naming the stack file and the key, and the program registers nothing
 
 The TOMLs and formulas are fine: the only problem is the stack setting under test.
 """
+
 from __future__ import annotations
 
 import runpy
@@ -26,20 +27,48 @@ REMOTE_PATHS = {"disinto:sshDir": "/home/op/.ssh", "disinto:claudeConfigFile": "
 
 # name -> (stack config besides projectToml, key, fragment of the message)
 RULES: dict[str, tuple[dict[str, str], str, str]] = {
-    "relative_ssh_dir": ({"disinto:sshDir": "keys"}, "sshDir", 'must be an absolute path: Docker refuses a relative bind path, not "keys"'),
-    "relative_claude_config": ({"disinto:claudeConfigFile": "claude.json"}, "claudeConfigFile", "must be an absolute path"),
-    "relative_claude_shared": ({"disinto:claudeSharedDir": "shared"}, "claudeSharedDir", "the path inside the container too"),
-    "tilde_on_another_host": ({**REMOTE, **REMOTE_PATHS, "disinto:sshDir": "~/.ssh", "disinto:factoryRoot": "/srv/f"},
-                              "sshDir", '"~/.ssh": `~` would be expanded on this machine, but the Docker host is ssh://op@box'),
-    "tilde_default_on_another_host": ({**REMOTE, "disinto:sshDir": "/home/op/.ssh", "disinto:factoryRoot": "/srv/f"},
-                                      "claudeConfigFile", 'the default "~/.claude.json": `~` would be expanded'),
-    "relative_factory_root_on_another_host": ({**REMOTE, **REMOTE_PATHS, "disinto:factoryRoot": "factory"},
-                                              "factoryRoot", '"factory" is relative to this project folder'),
-    "factory_root_from_this_machine": ({**REMOTE, **REMOTE_PATHS, "disinto:projectToml": "../factory/projects/*.toml"},
-                                       "factoryRoot", 'unset, so it would come from projectToml "../factory/projects/*.toml"'),
+    "relative_ssh_dir": (
+        {"disinto:sshDir": "keys"},
+        "sshDir",
+        'must be an absolute path: Docker refuses a relative bind path, not "keys"',
+    ),
+    "relative_claude_config": (
+        {"disinto:claudeConfigFile": "claude.json"},
+        "claudeConfigFile",
+        "must be an absolute path",
+    ),
+    "relative_claude_shared": (
+        {"disinto:claudeSharedDir": "shared"},
+        "claudeSharedDir",
+        "the path inside the container too",
+    ),
+    "tilde_on_another_host": (
+        {**REMOTE, **REMOTE_PATHS, "disinto:sshDir": "~/.ssh", "disinto:factoryRoot": "/srv/f"},
+        "sshDir",
+        '"~/.ssh": `~` would be expanded on this machine, but the Docker host is ssh://op@box',
+    ),
+    "tilde_default_on_another_host": (
+        {**REMOTE, "disinto:sshDir": "/home/op/.ssh", "disinto:factoryRoot": "/srv/f"},
+        "claudeConfigFile",
+        'the default "~/.claude.json": `~` would be expanded',
+    ),
+    "relative_factory_root_on_another_host": (
+        {**REMOTE, **REMOTE_PATHS, "disinto:factoryRoot": "factory"},
+        "factoryRoot",
+        '"factory" is relative to this project folder',
+    ),
+    "factory_root_from_this_machine": (
+        {**REMOTE, **REMOTE_PATHS, "disinto:projectToml": "../factory/projects/*.toml"},
+        "factoryRoot",
+        'unset, so it would come from projectToml "../factory/projects/*.toml"',
+    ),
     "no_grace": ({"disinto:stopGraceSeconds": "0"}, "stopGraceSeconds", "from 1 to 1140, not 0"),
     "grace_past_the_deadline": ({"disinto:stopGraceSeconds": "1200"}, "stopGraceSeconds", "from 1 to 1140, not 1200"),
-    "start_timeout_too_short": ({"disinto:startTimeoutSeconds": "30"}, "startTimeoutSeconds", "from 60 to 1140, not 30"),
+    "start_timeout_too_short": (
+        {"disinto:startTimeoutSeconds": "30"},
+        "startTimeoutSeconds",
+        "from 60 to 1140, not 30",
+    ),
     "start_timeout_words": ({"disinto:startTimeoutSeconds": "ten minutes"}, "startTimeoutSeconds", 'not "ten minutes"'),
     # entrypoint.sh exits at once without <factoryRoot>/projects/*.toml (this machine is the Docker host)
     "no_projects_in_the_factory": ({"disinto:factoryRoot": "{empty}"}, "factoryRoot", "/projects holds no *.toml"),

@@ -67,8 +67,12 @@ def test_twenty_agents_at_once_with_faults(forge, engine):
     """503s, resets and lost answers scattered over the writes of a concurrent run: the next converges."""
     faults = [
         forge.inject(Fault(method="POST", path_regex=r"^/api/v1/admin/users$", kind="drop_response", times=3)),
-        forge.inject(Fault(method="POST", path_regex=r"^/api/v1/users/[^/]+/tokens$", kind="status", status=503, times=6)),
-        forge.inject(Fault(method="POST", path_regex=r"^/api/v1/users/[^/]+/tokens$", kind="drop_response", times=3, skip=4)),
+        forge.inject(
+            Fault(method="POST", path_regex=r"^/api/v1/users/[^/]+/tokens$", kind="status", status=503, times=6)
+        ),
+        forge.inject(
+            Fault(method="POST", path_regex=r"^/api/v1/users/[^/]+/tokens$", kind="drop_response", times=3, skip=4)
+        ),
         forge.inject(Fault(method="PUT", path_regex=r"/collaborators/[^/]+$", kind="reset", times=4)),
     ]
     try:

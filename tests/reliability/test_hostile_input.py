@@ -7,6 +7,7 @@ wrong; print no traceback; change no file; finish within TIME_LIMIT seconds and 
 bytes of address space (a command that reads `/dev/zero` to the end, or a 64 MiB file whole and
 then parses it, would not).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -80,8 +81,15 @@ def run_case(tmp_path: Path, package: Path, case: Case) -> tuple[str, Path]:
     before = _snapshot(folder)
     environ = {"PATH": "/usr/bin:/bin", "HOME": str(folder), "PYTHONPATH": str(folder), **case.env}
     args = [a.replace("{dir}", str(folder)) for a in case.args]
-    done = subprocess.run([sys.executable, "-m", "disinto_infra", *args], cwd=folder, env=environ,
-                          capture_output=True, text=True, timeout=TIME_LIMIT, preexec_fn=_limits)
+    done = subprocess.run(
+        [sys.executable, "-m", "disinto_infra", *args],
+        cwd=folder,
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=TIME_LIMIT,
+        preexec_fn=_limits,
+    )
     out = done.stdout + done.stderr
     assert "Traceback" not in out and "Error:" not in out.split("\n", 1)[0], out
     assert done.returncode == 1, out
@@ -105,9 +113,11 @@ def _folder(relative: str):
 
 def _sized(relative: str, size: int):
     """A file of `size` bytes (sparse: it costs no disk)."""
+
     def make(folder: Path) -> None:
         with open(folder / relative, "wb") as out:
             out.truncate(size)
+
     return make
 
 
@@ -130,47 +140,82 @@ NON_REGULAR = {
     "toml-fifo": Case(VALIDATE, [TOML, "FIFO"], _fifo("projects/p.toml")),
     "toml-dev-zero": Case(VALIDATE, [TOML, "character device"], _link_to("projects/p.toml", "/dev/zero")),
     "toml-folder": Case(VALIDATE, [TOML, "folder"], _folder("projects/p.toml")),
-    "formula-fifo": Case(VALIDATE, [TOML, "agents.dev.formula", "odd.toml", "FIFO"], _fifo("formulas/odd.toml"),
-                         toml=FORMULA_TOML),
-    "formula-folder": Case(VALIDATE, [TOML, "agents.dev.formula", "odd.toml", "is a folder"], _folder("formulas/odd.toml"),
-                           toml=FORMULA_TOML),
-    "formula-dev-zero": Case(VALIDATE, [TOML, "agents.dev.formula", "odd.toml", "outside the factory root"],
-                             _link_to("formulas/odd.toml", "/dev/zero"), toml=FORMULA_TOML),
-    "role-formula-dev-zero": Case(VALIDATE, [TOML, "agents.dev.roles", "outside the factory root"],
-                                  _link_to("formulas/dev.toml", "/dev/zero")),
+    "formula-fifo": Case(
+        VALIDATE, [TOML, "agents.dev.formula", "odd.toml", "FIFO"], _fifo("formulas/odd.toml"), toml=FORMULA_TOML
+    ),
+    "formula-folder": Case(
+        VALIDATE,
+        [TOML, "agents.dev.formula", "odd.toml", "is a folder"],
+        _folder("formulas/odd.toml"),
+        toml=FORMULA_TOML,
+    ),
+    "formula-dev-zero": Case(
+        VALIDATE,
+        [TOML, "agents.dev.formula", "odd.toml", "outside the factory root"],
+        _link_to("formulas/odd.toml", "/dev/zero"),
+        toml=FORMULA_TOML,
+    ),
+    "role-formula-dev-zero": Case(
+        VALIDATE, [TOML, "agents.dev.roles", "outside the factory root"], _link_to("formulas/dev.toml", "/dev/zero")
+    ),
     "hire-fifo": Case(HIRE, [TOML, "not a regular file"], _fifo("projects/p.toml")),
     "rotate-dev-zero": Case(ROTATE, [TOML, "not a regular file"], _link_to("projects/p.toml", "/dev/zero")),
     "stack-fifo": Case(VALIDATE_STACK, ["Pulumi.case.yaml", "FIFO"], _fifo("Pulumi.case.yaml"), stack="x"),
-    "stack-dev-zero": Case(VALIDATE_STACK, ["Pulumi.case.yaml", "character device"],
-                           _link_to("Pulumi.case.yaml", "/dev/zero"), stack="x"),
+    "stack-dev-zero": Case(
+        VALIDATE_STACK, ["Pulumi.case.yaml", "character device"], _link_to("Pulumi.case.yaml", "/dev/zero"), stack="x"
+    ),
     "state-fifo": Case(CHECK_STATE, ["state.json", "FIFO"], _fifo("state.json")),
     "state-dev-zero": Case(CHECK_STATE, ["state.json", "character device"], _link_to("state.json", "/dev/zero")),
     "state-folder": Case(CHECK_STATE, ["state.json", "folder"], _folder("state.json")),
     "env-fifo": Case(CHECK_ENV, [".env", "disinto:envFile", "FIFO"], _fifo(".env"), stack=ENV_STACK),
-    "env-dev-zero": Case(CHECK_ENV, [".env", "disinto:envFile", "character device"], _link_to(".env", "/dev/zero"),
-                         stack=ENV_STACK),
+    "env-dev-zero": Case(
+        CHECK_ENV, [".env", "disinto:envFile", "character device"], _link_to(".env", "/dev/zero"), stack=ENV_STACK
+    ),
 }
 OVERSIZED = {
     "toml": Case(VALIDATE, [TOML, TOO_LARGE], _sized("projects/p.toml", input_file.TEXT_LIMIT + 1)),
     "hire": Case(HIRE, [TOML, "larger than"], _sized("projects/p.toml", input_file.TEXT_LIMIT + 1)),
-    "formula": Case(VALIDATE, [TOML, "agents.dev.formula", "odd.toml", TOO_LARGE],
-                    _sized("formulas/odd.toml", input_file.TEXT_LIMIT + 1), toml=FORMULA_TOML),
-    "stack": Case(VALIDATE_STACK, ["Pulumi.case.yaml", TOO_LARGE], _sized("Pulumi.case.yaml", input_file.TEXT_LIMIT + 1),
-                  stack="x"),
-    "state": Case(CHECK_STATE, ["state.json", f"larger than {input_file.STATE_LIMIT // 1024} KiB"],
-                  _sized("state.json", input_file.STATE_LIMIT + 1)),
-    "env": Case(CHECK_ENV, [".env", "disinto:envFile", TOO_LARGE], _sized(".env", input_file.TEXT_LIMIT + 1),
-                stack=ENV_STACK),
+    "formula": Case(
+        VALIDATE,
+        [TOML, "agents.dev.formula", "odd.toml", TOO_LARGE],
+        _sized("formulas/odd.toml", input_file.TEXT_LIMIT + 1),
+        toml=FORMULA_TOML,
+    ),
+    "stack": Case(
+        VALIDATE_STACK,
+        ["Pulumi.case.yaml", TOO_LARGE],
+        _sized("Pulumi.case.yaml", input_file.TEXT_LIMIT + 1),
+        stack="x",
+    ),
+    "state": Case(
+        CHECK_STATE,
+        ["state.json", f"larger than {input_file.STATE_LIMIT // 1024} KiB"],
+        _sized("state.json", input_file.STATE_LIMIT + 1),
+    ),
+    "env": Case(
+        CHECK_ENV, [".env", "disinto:envFile", TOO_LARGE], _sized(".env", input_file.TEXT_LIMIT + 1), stack=ENV_STACK
+    ),
 }
 DEEP_NESTING = {
     "toml-array": Case(VALIDATE, [TOML, "nested too deeply"], toml=HEADER + "x = " + "[" * DEEP + "]" * DEEP + "\n"),
-    "toml-inline-table": Case(VALIDATE, [TOML, "nested too deeply"], toml=HEADER + "x = " + "{a = " * DEEP + "1" + "}" * DEEP + "\n"),
+    "toml-inline-table": Case(
+        VALIDATE, [TOML, "nested too deeply"], toml=HEADER + "x = " + "{a = " * DEEP + "1" + "}" * DEEP + "\n"
+    ),
     "hire": Case(HIRE, [TOML, "nested too deeply"], toml=HEADER + "x = " + "[" * DEEP + "]" * DEEP + "\n"),
-    "rotate": Case(ROTATE, [TOML, "nested too deeply"], toml=HEADER + "x = " + "{a = " * DEEP + "1" + "}" * DEEP + "\n"),
-    "formula": Case(VALIDATE, [TOML, "agents.dev.formula", "odd.toml", "nested too deeply"],
-                    _text("formulas/odd.toml", "x = " + "[" * DEEP + "]" * DEEP + "\n"), toml=FORMULA_TOML),
-    "stack": Case(VALIDATE_STACK, ["Pulumi.case.yaml", "nested too deeply"],
-                  stack="config:\n  disinto:forgeUrl: " + "[" * DEEP + "]" * DEEP + "\n"),
+    "rotate": Case(
+        ROTATE, [TOML, "nested too deeply"], toml=HEADER + "x = " + "{a = " * DEEP + "1" + "}" * DEEP + "\n"
+    ),
+    "formula": Case(
+        VALIDATE,
+        [TOML, "agents.dev.formula", "odd.toml", "nested too deeply"],
+        _text("formulas/odd.toml", "x = " + "[" * DEEP + "]" * DEEP + "\n"),
+        toml=FORMULA_TOML,
+    ),
+    "stack": Case(
+        VALIDATE_STACK,
+        ["Pulumi.case.yaml", "nested too deeply"],
+        stack="config:\n  disinto:forgeUrl: " + "[" * DEEP + "]" * DEEP + "\n",
+    ),
     "state": Case(CHECK_STATE, ["state.json", "nested too deeply"], _text("state.json", "[" * DEEP + "]" * DEEP)),
 }
 YAML_SHAPES = {
@@ -184,38 +229,61 @@ YAML_SHAPES = {
 
 
 def _agent(**fields: str) -> str:
-    return HEADER + "[agents.dev]\n" + "".join(f"{k} = {v}\n" for k, v in {
-        "base_url": '"http://127.0.0.1:9"', "model": '"qwen"', **fields}.items())
+    return (
+        HEADER
+        + "[agents.dev]\n"
+        + "".join(f"{k} = {v}\n" for k, v in {"base_url": '"http://127.0.0.1:9"', "model": '"qwen"', **fields}.items())
+    )
 
 
 URL_FORMS = {
-    "port-above-65535": Case(VALIDATE, [TOML, "agents.dev.base_url", "port must be from 1 to 65535"],
-                             toml=_agent(base_url='"http://10.0.0.1:65536"')),
+    "port-above-65535": Case(
+        VALIDATE,
+        [TOML, "agents.dev.base_url", "port must be from 1 to 65535"],
+        toml=_agent(base_url='"http://10.0.0.1:65536"'),
+    ),
     "port-zero": Case(VALIDATE, [TOML, "agents.dev.base_url", "port"], toml=_agent(base_url='"http://10.0.0.1:0"')),
     "port-not-a-number": Case(VALIDATE, [TOML, "agents.dev.base_url", "port"], toml=_agent(base_url='"http://h:80a"')),
-    "space-in-host": Case(VALIDATE, [TOML, "agents.dev.base_url", "blank"], toml=_agent(base_url='"http://ll ama:8081"')),
-    "newline-in-host": Case(VALIDATE, [TOML, "agents.dev.base_url", "control"], toml=_agent(base_url='"http://ll\\nama:1"')),
+    "space-in-host": Case(
+        VALIDATE, [TOML, "agents.dev.base_url", "blank"], toml=_agent(base_url='"http://ll ama:8081"')
+    ),
+    "newline-in-host": Case(
+        VALIDATE, [TOML, "agents.dev.base_url", "control"], toml=_agent(base_url='"http://ll\\nama:1"')
+    ),
     "tab-in-path": Case(VALIDATE, [TOML, "agents.dev.base_url", "control"], toml=_agent(base_url='"http://h:1/v\\t1"')),
     "bad-ipv6": Case(VALIDATE, [TOML, "agents.dev.base_url", "http(s) URL"], toml=_agent(base_url='"http://[zz]:1"')),
     "odd-host": Case(VALIDATE, [TOML, "agents.dev.base_url", "no server name"], toml=_agent(base_url='"http://h$t:1"')),
     "newline-in-model": Case(VALIDATE, [TOML, "agents.dev.model", "one line"], toml=_agent(model='"qwen\\nx = 1"')),
-    "forge-url-port": Case(VALIDATE_STACK, ["Pulumi.case.yaml", "disinto:forgeUrl", "port"],
-                           stack="config:\n  disinto:forgeUrl: http://forgejo:99999\n"),
-    "hire-port": Case(["hire", "x", "dev", "--local-model", "http://h:70000", "--toml", TOML],
-                      [TOML, "agents.x.base_url", "port"]),
-    "hire-model-newline": Case(["hire", "x", "dev", "--local-model", "http://h:1", "--model", "a\nb", "--toml", TOML],
-                               [TOML, "agents.x.model", "one line"]),
+    "forge-url-port": Case(
+        VALIDATE_STACK,
+        ["Pulumi.case.yaml", "disinto:forgeUrl", "port"],
+        stack="config:\n  disinto:forgeUrl: http://forgejo:99999\n",
+    ),
+    "hire-port": Case(
+        ["hire", "x", "dev", "--local-model", "http://h:70000", "--toml", TOML], [TOML, "agents.x.base_url", "port"]
+    ),
+    "hire-model-newline": Case(
+        ["hire", "x", "dev", "--local-model", "http://h:1", "--model", "a\nb", "--toml", TOML],
+        [TOML, "agents.x.model", "one line"],
+    ),
 }
 INTEGER_LIMITS = {
-    "rotate-token-past-64-bit": Case(VALIDATE, [TOML, "agents.dev.rotate_token", "at most"],
-                                     toml=_agent(rotate_token=str(2**63))),
-    "rotate-token-past-exact-doubles": Case(VALIDATE, [TOML, "agents.dev.rotate_token", f"at most {COUNTER_MAX}"],
-                                            toml=_agent(rotate_token=str(COUNTER_MAX + 1))),
-    "poll-interval-past-64-bit": Case(VALIDATE, [TOML, "agents.dev.poll_interval", "at most"],
-                                      toml=_agent(poll_interval=str(10**30))),
-    "rotate-at-the-limit": Case(["rotate", "dev", "--token", "--toml", TOML], [TOML, "agents.dev.rotate_token",
-                                                                               "cannot be counted further"],
-                                toml=_agent(rotate_token=str(COUNTER_MAX))),
+    "rotate-token-past-64-bit": Case(
+        VALIDATE, [TOML, "agents.dev.rotate_token", "at most"], toml=_agent(rotate_token=str(2**63))
+    ),
+    "rotate-token-past-exact-doubles": Case(
+        VALIDATE,
+        [TOML, "agents.dev.rotate_token", f"at most {COUNTER_MAX}"],
+        toml=_agent(rotate_token=str(COUNTER_MAX + 1)),
+    ),
+    "poll-interval-past-64-bit": Case(
+        VALIDATE, [TOML, "agents.dev.poll_interval", "at most"], toml=_agent(poll_interval=str(10**30))
+    ),
+    "rotate-at-the-limit": Case(
+        ["rotate", "dev", "--token", "--toml", TOML],
+        [TOML, "agents.dev.rotate_token", "cannot be counted further"],
+        toml=_agent(rotate_token=str(COUNTER_MAX)),
+    ),
 }
 
 

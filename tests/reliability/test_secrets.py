@@ -85,8 +85,12 @@ def factory(tmp_path):
 
 
 def test_program_registers_no_secret_in_plain_text(factory):
-    seeds = {"admin_password": seed("adminpw"), "admin_token": seed("admintok"),
-             "review_token": seed("review"), "api_key": seed("sk")}
+    seeds = {
+        "admin_password": seed("adminpw"),
+        "admin_token": seed("admintok"),
+        "review_token": seed("review"),
+        "api_key": seed("sk"),
+    }
     toml = factory / "projects" / "disinto.toml"
     toml.write_text(project_text(seeds["api_key"]))
     config = {
@@ -127,8 +131,12 @@ def test_program_registers_no_secret_in_plain_text(factory):
 
 # ------------------------------------------------------------------------------------- plan output
 def test_plan_and_validate_output_hold_no_secret(factory, tmp_path, monkeypatch, capsys):
-    seeds = {"admin_password": seed("adminpw"), "admin_token": seed("admintok"),
-             "review_token": seed("review"), "api_key": seed("sk")}
+    seeds = {
+        "admin_password": seed("adminpw"),
+        "admin_token": seed("admintok"),
+        "review_token": seed("review"),
+        "api_key": seed("sk"),
+    }
     toml = factory / "projects" / "disinto.toml"
     toml.write_text(project_text(seeds["api_key"]))
     project_dir = tmp_path / "pulumi"
@@ -155,7 +163,11 @@ def test_plan_and_validate_output_hold_no_secret(factory, tmp_path, monkeypatch,
 
     monkeypatch.setattr(plan_module, "fake_outputs", seeded_outputs)
     everything = [*seeds.values()]
-    for argv in (["plan", "--toml", str(toml), "--json"], ["plan", "--toml", str(toml)], ["validate", "--toml", str(toml)]):
+    for argv in (
+        ["plan", "--toml", str(toml), "--json"],
+        ["plan", "--toml", str(toml)],
+        ["validate", "--toml", str(toml)],
+    ):
         assert cli.main(argv) == 0
         out = capsys.readouterr()
         assert find(everything + generated, out.out + out.err) == [], argv
@@ -242,34 +254,64 @@ def test_provider_host_logs_errors_and_blobs_hold_no_secret(seeded_forge):
         password_a = engine.outputs("dev-a-user")["password"]
 
         # Forgejo echoing the credential in use: the client scrubs it from the error it raises.
-        forge.inject(Fault(method="POST", path_regex=r"/users/dev-a/tokens$", kind="status", status=500,
-                           times=None, message=f"token create failed for password {password_a}"))
+        forge.inject(
+            Fault(
+                method="POST",
+                path_regex=r"/users/dev-a/tokens$",
+                kind="status",
+                status=500,
+                times=None,
+                message=f"token create failed for password {password_a}",
+            )
+        )
         failed = c.run("rotate-fails", lambda: engine.up(agents_with_profile("dev-a", "dev-b", rotation=1)))
         assert isinstance(failed, ProviderError) and "HTTP 500" in str(failed)
         forge.clear_faults()
-        forge.inject(Fault(method="PUT", path_regex=r"/collaborators/dev-c$", kind="status", status=500,
-                           times=None, message=f"admin token {forge.seeds['admin_token']} refused"))
+        forge.inject(
+            Fault(
+                method="PUT",
+                path_regex=r"/collaborators/dev-c$",
+                kind="status",
+                status=500,
+                times=None,
+                message=f"admin token {forge.seeds['admin_token']} refused",
+            )
+        )
         c.run("grant-fails", lambda: engine.up(agents_with_profile("dev-a", "dev-b", "dev-c", rotation=1)))
         forge.clear_faults()
         forge.inject(Fault(method="PATCH", path_regex=r"/admin/users/dev-b$", kind="timeout", seconds=1.5, times=None))
-        c.run("patch-times-out", lambda: engine.up(agents_with_profile("dev-a", "dev-b", rotation=1, password_rotation=1)))
+        c.run(
+            "patch-times-out", lambda: engine.up(agents_with_profile("dev-a", "dev-b", rotation=1, password_rotation=1))
+        )
         forge.clear_faults()
         forge.inject(Fault(method="DELETE", path_regex=r"/tokens/\d+$", kind="reset", times=None))
-        c.run("delete-resets", lambda: engine.up(agents_with_profile("dev-a", "dev-b", rotation=2, password_rotation=1)))
+        c.run(
+            "delete-resets", lambda: engine.up(agents_with_profile("dev-a", "dev-b", rotation=2, password_rotation=1))
+        )
         forge.clear_faults()
 
-        c.run("rotate", lambda: engine.up(agents_with_profile("dev-a", "dev-b", "dev-c", rotation=2, password_rotation=1)))
+        c.run(
+            "rotate", lambda: engine.up(agents_with_profile("dev-a", "dev-b", "dev-c", rotation=2, password_rotation=1))
+        )
         # A password changed out of band, found by refresh, reset by up; a token revoked out of band.
-        requests.patch(f"{forge.url}/api/v1/admin/users/dev-a", json={"password": seed("oob")},
-                       auth=(ADMIN, forge.seeds["admin_password"]), timeout=5)
+        requests.patch(
+            f"{forge.url}/api/v1/admin/users/dev-a",
+            json={"password": seed("oob")},
+            auth=(ADMIN, forge.seeds["admin_password"]),
+            timeout=5,
+        )
         c.run("refresh", engine.refresh)
-        c.run("repair", lambda: engine.up(agents_with_profile("dev-a", "dev-b", "dev-c", rotation=2, password_rotation=1)))
+        c.run(
+            "repair", lambda: engine.up(agents_with_profile("dev-a", "dev-b", "dev-c", rotation=2, password_rotation=1))
+        )
         for agent in ("dev-a", "dev-b", "dev-c"):
             assert_identity_converged(forge, engine, agent)
         # Refusals: a site admin as an agent, an e-mail already in use.
         forge.add_user("boss", password=seed("bosspw"), is_admin=True, email="boss@disinto.local")
-        c.run("adopt-admin", lambda: engine.up(agents_with_profile("dev-a", "dev-b", "dev-c", "boss",
-                                                                   rotation=2, password_rotation=1)))
+        c.run(
+            "adopt-admin",
+            lambda: engine.up(agents_with_profile("dev-a", "dev-b", "dev-c", "boss", rotation=2, password_rotation=1)),
+        )
         c.run("remove", lambda: engine.up(agents_with_profile("dev-a", rotation=2, password_rotation=1)))
         c.run("destroy", engine.destroy)
     finally:
@@ -294,7 +336,9 @@ def test_configuration_problems_do_not_echo_credentials(seeded_forge):
     """A host with a wrong admin token: every call fails, none says the token."""
     forge = seeded_forge
     wrong = seed("wrongtok")
-    with Host({"disinto:forgeUrl": forge.url, "disinto:adminToken": Secret(wrong), "disinto:forgeTimeout": "1"}) as host:
+    with Host(
+        {"disinto:forgeUrl": forge.url, "disinto:adminToken": Secret(wrong), "disinto:forgeTimeout": "1"}
+    ) as host:
         engine = Engine(host)
         with pytest.raises(ProviderError) as caught:
             engine.up(agent_resources("dev-a"))

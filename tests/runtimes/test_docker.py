@@ -1,6 +1,7 @@
 """The docker runtime: its stack-wide lookups (the network and the image's digest, before any agent), and
 the container (the healthcheck that sees the agent loop, `wait`, the stop's grace, and what the provider
 reads back; kreuzwerker/terraform-provider-docker v4.5.0)."""
+
 from __future__ import annotations
 
 import json
@@ -50,8 +51,12 @@ def test_container_waits_for_the_loop_and_stops_with_the_grace():
     defaults = reveal(container().inputs)
     assert (defaults["waitTimeout"], defaults["destroyGraceSeconds"]) == (600, 120)
     assert defaults["healthcheck"] == {
-        "tests": ["CMD-SHELL", runtime_docker.HEALTH_SCRIPT], "interval": "30s", "timeout": "10s",
-        "startPeriod": "10m0s", "startInterval": "0s", "retries": 3,
+        "tests": ["CMD-SHELL", runtime_docker.HEALTH_SCRIPT],
+        "interval": "30s",
+        "timeout": "10s",
+        "startPeriod": "10m0s",
+        "startInterval": "0s",
+        "retries": 3,
     }
 
 
@@ -65,10 +70,15 @@ def test_the_factorys_env_file_is_not_mounted():
     volumes = reveal(container().inputs)["volumes"]
     assert not [v for v in volumes if v.get("hostPath", "").endswith("/.env") or v["containerPath"].endswith("/.env")]
     assert {b.setting for b in bind_sources.binds(settings())} == {
-        "claudeSharedDir", "claudeConfigFile", "sshDir", "factoryRoot"}
+        "claudeSharedDir",
+        "claudeConfigFile",
+        "sshDir",
+        "factoryRoot",
+    }
 
 
 # ------------------------------------------------------------ the probe itself, run by sh
+
 
 @pytest.fixture
 def probe(tmp_path):
@@ -88,27 +98,39 @@ def probe(tmp_path):
 
 
 def test_probe_is_healthy_once_this_start_entered_the_loop(probe):
-    done = probe("Agent container starting", "Entering polling loop (interval: 60s, roles: dev)",
-                 "Processing project TOML: /home/agent/disinto/projects/disinto.toml")
+    done = probe(
+        "Agent container starting",
+        "Entering polling loop (interval: 60s, roles: dev)",
+        "Processing project TOML: /home/agent/disinto/projects/disinto.toml",
+    )
     assert (done.returncode, done.stdout) == (0, "")
 
 
-@pytest.mark.parametrize("lines", [
-    ("Agent container starting", "FATAL: No real .toml files found in /home/agent/disinto/projects/"),
-    # an earlier start ran the loop; this one has not reached it yet
-    ("Agent container starting", "Entering polling loop (interval: 60s, roles: dev)", "Agent container starting",
-     "Ops bootstrap: cloning johba/disinto-ops"),
-])
+@pytest.mark.parametrize(
+    "lines",
+    [
+        ("Agent container starting", "FATAL: No real .toml files found in /home/agent/disinto/projects/"),
+        # an earlier start ran the loop; this one has not reached it yet
+        (
+            "Agent container starting",
+            "Entering polling loop (interval: 60s, roles: dev)",
+            "Agent container starting",
+            "Ops bootstrap: cloning johba/disinto-ops",
+        ),
+    ],
+)
 def test_probe_fails_before_the_loop_and_says_why(probe, lines):
     done = probe(*lines)
     assert done.returncode == 1
-    assert done.stdout == f"agent loop not entered since this start; last entrypoint log line: " \
-                          f"[2026-01-01 00:00:00 UTC] {lines[-1]}\n"
+    assert (
+        done.stdout == f"agent loop not entered since this start; last entrypoint log line: "
+        f"[2026-01-01 00:00:00 UTC] {lines[-1]}\n"
+    )
 
 
 def test_probe_ignores_a_log_written_before_this_start(probe):
     """The data volume keeps the last start's log: its loop line does not count."""
-    assert probe("Agent container starting", "Entering polling loop", mtime=time.time() - 10 ** 9).returncode == 1
+    assert probe("Agent container starting", "Entering polling loop", mtime=time.time() - 10**9).returncode == 1
 
 
 def test_probe_without_a_log_is_unhealthy(probe):
@@ -178,10 +200,12 @@ def test_a_pinned_digest_asks_no_registry(pinned):
     assert REGISTRY_IMAGE_INVOKE not in mocks.invoked
     # The containers run exactly that digest (the image's repo digest, as the provider reads it).
     assert {reveal(found.named(f"{a}-container").inputs)["image"] for a in ("llama", "dev-qwen2")} == {
-        f"ghcr.io/disinto/agents@{PIN}"}
+        f"ghcr.io/disinto/agents@{PIN}"
+    }
 
 
 # ---------------------------------------------------------------- the order, run by the engine harness
+
 
 def stand_in_calls(log) -> list[tuple[str, str]]:
     """(method, resource) of every call the stand-ins of docker/command resources got."""

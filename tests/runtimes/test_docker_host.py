@@ -1,4 +1,5 @@
 """Which Docker host the provider talks to, and whether it is this machine."""
+
 from pathlib import Path
 
 import pytest
@@ -8,10 +9,17 @@ from disinto_infra.runtimes import docker_host
 from disinto_infra.settings import StackSettings
 
 
-@pytest.mark.parametrize("host, local", [
-    (None, True), ("unix:///var/run/docker.sock", True), ("tcp://127.0.0.1:2375", True), ("ssh://op@localhost", True),
-    ("ssh://op@box", False), ("tcp://10.0.0.5:2376", False),
-])
+@pytest.mark.parametrize(
+    "host, local",
+    [
+        (None, True),
+        ("unix:///var/run/docker.sock", True),
+        ("tcp://127.0.0.1:2375", True),
+        ("ssh://op@localhost", True),
+        ("ssh://op@box", False),
+        ("tcp://10.0.0.5:2376", False),
+    ],
+)
 def test_which_docker_hosts_are_this_machine(host, local):
     assert docker_host.is_local(host) is local
 

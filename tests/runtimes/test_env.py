@@ -1,4 +1,5 @@
 """The container environment model: every variable, its value and its secretness."""
+
 from pathlib import Path
 
 import pulumi
@@ -65,15 +66,28 @@ def test_only_credentials_are_secret():
 
 
 def test_values_follow_agent_project_and_stack():
-    text = HEADER + "[ci]\nwoodpecker_repo_id = 12\n" + agent(
-        "dev-qwen2", forge_user='"dev-qwen2"', roles='["dev", "review"]', compact_pct=80, poll_interval=30)
+    text = (
+        HEADER
+        + "[ci]\nwoodpecker_repo_id = 12\n"
+        + agent("dev-qwen2", forge_user='"dev-qwen2"', roles='["dev", "review"]', compact_pct=80, poll_interval=30)
+    )
     project = parse_project_text(F, text)
-    s = settings(forgeInternalUrl="http://forge.internal:3000", claudeSharedDir="/data/claude/",
-                 architectInterval=300, plannerInterval=660, supervisorInterval=60, forgeBotUsernames=["a", "b"])
+    s = settings(
+        forgeInternalUrl="http://forge.internal:3000",
+        claudeSharedDir="/data/claude/",
+        architectInterval=300,
+        plannerInterval=660,
+        supervisorInterval=60,
+        forgeBotUsernames=["a", "b"],
+    )
     env = as_dict(build_env(project.agents[0], project, s, CREDS))
     assert env["AGENT_ROLES"] == "dev,review"  # comma-joined: the entrypoint matches ",<role>,"
     assert env["FORGE_BOT_USER_DEV_QWEN2"] == "dev-qwen2"
-    assert (env["CLAUDE_AUTOCOMPACT_PCT_OVERRIDE"], env["POLL_INTERVAL"], env["WOODPECKER_REPO_ID"]) == ("80", "30", "12")
+    assert (env["CLAUDE_AUTOCOMPACT_PCT_OVERRIDE"], env["POLL_INTERVAL"], env["WOODPECKER_REPO_ID"]) == (
+        "80",
+        "30",
+        "12",
+    )
     assert env["FORGE_URL"] == "http://forge.internal:3000"
     assert env["CLAUDE_CREDENTIALS_DIR"] == "/data/claude/config/credentials"
     assert (env["ARCHITECT_INTERVAL"], env["PLANNER_INTERVAL"], env["SUPERVISOR_INTERVAL"]) == ("300", "660", "60")
@@ -107,6 +121,7 @@ def test_one_secret_entry_makes_the_registered_list_secret():
 
     def program():
         import pulumi_docker as docker
+
         docker.Container("c", image="img", envs=docker_envs(env))
 
     run = run_with_mocks(program)

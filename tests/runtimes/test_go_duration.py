@@ -1,15 +1,31 @@
 """Go's duration strings, as the docker provider reads a healthcheck back."""
+
 import pytest
 
 from disinto_infra.runtimes import go_duration
 
 
 # Each pair: what Go's time.ParseDuration then Duration.String() make of the input.
-@pytest.mark.parametrize("written, read", [
-    ("60s", "1m0s"), ("1m0s", "1m0s"), ("90s", "1m30s"), ("3600s", "1h0m0s"), ("10m", "10m0s"),
-    ("1h30m", "1h30m0s"), ("5s", "5s"), ("0s", "0s"), ("0", "0s"), ("500ms", "500ms"), ("1.5s", "1.5s"),
-    ("0.5m", "30s"), ("1500us", "1.5ms"), ("100ns", "100ns"), ("2h0m5.25s", "2h0m5.25s"),
-])
+@pytest.mark.parametrize(
+    "written, read",
+    [
+        ("60s", "1m0s"),
+        ("1m0s", "1m0s"),
+        ("90s", "1m30s"),
+        ("3600s", "1h0m0s"),
+        ("10m", "10m0s"),
+        ("1h30m", "1h30m0s"),
+        ("5s", "5s"),
+        ("0s", "0s"),
+        ("0", "0s"),
+        ("500ms", "500ms"),
+        ("1.5s", "1.5s"),
+        ("0.5m", "30s"),
+        ("1500us", "1.5ms"),
+        ("100ns", "100ns"),
+        ("2h0m5.25s", "2h0m5.25s"),
+    ],
+)
 def test_read_back_is_gos_string(written, read):
     assert go_duration.read_back(written) == read
 

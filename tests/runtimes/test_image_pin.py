@@ -1,4 +1,5 @@
 """image_pin: what the docker runtime pulls, and how `plan` names it."""
+
 import pytest
 
 from disinto_infra.runtimes.image_pin import ImageChoice, digest_problem, pinned_digest, repository
@@ -6,14 +7,17 @@ from disinto_infra.runtimes.image_pin import ImageChoice, digest_problem, pinned
 PIN = "sha256:" + "0123456789abcdef" * 4
 
 
-@pytest.mark.parametrize("name, repo", [
-    ("ghcr.io/disinto/agents:latest", "ghcr.io/disinto/agents"),
-    ("ghcr.io/disinto/agents", "ghcr.io/disinto/agents"),
-    ("registry:5000/org/agents:v2", "registry:5000/org/agents"),
-    ("registry:5000/org/agents", "registry:5000/org/agents"),
-    (f"ghcr.io/disinto/agents:v2@{PIN}", "ghcr.io/disinto/agents"),
-    (f"agents@{PIN}", "agents"),
-])
+@pytest.mark.parametrize(
+    "name, repo",
+    [
+        ("ghcr.io/disinto/agents:latest", "ghcr.io/disinto/agents"),
+        ("ghcr.io/disinto/agents", "ghcr.io/disinto/agents"),
+        ("registry:5000/org/agents:v2", "registry:5000/org/agents"),
+        ("registry:5000/org/agents", "registry:5000/org/agents"),
+        (f"ghcr.io/disinto/agents:v2@{PIN}", "ghcr.io/disinto/agents"),
+        (f"agents@{PIN}", "agents"),
+    ],
+)
 def test_repository_drops_tag_and_digest_but_keeps_a_registry_port(name, repo):
     assert repository(name) == repo
 
@@ -29,4 +33,5 @@ def test_only_a_full_sha256_digest_pins():
 def test_plan_names_the_pinned_digest_or_says_when_it_is_resolved():
     assert ImageChoice(f"ghcr.io/disinto/agents:v2@{PIN}").describe() == f"ghcr.io/disinto/agents@{PIN} (pinned)"
     assert ImageChoice("ghcr.io/disinto/agents:latest").describe() == (
-        "ghcr.io/disinto/agents:latest (digest resolved from the registry at pulumi preview/up)")
+        "ghcr.io/disinto/agents:latest (digest resolved from the registry at pulumi preview/up)"
+    )

@@ -1,4 +1,5 @@
 """`<name>-retire`, `<name>-copy-data` under Pulumi mocks, and the compose conflict check."""
+
 from __future__ import annotations
 
 import os
@@ -25,7 +26,13 @@ def test_retire_command(mocked):
     run_program(lambda: mr.retire_compose_container("dev-qwen", "disinto-agents-dev-qwen", "ssh://ops@box"))
     inputs = recorder.registered["dev-qwen-retire"].inputs
     assert shlex.split(inputs["create"]) == [
-        "python3", "-m", "disinto_infra.migrate", "retire", "--container", "disinto-agents-dev-qwen"]
+        "python3",
+        "-m",
+        "disinto_infra.migrate",
+        "retire",
+        "--container",
+        "disinto-agents-dev-qwen",
+    ]
     assert "delete" not in inputs and "update" not in inputs
     assert inputs["environment"]["DOCKER_HOST"] == "ssh://ops@box"
     assert inputs["triggers"] == ["disinto-agents-dev-qwen"]
@@ -42,8 +49,16 @@ def copy_program(**options):
         volume = docker.Volume("dev-qwen-data", name="agents-dev-qwen-data")
         retire = mr.retire_compose_container("dev-qwen", "disinto-agents-dev-qwen", None)
         opts = pulumi.ResourceOptions(depends_on=[retire])
-        return mr.copy_legacy_data("dev-qwen", options.get("project", "disinto"), "dev-qwen", volume,
-                                   pulumi.Output.from_input("img@sha256:abc"), "tcp://docker:2375", opts)
+        return mr.copy_legacy_data(
+            "dev-qwen",
+            options.get("project", "disinto"),
+            "dev-qwen",
+            volume,
+            pulumi.Output.from_input("img@sha256:abc"),
+            "tcp://docker:2375",
+            opts,
+        )
+
     run_program(build)
 
 
@@ -52,8 +67,17 @@ def test_copy_command_names_the_compose_volume_ours_and_the_image(mocked):
     copy_program()
     inputs = recorder.registered["dev-qwen-copy-data"].inputs
     assert shlex.split(inputs["create"]) == [
-        "python3", "-m", "disinto_infra.migrate", "copy-data", "--from", "disinto_agents-dev-qwen-data",
-        "--to", "agents-dev-qwen-data", "--image", "img@sha256:abc"]
+        "python3",
+        "-m",
+        "disinto_infra.migrate",
+        "copy-data",
+        "--from",
+        "disinto_agents-dev-qwen-data",
+        "--to",
+        "agents-dev-qwen-data",
+        "--image",
+        "img@sha256:abc",
+    ]
     assert inputs["environment"]["DOCKER_HOST"] == "tcp://docker:2375"
     assert inputs["triggers"] == ["disinto_agents-dev-qwen-data", "agents-dev-qwen-data"]
     assert "delete" not in inputs
@@ -78,8 +102,11 @@ def test_registered_retire_command_runs_against_the_fake_docker(mocked, tmp_path
     fake.scenario(containers={"disinto-agents-dev-qwen": {"labels": fakes.COMPOSE}}, volumes=[])
     run_program(lambda: mr.retire_compose_container("dev-qwen", "disinto-agents-dev-qwen", "ssh://ops@box"))
     inputs = recorder.registered["dev-qwen-retire"].inputs
-    env = {**inputs["environment"], "FAKE_DOCKER_DIR": str(tmp_path),
-           "PATH": f"{tmp_path / 'bin'}{os.pathsep}{os.environ['PATH']}"}
+    env = {
+        **inputs["environment"],
+        "FAKE_DOCKER_DIR": str(tmp_path),
+        "PATH": f"{tmp_path / 'bin'}{os.pathsep}{os.environ['PATH']}",
+    }
     done = subprocess.run(["/bin/sh", "-c", inputs["create"]], cwd=tmp_path, env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert fake.state()["containers"] == {}
@@ -97,8 +124,11 @@ def test_copy_has_an_update_that_does_nothing(mocked, tmp_path):
     # Run as the provider runs it (`/bin/sh -c`), with a fake docker first on PATH: no docker call.
     fake = fakes.FakeDocker(tmp_path)
     fake.scenario(containers={}, volumes=["disinto_agents-dev-qwen-data", "agents-dev-qwen-data"])
-    env = {**inputs["environment"], "FAKE_DOCKER_DIR": str(tmp_path),
-           "PATH": f"{tmp_path / 'bin'}{os.pathsep}{os.environ['PATH']}"}
+    env = {
+        **inputs["environment"],
+        "FAKE_DOCKER_DIR": str(tmp_path),
+        "PATH": f"{tmp_path / 'bin'}{os.pathsep}{os.environ['PATH']}",
+    }
     done = subprocess.run(["/bin/sh", "-c", inputs["update"]], cwd=tmp_path, env=env, capture_output=True, text=True)
     assert (done.returncode, done.stdout, done.stderr) == (0, "", "")
     assert fake.calls() == []

@@ -13,6 +13,7 @@ factory's forgejo job registered its service in namespace `default`, the agents'
 `agents`; of pool `gpu`'s two nodes one is draining (ineligible); the Vault token may not read
 `sys/auth`.
 """
+
 from __future__ import annotations
 
 import json
@@ -39,9 +40,14 @@ TOKEN_URN = "urn:pulumi:dev::disinto::disinto:index:Agent$pulumi-python:dynamic/
 
 
 def state(path: Path, ages: dict[str, float]) -> None:
-    resources = [{"urn": TOKEN_URN.format(name), "type": "pulumi-python:dynamic/forgejo:Token",
-                  "outputs": {"created_at": token_age.iso(token_age.now() - timedelta(days=days))}}
-                 for name, days in ages.items()]
+    resources = [
+        {
+            "urn": TOKEN_URN.format(name),
+            "type": "pulumi-python:dynamic/forgejo:Token",
+            "outputs": {"created_at": token_age.iso(token_age.now() - timedelta(days=days))},
+        }
+        for name, days in ages.items()
+    ]
     path.write_text(json.dumps({"version": 3, "deployment": {"resources": resources}}))
 
 
@@ -50,8 +56,14 @@ def check(folder: Path, *args: str, env: dict[str, str] | None = None) -> str:
     environ = {**os.environ, "HOME": str(folder / "home"), "DISINTO_ADMIN_PASSWORD": "admin-pass-123", **(env or {})}
     environ.pop("DOCKER_HOST", None)
     command = ["check", *args, "--state", "state.json"]
-    done = subprocess.run([sys.executable, "-m", "disinto_infra", *command],
-                          cwd=folder, env=environ, capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "disinto_infra", *command],
+        cwd=folder,
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     return f"$ python -m disinto_infra {' '.join(command)}; echo exit $?\n{done.stdout}exit {done.returncode}\n"
 
 
@@ -61,7 +73,7 @@ VAULT_POLICIES = {
     "default": DEFAULT_POLICY,
     "disinto-admin": (ROOT / "examples" / "vault" / "pulumi-token.hcl").read_text(encoding="utf-8"),
     "bot-dev-qwen": 'path "kv/data/disinto/bots/dev-qwen" {\n  capabilities = ["read"]\n}\n\n'
-                    'path "kv/data/disinto/shared/forge" {\n  capabilities = ["read"]\n}\n',
+    'path "kv/data/disinto/shared/forge" {\n  capabilities = ["read"]\n}\n',
 }
 
 
@@ -70,14 +82,23 @@ def nomad_run(folder: Path, forge_url: str) -> str:
     tokens = {"NOMAD_TOKEN": "demo-nomad-acl-token", "VAULT_TOKEN": "hvs.demo-vault-token"}
     pool = [node("box1", "gpu"), node("box2", "gpu", eligibility="ineligible")]
     services = {("default", "forgejo"): [registration("forgejo", "default", "10.0.0.5", 3000)]}
-    with NomadDouble(acl_token=tokens["NOMAD_TOKEN"], namespaces=("default", "agents"), pools={"gpu": pool},
-                     services=services) as nomad, \
-            VaultDouble(token=tokens["VAULT_TOKEN"], policies=("disinto-admin",), ttl=2764800,
-                        forbidden=frozenset({"/v1/sys/auth"}), acl=VAULT_POLICIES) as vault:
+    with (
+        NomadDouble(
+            acl_token=tokens["NOMAD_TOKEN"], namespaces=("default", "agents"), pools={"gpu": pool}, services=services
+        ) as nomad,
+        VaultDouble(
+            token=tokens["VAULT_TOKEN"],
+            policies=("disinto-admin",),
+            ttl=2764800,
+            forbidden=frozenset({"/v1/sys/auth"}),
+            acl=VAULT_POLICIES,
+        ) as vault,
+    ):
         (folder / "Pulumi.nomad.yaml").write_text(
             f"config:\n  disinto:forgeUrl: {forge_url}\n  disinto:envFile: .env\n  disinto:runtime: nomad\n"
-            "  disinto:tokenMaxAgeDays: \"90\"\n  disinto:nomadNamespace: agents\n  disinto:nomadNodePool: gpu\n"
-            f"  nomad:address: {nomad.url}\n  vault:address: {vault.url}\n")
+            '  disinto:tokenMaxAgeDays: "90"\n  disinto:nomadNamespace: agents\n  disinto:nomadNodePool: gpu\n'
+            f"  nomad:address: {nomad.url}\n  vault:address: {vault.url}\n"
+        )
         shown = check(folder, "--stack", "nomad", env=tokens)
     assert not any(token in shown for token in tokens.values())
     return shown
@@ -89,23 +110,28 @@ def main() -> None:
         shutil.copytree(ROOT / "disinto_infra", folder / "disinto_infra", ignore=shutil.ignore_patterns("__pycache__"))
         give_formulas(folder)
         (folder / "projects").mkdir()
-        agents = "".join(f'\n[agents.{n}]\nbase_url = "{llama.url}"\nmodel = "unsloth/Qwen3.5-35B-A3B"\n'
-                         f'forge_user = "{n}"\n' for n in ("dev-qwen", "dev-qwen2"))
+        agents = "".join(
+            f'\n[agents.{n}]\nbase_url = "{llama.url}"\nmodel = "unsloth/Qwen3.5-35B-A3B"\nforge_user = "{n}"\n'
+            for n in ("dev-qwen", "dev-qwen2")
+        )
         (folder / "projects" / "disinto.toml").write_text(f'name = "disinto"\nrepo = "johba/disinto"\n{agents}')
         for bind_source in ("home/.ssh", "home/claude-shared", "state"):
             (folder / bind_source).mkdir(parents=True)
         (folder / "home" / ".claude.json").write_text("{}")
         (folder / "Pulumi.dev.yaml").write_text(
-            f"config:\n  disinto:forgeUrl: {forge.url}\n  disinto:envFile: .env\n  disinto:tokenMaxAgeDays: \"90\"\n"
-            "  disinto:claudeSharedDir: ~/claude-shared\n")
+            f'config:\n  disinto:forgeUrl: {forge.url}\n  disinto:envFile: .env\n  disinto:tokenMaxAgeDays: "90"\n'
+            "  disinto:claudeSharedDir: ~/claude-shared\n"
+        )
         forge.add_user("disinto-admin", password="admin-pass-123", is_admin=True)
         forge.add_user("johba")
         forge.add_repo("johba", "disinto")
         forge.add_user("dev-qwen", password="dev-qwen-pass-1")
         old = forge.add_token("dev-qwen", name="disinto-infra-r0-5ef5ef03")
         # The old compose generator's .env: the second llama agent got the first one's token.
-        envfile.set_values(str(folder / ".env"), {"FORGE_TOKEN_DEV_QWEN": old, "FORGE_PASS_DEV_QWEN": "dev-qwen-pass-1",
-                                                  "FORGE_TOKEN_DEV_QWEN2": old})
+        envfile.set_values(
+            str(folder / ".env"),
+            {"FORGE_TOKEN_DEV_QWEN": old, "FORGE_PASS_DEV_QWEN": "dev-qwen-pass-1", "FORGE_TOKEN_DEV_QWEN2": old},
+        )
         state(folder / "state.json", {"dev-qwen": 95})
         print("## before\n" + check(folder).replace(tmp, "/srv/disinto-infra"))
 
@@ -113,10 +139,15 @@ def main() -> None:
         # What the export writes: each agent's own token, as FORGE_TOKEN and as FORGE_PASS (the password
         # is not handed out: docs/forgejo-resources.md).
         tokens = {n: forge.add_token(n, name="disinto-infra-r0-5ef5ef03-d20261130") for n in ("dev-qwen", "dev-qwen2")}
-        values = {f"FORGE_{kind}_{naming.env_suffix(n)}": token for n, token in tokens.items() for kind in ("TOKEN", "PASS")}
+        values = {
+            f"FORGE_{kind}_{naming.env_suffix(n)}": token for n, token in tokens.items() for kind in ("TOKEN", "PASS")
+        }
         envfile.set_values(str(folder / ".env"), values)
-        requests.delete(f"{forge.api_url}/users/dev-qwen/tokens/disinto-infra-r0-5ef5ef03",
-                        auth=("dev-qwen", "dev-qwen-pass-1"), timeout=5)  # the old one, revoked last
+        requests.delete(
+            f"{forge.api_url}/users/dev-qwen/tokens/disinto-infra-r0-5ef5ef03",
+            auth=("dev-qwen", "dev-qwen-pass-1"),
+            timeout=5,
+        )  # the old one, revoked last
         state(folder / "state.json", {"dev-qwen": 0, "dev-qwen2": 0})
         print("## after\n" + check(folder).replace(tmp, "/srv/disinto-infra"))
         print("## nomad\n" + nomad_run(folder, forge.url).replace(tmp, "/srv/disinto-infra"))

@@ -23,6 +23,7 @@ What to run comes either from hand-written `Res` declarations (the harness's own
 `tests/support/toy_provider.py`) or from the program itself: `tests/support/registrations.py` turns what
 the real program registered under the recording mocks into `Res`, with its options and `__provider`.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -174,8 +175,15 @@ def _contains_unknown(value) -> bool:
 class Host:
     """The dynamic-provider host process (one per deployment, shared by all dynamic resources)."""
 
-    def __init__(self, config: dict | None = None, *, secret_keys: Iterable[str] = (),
-                 project: str = "disinto", repo_root: Path = REPO_ROOT, start_timeout: float = 30.0):
+    def __init__(
+        self,
+        config: dict | None = None,
+        *,
+        secret_keys: Iterable[str] = (),
+        project: str = "disinto",
+        repo_root: Path = REPO_ROOT,
+        start_timeout: float = 30.0,
+    ):
         self.config = dict(config or {})
         self.secret_keys = set(secret_keys)
         self.project, self.repo_root, self.start_timeout = project, Path(repo_root), start_timeout
@@ -192,13 +200,20 @@ class Host:
 
     def start(self) -> Host:
         env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join([str(self.repo_root)] + (
-            [env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
+        env["PYTHONPATH"] = os.pathsep.join(
+            [str(self.repo_root)] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else [])
+        )
         env["PULUMI_PROJECT"] = self.project
         fd, self._stderr_path = tempfile.mkstemp(prefix="dynamic-host-", suffix=".stderr")
         with os.fdopen(fd, "wb") as err:
-            self.proc = subprocess.Popen([sys.executable, "-u", "-m", "pulumi.dynamic"], cwd=self.repo_root,
-                                         env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=err)
+            self.proc = subprocess.Popen(
+                [sys.executable, "-u", "-m", "pulumi.dynamic"],
+                cwd=self.repo_root,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=err,
+            )
         ready, _, _ = select.select([self.proc.stdout], [], [], self.start_timeout)
         line = self.proc.stdout.readline() if ready else b""
         if not line.strip().isdigit():
@@ -232,7 +247,11 @@ class Host:
         req = provider_pb2.ConfigureRequest(
             variables={k: str(v) for k, v in plain.items() if v is not None},
             args=_to_wire(plain, secrets, keep_secrets=True),
-            acceptSecrets=True, acceptResources=True, sends_old_inputs=True, sends_old_inputs_to_delete=True)
+            acceptSecrets=True,
+            acceptResources=True,
+            sends_old_inputs=True,
+            sends_old_inputs_to_delete=True,
+        )
         self.configure_response = self.stub.Configure(req, timeout=30)
         self.accept_secrets = bool(self.configure_response.acceptSecrets)
         return self.configure_response
@@ -341,9 +360,13 @@ class Engine:
         ops = {}
         for name, old in list(self.state.items()):
             req = provider_pb2.ReadRequest(
-                id=old.id, urn=self._urn(old.type, name), name=name, type=old.type,
+                id=old.id,
+                urn=self._urn(old.type, name),
+                name=name,
+                type=old.type,
                 properties=self._wire(old.outputs, old.secret_outputs),
-                inputs=self._wire(old.inputs, old.secret_inputs))
+                inputs=self._wire(old.inputs, old.secret_inputs),
+            )
             resp = self._call("Read", name, req)
             if not resp.id:
                 with self._lock:
@@ -358,9 +381,19 @@ class Engine:
                 inputs, isecs = _from_wire(resp.inputs)
                 if not self.host.accept_secrets:
                     isecs |= {k for k in old.secret_inputs if k in inputs}
-            new = ResourceState(old.type, resp.id, inputs, outs, osecs, old.options, isecs,
-                                list(old.dependencies), old.pending_replacement, name,
-                                dict(old.property_dependencies))
+            new = ResourceState(
+                old.type,
+                resp.id,
+                inputs,
+                outs,
+                osecs,
+                old.options,
+                isecs,
+                list(old.dependencies),
+                old.pending_replacement,
+                name,
+                dict(old.property_dependencies),
+            )
             ops[name] = "same" if (outs, resp.id) == (old.outputs, old.id) else "update"
             with self._lock:
                 self.state[name] = new
@@ -376,7 +409,7 @@ class Engine:
         return {k: copy.deepcopy(v) for k, v in self.state[name].outputs.items() if k != PROVIDER_KEY}
 
     def last_run_calls(self) -> list[tuple[str, str]]:
-        return list(self.calls[self._run_start:])
+        return list(self.calls[self._run_start :])
 
     # ------------------------------------------------------------------------------------------- plumbing
     def _urn(self, typ: str, name: str) -> str:
@@ -465,20 +498,27 @@ class Engine:
         return values, secrets
 
     def _options(self, res: Res) -> dict:
-        return {"depends_on": list(res.depends_on),
-                "additional_secret_outputs": list(res.additional_secret_outputs),
-                "delete_before_replace": res.delete_before_replace,
-                "retain_on_delete": res.retain_on_delete,
-                "ignore_changes": list(res.ignore_changes),
-                "replace_on_changes": list(res.replace_on_changes)}
+        return {
+            "depends_on": list(res.depends_on),
+            "additional_secret_outputs": list(res.additional_secret_outputs),
+            "delete_before_replace": res.delete_before_replace,
+            "retain_on_delete": res.retain_on_delete,
+            "ignore_changes": list(res.ignore_changes),
+            "replace_on_changes": list(res.replace_on_changes),
+        }
 
     # ------------------------------------------------------------------------------------------- RPC calls
     def _check(self, res: Res, olds: dict, old_secrets: set, news: dict, new_secrets: set, preview: bool):
         if not preview and _contains_unknown(news):
             raise ValueError(f"{res.name}: unknown input outside preview")
         req = provider_pb2.CheckRequest(
-            urn=self._urn(res.type, res.name), name=res.name, type=res.type,
-            olds=self._wire(olds, old_secrets), news=self._wire(news, new_secrets), randomSeed=os.urandom(32))
+            urn=self._urn(res.type, res.name),
+            name=res.name,
+            type=res.type,
+            olds=self._wire(olds, old_secrets),
+            news=self._wire(news, new_secrets),
+            randomSeed=os.urandom(32),
+        )
         resp = self._call("Check", res.name, req)
         inputs, secrets = _from_wire(resp.inputs)
         if not self.host.accept_secrets:
@@ -490,16 +530,27 @@ class Engine:
 
     def _diff(self, res: Res, old: ResourceState, inputs: dict, secrets: set):
         req = provider_pb2.DiffRequest(
-            id=old.id, urn=self._urn(res.type, res.name), name=res.name, type=res.type,
-            olds=self._wire(old.outputs, old.secret_outputs), news=self._wire(inputs, secrets),
-            old_inputs=self._wire(old.inputs, old.secret_inputs), ignoreChanges=list(res.ignore_changes))
+            id=old.id,
+            urn=self._urn(res.type, res.name),
+            name=res.name,
+            type=res.type,
+            olds=self._wire(old.outputs, old.secret_outputs),
+            news=self._wire(inputs, secrets),
+            old_inputs=self._wire(old.inputs, old.secret_inputs),
+            ignoreChanges=list(res.ignore_changes),
+        )
         resp = self._call("Diff", res.name, req)
         changes, replaces = resp.changes, list(resp.replaces)
         if changes == _DIFF_UNKNOWN:
             # The engine's legacy diff: all old inputs against all new inputs, `__provider` included.
             keys = set(old.inputs) | set(inputs)
-            changed = sorted(k for k in keys if old.inputs.get(k) != inputs.get(k) or _contains_unknown(inputs.get(k))
-                             or ((k in old.secret_inputs) != (k in secrets)))
+            changed = sorted(
+                k
+                for k in keys
+                if old.inputs.get(k) != inputs.get(k)
+                or _contains_unknown(inputs.get(k))
+                or ((k in old.secret_inputs) != (k in secrets))
+            )
             changes = _DIFF_SOME if changed else _DIFF_NONE
             # replace_on_changes needs changed keys; the dynamic host's Diff answers none, so it only
             # takes effect here (pulumi-engine-notes: a custom diff disables it).
@@ -508,8 +559,9 @@ class Engine:
         return changes, replaces, bool(resp.deleteBeforeReplace)
 
     def _create(self, res: Res, inputs: dict, secrets: set):
-        req = provider_pb2.CreateRequest(urn=self._urn(res.type, res.name), name=res.name, type=res.type,
-                                         properties=self._wire(inputs, secrets))
+        req = provider_pb2.CreateRequest(
+            urn=self._urn(res.type, res.name), name=res.name, type=res.type, properties=self._wire(inputs, secrets)
+        )
         resp = self._call("Create", res.name, req)
         if not resp.id:
             raise ProviderError("Create", res.name, "provider returned an empty resource ID")
@@ -518,9 +570,15 @@ class Engine:
 
     def _update(self, res: Res, old: ResourceState, inputs: dict, secrets: set):
         req = provider_pb2.UpdateRequest(
-            id=old.id, urn=self._urn(res.type, res.name), name=res.name, type=res.type,
-            olds=self._wire(old.outputs, old.secret_outputs), news=self._wire(inputs, secrets),
-            old_inputs=self._wire(old.inputs, old.secret_inputs), ignoreChanges=list(res.ignore_changes))
+            id=old.id,
+            urn=self._urn(res.type, res.name),
+            name=res.name,
+            type=res.type,
+            olds=self._wire(old.outputs, old.secret_outputs),
+            news=self._wire(inputs, secrets),
+            old_inputs=self._wire(old.inputs, old.secret_inputs),
+            ignoreChanges=list(res.ignore_changes),
+        )
         resp = self._call("Update", res.name, req)
         outs, osecs = _from_wire(resp.properties)
         return outs, self._annotate(outs, osecs, secrets, res)
@@ -530,9 +588,13 @@ class Engine:
         if old.options.get("retain_on_delete") or old.pending_replacement:
             return
         req = provider_pb2.DeleteRequest(
-            id=old.id, urn=self._urn(old.type, old.name), name=old.name, type=old.type,
+            id=old.id,
+            urn=self._urn(old.type, old.name),
+            name=old.name,
+            type=old.type,
             properties=self._wire(old.outputs, old.secret_outputs),
-            old_inputs=self._wire(old.inputs, old.secret_inputs))
+            old_inputs=self._wire(old.inputs, old.secret_inputs),
+        )
         self._call("Delete", old.name, req)
 
     # ------------------------------------------------------------------------------------------ step logic
@@ -571,8 +633,15 @@ class Engine:
             changes, replaces, provider_dbr = self._diff(res, old, inputs, secrets)
             if changes == _DIFF_NONE and not old.pending_replacement:
                 if not run.preview:
-                    self._commit(res, run, old.id, inputs, secrets, old.outputs,
-                                 old.secret_outputs | {k for k in res.additional_secret_outputs if k in old.outputs})
+                    self._commit(
+                        res,
+                        run,
+                        old.id,
+                        inputs,
+                        secrets,
+                        old.outputs,
+                        old.secret_outputs | {k for k in res.additional_secret_outputs if k in old.outputs},
+                    )
                 else:
                     run.outputs[res.name] = (old.outputs, old.secret_outputs, True)
                 return "same"
@@ -602,8 +671,9 @@ class Engine:
             self._commit(res, run, id_, inputs, secrets, outs, osecs)
         else:
             id_, outs, osecs = self._create(res, inputs, secrets)
-            self._commit(res, run, id_, inputs, secrets, outs, osecs,
-                         pending_delete=None if old.pending_replacement else old)
+            self._commit(
+                res, run, id_, inputs, secrets, outs, osecs, pending_delete=None if old.pending_replacement else old
+            )
         return "replace"
 
     def _planned(self, res: Res, run: _Run, op: str, inputs: dict, secrets: set) -> str:
@@ -611,11 +681,30 @@ class Engine:
         run.outputs[res.name] = (inputs, secrets, False)
         return op
 
-    def _commit(self, res: Res, run: _Run, id_: str, inputs: dict, isecs: set, outs: dict, osecs: set,
-                pending_delete: ResourceState | None = None):
-        new = ResourceState(res.type, id_, inputs, outs, set(osecs), self._options(res), set(isecs),
-                            sorted(self._deps_of(res)), False, res.name,
-                            {k: sorted(self._refs_in(v)) for k, v in res.inputs.items() if self._refs_in(v)})
+    def _commit(
+        self,
+        res: Res,
+        run: _Run,
+        id_: str,
+        inputs: dict,
+        isecs: set,
+        outs: dict,
+        osecs: set,
+        pending_delete: ResourceState | None = None,
+    ):
+        new = ResourceState(
+            res.type,
+            id_,
+            inputs,
+            outs,
+            set(osecs),
+            self._options(res),
+            set(isecs),
+            sorted(self._deps_of(res)),
+            False,
+            res.name,
+            {k: sorted(self._refs_in(v)) for k, v in res.inputs.items() if self._refs_in(v)},
+        )
         with self._lock:
             self.state[res.name] = new
             if pending_delete is not None:
@@ -650,9 +739,14 @@ class Engine:
         if not hit:
             return False
         req = provider_pb2.DiffRequest(
-            id=st.id, urn=self._urn(st.type, st.name), name=st.name, type=st.type,
-            olds=self._wire(st.outputs, st.secret_outputs), news=self._wire(news, st.secret_inputs),
-            old_inputs=self._wire(st.inputs, st.secret_inputs))
+            id=st.id,
+            urn=self._urn(st.type, st.name),
+            name=st.name,
+            type=st.type,
+            olds=self._wire(st.outputs, st.secret_outputs),
+            news=self._wire(news, st.secret_inputs),
+            old_inputs=self._wire(st.inputs, st.secret_inputs),
+        )
         return bool(self._call("Diff", st.name, req).replaces)
 
     def _replace_dependents(self, root: str, run: _Run) -> None:

@@ -4,6 +4,7 @@
 factory root is elsewhere (a tmp_path) copy the formulas there with `give_formulas`; tests that
 build an Agent directly pass `formula()`.
 """
+
 from __future__ import annotations
 
 import shutil

@@ -12,6 +12,7 @@ Source: Disinto/disinto @ 2308c4c, `bin/disinto`, `_validate_env_vars` (called f
   `base_url`, else `ANTHROPIC_API_KEY`. Anything missing: exit 1.
 (The legacy `ENABLE_LLAMA_AGENT=1` check is left out: this program never sets it.)
 """
+
 from __future__ import annotations
 
 import subprocess

@@ -1,6 +1,7 @@
 """A server whose every reply never ends: 200, JSON, chunked (no Content-Length) or with a huge
 Content-Length, streaming `[0,0,0,…` until the client hangs up (or 1 GiB, so a broken client
 still ends). What a bounded reader must stop reading (issue 19: a 200 MB reply took 700 MB)."""
+
 from __future__ import annotations
 
 import threading

@@ -3,6 +3,7 @@ request (method, path, query, headers) and answers through the double's `answer`
 mode "hang" (accepts, never answers until stopped: a client timeout) or "reset" (drops each
 connection). Any method is recorded, so a test can assert that only GETs were made.
 """
+
 from __future__ import annotations
 
 import json

@@ -39,22 +39,46 @@ _SETTINGS = StackSettings.from_mapping(
 
 
 @functools.lru_cache(maxsize=512)
-def _recorded(agent: str, username: str, rotation: int, password_rotation: int, scopes: tuple[str, ...],
-              repo: str, formula: str, project_name: str) -> tuple[Res, ...]:
-    return tuple(dynamic_resources(recorded_run(agent, username, rotation, password_rotation, scopes, repo, formula,
-                                                project_name)))
+def _recorded(
+    agent: str,
+    username: str,
+    rotation: int,
+    password_rotation: int,
+    scopes: tuple[str, ...],
+    repo: str,
+    formula: str,
+    project_name: str,
+) -> tuple[Res, ...]:
+    return tuple(
+        dynamic_resources(
+            recorded_run(agent, username, rotation, password_rotation, scopes, repo, formula, project_name)
+        )
+    )
 
 
-def recorded_run(agent: str, username: str | None = None, rotation: int = 0, password_rotation: int = 0,
-                 scopes: tuple[str, ...] = ("all",), repo: str = REPO, formula: str = FORMULA,
-                 project_name: str = PROJECT) -> MockRun:
+def recorded_run(
+    agent: str,
+    username: str | None = None,
+    rotation: int = 0,
+    password_rotation: int = 0,
+    scopes: tuple[str, ...] = ("all",),
+    repo: str = REPO,
+    formula: str = FORMULA,
+    project_name: str = PROJECT,
+) -> MockRun:
     """The whole recording of one agent's program (every resource, not only the Forgejo ones)."""
     spec = AgentSpec.model_construct(
-        name=agent, base_url="http://10.10.10.1:8081", model="unsloth/Qwen3.5-35B-A3B", forge_user=username or agent,
-        token_scopes=scopes, rotate_token=rotation, rotate_password=password_rotation,
+        name=agent,
+        base_url="http://10.10.10.1:8081",
+        model="unsloth/Qwen3.5-35B-A3B",
+        forge_user=username or agent,
+        token_scopes=scopes,
+        rotate_token=rotation,
+        rotate_password=password_rotation,
     )
-    project = Project.model_construct(path=Path(f"/opt/factory/projects/{project_name}.toml"), name=project_name, repo=repo,
-                                      agents=(spec,))
+    project = Project.model_construct(
+        path=Path(f"/opt/factory/projects/{project_name}.toml"), name=project_name, repo=repo, agents=(spec,)
+    )
     formulas = {agent: Formula(Path(FORMULA_SOURCE), formula)}
     return run_with_mocks(lambda: build_fleet(_SETTINGS, Fleet.model_construct(projects=(project,)), "dev", formulas))
 
@@ -72,8 +96,9 @@ def program(
     replace: Sequence[str] = (),
 ) -> list[Res]:
     """Every Forgejo resource of one agent, as registered; `replace` names children to `--replace`."""
-    resources = copy.deepcopy(list(_recorded(agent, username or agent, rotation, password_rotation,
-                                             tuple(scopes), repo, formula, project)))
+    resources = copy.deepcopy(
+        list(_recorded(agent, username or agent, rotation, password_rotation, tuple(scopes), repo, formula, project))
+    )
     for res in resources:
         res.replace = res.name.removeprefix(f"{agent}-") in replace
     return resources

@@ -13,6 +13,7 @@ Modes: "ok", "loading", "no-props" (an OpenAI-compatible server without /health 
 "hang" (accepts, never answers until stopped: a client timeout), "reset" (drops each connection).
 Every request is recorded (`llama.requests`: http_double.Seen, with `.path` and `.authorization`).
 """
+
 from __future__ import annotations
 
 from .http_double import Answer, HttpDouble, Seen
@@ -23,9 +24,15 @@ NOT_FOUND = {"error": {"code": 404, "message": "File Not Found", "type": "not_fo
 
 
 class LlamaDouble(HttpDouble):
-    def __init__(self, *, slots: int = 4, alias: str = "Qwen3.5-35B-A3B",
-                 model_path: str = "/models/Qwen3.5-35B-A3B-UD-Q4_K_XL.gguf", mode: str = "ok",
-                 api_key: str | None = None):
+    def __init__(
+        self,
+        *,
+        slots: int = 4,
+        alias: str = "Qwen3.5-35B-A3B",
+        model_path: str = "/models/Qwen3.5-35B-A3B-UD-Q4_K_XL.gguf",
+        mode: str = "ok",
+        api_key: str | None = None,
+    ):
         super().__init__()
         self.slots, self.alias, self.model_path, self.mode, self.api_key = slots, alias, model_path, mode, api_key
 
@@ -41,15 +48,27 @@ class LlamaDouble(HttpDouble):
                 return Answer(401, BAD_KEY)
             if self.mode == "slots-only":  # a /props that names no model (issue 19)
                 return Answer(200, {"total_slots": self.slots, "model_alias": "", "chat_template": ""})
-            return Answer(200, {
-                "default_generation_settings": {"n_ctx": 65536}, "total_slots": self.slots,
-                "model_alias": self.alias, "model_path": self.model_path, "chat_template": "",
-                "build_info": "b0000-double",
-            })
+            return Answer(
+                200,
+                {
+                    "default_generation_settings": {"n_ctx": 65536},
+                    "total_slots": self.slots,
+                    "model_alias": self.alias,
+                    "model_path": self.model_path,
+                    "chat_template": "",
+                    "build_info": "b0000-double",
+                },
+            )
         if seen.path in ("/v1/models", "/models"):
-            return Answer(200, {"object": "list", "data": [
-                {"id": self.alias, "object": "model", "created": 0, "owned_by": "llamacpp"},
-            ]})
+            return Answer(
+                200,
+                {
+                    "object": "list",
+                    "data": [
+                        {"id": self.alias, "object": "model", "created": 0, "owned_by": "llamacpp"},
+                    ],
+                },
+            )
         return Answer(404, NOT_FOUND)
 
 
@@ -58,5 +77,10 @@ def no_model_servers(monkeypatch) -> None:
     machine; every server is unreachable. Tests of the probes use a LlamaDouble instead."""
     from disinto_infra.model_servers import probe as model_server
 
-    monkeypatch.setattr(model_server, "probe", lambda url, key="", timeout=0: model_server.ServerProbe(
-        url, model_server.ServerState.UNREACHABLE, "not probed in this test"))
+    monkeypatch.setattr(
+        model_server,
+        "probe",
+        lambda url, key="", timeout=0: model_server.ServerProbe(
+            url, model_server.ServerState.UNREACHABLE, "not probed in this test"
+        ),
+    )

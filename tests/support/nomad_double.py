@@ -21,6 +21,7 @@ disabled"), `/v1/acl/role/:id` (`ACLRole`, `Policies` [{Name}]) and `/v1/acl/pol
         nomad.configure(forbidden={"/v1/node/pool/gpu"})   # 403 there even with the token
         nomad.configure(token_type="client", token_policies=("ops",), acl_policies={"ops": 'namespace "default" {...}'})
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -31,34 +32,85 @@ DENIED = Answer(403, text="Permission denied")
 
 
 def node(name: str, pool: str = "default", status: str = "ready", eligibility: str = "eligible") -> dict[str, Any]:
-    return {"ID": f"{name}-0000-4000-8000-000000000000", "Name": name, "Address": "10.0.0.5", "Datacenter": "dc1",
-            "NodeClass": "", "NodePool": pool, "Version": "1.10.3", "Drain": False,
-            "SchedulingEligibility": eligibility, "Status": status, "StatusDescription": "", "Drivers": {},
-            "LastDrain": None, "CreateIndex": 10, "ModifyIndex": 12}
+    return {
+        "ID": f"{name}-0000-4000-8000-000000000000",
+        "Name": name,
+        "Address": "10.0.0.5",
+        "Datacenter": "dc1",
+        "NodeClass": "",
+        "NodePool": pool,
+        "Version": "1.10.3",
+        "Drain": False,
+        "SchedulingEligibility": eligibility,
+        "Status": status,
+        "StatusDescription": "",
+        "Drivers": {},
+        "LastDrain": None,
+        "CreateIndex": 10,
+        "ModifyIndex": 12,
+    }
 
 
-def host_volume(name: str, namespace: str = "default", pool: str = "default", node_id: str = "box1-0000",
-                volume_id: str | None = None) -> dict[str, Any]:
-    return {"Namespace": namespace, "ID": volume_id or f"{name}-0000-4000-8000-000000000000", "Name": name,
-            "PluginID": "mkdir", "NodePool": pool, "NodeID": node_id, "CapacityBytes": 0, "State": "ready",
-            "CreateIndex": 30, "CreateTime": 1, "ModifyIndex": 30, "ModifyTime": 1}
+def host_volume(
+    name: str,
+    namespace: str = "default",
+    pool: str = "default",
+    node_id: str = "box1-0000",
+    volume_id: str | None = None,
+) -> dict[str, Any]:
+    return {
+        "Namespace": namespace,
+        "ID": volume_id or f"{name}-0000-4000-8000-000000000000",
+        "Name": name,
+        "PluginID": "mkdir",
+        "NodePool": pool,
+        "NodeID": node_id,
+        "CapacityBytes": 0,
+        "State": "ready",
+        "CreateIndex": 30,
+        "CreateTime": 1,
+        "ModifyIndex": 30,
+        "ModifyTime": 1,
+    }
 
 
-def registration(service: str, namespace: str, address: str = "10.0.0.5", port: int = 3000,
-                 job: str = "forgejo") -> dict[str, Any]:
-    return {"ID": f"_nomad-task-0000-{job}-{service}-http", "ServiceName": service, "Namespace": namespace,
-            "NodeID": "box1-0000", "Datacenter": "dc1", "JobID": job, "AllocID": "0000-alloc", "Tags": [],
-            "Address": address, "Port": port, "CreateIndex": 20, "ModifyIndex": 20}
+def registration(
+    service: str, namespace: str, address: str = "10.0.0.5", port: int = 3000, job: str = "forgejo"
+) -> dict[str, Any]:
+    return {
+        "ID": f"_nomad-task-0000-{job}-{service}-http",
+        "ServiceName": service,
+        "Namespace": namespace,
+        "NodeID": "box1-0000",
+        "Datacenter": "dc1",
+        "JobID": job,
+        "AllocID": "0000-alloc",
+        "Tags": [],
+        "Address": address,
+        "Port": port,
+        "CreateIndex": 20,
+        "ModifyIndex": 20,
+    }
 
 
 class NomadDouble(HttpDouble):
-    def __init__(self, *, leader: str | None = "10.0.0.1:4647", namespaces: tuple[str, ...] = ("default",),
-                 pools: dict[str, list[dict]] | None = None, services: dict[tuple[str, str], list] | None = None,
-                 acl_token: str | None = None, forbidden: frozenset[str] = frozenset(),
-                 volumes: tuple[dict[str, Any], ...] = (), namespace_pools: dict[str, str] | None = None,
-                 token_type: str = "management", token_policies: tuple[str, ...] = (),
-                 token_roles: tuple[str, ...] = (), acl_roles: dict[str, list[str]] | None = None,
-                 acl_policies: dict[str, str] | None = None):
+    def __init__(
+        self,
+        *,
+        leader: str | None = "10.0.0.1:4647",
+        namespaces: tuple[str, ...] = ("default",),
+        pools: dict[str, list[dict]] | None = None,
+        services: dict[tuple[str, str], list] | None = None,
+        acl_token: str | None = None,
+        forbidden: frozenset[str] = frozenset(),
+        volumes: tuple[dict[str, Any], ...] = (),
+        namespace_pools: dict[str, str] | None = None,
+        token_type: str = "management",
+        token_policies: tuple[str, ...] = (),
+        token_roles: tuple[str, ...] = (),
+        acl_roles: dict[str, list[str]] | None = None,
+        acl_policies: dict[str, str] | None = None,
+    ):
         super().__init__()
         # Nomad Enterprise: a namespace's default node pool (api/namespace.go NodePoolConfiguration)
         self.volumes, self.namespace_pools = volumes, namespace_pools or {}
@@ -87,24 +139,50 @@ class NomadDouble(HttpDouble):
             return Answer(400, text="ACL support disabled")
         client = self.token_type != "management"
         if parts[2:] == ["token", "self"]:
-            return Answer(200, {"AccessorID": "0000-accessor", "SecretID": self.acl_token, "Name": "ops",
-                                "Type": self.token_type, "Policies": list(self.token_policies),
-                                "Roles": [{"ID": r, "Name": f"role-{r}"} for r in self.token_roles],
-                                "Global": False, "CreateIndex": 5, "ModifyIndex": 5})
+            return Answer(
+                200,
+                {
+                    "AccessorID": "0000-accessor",
+                    "SecretID": self.acl_token,
+                    "Name": "ops",
+                    "Type": self.token_type,
+                    "Policies": list(self.token_policies),
+                    "Roles": [{"ID": r, "Name": f"role-{r}"} for r in self.token_roles],
+                    "Global": False,
+                    "CreateIndex": 5,
+                    "ModifyIndex": 5,
+                },
+            )
         if parts[2] == "role" and len(parts) == 4:
             if parts[3] not in self.acl_roles:
                 return Answer(404, text="ACL role not found")
             if client and parts[3] not in self.token_roles:
                 return DENIED
-            return Answer(200, {"ID": parts[3], "Name": f"role-{parts[3]}", "Description": "",
-                                "Policies": [{"Name": p} for p in self.acl_roles[parts[3]]]})
+            return Answer(
+                200,
+                {
+                    "ID": parts[3],
+                    "Name": f"role-{parts[3]}",
+                    "Description": "",
+                    "Policies": [{"Name": p} for p in self.acl_roles[parts[3]]],
+                },
+            )
         if parts[2] == "policy" and len(parts) == 4:
             if parts[3] not in self.acl_policies:
                 return Answer(404, text="ACL policy not found")
             if client and parts[3] not in self._own_policies():
                 return DENIED
-            return Answer(200, {"Name": parts[3], "Description": "", "Rules": self.acl_policies[parts[3]],
-                                "JobACL": None, "CreateIndex": 6, "ModifyIndex": 6})
+            return Answer(
+                200,
+                {
+                    "Name": parts[3],
+                    "Description": "",
+                    "Rules": self.acl_policies[parts[3]],
+                    "JobACL": None,
+                    "CreateIndex": 6,
+                    "ModifyIndex": 6,
+                },
+            )
         return Answer(404, text="Invalid URL")
 
     def answer(self, seen: Seen) -> Answer:
@@ -122,17 +200,35 @@ class NomadDouble(HttpDouble):
             if parts[2] not in self.namespaces:
                 return Answer(404, text="Namespace not found")
             pools = self.namespace_pools.get(parts[2])
-            return Answer(200, {"Name": parts[2], "Description": "", "Quota": "", "Meta": None,
-                                "Capabilities": None, "CreateIndex": 1, "ModifyIndex": 1,
-                                "NodePoolConfiguration": {"Default": pools, "Allowed": None, "Denied": None}
-                                if pools else None})
+            return Answer(
+                200,
+                {
+                    "Name": parts[2],
+                    "Description": "",
+                    "Quota": "",
+                    "Meta": None,
+                    "Capabilities": None,
+                    "CreateIndex": 1,
+                    "ModifyIndex": 1,
+                    "NodePoolConfiguration": {"Default": pools, "Allowed": None, "Denied": None} if pools else None,
+                },
+            )
         if parts[:3] == ["v1", "node", "pool"] and len(parts) in (4, 5):
             if parts[3] not in self.pools:
                 return Answer(404, text="node pool not found")
             if len(parts) == 5 and parts[4] == "nodes":
                 return Answer(200, self.pools[parts[3]])
-            return Answer(200, {"Name": parts[3], "Description": "", "Meta": None, "SchedulerConfiguration": None,
-                                "CreateIndex": 1, "ModifyIndex": 1})
+            return Answer(
+                200,
+                {
+                    "Name": parts[3],
+                    "Description": "",
+                    "Meta": None,
+                    "SchedulerConfiguration": None,
+                    "CreateIndex": 1,
+                    "ModifyIndex": 1,
+                },
+            )
         if parts == ["v1", "volumes"]:
             if "type" not in seen.query:
                 return Answer(200, [])

@@ -9,6 +9,7 @@ The result is vendored as tests/data/nomad/job.schema.json; regenerate with
 
     python -m tests.support.nomad_schema [path/to/openapi.yaml]
 """
+
 from __future__ import annotations
 
 import json
@@ -78,7 +79,7 @@ DOCKER_CONFIG = {
 
 def _refs(node: Any) -> set[str]:
     if isinstance(node, dict):
-        found = {node["$ref"][len(REF_PREFIX):]} if isinstance(node.get("$ref"), str) else set()
+        found = {node["$ref"][len(REF_PREFIX) :]} if isinstance(node.get("$ref"), str) else set()
         for value in node.values():
             found |= _refs(value)
         return found
@@ -103,7 +104,7 @@ def _close(node: Any) -> Any:
     if isinstance(node, dict):
         out = {k: _close(v) for k, v in node.items() if k != "nullable"}
         if isinstance(out.get("$ref"), str):
-            out["$ref"] = "#/$defs/" + out["$ref"][len(REF_PREFIX):]
+            out["$ref"] = "#/$defs/" + out["$ref"][len(REF_PREFIX) :]
         if "properties" in out and "additionalProperties" not in out:
             out["additionalProperties"] = False
         return out

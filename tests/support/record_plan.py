@@ -12,6 +12,7 @@ what names places in our source (`sourcePosition`, stack traces) and with depend
 secret envelope around its (fake, deterministic) value, so secrecy is part of the record too.
 The checkout's own folder (the commands' PYTHONPATH) is recorded as `<checkout>`.
 """
+
 from __future__ import annotations
 
 import json

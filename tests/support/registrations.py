@@ -107,6 +107,13 @@ def with_stand_ins(run: MockRun, log: str) -> list[Res]:
     stand_in = ToyProvider()
     for urn, reg in custom.items():
         if urn not in dynamic:
-            resources.append(Res(reg.name, stand_in, {"label": reg.name, "log": log},
-                                 depends_on=[names[u] for u in reg.options.dependencies if u in names], type=reg.type))
+            resources.append(
+                Res(
+                    reg.name,
+                    stand_in,
+                    {"label": reg.name, "log": log},
+                    depends_on=[names[u] for u in reg.options.dependencies if u in names],
+                    type=reg.type,
+                )
+            )
     return _dependency_order(resources)

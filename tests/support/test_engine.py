@@ -1,4 +1,5 @@
 """Tests of the engine harness (tests/support/engine.py), driven through tests/support/toy_provider.py."""
+
 import base64
 import json
 import os
@@ -89,8 +90,14 @@ def test_delete_before_replace_option_and_provider_answer(engine, log):
 
 
 def test_removed_resources_deleted_dependents_first_and_retain_on_delete(engine, log):
-    engine.up([toy("a", log), toy("b", log, {"up": Ref("a", "seq")}), toy("c", log, depends_on=["b"]),
-               toy("kept", log, retain_on_delete=True)])
+    engine.up(
+        [
+            toy("a", log),
+            toy("b", log, {"up": Ref("a", "seq")}),
+            toy("c", log, depends_on=["b"]),
+            toy("kept", log, retain_on_delete=True),
+        ]
+    )
     ops = engine.up([])
     assert ops == {"a": "delete", "b": "delete", "c": "delete", "kept": "delete"}
     assert engine.last_run_calls() == [("Delete", "c"), ("Delete", "b"), ("Delete", "a")]
@@ -127,8 +134,12 @@ def test_wire_encoding_floats_and_dropped_nones(engine, log):
 
 
 def test_secrets_stay_secret_through_refs_and_reach_provider_plain(engine, log):
-    engine.up([toy("a", log, additional_secret_outputs=["token"]),
-               toy("b", log, {"upstream": Ref("a", "token"), "pw": Secret("hunter2"), "plain": "p"})])
+    engine.up(
+        [
+            toy("a", log, additional_secret_outputs=["token"]),
+            toy("b", log, {"upstream": Ref("a", "token"), "pw": Secret("hunter2"), "plain": "p"}),
+        ]
+    )
     assert "token" in engine.state["a"].secret_outputs and "seq" not in engine.state["a"].secret_outputs
     b = engine.state["b"]
     assert {"upstream", "pw"} <= b.secret_inputs and "plain" not in b.secret_inputs
@@ -169,8 +180,7 @@ def test_diff_unknown_falls_back_to_input_comparison_including_provider(engine, 
     assert engine.up([toy("a", log, {"diff_unknown": True, "v": 1})]) == {"a": "same"}
     assert engine.up([toy("a", log, {"diff_unknown": True, "v": 2})]) == {"a": "update"}
     # Same inputs, another provider class: only `__provider` differs, and that is an update.
-    assert engine.up([toy("a", log, {"diff_unknown": True, "v": 2}, provider=OtherToyProvider())]) == \
-        {"a": "update"}
+    assert engine.up([toy("a", log, {"diff_unknown": True, "v": 2}, provider=OtherToyProvider())]) == {"a": "update"}
 
 
 def test_failures_keep_partial_progress(engine, host, log):
@@ -220,12 +230,18 @@ def test_configure_value_reaches_provider_configure(engine, host, log):
 
 
 def test_provider_blob_is_identical_across_processes():
-    code = ("from pulumi.dynamic.dynamic import serialize_provider\n"
-            "from tests.support.toy_provider import ToyProvider\n"
-            "print(serialize_provider(ToyProvider()))\n")
+    code = (
+        "from pulumi.dynamic.dynamic import serialize_provider\n"
+        "from tests.support.toy_provider import ToyProvider\n"
+        "print(serialize_provider(ToyProvider()))\n"
+    )
     env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
-    blobs = [subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, env=env, check=True,
-                            capture_output=True, text=True).stdout.strip() for _ in range(2)]
+    blobs = [
+        subprocess.run(
+            [sys.executable, "-c", code], cwd=REPO_ROOT, env=env, check=True, capture_output=True, text=True
+        ).stdout.strip()
+        for _ in range(2)
+    ]
     assert blobs[0] == blobs[1]
     raw = base64.b64decode(blobs[0])
     assert b"tests.support.toy_provider" in raw and len(raw) < 200  # pickled by reference
@@ -253,8 +269,9 @@ def test_delete_before_replace_first_deletes_the_dependents_that_must_be_replace
     planned = engine.preview(dependents_of_a(log, k="y"))
     assert [m for m, _ in engine.last_run_calls() if m in ("Create", "Delete", "Update")] == []
     ops = engine.up(dependents_of_a(log, k="y"))
-    assert ops == planned == {"a": "replace", "b": "replace", "c": "update", "d": "replace", "e": "same",
-                              "f": "replace"}
+    assert (
+        ops == planned == {"a": "replace", "b": "replace", "c": "update", "d": "replace", "e": "same", "f": "replace"}
+    )
     calls = engine.last_run_calls()
     first_delete = calls.index(("Delete", "d"))
     # Each dependent with an input from the replaced set is asked Diff with those inputs unknown.
@@ -266,7 +283,7 @@ def test_delete_before_replace_first_deletes_the_dependents_that_must_be_replace
     writes = [c for c in calls if c[0] in ("Create", "Update")]
     assert writes == [("Create", "a"), ("Create", "b"), ("Update", "c"), ("Create", "d"), ("Create", "f")]
     # Re-created dependents skip Diff after the root's create (the engine's "recreating" step).
-    after = calls[calls.index(("Create", "a")):]
+    after = calls[calls.index(("Create", "a")) :]
     assert ("Diff", "b") not in after and ("Diff", "d") not in after and ("Diff", "c") in after
     assert engine.outputs("b")["up"] == engine.outputs("a")["seq"] and engine.pending_deletes == []
     assert set(engine.up(dependents_of_a(log, k="y")).values()) == {"same"}
@@ -286,8 +303,16 @@ def test_create_before_delete_replacement_deletes_no_dependent_early(engine, log
 
 def test_replace_on_changes_acts_only_where_the_engine_knows_the_changed_keys(engine, log):
     # The dynamic host's Diff names no changed keys: only the engine's own (legacy) diff can match them.
-    engine.up([toy("a", log, {"diff_unknown": True, "v": 1}, replace_on_changes=["v"]),
-               toy("b", log, {"v": 1}, replace_on_changes=["v"])])
-    ops = engine.up([toy("a", log, {"diff_unknown": True, "v": 2}, replace_on_changes=["v"]),
-                     toy("b", log, {"v": 2}, replace_on_changes=["v"])])
+    engine.up(
+        [
+            toy("a", log, {"diff_unknown": True, "v": 1}, replace_on_changes=["v"]),
+            toy("b", log, {"v": 1}, replace_on_changes=["v"]),
+        ]
+    )
+    ops = engine.up(
+        [
+            toy("a", log, {"diff_unknown": True, "v": 2}, replace_on_changes=["v"]),
+            toy("b", log, {"v": 2}, replace_on_changes=["v"]),
+        ]
+    )
     assert ops == {"a": "replace", "b": "update"}

@@ -3,6 +3,7 @@
 Most tests use the ``forge`` fixture, whose teardown also asserts that every request and
 2xx response matched the v11 swagger spec.
 """
+
 import base64
 import threading
 import time
@@ -15,8 +16,10 @@ from tests.support.forgejo_double.fixture import ADMIN_PASSWORD, ADMIN_USER
 
 ADMIN = (ADMIN_USER, ADMIN_PASSWORD)
 OWNER = ("johba", "johba-pass-123")
-ALL_WRITE = [f"write:{c}" for c in ("activitypub", "admin", "misc", "notification", "organization",
-                                    "package", "issue", "repository", "user")]
+ALL_WRITE = [
+    f"write:{c}"
+    for c in ("activitypub", "admin", "misc", "notification", "organization", "package", "issue", "repository", "user")
+]
 
 
 def api(forge, path):
@@ -29,8 +32,12 @@ def create_user(forge, name, password="bot-pass-1234", **extra):
 
 
 def create_token(forge, user, password, name="t1", scopes=("write:repository",)):
-    return requests.post(api(forge, f"/users/{user}/tokens"), auth=(user, password),
-                         json={"name": name, "scopes": list(scopes)}, timeout=5)
+    return requests.post(
+        api(forge, f"/users/{user}/tokens"),
+        auth=(user, password),
+        json={"name": name, "scopes": list(scopes)},
+        timeout=5,
+    )
 
 
 def b64(text):
@@ -46,8 +53,7 @@ def test_created_user_must_change_password_until_admin_clears_it(forge):
 
     r = create_token(forge, "bot-a", "bot-pass-1234")
     assert r.status_code == 403
-    assert r.json() == {"message": "You must change your password. Change it at: "
-                                   f"{forge.url}//user/change_password"}
+    assert r.json() == {"message": f"You must change your password. Change it at: {forge.url}//user/change_password"}
 
     # A new password alone does not clear the flag ...
     r = requests.patch(api(forge, "/admin/users/bot-a"), auth=ADMIN, json={"password": "new-pass-5678"})
@@ -69,8 +75,11 @@ def test_create_user_validation_and_conflicts(forge):
         ({"username": "x" * 41}, 422, "[Username]: MaxSize"),
         ({"username": "BOT-B"}, 422, "user already exists [name: BOT-B]"),
         ({"username": "bot-b", "email": "johba@disinto.test"}, 422, "user already exists [name: bot-b]"),
-        ({"username": "bot-c", "email": "JOHBA@disinto.test"}, 422,
-         "e-mail already in use [email: JOHBA@disinto.test]"),
+        (
+            {"username": "bot-c", "email": "JOHBA@disinto.test"},
+            422,
+            "e-mail already in use [email: JOHBA@disinto.test]",
+        ),
         ({"username": "bot-c", "password": "short"}, 400, "PasswordIsRequired"),
     ]
     for extra, status, message in cases:
@@ -95,17 +104,27 @@ def test_get_user_auth_rules_and_scopes(forge):
     assert requests.get(api(forge, "/user"), headers={"Authorization": "token " + "0" * 40}).status_code == 401
 
     tok = forge.add_token("johba", "ro", ["read:user"])
-    for auth in ({"headers": {"Authorization": f"token {tok}"}}, {"headers": {"Authorization": f"Bearer {tok}"}},
-                 {"params": {"token": tok}}, {"auth": ("johba", tok)}):
+    for auth in (
+        {"headers": {"Authorization": f"token {tok}"}},
+        {"headers": {"Authorization": f"Bearer {tok}"}},
+        {"params": {"token": tok}},
+        {"auth": ("johba", tok)},
+    ):
         r = requests.get(api(forge, "/user"), **auth)
         assert r.status_code == 200 and r.json()["login"] == "johba"
-    r = requests.post(api(forge, "/admin/users"), headers={"Authorization": f"token {tok}"},
-                      json={"username": "x1", "email": "x1@b.test", "password": "long-enough-1"})
+    r = requests.post(
+        api(forge, "/admin/users"),
+        headers={"Authorization": f"token {tok}"},
+        json={"username": "x1", "email": "x1@b.test", "password": "long-enough-1"},
+    )
     assert r.status_code == 403
     assert r.json()["message"] == "token does not have at least one of required scope(s): [write:admin]"
     admin_tok = forge.add_token(ADMIN_USER, "adm", ["write:admin"])
-    r = requests.post(api(forge, "/admin/users"), headers={"Authorization": f"token {admin_tok}"},
-                      json={"username": "x1", "email": "x1@b.test", "password": "long-enough-1"})
+    r = requests.post(
+        api(forge, "/admin/users"),
+        headers={"Authorization": f"token {admin_tok}"},
+        json={"username": "x1", "email": "x1@b.test", "password": "long-enough-1"},
+    )
     assert r.status_code == 201
     r = requests.get(api(forge, "/user"), auth=OWNER, headers={"Sudo": ADMIN_USER})
     assert r.status_code == 403
@@ -136,8 +155,11 @@ def test_token_create_needs_password_basic_auth_and_unique_name(forge):
     forge.add_user("bot-e", password="bot-pass-1234")
     assert create_token(forge, "bot-e", "bot-pass-1234").status_code == 201
     tok = forge.add_token("bot-e", "all", ["all"])
-    r = requests.post(api(forge, "/users/bot-e/tokens"), headers={"Authorization": f"token {tok}"},
-                      json={"name": "t2", "scopes": ["all"]})
+    r = requests.post(
+        api(forge, "/users/bot-e/tokens"),
+        headers={"Authorization": f"token {tok}"},
+        json={"name": "t2", "scopes": ["all"]},
+    )
     assert (r.status_code, r.json()["message"]) == (401, "auth method not allowed")
     r = requests.post(api(forge, "/users/bot-e/tokens"), auth=("bot-e", tok), json={"name": "t2", "scopes": ["all"]})
     assert r.status_code == 401  # basic auth whose password is a token is token auth
@@ -211,8 +233,16 @@ def test_token_delete_by_id_name_and_go_integer_syntax(forge):
     assert requests.delete(base + "dup", headers={"Authorization": f"token {tok}"}).status_code == 401
     r = requests.delete(base + "dup", auth=auth)
     assert (r.status_code, r.json()["message"]) == (422, "multiple matches for token name 'dup'")
-    assert [go_parse_int(s) for s in ("12", "0x1f", "017", "0o17", "0b1", "1_0", "x1", "0x")] == \
-        [12, 31, 15, 15, 1, 10, 0, 0]
+    assert [go_parse_int(s) for s in ("12", "0x1f", "017", "0o17", "0b1", "1_0", "x1", "0x")] == [
+        12,
+        31,
+        15,
+        15,
+        1,
+        10,
+        0,
+        0,
+    ]
 
 
 # ----------------------------------------------------------------------- collaborators
@@ -302,8 +332,9 @@ def test_contents_branches_and_protection_flow(forge):
     # enable_push false: collaborators may no longer write main through the API
     r = requests.post(repo + "/contents/x.txt", auth=("bot-l", "bot-pass-1234"), json={"content": b64("x")})
     assert r.status_code == 403
-    r = requests.post(repo + "/contents/x.txt", auth=("bot-l", "bot-pass-1234"),
-                      json={"content": b64("x"), "branch": "dev"})
+    r = requests.post(
+        repo + "/contents/x.txt", auth=("bot-l", "bot-pass-1234"), json={"content": b64("x"), "branch": "dev"}
+    )
     assert r.status_code == 201
 
 
@@ -311,8 +342,13 @@ def test_protected_branch_has_no_site_admin_bypass_for_contents_writes(forge):
     """VerifyBranchProtection -> CanUserPush: a site admin writes main only as the rule allows anyone."""
     repo = api(forge, "/repos/johba/disinto")
     assert requests.post(repo + "/contents/a.txt", auth=OWNER, json={"content": b64("a")}).status_code == 201
-    rule = {"rule_name": "main", "enable_push": True, "enable_push_whitelist": True,
-            "push_whitelist_usernames": ["johba"], "apply_to_admins": False}
+    rule = {
+        "rule_name": "main",
+        "enable_push": True,
+        "enable_push_whitelist": True,
+        "push_whitelist_usernames": ["johba"],
+        "apply_to_admins": False,
+    }
     assert requests.post(repo + "/branch_protections", auth=OWNER, json=rule).status_code == 201
     r = requests.post(repo + "/contents/b.txt", auth=ADMIN, json={"content": b64("b")})
     assert r.status_code == 403 and "cannot commit" in r.json()["message"]
@@ -391,11 +427,13 @@ def test_fault_timeout_and_delay(forge):
 def test_spec_violation_is_recorded():
     with ForgejoDouble(spec_check=True) as fd:
         fd.add_user("root1", password="root-pass-1", is_admin=True)
-        r = requests.post(fd.url + "/api/v1/admin/users", auth=("root1", "root-pass-1"),
-                          json={"username": 5, "email": "a@b.test"})
+        r = requests.post(
+            fd.url + "/api/v1/admin/users", auth=("root1", "root-pass-1"), json={"username": 5, "email": "a@b.test"}
+        )
         assert r.status_code == 422 and "cannot unmarshal number" in r.json()["message"]
-        assert any("adminCreateUser" in v and "username" in v and "is not of type 'string'" in v
-                   for v in fd.spec_violations)
+        assert any(
+            "adminCreateUser" in v and "username" in v and "is not of type 'string'" in v for v in fd.spec_violations
+        )
         fd.clear_spec_violations()
         requests.get(fd.url + "/api/v1/admin/users/root1/tokens", auth=("root1", "root-pass-1"))
         assert any("no operation in the spec" in v for v in fd.spec_violations)
@@ -424,8 +462,11 @@ def test_undeclared_request_key_is_a_violation():
     with ForgejoDouble(spec_check=True) as fd:
         fd.add_user("root1", password="root-pass-1", is_admin=True, email="root1@b.test")
         fd.add_user("bot", password="bot-pass-1234", email="bot@b.test")
-        r = requests.patch(fd.url + "/api/v1/admin/users/bot", auth=("root1", "root-pass-1"),
-                           json={"password": "new-pass-12345", "must_change_pasword": False})
+        r = requests.patch(
+            fd.url + "/api/v1/admin/users/bot",
+            auth=("root1", "root-pass-1"),
+            json={"password": "new-pass-12345", "must_change_pasword": False},
+        )
         assert r.status_code == 200
         assert [v for v in fd.spec_violations if "must_change_pasword" in v and "not in the spec" in v]
         fd.clear_spec_violations()
@@ -446,7 +487,9 @@ def test_response_without_a_field_the_providers_read_is_a_violation():
     [problem] = checker.check_response(op, "POST", "/api/v1/users/bot/tokens", 201, partial)
     assert "lacks 'token_last_eight'" in problem
     put = checker.find("PUT", "/api/v1/repos/o/r/contents/f")
-    assert "lacks 'content.sha'" in checker.check_response(put, "PUT", "/api/v1/repos/o/r/contents/f", 200,
-                                                           {"content": {"name": "f"}})[0]
+    assert (
+        "lacks 'content.sha'"
+        in checker.check_response(put, "PUT", "/api/v1/repos/o/r/contents/f", 200, {"content": {"name": "f"}})[0]
+    )
     known = {op.op_id for ops in checker.operations.values() for op in ops}
     assert set(READ_FIELDS) <= known  # no misspelt operationId

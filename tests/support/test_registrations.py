@@ -1,4 +1,5 @@
 """tests/support/registrations.py: the program's registrations turned into what the engine harness runs."""
+
 import base64
 
 import dill
@@ -22,16 +23,23 @@ def provider_class(blob: str) -> type:
 def test_identity_is_the_programs_wiring_with_its_options_and_providers():
     user, token, grant = identity("dev-qwen", rotation=2, scopes=["write:repository"])
     assert [r.name for r in program("dev-qwen")] == [
-        "dev-qwen-user", "dev-qwen-collaborator", "dev-qwen-profile", "dev-qwen-token"]
+        "dev-qwen-user",
+        "dev-qwen-collaborator",
+        "dev-qwen-profile",
+        "dev-qwen-token",
+    ]
     assert (user.retain_on_delete, user.delete_before_replace) == (True, True)
     # The token sets no order: its provider's diff decides, as in the engine.
     assert (token.retain_on_delete, token.delete_before_replace) == (False, None)
     assert (grant.retain_on_delete, grant.delete_before_replace) == (False, True)
     assert token.additional_secret_outputs == ["token", "password"]
-    assert token.inputs == {"username": Ref("dev-qwen-user", "username"),
-                            "password": Secret(Ref("dev-qwen-user", "password")),
-                            "user_id": Ref("dev-qwen-user", "user_id"),
-                            "scopes": ["write:repository"], "rotation": 2.0}
+    assert token.inputs == {
+        "username": Ref("dev-qwen-user", "username"),
+        "password": Secret(Ref("dev-qwen-user", "password")),
+        "user_id": Ref("dev-qwen-user", "user_id"),
+        "scopes": ["write:repository"],
+        "rotation": 2.0,
+    }
     assert grant.inputs["user_id"] == Ref("dev-qwen-user", "user_id") and grant.inputs["repo"] == "johba/disinto"
     assert user.parent.endswith("disinto:index:Agent::dev-qwen")
     classes = [provider_class(r.provider_blob) for r in (user, token, grant)]
@@ -84,15 +92,28 @@ def test_every_option_the_engine_acts_on_is_carried_over():
     def prog():
         parent = pulumi.ComponentResource("test:index:Box", "box")
         first = _Toy("first", {"label": "x", "log": "/dev/null"}, pulumi.ResourceOptions(parent=parent))
-        _Toy("second", {"label": "y", "log": "/dev/null"}, pulumi.ResourceOptions(
-            parent=parent, depends_on=[first], retain_on_delete=True, delete_before_replace=False,
-            additional_secret_outputs=["seq"], replace_on_changes=["label"], ignore_changes=["log"]))
+        _Toy(
+            "second",
+            {"label": "y", "log": "/dev/null"},
+            pulumi.ResourceOptions(
+                parent=parent,
+                depends_on=[first],
+                retain_on_delete=True,
+                delete_before_replace=False,
+                additional_secret_outputs=["seq"],
+                replace_on_changes=["label"],
+                ignore_changes=["log"],
+            ),
+        )
 
     first, second = dynamic_resources(run_with_mocks(prog))
     assert first.delete_before_replace is None and first.retain_on_delete is False
     assert (second.depends_on, second.retain_on_delete, second.delete_before_replace) == (["first"], True, False)
     assert (second.additional_secret_outputs, second.replace_on_changes, second.ignore_changes) == (
-        ["seq"], ["label"], ["log"])
+        ["seq"],
+        ["label"],
+        ["log"],
+    )
     assert second.parent.endswith("test:index:Box::box") and second.type == "pulumi-python:dynamic/toy:Toy"
 
 
@@ -105,5 +126,7 @@ def test_stand_ins_keep_every_other_resource_in_its_registered_order():
     by_name = {r.name: r for r in with_stand_ins(run_with_mocks(prog), "/tmp/log")}
     assert set(by_name) == {"v", "t", "w"}
     assert sorted(by_name["w"].depends_on) == ["t", "v"] and by_name["w"].type == "docker:index/volume:Volume"
-    assert by_name["w"].inputs == {"label": "w", "log": "/tmp/log"} and isinstance(by_name["w"].provider_obj, ToyProvider)
+    assert by_name["w"].inputs == {"label": "w", "log": "/tmp/log"} and isinstance(
+        by_name["w"].provider_obj, ToyProvider
+    )
     assert by_name["t"].provider_blob is not None  # the dynamic one as registered

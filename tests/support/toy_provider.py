@@ -15,6 +15,7 @@ Outputs are the inputs plus ``seq`` (the numeric id), ``token`` and ``greeting``
 `disinto:greeting` seen by configure()). `read` reports an object gone when its id is listed in
 ``<log>.gone``.
 """
+
 import itertools
 import json
 import sys
@@ -71,8 +72,9 @@ class ToyProvider(ResourceProvider):
         changed = sorted(k for k in keys if olds.get(k) != news.get(k))
         replaces = [k for k in changed if k in (news.get("replace_on") or [])]
         _record(news, "diff", id=_id, changed=changed, replaces=replaces)
-        return DiffResult(changes=bool(changed), replaces=replaces,
-                          delete_before_replace=True if news.get("dbr") else None)
+        return DiffResult(
+            changes=bool(changed), replaces=replaces, delete_before_replace=True if news.get("dbr") else None
+        )
 
     def create(self, props):
         t0 = time.time()
@@ -86,8 +88,16 @@ class ToyProvider(ResourceProvider):
             n = next(_ids)
         outs = {k: v for k, v in props.items() if k != "__provider"}
         outs.update(seq=n, token=f"tok-{n}", greeting=CONFIG.get("greeting"))
-        _record(props, "create", id=f"toy-{n}", keys=sorted(props), types=_types(props), config=dict(CONFIG),
-                t0=t0, t1=time.time())
+        _record(
+            props,
+            "create",
+            id=f"toy-{n}",
+            keys=sorted(props),
+            types=_types(props),
+            config=dict(CONFIG),
+            t0=t0,
+            t1=time.time(),
+        )
         return CreateResult(f"toy-{n}", outs)
 
     def update(self, _id, olds, news):

@@ -25,6 +25,7 @@ A sealed Vault answers every other path 503 "Vault is sealed".
         vault.configure(forbidden={"/v1/sys/auth"})       # 403 there even with the token
         vault.configure(acl={"bot-dev": 'path "kv/data/x" {...}'})  # the ACL policies besides root
 """
+
 from __future__ import annotations
 
 import json
@@ -47,14 +48,27 @@ STATES = {
 
 
 def kv_mount(version: str | None = "2") -> dict[str, Any]:
-    return {"type": "kv", "description": "", "accessor": "kv_0000", "local": False, "seal_wrap": False,
-            "config": {"default_lease_ttl": 0, "max_lease_ttl": 0, "force_no_cache": False},
-            "options": {"version": version} if version else None}
+    return {
+        "type": "kv",
+        "description": "",
+        "accessor": "kv_0000",
+        "local": False,
+        "seal_wrap": False,
+        "config": {"default_lease_ttl": 0, "max_lease_ttl": 0, "force_no_cache": False},
+        "options": {"version": version} if version else None,
+    }
 
 
 def auth_method(kind: str) -> dict[str, Any]:
-    return {"type": kind, "description": "", "accessor": f"auth_{kind}_0000", "local": False, "seal_wrap": False,
-            "config": {"default_lease_ttl": 0, "max_lease_ttl": 0, "token_type": "default-service"}, "options": None}
+    return {
+        "type": kind,
+        "description": "",
+        "accessor": f"auth_{kind}_0000",
+        "local": False,
+        "seal_wrap": False,
+        "config": {"default_lease_ttl": 0, "max_lease_ttl": 0, "token_type": "default-service"},
+        "options": None,
+    }
 
 
 # Vault's built-in `default` policy, abridged to its first rule.
@@ -62,15 +76,33 @@ DEFAULT_POLICY = 'path "auth/token/lookup-self" {\n    capabilities = ["read"]\n
 
 
 def _logical(data: Any) -> dict[str, Any]:
-    return {"request_id": "0000-request", "lease_id": "", "renewable": False, "lease_duration": 0, "data": data,
-            "wrap_info": None, "warnings": None, "auth": None}
+    return {
+        "request_id": "0000-request",
+        "lease_id": "",
+        "renewable": False,
+        "lease_duration": 0,
+        "data": data,
+        "wrap_info": None,
+        "warnings": None,
+        "auth": None,
+    }
 
 
 class VaultDouble(HttpDouble):
-    def __init__(self, *, state: str = "active", version: str = "1.18.3", token: str | None = None,
-                 policies: tuple[str, ...] = ("root",), ttl: int = 0, expired: bool = False,
-                 mounts: dict[str, dict] | None = None, auth: dict[str, dict] | None = None,
-                 forbidden: frozenset[str] = frozenset(), acl: dict[str, str] | None = None):
+    def __init__(
+        self,
+        *,
+        state: str = "active",
+        version: str = "1.18.3",
+        token: str | None = None,
+        policies: tuple[str, ...] = ("root",),
+        ttl: int = 0,
+        expired: bool = False,
+        mounts: dict[str, dict] | None = None,
+        auth: dict[str, dict] | None = None,
+        forbidden: frozenset[str] = frozenset(),
+        acl: dict[str, str] | None = None,
+    ):
         super().__init__()
         self.acl = acl if acl is not None else {"default": DEFAULT_POLICY}
         self.state, self.version, self.token, self.policies, self.ttl = state, version, token, policies, ttl
@@ -84,19 +116,47 @@ class VaultDouble(HttpDouble):
             code = 200
         if code == 473 and seen.query.get("perfstandbyok") == "true":
             code = 200
-        return Answer(code, {"initialized": initialized, "sealed": sealed, "standby": standby,
-                             "performance_standby": perf, "replication_performance_mode": "disabled",
-                             "replication_dr_mode": "secondary" if self.state == "drsecondary" else "disabled",
-                             "server_time_utc": 1764547200, "version": self.version,
-                             "cluster_name": "vault-cluster-0000", "cluster_id": "0000-cluster"})
+        return Answer(
+            code,
+            {
+                "initialized": initialized,
+                "sealed": sealed,
+                "standby": standby,
+                "performance_standby": perf,
+                "replication_performance_mode": "disabled",
+                "replication_dr_mode": "secondary" if self.state == "drsecondary" else "disabled",
+                "server_time_utc": 1764547200,
+                "version": self.version,
+                "cluster_name": "vault-cluster-0000",
+                "cluster_id": "0000-cluster",
+            },
+        )
 
     def _lookup_self(self, token: str) -> Answer:
-        return Answer(200, _logical({
-            "accessor": "0000-accessor", "creation_time": 1764500000, "creation_ttl": self.ttl,
-            "display_name": "token", "entity_id": "", "expire_time": None, "explicit_max_ttl": 0,
-            "id": token, "issue_time": "2026-11-30T10:53:20Z", "meta": None, "num_uses": 0, "orphan": True,
-            "path": "auth/token/create", "policies": list(self.policies), "renewable": False, "ttl": self.ttl,
-            "type": "service"}))
+        return Answer(
+            200,
+            _logical(
+                {
+                    "accessor": "0000-accessor",
+                    "creation_time": 1764500000,
+                    "creation_ttl": self.ttl,
+                    "display_name": "token",
+                    "entity_id": "",
+                    "expire_time": None,
+                    "explicit_max_ttl": 0,
+                    "id": token,
+                    "issue_time": "2026-11-30T10:53:20Z",
+                    "meta": None,
+                    "num_uses": 0,
+                    "orphan": True,
+                    "path": "auth/token/create",
+                    "policies": list(self.policies),
+                    "renewable": False,
+                    "ttl": self.ttl,
+                    "type": "service",
+                }
+            ),
+        )
 
     def _resultant_acl(self) -> Answer:
         if "root" in self.policies:
@@ -112,8 +172,13 @@ class VaultDouble(HttpDouble):
                     caps = {json.loads(c) for c in body.get("capabilities", [])}
                     table, key = (glob, path[:-1]) if path.endswith("*") else (exact, path)
                     table.setdefault(key, set()).update(caps)
-        shown = {"root": False, **{k: {p: {"capabilities": sorted(c)} for p, c in t.items()}
-                                   for k, t in (("exact_paths", exact), ("glob_paths", glob))}}
+        shown = {
+            "root": False,
+            **{
+                k: {p: {"capabilities": sorted(c)} for p, c in t.items()}
+                for k, t in (("exact_paths", exact), ("glob_paths", glob))
+            },
+        }
         return Answer(200, _logical(shown))
 
     def answer(self, seen: Seen) -> Answer:

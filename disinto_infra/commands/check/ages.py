@@ -1,4 +1,5 @@
 """Token ages for `check`: each agent's token in the state, against its limit (token_age.py)."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -20,8 +21,9 @@ def _by_name(resources: Sequence[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     return {str(r.get("urn", "")).rsplit("::", 1)[-1]: r for r in resources if r.get("type") == TOKEN_TYPE}
 
 
-def token_ages(resources: Sequence[dict[str, Any]], agents: Sequence[Placed], settings: StackSettings,
-               at: datetime) -> tuple[TokenAgeFacts, ...]:
+def token_ages(
+    resources: Sequence[dict[str, Any]], agents: Sequence[Placed], settings: StackSettings, at: datetime
+) -> tuple[TokenAgeFacts, ...]:
     tokens = _by_name(resources)
     facts = []
     for placed in agents:
@@ -30,6 +32,13 @@ def token_ages(resources: Sequence[dict[str, Any]], agents: Sequence[Placed], se
         made = token_age.made_at(found.get("outputs") or {}, found.get("inputs") or {}) if found else None
         age = token_age.age_days(made, at)
         due = None if made is None else token_age.is_due(made, limit or 0, at)
-        facts.append(TokenAgeFacts(placed.spec.name, token_age.iso(made) if made else None,
-                                   None if age is None else round(age, 1), limit, due))
+        facts.append(
+            TokenAgeFacts(
+                placed.spec.name,
+                token_age.iso(made) if made else None,
+                None if age is None else round(age, 1),
+                limit,
+                due,
+            )
+        )
     return tuple(facts)

@@ -13,6 +13,7 @@ GETs (Vault's api/sys_policy.go, 0c6c13d, asks the same): `/v1/sys/policies/acl?
 `/v1/sys/policies/acl/<name>` (`data.policy`, the text as written). A 403 on either is "not
 checked", never a problem.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
@@ -64,13 +65,17 @@ def _warning(name: str, text: str, kv_mount: str, factory_root: str) -> str | No
         fix = f'remove its path "{rule.written}" block'
     else:
         fix = f'narrow its path "{rule.written}" rule so that it no longer covers {path}'
-    head = (f"Vault policy {name} lets every job logged in with it read {path}, where the factory keeps "
-            f"FORGE_ADMIN_TOKEN (tools/vault-import.sh): {fix}")
+    head = (
+        f"Vault policy {name} lets every job logged in with it read {path}, where the factory keeps "
+        f"FORGE_ADMIN_TOKEN (tools/vault-import.sh): {fix}"
+    )
     if OURS in text.split("\n", 1)[0]:
         return f"{head}; `pulumi up` writes this stack's {name} without it"
     source = Path(factory_root or "<factory>") / "vault" / "policies" / f"{name}.hcl"
-    return (f"{head}, in {source} too, or the factory's tools/vault-apply-policies.sh writes it back "
-            f"(vault policy write {name} <fixed file>)")
+    return (
+        f"{head}, in {source} too, or the factory's tools/vault-apply-policies.sh writes it back "
+        f"(vault policy write {name} <fixed file>)"
+    )
 
 
 def judge(listing: Reply, policies: Mapping[str, Reply], kv_mount: str, factory_root: str) -> BotPolicies:

@@ -3,6 +3,7 @@
 Read-only: GETs only, each bounded by --timeout, all of one run at once in threads. Exit 0 when
 all is well, 1 when a problem was found, 2 when it could not run (bad TOML, no stack file).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -40,9 +41,16 @@ def _env_values(path: str | None) -> tuple[dict[str, str], list[str]]:
         return {}, [f"{path}: disinto:envFile: {exc.why}"]
 
 
-def _forge_facts(url: str, settings: StackSettings, credential: sources.AdminCredential,
-                 answered: Future, admin: Future, repos: list[Future], basic_auth: Future,
-                 profiles: list[Future]) -> ForgeFacts:
+def _forge_facts(
+    url: str,
+    settings: StackSettings,
+    credential: sources.AdminCredential,
+    answered: Future,
+    admin: Future,
+    repos: list[Future],
+    basic_auth: Future,
+    profiles: list[Future],
+) -> ForgeFacts:
     version = answered.result()
     admin_status, problems = admin.result()
     if not version.ok:
@@ -53,8 +61,17 @@ def _forge_facts(url: str, settings: StackSettings, credential: sources.AdminCre
     problems += [f"{r.file}: repo: {r.repo}: {r.detail}" for r in repo_results if r.exists is not True]
     if version.ok:
         problems += [p for p in (f.result() for f in profiles) if p]
-    return ForgeFacts(url, version.ok, version.text if version.ok else "", "" if version.ok else version.text,
-                      settings.admin_user, credential.source, admin_status, repo_results, tuple(problems))
+    return ForgeFacts(
+        url,
+        version.ok,
+        version.text if version.ok else "",
+        "" if version.ok else version.text,
+        settings.admin_user,
+        credential.source,
+        admin_status,
+        repo_results,
+        tuple(problems),
+    )
 
 
 def run_checks(context: cli.Context, timeout: float, state_file: Path | None) -> CheckReport:
@@ -69,13 +86,34 @@ def run_checks(context: cli.Context, timeout: float, state_file: Path | None) ->
         answered = pool.submit(forge.version, url, timeout)
         admin = pool.submit(forge.admin_status, url, settings.admin_user, credential, timeout)
         basic_auth = pool.submit(forge.basic_auth_problem, url, timeout)
-        profiles = [pool.submit(forge.profile_rule_problem, url, p.spec.name, p.spec.forge_user, settings.admin_user,
-                                credential, timeout) for p in placed]
+        profiles = [
+            pool.submit(
+                forge.profile_rule_problem,
+                url,
+                p.spec.name,
+                p.spec.forge_user,
+                settings.admin_user,
+                credential,
+                timeout,
+            )
+            for p in placed
+        ]
         repo_facts = [pool.submit(forge.repo, url, r, f, credential, timeout) for r, f in repos.items()]
         creds: list[Future] = []
         if settings.env_file and not env_problems:
-            creds = [pool.submit(forge.agent_credentials, url, p.spec.name, p.spec.forge_user, settings.env_file,
-                                 env, p.spec.env_suffix, timeout) for p in placed]
+            creds = [
+                pool.submit(
+                    forge.agent_credentials,
+                    url,
+                    p.spec.name,
+                    p.spec.forge_user,
+                    settings.env_file,
+                    env,
+                    p.spec.env_suffix,
+                    timeout,
+                )
+                for p in placed
+            ]
         state = pool.submit(sources.read_state, state_file, context.stack, settings.project_dir)
         cluster = _start_cluster(pool, context, timeout, state)
         document = state.result()
@@ -99,8 +137,9 @@ def _state_problems(state_file: Path | None, document: sources.StateDocument) ->
     return [document.source.removeprefix("unknown: ")] if state_file is not None and unknown else []
 
 
-def _start_cluster(pool: ThreadPoolExecutor, context: cli.Context, timeout: float,
-                   state: Future | None = None) -> dict[str, Future]:
+def _start_cluster(
+    pool: ThreadPoolExecutor, context: cli.Context, timeout: float, state: Future | None = None
+) -> dict[str, Future]:
     """A `runtime: nomad` stack's Nomad and Vault probes, started; none on a docker stack. Finding
     a token may ask the Pulumi CLI (slow), so that too runs in the pool; each future gives the
     call that waits for the area's answers and judges them. `state`: the stack's exported state,
@@ -119,10 +158,12 @@ def _start_cluster(pool: ThreadPoolExecutor, context: cli.Context, timeout: floa
         return host_volumes.own_volume_ids(document.resources)
 
     return {
-        "nomad": pool.submit(lambda: nomad.start(
-            pool, nomad.target(settings, stack, stack_file, environ, agents), timeout, own_volumes)),
-        "vault": pool.submit(lambda: vault.start(pool, vault.target(settings, stack, stack_file, environ, agents),
-                                                 timeout)),
+        "nomad": pool.submit(
+            lambda: nomad.start(pool, nomad.target(settings, stack, stack_file, environ, agents), timeout, own_volumes)
+        ),
+        "vault": pool.submit(
+            lambda: vault.start(pool, vault.target(settings, stack, stack_file, environ, agents), timeout)
+        ),
     }
 
 
@@ -150,14 +191,24 @@ def seconds(text: str) -> float:
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
-        "check", help="probe model servers, Forgejo, agent credentials, and Nomad and Vault on a nomad stack "
-                      "(read-only); exit 1 on a problem"
+        "check",
+        help="probe model servers, Forgejo, agent credentials, and Nomad and Vault on a nomad stack "
+        "(read-only); exit 1 on a problem",
     )
     cli.add_common_arguments(parser)
     parser.add_argument("--json", action="store_true", help="the same facts as JSON")
-    parser.add_argument("--timeout", type=seconds, default=DEFAULT_TIMEOUT, metavar="SECONDS",
-                        help=f"bound of each probe (default: {DEFAULT_TIMEOUT:g})")
-    parser.add_argument("--state", type=Path, metavar="FILE",
-                        help="a `pulumi stack export` file for token ages (default: run `pulumi stack export` "
-                             "when the Pulumi CLI is on PATH)")
+    parser.add_argument(
+        "--timeout",
+        type=seconds,
+        default=DEFAULT_TIMEOUT,
+        metavar="SECONDS",
+        help=f"bound of each probe (default: {DEFAULT_TIMEOUT:g})",
+    )
+    parser.add_argument(
+        "--state",
+        type=Path,
+        metavar="FILE",
+        help="a `pulumi stack export` file for token ages (default: run `pulumi stack export` "
+        "when the Pulumi CLI is on PATH)",
+    )
     parser.set_defaults(func=run)

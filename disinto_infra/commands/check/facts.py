@@ -3,6 +3,7 @@
 Each area lists its own `problems` (lines an operator acts on); any problem makes `check` exit 1.
 Facts never hold a credential: only which source it came from and what Forgejo said about it.
 """
+
 from __future__ import annotations
 
 import enum

@@ -5,6 +5,7 @@ Each function is one small probe (one or two GETs), run in parallel by the comma
 same client as the providers (its errors never carry a credential), without retries: a check
 reports, it does not insist.
 """
+
 from __future__ import annotations
 
 import secrets
@@ -72,7 +73,8 @@ def admin_status(url: str, admin_user: str, credential: AdminCredential, timeout
                 f"{url}: the admin password ({credential.source}) is refused: {admin_user} has two-factor "
                 f"authentication and Forgejo takes its password only with a one-time code; give a token of "
                 f"{admin_user} instead (disinto:adminToken or DISINTO_ADMIN_TOKEN, with write:admin, read:user, "
-                f"read:organization and write:repository, or all)"]
+                f"read:organization and write:repository, or all)"
+            ]
         why = _why(exc) if exc else "no answer"
         return why, [f"{url}: admin credential ({credential.source}): {why}"]
     login = str(me.get("login", ""))
@@ -86,7 +88,8 @@ def admin_status(url: str, admin_user: str, credential: AdminCredential, timeout
         return f"token of {login}", [
             f"{url}: the admin token ({credential.source}) belongs to {login}, not disinto:adminUser "
             f"{admin_user}: the .profile rules whitelist {admin_user}, so the provider's own pushes to "
-            f".profile would be refused; set disinto:adminUser to {login}, or use a token of {admin_user}"]
+            f".profile would be refused; set disinto:adminUser to {login}, or use a token of {admin_user}"
+        ]
     return "site admin", []
 
 
@@ -135,8 +138,9 @@ def _logs_in_as(url: str, auth: Auth | None, forge_user: str, timeout: float) ->
     return "ok" if login.lower() == forge_user.lower() else f"answers as {login}"
 
 
-def agent_credentials(url: str, agent: str, forge_user: str, env_file: str, env: dict[str, str], suffix: str,
-                      timeout: float) -> CredentialFacts:
+def agent_credentials(
+    url: str, agent: str, forge_user: str, env_file: str, env: dict[str, str], suffix: str, timeout: float
+) -> CredentialFacts:
     token_key, pass_key = f"FORGE_TOKEN_{suffix}", f"FORGE_PASS_{suffix}"
     token, password = env.get(token_key), env.get(pass_key)
     token_state = _logs_in_as(url, TokenAuth(token) if token else None, forge_user, timeout)
@@ -163,8 +167,9 @@ def _exists(client: ForgejoClient, api_path: str, auth: Auth) -> bool:
         raise
 
 
-def profile_rule_problem(url: str, agent: str, forge_user: str, admin_user: str, credential: AdminCredential,
-                         timeout: float) -> str | None:
+def profile_rule_problem(
+    url: str, agent: str, forge_user: str, admin_user: str, credential: AdminCredential, timeout: float
+) -> str | None:
     """The rule on `<forge_user>/.profile` `main` as it stands, against the one the provider keeps.
 
     The agent owns its `.profile` and may change or remove the rule (docs/profile-repo.md): the next
@@ -176,17 +181,22 @@ def profile_rule_problem(url: str, agent: str, forge_user: str, admin_user: str,
     repo = f"{forge_user}/{REPO_NAME}"
     with _client(url, timeout) as client:
         try:
-            rule = client.request("GET", path("repos", forge_user, REPO_NAME, "branch_protections", MAIN_BRANCH),
-                                  auth=credential.auth).body
+            rule = client.request(
+                "GET", path("repos", forge_user, REPO_NAME, "branch_protections", MAIN_BRANCH), auth=credential.auth
+            ).body
         except ForgejoError as exc:
             if exc.status != 404:
                 return f"{url}: {repo} (agents.{agent}): cannot read the rule on {MAIN_BRANCH}: {_why(exc)}"
             if not _exists(client, path("repos", forge_user, REPO_NAME), credential.auth):
                 return None
-            return (f"{url}: {repo} (agents.{agent}): no branch rule on {MAIN_BRANCH}: the agent can rewrite "
-                    f"formula.toml; the next `pulumi up` makes the rule again")
+            return (
+                f"{url}: {repo} (agents.{agent}): no branch rule on {MAIN_BRANCH}: the agent can rewrite "
+                f"formula.toml; the next `pulumi up` makes the rule again"
+            )
     differing = profile_rule.drift(profile_rule.observed(rule or {}, admin_user))
     if not differing:
         return None
-    return (f"{url}: {repo} (agents.{agent}): the rule on {MAIN_BRANCH} differs from the wanted one in "
-            f"{', '.join(differing)}; the next `pulumi up` puts it back")
+    return (
+        f"{url}: {repo} (agents.{agent}): the rule on {MAIN_BRANCH} differs from the wanted one in "
+        f"{', '.join(differing)}; the next `pulumi up` puts it back"
+    )

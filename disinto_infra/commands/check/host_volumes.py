@@ -21,6 +21,7 @@ mocks), and an import whose inputs differ from the volume in any field fails. So
   agent's hire; the stack's own one outside nomadNamespace / nomadNodePool blocks its replacement.
   Without the state, only a volume outside the stack's namespace or pool is known to block.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -64,12 +65,14 @@ def fleet_volumes(agents: Iterable[str]) -> dict[str, str]:
 
 def own_volume_ids(resources: Iterable[dict[str, Any]]) -> frozenset[str]:
     """The IDs of the stack's host volumes in a `pulumi stack export` document's resources."""
-    return frozenset(str(r.get("id") or (r.get("outputs") or {}).get("id") or "")
-                     for r in resources if r.get("type") == STATE_TYPE) - {""}
+    return frozenset(
+        str(r.get("id") or (r.get("outputs") or {}).get("id") or "") for r in resources if r.get("type") == STATE_TYPE
+    ) - {""}
 
 
-def judge(reply: Reply, wanted: dict[str, str], own: frozenset[str] | None, namespace: str, pool: str,
-          address: str) -> VolumesJudged:
+def judge(
+    reply: Reply, wanted: dict[str, str], own: frozenset[str] | None, namespace: str, pool: str, address: str
+) -> VolumesJudged:
     """`own` None: the state is unknown."""
     if reply.status == 403:
         return VolumesJudged(f"refused: needs {CAPABILITY}", lacks=CAPABILITY)
@@ -83,25 +86,37 @@ def judge(reply: Reply, wanted: dict[str, str], own: frozenset[str] | None, name
     return VolumesJudged(found, kept, tuple(_problem(k, address) for k in kept))
 
 
-def _blocking(volume: dict[str, Any], wanted: dict[str, str], own: frozenset[str] | None, namespace: str,
-              pool: str) -> KeptVolume | None:
+def _blocking(
+    volume: dict[str, Any], wanted: dict[str, str], own: frozenset[str] | None, namespace: str, pool: str
+) -> KeptVolume | None:
     where = (str(volume.get("Namespace", "")), str(volume.get("NodePool", "")))
     moved = where != (namespace, pool)
     mine = own is not None and volume.get("ID") in own
     if own is not None and not mine:
         why = "not this stack's"
     elif moved:
-        why = (f"{'this stack' if mine else 'perhaps this stack'}'s, in namespace {where[0]} / pool {where[1]} "
-               f"where the stack now says {namespace} / {pool}")
+        why = (
+            f"{'this stack' if mine else 'perhaps this stack'}'s, in namespace {where[0]} / pool {where[1]} "
+            f"where the stack now says {namespace} / {pool}"
+        )
     else:
         return None
-    return KeptVolume(str(volume.get("Name")), wanted[str(volume.get("Name"))], str(volume.get("ID", "")),
-                      where[0], where[1], str(volume.get("NodeID", "")), why)
+    return KeptVolume(
+        str(volume.get("Name")),
+        wanted[str(volume.get("Name"))],
+        str(volume.get("ID", "")),
+        where[0],
+        where[1],
+        str(volume.get("NodeID", "")),
+        why,
+    )
 
 
 def _problem(k: KeptVolume, address: str) -> str:
     flags = f"-type host -namespace {k.namespace} {k.id}"
-    return (f"{address}: host volume {k.name} ({k.id}) on node {k.node_id} is {k.why}: it holds the name on that "
-            f"node, so `pulumi up` cannot make agent {k.agent}'s there (on one node it fails; on several the new "
-            f"volume is empty and elsewhere). Copy out what you want (`nomad volume status {flags}` shows its host "
-            f"path), then `nomad volume delete {flags}`")
+    return (
+        f"{address}: host volume {k.name} ({k.id}) on node {k.node_id} is {k.why}: it holds the name on that "
+        f"node, so `pulumi up` cannot make agent {k.agent}'s there (on one node it fails; on several the new "
+        f"volume is empty and elsewhere). Copy out what you want (`nomad volume status {flags}` shows its host "
+        f"path), then `nomad volume delete {flags}`"
+    )

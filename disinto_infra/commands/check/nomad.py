@@ -19,6 +19,7 @@ package `api` of github hashicorp/nomad), the ACL token in `X-Nomad-Token`:
   `pulumi up` uses (nomad_rights.py); one problem per right it lacks.
 A 403 names the capability the token lacks.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -61,19 +62,26 @@ class NomadReplies:
     policies: dict[str, Reply] | None = None  # the token's policies (its own and its roles')
 
 
-def target(settings: StackSettings, stack: str, stack_file: Path, environ: dict[str, str],
-           agents: tuple[str, ...] = ()) -> NomadTarget:
-    return NomadTarget(reach.endpoint(reach.NOMAD, stack_file, stack, environ), str(stack_file),
-                       settings.nomad_namespace, settings.nomad_node_pool,
-                       tuple(host_volumes.fleet_volumes(agents).items()), agents)
+def target(
+    settings: StackSettings, stack: str, stack_file: Path, environ: dict[str, str], agents: tuple[str, ...] = ()
+) -> NomadTarget:
+    return NomadTarget(
+        reach.endpoint(reach.NOMAD, stack_file, stack, environ),
+        str(stack_file),
+        settings.nomad_namespace,
+        settings.nomad_node_pool,
+        tuple(host_volumes.fleet_volumes(agents).items()),
+        agents,
+    )
 
 
 def _name(value: str) -> str:
     return quote(value, safe="")
 
 
-def start(pool: Executor, t: NomadTarget, timeout: float,
-          own_volumes: Callable[[], frozenset[str] | None] = lambda: None) -> Callable[[], NomadFacts]:
+def start(
+    pool: Executor, t: NomadTarget, timeout: float, own_volumes: Callable[[], frozenset[str] | None] = lambda: None
+) -> Callable[[], NomadFacts]:
     """Submit every GET at once; the returned call waits for them and judges. `own_volumes` gives
     the stack's host volume IDs from its state (None: unknown)."""
     ask, token = t.asker(pool, timeout), t.endpoint.headers()
@@ -90,11 +98,21 @@ def start(pool: Executor, t: NomadTarget, timeout: float,
         roles = tuple(f.result() for f in [ask(f"/v1/acl/role/{_name(i)}", token) for i in nomad_rights.role_ids(me)])
         names = nomad_rights.policy_names(me, roles) if nomad_rights.token_kind(me) == "client" else []
         asked = {n: ask(f"/v1/acl/policy/{_name(n)}", token) for n in names}
-        return judge(t, NomadReplies(leader.result(), namespace.result(), service.result(),
-                                     pool_info.result() if pool_info else None,
-                                     nodes.result() if nodes else None,
-                                     volumes.result() if volumes else None, own_volumes(),
-                                     me, roles, {n: f.result() for n, f in asked.items()}))
+        return judge(
+            t,
+            NomadReplies(
+                leader.result(),
+                namespace.result(),
+                service.result(),
+                pool_info.result() if pool_info else None,
+                nodes.result() if nodes else None,
+                volumes.result() if volumes else None,
+                own_volumes(),
+                me,
+                roles,
+                {n: f.result() for n, f in asked.items()},
+            ),
+        )
 
     return finish
 
@@ -120,8 +138,10 @@ def _namespace(t: NomadTarget, reply: Reply) -> Judged:
     if reply.status == 200:
         return _default_pool(t, reply.body)
     if reply.status == 404:
-        return Judged("not found", f'{t.setting("nomadNamespace")}: namespace "{t.namespace}" does not exist in '
-                                   f"Nomad at {t.endpoint.address}")
+        return Judged(
+            "not found",
+            f'{t.setting("nomadNamespace")}: namespace "{t.namespace}" does not exist in Nomad at {t.endpoint.address}',
+        )
     return _other(t, f'namespace "{t.namespace}"', reply, f'a capability on namespace "{t.namespace}"')
 
 
@@ -133,10 +153,14 @@ def _default_pool(t: NomadTarget, body: Any) -> Judged:
     default = config.get("Default") if isinstance(config, dict) else None
     if t.node_pool or not default or default == DEFAULT_NODE_POOL:
         return Judged("exists")
-    return Judged(f"exists, default node pool {default}", (
-        f'{t.setting("nomadNodePool")}: unset, so the jobs and their volumes go to node pool "{DEFAULT_NODE_POOL}", '
-        f'but namespace "{t.namespace}" sends its jobs to "{default}" by default: set {NAMESPACE}:nomadNodePool '
-        f"to {default} (or to the pool you mean)"))
+    return Judged(
+        f"exists, default node pool {default}",
+        (
+            f'{t.setting("nomadNodePool")}: unset, so the jobs and their volumes go to node pool "{DEFAULT_NODE_POOL}", '
+            f'but namespace "{t.namespace}" sends its jobs to "{default}" by default: set {NAMESPACE}:nomadNodePool '
+            f"to {default} (or to the pool you mean)"
+        ),
+    )
 
 
 def _objects(body: Any) -> list[dict[str, Any]]:
@@ -151,21 +175,27 @@ def _node_state(node: dict[str, Any]) -> str:
 def _pool(t: NomadTarget, pool: Reply, nodes: Reply) -> tuple[tuple[str, ...], Judged]:
     name = t.node_pool
     if pool.status == 404:
-        return (), Judged("not found", f'{t.setting("nomadNodePool")}: node pool "{name}" does not exist in '
-                                       f"Nomad at {t.endpoint.address}")
+        return (), Judged(
+            "not found",
+            f'{t.setting("nomadNodePool")}: node pool "{name}" does not exist in Nomad at {t.endpoint.address}',
+        )
     if pool.status != 200:
         return (), _other(t, f'node pool "{name}"', pool, f'read on node pool "{name}"')
     if nodes.status != 200:
         return (), _other(t, f'nodes of node pool "{name}"', nodes, f'node:read (and read on node pool "{name}")')
     stubs = _objects(nodes.body)
-    ready = tuple(str(n.get("Name", "")) for n in stubs
-                  if n.get("Status") == READY and n.get("SchedulingEligibility") == ELIGIBLE)
+    ready = tuple(
+        str(n.get("Name", "")) for n in stubs if n.get("Status") == READY and n.get("SchedulingEligibility") == ELIGIBLE
+    )
     found = f"{len(ready)} of {len(stubs)} node(s) ready and eligible"
     if ready:
         return ready, Judged(found)
     seen = f" ({', '.join(_node_state(n) for n in stubs)})" if stubs else ""
-    return (), Judged(found, f'{t.setting("nomadNodePool")}: node pool "{name}" has no node that is ready and '
-                             f"eligible{seen}: the agents' jobs and volumes cannot be placed")
+    return (), Judged(
+        found,
+        f'{t.setting("nomadNodePool")}: node pool "{name}" has no node that is ready and '
+        f"eligible{seen}: the agents' jobs and volumes cannot be placed",
+    )
 
 
 def _service(t: NomadTarget, reply: Reply) -> tuple[tuple[str, ...], Judged]:
@@ -173,10 +203,14 @@ def _service(t: NomadTarget, reply: Reply) -> tuple[tuple[str, ...], Judged]:
         instances = tuple(f"{r.get('Address', '?')}:{r.get('Port', '?')}" for r in _objects(reply.body))
         if instances:
             return instances, Judged("registered")
-        return (), Judged("not registered", (
-            f'{t.endpoint.address}: no Nomad service "{FORGE_SERVICE}" in namespace "{t.namespace}": the agents\' '
-            f"jobs take FORGE_URL from it (run the factory's forgejo job there, or set {NAMESPACE}:nomadNamespace "
-            "to its namespace)"))
+        return (), Judged(
+            "not registered",
+            (
+                f'{t.endpoint.address}: no Nomad service "{FORGE_SERVICE}" in namespace "{t.namespace}": the agents\' '
+                f"jobs take FORGE_URL from it (run the factory's forgejo job there, or set {NAMESPACE}:nomadNamespace "
+                "to its namespace)"
+            ),
+        )
     return (), _other(t, f'service "{FORGE_SERVICE}"', reply, f'read-job on namespace "{t.namespace}"')
 
 
@@ -185,8 +219,10 @@ def _refusals(t: NomadTarget, lacking: list[str]) -> list[str]:
     if not lacking:
         return []
     if not ep.token_source:
-        return [f"{ep.address}: Nomad's ACLs are on and no token was given (export NOMAD_TOKEN, or "
-                f"pulumi config set --secret nomad:secretId); it needs {', '.join(lacking)}"]
+        return [
+            f"{ep.address}: Nomad's ACLs are on and no token was given (export NOMAD_TOKEN, or "
+            f"pulumi config set --secret nomad:secretId); it needs {', '.join(lacking)}"
+        ]
     return [f"{ep.address}: the Nomad token ({ep.token_source}) lacks {capability}" for capability in lacking]
 
 
@@ -208,8 +244,9 @@ def judge(t: NomadTarget, r: NomadReplies) -> NomadFacts:
         if r.pool is not None and r.nodes is not None:
             ready, pool = _pool(t, r.pool, r.nodes)
         if r.volumes is not None:
-            volumes = host_volumes.judge(r.volumes, dict(t.volumes), r.own_volumes, t.namespace,
-                                         t.node_pool or DEFAULT_NODE_POOL, ep.address)
+            volumes = host_volumes.judge(
+                r.volumes, dict(t.volumes), r.own_volumes, t.namespace, t.node_pool or DEFAULT_NODE_POOL, ep.address
+            )
         if namespace.found == "not found":
             service = Judged("not checked: no such namespace")
         else:
@@ -220,10 +257,23 @@ def judge(t: NomadTarget, r: NomadReplies) -> NomadFacts:
     rights = _rights(t, r) if leader else nomad_rights.NomadTokenRights("not checked: no leader")
     problems += rights.problems
     return NomadFacts(
-        ep.address, ep.address_source, ep.token_source, leader, elected.found,
-        t.namespace, namespace.found, t.node_pool, pool.found, ready,
-        FORGE_SERVICE, service.found, instances, tuple(problems),
-        host_volumes_found=volumes.found, kept_volumes=volumes.kept, rights_found=rights.found,
+        ep.address,
+        ep.address_source,
+        ep.token_source,
+        leader,
+        elected.found,
+        t.namespace,
+        namespace.found,
+        t.node_pool,
+        pool.found,
+        ready,
+        FORGE_SERVICE,
+        service.found,
+        instances,
+        tuple(problems),
+        host_volumes_found=volumes.found,
+        kept_volumes=volumes.kept,
+        rights_found=rights.found,
     )
 
 
@@ -235,5 +285,10 @@ def _rights(t: NomadTarget, r: NomadReplies) -> nomad_rights.NomadTokenRights:
     if r.token_self.status == 403:
         return nomad_rights.NomadTokenRights("not checked: the token may not read itself")
     ep = t.endpoint
-    return nomad_rights.judge(r.token_self, r.policies or {}, r.roles, pulumi_rights(t.namespace, t.agents),
-                              f"{ep.address}: the Nomad token ({ep.token_source or 'none'})")
+    return nomad_rights.judge(
+        r.token_self,
+        r.policies or {},
+        r.roles,
+        pulumi_rights(t.namespace, t.agents),
+        f"{ep.address}: the Nomad token ({ep.token_source or 'none'})",
+    )

@@ -13,6 +13,7 @@ set per name over all policies; `deny` takes precedence) and `matchingNamespaceC
 `findClosestMatchingGlob` (an exact name first, else the glob with the smallest character
 difference). One problem per right of nomad_rights.py the token lacks.
 """
+
 from __future__ import annotations
 
 import fnmatch
@@ -27,14 +28,34 @@ from disinto_infra.runtimes.nomad.nomad_rights import HOST_VOLUME, NAMESPACE, No
 SELF_PATH = "/v1/acl/token/self"
 EXAMPLE = "examples/nomad/pulumi-token.hcl"
 DENY = "deny"
-_READ = ["list-jobs", "parse-job", "read-job", "csi-list-volume", "csi-read-volume", "read-job-scaling",
-         "list-scaling-policies", "read-scaling-policy", "host-volume-read"]
+_READ = [
+    "list-jobs",
+    "parse-job",
+    "read-job",
+    "csi-list-volume",
+    "csi-read-volume",
+    "read-job-scaling",
+    "list-scaling-policies",
+    "read-scaling-policy",
+    "host-volume-read",
+]
 NAMESPACE_POLICIES = {
     "deny": [DENY],
     "read": _READ,
-    "write": _READ + ["scale-job", "submit-job", "dispatch-job", "read-logs", "read-fs", "alloc-exec",
-                      "alloc-lifecycle", "csi-mount-volume", "csi-write-volume", "submit-recommendation",
-                      "host-volume-create"],
+    "write": _READ
+    + [
+        "scale-job",
+        "submit-job",
+        "dispatch-job",
+        "read-logs",
+        "read-fs",
+        "alloc-exec",
+        "alloc-lifecycle",
+        "csi-mount-volume",
+        "csi-write-volume",
+        "submit-recommendation",
+        "host-volume-create",
+    ],
     "scale": ["list-scaling-policies", "read-scaling-policy", "read-job-scaling", "scale-job"],
 }
 IMPLIED = {
@@ -52,7 +73,7 @@ class NomadTokenRights:
 
 
 def token_kind(reply: Reply) -> str:
-    """"management", "client", "acl off" or "" (unknown)."""
+    """ "management", "client", "acl off" or "" (unknown)."""
     if reply.status == 400 and "disabled" in (reply.text or "").lower():
         return "acl off"
     body = reply.body if reply.status == 200 and isinstance(reply.body, dict) else {}
@@ -73,8 +94,12 @@ def policy_names(token: Reply, roles: Iterable[Reply]) -> list[str]:
 
 
 def _blocks(parsed: Mapping[str, Any], block: str) -> list[tuple[str, dict[str, Any]]]:
-    return [(json.loads(k) if k.startswith('"') else k, v)
-            for entry in parsed.get(block, []) for k, v in entry.items() if isinstance(v, dict)]
+    return [
+        (json.loads(k) if k.startswith('"') else k, v)
+        for entry in parsed.get(block, [])
+        for k, v in entry.items()
+        if isinstance(v, dict)
+    ]
 
 
 def _strings(value: Any) -> list[str]:
@@ -106,13 +131,17 @@ def merged_sets(rules: Iterable[str]) -> dict[str, dict[str, set[str]]]:
 def matching_set(sets: Mapping[str, set[str]], name: str) -> set[str] | None:
     if name in sets:
         return sets[name]
-    globs = [(len(name) - len(k) + k.count("*"), i, k) for i, k in enumerate(sorted(sets))
-             if "*" in k and fnmatch.fnmatchcase(name, k)]  # names hold no `?` or `[` (acl/policy.go)
+    globs = [
+        (len(name) - len(k) + k.count("*"), i, k)
+        for i, k in enumerate(sorted(sets))
+        if "*" in k and fnmatch.fnmatchcase(name, k)
+    ]  # names hold no `?` or `[` (acl/policy.go)
     return sets[min(globs)[2]] if globs else None
 
 
-def judge(token: Reply, policies: Mapping[str, Reply], roles: Iterable[Reply], rights: list[NomadRight],
-          who: str) -> NomadTokenRights:
+def judge(
+    token: Reply, policies: Mapping[str, Reply], roles: Iterable[Reply], rights: list[NomadRight], who: str
+) -> NomadTokenRights:
     kind = token_kind(token)
     if kind == "acl off":
         return NomadTokenRights("ACLs are off: every right")

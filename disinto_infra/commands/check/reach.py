@@ -13,6 +13,7 @@ can carry makes the endpoint unusable: it is not asked, and the problem names th
 from (`Pulumi.dev.yaml: nomad:caFile: no such file /x/ca.pem`). The providers' Go clients load the
 CA file whatever the scheme, so a missing one is a problem even on http.
 """
+
 from __future__ import annotations
 
 import os
@@ -46,8 +47,10 @@ class Endpoint:
         """The row and problem of the first GET (leader, health) when there was no answer."""
         if self.problem:
             return Judged(f"not asked: {self.unusable}", self.problem)
-        return Judged(f"no answer: {reply.failure}",
-                      f"{self.address} ({self.address_source}): {service} does not answer: {reply.failure}")
+        return Judged(
+            f"no answer: {reply.failure}",
+            f"{self.address} ({self.address_source}): {service} does not answer: {reply.failure}",
+        )
 
 
 @dataclass(frozen=True)
@@ -126,8 +129,14 @@ class Found:
     origin: str = ""  # empty: the provider's default
 
 
-def _setting(provider: Provider, key: str, env_suffix: str, config: Mapping[str, Any],
-             environ: Mapping[str, str], stack_file: Path) -> Found | None:
+def _setting(
+    provider: Provider,
+    key: str,
+    env_suffix: str,
+    config: Mapping[str, Any],
+    environ: Mapping[str, str],
+    stack_file: Path,
+) -> Found | None:
     """As the providers read a setting: the stack file, else the env variable."""
     written = _written(config, key)
     if written is not None:
@@ -136,8 +145,9 @@ def _setting(provider: Provider, key: str, env_suffix: str, config: Mapping[str,
     return Found(environ[name], f"env {name}") if environ.get(name) else None
 
 
-def _address(provider: Provider, config: Mapping[str, Any], environ: Mapping[str, str],
-             stack_file: Path) -> tuple[Found, str]:
+def _address(
+    provider: Provider, config: Mapping[str, Any], environ: Mapping[str, str], stack_file: Path
+) -> tuple[Found, str]:
     """The address, and where it came from in a report's words."""
     found = _setting(provider, "address", "ADDR", config, environ, stack_file)
     if found is None:
@@ -147,8 +157,9 @@ def _address(provider: Provider, config: Mapping[str, Any], environ: Mapping[str
     return found, f"{provider.namespace}:address in the stack file"
 
 
-def _verify(provider: Provider, config: Mapping[str, Any], environ: Mapping[str, str],
-            stack_file: Path) -> tuple[bool | str, str]:
+def _verify(
+    provider: Provider, config: Mapping[str, Any], environ: Mapping[str, str], stack_file: Path
+) -> tuple[bool | str, str]:
     """requests' `verify`, and the problem of a CA file that does not exist."""
     skip = _written(config, provider.skip_key)
     if skip is None:
@@ -185,9 +196,20 @@ def _unusable(address: Found, ca_problem: str, token: sources.Secret) -> tuple[s
 def endpoint(provider: Provider, stack_file: Path, stack: str, environ: Mapping[str, str]) -> Endpoint:
     config = read_stack_file(stack_file, provider.namespace)
     address, address_source = _address(provider, config, environ, stack_file)
-    found = (sources.from_env(environ, provider.token_env)
-             or sources.from_pulumi(provider.config_token, stack, stack_file.parent) or sources.Secret(""))
+    found = (
+        sources.from_env(environ, provider.token_env)
+        or sources.from_pulumi(provider.config_token, stack, stack_file.parent)
+        or sources.Secret("")
+    )
     verify, ca_problem = _verify(provider, config, environ, stack_file)
     problem, unusable = _unusable(address, ca_problem, found)
-    return Endpoint(str(address.value).rstrip("/"), address_source, found.source, provider.token_header,
-                    found.value, verify, problem, unusable)
+    return Endpoint(
+        str(address.value).rstrip("/"),
+        address_source,
+        found.source,
+        provider.token_header,
+        found.value,
+        verify,
+        problem,
+        unusable,
+    )

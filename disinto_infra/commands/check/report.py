@@ -1,4 +1,5 @@
 """`check`'s text output: a short table per area, then every problem."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -8,7 +9,9 @@ from disinto_infra.commands.check.facts import CheckReport, NomadFacts, ServerFa
 
 def table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
     widths = [max(len(str(c)) for c in column) for column in zip(header, *rows, strict=True)]
-    return ["  " + "  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in (header, *rows)]
+    return [
+        "  " + "  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in (header, *rows)
+    ]
 
 
 def _served(server: ServerFacts) -> str:
@@ -86,8 +89,11 @@ def vault_section(vault: VaultFacts) -> list[str]:
         ("bot policies", vault.bot_policies_found),
         ("token rights", vault.rights_found),
     ]
-    return [f"Vault {vault.address}{_from(vault.address_source)}", *table(("what", "found"), rows),
-            *(f"  warning: {w}" for w in vault.warnings)]
+    return [
+        f"Vault {vault.address}{_from(vault.address_source)}",
+        *table(("what", "found"), rows),
+        *(f"  warning: {w}" for w in vault.warnings),
+    ]
 
 
 def cluster_sections(report: CheckReport) -> list[str]:
@@ -113,13 +119,16 @@ def _days(value: float | None) -> str:
 
 def ages_section(report: CheckReport) -> list[str]:
     rows = [
-        (t.agent, t.made_at or "unknown", _days(t.age_days),
-         "never" if t.max_age_days is None else f"{t.max_age_days}d",
-         "unknown" if t.due is None else ("yes, at the next pulumi up" if t.due else "no"))
+        (
+            t.agent,
+            t.made_at or "unknown",
+            _days(t.age_days),
+            "never" if t.max_age_days is None else f"{t.max_age_days}d",
+            "unknown" if t.due is None else ("yes, at the next pulumi up" if t.due else "no"),
+        )
         for t in report.token_ages
     ]
-    return [f"Token ages (from {report.token_age_source})",
-            *table(("agent", "made", "age", "limit", "due"), rows)]
+    return [f"Token ages (from {report.token_age_source})", *table(("agent", "made", "age", "limit", "due"), rows)]
 
 
 def to_text(report: CheckReport) -> str:

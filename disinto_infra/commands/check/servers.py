@@ -4,6 +4,7 @@ agents' `model`, and its slots against its agents (the rule is model_servers/cap
 Problems: a server that does not answer or is still loading, an agent whose `model` the server
 does not serve (model_server.model_matches), and more agents than the server has slots.
 """
+
 from __future__ import annotations
 
 from disinto_infra.commands.check.facts import AgentOnServer, ServerFacts
@@ -26,12 +27,18 @@ def judge(assignment: Assignment, found: ServerProbe) -> ServerFacts:
         match = model_server.serves(found, agent.model) if found.models else None
         on_server.append(AgentOnServer(agent.name, agent.model, match))
         if match is False:
-            placeholder = (" (the placeholder `hire` writes without --model: set the model)"
-                           if agent.model == DEFAULT_MODEL else "")
-            problems.append(f'{placed.file}: agents.{agent.name}.model: "{agent.model}", '
-                            f'but {url} serves {", ".join(found.models)}{placeholder}')
+            placeholder = (
+                " (the placeholder `hire` writes without --model: set the model)"
+                if agent.model == DEFAULT_MODEL
+                else ""
+            )
+            problems.append(
+                f'{placed.file}: agents.{agent.name}.model: "{agent.model}", '
+                f"but {url} serves {', '.join(found.models)}{placeholder}"
+            )
     crowded = over_capacity(found.slots, [p.spec.name for p in assignment.agents])
     if crowded:
         problems.append(f"{url}: {crowded}")
-    return ServerFacts(url, found.state.value, found.detail, found.models, found.slots, found.source,
-                       tuple(on_server), tuple(problems))
+    return ServerFacts(
+        url, found.state.value, found.detail, found.models, found.slots, found.source, tuple(on_server), tuple(problems)
+    )

@@ -15,6 +15,7 @@ Token ages come from the state: `--state FILE` (a `pulumi stack export` saved by
 `pulumi stack export --stack NAME` when the CLI is on PATH. Forgejo itself does not tell when a
 token was made (its AccessToken has no time field).
 """
+
 from __future__ import annotations
 
 import json
@@ -58,14 +59,16 @@ def _pulumi(args: list[str], project_dir: Path) -> str | None:
     if exe is None:
         return None
     try:
-        done = subprocess.run([exe, *args], cwd=project_dir, capture_output=True, text=True,
-                              timeout=PULUMI_TIMEOUT, check=False)
+        done = subprocess.run(
+            [exe, *args], cwd=project_dir, capture_output=True, text=True, timeout=PULUMI_TIMEOUT, check=False
+        )
     except (OSError, subprocess.TimeoutExpired):
         return None
     return done.stdout if done.returncode == 0 else None
 
 
 # The three places a secret may be, each a lookup that finds it or not (None).
+
 
 def from_env(environ: Mapping[str, str], name: str) -> Secret | None:
     return Secret(f"env {name}", environ[name]) if environ.get(name) else None

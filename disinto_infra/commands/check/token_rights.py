@@ -11,6 +11,7 @@ Vault leaves the rules with a `+` segment out of that answer (it walks only its 
 trees), so a token whose policy grants a right through a `+` path is reported as lacking it: the
 problem line says so.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -39,7 +40,8 @@ def _rules(data: dict[str, Any]) -> list[AclRule]:
     exact = data.get("exact_paths") or {}
     globs = data.get("glob_paths") or {}
     return ([AclRule(p, caps(e)) for p, e in exact.items()] if isinstance(exact, dict) else []) + (
-        [AclRule(p + "*", caps(e)) for p, e in globs.items()] if isinstance(globs, dict) else [])
+        [AclRule(p + "*", caps(e)) for p, e in globs.items()] if isinstance(globs, dict) else []
+    )
 
 
 def _lacking(rules: list[AclRule], right: Right) -> tuple[str, ...]:
@@ -76,6 +78,7 @@ def judge(reply: Reply, rights: list[Right], who: str) -> TokenRights:
         if lacking:
             problems.append(
                 f"{who} lacks {', '.join(lacking)} on {right.path} ({right.why}): `pulumi up` would be refused; "
-                f"see {EXAMPLE} (a right granted only through a `+` path does not show here)")
+                f"see {EXAMPLE} (a right granted only through a `+` path does not show here)"
+            )
     found = f"{len(rights) - len(problems)} of {len(rights)} rights `pulumi up` uses"
     return TokenRights(found, tuple(problems))

@@ -18,6 +18,7 @@ GETs of Vault's HTTP API (https://developer.hashicorp.com/vault/api-docs), the t
 A path the token may not read (403) is "not checked", not a problem: the token `pulumi up` needs
 writes policies, roles and secrets, and need not read `sys/`.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -84,11 +85,19 @@ def _child_token(stack_file: Path, environ: dict[str, str]) -> bool:
     return str(skip).lower() not in reach.TRUE
 
 
-def target(settings: StackSettings, stack: str, stack_file: Path, environ: dict[str, str],
-           agents: tuple[str, ...] = ()) -> VaultTarget:
-    return VaultTarget(reach.endpoint(reach.VAULT, stack_file, stack, environ), str(stack_file),
-                       settings.vault_kv_mount, settings.vault_auth_mount, settings.factory_root,
-                       settings.vault_kv_prefix, agents, _child_token(stack_file, environ))
+def target(
+    settings: StackSettings, stack: str, stack_file: Path, environ: dict[str, str], agents: tuple[str, ...] = ()
+) -> VaultTarget:
+    return VaultTarget(
+        reach.endpoint(reach.VAULT, stack_file, stack, environ),
+        str(stack_file),
+        settings.vault_kv_mount,
+        settings.vault_auth_mount,
+        settings.factory_root,
+        settings.vault_kv_prefix,
+        agents,
+        _child_token(stack_file, environ),
+    )
 
 
 def start(pool: Executor, t: VaultTarget, timeout: float) -> Callable[[], VaultFacts]:
@@ -98,11 +107,13 @@ def start(pool: Executor, t: VaultTarget, timeout: float) -> Callable[[], VaultF
     health = ask("/v1/sys/health", {}, HEALTH_PARAMS)  # unauthenticated: no token sent
     asked: list[Future[Reply] | None] = [None, None, None, None, None]
     if ep.token:
-        asked = [ask("/v1/auth/token/lookup-self", ep.headers()),
-                 ask(f"/v1/sys/mounts/{quote(t.kv_mount)}", ep.headers()),
-                 ask("/v1/sys/auth", ep.headers()),
-                 ask(bot_policies.LIST_PATH, ep.headers(), bot_policies.LIST_PARAMS),
-                 ask(token_rights.PATH, ep.headers())]
+        asked = [
+            ask("/v1/auth/token/lookup-self", ep.headers()),
+            ask(f"/v1/sys/mounts/{quote(t.kv_mount)}", ep.headers()),
+            ask("/v1/sys/auth", ep.headers()),
+            ask(bot_policies.LIST_PATH, ep.headers(), bot_policies.LIST_PARAMS),
+            ask(token_rights.PATH, ep.headers()),
+        ]
 
     def finish() -> VaultFacts:
         token, kv, auth, listing, rights = (f.result() if f else None for f in asked)
@@ -131,8 +142,9 @@ def _health(t: VaultTarget, reply: Reply) -> tuple[Judged, bool, str]:
     body = reply.body if isinstance(reply.body, dict) else {}
     version = str(body.get("version") or "")
     if reply.status == 200:
-        state = ("performance standby" if body.get("performance_standby")
-                 else "standby" if body.get("standby") else "active")
+        state = (
+            "performance standby" if body.get("performance_standby") else "standby" if body.get("standby") else "active"
+        )
         return Judged(state), True, version
     state, serves = HEALTH_CODES.get(reply.status, (reply.why(), False))
     if serves:
@@ -148,8 +160,14 @@ def _token(t: VaultTarget, reply: Reply) -> tuple[Judged, tuple[str, ...], int |
         ttl = data.get("ttl")
         return Judged("valid"), policies, int(ttl) if isinstance(ttl, (int, float)) else None
     if reply.status == 403:
-        return Judged("refused (HTTP 403)", f"{ep.address}: the Vault token ({ep.token_source}) is refused: "
-                                            "expired, revoked or not a token"), (), None
+        return (
+            Judged(
+                "refused (HTTP 403)",
+                f"{ep.address}: the Vault token ({ep.token_source}) is refused: expired, revoked or not a token",
+            ),
+            (),
+            None,
+        )
     return Judged(reply.why(), f"{ep.address}: GET /v1/auth/token/lookup-self: {reply.why()}"), (), None
 
 
@@ -161,14 +179,21 @@ def _kv(t: VaultTarget, reply: Reply) -> Judged:
         if kind == "kv" and version == KV_VERSION:
             return Judged("kv v2")
         if kind == "kv":
-            return Judged(f"kv v{version}", f'{t.setting("vaultKvMount")}: "{mount}/" in {where} is KV version '
-                                            f"{version}; the program writes KV v2 ({mount}/data/...): "
-                                            f"vault kv enable-versioning {mount}")
-        return Judged(f"{kind}, not kv", f'{t.setting("vaultKvMount")}: "{mount}/" in {where} is a {kind} '
-                                         "mount, not KV v2")
+            return Judged(
+                f"kv v{version}",
+                f'{t.setting("vaultKvMount")}: "{mount}/" in {where} is KV version '
+                f"{version}; the program writes KV v2 ({mount}/data/...): "
+                f"vault kv enable-versioning {mount}",
+            )
+        return Judged(
+            f"{kind}, not kv", f'{t.setting("vaultKvMount")}: "{mount}/" in {where} is a {kind} mount, not KV v2'
+        )
     if reply.status in (400, 404):
-        return Judged("not mounted", f'{t.setting("vaultKvMount")}: nothing is mounted at "{mount}/" in {where}: '
-                                     f"vault secrets enable -path={mount} -version=2 kv")
+        return Judged(
+            "not mounted",
+            f'{t.setting("vaultKvMount")}: nothing is mounted at "{mount}/" in {where}: '
+            f"vault secrets enable -path={mount} -version=2 kv",
+        )
     return _unread(t, reply, f"sys/mounts/{mount}")
 
 
@@ -177,12 +202,17 @@ def _auth(t: VaultTarget, reply: Reply) -> Judged:
     if reply.status == 200:
         entry = _data(reply.body).get(f"{mount}/")
         if not isinstance(entry, dict):
-            return Judged("not enabled", f'{t.setting("vaultAuthMount")}: no auth method at "{mount}/" in {where}: '
-                                         "the agents' jobs log in there with their workload identity")
+            return Judged(
+                "not enabled",
+                f'{t.setting("vaultAuthMount")}: no auth method at "{mount}/" in {where}: '
+                "the agents' jobs log in there with their workload identity",
+            )
         kind = entry.get("type")
         if kind != AUTH_TYPE:
-            return Judged(f"{kind}, not jwt", f'{t.setting("vaultAuthMount")}: "{mount}/" in {where} is a {kind} '
-                                              "auth method, not jwt")
+            return Judged(
+                f"{kind}, not jwt",
+                f'{t.setting("vaultAuthMount")}: "{mount}/" in {where} is a {kind} auth method, not jwt',
+            )
         return Judged(AUTH_TYPE)
     return _unread(t, reply, "sys/auth")
 
@@ -214,9 +244,24 @@ def judge(t: VaultTarget, r: VaultReplies) -> VaultFacts:
             kv, auth = _kv(t, r.kv), _auth(t, r.auth)
             bots, rights = _bots(t, r), _rights(t, r)
     problems = tuple(j.problem for j in (state, token, kv, auth) if j.problem) + rights.problems
-    return VaultFacts(ep.address, ep.address_source, ep.token_source, state.found, version, token.found,
-                      policies, ttl, t.kv_mount, kv.found, t.auth_mount, auth.found, problems,
-                      bots.found, bots.warnings, rights.found)
+    return VaultFacts(
+        ep.address,
+        ep.address_source,
+        ep.token_source,
+        state.found,
+        version,
+        token.found,
+        policies,
+        ttl,
+        t.kv_mount,
+        kv.found,
+        t.auth_mount,
+        auth.found,
+        problems,
+        bots.found,
+        bots.warnings,
+        rights.found,
+    )
 
 
 def _rights(t: VaultTarget, r: VaultReplies) -> TokenRights:

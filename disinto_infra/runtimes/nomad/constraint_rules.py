@@ -15,6 +15,7 @@ nomad/structs/host_volumes.go `HostVolume.Validate`):
 A value this program requires where Nomad would take an empty one (`regexp`) is stricter than
 Nomad on purpose: an empty pattern matches every node, which is no constraint at all.
 """
+
 from __future__ import annotations
 
 import re
@@ -23,7 +24,9 @@ import warnings
 NO_VALUE = frozenset({"is_set", "is_not_set"})
 
 # main nomad/structs/constraint.go: the interpolations a constraint's attribute may use.
-_EXACT_TARGETS = frozenset({"${node.unique.id}", "${node.datacenter}", "${node.unique.name}", "${node.class}", "${node.pool}"})
+_EXACT_TARGETS = frozenset(
+    {"${node.unique.id}", "${node.datacenter}", "${node.unique.name}", "${node.class}", "${node.pool}"}
+)
 _PREFIX_TARGETS = ("${attr.", "${device.", "${meta.")
 
 # go-version's VersionRegexpRaw / SemverRegexpRaw (version.go), Go's `\s` spelt out: Python's
@@ -31,8 +34,16 @@ _PREFIX_TARGETS = ("${attr.", "${device.", "${meta.")
 _SPACE = r"[\t\n\f\r ]*"
 _SEGMENTS = r"v?([0-9]+(?:\.[0-9]+)*?)"
 _BUILD = r"(?:\+[0-9A-Za-z\-~]+(?:\.[0-9A-Za-z\-~]+)*)?"
-_VERSION = _SEGMENTS + r"(?:-[0-9]+[0-9A-Za-z\-~]*(?:\.[0-9A-Za-z\-~]+)*|-?[A-Za-z\-~]+[0-9A-Za-z\-~]*(?:\.[0-9A-Za-z\-~]+)*)?" + _BUILD
-_SEMVER = _SEGMENTS + r"(?:-[0-9]+[0-9A-Za-z\-~]*(?:\.[0-9A-Za-z\-~]+)*|-[A-Za-z\-~]+[0-9A-Za-z\-~]*(?:\.[0-9A-Za-z\-~]+)*)?" + _BUILD
+_VERSION = (
+    _SEGMENTS
+    + r"(?:-[0-9]+[0-9A-Za-z\-~]*(?:\.[0-9A-Za-z\-~]+)*|-?[A-Za-z\-~]+[0-9A-Za-z\-~]*(?:\.[0-9A-Za-z\-~]+)*)?"
+    + _BUILD
+)
+_SEMVER = (
+    _SEGMENTS
+    + r"(?:-[0-9]+[0-9A-Za-z\-~]*(?:\.[0-9A-Za-z\-~]+)*|-[A-Za-z\-~]+[0-9A-Za-z\-~]*(?:\.[0-9A-Za-z\-~]+)*)?"
+    + _BUILD
+)
 _VERSION_CONSTRAINT = re.compile(rf"{_SPACE}(<=|>=|!=|~>|<|>|=|){_SPACE}({_VERSION}){_SPACE}")
 _SEMVER_CONSTRAINT = re.compile(rf"{_SPACE}(<=|>=|!=|<|>|=|){_SPACE}({_SEMVER}){_SPACE}")
 _INT64_MAX = 2**63 - 1  # go-version parses each segment with strconv.ParseInt(…, 64)
@@ -47,8 +58,10 @@ def attribute_problem(attribute: str) -> str | None:
         return f"{attribute!r} must be written ${{…}}"
     if attribute in _EXACT_TARGETS or attribute.startswith(_PREFIX_TARGETS):
         return None
-    return (f"{attribute!r} is not an attribute Nomad can resolve: one of {', '.join(sorted(_EXACT_TARGETS))} "
-            "or ${attr.…}, ${meta.…}, ${device.…}")
+    return (
+        f"{attribute!r} is not an attribute Nomad can resolve: one of {', '.join(sorted(_EXACT_TARGETS))} "
+        "or ${attr.…}, ${meta.…}, ${device.…}"
+    )
 
 
 def value_problem(operator: str, value: str) -> str | None:
@@ -60,9 +73,9 @@ def value_problem(operator: str, value: str) -> str | None:
     if operator == "regexp":
         return regexp_problem(value)
     if operator == "version":
-        return _version_problem(value, _VERSION_CONSTRAINT, "a go-version constraint like \">= 1.2, < 2\"")
+        return _version_problem(value, _VERSION_CONSTRAINT, 'a go-version constraint like ">= 1.2, < 2"')
     if operator == "semver":
-        return _version_problem(value, _SEMVER_CONSTRAINT, "a semver constraint like \">= 1.2.0-beta, < 2\" (no ~>)")
+        return _version_problem(value, _SEMVER_CONSTRAINT, 'a semver constraint like ">= 1.2.0-beta, < 2" (no ~>)')
     return None
 
 
@@ -85,7 +98,8 @@ _GO_ESCAPE_LETTERS = frozenset("afnrtvxAzbBdDsSwWpPQ")  # \C ("any byte") is ref
 _GO_NOT_IN_CLASS = frozenset("AzbBQ")  # in a [class] Go reads only parseEscape's letters and \d, \p…
 _GO_FLAGS = frozenset("imsU")
 _POSIX_CLASSES = frozenset(
-    "alnum alpha ascii blank cntrl digit graph lower print punct space upper word xdigit".split())
+    "alnum alpha ascii blank cntrl digit graph lower print punct space upper word xdigit".split()
+)
 _MAX_REPEAT = 1000  # Go: "invalid repeat count" above it
 _REPEAT = re.compile(r"\{(\d+)(?:,(\d*))?\}")
 _GROUP_NAME = re.compile(r"[A-Za-z0-9_]+")
@@ -128,10 +142,10 @@ def _to_python(pattern: str) -> str:
             if pattern.startswith("[:", i) and pattern.find(":]", i + 2) != -1:
                 # Go reads `[:name:]` in a class as a POSIX class (regexp/syntax parse.go maybePosixClass).
                 end = pattern.find(":]", i + 2)
-                name = pattern[i + 2:end].removeprefix("^")
+                name = pattern[i + 2 : end].removeprefix("^")
                 if name not in _POSIX_CLASSES:
                     raise ValueError(f"unknown class [:{name}:]")
-                out.append(pattern[i:end + 2])
+                out.append(pattern[i : end + 2])
                 i = end + 2
                 continue
             in_class = c != "]"
@@ -171,8 +185,8 @@ def _to_python(pattern: str) -> str:
 
 def _after_quantifier(pattern: str, i: int, c: str) -> int:
     """Past one quantifier character; a possessive `+` after a quantifier is Perl's, not Go's."""
-    closes_repeat = c != "}" or re.search(r"\{\d+(?:,\d*)?\}$", pattern[:i + 1]) is not None
-    if pattern[i + 1:i + 2] == "+" and closes_repeat:
+    closes_repeat = c != "}" or re.search(r"\{\d+(?:,\d*)?\}$", pattern[: i + 1]) is not None
+    if pattern[i + 1 : i + 2] == "+" and closes_repeat:
         raise ValueError(f"possessive quantifier {c}+ (nested repetition)")
     return i + 1
 
@@ -190,26 +204,26 @@ def _escape(pattern: str, i: int, in_class: bool) -> tuple[str, int]:
             return _unicode_class(pattern, i)
         if e == "Q":
             end = pattern.find("\\E", i + 2)
-            literal = pattern[i + 2:] if end == -1 else pattern[i + 2:end]
+            literal = pattern[i + 2 :] if end == -1 else pattern[i + 2 : end]
             return re.escape(literal), len(pattern) if end == -1 else end + 2
         if e == "z":
             return "\\Z", i + 2
         if e == "x" and pattern.startswith("{", i + 2):
             end = pattern.find("}", i + 3)
-            digits = pattern[i + 3:end] if end != -1 else ""
+            digits = pattern[i + 3 : end] if end != -1 else ""
             if not re.fullmatch(r"[0-9A-Fa-f]{1,8}", digits) or int(digits, 16) > 0x10FFFF:
                 raise ValueError(f"bad escape \\x{{{digits}}}")
             return f"\\U{int(digits, 16):08x}", end + 1
-        return pattern[i:i + 2], i + 2
+        return pattern[i : i + 2], i + 2
     if not e.isascii():
         raise ValueError(f"unknown escape \\{e}")
-    return pattern[i:i + 2], i + 2
+    return pattern[i : i + 2], i + 2
 
 
 def _octal(pattern: str, i: int) -> tuple[str, int]:
     """Go reads \\0, and \\1-\\7 followed by another octal digit, as an octal character code (up to
     three digits); a lone \\1-\\9 is a backreference, which RE2 does not have."""
-    digits = re.match(r"[0-7]{1,3}", pattern[i + 1:])
+    digits = re.match(r"[0-7]{1,3}", pattern[i + 1 :])
     if not digits or (digits.group(0)[0] != "0" and len(digits.group(0)) == 1):
         raise ValueError(f"backreference \\{pattern[i + 1]}")
     return f"\\u{int(digits.group(0), 8):04x}", i + 1 + digits.end()
@@ -219,8 +233,8 @@ def _unicode_class(pattern: str, i: int) -> tuple[str, int]:
     """\\pL or \\p{Greek}: a character class Python's re has no syntax for; stands in as \\w."""
     if pattern.startswith("{", i + 2):
         end = pattern.find("}", i + 3)
-        if end == -1 or not re.fullmatch(r"\^?[A-Za-z_]+", pattern[i + 3:end]):
-            raise ValueError(f"bad Unicode class {pattern[i:end + 1 if end != -1 else len(pattern)]}")
+        if end == -1 or not re.fullmatch(r"\^?[A-Za-z_]+", pattern[i + 3 : end]):
+            raise ValueError(f"bad Unicode class {pattern[i : end + 1 if end != -1 else len(pattern)]}")
         return "\\w", end + 1
     if i + 2 >= len(pattern) or not pattern[i + 2].isalpha():
         raise ValueError("bad Unicode class \\p")
@@ -229,11 +243,11 @@ def _unicode_class(pattern: str, i: int) -> tuple[str, int]:
 
 def _group_open(pattern: str, i: int) -> tuple[str, int]:
     """`(?…`: Go knows (?:, (?P<name>, (?<name> and flags i, m, s, U (set or cleared)."""
-    rest = pattern[i + 2:]
+    rest = pattern[i + 2 :]
     for named in ("P<", "<"):
         if rest.startswith(named) and not rest.startswith(("<=", "<!")):
             end = rest.find(">")
-            name = rest[len(named):end] if end != -1 else ""
+            name = rest[len(named) : end] if end != -1 else ""
             if not _GROUP_NAME.fullmatch(name):
                 raise ValueError(f"bad group name {name!r}")
             return f"(?P<{name}>", i + 2 + end + 1

@@ -17,6 +17,7 @@ applies that template's own change mode (template/template.go `handleFirstRender
 template's `ChangeMode = "restart"` restarts the task when the *secret* changed, and only then.
 With the role's periodic token (runtimes/nomad/resources.py) renewal never ends while the task runs.
 """
+
 from __future__ import annotations
 
 import json
@@ -146,7 +147,7 @@ def job_env(env: list[EnvVar]) -> list[EnvVar]:
     have = {var.name for var in out}
     added = [var for var in LLAMA_ENV if var.name not in have]
     last_claude = max((i for i, var in enumerate(out) if var.name.startswith("CLAUDE_")), default=len(out) - 1)
-    return [*out[:last_claude + 1], *added, *out[last_claude + 1:]]
+    return [*out[: last_claude + 1], *added, *out[last_claude + 1 :]]
 
 
 def plain_env(env: list[EnvVar]) -> dict[str, str]:
@@ -233,8 +234,12 @@ def datacenter_constraint(datacenters: tuple[str, ...]) -> Constraint:
 def volume_constraints(settings: StackSettings) -> list[Constraint]:
     """The volumes go only where the job can run: its own constraint, its datacenters, and what
     the job implies of a node (the docker driver, a Vault client)."""
-    return [*(placement_constraints(settings) or []), datacenter_constraint(settings.nomad_datacenters),
-            DOCKER_DRIVER, VAULT_CLIENT]
+    return [
+        *(placement_constraints(settings) or []),
+        datacenter_constraint(settings.nomad_datacenters),
+        DOCKER_DRIVER,
+        VAULT_CLIENT,
+    ]
 
 
 def agent_job(agent: str, settings: StackSettings, stack: str, env: list[EnvVar]) -> Job:
@@ -268,7 +273,9 @@ def agent_job(agent: str, settings: StackSettings, stack: str, env: list[EnvVar]
         RestartPolicy=RESTART,
         Volumes={
             **{
-                v.key: VolumeRequest(Name=v.key, Type="host", Source=v.name, AccessMode=ACCESS_MODE, AttachmentMode=ATTACHMENT_MODE)
+                v.key: VolumeRequest(
+                    Name=v.key, Type="host", Source=v.name, AccessMode=ACCESS_MODE, AttachmentMode=ATTACHMENT_MODE
+                )
                 for v in volumes
             },
             **{v.key: VolumeRequest(Name=v.key, Type="host", Source=v.key, ReadOnly=True) for v in SHARED_VOLUMES},
@@ -277,8 +284,13 @@ def agent_job(agent: str, settings: StackSettings, stack: str, env: list[EnvVar]
     )
     job_id = naming.nomad_job(agent)
     return Job(
-        ID=job_id, Name=job_id, Namespace=settings.nomad_namespace, Type="service",
-        Datacenters=list(settings.nomad_datacenters), TaskGroups=[group],
-        NodePool=node_pool(settings), Constraints=placement_constraints(settings),
+        ID=job_id,
+        Name=job_id,
+        Namespace=settings.nomad_namespace,
+        Type="service",
+        Datacenters=list(settings.nomad_datacenters),
+        TaskGroups=[group],
+        NodePool=node_pool(settings),
+        Constraints=placement_constraints(settings),
         Meta={"disinto.agent": agent, "disinto.stack": stack, "disinto.managed-by": naming.MANAGED_BY},
     )

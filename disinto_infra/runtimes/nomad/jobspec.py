@@ -9,6 +9,7 @@ names case-insensitively, so a misspelt field would vanish silently there: the t
 output to a JSON schema of those types with no extra keys allowed (tests/data/nomad/).
 Durations are nanoseconds, as in the API. None means "not set" and is left out.
 """
+
 from __future__ import annotations
 
 import json

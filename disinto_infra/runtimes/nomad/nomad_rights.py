@@ -9,6 +9,7 @@ deletes a volume (they are kept, retain_on_delete), so `host-volume-delete` is n
 examples/nomad/pulumi-token.hcl grants exactly these; a test holds it to this list and `check`
 names each one the token lacks.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -38,8 +39,12 @@ def pulumi_rights(namespace: str, agents: Iterable[str]) -> list[NomadRight]:
         NomadRight(NAMESPACE, namespace, ("host-volume-create",), "to make the agents' host volumes"),
     ]
     for agent in agents:
-        rights += [NomadRight(HOST_VOLUME, v.name, (READ_WRITE,), f"agent {agent}'s job mounts it read-write")
-                   for v in agent_volumes(agent)]
-    rights += [NomadRight(HOST_VOLUME, v.key, (READ_ONLY, READ_WRITE), "every agent's job mounts it read-only")
-               for v in SHARED_VOLUMES]
+        rights += [
+            NomadRight(HOST_VOLUME, v.name, (READ_WRITE,), f"agent {agent}'s job mounts it read-write")
+            for v in agent_volumes(agent)
+        ]
+    rights += [
+        NomadRight(HOST_VOLUME, v.key, (READ_ONLY, READ_WRITE), "every agent's job mounts it read-only")
+        for v in SHARED_VOLUMES
+    ]
     return rights

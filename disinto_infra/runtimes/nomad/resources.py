@@ -21,6 +21,7 @@ Per stack, with `forgeReviewToken` set: `forge-review-token`, the KV v2 secret
 with the `review` role (their policy and their job's template). The docker runtime keeps giving
 it to every container, as the factory's compose did.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -107,7 +108,9 @@ class NomadRuntime:
         policy = vault.Policy(
             args.names.vault_policy,
             name=naming.vault_policy(name),
-            policy=render(bot_rules(secret, also_reads), f"{naming.vault_policy(name)}: agent {name}'s own secret (disinto-infra)"),
+            policy=render(
+                bot_rules(secret, also_reads), f"{naming.vault_policy(name)}: agent {name}'s own secret (disinto-infra)"
+            ),
             opts=pulumi.ResourceOptions(parent=args.parent),
         )
         role = _role(args, policy)
@@ -126,13 +129,26 @@ class NomadRuntime:
             opts=pulumi.ResourceOptions(
                 parent=args.parent,
                 # The first start finds its secret, its role and its volumes.
-                depends_on=[kv, role, repos, data, args.identity.collaborator,
-                            *([self.review_kv] if reviews and self.review_kv else [])],
+                depends_on=[
+                    kv,
+                    role,
+                    repos,
+                    data,
+                    args.identity.collaborator,
+                    *([self.review_kv] if reviews and self.review_kv else []),
+                ],
             ),
         )
         return NomadPlacement(
-            kv, policy, role, repos, data, job, spec,
-            workload=naming.nomad_job(name), volume_names=[naming.repos_volume(name), naming.data_volume(name)],
+            kv,
+            policy,
+            role,
+            repos,
+            data,
+            job,
+            spec,
+            workload=naming.nomad_job(name),
+            volume_names=[naming.repos_volume(name), naming.data_volume(name)],
             env=task_env(env),
         )
 
@@ -227,8 +243,10 @@ def _volume(args: PlaceArgs, volume: AgentVolume, node_id: pulumi.Input[str] | N
         plugin_id=VOLUME_PLUGIN,
         node_id=node_id,
         node_pool=node_pool(settings),
-        constraints=[nomad.DynamicHostVolumeConstraintArgs(attribute=c.LTarget, operator=c.Operand, value=c.RTarget)
-                     for c in volume_constraints(settings)],
+        constraints=[
+            nomad.DynamicHostVolumeConstraintArgs(attribute=c.LTarget, operator=c.Operand, value=c.RTarget)
+            for c in volume_constraints(settings)
+        ],
         capabilities=[nomad.DynamicHostVolumeCapabilityArgs(access_mode=ACCESS_MODE, attachment_mode=ATTACHMENT_MODE)],
         # Data outlives the agent, as on docker.
         opts=pulumi.ResourceOptions(parent=args.parent, retain_on_delete=True, replace_on_changes=VOLUME_REPLACED_ON),

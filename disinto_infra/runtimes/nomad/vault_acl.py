@@ -11,6 +11,7 @@
   wildcard or glob, then not-a-prefix, then fewer `+`, then longer, then lexically greater).
 A policy's own rules only: what other policies of the same token add is not this module's business.
 """
+
 from __future__ import annotations
 
 import json

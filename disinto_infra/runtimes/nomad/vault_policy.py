@@ -8,6 +8,7 @@ The factory's bot policies (vault/policies/bot-dev-qwen.hcl, Disinto/disinto 230
 tools/vault-import.sh (2308c4c) stores FORGE_ADMIN_TOKEN at that shared path (key `admin_token`),
 so that grant hands every agent the Forgejo admin token, and our templates never read it.
 """
+
 from __future__ import annotations
 
 import json

@@ -10,6 +10,7 @@ api/sys_policy.go); `vault/resource_jwt_auth_backend_role.go` writes, reads and 
 examples/vault/pulumi-token.hcl grants exactly these; a test holds it to this list and `check`
 names each one the token lacks.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -31,7 +32,11 @@ class Right:
 
 def pulumi_rights(kv_mount: str, kv_prefix: str, auth_mount: str, agent: str) -> list[Right]:
     """The rights `pulumi up` needs for one agent (its names), and the stack's review secret."""
-    secret, review, name = agent_secret(kv_mount, kv_prefix, agent), review_secret(kv_mount, kv_prefix), naming.vault_policy(agent)
+    secret, review, name = (
+        agent_secret(kv_mount, kv_prefix, agent),
+        review_secret(kv_mount, kv_prefix),
+        naming.vault_policy(agent),
+    )
     return [
         Right(secret.data, WRITE_SECRET, f"agent {agent}'s secret"),
         Right(secret.metadata, KEEP_METADATA, f"agent {agent}'s secret, deleted with every version"),

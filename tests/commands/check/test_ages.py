@@ -1,4 +1,5 @@
 """check.ages: each agent's token from the exported state, against its limit."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime
@@ -17,8 +18,10 @@ def token(name: str, outputs: dict, inputs: dict | None = None) -> dict:
 
 
 def test_ages_limits_and_unknowns(tmp_path):
-    agents = [Placed("p.toml", AgentSpec(name=n, base_url="http://s:1", model="m", **extra))
-              for n, extra in (("a", {"token_max_age_days": 30}), ("b", {}), ("c", {}), ("d", {}))]
+    agents = [
+        Placed("p.toml", AgentSpec(name=n, base_url="http://s:1", model="m", **extra))
+        for n, extra in (("a", {"token_max_age_days": 30}), ("b", {}), ("c", {}), ("d", {}))
+    ]
     resources = [
         token("a", {"created_at": "2026-10-30T12:00:00Z"}),
         token("b", {}, {"issued_at": "2026-11-29T00:00:00Z"}),  # made before ages were recorded

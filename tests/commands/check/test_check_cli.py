@@ -4,6 +4,7 @@ The world: the Forgejo double and fake llama-servers over real HTTP on 127.0.0.1
 folder is a copy of this package with its own stack files (the commands read
 `Pulumi.<stack>.yaml` next to the package), and a fake `pulumi` on PATH where a test needs one.
 """
+
 from __future__ import annotations
 
 import json
@@ -59,8 +60,9 @@ def world(tmp_path_factory):
         llama = {
             "four": LlamaDouble(slots=4, api_key=SEEDED_KEY),
             "two": LlamaDouble(slots=2),
-            "other": LlamaDouble(slots=4, alias="Llama-3.3-70B-Instruct",
-                                 model_path="/models/Llama-3.3-70B-Instruct-Q4_K_M.gguf"),
+            "other": LlamaDouble(
+                slots=4, alias="Llama-3.3-70B-Instruct", model_path="/models/Llama-3.3-70B-Instruct-Q4_K_M.gguf"
+            ),
             "loading": LlamaDouble(mode="loading"),
             "no-props": LlamaDouble(mode="no-props", alias="qwen2.5-coder:32b"),
             "slots-only": LlamaDouble(mode="slots-only", slots=2, alias="Llama-3.3-70B-Instruct"),
@@ -102,27 +104,42 @@ def agent(world: World, server: str, user: str, model: str = MODEL, **extra: obj
     return {"base_url": world.url(server), "model": model, "forge_user": user, **key, **extra}
 
 
-def run(world: World, *args: str, env: dict[str, str] | None = None, path_prefix: str = "") -> subprocess.CompletedProcess:
+def run(
+    world: World, *args: str, env: dict[str, str] | None = None, path_prefix: str = ""
+) -> subprocess.CompletedProcess:
     environ = {k: v for k, v in os.environ.items() if not k.startswith(("DISINTO_", "PULUMI_", "DOCKER_"))}
     environ.update({"HOME": str(world.dir / "home"), **(env or {})})
     if path_prefix:
         environ["PATH"] = path_prefix + os.pathsep + environ["PATH"]
-    done = subprocess.run([sys.executable, "-m", "disinto_infra", *args], cwd=world.dir, env=environ,
-                          capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "disinto_infra", *args],
+        cwd=world.dir,
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert SEEDED_KEY not in done.stdout + done.stderr
     return done
 
 
 def export_state(path: Path, ages: dict[str, float]) -> Path:
     """A `pulumi stack export` document holding one Token per agent, made `ages[agent]` days ago."""
-    resources = [{
-        "urn": f"urn:pulumi:dev::disinto::disinto:index:Agent$pulumi-python:dynamic/forgejo:Token::{name}-token",
-        "type": "pulumi-python:dynamic/forgejo:Token",
-        "inputs": {"username": name},
-        "outputs": {"created_at": token_age.iso(token_age.now() - timedelta(days=days)),
-                    "token": {"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270",
-                              "ciphertext": "v1:abc"}},
-    } for name, days in ages.items()]
+    resources = [
+        {
+            "urn": f"urn:pulumi:dev::disinto::disinto:index:Agent$pulumi-python:dynamic/forgejo:Token::{name}-token",
+            "type": "pulumi-python:dynamic/forgejo:Token",
+            "inputs": {"username": name},
+            "outputs": {
+                "created_at": token_age.iso(token_age.now() - timedelta(days=days)),
+                "token": {
+                    "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270",
+                    "ciphertext": "v1:abc",
+                },
+            },
+        }
+        for name, days in ages.items()
+    ]
     path.write_text(json.dumps({"version": 3, "deployment": {"resources": resources}}))
     return path
 
@@ -131,15 +148,24 @@ def export_state(path: Path, ages: dict[str, float]) -> Path:
 
 
 def test_all_well_exits_0_with_a_table_per_area(world):
-    toml = write_toml(world, "well", {
-        "dev-qwen": agent(world, "four", "dev-qwen", token_max_age_days=30),
-        "dev-qwen2": agent(world, "four", "dev-qwen2"),
-    })
+    toml = write_toml(
+        world,
+        "well",
+        {
+            "dev-qwen": agent(world, "four", "dev-qwen", token_max_age_days=30),
+            "dev-qwen2": agent(world, "four", "dev-qwen2"),
+        },
+    )
     env = world.dir / "well.env"
-    envfile.set_values(str(env), {
-        "FORGE_TOKEN_DEV_QWEN": world.tokens["dev-qwen"], "FORGE_PASS_DEV_QWEN": world.passwords["dev-qwen"],
-        "FORGE_TOKEN_DEV_QWEN2": world.tokens["dev-qwen2"], "FORGE_PASS_DEV_QWEN2": world.passwords["dev-qwen2"],
-    })
+    envfile.set_values(
+        str(env),
+        {
+            "FORGE_TOKEN_DEV_QWEN": world.tokens["dev-qwen"],
+            "FORGE_PASS_DEV_QWEN": world.passwords["dev-qwen"],
+            "FORGE_TOKEN_DEV_QWEN2": world.tokens["dev-qwen2"],
+            "FORGE_PASS_DEV_QWEN2": world.passwords["dev-qwen2"],
+        },
+    )
     write_stack(world, "well", projectToml=str(toml), envFile="well.env", adminUser=ADMIN, tokenMaxAgeDays="90")
     state = export_state(world.dir / "well-state.json", {"dev-qwen": 12.5})
     done = run(world, "check", "--stack", "well", "--state", str(state), env={"DISINTO_ADMIN_PASSWORD": ADMIN_PASSWORD})
@@ -152,7 +178,9 @@ def test_all_well_exits_0_with_a_table_per_area(world):
     assert rows[f"admin {ADMIN}"] == "site admin (env DISINTO_ADMIN_PASSWORD)"
     assert rows["repo johba/disinto"] == "exists"
     assert [line.split() for line in out.splitlines() if line.startswith("  dev-qwen") and " ok " in line] == [
-        ["dev-qwen", "dev-qwen", "ok", "ok"], ["dev-qwen2", "dev-qwen2", "ok", "ok"]]
+        ["dev-qwen", "dev-qwen", "ok", "ok"],
+        ["dev-qwen2", "dev-qwen2", "ok", "ok"],
+    ]
     ages = {line.split()[0]: line.split()[1:] for line in out.split("Token ages")[1].splitlines()[2:4]}
     assert ages["dev-qwen"][1:] == ["12.5d", "30d", "no"]
     assert ages["dev-qwen2"] == ["unknown", "unknown", "90d", "unknown"]
@@ -160,11 +188,25 @@ def test_all_well_exits_0_with_a_table_per_area(world):
     # Each llama request carried the key in the Bearer header only.
     assert {r.authorization for r in world.llama["four"].requests} == {f"Bearer {SEEDED_KEY}"}
 
-    as_json = json.loads(run(world, "check", "--stack", "well", "--state", str(state), "--json",
-                             env={"DISINTO_ADMIN_PASSWORD": ADMIN_PASSWORD}).stdout)
+    as_json = json.loads(
+        run(
+            world,
+            "check",
+            "--stack",
+            "well",
+            "--state",
+            str(state),
+            "--json",
+            env={"DISINTO_ADMIN_PASSWORD": ADMIN_PASSWORD},
+        ).stdout
+    )
     assert as_json["all_problems"] == []
     server = as_json["servers"][0]
-    assert (server["state"], server["slots"], [a["agent"] for a in server["agents"]]) == ("ok", 4, ["dev-qwen", "dev-qwen2"])
+    assert (server["state"], server["slots"], [a["agent"] for a in server["agents"]]) == (
+        "ok",
+        4,
+        ["dev-qwen", "dev-qwen2"],
+    )
     assert as_json["forge"]["admin_status"] == "site admin"
     assert [c["token"] for c in as_json["credentials"]] == ["ok", "ok"]
     assert as_json["token_ages"][0]["max_age_days"] == 30 and as_json["token_ages"][0]["due"] is False
@@ -174,8 +216,9 @@ def test_all_well_exits_0_with_a_table_per_area(world):
 def test_check_names_each_bind_source_missing_on_this_docker_host(world):
     """Docker would make each one an empty root-owned folder (bind_sources.py)."""
     toml = write_toml(world, "binds", {"dev-qwen": agent(world, "four", "dev-qwen")})
-    write_stack(world, "binds", projectToml=str(toml), sshDir=str(world.dir / "no-keys"),
-                claudeConfigFile="~/missing.json")
+    write_stack(
+        world, "binds", projectToml=str(toml), sshDir=str(world.dir / "no-keys"), claudeConfigFile="~/missing.json"
+    )
     done = run(world, "check", "--stack", "binds")
     missing = [line.strip() for line in done.stdout.splitlines() if "does not exist; Docker would create" in line]
     assert done.returncode == 1
@@ -186,30 +229,48 @@ def test_check_names_each_bind_source_missing_on_this_docker_host(world):
         "root, mounted at /home/agent/.ssh",
     ]
     # Another machine's folders are not this machine's to judge: nothing is claimed about them.
-    write_stack(world, "binds", projectToml=str(toml), sshDir="/nowhere/keys", claudeConfigFile="/nowhere/c.json",
-                factoryRoot=str(world.dir))
+    write_stack(
+        world,
+        "binds",
+        projectToml=str(toml),
+        sshDir="/nowhere/keys",
+        claudeConfigFile="/nowhere/c.json",
+        factoryRoot=str(world.dir),
+    )
     (world.dir / "Pulumi.binds.yaml").write_text(
-        (world.dir / "Pulumi.binds.yaml").read_text() + "  docker:host: ssh://op@box\n")
+        (world.dir / "Pulumi.binds.yaml").read_text() + "  docker:host: ssh://op@box\n"
+    )
     assert "does not exist; Docker would create" not in run(world, "check", "--stack", "binds").stdout
 
 
 def test_problems_exit_1_each_named(world):
-    toml = write_toml(world, "crowded", {
-        "dev-qwen": agent(world, "two", "dev-qwen"),
-        "dev-qwen2": agent(world, "two", "dev-qwen2"),
-        "review": agent(world, "two", "review-bot"),
-        "other": agent(world, "other", "other-bot"),
-        "slow": agent(world, "loading", "slow-bot"),
-    }, repo="johba/missing")
+    toml = write_toml(
+        world,
+        "crowded",
+        {
+            "dev-qwen": agent(world, "two", "dev-qwen"),
+            "dev-qwen2": agent(world, "two", "dev-qwen2"),
+            "review": agent(world, "two", "review-bot"),
+            "other": agent(world, "other", "other-bot"),
+            "slow": agent(world, "loading", "slow-bot"),
+        },
+        repo="johba/missing",
+    )
     env = world.dir / "crowded.env"
-    envfile.set_values(str(env), {
-        "FORGE_TOKEN_DEV_QWEN": world.tokens["dev-qwen"], "FORGE_PASS_DEV_QWEN": world.passwords["dev-qwen"],
-        # The old compose generator's bug: the second agent holds the first one's token.
-        "FORGE_TOKEN_DEV_QWEN2": world.tokens["dev-qwen"], "FORGE_PASS_DEV_QWEN2": "wrong-password-1",
-    })
+    envfile.set_values(
+        str(env),
+        {
+            "FORGE_TOKEN_DEV_QWEN": world.tokens["dev-qwen"],
+            "FORGE_PASS_DEV_QWEN": world.passwords["dev-qwen"],
+            # The old compose generator's bug: the second agent holds the first one's token.
+            "FORGE_TOKEN_DEV_QWEN2": world.tokens["dev-qwen"],
+            "FORGE_PASS_DEV_QWEN2": "wrong-password-1",
+        },
+    )
     write_stack(world, "crowded", projectToml=str(toml), envFile="crowded.env")
-    done = run(world, "check", "--stack", "crowded", "--timeout", "1",
-               env={"DISINTO_ADMIN_TOKEN": world.tokens["review-bot"]})
+    done = run(
+        world, "check", "--stack", "crowded", "--timeout", "1", env={"DISINTO_ADMIN_TOKEN": world.tokens["review-bot"]}
+    )
     assert done.returncode == 1, done.stdout + done.stderr
     problems = done.stdout.split("problem(s):\n")[1].splitlines()
     two, other, loading = world.url("two"), world.url("other"), world.url("loading")
@@ -230,11 +291,15 @@ def test_problems_exit_1_each_named(world):
 
 
 def test_servers_that_hang_reset_or_lack_props(world, tmp_path):
-    toml = write_toml(world, "odd", {
-        "stuck": agent(world, "hang", "stuck-bot"),
-        "dropped": agent(world, "reset", "dropped-bot"),
-        "coder": agent(world, "no-props", "coder-bot", model="qwen2.5-coder:32b"),
-    })
+    toml = write_toml(
+        world,
+        "odd",
+        {
+            "stuck": agent(world, "hang", "stuck-bot"),
+            "dropped": agent(world, "reset", "dropped-bot"),
+            "coder": agent(world, "no-props", "coder-bot", model="qwen2.5-coder:32b"),
+        },
+    )
     write_stack(world, "odd", projectToml=str(toml))
     done = run(world, "check", "--stack", "odd", "--timeout", "0.3")
     assert done.returncode == 1
@@ -250,10 +315,14 @@ def test_servers_that_hang_reset_or_lack_props(world, tmp_path):
 
 def test_a_wrong_model_on_a_server_whose_props_name_none(world):
     """/props with total_slots but no model name: `check` asks /v1/models and finds the mismatch."""
-    toml = write_toml(world, "unnamed", {
-        "wrong": agent(world, "slots-only", "wrong-bot"),
-        "placeholder": agent(world, "slots-only", "placeholder-bot", model="local-model"),
-    })
+    toml = write_toml(
+        world,
+        "unnamed",
+        {
+            "wrong": agent(world, "slots-only", "wrong-bot"),
+            "placeholder": agent(world, "slots-only", "placeholder-bot", model="local-model"),
+        },
+    )
     write_stack(world, "unnamed", projectToml=str(toml))
     done = run(world, "check", "--stack", "unnamed")
     assert done.returncode == 1
@@ -261,8 +330,10 @@ def test_a_wrong_model_on_a_server_whose_props_name_none(world):
     row = next(line for line in done.stdout.splitlines() if line.startswith(f"  {url}")).split()
     assert row[1:5] == ["ok", "Llama-3.3-70B-Instruct", "2", "2"]
     assert f'  {toml}: agents.wrong.model: "{MODEL}", but {url} serves Llama-3.3-70B-Instruct' in done.stdout
-    assert (f'  {toml}: agents.placeholder.model: "local-model", but {url} serves Llama-3.3-70B-Instruct '
-            "(the placeholder `hire` writes without --model: set the model)") in done.stdout
+    assert (
+        f'  {toml}: agents.placeholder.model: "local-model", but {url} serves Llama-3.3-70B-Instruct '
+        "(the placeholder `hire` writes without --model: set the model)"
+    ) in done.stdout
 
 
 def test_a_pulumi_cli_gives_the_admin_secret_and_the_state(world, tmp_path):
@@ -273,14 +344,16 @@ def test_a_pulumi_cli_gives_the_admin_secret_and_the_state(world, tmp_path):
     state = export_state(tmp_path / "state.json", {"dev-qwen": 45})
     fake = tmp_path / "bin"
     fake.mkdir()
-    (fake / "pulumi").write_text(textwrap.dedent(f"""\
+    (fake / "pulumi").write_text(
+        textwrap.dedent(f"""\
         #!/bin/sh
         case "$*" in
           "config get disinto:adminPassword --stack cli") echo '{ADMIN_PASSWORD}' ;;
           "stack export --stack cli") cat '{state}' ;;
           *) echo "unexpected: $*" >&2; exit 1 ;;
         esac
-        """))
+        """)
+    )
     (fake / "pulumi").chmod(0o755)
     done = run(world, "check", "--stack", "cli", path_prefix=str(fake))
     assert done.returncode == 0, done.stdout + done.stderr
@@ -306,21 +379,26 @@ def test_cannot_run_exits_2(world):
 
 
 def test_hire_refuses_a_full_server_unless_forced(world):
-    toml = write_toml(world, "hire", {"dev-qwen": agent(world, "two", "dev-qwen"),
-                                      "dev-qwen2": agent(world, "two", "dev-qwen2")})
+    toml = write_toml(
+        world, "hire", {"dev-qwen": agent(world, "two", "dev-qwen"), "dev-qwen2": agent(world, "two", "dev-qwen2")}
+    )
     before = toml.read_bytes()
     args = ("hire", "dev-qwen3", "dev", "--local-model", world.url("two"), "--toml", str(toml))
     refused = run(world, *args)
     assert refused.returncode == 1
-    assert (f"{toml}: agents.dev-qwen3.base_url: {world.url('two')} would have 3 agents "
-            "(dev-qwen, dev-qwen2, dev-qwen3) for 2 slots") in refused.stderr
+    assert (
+        f"{toml}: agents.dev-qwen3.base_url: {world.url('two')} would have 3 agents "
+        "(dev-qwen, dev-qwen2, dev-qwen3) for 2 slots"
+    ) in refused.stderr
     assert "--force" in refused.stderr and "nothing was changed" in refused.stderr
     assert toml.read_bytes() == before
 
     forced = run(world, *args, "--force")
     assert forced.returncode == 0
-    assert (f"warning: {world.url('two')} would have 3 agents (dev-qwen, dev-qwen2, dev-qwen3) for 2 slots; "
-            "hiring anyway (--force)") in forced.stdout
+    assert (
+        f"warning: {world.url('two')} would have 3 agents (dev-qwen, dev-qwen2, dev-qwen3) for 2 slots; "
+        "hiring anyway (--force)"
+    ) in forced.stdout
     assert tomllib.loads(toml.read_text())["agents"]["dev-qwen3"]["base_url"] == world.url("two")
 
     # Updating an agent already there does not count it twice.
@@ -333,8 +411,10 @@ def test_hire_with_room_or_an_unreachable_server(world):
     done = run(world, "hire", "dev-qwen2", "dev", "--local-model", world.url("four"), "--toml", str(toml))
     assert done.returncode == 0 and f"{world.url('four')}: 2 agents for 4 slots" in done.stdout
     # No --model: the placeholder hire writes is worth its own warning.
-    assert (f'warning: {toml}: agents.dev-qwen2.model is "local-model", a placeholder: set it to the model '
-            f'{world.url("four")} serves') in done.stdout
+    assert (
+        f'warning: {toml}: agents.dev-qwen2.model is "local-model", a placeholder: set it to the model '
+        f"{world.url('four')} serves"
+    ) in done.stdout
     # The existing agent's api key was used for the probe.
     assert world.llama["four"].requests[-1].authorization == f"Bearer {SEEDED_KEY}"
     down = run(world, "hire", "dev-qwen3", "dev", "--local-model", world.url("reset"), "--toml", str(toml))
@@ -349,8 +429,15 @@ def test_basic_auth_switched_off_is_a_problem_line(world):
     write_stack(world, "nobasic", projectToml=str(toml))
     world.forge.state.settings.basic_auth = False
     try:
-        done = run(world, "check", "--stack", "nobasic", "--timeout", "2",
-                   env={"DISINTO_ADMIN_TOKEN": world.tokens["dev-qwen"]})
+        done = run(
+            world,
+            "check",
+            "--stack",
+            "nobasic",
+            "--timeout",
+            "2",
+            env={"DISINTO_ADMIN_TOKEN": world.tokens["dev-qwen"]},
+        )
     finally:
         world.forge.state.settings.basic_auth = True
     assert done.returncode == 1, done.stdout + done.stderr
@@ -398,8 +485,11 @@ def test_credentials_in_any_address_are_masked_in_text_and_json(world):
 def test_a_state_file_that_is_no_stack_export_says_why(world):
     toml = write_toml(world, "state", {"dev-qwen": agent(world, "two", "dev-qwen")})
     write_stack(world, "state", projectToml=str(toml))
-    cases = {'{"resources": []}': "not a `pulumi stack export` (it has no deployment.resources list)",
-             "[1, 2": "not JSON", "[" * 100000: "not"}
+    cases = {
+        '{"resources": []}': "not a `pulumi stack export` (it has no deployment.resources list)",
+        "[1, 2": "not JSON",
+        "[" * 100000: "not",
+    }
     for text, why in cases.items():
         state = world.dir / "not-an-export.json"
         state.write_text(text)

@@ -5,6 +5,7 @@ plus the Nomad and Vault doubles. The ACL and Vault tokens are given through env
 file and must appear nowhere in stdout or stderr, text or --json (lookup-self echoes the Vault
 token back as `data.id`).
 """
+
 from __future__ import annotations
 
 import json
@@ -31,29 +32,53 @@ def cluster():
 @pytest.fixture
 def doubles(cluster):
     nomad, vault = cluster
-    nomad.configure(mode="ok", leader="10.0.0.1:4647", namespaces=("default", "agents"), forbidden=frozenset(),
-                    pools={"gpu": [node("box1", "gpu")]}, volumes=(),
-                    services={("agents", "forgejo"): [registration("forgejo", "agents", "10.0.0.5", 3000)]},
-                    # The token's policy is the example the README gives, for namespace agents and pool gpu.
-                    token_type="client", token_policies=("disinto-infra",), token_roles=(), acl_roles={},
-                    acl_policies={"disinto-infra": nomad_example()})
-    vault.configure(mode="ok", state="active", expired=False, policies=("disinto-admin",), ttl=0,
-                    mounts={"kv/": kv_mount("2")}, forbidden=frozenset(),
-                    # The token's policy is the example the README gives (examples/vault/pulumi-token.hcl).
-                    acl={"default": DEFAULT_POLICY, "disinto-admin": VAULT_EXAMPLE.read_text()})
+    nomad.configure(
+        mode="ok",
+        leader="10.0.0.1:4647",
+        namespaces=("default", "agents"),
+        forbidden=frozenset(),
+        pools={"gpu": [node("box1", "gpu")]},
+        volumes=(),
+        services={("agents", "forgejo"): [registration("forgejo", "agents", "10.0.0.5", 3000)]},
+        # The token's policy is the example the README gives, for namespace agents and pool gpu.
+        token_type="client",
+        token_policies=("disinto-infra",),
+        token_roles=(),
+        acl_roles={},
+        acl_policies={"disinto-infra": nomad_example()},
+    )
+    vault.configure(
+        mode="ok",
+        state="active",
+        expired=False,
+        policies=("disinto-admin",),
+        ttl=0,
+        mounts={"kv/": kv_mount("2")},
+        forbidden=frozenset(),
+        # The token's policy is the example the README gives (examples/vault/pulumi-token.hcl).
+        acl={"default": DEFAULT_POLICY, "disinto-admin": VAULT_EXAMPLE.read_text()},
+    )
     nomad.forget()
     vault.forget()
     return nomad, vault
 
 
 def nomad_stack(world, name: str, nomad: NomadDouble, toml, **config: str) -> None:
-    values = {"disinto:forgeUrl": world.forge.url, "disinto:projectToml": str(toml), "disinto:runtime": "nomad",
-              "disinto:nomadNamespace": "agents", "disinto:nomadNodePool": "gpu", "disinto:adminUser": ADMIN,
-              "nomad:address": nomad.url,
-              # what a docker stack binds exists (the world makes it), so check finds nothing missing
-              "disinto:claudeSharedDir": str(world.dir / "claude-shared"), **config}
+    values = {
+        "disinto:forgeUrl": world.forge.url,
+        "disinto:projectToml": str(toml),
+        "disinto:runtime": "nomad",
+        "disinto:nomadNamespace": "agents",
+        "disinto:nomadNodePool": "gpu",
+        "disinto:adminUser": ADMIN,
+        "nomad:address": nomad.url,
+        # what a docker stack binds exists (the world makes it), so check finds nothing missing
+        "disinto:claudeSharedDir": str(world.dir / "claude-shared"),
+        **config,
+    }
     (world.dir / f"Pulumi.{name}.yaml").write_text(
-        "config:\n" + "".join(f"  {k}: {json.dumps(v)}\n" for k, v in values.items()))
+        "config:\n" + "".join(f"  {k}: {json.dumps(v)}\n" for k, v in values.items())
+    )
 
 
 def rows(out: str, area: str) -> dict[str, str]:
@@ -63,8 +88,15 @@ def rows(out: str, area: str) -> dict[str, str]:
 
 
 def check(world, stack: str, *args: str, env: dict[str, str] | None = None, path_prefix: str = ""):
-    done = run(world, "check", "--stack", stack, *args, env={"DISINTO_ADMIN_PASSWORD": ADMIN_PASSWORD, **(env or {})},
-               path_prefix=path_prefix)
+    done = run(
+        world,
+        "check",
+        "--stack",
+        stack,
+        *args,
+        env={"DISINTO_ADMIN_PASSWORD": ADMIN_PASSWORD, **(env or {})},
+        path_prefix=path_prefix,
+    )
     for token in (NOMAD_TOKEN, VAULT_TOKEN):
         assert token not in done.stdout + done.stderr
     return done
@@ -79,23 +111,32 @@ def test_all_well_on_a_nomad_stack(world, doubles, tmp_path):
     fake = tmp_path / "bin"
     fake.mkdir()
     (fake / "pulumi").write_text(
-        f'#!/bin/sh\n[ "$*" = "config get nomad:secretId --stack nomad-well" ] && echo {NOMAD_TOKEN} || exit 1\n')
+        f'#!/bin/sh\n[ "$*" = "config get nomad:secretId --stack nomad-well" ] && echo {NOMAD_TOKEN} || exit 1\n'
+    )
     (fake / "pulumi").chmod(0o755)
     done = check(world, "nomad-well", env=env, path_prefix=str(fake))
     assert done.returncode == 0, done.stdout + done.stderr
     out = done.stdout
     assert f"Nomad {nomad.url} (nomad:address in the stack file)" in out
     assert rows(out, "Nomad") == {
-        "leader": "10.0.0.1:4647", "token": "pulumi config get nomad:secretId", "namespace agents": "exists",
-        "node pool gpu": "1 of 1 node(s) ready and eligible: box1", "service forgejo": "registered: 10.0.0.5:3000",
+        "leader": "10.0.0.1:4647",
+        "token": "pulumi config get nomad:secretId",
+        "namespace agents": "exists",
+        "node pool gpu": "1 of 1 node(s) ready and eligible: box1",
+        "service forgejo": "registered: 10.0.0.5:3000",
         "host volumes": "0 of this fleet's names, 0 in the way (stack state unknown: only those outside its "
-                        "namespace or pool are known to be)",
-        "token rights": "7 of 7 rights `pulumi up` uses"}
+        "namespace or pool are known to be)",
+        "token rights": "7 of 7 rights `pulumi up` uses",
+    }
     assert f"Vault {vault.url} (env VAULT_ADDR)" in out
     assert rows(out, "Vault") == {
-        "state": "active (Vault 1.18.3)", "token": "valid (env VAULT_TOKEN): policies disinto-admin, never expires",
-        "kv mount kv/": "kv v2", "auth mount jwt-nomad/": "jwt", "bot policies": "0 bot policies read",
-        "token rights": "7 of 7 rights `pulumi up` uses"}
+        "state": "active (Vault 1.18.3)",
+        "token": "valid (env VAULT_TOKEN): policies disinto-admin, never expires",
+        "kv mount kv/": "kv v2",
+        "auth mount jwt-nomad/": "jwt",
+        "bot policies": "0 bot policies read",
+        "token rights": "7 of 7 rights `pulumi up` uses",
+    }
     assert out.rstrip().endswith("0 problem(s)")
     assert {r.method for r in nomad.requests + vault.requests} == {"GET"}
     assert {r.headers.get("X-Nomad-Token") for r in nomad.requests if r.path != "/v1/status/leader"} == {NOMAD_TOKEN}
@@ -112,16 +153,23 @@ def test_a_bot_policy_reading_the_admin_token_is_a_warning_not_a_failure(world, 
     """The factory's bot policies grant read on kv/data/disinto/shared/forge, where its
     tools/vault-import.sh keeps FORGE_ADMIN_TOKEN (Disinto/disinto 2308c4c)."""
     nomad, vault = doubles
-    vault.configure(acl={"default": DEFAULT_POLICY, "disinto-admin": VAULT_EXAMPLE.read_text(),
-                         "bot-dev": 'path "kv/data/disinto/shared/forge" {\n  capabilities = ["read"]\n}\n'})
+    vault.configure(
+        acl={
+            "default": DEFAULT_POLICY,
+            "disinto-admin": VAULT_EXAMPLE.read_text(),
+            "bot-dev": 'path "kv/data/disinto/shared/forge" {\n  capabilities = ["read"]\n}\n',
+        }
+    )
     toml = write_toml(world, "nomad-warn", {"dev-qwen": agent(world, "four", "dev-qwen")})
     nomad_stack(world, "nomad-warn", nomad, toml, **{"vault:address": vault.url})
     env = {"VAULT_TOKEN": VAULT_TOKEN, "NOMAD_TOKEN": NOMAD_TOKEN}
     done = check(world, "nomad-warn", env=env)
     assert done.returncode == 0, done.stdout + done.stderr
-    assert ("  warning: Vault policy bot-dev lets every job logged in with it read kv/data/disinto/shared/forge, "
-            "where the factory keeps FORGE_ADMIN_TOKEN (tools/vault-import.sh): remove its path "
-            '"kv/data/disinto/shared/forge" block') in done.stdout
+    assert (
+        "  warning: Vault policy bot-dev lets every job logged in with it read kv/data/disinto/shared/forge, "
+        "where the factory keeps FORGE_ADMIN_TOKEN (tools/vault-import.sh): remove its path "
+        '"kv/data/disinto/shared/forge" block'
+    ) in done.stdout
     as_json = json.loads(check(world, "nomad-warn", "--json", env=env).stdout)
     assert as_json["all_problems"] == [] and len(as_json["vault"]["warnings"]) == 1
     assert as_json["vault"]["bot_policies_found"] == "1 bot policy read, 1 reading kv/data/disinto/shared/forge"
@@ -185,12 +233,18 @@ def test_a_plain_token_in_the_stack_file_is_refused_unshown(world, doubles):
 def test_a_missing_ca_file_and_an_address_without_scheme_are_named_not_a_traceback(world, doubles):
     nomad, vault = doubles
     toml = write_toml(world, "nomad-tls", {"dev-qwen": agent(world, "four", "dev-qwen")})
-    nomad_stack(world, "nomad-tls", nomad, toml, **{"nomad:address": nomad.url.replace("http:", "https:"),
-                                                     "nomad:caFile": "/nowhere/nomad-ca.pem"})
+    nomad_stack(
+        world,
+        "nomad-tls",
+        nomad,
+        toml,
+        **{"nomad:address": nomad.url.replace("http:", "https:"), "nomad:caFile": "/nowhere/nomad-ca.pem"},
+    )
     stack_file = world.dir / "Pulumi.nomad-tls.yaml"
     vault_addr = vault.url.split("//")[1]
-    done = check(world, "nomad-tls", env={"NOMAD_TOKEN": NOMAD_TOKEN, "VAULT_ADDR": vault_addr,
-                                          "VAULT_TOKEN": VAULT_TOKEN})
+    done = check(
+        world, "nomad-tls", env={"NOMAD_TOKEN": NOMAD_TOKEN, "VAULT_ADDR": vault_addr, "VAULT_TOKEN": VAULT_TOKEN}
+    )
     assert done.returncode == 1 and "Traceback" not in done.stderr, done.stdout + done.stderr
     assert done.stdout.split("problem(s):\n")[1].splitlines() == [
         f"  {stack_file}: nomad:caFile: no such file /nowhere/nomad-ca.pem",
@@ -204,14 +258,33 @@ def test_a_kept_volume_that_blocks_a_hire_is_named_with_the_commands_that_free_i
     """dev-qwen was removed (its volumes kept) and is hired again: its old data volume is not in
     the stack's state, so `pulumi up` could not make the new one on that node."""
     nomad, vault = doubles
-    nomad.configure(volumes=(host_volume("agents-dev-qwen-data", "agents", pool="gpu", volume_id="d47a"),
-                             host_volume("project-repos-dev-qwen", "agents", pool="gpu", volume_id="0e90")))
+    nomad.configure(
+        volumes=(
+            host_volume("agents-dev-qwen-data", "agents", pool="gpu", volume_id="d47a"),
+            host_volume("project-repos-dev-qwen", "agents", pool="gpu", volume_id="0e90"),
+        )
+    )
     toml = write_toml(world, "nomad-rehire", {"dev-qwen": agent(world, "four", "dev-qwen")})
     nomad_stack(world, "nomad-rehire", nomad, toml, **{"vault:address": vault.url})
     state = tmp_path / "state.json"
-    state.write_text(json.dumps({"deployment": {"resources": [
-        {"type": "nomad:index/dynamicHostVolume:DynamicHostVolume", "id": "0e90", "outputs": {"id": "0e90"}}]}}))
-    done = check(world, "nomad-rehire", "--state", str(state), env={"NOMAD_TOKEN": NOMAD_TOKEN, "VAULT_TOKEN": VAULT_TOKEN})
+    state.write_text(
+        json.dumps(
+            {
+                "deployment": {
+                    "resources": [
+                        {
+                            "type": "nomad:index/dynamicHostVolume:DynamicHostVolume",
+                            "id": "0e90",
+                            "outputs": {"id": "0e90"},
+                        }
+                    ]
+                }
+            }
+        )
+    )
+    done = check(
+        world, "nomad-rehire", "--state", str(state), env={"NOMAD_TOKEN": NOMAD_TOKEN, "VAULT_TOKEN": VAULT_TOKEN}
+    )
     assert done.returncode == 1, done.stdout + done.stderr
     assert rows(done.stdout, "Nomad")["host volumes"] == "2 of this fleet's names, 1 in the way: agents-dev-qwen-data"
     flags = "-type host -namespace agents d47a"
@@ -219,4 +292,5 @@ def test_a_kept_volume_that_blocks_a_hire_is_named_with_the_commands_that_free_i
         f"  {nomad.url}: host volume agents-dev-qwen-data (d47a) on node box1-0000 is not this stack's: it holds the "
         "name on that node, so `pulumi up` cannot make agent dev-qwen's there (on one node it fails; on several the "
         f"new volume is empty and elsewhere). Copy out what you want (`nomad volume status {flags}` shows its host "
-        f"path), then `nomad volume delete {flags}`"]
+        f"path), then `nomad volume delete {flags}`"
+    ]

@@ -5,6 +5,7 @@
 - an admin password while the admin has TOTP: refused without a one-time code;
 - an admin token whose owner is not `disinto:adminUser`: the `.profile` rules whitelist the wrong user.
 """
+
 from __future__ import annotations
 
 import pytest
@@ -49,8 +50,15 @@ def test_basic_auth_off_and_sign_in_required_is_named_too(forge):
     """REQUIRE_SIGNIN_VIEW answers an anonymous call 403 (routers/api/shared/middleware.go:103-109 @ v11.0.15);
     the double does not model that setting: a fault plays it."""
     forge.state.settings.basic_auth = False
-    forge.inject(Fault(method="GET", path_regex=r"^/api/v1/version$", kind="status", status=403,
-                       message="Only signed in user is allowed to call APIs."))
+    forge.inject(
+        Fault(
+            method="GET",
+            path_regex=r"^/api/v1/version$",
+            kind="status",
+            status=403,
+            message="Only signed in user is allowed to call APIs.",
+        )
+    )
     assert check_forge.basic_auth_problem(forge.url, 2) is not None
 
 
@@ -66,13 +74,16 @@ def test_admin_password_with_totp_names_two_factor_and_the_token_to_use(forge):
         f"{forge.url}: the admin password (env DISINTO_ADMIN_PASSWORD) is refused: {ADMIN} has two-factor "
         f"authentication and Forgejo takes its password only with a one-time code; give a token of {ADMIN} "
         "instead (disinto:adminToken or DISINTO_ADMIN_TOKEN, with write:admin, read:user, read:organization "
-        "and write:repository, or all)"]
+        "and write:repository, or all)"
+    ]
 
 
 def test_a_wrong_admin_password_stays_a_plain_refusal(forge):
     wrong = AdminCredential("env DISINTO_ADMIN_PASSWORD", BasicAuth(ADMIN, "wrong-pass-123"))
     assert check_forge.admin_status(forge.url, ADMIN, wrong, 2) == (
-        "refused (HTTP 401)", [f"{forge.url}: admin credential (env DISINTO_ADMIN_PASSWORD): refused (HTTP 401)"])
+        "refused (HTTP 401)",
+        [f"{forge.url}: admin credential (env DISINTO_ADMIN_PASSWORD): refused (HTTP 401)"],
+    )
 
 
 def test_an_admin_token_of_another_admin_is_named(forge):
@@ -83,24 +94,34 @@ def test_an_admin_token_of_another_admin_is_named(forge):
     assert problems == [
         f"{forge.url}: the admin token (env DISINTO_ADMIN_TOKEN) belongs to root, not disinto:adminUser "
         f"{ADMIN}: the .profile rules whitelist {ADMIN}, so the provider's own pushes to .profile would be "
-        "refused; set disinto:adminUser to root, or use a token of disinto-admin"]
+        "refused; set disinto:adminUser to root, or use a token of disinto-admin"
+    ]
     own = AdminCredential("env DISINTO_ADMIN_TOKEN", TokenAuth(forge.add_token(ADMIN, "admin")))
     assert check_forge.admin_status(forge.url, ADMIN, own, 2) == ("site admin", [])
 
 
 # Issue 18 item 6: `check` reports a `.profile` rule that differs from the one the provider keeps.
 
+
 def _profile_with_rule(forge, **changes) -> None:
     forge.add_user("dev-qwen")
     forge.add_repo("dev-qwen", ".profile", private=True)
     forge.add_file("dev-qwen/.profile", "formula.toml", "name = 'dev'\n")
     admin = (ADMIN, ADMIN_PASSWORD)
-    made = requests.post(f"{forge.url}/api/v1/repos/dev-qwen/.profile/branch_protections", auth=admin,
-                         json=protection_rule(ADMIN), timeout=5)
+    made = requests.post(
+        f"{forge.url}/api/v1/repos/dev-qwen/.profile/branch_protections",
+        auth=admin,
+        json=protection_rule(ADMIN),
+        timeout=5,
+    )
     assert made.status_code == 201
     if changes:  # what the agent, owner of its .profile, may do with its password
-        edited = requests.patch(f"{forge.url}/api/v1/repos/dev-qwen/.profile/branch_protections/main",
-                                auth=("dev-qwen", "dev-qwen-pass-123"), json=changes, timeout=5)
+        edited = requests.patch(
+            f"{forge.url}/api/v1/repos/dev-qwen/.profile/branch_protections/main",
+            auth=("dev-qwen", "dev-qwen-pass-123"),
+            json=changes,
+            timeout=5,
+        )
         assert edited.status_code == 200
 
 
@@ -112,14 +133,22 @@ def test_the_wanted_profile_rule_is_no_problem(forge):
 def test_a_relaxed_profile_rule_is_named_with_what_differs(forge):
     _profile_with_rule(forge, required_approvals=0, enable_push=True, enable_push_whitelist=False)
     problem = check_forge.profile_rule_problem(forge.url, "dev", "dev-qwen", ADMIN, _password(), 2)
-    assert problem == (f"{forge.url}: dev-qwen/.profile (agents.dev): the rule on main differs from the wanted one "
-                       "in enable_push_whitelist, required_approvals; the next `pulumi up` puts it back")
+    assert problem == (
+        f"{forge.url}: dev-qwen/.profile (agents.dev): the rule on main differs from the wanted one "
+        "in enable_push_whitelist, required_approvals; the next `pulumi up` puts it back"
+    )
 
 
 def test_a_removed_profile_rule_is_named(forge):
     _profile_with_rule(forge)
-    assert requests.delete(f"{forge.url}/api/v1/repos/dev-qwen/.profile/branch_protections/main",
-                           auth=("dev-qwen", "dev-qwen-pass-123"), timeout=5).status_code == 204
+    assert (
+        requests.delete(
+            f"{forge.url}/api/v1/repos/dev-qwen/.profile/branch_protections/main",
+            auth=("dev-qwen", "dev-qwen-pass-123"),
+            timeout=5,
+        ).status_code
+        == 204
+    )
     problem = check_forge.profile_rule_problem(forge.url, "dev", "dev-qwen", ADMIN, _password(), 2)
     assert problem is not None and "no branch rule on main" in problem
 

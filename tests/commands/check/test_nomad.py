@@ -1,4 +1,5 @@
 """check.nomad against the Nomad double: each probe's row and problem, 403s naming a capability, the token's rights."""
+
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
@@ -24,11 +25,19 @@ def cluster():
 def api(cluster):
     """The double as a fresh cluster: a leader, namespace `agents`, pool `gpu`, forgejo registered."""
     cluster.configure(
-        mode="ok", leader="10.0.0.1:4647", namespaces=("default", "agents"), acl_token=TOKEN, forbidden=frozenset(),
+        mode="ok",
+        leader="10.0.0.1:4647",
+        namespaces=("default", "agents"),
+        acl_token=TOKEN,
+        forbidden=frozenset(),
         namespace_pools={},
         pools={"gpu": [node("box1", "gpu"), node("box2", "gpu", status="down")]},
         services={("agents", "forgejo"): [registration("forgejo", "agents", "10.0.0.5", 3000)]},
-        token_type="management", token_policies=(), token_roles=(), acl_roles={}, acl_policies={},
+        token_type="management",
+        token_policies=(),
+        token_roles=(),
+        acl_roles={},
+        acl_policies={},
     )
     cluster.forget()
     return cluster
@@ -46,12 +55,21 @@ def probe(api, token=TOKEN, namespace="agents", pool="gpu", timeout=2.0, agents=
 def test_all_well_with_only_gets_and_the_token_header(api):
     facts = probe(api)
     assert (facts.leader, facts.namespace_found, facts.pool_found, facts.ready_nodes) == (
-        "10.0.0.1:4647", "exists", "1 of 2 node(s) ready and eligible", ("box1",))
+        "10.0.0.1:4647",
+        "exists",
+        "1 of 2 node(s) ready and eligible",
+        ("box1",),
+    )
     assert (facts.forge_found, facts.forge_instances, facts.problems) == ("registered", ("10.0.0.5:3000",), ())
     assert {r.method for r in api.requests} == {"GET"}
     assert sorted(r.path for r in api.requests) == [
-        "/v1/acl/token/self", "/v1/namespace/agents", "/v1/node/pool/gpu", "/v1/node/pool/gpu/nodes",
-        "/v1/service/forgejo", "/v1/status/leader"]
+        "/v1/acl/token/self",
+        "/v1/namespace/agents",
+        "/v1/node/pool/gpu",
+        "/v1/node/pool/gpu/nodes",
+        "/v1/service/forgejo",
+        "/v1/status/leader",
+    ]
     assert facts.rights_found == "not checked: no agents"
     assert {r.headers.get("X-Nomad-Token") for r in api.requests} == {TOKEN}
     assert next(r for r in api.requests if r.path == "/v1/service/forgejo").query == {"namespace": "agents"}
@@ -75,18 +93,21 @@ def test_missing_namespace_names_the_setting(api):
     facts = probe(api, namespace="disinto")
     assert facts.namespace_found == "not found" and facts.forge_found == "not checked: no such namespace"
     assert facts.problems == (
-        f'/p/Pulumi.dev.yaml: disinto:nomadNamespace: namespace "disinto" does not exist in Nomad at {api.url}',)
+        f'/p/Pulumi.dev.yaml: disinto:nomadNamespace: namespace "disinto" does not exist in Nomad at {api.url}',
+    )
 
 
 def test_pool_missing_or_without_a_ready_node(api):
     assert probe(api, pool="cpu").problems == (
-        f'/p/Pulumi.dev.yaml: disinto:nomadNodePool: node pool "cpu" does not exist in Nomad at {api.url}',)
+        f'/p/Pulumi.dev.yaml: disinto:nomadNodePool: node pool "cpu" does not exist in Nomad at {api.url}',
+    )
     api.configure(pools={"gpu": [node("box1", "gpu", eligibility="ineligible"), node("box2", "gpu", status="down")]})
     facts = probe(api)
     assert facts.pool_found == "0 of 2 node(s) ready and eligible" and facts.ready_nodes == ()
     assert facts.problems == (
         '/p/Pulumi.dev.yaml: disinto:nomadNodePool: node pool "gpu" has no node that is ready and eligible '
-        "(box1 ready/ineligible, box2 down/eligible): the agents' jobs and volumes cannot be placed",)
+        "(box1 ready/ineligible, box2 down/eligible): the agents' jobs and volumes cannot be placed",
+    )
 
 
 def test_a_namespace_with_another_default_pool_needs_nomad_node_pool(api):
@@ -98,7 +119,8 @@ def test_a_namespace_with_another_default_pool_needs_nomad_node_pool(api):
     assert facts.problems == (
         '/p/Pulumi.dev.yaml: disinto:nomadNodePool: unset, so the jobs and their volumes go to node pool "default", '
         'but namespace "agents" sends its jobs to "gpu" by default: set disinto:nomadNodePool to gpu (or to the '
-        "pool you mean)",)
+        "pool you mean)",
+    )
     assert probe(api, pool="gpu").problems == ()
     api.configure(namespace_pools={"agents": "default"})
     assert probe(api, pool=None).problems == ()
@@ -108,9 +130,11 @@ def test_no_forgejo_service(api):
     api.configure(services={("default", "forgejo"): [registration("forgejo", "default")]})
     facts = probe(api)
     assert facts.forge_found == "not registered"
-    assert facts.problems == (f'{api.url}: no Nomad service "forgejo" in namespace "agents": the agents\' jobs '
-                              "take FORGE_URL from it (run the factory's forgejo job there, or set "
-                              "disinto:nomadNamespace to its namespace)",)
+    assert facts.problems == (
+        f'{api.url}: no Nomad service "forgejo" in namespace "agents": the agents\' jobs '
+        "take FORGE_URL from it (run the factory's forgejo job there, or set "
+        "disinto:nomadNamespace to its namespace)",
+    )
 
 
 def test_403_names_the_capability(api):
@@ -127,7 +151,8 @@ def test_acls_on_and_no_token_is_one_problem(api):
     facts = probe(api, token=None)
     assert len(facts.problems) == 1 and facts.problems[0].startswith(
         f"{api.url}: Nomad's ACLs are on and no token was given (export NOMAD_TOKEN, or pulumi config set --secret "
-        "nomad:secretId); it needs ")
+        "nomad:secretId); it needs "
+    )
     assert all("X-Nomad-Token" not in r.headers for r in api.requests)
 
 
@@ -141,27 +166,46 @@ def test_no_answer(api, mode, why):
 
 def test_an_unusable_endpoint_is_not_asked(api):
     problem = '/p/Pulumi.dev.yaml: nomad:address: "127.0.0.1:4646" must start with http:// or https://'
-    endpoint = Endpoint("127.0.0.1:4646", "nomad:address in the stack file", "", "X-Nomad-Token", None, True,
-                        problem, "no http:// or https://")
+    endpoint = Endpoint(
+        "127.0.0.1:4646",
+        "nomad:address in the stack file",
+        "",
+        "X-Nomad-Token",
+        None,
+        True,
+        problem,
+        "no http:// or https://",
+    )
     with ThreadPoolExecutor(2) as pool:
         facts = nomad.start(pool, nomad.NomadTarget(endpoint, "/p/Pulumi.dev.yaml", "agents", "gpu"), 2.0)()
     assert (facts.leader_found, facts.namespace_found, facts.pool_found, facts.problems) == (
-        "not asked: no http:// or https://", "not checked: no http:// or https://",
-        "not checked: no http:// or https://", (problem,))
+        "not asked: no http:// or https://",
+        "not checked: no http:// or https://",
+        "not checked: no http:// or https://",
+        (problem,),
+    )
     assert api.requests == []
 
 
 # ---------------------------------------------------------------- the token's rights
 
+
 def example(namespace="agents", pool="gpu") -> str:
     """examples/nomad/pulumi-token.hcl for this stack's namespace and pool."""
     text = NOMAD_EXAMPLE.read_text()
-    return text.replace('namespace "default"', f'namespace "{namespace}"').replace('node_pool "agents"', f'node_pool "{pool}"')
+    return text.replace('namespace "default"', f'namespace "{namespace}"').replace(
+        'node_pool "agents"', f'node_pool "{pool}"'
+    )
 
 
 def client(api, *policies: str, roles: dict[str, list[str]] | None = None, **rules: str) -> None:
-    api.configure(token_type="client", token_policies=policies, acl_policies=rules,
-                  acl_roles=roles or {}, token_roles=tuple(roles or ()))
+    api.configure(
+        token_type="client",
+        token_policies=policies,
+        acl_policies=rules,
+        acl_roles=roles or {},
+        token_roles=tuple(roles or ()),
+    )
 
 
 def test_a_management_token_or_no_acls_has_every_right(api):
@@ -196,14 +240,21 @@ def test_namespace_write_is_not_enough_the_volume_mounts_are_named(api):
 def test_deny_wins_and_the_closest_glob_decides(api):
     """acl/acl.go (v1.10.0): deny takes precedence in a merged set; an exact name, else the glob
     with the smallest character difference."""
-    client(api, "a", "b",
-           a=example() + 'host_volume "*" {\n  policy = "deny"\n}\n',
-           b='namespace "agents" {\n  capabilities = ["deny"]\n}\n')
+    client(
+        api,
+        "a",
+        "b",
+        a=example() + 'host_volume "*" {\n  policy = "deny"\n}\n',
+        b='namespace "agents" {\n  capabilities = ["deny"]\n}\n',
+    )
     facts = probe(api, agents=("llama",))
     lacking = [p.split(" lacks ", 1)[1].split(" (", 1)[0] for p in facts.problems]
     # The namespace is denied outright; the volumes keep their own, closer globs and names.
-    assert lacking == ['submit-job on namespace "agents"', 'read-job on namespace "agents"',
-                       'host-volume-create on namespace "agents"']
+    assert lacking == [
+        'submit-job on namespace "agents"',
+        'read-job on namespace "agents"',
+        'host-volume-create on namespace "agents"',
+    ]
 
 
 def test_a_policy_from_a_role_counts_and_a_glob_namespace_matches(api):

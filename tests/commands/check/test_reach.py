@@ -1,4 +1,5 @@
 """check.reach: where Nomad and Vault are, and where their tokens come from."""
+
 from __future__ import annotations
 
 import textwrap
@@ -57,14 +58,19 @@ def test_an_endpoint_that_cannot_be_asked_names_the_setting(tmp_path, monkeypatc
     no_scheme = stack_file(tmp_path, 'nomad:address: "127.0.0.1:4646"\n')
     found = endpoint(NOMAD, no_scheme, "dev", {})
     assert (found.problem, found.unusable) == (
-        f'{no_scheme}: nomad:address: "127.0.0.1:4646" must start with http:// or https://', "no http:// or https://")
+        f'{no_scheme}: nomad:address: "127.0.0.1:4646" must start with http:// or https://',
+        "no http:// or https://",
+    )
     assert endpoint(VAULT, no_scheme, "dev", {"VAULT_ADDR": "vault:8200"}).problem == (
-        'env VAULT_ADDR: "vault:8200" must start with http:// or https://')
+        'env VAULT_ADDR: "vault:8200" must start with http:// or https://'
+    )
     written = stack_file(tmp_path, "nomad:caFile: tls/ca.pem\n")
     assert endpoint(NOMAD, written, "dev", {}).problem == (
-        f"{written}: nomad:caFile: no such file {tmp_path / 'tls/ca.pem'}")
+        f"{written}: nomad:caFile: no such file {tmp_path / 'tls/ca.pem'}"
+    )
     assert endpoint(VAULT, written, "dev", {"VAULT_CACERT": "/x/ca.pem"}).problem == (
-        "env VAULT_CACERT: no such file /x/ca.pem")
+        "env VAULT_CACERT: no such file /x/ca.pem"
+    )
     (tmp_path / "tls").mkdir()
     (tmp_path / "tls/ca.pem").write_text("")
     assert endpoint(NOMAD, written, "dev", {}).problem == ""

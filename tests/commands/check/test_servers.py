@@ -1,4 +1,5 @@
 """check.servers: judging what a probe of a server found, against the agents on it."""
+
 from __future__ import annotations
 
 from disinto_infra.commands.check.servers import judge
@@ -31,7 +32,9 @@ def test_judge_unknown_model_and_slots_are_not_problems():
 
 
 def test_judge_shows_a_base_url_masked():
-    group = assignments([placed("a", "http://llm:hunter2@10.0.0.1:8081"), placed("b", "http://llm:hunter2@10.0.0.1:8081")])[0]
+    group = assignments(
+        [placed("a", "http://llm:hunter2@10.0.0.1:8081"), placed("b", "http://llm:hunter2@10.0.0.1:8081")]
+    )[0]
     facts = judge(group, ServerProbe(group.base_url, ServerState.OK, models=QWEN, slots=1, source="props"))
     assert facts.base_url == "http://llm:***@10.0.0.1:8081"
     assert facts.problems == ("http://llm:***@10.0.0.1:8081: 2 agents (a, b) for 1 slot",)

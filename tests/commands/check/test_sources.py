@@ -1,4 +1,5 @@
 """check.sources: where admin credentials and the .env values come from."""
+
 from __future__ import annotations
 
 import pytest
@@ -9,7 +10,7 @@ from disinto_infra.forgejo.client import BasicAuth, TokenAuth
 from disinto_infra.settings import SECRET_PLACEHOLDER, StackSettings
 
 
-@pytest.mark.parametrize("value", ["plain", "it's", "a$b\\c\"d", "ends\\", "#hash = x", ""])
+@pytest.mark.parametrize("value", ["plain", "it's", 'a$b\\c"d', "ends\\", "#hash = x", ""])
 def test_env_values_read_back_what_envfile_wrote(tmp_path, value):
     path = tmp_path / ".env"
     path.write_text("# factory .env\nexport OTHER=1\n")
@@ -34,4 +35,7 @@ def test_state_file_problems_say_unknown(tmp_path, monkeypatch):
     broken = tmp_path / "s.json"
     broken.write_text("{")
     assert read_state(broken, "dev", tmp_path).source.startswith(f"unknown: {broken}: ")
-    assert read_state(tmp_path / "gone.json", "dev", tmp_path).source == f"unknown: {tmp_path / 'gone.json'}: cannot read: No such file or directory"
+    assert (
+        read_state(tmp_path / "gone.json", "dev", tmp_path).source
+        == f"unknown: {tmp_path / 'gone.json'}: cannot read: No such file or directory"
+    )

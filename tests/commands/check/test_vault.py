@@ -1,4 +1,5 @@
 """check.vault against the Vault double: state, token, KV v2 mount, JWT auth mount, bot policies."""
+
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
@@ -23,10 +24,18 @@ def server():
 
 @pytest.fixture
 def api(server):
-    server.configure(mode="ok", state="active", token=TOKEN, expired=False, policies=("disinto-admin",), ttl=90000,
-                     forbidden=frozenset(), mounts={"kv/": kv_mount("2")},
-                     auth={"token/": auth_method("token"), "jwt-nomad/": auth_method("jwt")},
-                     acl={"default": DEFAULT_POLICY})
+    server.configure(
+        mode="ok",
+        state="active",
+        token=TOKEN,
+        expired=False,
+        policies=("disinto-admin",),
+        ttl=90000,
+        forbidden=frozenset(),
+        mounts={"kv/": kv_mount("2")},
+        auth={"token/": auth_method("token"), "jwt-nomad/": auth_method("jwt")},
+        acl={"default": DEFAULT_POLICY},
+    )
     server.forget()
     return server
 
@@ -43,7 +52,12 @@ def probe(api, token=TOKEN, timeout=2.0, **more):
 def test_all_well(api):
     facts = probe(api)
     assert (facts.state, facts.version, facts.token_found, facts.token_policies, facts.token_ttl) == (
-        "active", "1.18.3", "valid", ("disinto-admin",), 90000)
+        "active",
+        "1.18.3",
+        "valid",
+        ("disinto-admin",),
+        90000,
+    )
     assert (facts.kv_found, facts.auth_found, facts.problems) == ("kv v2", "jwt", ())
     assert {r.method for r in api.requests} == {"GET"}
     health = next(r for r in api.requests if r.path == "/v1/sys/health")
@@ -62,11 +76,14 @@ def test_a_standby_is_fine(api, state, found):
     assert facts.state == found and facts.problems == ()
 
 
-@pytest.mark.parametrize("state, problem", [
-    ("sealed", "Vault is sealed: unseal it (vault operator unseal)"),
-    ("uninitialized", "Vault is not initialised: vault operator init"),
-    ("drsecondary", "Vault is DR secondary"),
-])
+@pytest.mark.parametrize(
+    "state, problem",
+    [
+        ("sealed", "Vault is sealed: unseal it (vault operator unseal)"),
+        ("uninitialized", "Vault is not initialised: vault operator init"),
+        ("drsecondary", "Vault is DR secondary"),
+    ],
+)
 def test_a_vault_that_serves_nothing_is_one_problem(api, state, problem):
     api.configure(state=state)
     facts = probe(api)
@@ -79,7 +96,8 @@ def test_an_expired_token(api):
     facts = probe(api)
     assert facts.token_found == "refused (HTTP 403)" and facts.kv_found == "not checked: the token is refused"
     assert facts.problems == (
-        f"{api.url}: the Vault token (env VAULT_TOKEN) is refused: expired, revoked or not a token",)
+        f"{api.url}: the Vault token (env VAULT_TOKEN) is refused: expired, revoked or not a token",
+    )
 
 
 def test_no_token_asks_only_health(api):
@@ -92,11 +110,13 @@ def test_kv_v1_missing_or_other_type(api):
     api.configure(mounts={"kv/": kv_mount(None)})
     assert probe(api).problems == (
         f'/p/Pulumi.dev.yaml: disinto:vaultKvMount: "kv/" in Vault at {api.url} is KV version 1; '
-        "the program writes KV v2 (kv/data/...): vault kv enable-versioning kv",)
+        "the program writes KV v2 (kv/data/...): vault kv enable-versioning kv",
+    )
     api.configure(mounts={})
     assert probe(api).problems == (
         f'/p/Pulumi.dev.yaml: disinto:vaultKvMount: nothing is mounted at "kv/" in Vault at {api.url}: '
-        "vault secrets enable -path=kv -version=2 kv",)
+        "vault secrets enable -path=kv -version=2 kv",
+    )
     api.configure(mounts={"kv/": {"type": "transit"}})
     assert probe(api).kv_found == "transit, not kv"
 
@@ -106,7 +126,8 @@ def test_jwt_mount_missing_or_of_another_type(api):
     facts = probe(api)
     assert facts.auth_found == "not enabled" and facts.problems == (
         f'/p/Pulumi.dev.yaml: disinto:vaultAuthMount: no auth method at "jwt-nomad/" in Vault at {api.url}: '
-        "the agents' jobs log in there with their workload identity",)
+        "the agents' jobs log in there with their workload identity",
+    )
     api.configure(auth={"jwt-nomad/": auth_method("approle")})
     assert probe(api).auth_found == "approle, not jwt"
 
@@ -115,7 +136,10 @@ def test_paths_the_token_may_not_read_are_not_problems(api):
     api.configure(forbidden=frozenset({"/v1/sys/mounts/kv", "/v1/sys/auth"}))
     facts = probe(api)
     assert (facts.kv_found, facts.auth_found, facts.problems) == (
-        "not checked: the token may not read sys/mounts/kv", "not checked: the token may not read sys/auth", ())
+        "not checked: the token may not read sys/mounts/kv",
+        "not checked: the token may not read sys/auth",
+        (),
+    )
 
 
 @pytest.mark.parametrize("mode, why", [("reset", "connection refused or reset"), ("hang", "no answer within 0.3s")])
@@ -127,12 +151,23 @@ def test_no_answer(api, mode, why):
 
 
 def test_an_unusable_endpoint_is_not_asked(api):
-    endpoint = Endpoint(api.url, "env VAULT_ADDR", "env VAULT_TOKEN", "X-Vault-Token", TOKEN, "/x/ca.pem",
-                        "env VAULT_CACERT: no such file /x/ca.pem", "no CA file")
+    endpoint = Endpoint(
+        api.url,
+        "env VAULT_ADDR",
+        "env VAULT_TOKEN",
+        "X-Vault-Token",
+        TOKEN,
+        "/x/ca.pem",
+        "env VAULT_CACERT: no such file /x/ca.pem",
+        "no CA file",
+    )
     with ThreadPoolExecutor(2) as pool:
         facts = vault.start(pool, vault.VaultTarget(endpoint, "/p/Pulumi.dev.yaml", "kv", "jwt-nomad"), 2.0)()
     assert (facts.state, facts.kv_found, facts.problems) == (
-        "not asked: no CA file", "not checked: no CA file", ("env VAULT_CACERT: no such file /x/ca.pem",))
+        "not asked: no CA file",
+        "not checked: no CA file",
+        ("env VAULT_CACERT: no such file /x/ca.pem",),
+    )
     assert api.requests == []
 
 
@@ -144,10 +179,18 @@ FORGE = "kv/data/disinto/shared/forge"
 def test_a_factory_bot_policy_that_reads_the_admin_token_is_a_warning_naming_the_block(api):
     """The factory's vault/policies/bot-dev-qwen.hcl (Disinto/disinto 2308c4c) grants read on the
     path where its tools/vault-import.sh keeps FORGE_ADMIN_TOKEN."""
-    ours = render(bot_rules(agent_secret("kv", "disinto/bots", "llama")), "bot-llama: agent llama's own secret (disinto-infra)")
-    api.configure(acl={"default": DEFAULT_POLICY, "bot-dev-qwen": FACTORY_BOT, "bot-llama": ours,
-                       "bot-wide": 'path "kv/data/disinto/*" { capabilities = ["read", "list"] }\n',
-                       "service-forgejo": f'path "{FORGE}" {{ capabilities = ["read"] }}\n'})
+    ours = render(
+        bot_rules(agent_secret("kv", "disinto/bots", "llama")), "bot-llama: agent llama's own secret (disinto-infra)"
+    )
+    api.configure(
+        acl={
+            "default": DEFAULT_POLICY,
+            "bot-dev-qwen": FACTORY_BOT,
+            "bot-llama": ours,
+            "bot-wide": 'path "kv/data/disinto/*" { capabilities = ["read", "list"] }\n',
+            "service-forgejo": f'path "{FORGE}" {{ capabilities = ["read"] }}\n',
+        }
+    )
     facts = probe(api)
     assert facts.warnings == (
         f"Vault policy bot-dev-qwen lets every job logged in with it read {FORGE}, where the factory keeps "
@@ -163,19 +206,28 @@ def test_a_factory_bot_policy_that_reads_the_admin_token_is_a_warning_naming_the
     # Warnings, not problems; only bot-* policies are read (service-forgejo is the factory's Forgejo's own).
     assert facts.problems == ()
     assert {r.path for r in api.requests if r.path.startswith("/v1/sys/policies/acl/")} == {
-        "/v1/sys/policies/acl/bot-dev-qwen", "/v1/sys/policies/acl/bot-llama", "/v1/sys/policies/acl/bot-wide"}
+        "/v1/sys/policies/acl/bot-dev-qwen",
+        "/v1/sys/policies/acl/bot-llama",
+        "/v1/sys/policies/acl/bot-wide",
+    }
 
 
 def test_an_old_policy_of_this_stack_is_fixed_by_pulumi_up(api):
-    old = f'# bot-llama: agent llama\'s own secret (disinto-infra)\n\npath "{FORGE}" {{\n  capabilities = ["read"]\n}}\n'
+    old = (
+        f'# bot-llama: agent llama\'s own secret (disinto-infra)\n\npath "{FORGE}" {{\n  capabilities = ["read"]\n}}\n'
+    )
     api.configure(acl={"bot-llama": old})
     (warning,) = probe(api).warnings
     assert warning.endswith(f'remove its path "{FORGE}" block; `pulumi up` writes this stack\'s bot-llama without it')
 
 
 def test_a_denied_or_unparseable_policy_is_no_warning(api):
-    api.configure(acl={"bot-a": f'path "kv/*" {{ capabilities = ["read"] }}\npath "{FORGE}" {{ capabilities = ["deny"] }}\n',
-                       "bot-b": 'path "kv/data/x" { capabilities = ["read"\n'})
+    api.configure(
+        acl={
+            "bot-a": f'path "kv/*" {{ capabilities = ["read"] }}\npath "{FORGE}" {{ capabilities = ["deny"] }}\n',
+            "bot-b": 'path "kv/data/x" { capabilities = ["read"\n',
+        }
+    )
     facts = probe(api)
     assert (facts.warnings, facts.bot_policies_found) == ((), "1 bot policy read, not bot-b")
 
@@ -184,14 +236,19 @@ def test_a_token_that_may_not_list_policies_is_not_a_problem(api):
     api.configure(acl={"bot-dev-qwen": FACTORY_BOT}, forbidden=frozenset({"/v1/sys/policies/acl"}))
     facts = probe(api)
     assert (facts.bot_policies_found, facts.warnings, facts.problems) == (
-        "not checked: the token may not list sys/policies/acl", (), ())
+        "not checked: the token may not list sys/policies/acl",
+        (),
+        (),
+    )
     api.configure(forbidden=frozenset({"/v1/sys/policies/acl/bot-dev-qwen"}))
     assert probe(api).bot_policies_found == "0 bot policies read, not bot-dev-qwen"
 
 
 def test_the_mount_setting_is_followed(api):
-    api.configure(acl={"bot-x": 'path "secret/data/disinto/shared/forge" { capabilities = ["read"] }\n'},
-                  mounts={"kv/": kv_mount("2")})
+    api.configure(
+        acl={"bot-x": 'path "secret/data/disinto/shared/forge" { capabilities = ["read"] }\n'},
+        mounts={"kv/": kv_mount("2")},
+    )
     assert probe(api).warnings == ()
 
 
@@ -201,7 +258,10 @@ AGENTS = ("llama", "dev-qwen2")
 
 
 def test_the_example_policy_gives_every_right(api):
-    api.configure(policies=("default", "disinto-admin"), acl={"default": DEFAULT_POLICY, "disinto-admin": VAULT_EXAMPLE.read_text()})
+    api.configure(
+        policies=("default", "disinto-admin"),
+        acl={"default": DEFAULT_POLICY, "disinto-admin": VAULT_EXAMPLE.read_text()},
+    )
     facts = probe(api, agents=AGENTS)
     # Per agent its secret's data and metadata, policy and role; the review secret's two; the child token.
     assert (facts.rights_found, facts.problems) == ("11 of 11 rights `pulumi up` uses", ())
@@ -215,7 +275,9 @@ def test_a_root_token_has_every_right(api):
 
 def test_each_missing_right_is_one_problem_naming_it(api):
     """KV v2 takes a write to an existing secret as `update` (a rotation): create alone is not enough."""
-    narrow = VAULT_EXAMPLE.read_text().replace('"create", "update", "read"]\n}\n\n# Removing', '"create", "read"]\n}\n\n# Removing')
+    narrow = VAULT_EXAMPLE.read_text().replace(
+        '"create", "update", "read"]\n}\n\n# Removing', '"create", "read"]\n}\n\n# Removing'
+    )
     narrow = narrow.replace('path "auth/token/create"', 'path "auth/token/create-orphan"')
     assert narrow.count("create-orphan") == 1 and '"create", "read"]' in narrow
     api.configure(policies=("ops",), acl={"ops": narrow})
@@ -241,11 +303,14 @@ def test_the_settings_names_are_followed(api):
         "create, update, read on kv/data/team/agents/llama",
         "read, delete on kv/metadata/team/agents/llama",
         "create, update, read on kv/data/team/agents/_forge-review",
-        "read, delete on kv/metadata/team/agents/_forge-review"}
+        "read, delete on kv/metadata/team/agents/_forge-review",
+    }
 
 
 def test_a_token_that_may_not_read_its_own_rights_is_not_a_problem(api):
     api.configure(forbidden=frozenset({"/v1/sys/internal/ui/resultant-acl"}))
     facts = probe(api, agents=AGENTS)
     assert (facts.rights_found, facts.problems) == (
-        "not checked: the token may not read sys/internal/ui/resultant-acl", ())
+        "not checked: the token may not read sys/internal/ui/resultant-acl",
+        (),
+    )

@@ -1,4 +1,5 @@
 """The rights the stack's Nomad token needs, and the minimal policy under examples/ that grants them."""
+
 import fnmatch
 import json
 
@@ -22,7 +23,11 @@ def test_the_rights_name_every_host_volume_the_jobs_ask_for():
         for request in group["Volumes"].values():
             wanted = ("mount-readonly", "mount-readwrite") if request["ReadOnly"] else ("mount-readwrite",)
             assert named[request["Source"]] == wanted, request
-    assert [r.any_of for r in rights if r.block == NAMESPACE] == [("submit-job",), ("read-job",), ("host-volume-create",)]
+    assert [r.any_of for r in rights if r.block == NAMESPACE] == [
+        ("submit-job",),
+        ("read-job",),
+        ("host-volume-create",),
+    ]
 
 
 def test_the_example_grants_each_right_as_nomad_merges_and_matches():

@@ -1,4 +1,5 @@
 """The nomad runtime under mocks: per agent its own job, Vault policy, JWT role, KV secret, volumes."""
+
 import json
 import re
 from functools import cache
@@ -61,12 +62,15 @@ def validator():
 
 # ---------------------------------------------------------------- isolation
 
+
 def test_two_agents_give_their_own_of_everything():
     run = nomad_run()
     counts = {kind: len(of_type(run, kind)) for kind in T}
     assert counts == {"kv": 2, "policy": 2, "role": 2, "volume": 4, "job": 2}
     # Nothing of the docker runtime is registered.
-    assert not [r for r in run.registrations if r.type.startswith("docker:") or r.name.endswith(("-retire", "-copy-data"))]
+    assert not [
+        r for r in run.registrations if r.type.startswith("docker:") or r.name.endswith(("-retire", "-copy-data"))
+    ]
     names = {
         "kv": [reveal(r.inputs)["name"] for r in of_type(run, "kv")],
         "policy": [reveal(r.inputs)["name"] for r in of_type(run, "policy")],
@@ -77,7 +81,8 @@ def test_two_agents_give_their_own_of_everything():
     for kind, values in names.items():
         assert len(set(values)) == len(values), f"{kind} shared: {values}"
     assert sorted(names["volume"]) == sorted(
-        ["project-repos-llama", "agents-llama-data", "project-repos-dev-qwen2", "agents-dev-qwen2-data"])
+        ["project-repos-llama", "agents-llama-data", "project-repos-dev-qwen2", "agents-dev-qwen2-data"]
+    )
     assert sorted(names["kv"]) == ["disinto/bots/dev-qwen2", "disinto/bots/llama"]
     assert sorted(names["job"]) == ["disinto-agent-dev-qwen2", "disinto-agent-llama"]
 
@@ -102,15 +107,24 @@ def test_each_role_is_bound_only_to_its_own_job(agent):
     # but a periodic token with no ttl or max TTL, as Nomad's command/asset/vault-wi-default-role.json
     # (v1.10.0): a max TTL ends renewal, and Nomad then restarts the task with a new token.
     assert role == {
-        "backend": "jwt-nomad", "roleName": f"bot-{agent}", "roleType": "jwt",
-        "boundAudiences": ["vault.io"], "userClaim": "nomad_job_id",
+        "backend": "jwt-nomad",
+        "roleName": f"bot-{agent}",
+        "roleType": "jwt",
+        "boundAudiences": ["vault.io"],
+        "userClaim": "nomad_job_id",
         "boundClaims": {"nomad_namespace": "default", "nomad_job_id": f"disinto-agent-{agent}"},
-        "tokenType": "service", "tokenPolicies": [f"bot-{agent}"], "tokenPeriod": 1800,
+        "tokenType": "service",
+        "tokenPolicies": [f"bot-{agent}"],
+        "tokenPeriod": 1800,
     }
     assert "tokenMaxTtl" not in role and "tokenTtl" not in role
     # The job asks for exactly that role; a new token restarts nothing (vault_hook.go, v1.10.0).
     assert task(nomad_run(), agent)["Vault"] == {
-        "Role": f"bot-{agent}", "Env": False, "DisableFile": True, "ChangeMode": "noop"}
+        "Role": f"bot-{agent}",
+        "Env": False,
+        "DisableFile": True,
+        "ChangeMode": "noop",
+    }
 
 
 @pytest.mark.parametrize("agent", AGENTS)
@@ -143,7 +157,8 @@ def test_each_job_reads_only_its_own_secret_and_mounts_only_its_own_volumes(agen
     assert writable == {f"project-repos-{agent}", f"agents-{agent}-data"}
     mounts = {m["Destination"]: (group["Volumes"][m["Volume"]]["Source"], m["ReadOnly"]) for m in t["VolumeMounts"]}
     assert mounts == {
-        "/home/agent/repos": (f"project-repos-{agent}", False), "/home/agent/data": (f"agents-{agent}-data", False),
+        "/home/agent/repos": (f"project-repos-{agent}", False),
+        "/home/agent/data": (f"agents-{agent}-data", False),
         # Only the factory's static host volumes are shared, read-only (nomad/jobs/agents.hcl, 2308c4c).
         "/srv/disinto/project-repos/_factory/projects": ("factory-projects", True),
         "/home/agent/repos/_factory/disinto-ops": ("ops-repo", True),
@@ -156,10 +171,17 @@ def test_the_job_gets_the_project_tomls_the_entrypoint_needs():
     seed_projects_from_host_volume finds them at this path (Disinto/disinto 2308c4c)."""
     (group,) = jobspec(nomad_run(), "llama")["Job"]["TaskGroups"]
     assert group["Volumes"]["factory-projects"] == {
-        "Name": "factory-projects", "Type": "host", "Source": "factory-projects", "ReadOnly": True}
+        "Name": "factory-projects",
+        "Type": "host",
+        "Source": "factory-projects",
+        "ReadOnly": True,
+    }
     (t,) = group["Tasks"]
-    assert {"Volume": "factory-projects", "Destination": "/srv/disinto/project-repos/_factory/projects",
-            "ReadOnly": True} in t["VolumeMounts"]
+    assert {
+        "Volume": "factory-projects",
+        "Destination": "/srv/disinto/project-repos/_factory/projects",
+        "ReadOnly": True,
+    } in t["VolumeMounts"]
 
 
 # ---------------------------------------------------------------- the job
@@ -167,26 +189,53 @@ def test_the_job_gets_the_project_tomls_the_entrypoint_needs():
 # What the job's env differs in from the docker container's, on purpose (README, The env on Nomad).
 NOMAD_ONLY = {
     # the factory's Nomad job's local-model settings (nomad/jobs/agents.hcl, Disinto/disinto 2308c4c)
-    "CLAUDE_MAX_TURNS": "60", "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1", "CLAUDE_CODE_DISABLE_EXPERIMENTAL_BETAS": "1",
+    "CLAUDE_MAX_TURNS": "60",
+    "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1",
+    "CLAUDE_CODE_DISABLE_EXPERIMENTAL_BETAS": "1",
     # Claude's folder on the agent's data volume: the job binds no shared host folder
-    "CLAUDE_CONFIG_DIR": "/home/agent/data/.claude", "CLAUDE_CREDENTIALS_DIR": "/home/agent/data/.claude/credentials",
+    "CLAUDE_CONFIG_DIR": "/home/agent/data/.claude",
+    "CLAUDE_CREDENTIALS_DIR": "/home/agent/data/.claude/credentials",
 }
 # The non-secret env of the factory's own Nomad agents task (nomad/jobs/agents.hcl `env`, 2308c4c)
 # and, rendered by its templates, FORGE_URL and its bots' tokens.
 FACTORY_JOB_ENV = {
-    "FORGE_REPO", "FACTORY_REPO", "ANTHROPIC_BASE_URL", "ANTHROPIC_API_KEY", "CLAUDE_MODEL", "AGENT_ROLES",
-    "POLL_INTERVAL", "DISINTO_CONTAINER", "PROJECT_NAME", "PROJECT_REPO_ROOT", "CLAUDE_TIMEOUT", "CLAUDE_MAX_TURNS",
-    "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "CLAUDE_CODE_DISABLE_EXPERIMENTAL_BETAS", "CLAUDE_AUTOCOMPACT_PCT_OVERRIDE",
+    "FORGE_REPO",
+    "FACTORY_REPO",
+    "ANTHROPIC_BASE_URL",
+    "ANTHROPIC_API_KEY",
+    "CLAUDE_MODEL",
+    "AGENT_ROLES",
+    "POLL_INTERVAL",
+    "DISINTO_CONTAINER",
+    "PROJECT_NAME",
+    "PROJECT_REPO_ROOT",
+    "CLAUDE_TIMEOUT",
+    "CLAUDE_MAX_TURNS",
+    "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC",
+    "CLAUDE_CODE_DISABLE_EXPERIMENTAL_BETAS",
+    "CLAUDE_AUTOCOMPACT_PCT_OVERRIDE",
 }
 FACTORY_JOB_SECRETS = {
-    "FORGE_URL", "FORGE_TOKEN", "FORGE_PASS", "FORGE_REVIEW_TOKEN", "FORGE_GARDENER_TOKEN", "FORGE_ARCHITECT_TOKEN",
-    "FORGE_PLANNER_TOKEN", "FORGE_PREDICTOR_TOKEN", "FORGE_SUPERVISOR_TOKEN", "FORGE_VAULT_TOKEN", "FORGE_FILER_TOKEN",
+    "FORGE_URL",
+    "FORGE_TOKEN",
+    "FORGE_PASS",
+    "FORGE_REVIEW_TOKEN",
+    "FORGE_GARDENER_TOKEN",
+    "FORGE_ARCHITECT_TOKEN",
+    "FORGE_PLANNER_TOKEN",
+    "FORGE_PREDICTOR_TOKEN",
+    "FORGE_SUPERVISOR_TOKEN",
+    "FORGE_VAULT_TOKEN",
+    "FORGE_FILER_TOKEN",
 }
 
 
 def rendered_names(t: dict) -> set[str]:
-    return {name for tpl in t["Templates"]
-            for name in re.findall(r"(?:^|\}\})([A-Z][A-Z0-9_]*)=", tpl["EmbeddedTmpl"], flags=re.M)}
+    return {
+        name
+        for tpl in t["Templates"]
+        for name in re.findall(r"(?:^|\}\})([A-Z][A-Z0-9_]*)=", tpl["EmbeddedTmpl"], flags=re.M)
+    }
 
 
 @pytest.mark.parametrize("agent", AGENTS)
@@ -194,7 +243,9 @@ def test_job_env_is_the_docker_containers_minus_secrets_and_forge_url(agent):
     docker_env = dict(e.split("=", 1) for e in reveal(docker_run().named(f"{agent}-container").inputs["envs"]))
     secret_names = {"FORGE_TOKEN", "FORGE_PASS", "ANTHROPIC_API_KEY"}
     assert task(nomad_run(), agent)["Env"] == {
-        **{k: v for k, v in docker_env.items() if k not in secret_names | {"FORGE_URL"}}, **NOMAD_ONLY}
+        **{k: v for k, v in docker_env.items() if k not in secret_names | {"FORGE_URL"}},
+        **NOMAD_ONLY,
+    }
     # The secret ones come from the template, FORGE_URL from service discovery: nothing is lost.
     rendered = rendered_names(task(nomad_run(), agent))
     assert rendered == secret_names | {"FORGE_URL"}
@@ -206,12 +257,25 @@ def test_job_env_holds_all_the_factory_jobs_env_but_other_bots_tokens():
     ours = set(t["Env"]) | rendered_names(t)
     assert FACTORY_JOB_ENV <= ours
     # Each agent reads its own token only (its own Vault policy); the others stay the factory job's.
-    assert (FACTORY_JOB_ENV | FACTORY_JOB_SECRETS) - ours == FACTORY_JOB_SECRETS - {"FORGE_URL", "FORGE_TOKEN", "FORGE_PASS"}
+    assert (FACTORY_JOB_ENV | FACTORY_JOB_SECRETS) - ours == FACTORY_JOB_SECRETS - {
+        "FORGE_URL",
+        "FORGE_TOKEN",
+        "FORGE_PASS",
+    }
     # What ours has in addition is the docker runtime's env, named in the README.
     assert ours - FACTORY_JOB_ENV - FACTORY_JOB_SECRETS == {
-        "FORGE_BOT_USER_DEV_QWEN", "CLAUDE_CONFIG_DIR", "CLAUDE_CREDENTIALS_DIR", "CLAUDE_CODE_ATTRIBUTION_HEADER",
-        "CLAUDE_CODE_ENABLE_TELEMETRY", "WOODPECKER_DATA_DIR", "WOODPECKER_REPO_ID", "FORGE_BOT_USERNAMES",
-        "ARCHITECT_INTERVAL", "PLANNER_INTERVAL", "SUPERVISOR_INTERVAL"}
+        "FORGE_BOT_USER_DEV_QWEN",
+        "CLAUDE_CONFIG_DIR",
+        "CLAUDE_CREDENTIALS_DIR",
+        "CLAUDE_CODE_ATTRIBUTION_HEADER",
+        "CLAUDE_CODE_ENABLE_TELEMETRY",
+        "WOODPECKER_DATA_DIR",
+        "WOODPECKER_REPO_ID",
+        "FORGE_BOT_USERNAMES",
+        "ARCHITECT_INTERVAL",
+        "PLANNER_INTERVAL",
+        "SUPERVISOR_INTERVAL",
+    }
 
 
 def test_claudes_folder_is_on_the_agents_own_data_volume():
@@ -225,19 +289,28 @@ def test_claudes_folder_is_on_the_agents_own_data_volume():
 def test_templates_render_env_and_restart_on_change():
     t = task(nomad_run(), "llama")
     assert [(x["DestPath"], x["Envvars"], x["ChangeMode"]) for x in t["Templates"]] == [
-        ("local/forge-url.env", True, "restart"), ("secrets/forge.env", True, "restart")]
+        ("local/forge-url.env", True, "restart"),
+        ("secrets/forge.env", True, "restart"),
+    ]
     forge_url, secrets = (x["EmbeddedTmpl"] for x in t["Templates"])
     assert 'nomadService "forgejo"' in forge_url and "FORGE_URL=http://{{ .Address }}:{{ .Port }}" in forge_url
     # The factory's key names (nomad/jobs/agents.hcl, 2308c4c), each value a JSON string so that
     # go-envparse, which reads the env file, unquotes it whole.
     assert secrets.splitlines()[1:-1] == [
-        "FORGE_TOKEN={{ .Data.data.token | toJSON }}", "FORGE_PASS={{ .Data.data.pass | toJSON }}",
-        "ANTHROPIC_API_KEY={{ .Data.data.anthropic_api_key | toJSON }}"]
+        "FORGE_TOKEN={{ .Data.data.token | toJSON }}",
+        "FORGE_PASS={{ .Data.data.pass | toJSON }}",
+        "ANTHROPIC_API_KEY={{ .Data.data.anthropic_api_key | toJSON }}",
+    ]
 
 
 def test_job_is_the_factorys_agent_task_shape():
     job = jobspec(nomad_run(), "llama")["Job"]
-    assert (job["Type"], job["Namespace"], job["Datacenters"], job["NodePool"]) == ("service", "default", ["dc1"], "agents")
+    assert (job["Type"], job["Namespace"], job["Datacenters"], job["NodePool"]) == (
+        "service",
+        "default",
+        ["dc1"],
+        "agents",
+    )
     (group,) = job["TaskGroups"]
     assert group["RestartPolicy"] == {"Attempts": 3, "Interval": 300 * 10**9, "Delay": 15 * 10**9, "Mode": "delay"}
     t = group["Tasks"][0]
@@ -281,7 +354,9 @@ def test_a_dev_agent_neither_reads_nor_gets_the_review_token():
     """llama has roles ["dev"]: its policy names only its own paths, its secret and job no review token."""
     run = review_run()
     assert set(grants(reveal(run.named("llama-policy").inputs)["policy"])) == {
-        "kv/data/disinto/bots/llama", "kv/metadata/disinto/bots/llama"}
+        "kv/data/disinto/bots/llama",
+        "kv/metadata/disinto/bots/llama",
+    }
     assert "forge_review_token" not in json.loads(reveal(run.named("llama-kv").inputs["dataJson"]))
     spec = run.named("llama-job").inputs["jobspec"]
     assert "FORGE_REVIEW_TOKEN" not in spec and "_forge-review" not in spec
@@ -301,13 +376,16 @@ def test_a_review_agent_reads_the_review_token_from_its_own_secret():
     }
     spec = run.named("dev-qwen2-job").inputs["jobspec"]
     assert "review-secret-123" not in spec
-    secrets = [tpl["EmbeddedTmpl"] for tpl in task(run, "dev-qwen2")["Templates"] if "with secret" in tpl["EmbeddedTmpl"]]
+    secrets = [
+        tpl["EmbeddedTmpl"] for tpl in task(run, "dev-qwen2")["Templates"] if "with secret" in tpl["EmbeddedTmpl"]
+    ]
     assert secrets == [
         '{{ with secret "kv/data/disinto/bots/dev-qwen2" }}\n'
         "FORGE_TOKEN={{ .Data.data.token | toJSON }}\nFORGE_PASS={{ .Data.data.pass | toJSON }}\n"
         "ANTHROPIC_API_KEY={{ .Data.data.anthropic_api_key | toJSON }}\n{{ end }}\n"
         '{{ with secret "kv/data/disinto/bots/_forge-review" }}\n'
-        "FORGE_REVIEW_TOKEN={{ .Data.data.forge_review_token | toJSON }}\n{{ end }}\n"]
+        "FORGE_REVIEW_TOKEN={{ .Data.data.forge_review_token | toJSON }}\n{{ end }}\n"
+    ]
     assert run.named("forge-review-token").urn in run.named("dev-qwen2-job").options.dependencies
     validator().validate(jobspec(run, "dev-qwen2"))
 
@@ -395,7 +473,9 @@ IMPLIED = [
 def test_a_constraint_places_volumes_and_job_together():
     from disinto_infra.settings import NomadConstraint
 
-    run = run_fleet(nomad_node_pool=None, nomad_constraint=NomadConstraint(attribute="${node.unique.name}", value="box1"))
+    run = run_fleet(
+        nomad_node_pool=None, nomad_constraint=NomadConstraint(attribute="${node.unique.name}", value="box1")
+    )
     job = jobspec(run, "llama")["Job"]
     # Without a pool: the pool a job gets on Nomad CE, said for the job and its volumes alike.
     assert job["NodePool"] == "default"
@@ -405,7 +485,9 @@ def test_a_constraint_places_volumes_and_job_together():
         assert volume["nodePool"] == "default"
         assert volume["constraints"] == [
             {"attribute": "${node.unique.name}", "operator": "=", "value": "box1"},
-            {"attribute": "${node.datacenter}", "operator": "regexp", "value": "^(dc1)$"}, *IMPLIED]
+            {"attribute": "${node.datacenter}", "operator": "regexp", "value": "^(dc1)$"},
+            *IMPLIED,
+        ]
     validator().validate(jobspec(run, "llama"))
 
 
@@ -418,7 +500,9 @@ def test_volumes_go_only_where_the_job_can_run():
         volume = reveal(run.named(f"llama-{kind}").inputs)
         assert volume["nodePool"] == job["NodePool"] == "agents"
         assert volume["constraints"] == [
-            {"attribute": "${node.datacenter}", "operator": "regexp", "value": "^(dc1|edge\\-.*)$"}, *IMPLIED]
+            {"attribute": "${node.datacenter}", "operator": "regexp", "value": "^(dc1|edge\\-.*)$"},
+            *IMPLIED,
+        ]
     pattern = re.compile(reveal(run.named("llama-repos").inputs)["constraints"][0]["value"])
     assert [dc for dc in ("dc1", "edge-2", "dc10", "xedge-1") if pattern.fullmatch(dc)] == ["dc1", "edge-2"]
 
@@ -441,7 +525,9 @@ def test_a_new_pool_or_namespace_replaces_the_volumes_as_the_preview_shows():
 
 
 def test_plan_shows_the_nomad_resources():
-    report = plan_fleet(record_plan.settings("nomad"), record_plan.fleet(), "dev", record_plan.formulas(record_plan.fleet()))
+    report = plan_fleet(
+        record_plan.settings("nomad"), record_plan.fleet(), "dev", record_plan.formulas(record_plan.fleet())
+    )
     text = report.to_text()
     assert "nomad job disinto-agent-llama" in text and "container disinto" not in text
     types = {r["type"] for r in report.resources}
@@ -453,6 +539,7 @@ def test_plan_shows_the_nomad_resources():
 
 
 # ---------------------------------------------------------------- held to Nomad's API types
+
 
 @pytest.mark.parametrize("agent", AGENTS)
 def test_jobspec_matches_the_nomad_api_types(agent):
@@ -474,16 +561,29 @@ def _mutated(path, value=None, rename=None):
 TASK = ["Job", "TaskGroups", 0, "Tasks", 0]
 
 
-@pytest.mark.parametrize("spec", [
-    _mutated(["Job", "Datacenters"], rename="DataCenters"),  # misspelt: Go would drop it silently
-    _mutated([*TASK, "Vault", "Role"], rename="role"),
-    _mutated([*TASK, "Templates", 0, "Envvars"], rename="Env"),
-    _mutated(["Job", "TaskGroups", 0, "Count"], "1"),  # wrongly typed
-    _mutated(["Job", "TaskGroups", 0, "RestartPolicy", "Interval"], "5m"),
-    _mutated([*TASK, "Env", "POLL_INTERVAL"], 60),
-    _mutated([*TASK, "Config", "security_opts"], ["apparmor=unconfined"]),
-    _mutated(["Job", "NodePool"], ["agents"]),
-], ids=["DataCenters", "role", "Env-for-Envvars", "Count-str", "Interval-str", "env-int", "security_opts", "NodePool-list"])
+@pytest.mark.parametrize(
+    "spec",
+    [
+        _mutated(["Job", "Datacenters"], rename="DataCenters"),  # misspelt: Go would drop it silently
+        _mutated([*TASK, "Vault", "Role"], rename="role"),
+        _mutated([*TASK, "Templates", 0, "Envvars"], rename="Env"),
+        _mutated(["Job", "TaskGroups", 0, "Count"], "1"),  # wrongly typed
+        _mutated(["Job", "TaskGroups", 0, "RestartPolicy", "Interval"], "5m"),
+        _mutated([*TASK, "Env", "POLL_INTERVAL"], 60),
+        _mutated([*TASK, "Config", "security_opts"], ["apparmor=unconfined"]),
+        _mutated(["Job", "NodePool"], ["agents"]),
+    ],
+    ids=[
+        "DataCenters",
+        "role",
+        "Env-for-Envvars",
+        "Count-str",
+        "Interval-str",
+        "env-int",
+        "security_opts",
+        "NodePool-list",
+    ],
+)
 def test_a_misspelt_or_mistyped_field_fails(spec):
     with pytest.raises(jsonschema.ValidationError):
         validator().validate(spec)
@@ -498,8 +598,11 @@ def test_schema_knows_the_newer_go_fields():
 
 def test_the_forgejo_identity_is_the_same_on_both_runtimes():
     def identity(run):
-        return {r.urn: (r.inputs, r.options) for r in run.registrations
-                if r.type.startswith("pulumi-python:dynamic/forgejo:") or r.name.endswith("-env")}
+        return {
+            r.urn: (r.inputs, r.options)
+            for r in run.registrations
+            if r.type.startswith("pulumi-python:dynamic/forgejo:") or r.name.endswith("-env")
+        }
 
     docker, nomad = identity(docker_run()), identity(nomad_run())
     assert len(docker) == 10 and docker.keys() == nomad.keys()
@@ -508,6 +611,7 @@ def test_the_forgejo_identity_is_the_same_on_both_runtimes():
 
 
 # ---------------------------------------------------------------- names the factory manages by hand
+
 
 def test_an_agent_named_like_a_factory_bot_is_warned_about(tmp_path):
     """The factory writes bot-<name> policies by hand (vault/policies/bot-dev-qwen.hcl, Disinto/disinto
@@ -518,18 +622,23 @@ def test_an_agent_named_like_a_factory_bot_is_warned_about(tmp_path):
     warnings: list[str] = []
     for runtime in ("nomad", "docker"):
         settings = record_plan.settings(runtime).model_copy(update={"factory_root": str(tmp_path)})
-        run_with_mocks(lambda settings=settings: build_fleet(settings, fleet, "dev", record_plan.formulas(fleet),
-                                                        warn=warnings.append))
+        run_with_mocks(
+            lambda settings=settings: build_fleet(
+                settings, fleet, "dev", record_plan.formulas(fleet), warn=warnings.append
+            )
+        )
     policy = tmp_path / "vault" / "policies" / "bot-llama.hcl"
     # Once, for the nomad stack and the one agent; a docker stack has no Vault names to take.
     assert warnings == [
         f"agent llama: {policy} is the factory's own policy for that bot: this stack takes over the policy and "
         "role bot-llama and the secret kv/disinto/bots/llama (removing the agent deletes that secret with every "
         "version), and the factory's tools/vault-apply-policies.sh and vault-apply-roles.sh would put theirs back "
-        "(see README, On Nomad and Vault)"]
+        "(see README, On Nomad and Vault)"
+    ]
 
 
 # ---------------------------------------------------------------- removing and hiring again
+
 
 def test_a_rehired_agent_asks_nomad_for_new_volumes_of_the_kept_names():
     """Removing dev-qwen2 keeps its volumes in Nomad (retain_on_delete) and drops them from the
@@ -542,8 +651,9 @@ def test_a_rehired_agent_asks_nomad_for_new_volumes_of_the_kept_names():
     kept = tuple(a for a in project.agents if a.name != "dev-qwen2")
     without = Fleet(projects=(project.model_copy(update={"agents": kept}),))
     settings = record_plan.settings("nomad")
-    removed = run_with_mocks(lambda: build_fleet(settings, without, "dev", record_plan.formulas(without),
-                                                 warn=lambda _: None))
+    removed = run_with_mocks(
+        lambda: build_fleet(settings, without, "dev", record_plan.formulas(without), warn=lambda _: None)
+    )
     assert not [r for r in removed.registrations if r.name.startswith("dev-qwen2")]
     before, again = nomad_run(), run_fleet()
     for kind in ("repos", "data"):

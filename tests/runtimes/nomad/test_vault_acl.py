@@ -1,11 +1,12 @@
 """vault_acl: a policy's rules parsed, and the one Vault applies to a path (vault/acl.go order)."""
+
 import pytest
 
 from disinto_infra.runtimes.nomad.vault_acl import PolicyParseError, governing_rule, parse_policy
 
 FORGE = "kv/data/disinto/shared/forge"
 # The factory's vault/policies/bot-dev-qwen.hcl (Disinto/disinto 2308c4c), as written there.
-FACTORY_BOT = '''# vault/policies/bot-dev-qwen.hcl
+FACTORY_BOT = """# vault/policies/bot-dev-qwen.hcl
 path "kv/data/disinto/bots/dev-qwen" {
   capabilities = ["read"]
 }
@@ -17,7 +18,7 @@ path "kv/metadata/disinto/bots/dev-qwen" {
 path "kv/data/disinto/shared/forge" {
   capabilities = ["read"]
 }
-'''
+"""
 
 
 def rule_for(text: str, path: str = FORGE):
@@ -30,15 +31,32 @@ def test_the_factory_bot_policy_reads_the_shared_forge_path():
     assert rule_for(FACTORY_BOT, "kv/data/disinto/shared/forgejo") is None
 
 
-@pytest.mark.parametrize("written", ["kv/data/disinto/*", "kv/data/disinto/shared/fo*", "kv/*", "kv/data/+/shared/forge",
-                                     "kv/+/disinto/shared/*", "/kv/data/disinto/shared/forge"])
+@pytest.mark.parametrize(
+    "written",
+    [
+        "kv/data/disinto/*",
+        "kv/data/disinto/shared/fo*",
+        "kv/*",
+        "kv/data/+/shared/forge",
+        "kv/+/disinto/shared/*",
+        "/kv/data/disinto/shared/forge",
+    ],
+)
 def test_globs_wildcards_and_a_leading_slash_reach_it(written):
     rule = rule_for(f'path "{written}" {{ capabilities = ["read", "list"] }}\n')
     assert rule.written == written and rule.grants("read")
 
 
-@pytest.mark.parametrize("written", ["kv/data/disinto/shared", "kv/data/+/forge", "kv/data/disinto/shared/forge/x",
-                                     "kv/metadata/*", "kv/data/disinto/shared/+/*"])
+@pytest.mark.parametrize(
+    "written",
+    [
+        "kv/data/disinto/shared",
+        "kv/data/+/forge",
+        "kv/data/disinto/shared/forge/x",
+        "kv/metadata/*",
+        "kv/data/disinto/shared/+/*",
+    ],
+)
 def test_near_misses_do_not(written):
     assert rule_for(f'path "{written}" {{ capabilities = ["read"] }}\n') is None
 

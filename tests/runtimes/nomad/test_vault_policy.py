@@ -1,5 +1,6 @@
 """Each agent's Vault policy parses as HCL and grants exactly its own secret: never the factory's
 shared forge path, where tools/vault-import.sh (Disinto/disinto 2308c4c) keeps the admin token."""
+
 import hcl2
 import pytest
 

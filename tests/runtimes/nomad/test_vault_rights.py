@@ -1,4 +1,5 @@
 """The rights the stack's Vault token needs, and the minimal policy under examples/ that grants them."""
+
 from pathlib import Path
 
 import pytest
@@ -15,8 +16,11 @@ def test_a_rotation_needs_update_and_a_removal_delete_on_metadata():
     rights = {r.path: r.capabilities for r in pulumi_rights("kv", "disinto/bots", "jwt-nomad", "llama")}
     assert rights["kv/data/disinto/bots/llama"] == ("create", "update", "read")
     assert rights["kv/metadata/disinto/bots/llama"] == ("read", "delete")
-    assert rights["sys/policies/acl/bot-llama"] == rights["auth/jwt-nomad/role/bot-llama"] == (
-        "create", "update", "read", "delete")
+    assert (
+        rights["sys/policies/acl/bot-llama"]
+        == rights["auth/jwt-nomad/role/bot-llama"]
+        == ("create", "update", "read", "delete")
+    )
 
 
 def test_the_rights_name_every_vault_path_the_program_writes():
@@ -44,7 +48,12 @@ def test_the_vault_example_grants_each_right_and_no_more_than_the_stack_needs(ag
         rule = governing_rule(rules, right.path)
         assert rule is not None and all(rule.grants(c) for c in right.capabilities), right
     # Not the factory's shared paths, not other mounts, no sudo.
-    for path in ("kv/data/disinto/shared/forge", "kv/data/other/x", "secret/data/disinto/bots/llama", "sys/mounts/kv/tune"):
+    for path in (
+        "kv/data/disinto/shared/forge",
+        "kv/data/other/x",
+        "secret/data/disinto/bots/llama",
+        "sys/mounts/kv/tune",
+    ):
         rule = governing_rule(rules, path)
         assert rule is None or not rule.grants("update"), path
     assert all("sudo" not in r.capabilities for r in rules)

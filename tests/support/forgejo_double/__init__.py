@@ -14,6 +14,7 @@ account-state checks, token scopes, status codes and error bodies of the users, 
 repos, collaborators, contents, branches and branch-protection endpoints. A pytest fixture
 ``forge`` lives in ``tests.support.forgejo_double.fixture``.
 """
+
 from .faults import Fault
 from .server import ForgejoDouble, RequestRecord
 from .state import ScopeError, go_parse_int, normalize_scopes

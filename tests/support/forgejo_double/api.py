@@ -2,6 +2,7 @@
 Forgejo's order, and the endpoint handlers. No sockets here: ``Api.handle(ctx)`` turns a
 parsed request into a ``Response``. Everything runs under ``State.lock``.
 """
+
 from __future__ import annotations
 
 import base64
@@ -46,7 +47,7 @@ _WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 @dataclass
 class Response:
     status: int
-    body: Any = None                  # JSON-able, or None for no body
+    body: Any = None  # JSON-able, or None for no body
     headers: dict = field(default_factory=dict)
 
 
@@ -61,14 +62,15 @@ class ApiError(Exception):
 @dataclass
 class Ctx:
     """One request as the API layer sees it."""
+
     method: str
-    path: str                         # full percent-decoded path, e.g. /api/v1/version
-    segments: list                    # decoded segments after /api/v1
+    path: str  # full percent-decoded path, e.g. /api/v1/version
+    segments: list  # decoded segments after /api/v1
     query: dict
-    headers: Any                      # case-insensitive mapping (email.message.Message)
+    headers: Any  # case-insensitive mapping (email.message.Message)
     body_bytes: bytes = b""
     doer: dict | None = None
-    auth_kind: str = "none"           # "token" | "basic" | "none"
+    auth_kind: str = "none"  # "token" | "basic" | "none"
     token: dict | None = None
     password_auth: bool = False
 
@@ -77,39 +79,53 @@ class Ctx:
 # in struct order (the first failing field is the one reported).
 _STRUCTS = {
     "CreateUserOption": [
-        ("source_id", "SourceID", "int64", []), ("login_name", "LoginName", "string", []),
+        ("source_id", "SourceID", "int64", []),
+        ("login_name", "LoginName", "string", []),
         ("username", "Username", "string", ["Required", "Username", "MaxSize(40)"]),
         ("full_name", "FullName", "string", ["MaxSize(100)"]),
         ("email", "Email", "string", ["Required", "Email", "MaxSize(254)"]),
         ("password", "Password", "string", ["MaxSize(255)"]),
         ("must_change_password", "MustChangePassword", "bool", []),
-        ("send_notify", "SendNotify", "bool", []), ("restricted", "Restricted", "bool", []),
+        ("send_notify", "SendNotify", "bool", []),
+        ("restricted", "Restricted", "bool", []),
         ("visibility", "Visibility", "string", ["In(,public,limited,private)"]),
         ("created_at", "Created", "time", []),
     ],
     "EditUserOption": [
-        ("source_id", "SourceID", "int64", []), ("login_name", "LoginName", "string", []),
-        ("email", "Email", "string", ["MaxSize(254)"]), ("full_name", "FullName", "string", ["MaxSize(100)"]),
+        ("source_id", "SourceID", "int64", []),
+        ("login_name", "LoginName", "string", []),
+        ("email", "Email", "string", ["MaxSize(254)"]),
+        ("full_name", "FullName", "string", ["MaxSize(100)"]),
         ("password", "Password", "string", ["MaxSize(255)"]),
         ("must_change_password", "MustChangePassword", "bool", []),
-        ("website", "Website", "string", ["MaxSize(255)"]), ("location", "Location", "string", ["MaxSize(50)"]),
-        ("description", "Description", "string", ["MaxSize(255)"]), ("pronouns", "Pronouns", "string", []),
-        ("active", "Active", "bool", []), ("admin", "Admin", "bool", []),
-        ("allow_git_hook", "AllowGitHook", "bool", []), ("allow_import_local", "AllowImportLocal", "bool", []),
-        ("max_repo_creation", "MaxRepoCreation", "int64", []), ("prohibit_login", "ProhibitLogin", "bool", []),
+        ("website", "Website", "string", ["MaxSize(255)"]),
+        ("location", "Location", "string", ["MaxSize(50)"]),
+        ("description", "Description", "string", ["MaxSize(255)"]),
+        ("pronouns", "Pronouns", "string", []),
+        ("active", "Active", "bool", []),
+        ("admin", "Admin", "bool", []),
+        ("allow_git_hook", "AllowGitHook", "bool", []),
+        ("allow_import_local", "AllowImportLocal", "bool", []),
+        ("max_repo_creation", "MaxRepoCreation", "int64", []),
+        ("prohibit_login", "ProhibitLogin", "bool", []),
         ("allow_create_organization", "AllowCreateOrganization", "bool", []),
         ("restricted", "Restricted", "bool", []),
         ("visibility", "Visibility", "string", ["In(,public,limited,private)"]),
     ],
     "CreateAccessTokenOption": [
-        ("name", "Name", "string", ["Required"]), ("scopes", "Scopes", "[]string", []),
+        ("name", "Name", "string", ["Required"]),
+        ("scopes", "Scopes", "[]string", []),
     ],
     "CreateRepoOption": [
         ("name", "Name", "string", ["Required", "AlphaDashDot", "MaxSize(100)"]),
-        ("description", "Description", "string", ["MaxSize(2048)"]), ("private", "Private", "bool", []),
-        ("issue_labels", "IssueLabels", "string", []), ("auto_init", "AutoInit", "bool", []),
-        ("template", "Template", "bool", []), ("gitignores", "Gitignores", "string", []),
-        ("license", "License", "string", []), ("readme", "Readme", "string", []),
+        ("description", "Description", "string", ["MaxSize(2048)"]),
+        ("private", "Private", "bool", []),
+        ("issue_labels", "IssueLabels", "string", []),
+        ("auto_init", "AutoInit", "bool", []),
+        ("template", "Template", "bool", []),
+        ("gitignores", "Gitignores", "string", []),
+        ("license", "License", "string", []),
+        ("readme", "Readme", "string", []),
         ("default_branch", "DefaultBranch", "string", ["GitRefName", "MaxSize(100)"]),
         ("trust_model", "TrustModel", "string", ["In(,default,collaborator,committer,collaboratorcommitter)"]),
         ("object_format_name", "ObjectFormatName", "string", ["In(,sha1,sha256)"]),
@@ -118,17 +134,24 @@ _STRUCTS = {
     "CreateFileOptions": [
         ("branch", "BranchName", "string", ["GitRefName", "MaxSize(100)"]),
         ("new_branch", "NewBranchName", "string", ["GitRefName", "MaxSize(100)"]),
-        ("message", "Message", "string", []), ("author", "Author", "object", []),
-        ("committer", "Committer", "object", []), ("dates", "Dates", "object", []),
-        ("signoff", "Signoff", "bool", []), ("content", "ContentBase64", "string", ["Required"]),
+        ("message", "Message", "string", []),
+        ("author", "Author", "object", []),
+        ("committer", "Committer", "object", []),
+        ("dates", "Dates", "object", []),
+        ("signoff", "Signoff", "bool", []),
+        ("content", "ContentBase64", "string", ["Required"]),
     ],
     "UpdateFileOptions": [
         ("branch", "BranchName", "string", ["GitRefName", "MaxSize(100)"]),
         ("new_branch", "NewBranchName", "string", ["GitRefName", "MaxSize(100)"]),
-        ("message", "Message", "string", []), ("author", "Author", "object", []),
-        ("committer", "Committer", "object", []), ("dates", "Dates", "object", []),
-        ("signoff", "Signoff", "bool", []), ("content", "ContentBase64", "string", ["Required"]),
-        ("sha", "SHA", "string", ["Required"]), ("from_path", "FromPath", "string", []),
+        ("message", "Message", "string", []),
+        ("author", "Author", "object", []),
+        ("committer", "Committer", "object", []),
+        ("dates", "Dates", "object", []),
+        ("signoff", "Signoff", "bool", []),
+        ("content", "ContentBase64", "string", ["Required"]),
+        ("sha", "SHA", "string", ["Required"]),
+        ("from_path", "FromPath", "string", []),
     ],
     "CreateBranchRepoOption": [
         ("new_branch_name", "BranchName", "string", ["Required", "GitRefName", "MaxSize(100)"]),
@@ -136,8 +159,10 @@ _STRUCTS = {
         ("old_ref_name", "OldRefName", "string", ["GitRefName", "MaxSize(100)"]),
     ],
     "CreateBranchProtectionOption": [
-        ("branch_name", "BranchName", "string", []), ("rule_name", "RuleName", "string", []),
-        ("enable_push", "EnablePush", "bool", []), ("enable_push_whitelist", "EnablePushWhitelist", "bool", []),
+        ("branch_name", "BranchName", "string", []),
+        ("rule_name", "RuleName", "string", []),
+        ("enable_push", "EnablePush", "bool", []),
+        ("enable_push_whitelist", "EnablePushWhitelist", "bool", []),
         ("push_whitelist_usernames", "PushWhitelistUsernames", "[]string", []),
         ("push_whitelist_teams", "PushWhitelistTeams", "[]string", []),
         ("push_whitelist_deploy_keys", "PushWhitelistDeployKeys", "bool", []),
@@ -168,10 +193,19 @@ _STRUCTS["EditBranchProtectionOption"] = [
 ]
 
 _PROTECTION_BOOLS = (
-    "enable_push", "enable_push_whitelist", "push_whitelist_deploy_keys", "enable_merge_whitelist",
-    "enable_status_check", "enable_approvals_whitelist", "block_on_rejected_reviews",
-    "block_on_official_review_requests", "block_on_outdated_branch", "dismiss_stale_approvals",
-    "ignore_stale_approvals", "require_signed_commits", "apply_to_admins",
+    "enable_push",
+    "enable_push_whitelist",
+    "push_whitelist_deploy_keys",
+    "enable_merge_whitelist",
+    "enable_status_check",
+    "enable_approvals_whitelist",
+    "block_on_rejected_reviews",
+    "block_on_official_review_requests",
+    "block_on_outdated_branch",
+    "dismiss_stale_approvals",
+    "ignore_stale_approvals",
+    "require_signed_commits",
+    "apply_to_admins",
 )
 
 
@@ -367,11 +401,13 @@ class Api:
         if doer is None:
             return
         if not doer["active"] or doer["prohibit_login"]:
-            raise ApiError(403, {"message": "This account is prohibited from signing in, "
-                                            "please contact your site administrator."})
+            raise ApiError(
+                403, {"message": "This account is prohibited from signing in, please contact your site administrator."}
+            )
         if doer["must_change_password"]:
-            raise ApiError(403, {"message": "You must change your password. Change it at: "
-                                            f"{self.url}/" + "/user/change_password"})
+            raise ApiError(
+                403, {"message": f"You must change your password. Change it at: {self.url}/" + "/user/change_password"}
+            )
 
     def _sudo(self, ctx: Ctx) -> None:
         target = ctx.query.get("sudo") or ctx.headers.get("Sudo") or ""
@@ -392,8 +428,7 @@ class Api:
         level = "write" if ctx.method in _WRITE_METHODS else "read"
         required = [f"{level}:{c}" for c in categories]
         if not all(scope_allows(ctx.token["scopes"], r) for r in required):
-            raise self.error(403, "token does not have at least one of required scope(s): "
-                                  f"[{' '.join(required)}]")
+            raise self.error(403, f"token does not have at least one of required scope(s): [{' '.join(required)}]")
 
     def _public_only(self, ctx: Ctx) -> bool:
         return ctx.token is not None and "public-only" in ctx.token["scopes"]
@@ -465,8 +500,7 @@ class Api:
         else:
             owner = self.state.user_by_name(owner_name)
             if owner is None:
-                raise self.not_found("GetUserByName",
-                                     LookupError(f"user redirect does not exist [name: {owner_name}]"))
+                raise self.not_found("GetUserByName", LookupError(f"user redirect does not exist [name: {owner_name}]"))
         repo = self.state.repo_by_name(owner, repo_name)
         if repo is None:
             raise self.not_found()
@@ -498,6 +532,7 @@ class Api:
         raw: Any = {}
         if "form-urlencoded" in ctype:
             from urllib.parse import parse_qs
+
             raw = {k: v[-1] for k, v in parse_qs(ctx.body_bytes.decode("utf-8", "replace")).items()}
         elif "multipart/form-data" in ctype:
             raw = {}
@@ -509,8 +544,9 @@ class Api:
                 except ValueError as exc:
                     raise self.error(422, f"[]: invalid character in JSON body: {exc.msg}") from None
                 if not isinstance(raw, dict) and raw is not None:
-                    raise self.error(422, f"[]: json: cannot unmarshal {_json_kind(raw)} into Go value "
-                                          f"of type structs.{struct}")
+                    raise self.error(
+                        422, f"[]: json: cannot unmarshal {_json_kind(raw)} into Go value of type structs.{struct}"
+                    )
                 raw = raw or {}
         elif ctx.method in ("POST", "PUT", "PATCH") or ctype:
             raise self.error(422, "[]: Empty Content-Type" if not ctype else "[]: Unsupported Content-Type")
@@ -523,12 +559,18 @@ class Api:
             value = raw[key]
             if "json" in ctype:
                 if not _type_ok(gotype, value):
-                    raise self.error(422, f"[]: json: cannot unmarshal {_json_kind(value)} into Go struct "
-                                          f"field {struct}.{jname} of type {gotype.replace('object', 'struct')}")
+                    raise self.error(
+                        422,
+                        f"[]: json: cannot unmarshal {_json_kind(value)} into Go struct "
+                        f"field {struct}.{jname} of type {gotype.replace('object', 'struct')}",
+                    )
                 if gotype == "[]string" and any(not isinstance(v, str) for v in value):
                     bad = next(v for v in value if not isinstance(v, str))
-                    raise self.error(422, f"[]: json: cannot unmarshal {_json_kind(bad)} into Go struct "
-                                          f"field {struct}.{jname} of type string")
+                    raise self.error(
+                        422,
+                        f"[]: json: cannot unmarshal {_json_kind(bad)} into Go struct "
+                        f"field {struct}.{jname} of type string",
+                    )
             elif isinstance(value, str) and gotype == "bool":
                 value = go_parse_bool(value)
             elif isinstance(value, str) and gotype == "int64":
@@ -570,37 +612,49 @@ class Api:
         def form_int(name):
             v = ctx.query.get(name, "")
             return int(v) if re.fullmatch(r"[+-]?\d+", v or "") else 0
+
         page = form_int("page")
         limit = form_int("limit")
         page = page if page > 0 else 1
         # [api] MAX_RESPONSE_ITEMS caps a page (services/context/api.go GetListOptions, setting/api.go:24).
         limit = 30 if limit <= 0 else min(limit, self.state.settings.max_response_items)
         start = (page - 1) * limit
-        return items[start:start + limit], {"X-Total-Count": str(len(items))}
+        return items[start : start + limit], {"X-Total-Count": str(len(items))}
 
     def user_json(self, user: dict, doer: dict | None, *, signed=None, authed=None) -> dict:
         if signed is None:
             signed = doer is not None
         if authed is None:
             authed = doer is not None and (doer["is_admin"] or doer["id"] == user["id"])
-        email = user["email"] if signed and (not user["keep_email_private"] or authed) \
+        email = (
+            user["email"]
+            if signed and (not user["keep_email_private"] or authed)
             else f"{user['lower_name']}@noreply.localhost"
+        )
         return {
-            "id": user["id"], "login": user["login"],
+            "id": user["id"],
+            "login": user["login"],
             "login_name": user["login_name"] if authed else "",
             "source_id": user["source_id"] if authed else 0,
-            "full_name": user["full_name"], "email": email,
+            "full_name": user["full_name"],
+            "email": email,
             "avatar_url": f"{self.url}/avatars/{hashlib.md5(user['email'].lower().encode()).hexdigest()}",
             "html_url": f"{self.url}/{quote(user['login'])}",
             "language": user["language"] if authed else "",
             "is_admin": bool(authed and user["is_admin"]),
             "last_login": user["last_login"] if authed else "0001-01-01T00:00:00Z",
-            "created": user["created"], "restricted": user["restricted"],
+            "created": user["created"],
+            "restricted": user["restricted"],
             "active": bool(authed and user["active"]),
             "prohibit_login": bool(authed and user["prohibit_login"]),
-            "location": user["location"], "pronouns": user["pronouns"], "website": user["website"],
-            "description": user["description"], "visibility": user["visibility"],
-            "followers_count": 0, "following_count": 0, "starred_repos_count": 0,
+            "location": user["location"],
+            "pronouns": user["pronouns"],
+            "website": user["website"],
+            "description": user["description"],
+            "visibility": user["visibility"],
+            "followers_count": 0,
+            "following_count": 0,
+            "starred_repos_count": 0,
         }
 
     def repo_json(self, repo: dict, mode: int) -> dict:
@@ -609,32 +663,73 @@ class Api:
         html = f"{self.url}/{full}"
         host = self.url.split("://", 1)[-1].split(":")[0]
         return {
-            "id": repo["id"], "owner": self.user_json(owner, None, signed=mode > 0, authed=False),
-            "name": repo["name"], "full_name": full, "description": repo["description"],
-            "empty": repo["empty"], "private": repo["private"], "fork": False,
-            "template": repo["template"], "mirror": False, "size": 0, "language": "",
-            "languages_url": f"{self.api_url}/repos/{full}/languages", "html_url": html,
-            "url": f"{self.api_url}/repos/{full}", "link": "", "ssh_url": f"git@{host}:{full}.git",
-            "clone_url": f"{html}.git", "original_url": "", "website": repo["website"],
-            "stars_count": 0, "forks_count": 0, "watchers_count": 1, "open_issues_count": 0,
-            "open_pr_counter": 0, "release_counter": 0, "default_branch": repo["default_branch"],
-            "archived": repo["archived"], "created_at": repo["created"], "updated_at": repo["updated"],
+            "id": repo["id"],
+            "owner": self.user_json(owner, None, signed=mode > 0, authed=False),
+            "name": repo["name"],
+            "full_name": full,
+            "description": repo["description"],
+            "empty": repo["empty"],
+            "private": repo["private"],
+            "fork": False,
+            "template": repo["template"],
+            "mirror": False,
+            "size": 0,
+            "language": "",
+            "languages_url": f"{self.api_url}/repos/{full}/languages",
+            "html_url": html,
+            "url": f"{self.api_url}/repos/{full}",
+            "link": "",
+            "ssh_url": f"git@{host}:{full}.git",
+            "clone_url": f"{html}.git",
+            "original_url": "",
+            "website": repo["website"],
+            "stars_count": 0,
+            "forks_count": 0,
+            "watchers_count": 1,
+            "open_issues_count": 0,
+            "open_pr_counter": 0,
+            "release_counter": 0,
+            "default_branch": repo["default_branch"],
+            "archived": repo["archived"],
+            "created_at": repo["created"],
+            "updated_at": repo["updated"],
             "archived_at": "1970-01-01T00:00:00Z",
-            "permissions": {"admin": mode >= ACCESS_MODES["admin"], "push": mode >= ACCESS_MODES["write"],
-                            "pull": mode >= ACCESS_MODES["read"]},
+            "permissions": {
+                "admin": mode >= ACCESS_MODES["admin"],
+                "push": mode >= ACCESS_MODES["write"],
+                "pull": mode >= ACCESS_MODES["read"],
+            },
             "has_issues": True,
-            "internal_tracker": {"enable_time_tracker": True, "allow_only_contributors_to_track_time": True,
-                                 "enable_issue_dependencies": True},
-            "has_wiki": True, "wiki_branch": repo["default_branch"], "globally_editable_wiki": False,
-            "has_pull_requests": True, "has_projects": True, "has_releases": True,
-            "has_packages": True, "has_actions": True, "ignore_whitespace_conflicts": False,
-            "allow_merge_commits": True, "allow_rebase": True, "allow_rebase_explicit": True,
-            "allow_squash_merge": True, "allow_fast_forward_only_merge": True,
-            "allow_rebase_update": True, "default_delete_branch_after_merge": False,
-            "default_merge_style": "merge", "default_update_style": "merge",
-            "default_allow_maintainer_edit": False, "avatar_url": "", "internal": False,
-            "mirror_interval": "", "object_format_name": "sha1",
-            "mirror_updated": "0001-01-01T00:00:00Z", "topics": [],
+            "internal_tracker": {
+                "enable_time_tracker": True,
+                "allow_only_contributors_to_track_time": True,
+                "enable_issue_dependencies": True,
+            },
+            "has_wiki": True,
+            "wiki_branch": repo["default_branch"],
+            "globally_editable_wiki": False,
+            "has_pull_requests": True,
+            "has_projects": True,
+            "has_releases": True,
+            "has_packages": True,
+            "has_actions": True,
+            "ignore_whitespace_conflicts": False,
+            "allow_merge_commits": True,
+            "allow_rebase": True,
+            "allow_rebase_explicit": True,
+            "allow_squash_merge": True,
+            "allow_fast_forward_only_merge": True,
+            "allow_rebase_update": True,
+            "default_delete_branch_after_merge": False,
+            "default_merge_style": "merge",
+            "default_update_style": "merge",
+            "default_allow_maintainer_edit": False,
+            "avatar_url": "",
+            "internal": False,
+            "mirror_interval": "",
+            "object_format_name": "sha1",
+            "mirror_updated": "0001-01-01T00:00:00Z",
+            "topics": [],
         }
 
     def _full(self, repo: dict) -> str:
@@ -649,17 +744,34 @@ class Api:
         if kind == "file":
             git_url = f"{self.api_url}/repos/{full}/git/blobs/{entry['sha']}"
             out = {
-                "name": posixpath.basename(path), "path": path, "sha": entry["sha"],
-                "last_commit_sha": entry["last_commit"], "type": "file", "size": len(entry["content"]),
-                "encoding": "base64", "content": base64.b64encode(entry["content"]).decode(),
+                "name": posixpath.basename(path),
+                "path": path,
+                "sha": entry["sha"],
+                "last_commit_sha": entry["last_commit"],
+                "type": "file",
+                "size": len(entry["content"]),
+                "encoding": "base64",
+                "content": base64.b64encode(entry["content"]).decode(),
                 "download_url": f"{self.url}/{full}/raw/{ref_kind}/{quote(ref)}/{qpath}",
             }
         else:
             git_url = f"{self.api_url}/repos/{full}/git/trees/{entry['sha']}"
-            out = {"name": posixpath.basename(path), "path": path, "sha": entry["sha"],
-                   "last_commit_sha": entry.get("last_commit", ""), "type": "dir", "size": 0}
-        out.update({"url": self_url, "html_url": html, "git_url": git_url,
-                    "_links": {"self": self_url, "git": git_url, "html": html}})
+            out = {
+                "name": posixpath.basename(path),
+                "path": path,
+                "sha": entry["sha"],
+                "last_commit_sha": entry.get("last_commit", ""),
+                "type": "dir",
+                "size": 0,
+            }
+        out.update(
+            {
+                "url": self_url,
+                "html_url": html,
+                "git_url": git_url,
+                "_links": {"self": self_url, "git": git_url, "html": html},
+            }
+        )
         return out
 
     def _commit_user(self, commit: dict) -> dict:
@@ -670,11 +782,16 @@ class Api:
         full = self._full(repo)
         api = f"{self.api_url}/repos/{full}/git"
         return {
-            "url": f"{api}/commits/{commit['sha']}", "sha": commit["sha"], "created": commit["created"],
+            "url": f"{api}/commits/{commit['sha']}",
+            "sha": commit["sha"],
+            "created": commit["created"],
             "html_url": f"{self.url}/{full}/commit/{commit['sha']}",
-            "author": self._commit_user(commit), "committer": self._commit_user(commit),
-            "parents": [{"url": f"{api}/commits/{p}", "sha": p, "created": repo["commits"][p]["created"]}
-                        for p in commit["parents"]],
+            "author": self._commit_user(commit),
+            "committer": self._commit_user(commit),
+            "parents": [
+                {"url": f"{api}/commits/{p}", "sha": p, "created": repo["commits"][p]["created"]}
+                for p in commit["parents"]
+            ],
             "message": commit["message"],
             "tree": {"url": f"{api}/trees/{commit['tree']}", "sha": commit["tree"], "created": commit["created"]},
         }
@@ -687,10 +804,18 @@ class Api:
         full = self._full(repo)
         a = commit["author"]
         ident = {"name": a["name"], "email": a["email"], "username": a["username"]}
-        return {"id": commit["sha"], "message": commit["message"],
-                "url": f"{self.url}/{full}/commit/{commit['sha']}", "author": ident,
-                "committer": dict(ident), "verification": self._verification(),
-                "timestamp": commit["created"], "added": [], "removed": [], "modified": []}
+        return {
+            "id": commit["sha"],
+            "message": commit["message"],
+            "url": f"{self.url}/{full}/commit/{commit['sha']}",
+            "author": ident,
+            "committer": dict(ident),
+            "verification": self._verification(),
+            "timestamp": commit["created"],
+            "added": [],
+            "removed": [],
+            "modified": [],
+        }
 
     # branch protection helpers
     @staticmethod
@@ -746,7 +871,8 @@ class Api:
         if rule is None:
             return
         if not self._rule_allows_push(rule, doer) and not matches_file_patterns(
-                rule["unprotected_file_patterns"], tree_path):
+            rule["unprotected_file_patterns"], tree_path
+        ):
             raise self.error(403, f"user cannot commit to repo [user: {doer['lower_name']}]")
         if matches_file_patterns(rule["protected_file_patterns"], tree_path):
             raise self.error(403, f"path is protected and can not be changed [path: {tree_path}]")
@@ -762,12 +888,14 @@ class Api:
         rule = self._protection_for(repo, name)
         can_push = self._can_push(repo, ctx.doer, mode, name)
         return {
-            "name": name, "commit": self._payload_commit(repo, repo["commits"][branch["commit"]]),
+            "name": name,
+            "commit": self._payload_commit(repo, repo["commits"][branch["commit"]]),
             "protected": rule is not None,
             "required_approvals": rule["required_approvals"] if rule else 0,
             "enable_status_check": rule["enable_status_check"] if rule else False,
             "status_check_contexts": list(rule["status_check_contexts"]) if rule else [],
-            "user_can_push": can_push, "user_can_merge": can_push,
+            "user_can_push": can_push,
+            "user_can_merge": can_push,
             "effective_branch_protection_name": rule["rule_name"] if rule else "",
         }
 
@@ -779,19 +907,26 @@ class Api:
 
         def names(ids):
             return [self.state.users[i]["login"] for i in ids if i in self.state.users and i in readers]
+
         out = {k: rule[k] for k in _PROTECTION_BOOLS}
-        out.update({
-            "branch_name": rule["rule_name"], "rule_name": rule["rule_name"],
-            "push_whitelist_usernames": names(rule["push_whitelist_ids"]), "push_whitelist_teams": [],
-            "merge_whitelist_usernames": names(rule["merge_whitelist_ids"]), "merge_whitelist_teams": [],
-            "approvals_whitelist_username": names(rule["approvals_whitelist_ids"]),
-            "approvals_whitelist_teams": [],
-            "status_check_contexts": list(rule["status_check_contexts"]),
-            "required_approvals": rule["required_approvals"],
-            "protected_file_patterns": rule["protected_file_patterns"],
-            "unprotected_file_patterns": rule["unprotected_file_patterns"],
-            "created_at": rule["created_at"], "updated_at": rule["updated_at"],
-        })
+        out.update(
+            {
+                "branch_name": rule["rule_name"],
+                "rule_name": rule["rule_name"],
+                "push_whitelist_usernames": names(rule["push_whitelist_ids"]),
+                "push_whitelist_teams": [],
+                "merge_whitelist_usernames": names(rule["merge_whitelist_ids"]),
+                "merge_whitelist_teams": [],
+                "approvals_whitelist_username": names(rule["approvals_whitelist_ids"]),
+                "approvals_whitelist_teams": [],
+                "status_check_contexts": list(rule["status_check_contexts"]),
+                "required_approvals": rule["required_approvals"],
+                "protected_file_patterns": rule["protected_file_patterns"],
+                "unprotected_file_patterns": rule["unprotected_file_patterns"],
+                "created_at": rule["created_at"],
+                "updated_at": rule["updated_at"],
+            }
+        )
         return out
 
     # ================================================================ handlers
@@ -814,18 +949,33 @@ class Api:
         found = self.state.user_by_name(org)
         if found is None or found["type"] != "org":
             raise self.not_found("GetOrgByName", LookupError(f"user redirect does not exist [name: {org}]"))
-        return Response(200, {
-            "id": found["id"], "name": found["login"], "username": found["login"],
-            "full_name": found["full_name"], "email": found["email"], "avatar_url": "",
-            "description": found["description"], "website": found["website"], "location": found["location"],
-            "visibility": found["visibility"], "repo_admin_change_team_access": False,
-        })
+        return Response(
+            200,
+            {
+                "id": found["id"],
+                "name": found["login"],
+                "username": found["login"],
+                "full_name": found["full_name"],
+                "email": found["email"],
+                "avatar_url": "",
+                "description": found["description"],
+                "website": found["website"],
+                "location": found["location"],
+                "visibility": found["visibility"],
+                "repo_admin_change_team_access": False,
+            },
+        )
 
     # ----------------------------------------------------------------- tokens
     @staticmethod
     def _token_json(tok: dict, plain: str = "") -> dict:
-        return {"id": tok["id"], "name": tok["name"], "sha1": plain,
-                "token_last_eight": tok["token_last_eight"], "scopes": list(tok["scopes"])}
+        return {
+            "id": tok["id"],
+            "name": tok["name"],
+            "sha1": plain,
+            "token_last_eight": tok["token_last_eight"],
+            "scopes": list(tok["scopes"]),
+        }
 
     def h_list_tokens(self, ctx, username):
         user = self._user_group(ctx, username)
@@ -912,10 +1062,16 @@ class Api:
             raise self.error(500, f"visibility Mode not allowed: {visibility}")
         restricted = form["restricted"] if "restricted" in form else settings.default_user_restricted
         user = self.state.create_user(
-            username, password, email, full_name=form.get("full_name", ""),
+            username,
+            password,
+            email,
+            full_name=form.get("full_name", ""),
             must_change_password=form.get("must_change_password", True),
-            login_name=form.get("login_name", ""), restricted=restricted,
-            visibility=visibility, created=form.get("created_at"))
+            login_name=form.get("login_name", ""),
+            restricted=restricted,
+            visibility=visibility,
+            created=form.get("created_at"),
+        )
         return Response(201, self.user_json(user, ctx.doer))
 
     def h_admin_edit_user(self, ctx, username):
@@ -997,9 +1153,15 @@ class Api:
         if self.state.repo_by_name(owner, name) is not None:
             raise self.error(409, "The repository with the same name already exists.")
         repo = self.state.create_repo(
-            owner, name, private=form.get("private", False), description=form.get("description", ""),
-            default_branch=form.get("default_branch") or "main", auto_init=form.get("auto_init", False),
-            template=form.get("template", False), author=ctx.doer)
+            owner,
+            name,
+            private=form.get("private", False),
+            description=form.get("description", ""),
+            default_branch=form.get("default_branch") or "main",
+            auto_init=form.get("auto_init", False),
+            template=form.get("template", False),
+            author=ctx.doer,
+        )
         return Response(201, self.repo_json(repo, ACCESS_MODES["owner"]))
 
     def h_admin_create_repo(self, ctx, username):
@@ -1021,8 +1183,10 @@ class Api:
     def h_list_own_repos(self, ctx):
         self._own_repos_group(ctx)
         uid = ctx.doer["id"]
-        repos = sorted((r for r in self.state.repos.values()
-                        if r["owner_id"] == uid or uid in r["collaborators"]), key=lambda r: r["id"])
+        repos = sorted(
+            (r for r in self.state.repos.values() if r["owner_id"] == uid or uid in r["collaborators"]),
+            key=lambda r: r["id"],
+        )
         page, headers = self._paginate(ctx, repos)
         return Response(200, [self.repo_json(r, self.access_mode(r, ctx.doer)) for r in page], headers)
 
@@ -1087,8 +1251,11 @@ class Api:
         rec, mode = self._collab_group(ctx, owner, repo)
         user = self._lookup_user(collaborator, 404)
         if not self._is_site_admin(ctx) and ctx.doer["id"] != user["id"] and mode < ACCESS_MODES["admin"]:
-            raise self.error(403, "Only admins can query all permissions, repo admins can query all repo "
-                                  "permissions, collaborators can query only their own")
+            raise self.error(
+                403,
+                "Only admins can query all permissions, repo admins can query all repo "
+                "permissions, collaborators can query only their own",
+            )
         name = MODE_NAMES[self.access_mode(rec, user)]
         return Response(200, {"permission": name, "role_name": name, "user": self.user_json(user, ctx.doer)})
 
@@ -1112,15 +1279,14 @@ class Api:
         children: dict = {}
         for p, entry in files.items():
             if p.startswith(prefix):
-                head, _, rest = p[len(prefix):].partition("/")
+                head, _, rest = p[len(prefix) :].partition("/")
                 if rest:
                     tree = hashlib.sha1(f"{rec['id']}:{ref}:{prefix}{head}".encode()).hexdigest()
                     children.setdefault(head, ("dir", {"sha": tree, "last_commit": entry["last_commit"]}))
                 else:
                     children[head] = ("file", entry)
         if not children:
-            raise self.not_found("GetContentsOrList",
-                                 LookupError(f"object does not exist [id: , rel_path: {path}]"))
+            raise self.not_found("GetContentsOrList", LookupError(f"object does not exist [id: , rel_path: {path}]"))
         listing = []
         for name in sorted(children):
             kind, entry = children[name]
@@ -1169,8 +1335,7 @@ class Api:
             if from_path not in files:
                 raise self.error(500, f"object does not exist [id: , rel_path: {from_path}]")
             if form["sha"] != files[from_path]["sha"]:
-                raise self.error(422, f"sha does not match [given: {form['sha']}, "
-                                      f"expected: {files[from_path]['sha']}]")
+                raise self.error(422, f"sha does not match [given: {form['sha']}, expected: {files[from_path]['sha']}]")
             if from_path != tree_path:
                 if tree_path in files:
                     raise self.error(422, f"repository file already exists [path: {tree_path}]")
@@ -1192,11 +1357,15 @@ class Api:
         if isinstance(ident, dict):
             author["full_name"] = ident.get("name") or author["full_name"] or author["login"]
             author["email"] = ident.get("email") or author["email"]
-        commit = self.state.commit_files(rec, new, old if not rec["empty"] else None, changes, message,
-                                         author, removals=[removed] if removed else ())
+        commit = self.state.commit_files(
+            rec, new, old if not rec["empty"] else None, changes, message, author, removals=[removed] if removed else ()
+        )
         entry = rec["branches"][new]["files"][tree_path]
-        body = {"content": self._contents_json(rec, new, tree_path, entry),
-                "commit": self._file_commit_json(rec, commit), "verification": self._verification()}
+        body = {
+            "content": self._contents_json(rec, new, tree_path, entry),
+            "commit": self._file_commit_json(rec, commit),
+            "verification": self._verification(),
+        }
         return Response(200 if update else 201, body)
 
     def h_create_file(self, ctx, owner, repo, filepath):
@@ -1230,7 +1399,7 @@ class Api:
         source = None
         if form.get("old_ref_name"):
             ref = form["old_ref_name"]
-            for candidate in (ref, ref[len("refs/heads/"):] if ref.startswith("refs/heads/") else None):
+            for candidate in (ref, ref[len("refs/heads/") :] if ref.startswith("refs/heads/") else None):
                 if candidate and candidate in rec["branches"]:
                     source = dict(rec["branches"][candidate])
                     break
@@ -1292,15 +1461,21 @@ class Api:
         rule["enable_push_whitelist"] = rule["enable_push"] and rule["enable_push_whitelist"]
         rule["push_whitelist_deploy_keys"] = rule["enable_push_whitelist"] and rule["push_whitelist_deploy_keys"]
         ts = now_iso()
-        rule.update({
-            "id": self.state.new_id("protection"), "rule_name": rule_name,
-            "push_whitelist_ids": [], "merge_whitelist_ids": [], "approvals_whitelist_ids": [],
-            "status_check_contexts": list(form.get("status_check_contexts") or []),
-            "required_approvals": max(int(form.get("required_approvals") or 0), 0),
-            "protected_file_patterns": form.get("protected_file_patterns", ""),
-            "unprotected_file_patterns": form.get("unprotected_file_patterns", ""),
-            "created_at": ts, "updated_at": ts,
-        })
+        rule.update(
+            {
+                "id": self.state.new_id("protection"),
+                "rule_name": rule_name,
+                "push_whitelist_ids": [],
+                "merge_whitelist_ids": [],
+                "approvals_whitelist_ids": [],
+                "status_check_contexts": list(form.get("status_check_contexts") or []),
+                "required_approvals": max(int(form.get("required_approvals") or 0), 0),
+                "protected_file_patterns": form.get("protected_file_patterns", ""),
+                "unprotected_file_patterns": form.get("unprotected_file_patterns", ""),
+                "created_at": ts,
+                "updated_at": ts,
+            }
+        )
         self._set_whitelists(rec, rule, form)
         rec["protections"].append(rule)
         return Response(201, self._protection_json(rec, rule))
@@ -1364,6 +1539,7 @@ class Api:
 
 def reserved_name_error(name: str, repo: bool = False):
     from .state import reserved_name_error as _reserved
+
     if repo:
         return _reserved(name, RESERVED_REPO_NAMES, RESERVED_REPO_PATTERNS)
     return _reserved(name, RESERVED_USERNAMES, RESERVED_USER_PATTERNS)

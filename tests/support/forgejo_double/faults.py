@@ -16,6 +16,7 @@ kinds:
   timeout        sleep ``seconds`` (default 3.0, longer than the client's timeout), then
                  close the connection without applying
 """
+
 from __future__ import annotations
 
 import re
@@ -29,16 +30,16 @@ _DEFAULT_SECONDS = {"delay": 0.2, "timeout": 3.0}
 
 @dataclass
 class Fault:
-    method: str | None = None          # None or "*": any method
+    method: str | None = None  # None or "*": any method
     path_regex: str = ".*"
     kind: str = "status"
     status: int = 503
-    times: int | None = 1              # None: unlimited
+    times: int | None = 1  # None: unlimited
     seconds: float | None = None
     message: str = "injected fault"
-    body: Any = None                      # "status" kind: JSON body instead of the message
-    headers: dict | None = None        # "status" kind: extra response headers
-    skip: int = 0                         # let this many matching requests pass first
+    body: Any = None  # "status" kind: JSON body instead of the message
+    headers: dict | None = None  # "status" kind: extra response headers
+    skip: int = 0  # let this many matching requests pass first
     hits: int = field(default=0, init=False)
 
     def __post_init__(self):

@@ -7,6 +7,7 @@ Teardown asserts that no request or response broke the swagger spec and that the
 itself raised nothing. Use it with ``from tests.support.forgejo_double.fixture import forge  # noqa``
 or ``pytest_plugins = ["tests.support.forgejo_double.fixture"]``.
 """
+
 import pytest
 
 from .server import ForgejoDouble
@@ -26,6 +27,8 @@ def forge():
         double.add_repo(OWNER_USER, "disinto")
         yield double
         assert double.internal_errors == [], "the Forgejo double failed internally:\n" + "\n".join(
-            double.internal_errors)
+            double.internal_errors
+        )
         assert double.spec_violations == [], "requests/responses broke the Forgejo 11 swagger:\n" + "\n".join(
-            double.spec_violations)
+            double.spec_violations
+        )

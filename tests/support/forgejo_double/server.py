@@ -9,6 +9,7 @@ the API logic runs under one lock. Every request is recorded (``forge.requests``
 hit by injected faults (``forge.inject(Fault(...))``) and, with ``spec_check=True``, is
 checked together with its 2xx response against Forgejo's swagger (``forge.spec_violations``).
 """
+
 from __future__ import annotations
 
 import copy
@@ -32,12 +33,12 @@ API_PREFIX = "/api/v1"
 @dataclass
 class RequestRecord:
     method: str
-    path: str                   # percent-decoded, without the query string
+    path: str  # percent-decoded, without the query string
     query: dict
-    status: int | None       # None when no response was sent (reset / timeout / dropped)
-    auth_kind: str              # "token" | "basic" | "none"
-    username: str | None     # the authenticated user (after Sudo), else None
-    body: Any                   # parsed JSON body, or None
+    status: int | None  # None when no response was sent (reset / timeout / dropped)
+    auth_kind: str  # "token" | "basic" | "none"
+    username: str | None  # the authenticated user (after Sudo), else None
+    body: Any  # parsed JSON body, or None
     fault: str | None = None  # kind of the fault that hit this request
     headers: dict = field(default_factory=dict)  # request headers, Authorization value redacted
 
@@ -91,14 +92,14 @@ class _Handler(BaseHTTPRequestHandler):
 class ForgejoDouble:
     """A fake Forgejo 11 server. See the package docstring for the full API."""
 
-    def __init__(self, spec_check: bool = True, spec_path: str | None = None,
-                 host: str = "127.0.0.1", port: int = 0):
+    def __init__(self, spec_check: bool = True, spec_path: str | None = None, host: str = "127.0.0.1", port: int = 0):
         self.state = State()
         self.api = Api(self.state, lambda: self.url)
         self.spec_check = spec_check
         self._spec = None
         if spec_check:
             from .spec import SpecChecker
+
             self._spec = SpecChecker(spec_path)
         self._host, self._port = host, port
         self._server: _Server | None = None
@@ -117,8 +118,9 @@ class ForgejoDouble:
             self._stop.clear()
             self._server = _Server((self._host, self._port), _Handler)
             self._server.forge = self
-            self._thread = threading.Thread(target=self._server.serve_forever, name="forgejo-double",
-                                            kwargs={"poll_interval": 0.05}, daemon=True)
+            self._thread = threading.Thread(
+                target=self._server.serve_forever, name="forgejo-double", kwargs={"poll_interval": 0.05}, daemon=True
+            )
             self._thread.start()
         return self
 
@@ -151,18 +153,31 @@ class ForgejoDouble:
         return self.url + API_PREFIX
 
     # --------------------------------------------------------------- seeding
-    def add_user(self, username: str, password: str | None = None, is_admin: bool = False,
-                 email: str | None = None, must_change_password: bool = False, **fields) -> dict:
+    def add_user(
+        self,
+        username: str,
+        password: str | None = None,
+        is_admin: bool = False,
+        email: str | None = None,
+        must_change_password: bool = False,
+        **fields,
+    ) -> dict:
         """Create a user directly (no API rules). Default password: f"{username}-pass-123"."""
         with self.state.lock:
             if self.state.user_by_name(username) is not None:
                 raise ValueError(f"user already exists [name: {username}]")
             user = self.state.create_user(
-                username, password if password is not None else f"{username}-pass-123",
-                email or f"{username.lower()}@forgejo-double.test", is_admin=is_admin,
+                username,
+                password if password is not None else f"{username}-pass-123",
+                email or f"{username.lower()}@forgejo-double.test",
+                is_admin=is_admin,
                 must_change_password=must_change_password,
-                **{k: v for k, v in fields.items() if k in (
-                    "full_name", "login_name", "source_id", "restricted", "visibility", "active")})
+                **{
+                    k: v
+                    for k, v in fields.items()
+                    if k in ("full_name", "login_name", "source_id", "restricted", "visibility", "active")
+                },
+            )
             for key in ("prohibit_login", "location", "website", "description", "pronouns", "totp"):
                 if key in fields:
                     user[key] = fields[key]
@@ -174,8 +189,9 @@ class ForgejoDouble:
         with self.state.lock:
             if self.state.user_by_name(name) is not None:
                 raise ValueError(f"user already exists [name: {name}]")
-            org = self.state.create_user(name, None, email or f"{name.lower()}@org.forgejo-double.test",
-                                         must_change_password=False)
+            org = self.state.create_user(
+                name, None, email or f"{name.lower()}@org.forgejo-double.test", must_change_password=False
+            )
             org["type"] = "org"
             return copy.deepcopy(org)
 
@@ -218,15 +234,24 @@ class ForgejoDouble:
             _, plain = self.state.create_token(user, name, norm)
             return plain
 
-    def add_repo(self, owner: str, name: str, private: bool = False, *, auto_init: bool = False,
-                 default_branch: str = "main", description: str = "") -> dict:
+    def add_repo(
+        self,
+        owner: str,
+        name: str,
+        private: bool = False,
+        *,
+        auto_init: bool = False,
+        default_branch: str = "main",
+        description: str = "",
+    ) -> dict:
         """Create a repository owned by an existing user (empty unless auto_init)."""
         with self.state.lock:
             user = self._need_user(owner)
             if self.state.repo_by_name(user, name) is not None:
                 raise ValueError(f"repository already exists [{owner}/{name}]")
-            self.state.create_repo(user, name, private=private, description=description,
-                                   default_branch=default_branch, auto_init=auto_init)
+            self.state.create_repo(
+                user, name, private=private, description=description, default_branch=default_branch, auto_init=auto_init
+            )
             return self.repo(f"{user['login']}/{name}")
 
     def add_collaborator(self, repo: str, username: str, permission: str = "write") -> None:
@@ -235,8 +260,15 @@ class ForgejoDouble:
         with self.state.lock:
             self._need_repo(repo)["collaborators"][self._need_user(username)["id"]] = permission
 
-    def add_file(self, repo: str, path: str, content, branch: str | None = None,
-                 message: str | None = None, author: str | None = None) -> str:
+    def add_file(
+        self,
+        repo: str,
+        path: str,
+        content,
+        branch: str | None = None,
+        message: str | None = None,
+        author: str | None = None,
+    ) -> str:
         """Commit a file directly; returns the commit sha. First commit makes the repo non-empty."""
         if isinstance(content, str):
             content = content.encode()
@@ -287,8 +319,11 @@ class ForgejoDouble:
             rec = self._find_repo(full_name)
             if rec is None:
                 return None
-            out = {k: copy.deepcopy(v) for k, v in rec.items()
-                   if k not in ("commits", "branches", "collaborators", "protections")}
+            out = {
+                k: copy.deepcopy(v)
+                for k, v in rec.items()
+                if k not in ("commits", "branches", "collaborators", "protections")
+            }
             out["full_name"] = self._full(rec)
             out["collaborators"] = self.collaborators_of(full_name)
             out["branches"] = sorted(rec["branches"])
@@ -399,8 +434,10 @@ class ForgejoDouble:
             body_json = json.loads(raw_body) if raw_body.strip() else None
         except ValueError:
             body_json = None
-        headers = {k: (v.split(" ", 1)[0] + " <redacted>" if k.lower() == "authorization" else v)
-                   for k, v in handler.headers.items()}
+        headers = {
+            k: (v.split(" ", 1)[0] + " <redacted>" if k.lower() == "authorization" else v)
+            for k, v in handler.headers.items()
+        }
         record = RequestRecord(method, path, query, None, "none", None, body_json, headers=headers)
         with self._log_lock:
             self._requests.append(record)
@@ -427,8 +464,11 @@ class ForgejoDouble:
             if fault.kind == "delay":
                 self._sleep(fault.seconds)
             if fault.kind == "status":
-                body = fault.body if fault.body is not None else {
-                    "message": fault.message, "url": self.url + "/api/swagger"}
+                body = (
+                    fault.body
+                    if fault.body is not None
+                    else {"message": fault.message, "url": self.url + "/api/swagger"}
+                )
                 record.status = fault.status
                 self._write(handler, Response(fault.status, body, dict(fault.headers or {})))
                 return
@@ -448,17 +488,16 @@ class ForgejoDouble:
 
     def _respond(self, method, path, raw_path, query, headers, raw_body, record) -> Response:
         if method == "GET" and path.rstrip("/") == "/api/healthz":
-            return Response(200, {"status": "pass", "description": "Forgejo: Beyond coding. We Forge.",
-                                  "checks": {}})
+            return Response(200, {"status": "pass", "description": "Forgejo: Beyond coding. We Forge.", "checks": {}})
         if not (path == API_PREFIX or path.startswith(API_PREFIX + "/")):
-            return Response(404, {"message": "The target couldn't be found.",
-                                  "url": self.url + "/api/swagger", "errors": None})
-        sub = raw_path[len(API_PREFIX):]
+            return Response(
+                404, {"message": "The target couldn't be found.", "url": self.url + "/api/swagger", "errors": None}
+            )
+        sub = raw_path[len(API_PREFIX) :]
         if len(sub) > 1 and sub.endswith("/"):
             sub = sub[:-1]
         segments = [unquote(s) for s in sub.split("/")[1:]] if sub not in ("", "/") else []
-        ctx = Ctx(method=method, path=path, segments=segments, query=query, headers=headers,
-                  body_bytes=raw_body)
+        ctx = Ctx(method=method, path=path, segments=segments, query=query, headers=headers, body_bytes=raw_body)
         try:
             response = self.api.handle(ctx)
         except Exception:  # a bug in the double: answer 500 and keep the traceback

@@ -17,6 +17,7 @@ response fields:
   operationId, taken from ``disinto_infra/forgejo/*.py``): the double may not answer less than
   Forgejo does and let a provider's fallback hide it.
 """
+
 from __future__ import annotations
 
 import functools
@@ -38,17 +39,17 @@ _METHODS = ("get", "put", "post", "delete", "options", "head", "patch")
 # What the providers read from each success answer (dotted: a nested field). Keep in step with
 # disinto_infra/forgejo/{user,token,collaborator,profile_repo}.py.
 READ_FIELDS: dict = {
-    "adminCreateUser": ("id",),                                 # user.py _create
-    "adminEditUser": ("id",),                                   # user.py _adopt
-    "userGet": ("id", "is_admin", "email", "full_name"),        # user.py _lookup, read
-    "userGetCurrent": ("login",),                               # token.py _authenticates
+    "adminCreateUser": ("id",),  # user.py _create
+    "adminEditUser": ("id",),  # user.py _adopt
+    "userGet": ("id", "is_admin", "email", "full_name"),  # user.py _lookup, read
+    "userGetCurrent": ("login",),  # token.py _authenticates
     "userCreateToken": ("id", "sha1", "name", "scopes", "token_last_eight"),  # token.py create
-    "repoGetRepoPermissions": ("permission",),                  # collaborator.py read
-    "adminCreateRepo": ("id",),                                 # profile_repo.py _ensure_repo
-    "repoGet": ("id",),                                         # profile_repo.py _ensure_repo, read
-    "repoGetContents": ("type", "content", "sha"),              # profile_repo.py _read_file
-    "repoCreateFile": ("content.sha",),                         # profile_repo.py _ensure_file
-    "repoUpdateFile": ("content.sha",),                         # profile_repo.py _put_file
+    "repoGetRepoPermissions": ("permission",),  # collaborator.py read
+    "adminCreateRepo": ("id",),  # profile_repo.py _ensure_repo
+    "repoGet": ("id",),  # profile_repo.py _ensure_repo, read
+    "repoGetContents": ("type", "content", "sha"),  # profile_repo.py _read_file
+    "repoCreateFile": ("content.sha",),  # profile_repo.py _ensure_file
+    "repoUpdateFile": ("content.sha",),  # profile_repo.py _put_file
 }
 
 
@@ -80,7 +81,7 @@ class _Operation:
         self.template = template
         self.method = method.upper()
         self.op = op
-        self.pointer = pointer            # JSON pointer of the operation object
+        self.pointer = pointer  # JSON pointer of the operation object
         self.op_id = op.get("operationId", f"{method} {template}")
         parts = [p for p in template.split("/") if p]
         regex = []
@@ -101,8 +102,7 @@ class SpecChecker:
     def __init__(self, spec_path=None):
         self.spec_path = spec_path or find_spec_path()
         if not self.spec_path:
-            raise FileNotFoundError(
-                f"{SPEC_FILE} not found: set FORGEJO_SWAGGER_SPEC or put it beside the package")
+            raise FileNotFoundError(f"{SPEC_FILE} not found: set FORGEJO_SWAGGER_SPEC or put it beside the package")
         self.spec, self.registry, self.operations = _load(self.spec_path)
         self.base_path = self.spec.get("basePath", "/api/v1")
 
@@ -111,7 +111,7 @@ class SpecChecker:
         """The operation for ``path`` (full path, with basePath), or None."""
         if not path.startswith(self.base_path + "/"):
             return None
-        sub = path[len(self.base_path):]
+        sub = path[len(self.base_path) :]
         best = None
         for op in self.operations.get(method.upper(), ()):
             if op.regex.match(sub):
@@ -148,7 +148,8 @@ class SpecChecker:
                 if name in query and param.get("type") == "integer":
                     if not re.fullmatch(r"[+-]?\d+", str(query[name])):
                         violations.append(
-                            f"{label} ({op.op_id}): query parameter {name!r}={query[name]!r} is not an integer")
+                            f"{label} ({op.op_id}): query parameter {name!r}={query[name]!r} is not an integer"
+                        )
         has_body = bool(body_bytes and body_bytes.strip())
         if body_param is None:
             if has_body:
@@ -168,8 +169,9 @@ class SpecChecker:
         for msg in self._validate(pointer, body):
             violations.append(f"{label} ({op.op_id}): request body {msg}")
         for where in _undeclared_keys(self.spec, param.get("schema", {}), body, ""):
-            violations.append(f"{label} ({op.op_id}): request body key {where!r} is not in the spec "
-                              "(Forgejo would ignore it)")
+            violations.append(
+                f"{label} ({op.op_id}): request body key {where!r} is not in the spec (Forgejo would ignore it)"
+            )
         return op, violations
 
     def check_response(self, op, method: str, path: str, status: int, body) -> list:
@@ -201,8 +203,10 @@ class SpecChecker:
                 out += [f"{label} ({op.op_id}): [{i}] {m}" for m in self._validate(pointer + "/schema", item)]
             return out
         out = [f"{label} ({op.op_id}): response {m}" for m in self._validate(pointer + "/schema", body)]
-        return out + [f"{label} ({op.op_id}): response lacks {field!r}, which a provider reads"
-                      for field in missing_read_fields(op.op_id, body)]
+        return out + [
+            f"{label} ({op.op_id}): response lacks {field!r}, which a provider reads"
+            for field in missing_read_fields(op.op_id, body)
+        ]
 
 
 def missing_read_fields(op_id: str, body) -> list:

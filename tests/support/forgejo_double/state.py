@@ -4,6 +4,7 @@ Everything here is plain Python with no HTTP: users, access tokens (stored hashe
 repositories with their branches/files/commits, collaborators and branch protections.
 All mutation happens under ``State.lock`` (one re-entrant lock for the whole store).
 """
+
 from __future__ import annotations
 
 import copy
@@ -18,13 +19,18 @@ from datetime import UTC, datetime
 # Category order is Forgejo's (models/auth/access_token_scope.go): it fixes the order
 # of a normalised scope list.
 SCOPE_CATEGORIES = (
-    "activitypub", "admin", "misc", "notification", "organization",
-    "package", "issue", "repository", "user",
+    "activitypub",
+    "admin",
+    "misc",
+    "notification",
+    "organization",
+    "package",
+    "issue",
+    "repository",
+    "user",
 )
 # Parent scopes precede child scopes; this is the order normalisation emits.
-_SCOPE_ORDER = ("public-only",) + tuple(
-    s for c in SCOPE_CATEGORIES for s in (f"write:{c}", f"read:{c}")
-)
+_SCOPE_ORDER = ("public-only",) + tuple(s for c in SCOPE_CATEGORIES for s in (f"write:{c}", f"read:{c}"))
 _ALL_WRITE = ",".join(f"write:{c}" for c in SCOPE_CATEGORIES)
 
 
@@ -179,13 +185,43 @@ def go_parse_bool(s) -> bool:
 # -------------------------------------------------------------------------- names
 # models/user/user.go @ v11.0.15, lines 597-642: Forgejo 11 reserves "devtest" (later releases
 # dropped it and reserve "report_abuse").
-RESERVED_USERNAMES = frozenset({
-    ".", "..", "-", ".well-known", "api", "metrics", "v2", "assets", "attachments",
-    "avatar", "avatars", "repo-avatars", "captcha", "login", "org", "repo", "user",
-    "admin", "devtest", "explore", "issues", "pulls", "milestones", "notifications",
-    "favicon.ico", "manifest.json", "robots.txt", "sitemap.xml",
-    "ssh_info", "swagger.v1.json", "ghost", "gitea-actions", "forgejo-actions",
-})
+RESERVED_USERNAMES = frozenset(
+    {
+        ".",
+        "..",
+        "-",
+        ".well-known",
+        "api",
+        "metrics",
+        "v2",
+        "assets",
+        "attachments",
+        "avatar",
+        "avatars",
+        "repo-avatars",
+        "captcha",
+        "login",
+        "org",
+        "repo",
+        "user",
+        "admin",
+        "devtest",
+        "explore",
+        "issues",
+        "pulls",
+        "milestones",
+        "notifications",
+        "favicon.ico",
+        "manifest.json",
+        "robots.txt",
+        "sitemap.xml",
+        "ssh_info",
+        "swagger.v1.json",
+        "ghost",
+        "gitea-actions",
+        "forgejo-actions",
+    }
+)
 RESERVED_USER_PATTERNS = ("*.keys", "*.gpg", "*.rss", "*.atom", "*.png")
 RESERVED_REPO_NAMES = frozenset({".", "..", "-"})
 RESERVED_REPO_PATTERNS = ("*.wiki", "*.git", "*.rss", "*.atom")
@@ -195,7 +231,9 @@ _USERNAME_BAD_RE = re.compile(r"[-._]{2,}|[-._]$")
 # go-chi binding's Email rule is an unanchored match.
 _BINDING_EMAIL_RE = re.compile(
     r"[\w!#$%&'*+/=?^_`{|}~-]+(?:\.[\w!#$%&'*+/=?^_`{|}~-]+)*@(?:\w(?:[\w-]*\w)?\.)+"
-    r"[a-zA-Z0-9](?:[\w-]*\w)?", re.ASCII)
+    r"[a-zA-Z0-9](?:[\w-]*\w)?",
+    re.ASCII,
+)
 _MODEL_EMAIL_RE = re.compile(r"^[\w.!#$%&'*+/=?^`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$", re.ASCII)
 _ALPHA_DASH_DOT_BAD = re.compile(r"[^0-9A-Za-z_.\-]")
 
@@ -279,7 +317,7 @@ def _glob_regex(pattern: str, i: int = 0, in_alt: bool = False):
             end = pattern.find("]", i + 1)
             if end < 0:
                 raise _GlobError("unclosed character class")
-            body = pattern[i + 1:end]
+            body = pattern[i + 1 : end]
             negate = body.startswith("!")
             body = body[1:] if negate else body
             if not body:
@@ -404,9 +442,9 @@ class State:
 
     def __init__(self):
         self.lock = threading.RLock()
-        self.users: dict = {}      # id -> user record
-        self.tokens: dict = {}     # id -> token record
-        self.repos: dict = {}      # id -> repo record
+        self.users: dict = {}  # id -> user record
+        self.tokens: dict = {}  # id -> token record
+        self.repos: dict = {}  # id -> repo record
         self.quirks = Quirks()
         self.settings = Settings()
         self.auth_sources: dict = {}  # id -> login type ("ldap", "smtp", "pam", "oauth2", ...)
@@ -433,24 +471,52 @@ class State:
                 return u
         return None
 
-    def create_user(self, username, password, email, *, is_admin=False, must_change_password=True,
-                    full_name="", login_name="", source_id=0, restricted=False,
-                    visibility="public", active=True, created=None) -> dict:
+    def create_user(
+        self,
+        username,
+        password,
+        email,
+        *,
+        is_admin=False,
+        must_change_password=True,
+        full_name="",
+        login_name="",
+        source_id=0,
+        restricted=False,
+        visibility="public",
+        active=True,
+        created=None,
+    ) -> dict:
         with self.lock:
             uid = self.new_id("user")
             salt = secrets.token_hex(8)
             created = created or now_iso()
             user = {
-                "id": uid, "login": username, "lower_name": username.lower(), "email": email,
-                "full_name": full_name or "", "login_name": login_name or "",
-                "source_id": source_id or 0, "is_admin": bool(is_admin), "active": bool(active),
-                "prohibit_login": False, "must_change_password": bool(must_change_password),
-                "restricted": bool(restricted), "visibility": visibility or "public",
-                "type": "user", "totp": None,
-                "keep_email_private": False, "location": "", "website": "", "description": "",
-                "pronouns": "", "language": "", "created": created,
+                "id": uid,
+                "login": username,
+                "lower_name": username.lower(),
+                "email": email,
+                "full_name": full_name or "",
+                "login_name": login_name or "",
+                "source_id": source_id or 0,
+                "is_admin": bool(is_admin),
+                "active": bool(active),
+                "prohibit_login": False,
+                "must_change_password": bool(must_change_password),
+                "restricted": bool(restricted),
+                "visibility": visibility or "public",
+                "type": "user",
+                "totp": None,
+                "keep_email_private": False,
+                "location": "",
+                "website": "",
+                "description": "",
+                "pronouns": "",
+                "language": "",
+                "created": created,
                 "last_login": "1970-01-01T00:00:00Z",
-                "salt": salt, "password_hash": sha256_hex(salt + password) if password is not None else "",
+                "salt": salt,
+                "password_hash": sha256_hex(salt + password) if password is not None else "",
             }
             self.users[uid] = user
             return user
@@ -486,8 +552,12 @@ class State:
             plain = secrets.token_hex(20)
             tid = self.new_id("token")
             rec = {
-                "id": tid, "uid": user["id"], "name": name, "scopes": list(scopes),
-                "token_hash": sha256_hex(plain), "token_last_eight": plain[-8:],
+                "id": tid,
+                "uid": user["id"],
+                "name": name,
+                "scopes": list(scopes),
+                "token_hash": sha256_hex(plain),
+                "token_last_eight": plain[-8:],
                 "created": now_iso(),
             }
             self.tokens[tid] = rec
@@ -503,8 +573,7 @@ class State:
         return None
 
     def tokens_of(self, user: dict) -> list:
-        return sorted((t for t in self.tokens.values() if t["uid"] == user["id"]),
-                      key=lambda t: t["id"], reverse=True)
+        return sorted((t for t in self.tokens.values() if t["uid"] == user["id"]), key=lambda t: t["id"], reverse=True)
 
     # repos ------------------------------------------------------------------
     def repo_by_name(self, owner: dict, name: str):
@@ -514,32 +583,57 @@ class State:
                 return r
         return None
 
-    def create_repo(self, owner: dict, name: str, *, private=False, description="",
-                    default_branch="main", auto_init=False, template=False, author=None) -> dict:
+    def create_repo(
+        self,
+        owner: dict,
+        name: str,
+        *,
+        private=False,
+        description="",
+        default_branch="main",
+        auto_init=False,
+        template=False,
+        author=None,
+    ) -> dict:
         with self.lock:
             rid = self.new_id("repo")
             ts = now_iso()
             repo = {
-                "id": rid, "owner_id": owner["id"], "name": name, "lower_name": name.lower(),
-                "description": description or "", "private": bool(private), "template": bool(template),
-                "default_branch": default_branch or "main", "empty": True, "archived": False,
-                "website": "", "created": ts, "updated": ts,
-                "collaborators": {},   # user id -> "read" | "write" | "admin"
-                "team_access": {},     # user id -> mode through the owning organization's teams
-                "branches": {},        # name -> {"commit": sha, "files": {path: file}}
-                "commits": {},         # sha -> commit
-                "protections": [],     # ordered list of rules
+                "id": rid,
+                "owner_id": owner["id"],
+                "name": name,
+                "lower_name": name.lower(),
+                "description": description or "",
+                "private": bool(private),
+                "template": bool(template),
+                "default_branch": default_branch or "main",
+                "empty": True,
+                "archived": False,
+                "website": "",
+                "created": ts,
+                "updated": ts,
+                "collaborators": {},  # user id -> "read" | "write" | "admin"
+                "team_access": {},  # user id -> mode through the owning organization's teams
+                "branches": {},  # name -> {"commit": sha, "files": {path: file}}
+                "commits": {},  # sha -> commit
+                "protections": [],  # ordered list of rules
             }
             self.repos[rid] = repo
             if auto_init:
                 readme = f"# {name}\n\n{description or ''}".rstrip() + "\n"
-                self.commit_files(repo, repo["default_branch"], None,
-                                  {"README.md": readme.encode()}, "Initial commit",
-                                  author or owner)
+                self.commit_files(
+                    repo,
+                    repo["default_branch"],
+                    None,
+                    {"README.md": readme.encode()},
+                    "Initial commit",
+                    author or owner,
+                )
             return repo
 
-    def commit_files(self, repo: dict, branch: str, base_branch, changes: dict, message: str,
-                     author: dict, removals=()) -> dict:
+    def commit_files(
+        self, repo: dict, branch: str, base_branch, changes: dict, message: str, author: dict, removals=()
+    ) -> dict:
         """Commit ``changes`` ({path: bytes}) and ``removals`` on ``branch`` (created from
         ``base_branch`` if it does not exist yet). Returns the commit (with a ``files``
         snapshot, so a commit sha works as a ref). Caller checks the rules."""
@@ -557,7 +651,11 @@ class State:
                 files[path] = {"content": content, "sha": git_blob_sha(content), "last_commit": sha}
             tree = hashlib.sha1(repr(sorted((p, f["sha"]) for p, f in files.items())).encode()).hexdigest()
             commit = {
-                "sha": sha, "message": message, "parents": parents, "tree": tree, "created": ts,
+                "sha": sha,
+                "message": message,
+                "parents": parents,
+                "tree": tree,
+                "created": ts,
                 "author": {"name": name, "email": author["email"], "username": author["login"]},
                 "files": files,
             }
