@@ -54,6 +54,7 @@ import stat
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Literal, overload
 
 BACKUP_SUFFIX = ".disinto-bak"
 NEW_FILE_MODE = 0o600  # the file holds bot passwords
@@ -71,8 +72,8 @@ class EnvFileError(Exception):
 class EditResult:
     path: str
     changed: bool
-    keys: tuple
-    notes: tuple = ()  # about lines we leave alone that `disinto up` would not accept
+    keys: tuple[str, ...]
+    notes: tuple[str, ...] = ()  # about lines we leave alone that `disinto up` would not accept
 
 
 # ---------------------------------------------------------------- quoting
@@ -136,7 +137,7 @@ def check_sees(text: str, key: str) -> bool:
     return any(k == key and v != "" for k, v in map(_as_bash_reads, text.split("\n")[:-1]))
 
 
-def _as_bash_reads(line: str) -> tuple:
+def _as_bash_reads(line: str) -> tuple[str, str]:
     """`IFS='=' read -r key value` of one line: `value` loses one trailing `=` (not two)."""
     key, _, value = line.partition("=")
     if value.endswith("=") and not value.endswith("=="):
@@ -190,7 +191,8 @@ READ_LIMIT = 4 * 1024 * 1024
 
 def _read_all(fd: int) -> bytes:
     os.lseek(fd, 0, os.SEEK_SET)
-    chunks, size = [], 0
+    chunks: list[bytes] = []
+    size = 0
     while size <= READ_LIMIT:
         chunk = os.read(fd, 1 << 16)
         if not chunk:
@@ -231,6 +233,10 @@ class _Edited:
     changed: bool
 
 
+@overload
+def edit(path: str, change: Callable[[str], str], create: Literal[True]) -> _Edited: ...
+@overload
+def edit(path: str, change: Callable[[str], str], create: bool) -> _Edited | None: ...
 def edit(path: str, change: Callable[[str], str], create: bool) -> _Edited | None:
     """Apply `change` to the file's text under the lock: the text it then holds and whether that
     is a change; None when there is no file (and `create` is false)."""

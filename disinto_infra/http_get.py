@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 import requests
 
@@ -76,10 +76,8 @@ def json_body(content: bytes) -> Any:
         raise ValueError("nested too deeply") from None
 
 
-class Getter(Protocol):
-    """`requests` itself or a `requests.Session`."""
-
-    def get(self, url: str, **kwargs: Any) -> requests.Response: ...
+# `requests.get` itself or a `requests.Session`'s `get` (to reuse its connections).
+Getter = Callable[..., requests.Response]
 
 
 def _first_line(text: str, secrets: list[str]) -> str:
@@ -112,12 +110,12 @@ def get(
     timeout: float,
     params: Mapping[str, str] | None = None,
     verify: bool | str = True,
-    via: Getter = requests,
+    via: Getter = requests.get,
 ) -> Reply:
     """GET `url`; `headers` carry the token (and are masked in any echo); `verify` is a CA file,
-    or False to skip TLS verification; `via` a Session to reuse connections."""
+    or False to skip TLS verification; `via` a Session's `get` to reuse its connections."""
     try:
-        raw = via.get(
+        raw = via(
             url,
             params=params,
             timeout=timeout,

@@ -14,10 +14,11 @@ import tomllib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, ValidationError, ValidationInfo, field_validator, model_validator
+from pydantic_core import ErrorDetails
 
 from disinto_infra import input_file, naming
 from disinto_infra.factory.formula_file import formula_key_problem
@@ -103,7 +104,7 @@ def http_url_problem(value: Any) -> str | None:
     return None
 
 
-def _is_int(value: Any) -> bool:
+def _is_int(value: Any) -> TypeGuard[int]:
     # TOML booleans are Python bools, which are ints: `compact_pct = true` must not pass.
     return isinstance(value, int) and not isinstance(value, bool)
 
@@ -119,9 +120,9 @@ def _require_int(value: Any, lowest: int, highest: int | None, wording: str) -> 
     if highest is None or highest == COUNTER_MAX:  # a bound the wording does not say
         highest = TOML_INT_MAX if highest is None else highest
         limit = f" (at most {highest})" if _is_int(value) and value > highest else ""
-    if not _is_int(value) or value < lowest or value > highest:
-        raise ValueError(f"must be {wording}{limit}, not {show(value)}")
-    return value
+    if _is_int(value) and lowest <= value <= highest:
+        return value
+    raise ValueError(f"must be {wording}{limit}, not {show(value)}")
 
 
 def _require_string_list(value: Any, wording: str) -> list[str]:
@@ -162,10 +163,11 @@ class AgentSpec(BaseModel):
     @field_validator("name", mode="before")
     @classmethod
     def _check_name(cls, value: Any) -> str:
-        problem = naming.agent_name_problem(_require_str(value))
+        name = _require_str(value)
+        problem = naming.agent_name_problem(name)
         if problem:
             raise ValueError(problem)
-        return value
+        return name
 
     @field_validator("base_url", mode="before")
     @classmethod
@@ -173,7 +175,7 @@ class AgentSpec(BaseModel):
         problem = http_url_problem(value)
         if problem:
             raise ValueError(problem)
-        return value
+        return _require_str(value)  # a string: http_url_problem refuses anything else
 
     @field_validator("model", mode="before")
     @classmethod
@@ -205,15 +207,16 @@ class AgentSpec(BaseModel):
         if context.get("default_forge_user"):
             # Not written by the operator: say so, and what to change.
             if "name" not in info.data:
-                return value  # derived from a bad name, which is reported already
+                return str(value)  # derived from a bad name, which is reported already
             problem = naming.default_forge_user_problem(info.data["name"])
             if problem:
                 raise ValueError(problem)
         admin = context.get("admin_user", naming.DEFAULT_ADMIN_USER)
-        problem = naming.forge_user_problem(_require_str(value), admin)
+        user = _require_str(value)
+        problem = naming.forge_user_problem(user, admin)
         if problem:
             raise ValueError(problem)
-        return value
+        return user
 
     @field_validator("compact_pct", mode="before")
     @classmethod
@@ -236,7 +239,7 @@ class AgentSpec(BaseModel):
         problem = formula_key_problem(value)
         if problem:
             raise ValueError(problem)
-        return value
+        return _require_str(value)  # a string: formula_key_problem refuses anything else
 
     @field_validator("token_max_age_days", mode="before")
     @classmethod
@@ -359,14 +362,14 @@ def _did_you_mean(key: str, known: Iterable[str]) -> str:
     return f"unknown key (known keys: {', '.join(known)})"
 
 
-def _describe(error: dict[str, Any], known: Iterable[str]) -> str:
+def _describe(error: ErrorDetails, known: Iterable[str]) -> str:
     if error["type"] == "missing":
         return "is required"
     if error["type"] == "extra_forbidden":
         return _did_you_mean(str(error["loc"][0]), known)
     if error["type"] == "value_error":
         return str(error["ctx"]["error"])
-    return error["msg"]
+    return str(error["msg"])
 
 
 def _problems(exc: ValidationError, prefix: str, known: Iterable[str], rename: dict[str, str]) -> list[str]:
@@ -537,13 +540,6 @@ def parse_project_text(path: Path, text: str, admin_user: str = naming.DEFAULT_A
     return parsed.project
 
 
-def _read(path: Path) -> tuple[str | None, str | None]:
-    try:
-        return input_file.read_text(path), None
-    except input_file.InputFileError as exc:
-        return None, str(exc)
-
-
 @dataclass(frozen=True)
 class FleetReading:
     """What the files say, problems and all: the valid projects, every problem found, and each
@@ -562,9 +558,10 @@ def read_fleet(paths: Sequence[Path], admin_user: str = naming.DEFAULT_ADMIN_USE
     everyone: list[tuple[str, AgentSpec]] = []
     choices: list[FormulaChoice] = []
     for path in paths:
-        text, unreadable = _read(path)
-        if unreadable:
-            problems.append(unreadable)
+        try:
+            text = input_file.read_text(path)
+        except input_file.InputFileError as exc:
+            problems.append(str(exc))
             continue
         parsed = _parse(path, text, admin_user)
         problems += parsed.problems

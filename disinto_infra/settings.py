@@ -12,7 +12,7 @@ import glob
 import json
 import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path, PurePosixPath
 from typing import Any, Literal
 
@@ -20,6 +20,7 @@ import pulumi
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 from pydantic.alias_generators import to_camel
+from pydantic_core import ErrorDetails
 
 from disinto_infra import input_file, naming
 from disinto_infra.forgejo import scopes as forgejo_scopes
@@ -377,7 +378,8 @@ class StackSettings(BaseModel):
     def from_pulumi_config(cls, project_dir: Path, home: str | None = None) -> StackSettings:
         """Settings of the running stack (`disinto:*`), read with each key's own type."""
         config = pulumi.Config(NAMESPACE)
-        readers = {
+        # Any: each getter returns its kind's own type (pulumi.Config); the model validates them.
+        readers: dict[str, Callable[[str], Any]] = {
             "str": config.get,
             "int": config.get_int,
             "float": config.get_float,
@@ -553,7 +555,7 @@ def _unknown_key(key: str) -> str:
     return f'unknown key; did you mean "{close[0]}"?' if close else "unknown key"
 
 
-def _problem(error: dict[str, Any]) -> str:
+def _problem(error: ErrorDetails) -> str:
     # A nested key (nomadConstraint.value) is named in full.
     key = ".".join(str(part) for part in error["loc"]) if error["loc"] else "?"
     message = str(error["ctx"]["error"]) if error["type"] == "value_error" else error["msg"]

@@ -29,7 +29,7 @@ _QUERY_RE = re.compile(
 )
 
 
-def _masked(found: re.Match) -> str:
+def _masked(found: re.Match[str]) -> str:
     user, colon, _password = found.group("userinfo").partition(":")
     shown = f"{user}:{MASK}" if colon else MASK
     return f"{found.group('scheme')}{shown}@"

@@ -46,7 +46,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "disinto_infra.commands.check.command",
 )
 
-Registrar = Callable[[argparse._SubParsersAction], None]
+Registrar = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], None]
 
 
 @dataclass(frozen=True)
@@ -106,7 +106,7 @@ def run_validate(args: argparse.Namespace) -> int:
     return 0
 
 
-def register_validate(subparsers: argparse._SubParsersAction) -> None:
+def register_validate(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser("validate", help="check the project TOML files; exit 1 with every problem")
     add_common_arguments(parser)
     parser.set_defaults(func=run_validate)
@@ -125,7 +125,7 @@ def run_plan(args: argparse.Namespace) -> int:
     return 0
 
 
-def register_plan(subparsers: argparse._SubParsersAction) -> None:
+def register_plan(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "plan", help="run the program under mocks (no Forgejo, Docker or credentials) and show what would exist"
     )
@@ -153,4 +153,5 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return args.func(args)
+    code: int = args.func(args)  # every command's func returns its exit code
+    return code

@@ -155,7 +155,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser("hire", help="add or update an agent ([agents.NAME]) in the project TOML")
     parser.add_argument(
         "name", metavar="NAME", help="the agent's name (container disinto-agents-NAME, or Nomad job disinto-agent-NAME)"

@@ -42,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser("rotate", help="give an agent a new token and/or password on the next pulumi up")
     parser.add_argument("name", metavar="NAME", help="the agent ([agents.NAME])")
     parser.add_argument("--token", action="store_true", help="replace its Forgejo token")

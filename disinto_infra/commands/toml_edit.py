@@ -20,14 +20,14 @@ import os
 import stat
 import tempfile
 import tomllib
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import tomlkit
-from tomlkit.items import InlineTable, Table
+from tomlkit.items import InlineTable, Item, Table
 
 from disinto_infra import input_file, naming
 from disinto_infra.model import COUNTER_MAX, NOT_AGENTS, TOO_DEEP, ConfigError, parse_project_text
@@ -211,7 +211,8 @@ def _verify(path: Path, old: str, new: str, name: str, expected: dict[str, Any])
 
 def _section(doc: tomlkit.TOMLDocument, name: str) -> Table | InlineTable | None:
     agents = doc.get("agents")
-    section = agents.get(name) if hasattr(agents, "get") else None
+    # A table, an inline table, or a proxy when [agents.*] tables are split around others: all mappings.
+    section = agents.get(name) if isinstance(agents, Mapping) else None
     return section if isinstance(section, (Table, InlineTable)) else None
 
 
@@ -224,7 +225,9 @@ def _add_key(section: Table | InlineTable, key: str, value: Any) -> None:
     keys = [k for k, _ in body.body if k is not None]
     item = tomlkit.item(value)
     if keys:
-        item.trivia.indent = body.item(keys[-1]).trivia.indent
+        last = body.item(keys[-1])
+        if isinstance(last, Item):  # not a proxy of a split sub-table: it has its own indentation
+            item.trivia.indent = last.trivia.indent
         body._insert_after(keys[-1], key, item)  # tomlkit 0.15 has no public insert
     elif body.body:
         body._insert_at(0, key, item)

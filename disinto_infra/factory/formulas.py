@@ -46,8 +46,8 @@ def formula_for(
     if path not in read:
         read[path] = read_formula(path)
     text, problem = read[path]
-    if problem:
-        raise FormulaProblem(problem)
+    if text is None:  # read_formula gives the text or why not
+        raise FormulaProblem(problem or f"{path}: unreadable")
     return Formula(path, text)
 
 

@@ -55,7 +55,7 @@ class ServerProbe:
 
 def _get(session: requests.Session, url: str, api_key: str, timeout: float) -> Reply:
     headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-    return http_get.get(url, headers, timeout, via=session)
+    return http_get.get(url, headers, timeout, via=session.get)
 
 
 def _at(base_url: str, route: str) -> str:
@@ -83,8 +83,9 @@ def _props(body: Any) -> tuple[tuple[str, ...], int | None] | None:
     names = tuple(str(body[k]) for k in ("model_alias", "model_path") if isinstance(body.get(k), str) and body[k])
     slots = body.get("total_slots")
     # A count below 1 is no count (llama-server's --parallel is at least 1): unknown, not "no room".
-    usable = isinstance(slots, (int, float)) and not isinstance(slots, bool) and 1 <= slots < 2**31
-    return names, int(slots) if usable else None
+    if isinstance(slots, (int, float)) and not isinstance(slots, bool) and 1 <= slots < 2**31:
+        return names, int(slots)
+    return names, None
 
 
 def _listed_models(body: Any) -> tuple[str, ...] | None:

@@ -216,13 +216,13 @@ class RecordingMocks(pulumi.runtime.Mocks):
     def outputs(self, typ: str, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
         return fake_outputs(typ, name, inputs)
 
-    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict]:
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
         self.created.append(args.name)
         return f"{args.name}-id", self.outputs(args.typ, args.name, args.inputs)
 
-    def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[Any, Any], list[tuple[str, str]] | None]:
         self.invoked.append(args.token)
-        return fake_invoke(args.token, dict(args.args))
+        return fake_invoke(args.token, dict(args.args)), []  # no check failures
 
 
 class RecordingMonitor(pulumi_mocks.MockMonitor):
@@ -235,10 +235,12 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         self.outputs: dict[str, dict[str, Any]] = {}  # by URN: the fake outputs each resource got
         self._lock = threading.Lock()
 
-    def RegisterResource(self, request):
+    def RegisterResource(self, request: resource_pb2.RegisterResourceRequest) -> resource_pb2.RegisterResourceResponse:
+        # Pulumi's MockMonitor and its helpers carry no annotations: the two ignores below are theirs.
         if request.type == STACK_TYPE:
-            return super().RegisterResource(request)
-        _ensure_event_loop()
+            response: resource_pb2.RegisterResourceResponse = super().RegisterResource(request)  # type: ignore[no-untyped-call]
+            return response
+        _ensure_event_loop()  # type: ignore[no-untyped-call]
         # The engine leaves the root stack's type out of its children's URNs.
         parent = "" if request.parent.split("::")[-2:-1] == [STACK_TYPE] else request.parent
         urn = self.make_urn(parent, request.type, request.name)
@@ -259,7 +261,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                 if key in state:
                     state[key] = rpc.wrap_rpc_secret(state[key])
         obj = _sync_await(rpc.serialize_properties(state, {}))
-        self.resources[urn] = pulumi_mocks.MockMonitor.ResourceRegistration(urn, id_, state)
+        self.resources[urn] = pulumi_mocks.MockMonitor.ResourceRegistration(urn, id_ or "", state)
         with self._lock:
             self.outputs[urn] = state
         return resource_pb2.RegisterResourceResponse(urn=urn, id=id_ or "", object=obj)
@@ -345,7 +347,7 @@ def run_with_mocks(
     root = pulumi_settings.get_root_resource()
     for transformation in transformations:
         pulumi.runtime.register_stack_transformation(transformation)
-    holder: dict[str, Any] = {}
+    holder: dict[str, T] = {}
 
     def body() -> None:
         holder["result"] = program()
@@ -353,7 +355,7 @@ def run_with_mocks(
     _sync_await(run_pulumi_func(body))
     exports = {k: _sync_await(resolve(v)) for k, v in getattr(root, "outputs", {}).items()}
     registrations = sorted(monitor.registrations, key=lambda r: r.urn)
-    return MockRun(holder.get("result"), registrations, exports, dict(monitor.outputs))
+    return MockRun(holder["result"], registrations, exports, dict(monitor.outputs))
 
 
 def resolve_all(values: Iterable[Any]) -> list[Exported]:

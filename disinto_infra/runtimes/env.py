@@ -35,7 +35,7 @@ class EnvVar:
             return pulumi.Output.secret(self.value).apply(lambda v: f"{self.name}={v}")
         if isinstance(self.value, str):
             return f"{self.name}={self.value}"
-        return pulumi.Output.from_input(self.value).apply(lambda v: f"{self.name}={v}")
+        return pulumi.Output.concat(self.name, "=", self.value)
 
 
 @dataclass(frozen=True)

@@ -276,10 +276,11 @@ def test_validate_and_plan_report_model_and_formula_problems_at_once(project_dir
 
 
 def test_the_readmes_first_offline_command_plans_the_example_factory():
-    """Exactly the command the README shows first, run as a user would, from this folder."""
+    """Exactly the command the README shows first (its second fresh-machine command), run as a user
+    would from this folder: `disinto-infra` is `python -m disinto_infra` (test_the_console_script_is_the_cli)."""
+    first = re.search(r"^disinto-infra [^\n`|]*", (ROOT / "README.md").read_text(), flags=re.M)
+    assert first is not None and first[0].strip() == "disinto-infra plan --toml examples/factory/projects/demo.toml"
     command = "python -m disinto_infra plan --toml examples/factory/projects/demo.toml"
-    first = re.search(r"python -m disinto_infra [^\n`|]*", (ROOT / "README.md").read_text())
-    assert first is not None and first[0].strip() == command
     result = subprocess.run(
         [sys.executable, *command.split()[1:]], cwd=ROOT, capture_output=True, text=True, timeout=120
     )

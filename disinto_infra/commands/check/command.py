@@ -10,6 +10,7 @@ import argparse
 import json
 import os
 import sys
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
@@ -17,7 +18,14 @@ from disinto_infra import input_file
 from disinto_infra.commands import cli
 from disinto_infra.commands.check import forge, host_volumes, nomad, sources, vault
 from disinto_infra.commands.check.ages import token_ages
-from disinto_infra.commands.check.facts import CheckReport, ForgeFacts
+from disinto_infra.commands.check.facts import (
+    CheckReport,
+    CredentialFacts,
+    ForgeFacts,
+    NomadFacts,
+    RepoFacts,
+    VaultFacts,
+)
 from disinto_infra.commands.check.report import to_text
 from disinto_infra.commands.check.servers import judge
 from disinto_infra.forgejo import token_age
@@ -45,18 +53,18 @@ def _forge_facts(
     url: str,
     settings: StackSettings,
     credential: sources.AdminCredential,
-    answered: Future,
-    admin: Future,
-    repos: list[Future],
-    basic_auth: Future,
-    profiles: list[Future],
+    answered: Future[forge.Answer],
+    admin: Future[tuple[str, list[str]]],
+    repos: list[Future[RepoFacts]],
+    basic_auth: Future[str | None],
+    profiles: list[Future[str | None]],
 ) -> ForgeFacts:
     version = answered.result()
     admin_status, problems = admin.result()
     if not version.ok:
         problems = [f"{url}: Forgejo does not answer: {version.text}", *problems]
-    elif basic_auth.result():
-        problems = [basic_auth.result(), *problems]
+    elif auth_off := basic_auth.result():
+        problems = [auth_off, *problems]
     repo_results = tuple(f.result() for f in repos)
     problems += [f"{r.file}: repo: {r.repo}: {r.detail}" for r in repo_results if r.exists is not True]
     if version.ok:
@@ -99,7 +107,7 @@ def run_checks(context: cli.Context, timeout: float, state_file: Path | None) ->
             for p in placed
         ]
         repo_facts = [pool.submit(forge.repo, url, r, f, credential, timeout) for r, f in repos.items()]
-        creds: list[Future] = []
+        creds: list[Future[CredentialFacts]] = []
         if settings.env_file and not env_problems:
             creds = [
                 pool.submit(
@@ -117,6 +125,7 @@ def run_checks(context: cli.Context, timeout: float, state_file: Path | None) ->
         state = pool.submit(sources.read_state, state_file, context.stack, settings.project_dir)
         cluster = _start_cluster(pool, context, timeout, state)
         document = state.result()
+        nomad_facts, vault_facts = (cluster[0].result()(), cluster[1].result()()) if cluster else (None, None)
         return CheckReport(
             stack=context.stack,
             servers=tuple(judge(a, f.result()) for a, f in servers),
@@ -126,7 +135,8 @@ def run_checks(context: cli.Context, timeout: float, state_file: Path | None) ->
             token_age_source=document.source,
             token_ages=token_ages(document.resources, placed, settings, token_age.now()),
             problems=(*env_problems, *missing_sources(settings), *_state_problems(state_file, document)),
-            **{area: started.result()() for area, started in cluster.items()},
+            nomad=nomad_facts,
+            vault=vault_facts,
         )
 
 
@@ -138,15 +148,15 @@ def _state_problems(state_file: Path | None, document: sources.StateDocument) ->
 
 
 def _start_cluster(
-    pool: ThreadPoolExecutor, context: cli.Context, timeout: float, state: Future | None = None
-) -> dict[str, Future]:
+    pool: ThreadPoolExecutor, context: cli.Context, timeout: float, state: Future[sources.StateDocument] | None = None
+) -> tuple[Future[Callable[[], NomadFacts]], Future[Callable[[], VaultFacts]]] | None:
     """A `runtime: nomad` stack's Nomad and Vault probes, started; none on a docker stack. Finding
     a token may ask the Pulumi CLI (slow), so that too runs in the pool; each future gives the
     call that waits for the area's answers and judges them. `state`: the stack's exported state,
     which tells its own host volumes from kept ones."""
     settings = context.settings
     if settings.runtime != "nomad":
-        return {}
+        return None
     stack_file = settings.project_dir / f"Pulumi.{context.stack}.yaml"
     environ, stack = dict(os.environ), context.stack
     agents = tuple(a.name for _, a in context.fleet.agents())
@@ -157,14 +167,12 @@ def _start_cluster(
             return None
         return host_volumes.own_volume_ids(document.resources)
 
-    return {
-        "nomad": pool.submit(
+    return (
+        pool.submit(
             lambda: nomad.start(pool, nomad.target(settings, stack, stack_file, environ, agents), timeout, own_volumes)
         ),
-        "vault": pool.submit(
-            lambda: vault.start(pool, vault.target(settings, stack, stack_file, environ, agents), timeout)
-        ),
-    }
+        pool.submit(lambda: vault.start(pool, vault.target(settings, stack, stack_file, environ, agents), timeout)),
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -189,7 +197,7 @@ def seconds(text: str) -> float:
     return value
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "check",
         help="probe model servers, Forgejo, agent credentials, and Nomad and Vault on a nomad stack "

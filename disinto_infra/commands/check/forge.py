@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from typing import Any
 
 from disinto_infra.commands.check.facts import CredentialFacts, RepoFacts
 from disinto_infra.commands.check.sources import AdminCredential
 from disinto_infra.forgejo import profile_rule
 from disinto_infra.forgejo.client import Auth, BasicAuth, ForgejoClient, ForgejoError, TokenAuth, path
-from disinto_infra.forgejo.profile_repo import MAIN_BRANCH, REPO_NAME
+from disinto_infra.forgejo.profile_repo import REPO_NAME
+from disinto_infra.forgejo.profile_rule import MAIN_BRANCH
 
 
 @dataclass(frozen=True)
@@ -37,7 +39,7 @@ def version(url: str, timeout: float) -> Answer:
     return Answer(True, str((body or {}).get("version", "")))
 
 
-def _ask_user(url: str, auth: Auth, timeout: float) -> tuple[dict | None, ForgejoError | None]:
+def _ask_user(url: str, auth: Auth, timeout: float) -> tuple[dict[str, Any] | None, ForgejoError | None]:
     with _client(url, timeout) as client:
         try:
             return client.request("GET", "/user", auth=auth).body or {}, None
@@ -51,7 +53,7 @@ def _why(exc: ForgejoError) -> str:
     return exc.message if exc.status is None else f"HTTP {exc.status}: {exc.message}"
 
 
-def whoami(url: str, auth: Auth, timeout: float) -> tuple[dict | None, str]:
+def whoami(url: str, auth: Auth, timeout: float) -> tuple[dict[str, Any] | None, str]:
     """`GET /user` as `auth`: the user, or None and why not."""
     me, exc = _ask_user(url, auth, timeout)
     return me, _why(exc) if exc else ""

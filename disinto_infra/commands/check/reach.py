@@ -72,14 +72,14 @@ class Target:
     def setting(self, key: str) -> str:
         return f"{self.stack_file}: {NAMESPACE}:{key}"
 
-    def asker(self, pool: Executor, timeout: float) -> Callable[..., Future]:
+    def asker(self, pool: Executor, timeout: float) -> Callable[..., Future[Reply]]:
         """`ask(path, headers, params)` submits one GET; an unusable endpoint is not asked, its
         replies say why at once."""
         ep = self.endpoint
 
-        def ask(path: str, headers: Mapping[str, str], params: Mapping[str, str] | None = None) -> Future:
+        def ask(path: str, headers: Mapping[str, str], params: Mapping[str, str] | None = None) -> Future[Reply]:
             if ep.problem:
-                unasked: Future = Future()
+                unasked: Future[Reply] = Future()
                 unasked.set_result(Reply(None, failure=ep.unusable))
                 return unasked
             return pool.submit(http_get.get, ep.address + path, headers, timeout, params, ep.verify)
