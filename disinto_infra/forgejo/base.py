@@ -16,6 +16,14 @@ from pulumi.runtime.rpc import UNKNOWN
 
 from disinto_infra.forgejo import connection
 
+# The property dicts the engine passes to and takes from a dynamic provider. Any, because
+# pulumi.dynamic.ResourceProvider (pulumi 3.272.0, pulumi/dynamic/dynamic.py: check, diff, create,
+# read, update, delete, and CheckResult/CreateResult/ReadResult/UpdateResult) types them
+# `dict[str, Any]`: a value is whatever the engine deserialised (None dropped, numbers as floats,
+# `Unknown` in a preview). Read a field through `as_int`, `is_unknown` or a state class's
+# `from_props` / `from_outputs`, never by trusting its type.
+Props = dict[str, Any]
+
 
 def is_unknown(value: Any) -> bool:
     return isinstance(value, Unknown) or value == UNKNOWN
