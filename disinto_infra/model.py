@@ -14,7 +14,7 @@ import tomllib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeGuard
+from typing import TypeGuard
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, ValidationError, ValidationInfo, field_validator, model_validator
@@ -23,6 +23,7 @@ from pydantic_core import ErrorDetails
 from disinto_infra import input_file, naming
 from disinto_infra.factory.formula_file import formula_key_problem
 from disinto_infra.forgejo import scopes as forgejo_scopes
+from disinto_infra.parsed import JsonObject
 from disinto_infra.url_mask import mask_credentials
 
 # Python's parsers recurse per level of nesting; past their limit no project file goes.
@@ -46,7 +47,7 @@ class ConfigError(Exception):
         super().__init__("\n".join(self.problems))
 
 
-def show(value: Any) -> str:
+def show(value: object) -> str:
     """A TOML value as the user wrote it, for messages (a URL's credentials masked)."""
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -76,7 +77,7 @@ def has_control_or_space(text: str) -> bool:
     return any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in text)
 
 
-def http_url_problem(value: Any) -> str | None:
+def http_url_problem(value: object) -> str | None:
     """Why `value` is no http(s) URL a client can use (None when it is one): a scheme, a host of
     name characters, a port from 1 to 65535, and no blank or control character anywhere (urlsplit
     silently drops tabs and newlines, requests refuses what is left with InvalidURL)."""
@@ -104,18 +105,18 @@ def http_url_problem(value: Any) -> str | None:
     return None
 
 
-def _is_int(value: Any) -> TypeGuard[int]:
+def _is_int(value: object) -> TypeGuard[int]:
     # TOML booleans are Python bools, which are ints: `compact_pct = true` must not pass.
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _require_str(value: Any) -> str:
+def _require_str(value: object) -> str:
     if not isinstance(value, str):
         raise ValueError(f"must be a string, not {show(value)}")
     return value
 
 
-def _require_int(value: Any, lowest: int, highest: int | None, wording: str) -> int:
+def _require_int(value: object, lowest: int, highest: int | None, wording: str) -> int:
     limit = ""
     if highest is None or highest == COUNTER_MAX:  # a bound the wording does not say
         highest = TOML_INT_MAX if highest is None else highest
@@ -125,7 +126,7 @@ def _require_int(value: Any, lowest: int, highest: int | None, wording: str) -> 
     raise ValueError(f"must be {wording}{limit}, not {show(value)}")
 
 
-def _require_string_list(value: Any, wording: str) -> list[str]:
+def _require_string_list(value: object, wording: str) -> list[str]:
     if not isinstance(value, (list, tuple)) or not value or not all(isinstance(v, str) and v for v in value):
         raise ValueError(f"must be {wording}, not {show(value)}")
     return list(value)
@@ -155,14 +156,14 @@ class AgentSpec(BaseModel):
 
     @model_validator(mode="before")
     @classmethod
-    def _default_forge_user(cls, data: Any) -> Any:
+    def _default_forge_user(cls, data: object) -> object:
         if isinstance(data, dict) and "forge_user" not in data and isinstance(data.get("name"), str):
             data = {**data, "forge_user": naming.default_forge_user(data["name"])}
         return data
 
     @field_validator("name", mode="before")
     @classmethod
-    def _check_name(cls, value: Any) -> str:
+    def _check_name(cls, value: object) -> str:
         name = _require_str(value)
         problem = naming.agent_name_problem(name)
         if problem:
@@ -171,7 +172,7 @@ class AgentSpec(BaseModel):
 
     @field_validator("base_url", mode="before")
     @classmethod
-    def _check_base_url(cls, value: Any) -> str:
+    def _check_base_url(cls, value: object) -> str:
         problem = http_url_problem(value)
         if problem:
             raise ValueError(problem)
@@ -179,7 +180,7 @@ class AgentSpec(BaseModel):
 
     @field_validator("model", mode="before")
     @classmethod
-    def _check_model(cls, value: Any) -> str:
+    def _check_model(cls, value: object) -> str:
         if not isinstance(value, str) or not value.strip():
             raise ValueError(f"must be a non-empty string, not {show(value)}")
         if any(ord(c) < 32 or ord(c) == 127 for c in value):
@@ -189,7 +190,7 @@ class AgentSpec(BaseModel):
 
     @field_validator("api_key", mode="before")
     @classmethod
-    def _check_api_key(cls, value: Any) -> str:
+    def _check_api_key(cls, value: object) -> str:
         # A credential: never echo it, even mistyped.
         if not isinstance(value, str):
             raise ValueError(f"must be a string, got {type(value).__name__} (value not shown: it is a credential)")
@@ -197,12 +198,12 @@ class AgentSpec(BaseModel):
 
     @field_validator("roles", mode="before")
     @classmethod
-    def _check_roles(cls, value: Any) -> tuple[str, ...]:
+    def _check_roles(cls, value: object) -> tuple[str, ...]:
         return tuple(_require_string_list(value, "a non-empty list of non-empty strings"))
 
     @field_validator("forge_user", mode="before")
     @classmethod
-    def _check_forge_user(cls, value: Any, info: ValidationInfo) -> str:
+    def _check_forge_user(cls, value: object, info: ValidationInfo) -> str:
         context = info.context or {}
         if context.get("default_forge_user"):
             # Not written by the operator: say so, and what to change.
@@ -220,22 +221,22 @@ class AgentSpec(BaseModel):
 
     @field_validator("compact_pct", mode="before")
     @classmethod
-    def _check_compact_pct(cls, value: Any) -> int:
+    def _check_compact_pct(cls, value: object) -> int:
         return _require_int(value, 1, 100, "an integer from 1 to 100")
 
     @field_validator("poll_interval", mode="before")
     @classmethod
-    def _check_poll_interval(cls, value: Any) -> int:
+    def _check_poll_interval(cls, value: object) -> int:
         return _require_int(value, 1, None, "a positive integer (seconds)")
 
     @field_validator("rotate_token", "rotate_password", mode="before")
     @classmethod
-    def _check_rotation(cls, value: Any) -> int:
+    def _check_rotation(cls, value: object) -> int:
         return _require_int(value, 0, COUNTER_MAX, "a non-negative integer")
 
     @field_validator("formula", mode="before")
     @classmethod
-    def _check_formula(cls, value: Any) -> str:
+    def _check_formula(cls, value: object) -> str:
         problem = formula_key_problem(value)
         if problem:
             raise ValueError(problem)
@@ -243,12 +244,12 @@ class AgentSpec(BaseModel):
 
     @field_validator("token_max_age_days", mode="before")
     @classmethod
-    def _check_token_max_age(cls, value: Any) -> int:
+    def _check_token_max_age(cls, value: object) -> int:
         return _require_int(value, 1, None, "a positive integer (days)")
 
     @field_validator("token_scopes", mode="before")
     @classmethod
-    def _check_token_scopes(cls, value: Any) -> tuple[str, ...]:
+    def _check_token_scopes(cls, value: object) -> tuple[str, ...]:
         scopes = _require_string_list(value, "a non-empty list of token scopes")
         unknown = [s for s in scopes if s not in forgejo_scopes.VALID]
         if unknown:
@@ -286,7 +287,7 @@ class Project(BaseModel):
 
     @field_validator("name", mode="before")
     @classmethod
-    def _check_name(cls, value: Any) -> str:
+    def _check_name(cls, value: object) -> str:
         if not isinstance(value, str) or not _PROJECT_NAME_RE.match(value):
             raise ValueError(
                 f"must be letters, digits, dots and inner dashes, not {show(value)} "
@@ -296,14 +297,14 @@ class Project(BaseModel):
 
     @field_validator("repo", mode="before")
     @classmethod
-    def _check_repo(cls, value: Any) -> str:
+    def _check_repo(cls, value: object) -> str:
         if not isinstance(value, str) or not _REPO_RE.match(value):
             raise ValueError(f'must be "owner/name", not {show(value)}')
         return value
 
     @field_validator("woodpecker_repo_id", mode="before")
     @classmethod
-    def _check_repo_id(cls, value: Any) -> int:
+    def _check_repo_id(cls, value: object) -> int:
         return _require_int(value, 0, None, "a non-negative integer")
 
 
@@ -392,7 +393,7 @@ def _syntax_problem(file: str, text: str, exc: tomllib.TOMLDecodeError) -> str:
 
 
 def _parse_agent(
-    file: str, name: str, table: Any, admin_user: str
+    file: str, name: str, table: object, admin_user: str
 ) -> tuple[AgentSpec | None, list[str], FormulaChoice | None]:
     where = f"{file}: agents.{name}"
     if not isinstance(table, dict):
@@ -412,7 +413,7 @@ def _parse_agent(
 
 
 def _parse_agents(
-    file: str, data: dict[str, Any], admin_user: str
+    file: str, data: JsonObject, admin_user: str
 ) -> tuple[list[AgentSpec], list[str], list[FormulaChoice]]:
     tables = data.get("agents", {})
     if not isinstance(tables, dict):
@@ -430,8 +431,8 @@ def _parse_agents(
     return agents, problems, choices
 
 
-def _parse_header(file: str, path: Path, data: dict[str, Any]) -> tuple[Project | None, list[str]]:
-    fields: dict[str, Any] = {"path": path}
+def _parse_header(file: str, path: Path, data: JsonObject) -> tuple[Project | None, list[str]]:
+    fields: dict[str, object] = {"path": path}
     for key in ("name", "repo"):
         if key in data:
             fields[key] = data[key]

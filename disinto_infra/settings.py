@@ -14,7 +14,7 @@ import os
 import re
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path, PurePosixPath
-from typing import Any, Literal
+from typing import Literal
 
 import pulumi
 import yaml
@@ -25,6 +25,7 @@ from pydantic_core import ErrorDetails
 from disinto_infra import input_file, naming
 from disinto_infra.forgejo import scopes as forgejo_scopes
 from disinto_infra.model import ConfigError, http_url_problem, show
+from disinto_infra.parsed import JsonObject
 from disinto_infra.runtimes import docker_host as docker_hosts
 from disinto_infra.runtimes.image_pin import digest_problem
 from disinto_infra.runtimes.nomad import constraint_rules as nomad_constraint_rules
@@ -99,7 +100,11 @@ def _expand_home(path: str, home: str) -> str:
     return os.path.expanduser(path) if path.startswith("~") else path
 
 
-def _is_secret_value(value: Any) -> bool:
+# A credential setting: plain in a test's mapping, an Output from pulumi.Config.get_secret in a stack.
+SecretSetting = str | pulumi.Output[str] | None
+
+
+def _is_secret_value(value: object) -> bool:
     return value is None or isinstance(value, (str, pulumi.Output))
 
 
@@ -167,9 +172,9 @@ class StackSettings(BaseModel):
     forge_url: str = "http://localhost:3000"
     forge_internal_url: str = "http://forgejo:3000"
     forge_timeout: float = 30.0
-    admin_token: Any = Field(default=None, repr=False)
+    admin_token: SecretSetting = Field(default=None, repr=False)
     admin_user: str = naming.DEFAULT_ADMIN_USER
-    admin_password: Any = Field(default=None, repr=False)
+    admin_password: SecretSetting = Field(default=None, repr=False)
     agent_image: str = "ghcr.io/disinto/agents:latest"
     network: str = "disinto_disinto-net"
     factory_root: str = ""
@@ -177,7 +182,7 @@ class StackSettings(BaseModel):
     claude_config_file: str = "~/.claude.json"
     ssh_dir: str = "~/.ssh"
     forge_bot_usernames: str = ""
-    forge_review_token: Any = Field(default=None, repr=False)
+    forge_review_token: SecretSetting = Field(default=None, repr=False)
     token_scopes: tuple[str, ...] = ("all",)
     adopt_existing_users: bool = True
     architect_interval: int = 900
@@ -212,7 +217,7 @@ class StackSettings(BaseModel):
 
     @field_validator("nomad_datacenters", mode="before")
     @classmethod
-    def _check_datacenters(cls, value: Any) -> tuple[str, ...]:
+    def _check_datacenters(cls, value: object) -> tuple[str, ...]:
         value = _json_list(value)
         if isinstance(value, str):
             value = [v.strip() for v in value.split(",") if v.strip()]
@@ -222,7 +227,7 @@ class StackSettings(BaseModel):
 
     @field_validator("nomad_constraint", mode="before")
     @classmethod
-    def _read_constraint(cls, value: Any) -> Any:
+    def _read_constraint(cls, value: object) -> object:
         if isinstance(value, str):
             try:
                 return json.loads(value)
@@ -278,9 +283,10 @@ class StackSettings(BaseModel):
             raise ValueError(problem)
         return value.rstrip("/")
 
-    @field_validator("admin_token", "admin_password", "forge_review_token")
+    # Before the type's own check, which would echo the value in its message.
+    @field_validator("admin_token", "admin_password", "forge_review_token", mode="before")
     @classmethod
-    def _check_secret(cls, value: Any) -> Any:
+    def _check_secret(cls, value: object) -> object:
         if not _is_secret_value(value):
             # A credential: never echo it, even mistyped.
             raise ValueError(f"must be a string, got {type(value).__name__} (value not shown: it is a secret)")
@@ -288,7 +294,7 @@ class StackSettings(BaseModel):
 
     @field_validator("forge_bot_usernames", mode="before")
     @classmethod
-    def _join_bot_usernames(cls, value: Any) -> str:
+    def _join_bot_usernames(cls, value: object) -> str:
         # The agents read a comma-separated list; accept a YAML/JSON list as well.
         value = _json_list(value)
         if isinstance(value, list) and all(isinstance(v, str) for v in value):
@@ -299,7 +305,7 @@ class StackSettings(BaseModel):
 
     @field_validator("token_scopes", mode="before")
     @classmethod
-    def _check_scopes(cls, value: Any) -> tuple[str, ...]:
+    def _check_scopes(cls, value: object) -> tuple[str, ...]:
         value = _json_list(value)
         if not isinstance(value, (list, tuple)) or not value or not all(isinstance(v, str) for v in value):
             raise ValueError(f"must be a non-empty list of token scopes, not {show(value)}")
@@ -312,7 +318,7 @@ class StackSettings(BaseModel):
 
     @field_validator("token_max_age_days", mode="before")
     @classmethod
-    def _check_max_age(cls, value: Any) -> Any:
+    def _check_max_age(cls, value: object) -> int:
         number = value if not isinstance(value, str) else (int(value) if value.strip().isdigit() else value)
         if isinstance(number, bool) or not isinstance(number, int) or number < 1:
             raise ValueError(f"must be a positive number of days, not {show(value)}")
@@ -320,7 +326,7 @@ class StackSettings(BaseModel):
 
     @field_validator("start_timeout_seconds", "stop_grace_seconds", mode="before")
     @classmethod
-    def _check_container_seconds(cls, value: Any, info: ValidationInfo) -> int:
+    def _check_container_seconds(cls, value: object, info: ValidationInfo) -> int:
         # The provider gives a container's create and delete 20 minutes in all
         # (resource_docker_container.go, terraform-provider-docker v4.5.0): the wait for a healthy
         # agent, or the stop's grace, must end before that, with a minute left for the rest.
@@ -344,19 +350,20 @@ class StackSettings(BaseModel):
     @classmethod
     def from_mapping(
         cls,
-        values: Mapping[str, Any],
+        values: Mapping[str, object],
         project_dir: Path | None = None,
         home: str | None = None,
         source: str | None = None,
         also: Sequence[str] = (),
-        docker_host: str | None = None,
+        docker_host: object = None,
     ) -> StackSettings:
         """Settings from camelCase keys (no namespace); raises ConfigError naming each bad key.
 
         `project_dir` is the Pulumi project folder relative paths start from (default: cwd);
         `home` replaces `~` (default: the current user's home); `source`, the stack file the
         values come from, starts each problem line; `also`: problems found before, reported with these;
-        `docker_host`: the Docker provider's `docker:host` (bind paths are judged for that host).
+        `docker_host`: the Docker provider's `docker:host` as the stack holds it (bind paths are
+        judged for that host; the model checks it is a string).
         """
         project_dir = project_dir if project_dir is not None else Path.cwd()
         where = f"{source}: " if source else ""
@@ -378,8 +385,8 @@ class StackSettings(BaseModel):
     def from_pulumi_config(cls, project_dir: Path, home: str | None = None) -> StackSettings:
         """Settings of the running stack (`disinto:*`), read with each key's own type."""
         config = pulumi.Config(NAMESPACE)
-        # Any: each getter returns its kind's own type (pulumi.Config); the model validates them.
-        readers: dict[str, Callable[[str], Any]] = {
+        # Each getter returns its kind's own type (pulumi.Config); the model validates them.
+        readers: dict[str, Callable[[str], object]] = {
             "str": config.get,
             "int": config.get_int,
             "float": config.get_float,
@@ -407,7 +414,7 @@ class StackSettings(BaseModel):
         cls,
         path: Path,
         project_dir: Path,
-        overrides: Mapping[str, Any] | None = None,
+        overrides: Mapping[str, object] | None = None,
         home: str | None = None,
         missing_ok: bool = False,
     ) -> StackSettings:
@@ -498,7 +505,7 @@ def _plain_problems(keys: list[str], stack_file: str) -> list[str]:
     ]
 
 
-def read_stack_file(path: Path, namespace: str = NAMESPACE) -> dict[str, Any]:
+def read_stack_file(path: Path, namespace: str = NAMESPACE) -> JsonObject:
     """The values of one namespace (`disinto:*` by default) of a stack file, namespace stripped."""
     if not path.exists():
         return {}
@@ -532,7 +539,7 @@ def read_stack_file(path: Path, namespace: str = NAMESPACE) -> dict[str, Any]:
     }
 
 
-def _yaml_kind(value: Any) -> str:
+def _yaml_kind(value: object) -> str:
     if value is None:
         return "an empty document"
     if isinstance(value, list):
@@ -540,7 +547,7 @@ def _yaml_kind(value: Any) -> str:
     return f"the value {show(value)}"
 
 
-def _json_list(value: Any) -> Any:
+def _json_list(value: object) -> object:
     """`pulumi config set disinto:tokenScopes '["all"]'` stores the list as a JSON string."""
     if isinstance(value, str) and value.lstrip().startswith("["):
         try:
@@ -559,4 +566,6 @@ def _problem(error: ErrorDetails) -> str:
     # A nested key (nomadConstraint.value) is named in full.
     key = ".".join(str(part) for part in error["loc"]) if error["loc"] else "?"
     message = str(error["ctx"]["error"]) if error["type"] == "value_error" else error["msg"]
-    return f"{NAMESPACE}:{key}: {message}"
+    # dockerHost is the Docker provider's key, not ours: name it as the stack file spells it.
+    name = "docker:host" if key == "dockerHost" else f"{NAMESPACE}:{key}"
+    return f"{name}: {message}"

@@ -440,3 +440,20 @@ def test_the_factory_root_of_another_machine_is_an_absolute_path_there(values, f
     assert (
         remote(**{**REMOTE_OK, "factoryRoot": None, "projectToml": "/srv/f/projects/*.toml"}).factory_root == "/srv/f"
     )
+
+
+def test_a_docker_host_that_is_no_string_is_named_as_the_stack_file_spells_it(tmp_path):
+    # Found when the stack file's values became `object`: the message named disinto:dockerHost,
+    # a key no stack file holds.
+    path = tmp_path / "Pulumi.x.yaml"
+    path.write_text("config:\n  docker:host: 3\n")
+    with pytest.raises(ConfigError) as caught:
+        StackSettings.from_stack_file(path, tmp_path)
+    assert caught.value.problems == [f"{path}: docker:host: Input should be a valid string"]
+
+
+def test_a_secret_setting_of_another_type_is_refused_without_its_value(tmp_path):
+    with pytest.raises(ConfigError) as caught:
+        StackSettings.from_mapping({"adminToken": 123456789}, tmp_path)
+    assert caught.value.problems == ["disinto:adminToken: must be a string, got int (value not shown: it is a secret)"]
+    assert "123456789" not in str(caught.value)

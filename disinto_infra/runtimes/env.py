@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TypeGuard
 
 import pulumi
 
@@ -47,7 +48,7 @@ class AgentCredentials:
     password: pulumi.Input[str]
 
 
-def _is_set(value: pulumi.Input[str] | None) -> bool:
+def _is_set(value: pulumi.Input[str] | None) -> TypeGuard[pulumi.Input[str]]:
     return value is not None and not (isinstance(value, str) and not value)
 
 
