@@ -36,10 +36,21 @@ def objects(value: object) -> list[JsonObject]:
     return [cast(JsonObject, item) for item in value if isinstance(item, dict)]
 
 
+def strings(value: object) -> list[str]:
+    """The strings of a list (others skipped); [] when `value` is no list."""
+    return [item for item in value if isinstance(item, str)] if isinstance(value, list) else []
+
+
 def text(body: Mapping[str, object], key: str) -> str | None:
     """A string field, or None when it is absent or not a string."""
     value = body.get(key)
     return value if isinstance(value, str) else None
+
+
+def text_or(body: Mapping[str, object], key: str, default: str) -> str:
+    """A string field; `default` when it is absent or not a string."""
+    found = text(body, key)
+    return default if found is None else found
 
 
 def whole(body: Mapping[str, object], key: str) -> int | None:

@@ -40,3 +40,16 @@ def test_whole_takes_integral_numbers_not_booleans():
     assert parsed.whole(body, "b") is None
     assert parsed.whole(body, "s") is None
     assert parsed.whole(body, "absent") is None
+
+
+def test_text_or_keeps_an_empty_string_and_defaults_the_rest():
+    body = {"s": "", "n": None}
+    assert parsed.text_or(body, "s", "old") == ""
+    assert parsed.text_or(body, "n", "old") == "old"
+    assert parsed.text_or(body, "absent", "old") == "old"
+
+
+def test_strings_keeps_only_strings_of_a_list():
+    assert parsed.strings(["a", 1, None, "b", ""]) == ["a", "b", ""]
+    assert parsed.strings("ab") == []
+    assert parsed.strings(None) == []

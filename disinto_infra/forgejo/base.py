@@ -25,28 +25,30 @@ from disinto_infra.forgejo import connection
 Props = dict[str, Any]
 
 
-def is_unknown(value: Any) -> bool:
+def is_unknown(value: object) -> bool:
     return isinstance(value, Unknown) or value == UNKNOWN
 
 
-def as_int(value: Any, default: int = 0) -> int:
+def as_int(value: object, default: int = 0) -> int:
     """An integer from an engine value (3.0 → 3); absent → default."""
     if value is None or is_unknown(value):
         return default
-    return int(value)
+    if isinstance(value, (int, float, str)):
+        return int(value)
+    raise TypeError(f"expected a number, not {type(value).__name__}")
 
 
-def differs(old: Any, new: Any) -> bool:
+def differs(old: object, new: object) -> bool:
     """A change as a diff must see it; an unknown new value may be a change."""
     return is_unknown(new) or old != new
 
 
-def int_differs(old: Any, new: Any) -> bool:
+def int_differs(old: object, new: object) -> bool:
     """`differs` for counters, which come back from the engine as floats."""
     return is_unknown(new) or as_int(old) != as_int(new)
 
 
-def user_recreated(olds: dict[str, Any], news: dict[str, Any]) -> bool:
+def user_recreated(olds: Props, news: Props) -> bool:
     """The owning user was deleted and made again (new id): Forgejo dropped its tokens and grants.
 
     An unknown id (a preview while the user is being updated) is not taken as a new user: a
@@ -63,6 +65,6 @@ class ForgejoProvider(ResourceProvider):
         connection.configure(req.config)
 
 
-def args_props(args: object) -> dict[str, Any]:
+def args_props(args: object) -> Props:
     """A resource's props from its args dataclass, values untouched (`asdict` would deep-copy Outputs)."""
     return {f.name: getattr(args, f.name) for f in fields(args)}  # type: ignore[arg-type]

@@ -23,9 +23,9 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TypeVar
 from urllib.parse import quote
 
 import requests
@@ -33,7 +33,8 @@ from requests.adapters import HTTPAdapter
 from requests.utils import get_environ_proxies
 from urllib3.util.retry import Retry
 
-from disinto_infra import http_get
+from disinto_infra import http_get, parsed
+from disinto_infra.parsed import JsonObject
 
 API = "/api/v1"
 TRANSIENT_STATUSES = (502, 503, 504)
@@ -78,8 +79,21 @@ class ForgejoError(Exception):
 @dataclass(frozen=True)
 class Response:
     status: int
-    body: Any
+    body: object  # the parsed JSON, unchecked: readers narrow it (disinto_infra.parsed)
     headers: dict[str, str]
+
+    def as_object(self) -> JsonObject:
+        """The body as the one JSON object the API documents for this answer (a User, an
+        AccessToken, …); {} when the server sent something else, so a field read fails as a missing one."""
+        return parsed.object_or_empty(self.body)
+
+
+def object_id(body: Mapping[str, object]) -> int:
+    """The `id` of an API object; KeyError when there is none, as a plain index would raise."""
+    found = parsed.whole(body, "id")
+    if found is None:
+        raise KeyError("id")
+    return found
 
 
 def path(*segments: str | int) -> str:
@@ -138,8 +152,8 @@ class ForgejoClient:
         api_path: str,
         *,
         auth: Auth | None,
-        json: Any = None,
-        params: dict[str, Any] | None = None,
+        json: object = None,
+        params: dict[str, str | int] | None = None,
         ok: tuple[int, ...] = (200,),
     ) -> Response:
         """Send one request; any status outside `ok` raises ForgejoError."""
@@ -168,7 +182,7 @@ class ForgejoClient:
             raise ForgejoError(method, api_path, raw.status_code, message)
         return response
 
-    def paginate(self, api_path: str, *, auth: Auth | None) -> Iterator[Any]:
+    def paginate(self, api_path: str, *, auth: Auth | None) -> Iterator[object]:
         """Every item of a paginated list, page by page.
 
         A page shorter than asked is not the end: a server caps pages at its [api] MAX_RESPONSE_ITEMS
@@ -178,7 +192,7 @@ class ForgejoClient:
         page, seen = 1, 0
         while True:
             answer = self.request("GET", api_path, auth=auth, params={"page": page, "limit": PAGE_LIMIT})
-            items = answer.body or []
+            items = answer.body if isinstance(answer.body, list) else []  # a page that is no list ends it
             if not items:
                 return
             yield from items
@@ -225,7 +239,7 @@ def _total_count(headers: dict[str, str]) -> int | None:
     return None
 
 
-def _json(raw: requests.Response) -> Any:
+def _json(raw: requests.Response) -> object:
     """The reply's JSON, read up to http_get's size limit (ReplyTooLarge past it)."""
     content = http_get.read_body(raw)
     if not content:

@@ -8,13 +8,12 @@ retry after a lost answer are the same request. Forgejo ignores an unknown permi
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Any
 
 import pulumi
 from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, Resource, UpdateResult
 
 from disinto_infra.forgejo import connection
-from disinto_infra.forgejo.base import ForgejoProvider, args_props, as_int, differs, is_unknown, user_recreated
+from disinto_infra.forgejo.base import ForgejoProvider, Props, args_props, as_int, differs, is_unknown, user_recreated
 from disinto_infra.forgejo.client import ForgejoClient, ForgejoError, path
 
 PERMISSIONS = ("read", "write", "admin")
@@ -52,7 +51,7 @@ class CollaboratorState:
         return path("repos", owner, name, "collaborators", self.username, *rest)
 
     @classmethod
-    def from_props(cls, props: dict[str, Any]) -> CollaboratorState:
+    def from_props(cls, props: Props) -> CollaboratorState:
         permission = props.get("permission", "write")
         return cls(
             repo=props["repo"],
@@ -70,7 +69,7 @@ def _grant(client: ForgejoClient, conn: connection.Connection, state: Collaborat
 
 
 class ForgejoCollaboratorProvider(ForgejoProvider):
-    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+    def check(self, olds: Props, news: Props) -> CheckResult:
         failures = []
         repo, permission = news.get("repo"), news.get("permission", "write")
         if not is_unknown(repo) and (not isinstance(repo, str) or repo.count("/") != 1 or "" in repo.split("/")):
@@ -79,34 +78,34 @@ class ForgejoCollaboratorProvider(ForgejoProvider):
             failures.append(CheckFailure("permission", f"expected one of {', '.join(PERMISSIONS)}, got {permission!r}"))
         return CheckResult({**news, "permission": permission}, failures)
 
-    def create(self, props: dict[str, Any]) -> CreateResult:
+    def create(self, props: Props) -> CreateResult:
         conn = connection.current()
         state = CollaboratorState.from_props(props)
         with conn.client() as client:
             _grant(client, conn, state)
         return CreateResult(state.id, asdict(state))
 
-    def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+    def diff(self, id_: str, olds: Props, news: Props) -> DiffResult:
         replaces = [k for k in ("repo", "username") if differs(olds.get(k), news.get(k))]
         if user_recreated(olds, news):
             replaces.append("user_id")
         changes = bool(replaces) or differs(olds.get("permission"), news.get("permission", "write"))
         return DiffResult(changes=changes, replaces=replaces, delete_before_replace=True)
 
-    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+    def update(self, id_: str, olds: Props, news: Props) -> UpdateResult:
         conn = connection.current()
         state = CollaboratorState.from_props(news)
         with conn.client() as client:
             _grant(client, conn, state)
         return UpdateResult(asdict(state))
 
-    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+    def read(self, id_: str, props: Props) -> ReadResult:
         conn = connection.current()
         state = CollaboratorState.from_props(props)
         with conn.client() as client:
             try:
                 client.request("GET", state.url(), auth=conn.admin_auth, ok=(204,))
-                answer = client.request("GET", state.url("permission"), auth=conn.admin_auth).body
+                answer = client.request("GET", state.url("permission"), auth=conn.admin_auth).as_object()
             except ForgejoError as exc:
                 if exc.status in (404, 422):  # not a collaborator, or no such user/repo
                     return ReadResult(id_="", outs={})
@@ -121,7 +120,7 @@ class ForgejoCollaboratorProvider(ForgejoProvider):
             },
         )
 
-    def delete(self, id_: str, props: dict[str, Any]) -> None:
+    def delete(self, id_: str, props: Props) -> None:
         conn = connection.current()
         state = CollaboratorState.from_props(props)
         with conn.client() as client:

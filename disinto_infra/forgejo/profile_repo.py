@@ -30,16 +30,17 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from functools import partial
-from typing import Any, cast
 
 import pulumi
 from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, Resource, UpdateResult
 
+from disinto_infra import parsed
 from disinto_infra.factory.formula_file import formula_problem
 from disinto_infra.forgejo import connection, profile_rule
-from disinto_infra.forgejo.base import ForgejoProvider, args_props, as_int, differs, is_unknown
-from disinto_infra.forgejo.client import ForgejoClient, ForgejoError, path, retry_transient
+from disinto_infra.forgejo.base import ForgejoProvider, Props, args_props, as_int, differs, is_unknown
+from disinto_infra.forgejo.client import ForgejoClient, ForgejoError, Response, object_id, path, retry_transient
 from disinto_infra.forgejo.profile_rule import MAIN_BRANCH
+from disinto_infra.parsed import JsonObject
 
 REPO_NAME = ".profile"
 JOURNAL_BRANCH = "journal"
@@ -94,7 +95,7 @@ class Wanted:
     readme: str
 
     @classmethod
-    def from_props(cls, props: dict[str, Any]) -> Wanted:
+    def from_props(cls, props: Props) -> Wanted:
         username = props["username"]
         readme = props.get("readme")
         return cls(
@@ -132,10 +133,10 @@ class ProfileRepoState:
     journal_branch: str
     protected_branch: str
     # The rule's comparable settings as last written or read (profile_rule.observed); {} when unknown.
-    protection_rule: dict[str, Any]
+    protection_rule: JsonObject
 
     @classmethod
-    def from_outputs(cls, outs: dict[str, Any]) -> ProfileRepoState:
+    def from_outputs(cls, outs: Props) -> ProfileRepoState:
         username = outs["username"]
         return cls(
             username=username,
@@ -150,7 +151,7 @@ class ProfileRepoState:
             protection_rule=dict(outs.get("protection_rule") or {}),
         )
 
-    def outputs(self) -> dict[str, Any]:
+    def outputs(self) -> Props:
         return asdict(self)
 
 
@@ -167,9 +168,12 @@ def _contents_path(username: str, file_path: str) -> str:
     return _repo_path(username, "contents", *file_path.split("/"))
 
 
-def _get_or_none(client: ForgejoClient, conn: Conn, api_path: str, **kw: Any) -> Any:
+def _get_or_none(
+    client: ForgejoClient, conn: Conn, api_path: str, params: dict[str, str | int] | None = None
+) -> JsonObject | None:
+    """The object at `api_path` (a repository, a file, a branch, a rule); None when there is none."""
     try:
-        return client.request("GET", api_path, auth=conn.admin_auth, **kw).body
+        return parsed.as_object(client.request("GET", api_path, auth=conn.admin_auth, params=params).body)
     except ForgejoError as exc:
         if exc.status == 404:
             return None
@@ -186,7 +190,7 @@ def _ensure_repo(client: ForgejoClient, conn: Conn, username: str) -> int:
         "default_branch": MAIN_BRANCH,
     }
     try:
-        return int(client.request("POST", create, auth=conn.admin_auth, json=body, ok=(201,)).body["id"])
+        return object_id(client.request("POST", create, auth=conn.admin_auth, json=body, ok=(201,)).as_object())
     except ForgejoError as exc:
         if exc.status == 404:
             why = f"{exc.message}: Forgejo user {username!r} not found (its .profile is made after the user)"
@@ -196,15 +200,15 @@ def _ensure_repo(client: ForgejoClient, conn: Conn, username: str) -> int:
     found = _get_or_none(client, conn, _repo_path(username))  # 409: it exists (ours from a lost answer, or older)
     if found is None:
         raise ForgejoError("POST", create, 409, f"{username}/{REPO_NAME} reported as existing but not found")
-    return int(found["id"])
+    return object_id(found)
 
 
 def _read_file(client: ForgejoClient, conn: Conn, username: str, file_path: str) -> tuple[str, str] | None:
     """(git blob sha, text) of a file on main, or None when it is not there."""
     body = _get_or_none(client, conn, _contents_path(username, file_path), params={"ref": MAIN_BRANCH})
-    if not isinstance(body, dict) or body.get("type", "file") != "file":
+    if body is None or body.get("type", "file") != "file":
         return None
-    raw = base64.b64decode(body.get("content") or "")
+    raw = base64.b64decode(parsed.text(body, "content") or "")
     return str(body.get("sha", "")), raw.decode("utf-8", errors="replace")
 
 
@@ -242,13 +246,20 @@ def _push_refused(exc: ForgejoError, conn: Conn, username: str) -> PushRefusedEr
     return PushRefusedError(exc.method, exc.path, exc.status, why)
 
 
+def _blob_sha(answer: Response) -> str:
+    """The git blob sha of a FileResponse's `content` (a string, swagger v11.0.15); KeyError without one."""
+    sha = parsed.text(parsed.object_or_empty(answer.as_object().get("content")), "sha")
+    if sha is None:
+        raise KeyError("content.sha")
+    return sha
+
+
 def _put_file(client: ForgejoClient, conn: Conn, want: Wanted, file_path: str, text: str, sha: str) -> str:
     """Rewrite a file in place; a stale sha (422 on v11, 409 later) is fine if the file now holds our text."""
     body = {"content": _encoded(text), "sha": sha, "message": want.message(file_path), "branch": MAIN_BRANCH}
     try:
         answer = client.request("PUT", _contents_path(want.username, file_path), auth=conn.admin_auth, json=body)
-        # cast at the HTTP boundary: a FileResponse's content.sha is a string (swagger v11.0.15).
-        return cast(str, answer.body["content"]["sha"])
+        return _blob_sha(answer)
     except ForgejoError as exc:
         if exc.status == 403:
             raise _push_refused(exc, conn, want.username) from None
@@ -266,7 +277,7 @@ def _ensure_file(client: ForgejoClient, conn: Conn, want: Wanted, file_path: str
     try:
         target = _contents_path(want.username, file_path)
         made = client.request("POST", target, auth=conn.admin_auth, json=body, ok=(201,))
-        return cast(str, made.body["content"]["sha"])  # cast: as in _put_file
+        return _blob_sha(made)
     except ForgejoError as exc:
         if exc.status == 403:
             raise _push_refused(exc, conn, want.username) from None
@@ -315,10 +326,10 @@ def _rule_path(username: str) -> str:
     return _repo_path(username, "branch_protections", MAIN_BRANCH)
 
 
-def _patch_rule(client: ForgejoClient, conn: Conn, username: str) -> dict[str, Any]:
+def _patch_rule(client: ForgejoClient, conn: Conn, username: str) -> JsonObject:
     """Bring the existing rule in line in place; → its settings as Forgejo now reports them."""
     body = profile_rule.edit_body(conn.admin_user)
-    answer = client.request("PATCH", _rule_path(username), auth=conn.admin_auth, json=body).body
+    answer = client.request("PATCH", _rule_path(username), auth=conn.admin_auth, json=body).as_object()
     settings = profile_rule.observed(answer, conn.admin_user)
     left = profile_rule.drift(settings)
     if left:  # never store a rule as repaired when Forgejo did not take the change
@@ -327,12 +338,12 @@ def _patch_rule(client: ForgejoClient, conn: Conn, username: str) -> dict[str, A
     return settings
 
 
-def _align_protection(client: ForgejoClient, conn: Conn, username: str, rule: dict[str, Any]) -> dict[str, Any]:
+def _align_protection(client: ForgejoClient, conn: Conn, username: str, rule: JsonObject) -> JsonObject:
     settings = profile_rule.observed(rule, conn.admin_user)
     return _patch_rule(client, conn, username) if profile_rule.drift(settings) else settings
 
 
-def _ensure_protection(client: ForgejoClient, conn: Conn, username: str, *, known: bool = False) -> dict[str, Any]:
+def _ensure_protection(client: ForgejoClient, conn: Conn, username: str, *, known: bool = False) -> JsonObject:
     """The rule on main as wanted (a new one, or an existing one PATCHed in line); → its settings.
 
     `known`: the state says a rule exists, so look first instead of trying to create one.
@@ -345,7 +356,7 @@ def _ensure_protection(client: ForgejoClient, conn: Conn, username: str, *, know
     try:
         body = profile_rule.protection_rule(conn.admin_user)
         made = client.request("POST", rules, auth=conn.admin_auth, json=body, ok=(201,))
-        return profile_rule.observed(made.body, conn.admin_user)
+        return profile_rule.observed(made.as_object(), conn.admin_user)
     except ForgejoError as exc:
         if exc.status != 403:
             raise
@@ -371,7 +382,7 @@ def _writing(client: ForgejoClient, conn: Conn, username: str, write: Callable[[
 
 # ------------------------------------------------------------------------------------- provider
 class ForgejoProfileRepoProvider(ForgejoProvider):
-    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+    def check(self, olds: Props, news: Props) -> CheckResult:
         failures = []
         username, formula, source = news.get("username"), news.get("formula"), news.get("formula_source", "")
         readme = news.get("readme")
@@ -386,7 +397,7 @@ class ForgejoProfileRepoProvider(ForgejoProvider):
             failures.append(CheckFailure("readme", f"expected text, got {type(readme).__name__}"))
         return CheckResult(news, failures)
 
-    def create(self, props: dict[str, Any]) -> CreateResult:
+    def create(self, props: Props) -> CreateResult:
         conn = connection.current()
         want = Wanted.from_props(props)
         user = want.username
@@ -412,7 +423,7 @@ class ForgejoProfileRepoProvider(ForgejoProvider):
         )
         return CreateResult(state.repo, state.outputs())
 
-    def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+    def diff(self, id_: str, olds: Props, news: Props) -> DiffResult:
         # No request: this runs on every preview and up. The formula_source path alone is no change.
         if differs(olds.get("username"), news.get("username")):
             return DiffResult(changes=True, replaces=["username"], delete_before_replace=False)
@@ -429,7 +440,7 @@ class ForgejoProfileRepoProvider(ForgejoProvider):
         repair = repair or bool(profile_rule.drift(olds.get("protection_rule")))
         return DiffResult(changes=bool(changed) or repair, replaces=[], delete_before_replace=False)
 
-    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+    def update(self, id_: str, olds: Props, news: Props) -> UpdateResult:
         conn = connection.current()
         old = ProfileRepoState.from_outputs(olds)
         want = Wanted.from_props({**news, "username": old.username})
@@ -459,7 +470,7 @@ class ForgejoProfileRepoProvider(ForgejoProvider):
         )
         return UpdateResult(new.outputs())
 
-    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+    def read(self, id_: str, props: Props) -> ReadResult:
         conn = connection.current()
         old = ProfileRepoState.from_outputs(props)
         user = old.username
@@ -473,7 +484,7 @@ class ForgejoProfileRepoProvider(ForgejoProvider):
             rule = _get_or_none(client, conn, _rule_path(user))
         now = replace(
             old,
-            repo_id=int(found["id"]),
+            repo_id=object_id(found),
             formula_sha256=sha256_hex(formula[1]) if formula else "",
             formula_file_sha=formula[0] if formula else "",
             readme_sha256=sha256_hex(readme[1]) if readme else "",
@@ -483,7 +494,7 @@ class ForgejoProfileRepoProvider(ForgejoProvider):
         )
         return ReadResult(id_=id_, outs=now.outputs())
 
-    def delete(self, id_: str, props: dict[str, Any]) -> None:
+    def delete(self, id_: str, props: Props) -> None:
         # Deliberately nothing: removing an agent keeps its .profile (formula history, journal,
         # knowledge). The resource is registered with retain_on_delete (the Agent component sets it
         # too), so the engine does not even call this; a replacement (new username) keeps the old repo.
@@ -520,7 +531,7 @@ class ForgejoProfileRepo(Resource, module="forgejo", name="ProfileRepo"):
     readme_sha256: pulumi.Output[str]
     journal_branch: pulumi.Output[str]
     protected_branch: pulumi.Output[str]
-    protection_rule: pulumi.Output[dict[str, Any]]
+    protection_rule: pulumi.Output[JsonObject]
 
     def __init__(self, name: str, args: ForgejoProfileRepoArgs, opts: pulumi.ResourceOptions | None = None):
         computed = ("repo", "repo_id", "formula_sha256", "formula_file_sha", "readme_sha256", "journal_branch")

@@ -22,16 +22,16 @@ say): those names are compared, as `push_whitelist_others` / `merge_whitelist_ot
 
 from __future__ import annotations
 
-from typing import Any
-
+from disinto_infra import parsed
 from disinto_infra.forgejo.base import as_int
+from disinto_infra.parsed import JsonObject
 
 MAIN_BRANCH = "main"
 # Paths the agent may push to main by itself (gobwas globs, ';'-separated as Forgejo stores them).
 AGENT_WRITABLE_PATTERNS = ("journal/**", "knowledge/**")
 
 # Every setting of the rule this provider owns, as Forgejo reports it back (BranchProtection).
-SETTINGS: dict[str, Any] = {
+SETTINGS: JsonObject = {
     "enable_push": True,
     "enable_push_whitelist": True,  # pushes (the contents API counts as one) only by the admin ...
     "push_whitelist_deploy_keys": False,
@@ -52,10 +52,10 @@ SETTINGS: dict[str, Any] = {
 }
 # Whitelists: names shown other than the admin's (see the module docstring).
 OTHERS = {"push_whitelist_others": "push_whitelist_usernames", "merge_whitelist_others": "merge_whitelist_usernames"}
-WANTED: dict[str, Any] = {**SETTINGS, **{key: [] for key in OTHERS}}
+WANTED: JsonObject = {**SETTINGS, **{key: [] for key in OTHERS}}
 
 
-def edit_body(admin_user: str) -> dict[str, Any]:
+def edit_body(admin_user: str) -> JsonObject:
     """`PATCH …/branch_protections/main` (EditBranchProtectionOption): every setting, and the whitelists."""
     return {
         **SETTINGS,
@@ -65,31 +65,31 @@ def edit_body(admin_user: str) -> dict[str, Any]:
     }
 
 
-def protection_rule(admin_user: str) -> dict[str, Any]:
+def protection_rule(admin_user: str) -> JsonObject:
     """`POST …/branch_protections` (CreateBranchProtectionOption): the rule on main."""
     return {"rule_name": MAIN_BRANCH, **edit_body(admin_user)}
 
 
-def observed(rule: dict[str, Any], admin_user: str) -> dict[str, Any]:
+def observed(rule: JsonObject, admin_user: str) -> JsonObject:
     """The comparable settings of a rule as Forgejo answered it (same keys as WANTED)."""
     seen = {key: rule.get(key) for key in SETTINGS}
     for key, names in OTHERS.items():
-        seen[key] = [n for n in rule.get(names) or [] if n.lower() != admin_user.lower()]
+        seen[key] = [n for n in parsed.strings(rule.get(names)) if n.lower() != admin_user.lower()]
     return normalized(seen)
 
 
-def normalized(settings: dict[str, Any]) -> dict[str, Any]:
+def normalized(settings: JsonObject) -> JsonObject:
     """Settings as compared: whole numbers (the engine hands back floats), sorted lists, "" for absent text."""
     out = dict(settings)
     out["required_approvals"] = as_int(settings.get("required_approvals"), -1)
     for key in ("status_check_contexts", *OTHERS):
-        out[key] = sorted(settings.get(key) or [])
+        out[key] = sorted(parsed.strings(settings.get(key)))
     for key in ("protected_file_patterns", "unprotected_file_patterns"):
         out[key] = settings.get(key) or ""
     return out
 
 
-def drift(settings: Any) -> list[str]:
+def drift(settings: object) -> list[str]:
     """The settings that differ from WANTED (all of them when nothing was recorded, as in an older state)."""
     if not isinstance(settings, dict) or not settings:
         return sorted(WANTED)

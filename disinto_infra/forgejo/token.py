@@ -22,14 +22,15 @@ from __future__ import annotations
 import hashlib
 import threading
 from dataclasses import asdict, dataclass
-from typing import Any, cast
 
 import pulumi
 from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, Resource, UpdateResult
 
+from disinto_infra import parsed
 from disinto_infra.forgejo import connection, scopes, token_age
 from disinto_infra.forgejo.base import (
     ForgejoProvider,
+    Props,
     args_props,
     as_int,
     differs,
@@ -37,7 +38,16 @@ from disinto_infra.forgejo.base import (
     is_unknown,
     user_recreated,
 )
-from disinto_infra.forgejo.client import BasicAuth, ForgejoClient, ForgejoError, TokenAuth, path, retry_transient
+from disinto_infra.forgejo.client import (
+    BasicAuth,
+    ForgejoClient,
+    ForgejoError,
+    TokenAuth,
+    object_id,
+    path,
+    retry_transient,
+)
+from disinto_infra.parsed import JsonObject
 
 NAME_PREFIX = "disinto-infra"
 
@@ -86,7 +96,7 @@ class TokenState:
     created_at: str = ""  # ISO UTC; "" for tokens made before it was recorded
 
     @classmethod
-    def from_outputs(cls, outs: dict[str, Any]) -> TokenState:
+    def from_outputs(cls, outs: Props) -> TokenState:
         return cls(
             username=outs["username"],
             password=outs.get("password", ""),
@@ -100,54 +110,62 @@ class TokenState:
             created_at=outs.get("created_at") or "",
         )
 
-    def outputs(self) -> dict[str, Any]:
+    def outputs(self) -> Props:
         return asdict(self)
 
 
-def _user_auth(props: dict[str, Any]) -> BasicAuth:
+def _user_auth(props: Props) -> BasicAuth:
     return BasicAuth(props["username"], props.get("password", ""))
 
 
-def _create_once(client: ForgejoClient, username: str, auth: BasicAuth, name: str, wanted: list[str]) -> dict[str, Any]:
+def _create_once(client: ForgejoClient, username: str, auth: BasicAuth, name: str, wanted: list[str]) -> JsonObject:
     """One attempt; a name already taken is an earlier attempt of ours whose answer was lost."""
     tokens = path("users", username, "tokens")
     body = {"name": name, "scopes": wanted}
-    # cast at the HTTP boundary: a 201 from POST /users/{username}/tokens is an AccessToken object (swagger v11.0.15).
+    # A 201 from POST /users/{username}/tokens is an AccessToken object (swagger v11.0.15).
     try:
-        return cast(dict[str, Any], client.request("POST", tokens, auth=auth, json=body, ok=(201,)).body)
+        return client.request("POST", tokens, auth=auth, json=body, ok=(201,)).as_object()
     except ForgejoError as exc:
         if exc.status != 400 or NAME_TAKEN not in exc.message:
             raise
     # The secret of that token is lost with the answer: revoke it by name and make a fresh one.
     client.request("DELETE", path("users", username, "tokens", name), auth=auth, ok=(204, 404))
-    return cast(dict[str, Any], client.request("POST", tokens, auth=auth, json=body, ok=(201,)).body)
+    return client.request("POST", tokens, auth=auth, json=body, ok=(201,)).as_object()
 
 
 def _authenticates(client: ForgejoClient, state: TokenState) -> bool:
     """Does the token still log in as its user? A 403 (scope, account state) still means it exists."""
     try:
-        me = client.request("GET", "/user", auth=TokenAuth(state.token)).body
+        me = client.request("GET", "/user", auth=TokenAuth(state.token)).as_object()
     except ForgejoError as exc:
         if exc.status == 403:
             return True
         if exc.status == 401:
             return False
         raise
-    return str(me.get("login", "")).lower() == state.username.lower()
+    return parsed.text_or(me, "login", "").lower() == state.username.lower()
 
 
-def _scopes_or_none(value: Any) -> list[str] | None:
+def _scopes_or_none(value: object) -> list[str] | None:
     if is_unknown(value) or not isinstance(value, (list, tuple)) or any(is_unknown(v) for v in value):
         return None
     return scopes.normalize(value)
 
 
-def _max_age(props: dict[str, Any]) -> int:
+def _sha1(made: JsonObject) -> str:
+    """The new token's secret: the AccessToken's `sha1` (KeyError without one, as an index would raise)."""
+    found = parsed.text(made, "sha1")
+    if found is None:
+        raise KeyError("sha1")
+    return found
+
+
+def _max_age(props: Props) -> int:
     return as_int(props.get("max_age_days"))
 
 
 class ForgejoTokenProvider(ForgejoProvider):
-    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+    def check(self, olds: Props, news: Props) -> CheckResult:
         failures = []
         max_age = news.get("max_age_days")
         if (
@@ -176,7 +194,7 @@ class ForgejoTokenProvider(ForgejoProvider):
                     failures.append(CheckFailure("scopes", f"{exc}; valid: {', '.join(sorted(scopes.VALID))}"))
         return CheckResult(news, failures)
 
-    def create(self, props: dict[str, Any]) -> CreateResult:
+    def create(self, props: Props) -> CreateResult:
         conn = connection.current()
         username, rotation = props["username"], as_int(props.get("rotation"))
         wanted = scopes.normalize(props["scopes"])
@@ -185,21 +203,22 @@ class ForgejoTokenProvider(ForgejoProvider):
         _remember_password(conn.url, username, props.get("password", ""))
         with conn.client() as client:
             made = retry_transient(lambda: _create_once(client, username, _user_auth(props), name, wanted))
+        sha1 = _sha1(made)
         state = TokenState(
             username=username,
             password=props.get("password", ""),
-            scopes=scopes.normalize(made.get("scopes") or wanted),
+            scopes=scopes.normalize(parsed.strings(made.get("scopes")) or wanted),
             rotation=rotation,
-            token=made["sha1"],
-            token_id=int(made["id"]),
-            token_name=made.get("name", name),
-            token_last_eight=made.get("token_last_eight") or made["sha1"][-8:],
+            token=sha1,
+            token_id=object_id(made),
+            token_name=parsed.text_or(made, "name", name),
+            token_last_eight=parsed.text(made, "token_last_eight") or sha1[-8:],
             user_id=as_int(props.get("user_id")),
             created_at=token_age.iso(made_now),
         )
         return CreateResult(str(state.token_id), state.outputs())
 
-    def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+    def diff(self, id_: str, olds: Props, news: Props) -> DiffResult:
         # No request: this runs on every preview and up. A new password alone is an in-place update
         # (we keep it to delete the token later); what names the token replaces it.
         replaces = []
@@ -218,7 +237,7 @@ class ForgejoTokenProvider(ForgejoProvider):
         changes = bool(replaces) or differs(olds.get("password"), news.get("password"))
         return DiffResult(changes=changes, replaces=replaces, delete_before_replace=False)
 
-    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+    def update(self, id_: str, olds: Props, news: Props) -> UpdateResult:
         # Only the password can reach here (everything else replaces); the token is untouched.
         # A token made before ages were recorded gets its first-seen time as `created_at` now.
         old = TokenState.from_outputs(olds)
@@ -226,7 +245,7 @@ class ForgejoTokenProvider(ForgejoProvider):
         created_at = old.created_at or news.get("issued_at") or ""
         return UpdateResult({**old.outputs(), "password": news.get("password", ""), "created_at": created_at})
 
-    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+    def read(self, id_: str, props: Props) -> ReadResult:
         conn = connection.current()
         state = TokenState.from_outputs(props)
         with conn.client() as client:
@@ -234,7 +253,7 @@ class ForgejoTokenProvider(ForgejoProvider):
                 return ReadResult(id_="", outs={})
         return ReadResult(id_=id_, outs=state.outputs())
 
-    def delete(self, id_: str, props: dict[str, Any]) -> None:
+    def delete(self, id_: str, props: Props) -> None:
         conn = connection.current()
         state = TokenState.from_outputs(props)
         target = path("users", state.username, "tokens", id_)

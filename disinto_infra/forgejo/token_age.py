@@ -12,8 +12,8 @@ so the token resource keeps it itself:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 DAY = timedelta(days=1)
 
@@ -26,7 +26,7 @@ def iso(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def parse(value: Any) -> datetime | None:
+def parse(value: object) -> datetime | None:
     """An ISO time we wrote (or any ISO time with a zone); None for anything else."""
     if not isinstance(value, str) or not value:
         return None
@@ -37,7 +37,7 @@ def parse(value: Any) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def made_at(outputs: dict[str, Any], inputs: dict[str, Any]) -> datetime | None:
+def made_at(outputs: Mapping[str, object], inputs: Mapping[str, object]) -> datetime | None:
     """The token's own creation time if recorded, else when this program first saw it."""
     return parse(outputs.get("created_at")) or parse(inputs.get("issued_at"))
 

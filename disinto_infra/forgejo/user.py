@@ -16,14 +16,15 @@ import json
 import secrets
 import string
 from dataclasses import asdict, dataclass
-from typing import Any, cast
 
 import pulumi
 from pulumi.dynamic import CreateResult, DiffResult, ReadResult, Resource, UpdateResult
 
+from disinto_infra import parsed
 from disinto_infra.forgejo import connection
-from disinto_infra.forgejo.base import ForgejoProvider, args_props, as_int, differs, int_differs
-from disinto_infra.forgejo.client import BasicAuth, ForgejoClient, ForgejoError, path, retry_transient
+from disinto_infra.forgejo.base import ForgejoProvider, Props, args_props, as_int, differs, int_differs
+from disinto_infra.forgejo.client import BasicAuth, ForgejoClient, ForgejoError, object_id, path, retry_transient
+from disinto_infra.parsed import JsonObject
 
 PASSWORD_BYTES = 32  # token_urlsafe(32): 43 characters, 256 bits
 # The character classes a server's PASSWORD_COMPLEXITY can demand, one of each
@@ -60,7 +61,7 @@ class UserState:
     password_ok: bool = True
 
     @classmethod
-    def from_outputs(cls, outs: dict[str, Any]) -> UserState:
+    def from_outputs(cls, outs: Props) -> UserState:
         return cls(
             username=outs["username"],
             email=outs.get("email", ""),
@@ -72,7 +73,7 @@ class UserState:
             password_ok=bool(outs.get("password_ok", True)),
         )
 
-    def outputs(self) -> dict[str, Any]:
+    def outputs(self) -> Props:
         return asdict(self)
 
 
@@ -144,7 +145,7 @@ def _admin_patch_command(conn: connection.Connection, username: str, fields: str
     )
 
 
-def account_blocker(conn: connection.Connection, existing: dict[str, Any]) -> str | None:
+def account_blocker(conn: connection.Connection, existing: JsonObject) -> str | None:
     """Why an account's new password could never log the agent in, with the fix; None if it could.
 
     Read from the admin view of the user (`GET /users/{u}` as a site admin shows these fields):
@@ -203,27 +204,26 @@ def _is_organization(client: ForgejoClient, conn: connection.Connection, name: s
         raise
 
 
-def _lookup(client: ForgejoClient, conn: connection.Connection, username: str) -> dict[str, Any] | None:
+def _lookup(client: ForgejoClient, conn: connection.Connection, username: str) -> JsonObject | None:
     try:
-        # cast at the HTTP boundary: a 200 from GET /users/{username} is a User object (swagger v11.0.15).
-        return cast(dict[str, Any], client.request("GET", path("users", username), auth=conn.admin_auth).body)
+        # A 200 from GET /users/{username} is a User object (swagger v11.0.15); no body reads as none.
+        return parsed.as_object(client.request("GET", path("users", username), auth=conn.admin_auth).body)
     except ForgejoError as exc:
         if exc.status == 404:
             return None
         raise
 
 
-def _edit(client: ForgejoClient, conn: connection.Connection, username: str, **fields: Any) -> dict[str, Any]:
+def _edit(client: ForgejoClient, conn: connection.Connection, username: str, **fields: object) -> JsonObject:
     """The admin edit endpoint; a password always goes with `must_change_password: false`."""
     if "password" in fields:
         fields["must_change_password"] = False
-    # cast at the HTTP boundary: a 200 from PATCH /admin/users/{username} is a User object (swagger v11.0.15).
-    edited = client.request("PATCH", path("admin", "users", username), auth=conn.admin_auth, json=fields)
-    return cast(dict[str, Any], edited.body)
+    # A 200 from PATCH /admin/users/{username} is a User object (swagger v11.0.15).
+    return client.request("PATCH", path("admin", "users", username), auth=conn.admin_auth, json=fields).as_object()
 
 
 def _adopt(
-    client: ForgejoClient, conn: connection.Connection, want: UserState, existing: dict[str, Any], tried: set[str]
+    client: ForgejoClient, conn: connection.Connection, want: UserState, existing: JsonObject, tried: set[str]
 ) -> UserState:
     """Take over a user that exists already, or refuse with the reason (no change made then)."""
     name = want.username
@@ -252,7 +252,7 @@ def _adopt(
         client, conn, name, password=want.password, email=want.email, full_name=want.full_name, restricted=False
     )
     _prove_adopted(client, name, want.password)
-    return UserState(**{**asdict(want), "user_id": int(body["id"]), "adopted": True})
+    return UserState(**{**asdict(want), "user_id": object_id(body), "adopted": True})
 
 
 def _create(client: ForgejoClient, conn: connection.Connection, want: UserState, tried: set[str]) -> UserState:
@@ -271,8 +271,8 @@ def _create(client: ForgejoClient, conn: connection.Connection, want: UserState,
         "restricted": False,
     }
     try:
-        created = client.request("POST", path("admin", "users"), auth=conn.admin_auth, json=body, ok=(201,)).body
-        return UserState(**{**asdict(want), "user_id": int(created["id"])})
+        created = client.request("POST", path("admin", "users"), auth=conn.admin_auth, json=body, ok=(201,))
+        return UserState(**{**asdict(want), "user_id": object_id(created.as_object())})
     except ForgejoError as exc:
         if exc.status != 422 or "user already exists" not in exc.message:
             raise
@@ -283,12 +283,12 @@ def _create(client: ForgejoClient, conn: connection.Connection, want: UserState,
         )
     if _password_works(client, want.username, want.password):
         # Our own earlier attempt (a create, or an adoption) got through and only its answer was lost.
-        return UserState(**{**asdict(want), "user_id": int(existing["id"]), "adopted": "adopt" in tried})
+        return UserState(**{**asdict(want), "user_id": object_id(existing), "adopted": "adopt" in tried})
     return _adopt(client, conn, want, existing, tried)
 
 
 class ForgejoUserProvider(ForgejoProvider):
-    def create(self, props: dict[str, Any]) -> CreateResult:
+    def create(self, props: Props) -> CreateResult:
         conn = connection.current()
         want = UserState(
             username=props["username"],
@@ -304,7 +304,7 @@ class ForgejoUserProvider(ForgejoProvider):
             state = retry_transient(lambda: _create(client, conn, want, tried))
         return CreateResult(state.username, state.outputs())
 
-    def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+    def diff(self, id_: str, olds: Props, news: Props) -> DiffResult:
         # No request here: diff runs on every preview and every up.
         if differs(olds.get("username"), news.get("username")):
             return DiffResult(changes=True, replaces=["username"], delete_before_replace=True)
@@ -314,12 +314,12 @@ class ForgejoUserProvider(ForgejoProvider):
         reset = olds.get("password_ok") is False  # a refresh found the password broken
         return DiffResult(changes=bool(changed) or reset, replaces=[], delete_before_replace=True)
 
-    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+    def update(self, id_: str, olds: Props, news: Props) -> UpdateResult:
         conn = connection.current()
         old = UserState.from_outputs(olds)
         rotate = as_int(news.get("password_rotation")) != old.password_rotation
         password = new_password() if rotate else old.password
-        fields: dict[str, Any] = {}
+        fields: dict[str, object] = {}
         if news["email"] != old.email:
             fields["email"] = news["email"]
         if news.get("full_name", "") != old.full_name:
@@ -343,7 +343,7 @@ class ForgejoUserProvider(ForgejoProvider):
         )
         return UpdateResult(new.outputs())
 
-    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+    def read(self, id_: str, props: Props) -> ReadResult:
         conn = connection.current()
         old = UserState.from_outputs(props)
         with conn.client() as client:
@@ -353,17 +353,17 @@ class ForgejoUserProvider(ForgejoProvider):
             ok = bool(old.password) and _password_works(client, old.username, old.password)
         now = UserState(
             username=old.username,
-            email=found.get("email", old.email),
-            full_name=found.get("full_name", old.full_name),
+            email=parsed.text_or(found, "email", old.email),
+            full_name=parsed.text_or(found, "full_name", old.full_name),
             password_rotation=old.password_rotation,
             password=old.password,
-            user_id=int(found["id"]),
+            user_id=object_id(found),
             adopted=old.adopted,
             password_ok=ok,
         )
         return ReadResult(id_=id_, outs=now.outputs())
 
-    def delete(self, id_: str, props: dict[str, Any]) -> None:
+    def delete(self, id_: str, props: Props) -> None:
         conn = connection.current()
         username = props.get("username", id_)
         with conn.client() as client:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from typing import Any
 
 from disinto_infra.commands.check.facts import CredentialFacts, RepoFacts
 from disinto_infra.commands.check.sources import AdminCredential
@@ -18,6 +17,7 @@ from disinto_infra.forgejo import profile_rule
 from disinto_infra.forgejo.client import Auth, BasicAuth, ForgejoClient, ForgejoError, TokenAuth, path
 from disinto_infra.forgejo.profile_repo import REPO_NAME
 from disinto_infra.forgejo.profile_rule import MAIN_BRANCH
+from disinto_infra.parsed import JsonObject
 
 
 @dataclass(frozen=True)
@@ -33,16 +33,16 @@ def _client(url: str, timeout: float) -> ForgejoClient:
 def version(url: str, timeout: float) -> Answer:
     with _client(url, timeout) as client:
         try:
-            body = client.request("GET", "/version", auth=None).body
+            body = client.request("GET", "/version", auth=None).as_object()
         except ForgejoError as exc:
             return Answer(False, str(exc))
-    return Answer(True, str((body or {}).get("version", "")))
+    return Answer(True, str(body.get("version", "")))
 
 
-def _ask_user(url: str, auth: Auth, timeout: float) -> tuple[dict[str, Any] | None, ForgejoError | None]:
+def _ask_user(url: str, auth: Auth, timeout: float) -> tuple[JsonObject | None, ForgejoError | None]:
     with _client(url, timeout) as client:
         try:
-            return client.request("GET", "/user", auth=auth).body or {}, None
+            return client.request("GET", "/user", auth=auth).as_object(), None
         except ForgejoError as exc:
             return None, exc
 
@@ -53,7 +53,7 @@ def _why(exc: ForgejoError) -> str:
     return exc.message if exc.status is None else f"HTTP {exc.status}: {exc.message}"
 
 
-def whoami(url: str, auth: Auth, timeout: float) -> tuple[dict[str, Any] | None, str]:
+def whoami(url: str, auth: Auth, timeout: float) -> tuple[JsonObject | None, str]:
     """`GET /user` as `auth`: the user, or None and why not."""
     me, exc = _ask_user(url, auth, timeout)
     return me, _why(exc) if exc else ""
@@ -185,7 +185,7 @@ def profile_rule_problem(
         try:
             rule = client.request(
                 "GET", path("repos", forge_user, REPO_NAME, "branch_protections", MAIN_BRANCH), auth=credential.auth
-            ).body
+            ).as_object()
         except ForgejoError as exc:
             if exc.status != 404:
                 return f"{url}: {repo} (agents.{agent}): cannot read the rule on {MAIN_BRANCH}: {_why(exc)}"
@@ -195,7 +195,7 @@ def profile_rule_problem(
                 f"{url}: {repo} (agents.{agent}): no branch rule on {MAIN_BRANCH}: the agent can rewrite "
                 f"formula.toml; the next `pulumi up` makes the rule again"
             )
-    differing = profile_rule.drift(profile_rule.observed(rule or {}, admin_user))
+    differing = profile_rule.drift(profile_rule.observed(rule, admin_user))
     if not differing:
         return None
     return (
