@@ -13,7 +13,6 @@ import json
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
 
 import requests
 
@@ -34,7 +33,7 @@ CA_BUNDLE_ENV = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
 @dataclass(frozen=True)
 class Reply:
     status: int | None  # None: no HTTP answer
-    body: Any = None  # the JSON body, when there was one
+    body: object = None  # the JSON body, when there was one (unchecked: readers narrow it, see parsed)
     text: str = ""  # a short plain-text body (Nomad answers errors in plain text)
     failure: str = ""  # why there was no answer
 
@@ -68,7 +67,7 @@ def read_body(raw: requests.Response, limit: int = REPLY_LIMIT) -> bytes:
         raw.close()
 
 
-def json_body(content: bytes) -> Any:
+def json_body(content: bytes) -> object:
     """The JSON of a body; ValueError when it is none (or nested past the parser's depth)."""
     try:
         return json.loads(content)

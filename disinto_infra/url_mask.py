@@ -12,7 +12,9 @@ so, which keeps such a `base_url` secret (the container env, the nomad job's Vau
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TypeVar, cast
+
+T = TypeVar("T")
 
 MASK = "***"
 
@@ -44,12 +46,16 @@ def mask_credentials(text: str) -> str:
     return _QUERY_RE.sub(lambda found: f"{found.group('lead')}{MASK}", _AUTHORITY_RE.sub(_masked, text))
 
 
-def mask_all(value: Any) -> Any:
-    """`mask_credentials` on every string of a JSON-like value."""
+def mask_all(value: T) -> T:
+    """`mask_credentials` on every string of a JSON-like value; the shape (and so the type) is kept.
+
+    The casts hold because each branch rebuilds what it was given: a str, a dict or a list of the
+    same keys and length (JSON-like data has no subclasses of them).
+    """
     if isinstance(value, str):
-        return mask_credentials(value)
+        return cast(T, mask_credentials(value))
     if isinstance(value, dict):
-        return {k: mask_all(v) for k, v in value.items()}
+        return cast(T, {k: mask_all(v) for k, v in value.items()})
     if isinstance(value, list):
-        return [mask_all(v) for v in value]
+        return cast(T, [mask_all(v) for v in value])
     return value

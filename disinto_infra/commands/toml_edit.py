@@ -24,13 +24,13 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import tomlkit
 from tomlkit.items import InlineTable, Item, Table
 
 from disinto_infra import input_file, naming
 from disinto_infra.model import COUNTER_MAX, NOT_AGENTS, TOO_DEEP, ConfigError, parse_project_text
+from disinto_infra.parsed import JsonObject
 
 DEFAULT_MODEL = "local-model"
 DEFAULT_API_KEY = "sk-no-key-required"
@@ -55,7 +55,7 @@ class HireResult:
     path: Path
     name: str
     created: bool  # a new [agents.NAME] section
-    changed: dict[str, Any] = field(default_factory=dict)  # key -> new value
+    changed: JsonObject = field(default_factory=dict)  # key -> new value
 
     @property
     def unchanged(self) -> bool:
@@ -188,7 +188,7 @@ def _validate(path: Path, old: str, new: str, admin_user: str) -> None:
         ) from None
 
 
-def _verify(path: Path, old: str, new: str, name: str, expected: dict[str, Any]) -> None:
+def _verify(path: Path, old: str, new: str, name: str, expected: JsonObject) -> None:
     """The edit must change `agents.NAME` to `expected` and nothing else."""
     where = f"{path}: agents.{name}"
     try:
@@ -216,7 +216,7 @@ def _section(doc: tomlkit.TOMLDocument, name: str) -> Table | InlineTable | None
     return section if isinstance(section, (Table, InlineTable)) else None
 
 
-def _add_key(section: Table | InlineTable, key: str, value: Any) -> None:
+def _add_key(section: Table | InlineTable, key: str, value: object) -> None:
     """Add after the section's last key, with its indentation (see the module docstring)."""
     if isinstance(section, InlineTable):
         section[key] = value
@@ -235,10 +235,10 @@ def _add_key(section: Table | InlineTable, key: str, value: Any) -> None:
         section.append(key, item)
 
 
-def _apply(section: Table | InlineTable, values: dict[str, Any]) -> dict[str, Any]:
+def _apply(section: Table | InlineTable, values: Mapping[str, object]) -> JsonObject:
     """Set only the keys whose value differs; returns those."""
     current = section.unwrap()
-    changed = {}
+    changed: JsonObject = {}
     for key, value in values.items():
         if key in current:
             # Same type too: `60.0` is not `60`, and rewriting it is the fix the operator asked for.
@@ -251,7 +251,7 @@ def _apply(section: Table | InlineTable, values: dict[str, Any]) -> dict[str, An
     return changed
 
 
-def _new_section_text(text: str, name: str, values: dict[str, Any]) -> str:
+def _new_section_text(text: str, name: str, values: Mapping[str, object]) -> str:
     table = tomlkit.table()
     for key, value in values.items():
         table.add(key, value)

@@ -23,11 +23,11 @@ import shlex
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import yaml
 
 from disinto_infra import input_file, naming
+from disinto_infra.parsed import JsonObject
 
 COMPOSE_FILE = "docker-compose.yml"
 NO_REGEN = "--no-regen"
@@ -61,7 +61,7 @@ class ComposeFile:
         return [s.name for s in self.services if s.name == agent_service(agent) or s.container_name == container]
 
 
-def _strings(value: Any) -> tuple[str, ...]:
+def _strings(value: object) -> tuple[str, ...]:
     """A compose list (or, for depends_on, a mapping keyed by service) as names."""
     if isinstance(value, dict):
         return tuple(str(k) for k in value)
@@ -70,7 +70,7 @@ def _strings(value: Any) -> tuple[str, ...]:
     return ()
 
 
-def _service(name: Any, body: Any) -> ComposeService:
+def _service(name: object, body: object) -> ComposeService:
     body = body if isinstance(body, dict) else {}
     container = body.get("container_name")
     return ComposeService(
@@ -132,7 +132,7 @@ class UpCommand:
     def shell(self) -> str | None:
         return shlex.join(self.argv) if self.argv else None
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JsonObject:
         return {
             "compose_file": self.compose_file,
             "command": list(self.argv) if self.argv else None,

@@ -19,7 +19,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import requests
@@ -77,7 +76,7 @@ def _health(answer: Reply) -> tuple[ServerState, str]:
     return ServerState.ERROR, f"/health: HTTP {answer.status}"
 
 
-def _props(body: Any) -> tuple[tuple[str, ...], int | None] | None:
+def _props(body: object) -> tuple[tuple[str, ...], int | None] | None:
     if not isinstance(body, dict) or "total_slots" not in body and "model_path" not in body:
         return None
     names = tuple(str(body[k]) for k in ("model_alias", "model_path") if isinstance(body.get(k), str) and body[k])
@@ -88,7 +87,7 @@ def _props(body: Any) -> tuple[tuple[str, ...], int | None] | None:
     return names, None
 
 
-def _listed_models(body: Any) -> tuple[str, ...] | None:
+def _listed_models(body: object) -> tuple[str, ...] | None:
     data = body.get("data") if isinstance(body, dict) else None
     if not isinstance(data, list):
         return None

@@ -20,11 +20,11 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 from urllib.parse import quote
 
 from disinto_infra import naming
 from disinto_infra.http_get import Reply
+from disinto_infra.parsed import JsonObject
 from disinto_infra.runtimes.nomad.vault_acl import READ, PolicyParseError, governing_rule, parse_policy
 from disinto_infra.runtimes.nomad.vault_policy import shared_forge
 
@@ -40,14 +40,15 @@ class BotPolicies:
     warnings: tuple[str, ...] = ()
 
 
-def _data(body: Any) -> dict[str, Any]:
+def _data(body: object) -> JsonObject:
     data = body.get("data") if isinstance(body, dict) else None
     return data if isinstance(data, dict) else {}
 
 
 def bot_names(listing: Reply) -> list[str]:
     keys = _data(listing.body).get("keys") if listing.status == 200 else None
-    return sorted(str(k) for k in keys or () if str(k).startswith(BOT_PREFIX))
+    listed = keys if isinstance(keys, list) else []
+    return sorted(str(k) for k in listed if str(k).startswith(BOT_PREFIX))
 
 
 def ask_each(

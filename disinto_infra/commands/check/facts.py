@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import enum
 from dataclasses import asdict, dataclass, field
-from typing import Any
 
 from disinto_infra.commands.check.host_volumes import KeptVolume
+from disinto_infra.parsed import JsonObject
 
 
 @dataclass(frozen=True)
@@ -135,11 +135,11 @@ class CheckReport:
         found += [p for area in (self.nomad, self.vault) if area is not None for p in area.problems]
         return found + [p for c in self.credentials for p in c.problems] + list(self.problems)
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JsonObject:
         facts = asdict(self, dict_factory=_plain)
         absent = [key for key in ("nomad", "vault") if facts[key] is None]
         return {**{k: v for k, v in facts.items() if k not in absent}, "all_problems": self.all_problems}
 
 
-def _plain(items: list[tuple[str, Any]]) -> dict[str, Any]:
+def _plain(items: list[tuple[str, object]]) -> JsonObject:
     return {k: v.value if isinstance(v, enum.Enum) else list(v) if isinstance(v, tuple) else v for k, v in items}

@@ -26,10 +26,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
 from disinto_infra import naming
 from disinto_infra.http_get import Reply
+from disinto_infra.parsed import JsonObject, object_or_empty
 
 PATH = "/v1/volumes"
 PARAMS = {"type": "host", "namespace": "*"}
@@ -63,10 +63,12 @@ def fleet_volumes(agents: Iterable[str]) -> dict[str, str]:
     return {volume: agent for agent in agents for volume in (naming.repos_volume(agent), naming.data_volume(agent))}
 
 
-def own_volume_ids(resources: Iterable[dict[str, Any]]) -> frozenset[str]:
+def own_volume_ids(resources: Iterable[JsonObject]) -> frozenset[str]:
     """The IDs of the stack's host volumes in a `pulumi stack export` document's resources."""
     return frozenset(
-        str(r.get("id") or (r.get("outputs") or {}).get("id") or "") for r in resources if r.get("type") == STATE_TYPE
+        str(r.get("id") or object_or_empty(r.get("outputs")).get("id") or "")
+        for r in resources
+        if r.get("type") == STATE_TYPE
     ) - {""}
 
 
@@ -87,7 +89,7 @@ def judge(
 
 
 def _blocking(
-    volume: dict[str, Any], wanted: dict[str, str], own: frozenset[str] | None, namespace: str, pool: str
+    volume: JsonObject, wanted: dict[str, str], own: frozenset[str] | None, namespace: str, pool: str
 ) -> KeptVolume | None:
     where = (str(volume.get("Namespace", "")), str(volume.get("NodePool", "")))
     moved = where != (namespace, pool)

@@ -26,13 +26,13 @@ from collections.abc import Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 from urllib.parse import quote
 
 from disinto_infra.commands.check import host_volumes, nomad_rights, reach
 from disinto_infra.commands.check.facts import NomadFacts
 from disinto_infra.commands.check.reach import Judged
 from disinto_infra.http_get import Reply
+from disinto_infra.parsed import JsonObject
 from disinto_infra.runtimes.nomad.job import DEFAULT_NODE_POOL, FORGE_SERVICE
 from disinto_infra.runtimes.nomad.nomad_rights import pulumi_rights
 from disinto_infra.settings import NAMESPACE, StackSettings
@@ -145,7 +145,7 @@ def _namespace(t: NomadTarget, reply: Reply) -> Judged:
     return _other(t, f'namespace "{t.namespace}"', reply, f'a capability on namespace "{t.namespace}"')
 
 
-def _default_pool(t: NomadTarget, body: Any) -> Judged:
+def _default_pool(t: NomadTarget, body: object) -> Judged:
     """Nomad Enterprise can give a namespace its own default node pool (api/namespace.go
     NodePoolConfiguration.Default); the jobs and volumes of a stack without nomadNodePool name
     "default" (nomad_job.DEFAULT_NODE_POOL), so they would not go where that namespace sends jobs."""
@@ -163,12 +163,12 @@ def _default_pool(t: NomadTarget, body: Any) -> Judged:
     )
 
 
-def _objects(body: Any) -> list[dict[str, Any]]:
+def _objects(body: object) -> list[JsonObject]:
     """The objects of a JSON list answer (NodeListStubs, ServiceRegistrations)."""
     return [n for n in body if isinstance(n, dict)] if isinstance(body, list) else []
 
 
-def _node_state(node: dict[str, Any]) -> str:
+def _node_state(node: JsonObject) -> str:
     return f"{node.get('Name', '?')} {node.get('Status', '?')}/{node.get('SchedulingEligibility', '?')}"
 
 

@@ -20,9 +20,9 @@ import fnmatch
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from disinto_infra.http_get import Reply
+from disinto_infra.parsed import JsonObject, objects
 from disinto_infra.runtimes.nomad.nomad_rights import HOST_VOLUME, NAMESPACE, NomadRight
 
 SELF_PATH = "/v1/acl/token/self"
@@ -93,16 +93,16 @@ def policy_names(token: Reply, roles: Iterable[Reply]) -> list[str]:
     return sorted(set(names))
 
 
-def _blocks(parsed: Mapping[str, Any], block: str) -> list[tuple[str, dict[str, Any]]]:
+def _blocks(parsed: Mapping[str, object], block: str) -> list[tuple[str, JsonObject]]:
     return [
         (json.loads(k) if k.startswith('"') else k, v)
-        for entry in parsed.get(block, [])
+        for entry in objects(parsed.get(block, []))
         for k, v in entry.items()
         if isinstance(v, dict)
     ]
 
 
-def _strings(value: Any) -> list[str]:
+def _strings(value: object) -> list[str]:
     items = value if isinstance(value, list) else [value] if isinstance(value, str) else []
     return [json.loads(v) if v.startswith('"') else v for v in items if isinstance(v, str)]
 

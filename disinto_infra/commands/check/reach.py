@@ -21,7 +21,6 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from disinto_infra import http_get
 from disinto_infra.commands.check import sources
@@ -116,7 +115,7 @@ VAULT = Provider("vault", "token", "https://127.0.0.1:8200", "X-Vault-Token", "c
 TRUE = ("1", "true", "yes")
 
 
-def _written(config: Mapping[str, Any], key: str) -> Any:
+def _written(config: Mapping[str, object], key: str) -> object:
     value = config.get(key)
     return None if value in (None, "", SECRET_PLACEHOLDER) else value
 
@@ -125,7 +124,7 @@ def _written(config: Mapping[str, Any], key: str) -> Any:
 class Found:
     """A setting's value and where it came from: `Pulumi.dev.yaml: nomad:caFile`, `env NOMAD_CACERT`."""
 
-    value: Any
+    value: object
     origin: str = ""  # empty: the provider's default
 
 
@@ -133,7 +132,7 @@ def _setting(
     provider: Provider,
     key: str,
     env_suffix: str,
-    config: Mapping[str, Any],
+    config: Mapping[str, object],
     environ: Mapping[str, str],
     stack_file: Path,
 ) -> Found | None:
@@ -146,7 +145,7 @@ def _setting(
 
 
 def _address(
-    provider: Provider, config: Mapping[str, Any], environ: Mapping[str, str], stack_file: Path
+    provider: Provider, config: Mapping[str, object], environ: Mapping[str, str], stack_file: Path
 ) -> tuple[Found, str]:
     """The address, and where it came from in a report's words."""
     found = _setting(provider, "address", "ADDR", config, environ, stack_file)
@@ -158,7 +157,7 @@ def _address(
 
 
 def _verify(
-    provider: Provider, config: Mapping[str, Any], environ: Mapping[str, str], stack_file: Path
+    provider: Provider, config: Mapping[str, object], environ: Mapping[str, str], stack_file: Path
 ) -> tuple[bool | str, str]:
     """requests' `verify`, and the problem of a CA file that does not exist."""
     skip = _written(config, provider.skip_key)

@@ -24,10 +24,10 @@ import subprocess
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from disinto_infra import input_file
 from disinto_infra.forgejo.client import Auth, BasicAuth, TokenAuth
+from disinto_infra.parsed import JsonObject
 from disinto_infra.settings import NAMESPACE, SECRET_PLACEHOLDER, StackSettings
 
 TOKEN_ENV = "DISINTO_ADMIN_TOKEN"
@@ -49,7 +49,7 @@ class Secret:
     value: str | None = field(default=None, repr=False)
 
 
-def _plain(value: Any) -> str | None:
+def _plain(value: object) -> str | None:
     return value if isinstance(value, str) and value and value != SECRET_PLACEHOLDER else None
 
 
@@ -74,9 +74,10 @@ def from_env(environ: Mapping[str, str], name: str) -> Secret | None:
     return Secret(f"env {name}", environ[name]) if environ.get(name) else None
 
 
-def in_stack_file(key: str, value: Any) -> Secret | None:
+def in_stack_file(key: str, value: object) -> Secret | None:
     """A value written in plain text in the stack file (an encrypted one is only a placeholder)."""
-    return Secret(f"{key} in the stack file", value) if _plain(value) else None
+    plain = _plain(value)
+    return Secret(f"{key} in the stack file", plain) if plain else None
 
 
 def from_pulumi(key: str, stack: str, project_dir: Path) -> Secret | None:
@@ -135,7 +136,7 @@ def _unquote(raw: str) -> str:
 @dataclass(frozen=True)
 class StateDocument:
     source: str  # where it came from, or "unknown: <why>"
-    resources: tuple[dict[str, Any], ...] = ()
+    resources: tuple[JsonObject, ...] = ()
 
 
 NOT_AN_EXPORT = "not a `pulumi stack export` (it has no deployment.resources list)"

@@ -16,9 +16,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
 from disinto_infra.http_get import Reply
+from disinto_infra.parsed import JsonObject
 from disinto_infra.runtimes.nomad.vault_acl import AclRule, governing_rule
 from disinto_infra.runtimes.nomad.vault_rights import Right, pulumi_rights
 
@@ -33,8 +33,8 @@ class TokenRights:
     problems: tuple[str, ...] = ()
 
 
-def _rules(data: dict[str, Any]) -> list[AclRule]:
-    def caps(entry: Any) -> tuple[str, ...]:
+def _rules(data: JsonObject) -> list[AclRule]:
+    def caps(entry: object) -> tuple[str, ...]:
         return tuple(str(c) for c in (entry or {}).get("capabilities") or ()) if isinstance(entry, dict) else ()
 
     exact = data.get("exact_paths") or {}

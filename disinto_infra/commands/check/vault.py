@@ -25,7 +25,6 @@ from collections.abc import Callable
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 from urllib.parse import quote
 
 from disinto_infra.commands.check import bot_policies, reach, token_rights
@@ -34,6 +33,7 @@ from disinto_infra.commands.check.facts import VaultFacts
 from disinto_infra.commands.check.reach import Judged
 from disinto_infra.commands.check.token_rights import TokenRights
 from disinto_infra.http_get import Reply
+from disinto_infra.parsed import JsonObject, object_or_empty
 from disinto_infra.settings import StackSettings, read_stack_file
 
 HEALTH_PARAMS = {"standbyok": "true", "perfstandbyok": "true"}
@@ -126,7 +126,7 @@ def start(pool: Executor, t: VaultTarget, timeout: float) -> Callable[[], VaultF
     return finish
 
 
-def _data(body: Any) -> dict[str, Any]:
+def _data(body: object) -> JsonObject:
     """A response's `data` (sys/ answers also repeat it at the top level)."""
     if not isinstance(body, dict):
         return {}
@@ -156,7 +156,8 @@ def _token(t: VaultTarget, reply: Reply) -> tuple[Judged, tuple[str, ...], int |
     ep = t.endpoint
     if reply.status == 200:
         data = _data(reply.body)
-        policies = tuple(str(p) for p in data.get("policies") or ())
+        listed = data.get("policies")
+        policies = tuple(str(p) for p in listed) if isinstance(listed, list) else ()
         ttl = data.get("ttl")
         return Judged("valid"), policies, int(ttl) if isinstance(ttl, (int, float)) else None
     if reply.status == 403:
@@ -175,7 +176,7 @@ def _kv(t: VaultTarget, reply: Reply) -> Judged:
     mount, where = t.kv_mount, f"Vault at {t.endpoint.address}"
     if reply.status == 200:
         data = _data(reply.body)
-        kind, version = data.get("type"), str((data.get("options") or {}).get("version") or "1")
+        kind, version = data.get("type"), str(object_or_empty(data.get("options")).get("version") or "1")
         if kind == "kv" and version == KV_VERSION:
             return Judged("kv v2")
         if kind == "kv":
