@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Protocol
 
 import requests
 
@@ -75,8 +76,20 @@ def json_body(content: bytes) -> object:
         raise ValueError("nested too deeply") from None
 
 
-# `requests.get` itself or a `requests.Session`'s `get` (to reuse its connections).
-Getter = Callable[..., requests.Response]
+class Getter(Protocol):
+    """`requests.get` itself or a `requests.Session`'s `get` (to reuse its connections), as `get` calls it."""
+
+    def __call__(
+        self,
+        url: str,
+        *,
+        params: Mapping[str, str] | None,
+        timeout: float,
+        allow_redirects: bool,
+        stream: bool,
+        headers: Mapping[str, str],
+        verify: bool | str,
+    ) -> requests.Response: ...
 
 
 def _first_line(text: str, secrets: list[str]) -> str:

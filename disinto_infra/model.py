@@ -23,7 +23,7 @@ from pydantic_core import ErrorDetails
 from disinto_infra import input_file, naming
 from disinto_infra.factory.formula_file import formula_key_problem
 from disinto_infra.forgejo import scopes as forgejo_scopes
-from disinto_infra.parsed import JsonObject
+from disinto_infra.parsed import JsonObject, text_or
 from disinto_infra.url_mask import mask_credentials
 
 # Python's parsers recurse per level of nesting; past their limit no project file goes.
@@ -203,7 +203,7 @@ class AgentSpec(BaseModel):
 
     @field_validator("forge_user", mode="before")
     @classmethod
-    def _check_forge_user(cls, value: object, info: ValidationInfo) -> str:
+    def _check_forge_user(cls, value: object, info: ValidationInfo[JsonObject | None]) -> str:
         context = info.context or {}
         if context.get("default_forge_user"):
             # Not written by the operator: say so, and what to change.
@@ -212,7 +212,7 @@ class AgentSpec(BaseModel):
             problem = naming.default_forge_user_problem(info.data["name"])
             if problem:
                 raise ValueError(problem)
-        admin = context.get("admin_user", naming.DEFAULT_ADMIN_USER)
+        admin = text_or(context, "admin_user", naming.DEFAULT_ADMIN_USER)
         user = _require_str(value)
         problem = naming.forge_user_problem(user, admin)
         if problem:

@@ -147,7 +147,7 @@ class NomadConstraint(BaseModel):
 
     @field_validator("value")
     @classmethod
-    def _check_value(cls, value: str, info: ValidationInfo) -> str:
+    def _check_value(cls, value: str, info: ValidationInfo[object]) -> str:
         # A bad operator is reported on its own key; the value is then judged by nothing.
         operator = info.data.get("operator")
         problem = nomad_constraint_rules.value_problem(operator, value) if operator else None
@@ -326,7 +326,7 @@ class StackSettings(BaseModel):
 
     @field_validator("start_timeout_seconds", "stop_grace_seconds", mode="before")
     @classmethod
-    def _check_container_seconds(cls, value: object, info: ValidationInfo) -> int:
+    def _check_container_seconds(cls, value: object, info: ValidationInfo[object]) -> int:
         # The provider gives a container's create and delete 20 minutes in all
         # (resource_docker_container.go, terraform-provider-docker v4.5.0): the wait for a healthy
         # agent, or the stop's grace, must end before that, with a minute left for the rest.

@@ -11,7 +11,6 @@ default.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import pulumi
 
@@ -20,7 +19,7 @@ from disinto_infra.factory.env_export import export_credentials
 from disinto_infra.factory.formulas import Formula
 from disinto_infra.forgejo.identity import forgejo_identity
 from disinto_infra.model import AgentSpec, Project
-from disinto_infra.runtimes.base import PlaceArgs, Placement, Runtime
+from disinto_infra.runtimes.base import OutputValues, PlaceArgs, Placement, Runtime
 from disinto_infra.runtimes.env import AgentCredentials, EnvVar, build_env
 from disinto_infra.settings import StackSettings
 
@@ -85,7 +84,7 @@ class Agent(pulumi.ComponentResource):
         """
         return AgentCredentials(token=self.token.token, password=self.token.token)
 
-    def summary(self) -> dict[str, Any]:
+    def summary(self) -> OutputValues:
         """The agent in the `agents` stack output (and the component's own outputs)."""
         return {
             "user": self.user.username,

@@ -15,7 +15,7 @@ import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import Generic, TypeVar
 
 import pulumi
 from pulumi.runtime import mocks as pulumi_mocks
@@ -30,6 +30,7 @@ from disinto_infra.factory.formulas import Formula
 from disinto_infra.forgejo.profile_repo import REPO_NAME as PROFILE_REPO
 from disinto_infra.model import Fleet
 from disinto_infra.model_servers.capacity import counted
+from disinto_infra.parsed import JsonObject, object_or_empty
 from disinto_infra.program.agent import Agent
 from disinto_infra.program.build import build_fleet, compose_path
 from disinto_infra.runtimes import docker as runtime_docker
@@ -63,7 +64,7 @@ class RegisteredOptions:
     def dependencies_of(self, key: str) -> tuple[str, ...]:
         return dict(self.property_dependencies).get(key, ())
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JsonObject:
         """The options as `plan --json` shows them, in the engine's names.
 
         `dependsOn` is every resource the engine waits for before this one (the SDK sends the
@@ -90,17 +91,17 @@ class Registration:
     name: str
     parent: str
     custom: bool
-    inputs: dict[str, Any]
+    inputs: JsonObject
     options: RegisteredOptions
     # The RegisterResource request as sent (every option; the recorded plans read it).
-    request: Any = field(default=None, compare=False, repr=False)
+    request: resource_pb2.RegisterResourceRequest | None = field(default=None, compare=False, repr=False)
 
 
-def is_secret(value: Any) -> bool:
+def is_secret(value: object) -> bool:
     return rpc.is_rpc_secret(value)
 
 
-def reveal(value: Any) -> Any:
+def reveal(value: object) -> object:
     """A registered value with every secret unwrapped (for assertions on the real content)."""
     if is_secret(value):
         return reveal(rpc.unwrap_rpc_secret(value))
@@ -111,7 +112,7 @@ def reveal(value: Any) -> Any:
     return value
 
 
-def whole_numbers(value: Any) -> Any:
+def whole_numbers(value: object) -> object:
     """A deserialized value with every integral float as an int.
 
     The wire between the SDK and the monitor is a google.protobuf.Struct, which holds every number
@@ -129,7 +130,7 @@ def whole_numbers(value: Any) -> Any:
     return value
 
 
-def redact(value: Any) -> Any:
+def redact(value: object) -> object:
     """A registered value with every secret shown as "[secret]"."""
     if is_secret(value):
         return SECRET
@@ -152,7 +153,7 @@ def _fake_int(*parts: str) -> int:
     return int(_fake_hex(*parts, length=6), 16)
 
 
-def fake_outputs(typ: str, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
+def fake_outputs(typ: str, name: str, inputs: JsonObject) -> JsonObject:
     """Plausible outputs per resource type, on top of the inputs."""
     outs = dict(inputs)
     if typ.endswith("forgejo:User"):
@@ -185,7 +186,7 @@ NETWORK_INVOKE = "docker:index/getNetwork:getNetwork"
 REGISTRY_IMAGE_INVOKE = "docker:index/getRegistryImage:getRegistryImage"
 
 
-def fake_invoke(token: str, args: dict[str, Any]) -> dict[str, Any]:
+def fake_invoke(token: str, args: JsonObject) -> JsonObject:
     """Plausible answers to the invokes the program makes (runtime_docker.find_network, image_pin).
 
     Offline there is no Docker and no registry: the network is taken to exist (`check` and the
@@ -213,14 +214,14 @@ class RecordingMocks(pulumi.runtime.Mocks):
         self.created: list[str] = []  # logical names, in the order the engine would create them
         self.invoked: list[str] = []  # invoke tokens, in the order the program made them
 
-    def outputs(self, typ: str, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    def outputs(self, typ: str, name: str, inputs: JsonObject) -> JsonObject:
         return fake_outputs(typ, name, inputs)
 
-    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, JsonObject]:
         self.created.append(args.name)
         return f"{args.name}-id", self.outputs(args.typ, args.name, args.inputs)
 
-    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[Any, Any], list[tuple[str, str]] | None]:
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[JsonObject, list[tuple[str, str]] | None]:
         self.invoked.append(args.token)
         return fake_invoke(args.token, dict(args.args)), []  # no check failures
 
@@ -232,7 +233,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         super().__init__(mocks)
         self.honour_secret_outputs = honour_secret_outputs
         self.registrations: list[Registration] = []
-        self.outputs: dict[str, dict[str, Any]] = {}  # by URN: the fake outputs each resource got
+        self.outputs: dict[str, JsonObject] = {}  # by URN: the fake outputs each resource got
         self._lock = threading.Lock()
 
     def RegisterResource(self, request: resource_pb2.RegisterResourceRequest) -> resource_pb2.RegisterResourceResponse:
@@ -245,7 +246,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         parent = "" if request.parent.split("::")[-2:-1] == [STACK_TYPE] else request.parent
         urn = self.make_urn(parent, request.type, request.name)
         inputs = rpc.deserialize_properties(request.object)
-        self._record(urn, request, whole_numbers(inputs))
+        self._record(urn, request, object_or_empty(whole_numbers(inputs)))  # a Struct deserialises to a dict
         id_, state = self.mocks.new_resource(
             pulumi_mocks.MockResourceArgs(
                 typ=request.type,
@@ -266,7 +267,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
             self.outputs[urn] = state
         return resource_pb2.RegisterResourceResponse(urn=urn, id=id_ or "", object=obj)
 
-    def _record(self, urn: str, request: Any, inputs: dict[str, Any]) -> None:
+    def _record(self, urn: str, request: resource_pb2.RegisterResourceRequest, inputs: JsonObject) -> None:
         options = RegisteredOptions(
             retain_on_delete=bool(request.retainOnDelete),
             delete_before_replace=bool(request.deleteBeforeReplace),
@@ -300,7 +301,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
 
 @dataclass(frozen=True)
 class Exported:
-    value: Any
+    value: object
     secret: bool
 
 
@@ -309,7 +310,7 @@ class MockRun(Generic[T]):
     result: T
     registrations: list[Registration]
     exports: dict[str, Exported] = field(default_factory=dict)
-    outputs: dict[str, dict[str, Any]] = field(default_factory=dict)  # fake outputs by URN
+    outputs: dict[str, JsonObject] = field(default_factory=dict)  # fake outputs by URN
 
     def by_name(self) -> dict[str, Registration]:
         return {r.name: r for r in self.registrations}
@@ -318,7 +319,7 @@ class MockRun(Generic[T]):
         return self.by_name()[name]
 
 
-async def resolve(value: Any) -> Exported:
+async def resolve(value: object) -> Exported:
     """An Input's final value and whether it is secret."""
     out = pulumi.Output.from_input(value)
     return Exported(await out.future(), bool(await out.is_secret()))
@@ -358,7 +359,7 @@ def run_with_mocks(
     return MockRun(holder["result"], registrations, exports, dict(monitor.outputs))
 
 
-def resolve_all(values: Iterable[Any]) -> list[Exported]:
+def resolve_all(values: Iterable[object]) -> list[Exported]:
     """Resolve Inputs after a run (e.g. an agent's env values)."""
     return [_sync_await(resolve(v)) for v in values]
 
@@ -395,7 +396,7 @@ class AgentPlan:
 class PlanReport:
     stack: str
     agents: list[AgentPlan]
-    resources: list[dict[str, Any]]
+    resources: list[JsonObject]
     warnings: list[str] = field(default_factory=list)  # without the "warning: " prefix
     # `disinto up` for the rest of the factory; None without a readable docker-compose.yml.
     disinto_up: UpCommand | None = None
@@ -409,7 +410,7 @@ class PlanReport:
             "(set disinto:factoryRoot to the factory checkout)"
         ]
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JsonObject:
         return {
             "agents": [
                 {

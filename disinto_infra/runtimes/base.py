@@ -8,7 +8,7 @@ Agent component, from that agent's identity and env.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
 import pulumi
 
@@ -33,6 +33,11 @@ class PlaceArgs:
     env: list[EnvVar]
 
 
+# What a component registers as its outputs and the stack exports: plain values and Outputs, as
+# ComponentResource.register_outputs and pulumi.export take them.
+OutputValues = dict[str, object]
+
+
 class Placement(Protocol):
     """One agent's workload on a runtime, as the stack outputs and the plan show it."""
 
@@ -41,7 +46,7 @@ class Placement(Protocol):
     volume_names: list[str]
     env: list[EnvVar]  # the env as the workload gets it (what the plan shows)
 
-    def outputs(self) -> dict[str, Any]:
+    def outputs(self) -> OutputValues:
         """The runtime's part of the agent's summary in the `agents` stack output."""
         ...
 

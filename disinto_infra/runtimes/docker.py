@@ -8,14 +8,14 @@ volumes (`retain_on_delete`), so data is never lost by default.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import pulumi
+import pulumi_command as command
 import pulumi_docker as docker
 
 from disinto_infra import naming
 from disinto_infra.runtimes import go_duration
-from disinto_infra.runtimes.base import PlaceArgs
+from disinto_infra.runtimes.base import OutputValues, PlaceArgs
 from disinto_infra.runtimes.bind_sources import binds
 from disinto_infra.runtimes.env import CONTAINER_HOME, EnvVar, docker_envs
 from disinto_infra.runtimes.image_pin import pull_name
@@ -91,15 +91,15 @@ def bind_mounts(settings: StackSettings) -> list[docker.ContainerVolumeArgs]:
 class DockerPlacement:
     repos_volume: docker.Volume
     data_volume: docker.Volume
-    retire: Any  # command.local.Command
-    copy_data: Any  # command.local.Command
+    retire: command.local.Command
+    copy_data: command.local.Command
     container: docker.Container
     workload: str
     volume_names: list[str]
     env: list[EnvVar]
     kind: str = "container"
 
-    def outputs(self) -> dict[str, Any]:
+    def outputs(self) -> OutputValues:
         return {"container": self.container.name, "volumes": [self.repos_volume.name, self.data_volume.name]}
 
 
@@ -180,7 +180,7 @@ def _migration(
     data: docker.Volume,
     image: docker.RemoteImage,
     needs: list[pulumi.Resource],
-) -> tuple[Any, Any]:
+) -> tuple[command.local.Command, command.local.Command]:
     """Take over from a compose deployment: retire its container, seed our data volume once.
 
     The compose agent goes last: `<name>-retire` waits for everything the new container needs before

@@ -16,13 +16,14 @@ checked", never a problem.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
 from disinto_infra import naming
+from disinto_infra.commands.check.reach import Ask
 from disinto_infra.http_get import Reply
 from disinto_infra.parsed import JsonObject
 from disinto_infra.runtimes.nomad.vault_acl import READ, PolicyParseError, governing_rule, parse_policy
@@ -51,9 +52,7 @@ def bot_names(listing: Reply) -> list[str]:
     return sorted(str(k) for k in listed if str(k).startswith(BOT_PREFIX))
 
 
-def ask_each(
-    ask: Callable[..., Future[Reply]], headers: Mapping[str, str], names: list[str]
-) -> dict[str, Future[Reply]]:
+def ask_each(ask: Ask, headers: Mapping[str, str], names: list[str]) -> dict[str, Future[Reply]]:
     return {name: ask(f"{LIST_PATH}/{quote(name, safe='')}", headers) for name in names}
 
 

@@ -17,15 +17,24 @@ CA file whatever the scheme, so a missing one is a problem even on http.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from disinto_infra import http_get
 from disinto_infra.commands.check import sources
 from disinto_infra.http_get import Reply
 from disinto_infra.settings import NAMESPACE, PROVIDER_SECRETS, SECRET_PLACEHOLDER, read_stack_file
+
+
+class Ask(Protocol):
+    """Submits one GET of `path` on a target (see `Target.asker`)."""
+
+    def __call__(
+        self, path: str, headers: Mapping[str, str], params: Mapping[str, str] | None = None
+    ) -> Future[Reply]: ...
 
 
 @dataclass(frozen=True)
@@ -71,7 +80,7 @@ class Target:
     def setting(self, key: str) -> str:
         return f"{self.stack_file}: {NAMESPACE}:{key}"
 
-    def asker(self, pool: Executor, timeout: float) -> Callable[..., Future[Reply]]:
+    def asker(self, pool: Executor, timeout: float) -> Ask:
         """`ask(path, headers, params)` submits one GET; an unusable endpoint is not asked, its
         replies say why at once."""
         ep = self.endpoint

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field, fields
-from typing import Any
+
+from disinto_infra.parsed import JsonObject
 
 SECOND = 1_000_000_000  # time.Duration is nanoseconds
 
@@ -26,8 +27,8 @@ def seconds(n: int) -> int:
 class _ApiObject:
     """Serialises a dataclass to the API's JSON: field names as they are, None left out."""
 
-    def to_api(self) -> dict[str, Any]:
-        out: dict[str, Any] = {}
+    def to_api(self) -> JsonObject:
+        out: JsonObject = {}
         for f in fields(self):  # type: ignore[arg-type]
             value = _api_value(getattr(self, f.name))
             if value is not None:
@@ -35,7 +36,7 @@ class _ApiObject:
         return out
 
 
-def _api_value(value: Any) -> Any:
+def _api_value(value: object) -> object:
     if isinstance(value, _ApiObject):
         return value.to_api()
     if isinstance(value, (list, tuple)):

@@ -27,14 +27,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pulumi
 import pulumi_nomad as nomad
 import pulumi_vault as vault
 
 from disinto_infra import naming
-from disinto_infra.runtimes.base import PlaceArgs
+from disinto_infra.runtimes.base import OutputValues, PlaceArgs
 from disinto_infra.runtimes.env import EnvVar
 from disinto_infra.runtimes.nomad.job import (
     ACCESS_MODE,
@@ -86,7 +85,7 @@ class NomadPlacement:
     env: list[EnvVar]
     kind: str = "nomad job"
 
-    def outputs(self) -> dict[str, Any]:
+    def outputs(self) -> OutputValues:
         return {"job": self.workload, "volumes": [self.repos_volume.name, self.data_volume.name]}
 
 

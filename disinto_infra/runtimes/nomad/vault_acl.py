@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+
+from disinto_infra.parsed import JsonObject, strings
 
 READ = "read"
 DENY = "deny"
@@ -64,15 +65,15 @@ def _unquote(key: str) -> str:
     return json.loads(key) if key.startswith('"') else key
 
 
-def _capabilities(body: dict[str, Any]) -> list[str]:  # Any: a parsed JSON/HCL block, unchecked
-    caps = [_unquote(c) for c in body.get("capabilities") or ()]
+def _capabilities(body: JsonObject) -> list[str]:
+    caps = [_unquote(c) for c in strings(body.get("capabilities"))]
     old = body.get("policy")
     if isinstance(old, str):
         caps += OLD_POLICIES.get(_unquote(old), ())
     return caps
 
 
-def _blocks(text: str) -> list[tuple[str, dict[str, Any]]]:
+def _blocks(text: str) -> list[tuple[str, JsonObject]]:
     try:
         parsed = json.loads(text)
         paths = parsed.get("path", {}) if isinstance(parsed, dict) else {}
