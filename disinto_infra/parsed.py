@@ -17,8 +17,8 @@ JsonObject = dict[str, object]
 def as_object(value: object) -> JsonObject | None:
     """`value` when it is an object/table, else None.
 
-    The keys are taken as strings: JSON objects and TOML tables have no other kind, and YAML
-    mappings reach us only through readers that refuse other keys.
+    The keys are typed as strings: JSON objects and TOML tables have no other kind. A YAML mapping
+    may hold others (`1: x`); a reader that looks keys up by string just does not find them.
     """
     return cast(JsonObject, value) if isinstance(value, dict) else None
 

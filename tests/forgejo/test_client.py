@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from disinto_infra.forgejo.client import ForgejoClient, TokenAuth, environment_settings
+from disinto_infra.forgejo.client import ForgejoClient, Response, TokenAuth, environment_settings
 from tests.forgejo.conftest import ADMIN, host_config
 from tests.forgejo.test_engine_scenarios import assert_identity_works
 from tests.support.engine import Engine, Host, Secret
@@ -105,3 +105,13 @@ def test_paginate_stops_on_an_empty_page_without_a_total(forge, monkeypatch):
     with ForgejoClient(forge.url) as client:
         assert len(list(client.paginate("/admin/users", auth=TokenAuth(token)))) == 25
     assert [r.query["page"] for r in forge.requests] == ["1", "2", "3", "4", "5"]  # 7, 7, 7, 4, then empty
+
+
+def test_paginate_ends_at_a_page_that_is_no_list(monkeypatch):
+    """An object where a list belongs (a proxy's error page as JSON, say) ends the listing: before
+    the reply became `object`, `yield from` walked the object's keys as if they were items."""
+    pages = [Response(200, {"message": "not a list"}, {})]
+    monkeypatch.setattr(ForgejoClient, "request", lambda self, *a, **kw: pages.pop(0))
+    with ForgejoClient("http://127.0.0.1:9") as client:
+        assert list(client.paginate("/admin/users", auth=None)) == []
+    assert pages == []  # one page asked, then stopped
