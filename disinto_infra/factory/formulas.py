@@ -30,22 +30,14 @@ class FormulaProblem(Exception):
     """Why an agent has no usable formula; the message names the formula file (or where it was sought)."""
 
 
-def formula_for(
-    factory_root: str | Path,
-    role: str,
-    formula: str | None = None,
-    read: dict[Path, tuple[str | None, str | None]] | None = None,
-) -> Formula:
+def formula_for(factory_root: str | Path, role: str, formula: str | None = None) -> Formula:
     """The formula `formula` (relative to the factory root) or `role` leads to, read and judged;
-    raises FormulaProblem. `read` keeps each file's outcome across calls (many agents, one file)."""
+    raises FormulaProblem."""
     try:
         path = formula_path(Path(factory_root), role, formula)
     except (OSError, ValueError) as exc:
         raise FormulaProblem(str(exc)) from None
-    read = {} if read is None else read
-    if path not in read:
-        read[path] = read_formula(path)
-    text, problem = read[path]
+    text, problem = read_formula(path)
     if text is None:  # read_formula gives the text or why not
         raise FormulaProblem(problem or f"{path}: unreadable")
     return Formula(path, text)
@@ -54,15 +46,23 @@ def formula_for(
 def find_formulas(choices: Iterable[FormulaChoice], factory_root: str | Path) -> tuple[dict[str, Formula], list[str]]:
     """Each agent's formula by agent name, and one problem line per agent whose formula fails.
 
-    Every file is read and judged once, however many agents share it."""
+    Agents that choose alike (same first role, same `formula` key) share one lookup: a fleet of
+    thousands of `dev` agents looks for `formulas/dev.toml` and reads it once, not once each."""
     found: dict[str, Formula] = {}
     problems: list[str] = []
-    read: dict[Path, tuple[str | None, str | None]] = {}
+    outcomes: dict[tuple[str, str | None], Formula | FormulaProblem] = {}
     for choice in choices:
-        try:
-            found[choice.agent] = formula_for(factory_root, choice.role, choice.formula, read)
-        except FormulaProblem as exc:
-            problems.append(f"{choice.file}: agents.{choice.agent}.{choice.field}: {exc}")
+        key = (choice.role, choice.formula)
+        if key not in outcomes:
+            try:
+                outcomes[key] = formula_for(factory_root, *key)
+            except FormulaProblem as exc:
+                outcomes[key] = exc
+        outcome = outcomes[key]
+        if isinstance(outcome, Formula):
+            found[choice.agent] = outcome
+        else:
+            problems.append(f"{choice.file}: agents.{choice.agent}.{choice.field}: {outcome}")
     return found, problems
 
 

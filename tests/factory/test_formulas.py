@@ -107,3 +107,17 @@ def test_one_formula_file_is_read_once_for_many_agents(tmp_path, monkeypatch):
     monkeypatch.setattr(formulas, "read_formula", lambda path: reads.append(path) or real(path))
     fleet, found = load_fleet_and_formulas(settings)
     assert len(found) == 50 and reads == [tmp_path / "formulas" / "dev.toml"]
+
+
+def test_agents_that_choose_alike_share_one_lookup_and_each_gets_its_problem(tmp_path, monkeypatch):
+    """The lookup (stat, realpath) runs once per (role, formula key), not once per agent; an agent
+    whose shared choice fails still gets its own problem line."""
+    body = "".join(agent(f"d{i}") for i in range(30)) + "".join(agent(f"p{i}", roles='["planner"]') for i in range(3))
+    toml, settings = factory(tmp_path, HEADER + body)
+    lookups = []
+    real = formulas.formula_path
+    monkeypatch.setattr(formulas, "formula_path", lambda *a: lookups.append(a[1:]) or real(*a))
+    with pytest.raises(ConfigError) as err:
+        load_fleet_and_formulas(settings)
+    assert lookups == [("dev", None), ("planner", None)]
+    assert [line.split(": ")[1] for line in err.value.problems] == [f"agents.p{i}.roles" for i in range(3)]
