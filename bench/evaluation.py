@@ -204,7 +204,7 @@ def validate_scaling(factory: Path, sizes: tuple[int, int], repeats: int = 3) ->
 
 
 def measure(main_py: Path, factory: Path, sizes: list[int], repeats: int = 5, log=print) -> dict[str, Any]:
-    """Warm run each, then `repeats` interleaved runs of ours and the baseline; medians in seconds."""
+    """Warm run each, then `repeats` interleaved runs of ours and both baselines; medians in seconds."""
     tomls = make_factory(factory, sizes)
     results: dict[str, Any] = {"ours": {}, "bare": {}, "sdk": {}, "registrations": {}, "by_type": {}}
     for n in sizes:
