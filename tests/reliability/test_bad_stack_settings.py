@@ -1,5 +1,5 @@
 """Bad input in the stack file that only the Docker host would refuse: the container's paths and
-seconds (issue 16). Each rule fails `python -m disinto_infra validate` and the Pulumi program itself
+seconds and a malformed image digest (issue 16). Each rule fails `python -m disinto_infra validate` and the Pulumi program itself
 with a line naming the stack file and the key, and the program registers nothing.
 
 The TOMLs and formulas are fine: the only problem is the stack setting under test.
@@ -70,6 +70,18 @@ RULES: dict[str, tuple[dict[str, str], str, str]] = {
         "from 60 to 1140, not 30",
     ),
     "start_timeout_words": ({"disinto:startTimeoutSeconds": "ten minutes"}, "startTimeoutSeconds", 'not "ten minutes"'),
+    # The provider pulls a pinned digest as written; a malformed one plans fine and fails at `up`
+    # (runtimes/image_pin.py).
+    "image_digest_too_short": (
+        {"disinto:agentImage": "ghcr.io/disinto/agents@sha256:abc"},
+        "agentImage",
+        "must end in @sha256: and 64 lowercase hex digits",
+    ),
+    "image_digest_upper_case": (
+        {"disinto:agentImage": "ghcr.io/disinto/agents@sha256:" + "A" * 64},
+        "agentImage",
+        "must end in @sha256: and 64 lowercase hex digits",
+    ),
     # entrypoint.sh exits at once without <factoryRoot>/projects/*.toml (this machine is the Docker host)
     "no_projects_in_the_factory": ({"disinto:factoryRoot": "{empty}"}, "factoryRoot", "/projects holds no *.toml"),
 }
