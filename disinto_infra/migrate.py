@@ -72,8 +72,12 @@ def container_labels(name: str) -> dict[str, str] | None:
     return cast("dict[str, str]", json.loads(done.stdout.strip() or "null") or {})
 
 
-def retire(name: str) -> str:
-    """Remove the compose-made container `name`, and nothing else; returns what happened."""
+def retire(name: str, grace: int = 10) -> str:
+    """Remove the compose-made container `name`, and nothing else; returns what happened.
+
+    `grace`: the seconds its stop waits before Docker kills it, the same as our own agents get
+    (docker's own default is 10).
+    """
     labels = container_labels(name)
     if labels is None:
         return f"no container {name}: nothing to retire"
@@ -84,7 +88,7 @@ def retire(name: str) -> str:
             f"container {name} exists but was not made by docker compose (no {COMPOSE_LABEL} label): "
             "not removing it; rename or remove it yourself, then run `pulumi up` again"
         )
-    for step in (("stop", name), ("rm", name)):  # stop first: a graceful end for a running job
+    for step in (("stop", "-t", str(grace), name), ("rm", name)):  # stop first: a graceful end for a running job
         done = docker(*step)
         if done.returncode != 0 and not _absent(done):
             raise _fail(f"{step[0]} {name}", done)
@@ -140,6 +144,9 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="action", required=True)
     retire_cmd = sub.add_parser("retire", help="remove a compose-made container of that name")
     retire_cmd.add_argument("--container", required=True)
+    retire_cmd.add_argument(
+        "--grace", type=int, default=10, help="seconds the stop waits before a kill (docker's default: 10)"
+    )
     copy_cmd = sub.add_parser("copy-data", help="copy an old data volume into a fresh one, once")
     copy_cmd.add_argument("--from", dest="source", required=True, metavar="VOLUME")
     copy_cmd.add_argument("--to", dest="target", required=True, metavar="VOLUME")
@@ -151,7 +158,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         if args.action == "retire":
-            print(retire(args.container))
+            print(retire(args.container, args.grace))
         else:
             print(copy_data(args.source, args.target, args.image))
     except DockerError as exc:

@@ -157,6 +157,10 @@ class ChildNames:
     def copy_data(self) -> str:
         return f"{self.agent}-copy-data"
 
+    @property
+    def started(self) -> str:
+        return f"{self.agent}-started"
+
     # The nomad runtime's children (its volumes reuse `repos` and `data`).
     @property
     def kv_secret(self) -> str:

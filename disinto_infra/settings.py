@@ -61,6 +61,9 @@ KEY_KINDS: dict[str, str] = {
     # Read as text, so a bad value gets our message naming the stack file (get_int's names neither).
     "startTimeoutSeconds": "str",
     "stopGraceSeconds": "str",
+    # json-file rotation of each container's log.
+    "logMaxSize": "str",
+    "logMaxFiles": "str",
     # The runtime, and the nomad runtime's settings (addresses and tokens are the providers' own
     # config: nomad:address, nomad:secretId, vault:address, vault:token).
     "runtime": "str",
@@ -87,8 +90,13 @@ URL_SPECIAL = frozenset("?#%")
 
 _GLOB_CHARS = frozenset("*?[")
 MAX_CONTAINER_SECONDS = 1140
-# At least two healthcheck intervals: one probe may run just before the agent loop starts.
-MIN_START_TIMEOUT = 60
+# At least two healthcheck intervals (10 s, runtimes/docker.py): one probe may run just before the loop starts.
+MIN_START_TIMEOUT = 30
+# A json-file log's size per file, in our grammar (a subset of Docker's units.RAMInBytes), and its bounds.
+LOG_SIZE = re.compile(r"([1-9][0-9]*)([kmg])")
+LOG_SIZE_UNITS = {"k": 1 << 10, "m": 1 << 20, "g": 1 << 30}
+MAX_LOG_BYTES = 1 << 30
+MAX_LOG_FILES = 20
 # Stands for an encrypted stack value when nothing may be decrypted (offline commands).
 SECRET_PLACEHOLDER = "[secret]"
 
@@ -193,8 +201,11 @@ class StackSettings(BaseModel):
     token_max_age_days: int | None = None  # unset: tokens never expire by age
     # `pulumi up` waits this long for a new container's agent loop (the container's `wait_timeout`).
     start_timeout_seconds: int = 600
-    # A stop (rotation, removal) lets the agent work on this long before Docker kills it.
+    # A stop (rotation, removal) lets the agent finish its jobs this long before Docker kills it.
     stop_grace_seconds: int = 120
+    # Each container's log: json-file, at most this size per file and this many files.
+    log_max_size: str = "10m"
+    log_max_files: int = 3
     # `docker:host`, the Docker provider's own setting: the migration commands talk to that host.
     docker_host: str | None = Field(default=None, alias="dockerHost")
     runtime: str = "docker"
@@ -336,6 +347,22 @@ class StackSettings(BaseModel):
             raise ValueError(
                 f"must be a whole number of seconds from {low} to {MAX_CONTAINER_SECONDS}, not {show(number)}"
             )
+        return number
+
+    @field_validator("log_max_size")
+    @classmethod
+    def _check_log_size(cls, value: str) -> str:
+        match = LOG_SIZE.fullmatch(value)
+        if not match or int(match[1]) * LOG_SIZE_UNITS[match[2]] > MAX_LOG_BYTES:
+            raise ValueError(f"must be a size like 10m (a whole number and k, m or g), at most 1g, not {show(value)}")
+        return value
+
+    @field_validator("log_max_files", mode="before")
+    @classmethod
+    def _check_log_files(cls, value: object) -> int:
+        number = value if not isinstance(value, str) else (int(value) if value.strip().isdigit() else value)
+        if isinstance(number, bool) or not isinstance(number, int) or not 1 <= number <= MAX_LOG_FILES:
+            raise ValueError(f"must be a whole number of files from 1 to {MAX_LOG_FILES}, not {show(value)}")
         return number
 
     @field_validator("architect_interval", "planner_interval", "supervisor_interval", "forge_timeout")

@@ -120,9 +120,11 @@ OURS = {"disinto.managed-by": "disinto-infra", "disinto.agent": "dev-qwen"}
 
 def test_retire_removes_a_compose_container(fake, capsys):
     fake.scenario(containers={"disinto-agents-dev-qwen": {"labels": COMPOSE}}, volumes=[])
-    assert migrate.main(["retire", "--container", "disinto-agents-dev-qwen"]) == 0
+    assert migrate.main(["retire", "--container", "disinto-agents-dev-qwen", "--grace", "120"]) == 0
     assert fake.state()["containers"] == {}
     assert fake.verbs() == ["inspect", "stop", "rm"]
+    # The compose agent gets the stack's grace, not docker's 10 s (on the engine: tests/engine/test_retire.py).
+    assert fake.calls()[1]["argv"] == ["stop", "-t", "120", "disinto-agents-dev-qwen"]
     assert fake.calls()[0]["argv"][:3] == ["inspect", "--type", "container"]
     assert "removed container disinto-agents-dev-qwen" in capsys.readouterr().out
 

@@ -46,6 +46,8 @@ def test_defaults_of_every_key():
         "compose_project": "disinto",
         "token_max_age_days": None,
         "start_timeout_seconds": 600,
+        "log_max_size": "10m",
+        "log_max_files": 3,
         "stop_grace_seconds": 120,
         "docker_host": None,
         "runtime": "docker",
@@ -354,12 +356,12 @@ def test_container_seconds_default_and_read_as_pulumi_stores_them():
             "disinto:stopGraceSeconds: must be a whole number of seconds from 1 to 1140, not 1200",
         ),
         (
-            {"startTimeoutSeconds": 30},
-            "disinto:startTimeoutSeconds: must be a whole number of seconds from 60 to 1140, not 30",
+            {"startTimeoutSeconds": 20},
+            "disinto:startTimeoutSeconds: must be a whole number of seconds from 30 to 1140, not 20",
         ),
         (
             {"startTimeoutSeconds": True},
-            "disinto:startTimeoutSeconds: must be a whole number of seconds from 60 to 1140, not true",
+            "disinto:startTimeoutSeconds: must be a whole number of seconds from 30 to 1140, not true",
         ),
     ],
 )
@@ -457,3 +459,34 @@ def test_a_secret_setting_of_another_type_is_refused_without_its_value(tmp_path)
         StackSettings.from_mapping({"adminToken": 123456789}, tmp_path)
     assert caught.value.problems == ["disinto:adminToken: must be a string, got int (value not shown: it is a secret)"]
     assert "123456789" not in str(caught.value)
+
+
+def test_log_rotation_defaults_and_read_as_pulumi_stores_them():
+    assert (settings().log_max_size, settings().log_max_files) == ("10m", 3)
+    s = settings(logMaxSize="50m", logMaxFiles="5")
+    assert (s.log_max_size, s.log_max_files) == ("50m", 5)
+
+
+@pytest.mark.parametrize(
+    "values, line",
+    [
+        (
+            {"logMaxSize": "10"},
+            'disinto:logMaxSize: must be a size like 10m (a whole number and k, m or g), at most 1g, not "10"',
+        ),
+        (
+            {"logMaxSize": "2g"},
+            'disinto:logMaxSize: must be a size like 10m (a whole number and k, m or g), at most 1g, not "2g"',
+        ),
+        (
+            {"logMaxSize": "10MB"},
+            'disinto:logMaxSize: must be a size like 10m (a whole number and k, m or g), at most 1g, not "10MB"',
+        ),
+        ({"logMaxFiles": "0"}, 'disinto:logMaxFiles: must be a whole number of files from 1 to 20, not "0"'),
+        ({"logMaxFiles": 21}, "disinto:logMaxFiles: must be a whole number of files from 1 to 20, not 21"),
+    ],
+)
+def test_log_rotation_bounds_name_the_key(values, line):
+    with pytest.raises(ConfigError) as caught:
+        settings(**values)
+    assert caught.value.problems == [line]

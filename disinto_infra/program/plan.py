@@ -36,7 +36,7 @@ from disinto_infra.program.build import build_fleet, compose_path
 from disinto_infra.runtimes import docker as runtime_docker
 from disinto_infra.runtimes.bind_sources import missing_sources
 from disinto_infra.runtimes.env import BASE_URL_VAR, EnvVar
-from disinto_infra.runtimes.image_pin import ImageChoice, pinned_digest, repository
+from disinto_infra.runtimes.image_pin import ImageChoice, local_image_id, pinned_digest, repository
 from disinto_infra.settings import SECRET_PLACEHOLDER, StackSettings
 from disinto_infra.url_mask import mask_all, mask_credentials
 
@@ -171,9 +171,15 @@ def fake_outputs(typ: str, name: str, inputs: JsonObject) -> JsonObject:
     elif typ == "docker:index/remoteImage:RemoteImage":
         name = str(inputs.get("name", "image"))
         digest = _fake_hex("image", name, length=64)
-        # Pulled by digest, the image's repo digest is that one (determineRepoDigest, provider v4.5.0).
-        repo_digest = f"{repository(name)}@{pinned_digest(name) or 'sha256:' + digest}"
-        outs.update(repo_digest=repo_digest, image_id=f"sha256:{digest}")
+        if local_image_id(name):
+            # A local build has no repo digest (determineRepoDigest, provider v4.5.0): the id is all there is.
+            outs.update(repo_digest="", image_id=name)
+        else:
+            # Pulled by digest, the image's repo digest is that one.
+            outs.update(
+                repo_digest=f"{repository(name)}@{pinned_digest(name) or 'sha256:' + digest}",
+                image_id=f"sha256:{digest}",
+            )
     elif typ == "docker:index/volume:Volume":
         outs.setdefault("mountpoint", f"/var/lib/docker/volumes/{inputs.get('name')}/_data")
     elif typ == "nomad:index/dynamicHostVolume:DynamicHostVolume":

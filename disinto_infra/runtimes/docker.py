@@ -14,61 +14,43 @@ import pulumi_command as command
 import pulumi_docker as docker
 
 from disinto_infra import naming
-from disinto_infra.runtimes import go_duration
+from disinto_infra.factory.env_export import python_module_command
+from disinto_infra.runtimes import agent_entrypoint, go_duration
 from disinto_infra.runtimes.base import OutputValues, PlaceArgs
 from disinto_infra.runtimes.bind_sources import binds
 from disinto_infra.runtimes.env import CONTAINER_HOME, EnvVar, docker_envs
 from disinto_infra.runtimes.image_pin import pull_name
-from disinto_infra.runtimes.migration import copy_legacy_data, retire_compose_container
+from disinto_infra.runtimes.migration import copy_legacy_data, docker_cli_environment, retire_compose_container
 from disinto_infra.settings import StackSettings
 
 NAME = "docker"
 IMAGE_RESOURCE = "agent-image"
 
 
-# Healthy: the agent's poll loop was entered in *this* start of the container.
-#
-# The factory's own check (`pgrep -f entrypoint.sh`, lib/generators.sh) always matches PID 1, so
-# it says only "started". The image's entrypoint (docker/agents/entrypoint.sh, Disinto/disinto
-# 2308c4c) logs to /home/agent/data/agent-entrypoint.log, on the data volume: "Agent container
-# starting" first thing, and "Entering polling loop" once every precondition has passed (projects
-# found, repos cloned) and the `while true` loop begins. Any start that dies before the loop (the
-# restart policy hides it: a restarting container shows as running) leaves "starting" as the last of
-# the two lines. The file outlives restarts, so a line only counts if the file was written after
-# PID 1 started (`ps -o etimes`: its age in whole seconds; an older write is at most in PID 1's own
-# second, which `-gt` excludes). A failing probe says why, with the log's last line, in
-# `docker inspect`'s State.Health.Log.
-ENTRYPOINT_LOG = f"{CONTAINER_HOME}/data/agent-entrypoint.log"
-STARTED_LINE = "Agent container starting"
-LOOP_LINE = "Entering polling loop"
-HEALTH_SCRIPT = "; ".join(
-    [
-        f"log={ENTRYPOINT_LOG}",
-        "started=$(( $(date +%s) - $(ps -o etimes= -p 1) ))",
-        (
-            'if [ -f "$log" ] && [ "$(stat -c %Y "$log")" -gt "$started" ]'
-            f" && tac \"$log\" | grep -m 1 -F -e '{STARTED_LINE}' -e '{LOOP_LINE}' | grep -q -F '{LOOP_LINE}'; then exit 0; fi"
-        ),
-        'echo "agent loop not entered since this start; last entrypoint log line: $(tail -n 1 "$log" 2>/dev/null)"',
-        "exit 1",
-    ]
+# Healthy: the loop runs in this start (runtimes/agent_entrypoint.py says how the wrapper tells).
+HEALTH_INTERVAL = (
+    10  # seconds between probes: `up` sees the loop at most this late (Docker 20.10 has no start_interval)
 )
-HEALTH_INTERVAL = 30  # seconds between probes: `up` sees the loop at most this late
 HEALTH_RETRIES = 3
 
 
 def healthcheck(settings: StackSettings) -> docker.ContainerHealthcheckArgs:
     """Durations in the provider's read-back form (runtimes/go_duration.py), so a refresh finds no change."""
     return docker.ContainerHealthcheckArgs(
-        tests=["CMD-SHELL", HEALTH_SCRIPT],
+        tests=["CMD-SHELL", agent_entrypoint.HEALTH_SCRIPT],
         interval=go_duration.seconds(HEALTH_INTERVAL),
-        timeout=go_duration.seconds(10),
+        timeout=go_duration.seconds(5),
         # Failures before the loop may take this long (first clones) do not count as unhealthy.
         start_period=go_duration.seconds(settings.start_timeout_seconds),
         # Left at Docker's default: a daemon older than API 1.44 drops it, which a read would show as a change.
         start_interval=go_duration.seconds(0),
         retries=HEALTH_RETRIES,
     )
+
+
+def log_options(settings: StackSettings) -> dict[str, str]:
+    """json-file rotation: `docker logs` and `check` keep working, and the disk stays bounded."""
+    return {"max-size": settings.log_max_size, "max-file": str(settings.log_max_files)}
 
 
 def image_reference(image: docker.RemoteImage) -> pulumi.Output[str]:
@@ -94,6 +76,7 @@ class DockerPlacement:
     retire: command.local.Command
     copy_data: command.local.Command
     container: docker.Container
+    started: command.local.Command
     workload: str
     volume_names: list[str]
     env: list[EnvVar]
@@ -126,6 +109,7 @@ class DockerRuntime:
             retire,
             copy_data,
             container,
+            _started(args, container),
             workload=naming.container_name(name),
             volume_names=[naming.repos_volume(name), naming.data_volume(name)],
             env=args.env,
@@ -192,6 +176,7 @@ def _migration(
         name,
         naming.container_name(name),
         host,
+        args.settings.stop_grace_seconds,
         pulumi.ResourceOptions(parent=args.parent, depends_on=needs),
     )
     copy_data = copy_legacy_data(
@@ -221,26 +206,25 @@ def _container(
         docker.ContainerVolumeArgs(volume_name=repos.name, container_path=f"{CONTAINER_HOME}/repos"),
         *bind_mounts(args.settings),
     ]
+    grace = args.settings.stop_grace_seconds
     return docker.Container(
         args.names.container,
         name=naming.container_name(name),
         image=image_reference(image),
+        # The image's /entrypoint.sh, wrapped: healthy means its loop runs, and a stop waits for its jobs.
+        entrypoints=agent_entrypoint.ENTRYPOINT,
         restart="unless-stopped",
         security_opts=["apparmor=unconfined"],
         healthcheck=healthcheck(args.settings),
-        # Create waits for "healthy" (the loop runs) and fails after the timeout; without `wait` it
-        # returns right after ContainerStart (resource_docker_container_funcs.go, v4.5.0).
-        wait=True,
-        wait_timeout=args.settings.start_timeout_seconds,
-        # No init, on purpose. Docker's init (`docker-init -- /entrypoint.sh`, moby's oci_linux.go)
-        # forwards SIGTERM to the entrypoint, which traps nothing and dies at once; docker-init then
-        # exits with it and the kernel kills every other process of the container, so the grace
-        # below would never be used. Bash as PID 1 ignores SIGTERM instead: the agent works on
-        # (a push in flight completes) until the grace ends, then Docker kills it. The provider
-        # always sends Init (false when unset), so this only makes the choice visible.
+        # No `wait`: the `<name>-started` command waits instead, and fails with the container's logs.
+        # No init: the wrapper is PID 1 and handles SIGTERM itself (docs/decisions/agent-stop-and-health.md).
         init=False,
         # Delete stops with this timeout; unset it is 0, an immediate kill (resource_docker_container_funcs.go).
-        destroy_grace_seconds=args.settings.stop_grace_seconds,
+        destroy_grace_seconds=grace,
+        # The same grace for a `docker stop` without -t (a daemon shutdown, an operator's stop).
+        stop_timeout=grace,
+        log_driver="json-file",
+        log_opts=log_options(args.settings),
         networks_advanced=[docker.ContainerNetworksAdvancedArgs(name=network_id)],  # NetworkConnect takes an id
         labels=[docker.ContainerLabelArgs(label=k, value=v) for k, v in labels(name, args.stack).items()],
         envs=docker_envs(args.env),
@@ -257,4 +241,26 @@ def _container(
             # held this name is gone and the old data is copied in.
             depends_on=depends_on,
         ),
+    )
+
+
+def _started(args: PlaceArgs, container: docker.Container) -> command.local.Command:
+    """`<name>-started`: `up` succeeds only once the agent loop runs, and fails fast with the logs when it cannot.
+
+    Replaced with every new container (its id is the trigger), so each start is checked once. A failed
+    check records nothing, so the next `up` checks the same container again (docs/decisions/agent-stop-and-health.md).
+    """
+    name = args.spec.name
+    return command.local.Command(
+        args.names.started,
+        create=python_module_command(
+            "disinto_infra.runtimes.started",
+            "--container",
+            naming.container_name(name),
+            "--timeout",
+            str(args.settings.start_timeout_seconds),
+        ),
+        environment=docker_cli_environment(args.settings.docker_host),
+        triggers=[container.id],
+        opts=pulumi.ResourceOptions(parent=args.parent, depends_on=[container]),
     )

@@ -10,6 +10,10 @@ its `Docker-Content-Digest` header: data_source_docker_registry_image.go @ 50749
 ForceNew), which pulls it, and the containers follow (their `image`, the pulled repo digest, is
 ForceNew too). A name that holds a digest already (`repo@sha256:…`, `repo:tag@sha256:…`) is pinned:
 no registry is asked, and only a new pin moves the agents.
+
+A locally built image (the factory's build mode) has no registry digest: `<repo>@<digest>` finds
+nothing and sends the engine to a registry. It is named by its image id, `sha256:<64 hex>`, which
+the provider's image lookup inspects as it is and reads back unchanged (docs/decisions/local-agents-image.md).
 """
 
 from __future__ import annotations
@@ -21,6 +25,12 @@ import pulumi_docker as docker
 
 DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
 RESOLVED_AT_UP = "resolved from the registry at pulumi preview/up"
+ID_PREFIX = "sha256:"
+
+
+def local_image_id(name: str) -> str | None:
+    """The image id a name is (`sha256:<64 hex>`: a local image, no registry), else None."""
+    return name if DIGEST.fullmatch(name) else None
 
 
 def repository(name: str) -> str:
@@ -38,9 +48,14 @@ def pinned_digest(name: str) -> str | None:
 
 
 def digest_problem(name: str) -> str | None:
-    """Why a name's digest part cannot be pulled (None: no digest, or a good one)."""
+    """Why a name's digest or image id cannot be used (None: neither, or a good one)."""
     if "@" in name and pinned_digest(name) is None:
         return "must end in @sha256: and 64 lowercase hex digits when it names a digest"
+    if name.startswith(ID_PREFIX) and local_image_id(name) is None:
+        return (
+            "must be the whole image id, sha256: and 64 lowercase hex digits, when it names a local image "
+            "(docker image inspect --format '{{.Id}}' IMAGE)"
+        )
     return None
 
 
@@ -52,10 +67,12 @@ class ImageChoice:
 
     @property
     def digest(self) -> str | None:
-        return pinned_digest(self.name)
+        return pinned_digest(self.name) or local_image_id(self.name)
 
     def describe(self) -> str:
-        """How `plan` names it: the pinned digest, or where the digest will come from."""
+        """How `plan` names it: the pinned digest, the local image id, or where the digest will come from."""
+        if local_image_id(self.name):
+            return f"{self.name} (a local image by id: no registry is asked; it must be on the Docker host)"
         if self.digest:
             return f"{repository(self.name)}@{self.digest} (pinned)"
         return f"{self.name} (digest {RESOLVED_AT_UP})"
@@ -67,5 +84,7 @@ def pull_name(name: str) -> str:
     The invoke runs while the program runs, in a preview too, so an unknown tag or an unreachable
     registry fails `pulumi preview` before anything is registered.
     """
+    if local_image_id(name):
+        return name
     digest = pinned_digest(name) or docker.get_registry_image(name=name).sha256_digest
     return f"{repository(name)}@{digest}"

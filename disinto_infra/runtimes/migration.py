@@ -39,7 +39,8 @@ def legacy_data_volume(compose_project: str, agent: str) -> str:
     return f"{compose_project}_agents-{agent}-data"
 
 
-def _environment(docker_host: str | None) -> dict[str, str]:
+def docker_cli_environment(docker_host: str | None) -> dict[str, str]:
+    """What a host command needs to reach the Docker host: our modules on PYTHONPATH, DOCKER_HOST."""
     # Without docker:host the provider and the CLI both fall back to DOCKER_HOST or the local socket.
     # A plain str, as settings hold it: an Output would always test as set.
     env = dict(host_environment())
@@ -52,13 +53,18 @@ def retire_compose_container(
     name: str,
     container_name: str,
     docker_host: str | None,
+    grace: int,
     opts: pulumi.ResourceOptions | None = None,
 ) -> command.local.Command:
-    """`<name>-retire`: make room for our container by removing the compose-made one."""
+    """`<name>-retire`: make room for our container by removing the compose-made one, stopped with `grace`."""
     return command.local.Command(
         naming.child_names(name).retire,
-        create=python_module_command("disinto_infra.migrate", "retire", "--container", container_name),
-        environment=_environment(docker_host),
+        create=python_module_command(
+            "disinto_infra.migrate", "retire", "--container", container_name, "--grace", str(grace)
+        ),
+        # A retirement happens once: a changed command (a new grace) must not run it again.
+        update=NO_OP_UPDATE,
+        environment=docker_cli_environment(docker_host),
         triggers=[container_name],  # another container name: retire whatever holds that one
         opts=opts,
     )
@@ -86,7 +92,7 @@ def copy_legacy_data(
         # An in-place change (the environment: DOCKER_HOST, the checkout's PYTHONPATH) must not copy again; only a new
         # source or target volume (the triggers) replaces it, and so runs `create` once more.
         update=NO_OP_UPDATE,
-        environment=_environment(docker_host),
+        environment=docker_cli_environment(docker_host),
         # Not the image: a new image must not re-run a copy (the marker would skip it anyway). Its
         # digest is in `create`, so that is ignored after the first run; the triggers replace it.
         triggers=[source, data_volume.name],

@@ -80,7 +80,7 @@ def test_plan_text_reads_at_a_glance(project_dir, capsys):
         "dev-qwen2: user dev-qwen2, token, collaborator on johba/disinto, profile dev-qwen2/.profile, "
         "volumes project-repos-dev-qwen2 + agents-dev-qwen2-data, container disinto-agents-dev-qwen2",
         # the image, and per agent the component and its nine children
-        "stack dev: 2 agents, 21 resources (--json shows every input and option, and the container env)",
+        "stack dev: 2 agents, 23 resources (--json shows every input and option, and the container env)",
         # the factory's compose file, for `disinto up` (tests/factory/test_compose.py)
         f"no readable docker-compose.yml at {project_dir}/docker-compose.yml: no `disinto up` command to show "
         "(set disinto:factoryRoot to the factory checkout)",
@@ -121,6 +121,7 @@ def test_plan_json_shows_agents_env_and_resources_without_secrets(project_dir, c
         "llama-retire",
         "llama-copy-data",
         "llama-container",
+        "llama-started",
     }
     assert plan["warnings"] == []
     profile = next(r for r in plan["resources"] if r["name"] == "llama-profile")
@@ -221,7 +222,7 @@ def test_plan_warns_about_compose_services_for_our_agents(project_dir, capsys):
     lines = captured.out.splitlines()
     assert lines[-1] == f"warning: {message}"
     assert [line for line in lines if line.startswith("warning:")] == [f"warning: {message}"]
-    assert lines[2].startswith("stack dev: 2 agents, 21 resources")
+    assert lines[2].startswith("stack dev: 2 agents, 23 resources")
     assert captured.err == ""  # said once, not also through the mocked Pulumi log
     assert cli.main(["plan", "--toml", str(path), "--json"]) == 0
     captured = capsys.readouterr()
@@ -290,7 +291,7 @@ def test_the_readmes_first_offline_command_plans_the_example_factory():
         "dev-qwen: user dev-qwen, token, collaborator on demo-owner/demo, profile dev-qwen/.profile"
     )
     assert lines[1].startswith("review-qwen: user review-qwen, token, collaborator on demo-owner/demo")
-    assert lines[2].startswith("stack dev: 2 agents, 21 resources")
+    assert lines[2].startswith("stack dev: 2 agents, 23 resources")
     # The example's docker-compose.yml is read: the rest of the factory starts without our agents.
     assert lines[3] == "start the rest of the factory with: disinto up forgejo woodpecker"
 

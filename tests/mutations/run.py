@@ -467,8 +467,8 @@ MUTATIONS = [
     Mutation(
         "copy-data-reruns-create",
         "disinto_infra/runtimes/migration.py",
-        "update=NO_OP_UPDATE,",
-        "",
+        "        update=NO_OP_UPDATE,\n        environment=docker_cli_environment(docker_host),\n        # Not the image",
+        "        environment=docker_cli_environment(docker_host),\n        # Not the image",
         k("update_that_does_nothing", "tests/runtimes/test_migration.py"),
     ),
     # ---- issue 18: the Forgejo route held to Forgejo 11's rules
@@ -596,23 +596,31 @@ MUTATIONS = [
     Mutation(
         "docker-no-grace",
         "disinto_infra/runtimes/docker.py",
-        "destroy_grace_seconds=args.settings.stop_grace_seconds,",
+        "destroy_grace_seconds=grace,",
         "",
         ("tests/runtimes/test_docker.py",),
     ),
     Mutation(
-        "docker-no-wait",
+        "docker-no-started-check",
         "disinto_infra/runtimes/docker.py",
-        "wait=True,",
-        "wait=False,",
+        "            _started(args, container),",
+        "            None,  # type: ignore[arg-type]",
         ("tests/runtimes/test_docker.py",),
     ),
+    # Issue 26: the wrapper around the image's entrypoint.
     Mutation(
-        "docker-probe-any-start",
-        "disinto_infra/runtimes/docker.py",
-        """[ "$(stat -c %Y "$log")" -gt "$started" ]""",
-        "true",
-        ("tests/runtimes/test_docker.py",),
+        "wrapper-keeps-the-last-starts-loop",
+        "disinto_infra/runtimes/agent_entrypoint.py",
+        "rm -rf {state} && mkdir -p {state}",
+        "mkdir -p {state}",
+        ("tests/runtimes/test_agent_entrypoint.py",),
+    ),
+    Mutation(
+        "wrapper-stop-waits-for-nothing",
+        "disinto_infra/runtimes/agent_entrypoint.py",
+        "  while busy; do sleep 1; done\n",
+        "",
+        ("tests/runtimes/test_agent_entrypoint.py",),
     ),
     # The token is the agent's git password (issue 18): scopes that cannot push are refused.
     Mutation(

@@ -35,6 +35,7 @@ CHILD_TYPES = {
     "llama-retire": "command:local:Command",
     "llama-copy-data": "command:local:Command",
     "llama-container": "docker:index/container:Container",
+    "llama-started": "command:local:Command",
 }
 # Only with `disinto:envFile`.
 ENV_CHILD = {"llama-env": "command:local:Command"}
@@ -295,6 +296,8 @@ def test_migration_commands_talk_to_the_providers_docker_host():
         "retire",
         "--container",
         "disinto-agents-llama",
+        "--grace",
+        "120",
     ]
     image = fake_outputs("docker:index/remoteImage:RemoteImage", "agent-image", PULLED)
     assert shlex.split(copy["create"]) == [

@@ -65,9 +65,9 @@ RULES: dict[str, tuple[dict[str, str], str, str]] = {
     "no_grace": ({"disinto:stopGraceSeconds": "0"}, "stopGraceSeconds", "from 1 to 1140, not 0"),
     "grace_past_the_deadline": ({"disinto:stopGraceSeconds": "1200"}, "stopGraceSeconds", "from 1 to 1140, not 1200"),
     "start_timeout_too_short": (
-        {"disinto:startTimeoutSeconds": "30"},
+        {"disinto:startTimeoutSeconds": "20"},
         "startTimeoutSeconds",
-        "from 60 to 1140, not 30",
+        "from 30 to 1140, not 20",
     ),
     "start_timeout_words": ({"disinto:startTimeoutSeconds": "ten minutes"}, "startTimeoutSeconds", 'not "ten minutes"'),
     # The provider pulls a pinned digest as written; a malformed one plans fine and fails at `up`

@@ -5,15 +5,11 @@ reads back; kreuzwerker/terraform-provider-docker v4.5.0)."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import time
 
 import pytest
 
 from disinto_infra.program.plan import NETWORK_INVOKE, REGISTRY_IMAGE_INVOKE, RecordingMocks, fake_invoke, reveal
-from disinto_infra.runtimes import bind_sources, go_duration
-from disinto_infra.runtimes import docker as runtime_docker
+from disinto_infra.runtimes import agent_entrypoint, bind_sources, go_duration
 from tests.program.test_agent import build, settings
 from tests.program.test_build import QWEN2, SETTINGS, run_fleet
 from tests.support.engine import ProviderError
@@ -43,21 +39,41 @@ def test_recorded_healthcheck_equals_what_a_read_returns():
         assert provider_read(healthcheck) == healthcheck
 
 
-def test_container_waits_for_the_loop_and_stops_with_the_grace():
+def test_the_container_runs_the_wrapper_and_stops_with_the_grace():
     inputs = reveal(container(startTimeoutSeconds="900", stopGraceSeconds="45").inputs)
-    assert (inputs["wait"], inputs["waitTimeout"]) == (True, 900)
+    assert "wait" not in inputs and "waitTimeout" not in inputs  # <name>-started waits instead
+    assert inputs["entrypoints"] == agent_entrypoint.ENTRYPOINT
     assert inputs["healthcheck"]["startPeriod"] == "15m0s"
-    assert (inputs["init"], inputs["destroyGraceSeconds"]) == (False, 45)
+    assert (inputs["init"], inputs["destroyGraceSeconds"], inputs["stopTimeout"]) == (False, 45, 45)
     defaults = reveal(container().inputs)
-    assert (defaults["waitTimeout"], defaults["destroyGraceSeconds"]) == (600, 120)
+    assert (defaults["destroyGraceSeconds"], defaults["stopTimeout"]) == (120, 120)
     assert defaults["healthcheck"] == {
-        "tests": ["CMD-SHELL", runtime_docker.HEALTH_SCRIPT],
-        "interval": "30s",
-        "timeout": "10s",
+        "tests": ["CMD-SHELL", agent_entrypoint.HEALTH_SCRIPT],
+        "interval": "10s",
+        "timeout": "5s",
         "startPeriod": "10m0s",
         "startInterval": "0s",
         "retries": 3,
     }
+
+
+def test_the_log_rotates_by_the_settings():
+    assert reveal(container().inputs)["logOpts"] == {"max-size": "10m", "max-file": "3"}
+    inputs = reveal(container(logMaxSize="50m", logMaxFiles="5").inputs)
+    assert (inputs["logDriver"], inputs["logOpts"]) == ("json-file", {"max-size": "50m", "max-file": "5"})
+
+
+def test_the_started_check_follows_each_new_container():
+    run = build(stack_settings=settings(startTimeoutSeconds="300").model_copy(update={"docker_host": "ssh://ops@box"}))
+    started = run.named("llama-started")
+    inputs = reveal(started.inputs)
+    assert inputs["create"] == (
+        "python3 -m disinto_infra.runtimes.started --container disinto-agents-llama --timeout 300"
+    )
+    assert inputs["environment"]["DOCKER_HOST"] == "ssh://ops@box"
+    container_urn = run.named("llama-container").urn
+    assert started.options.dependencies_of("triggers") == (container_urn,)
+    assert container_urn in started.options.dependencies
 
 
 def test_a_healthcheck_or_init_change_replaces_the_container_old_one_first():
@@ -75,66 +91,6 @@ def test_the_factorys_env_file_is_not_mounted():
         "sshDir",
         "factoryRoot",
     }
-
-
-# ------------------------------------------------------------ the probe itself, run by sh
-
-
-@pytest.fixture
-def probe(tmp_path):
-    """The healthcheck's script on a log file of our own (PID 1 here started long before the test)."""
-    log = tmp_path / "agent-entrypoint.log"
-    script = runtime_docker.HEALTH_SCRIPT.replace(runtime_docker.ENTRYPOINT_LOG, str(log))
-    assert script != runtime_docker.HEALTH_SCRIPT
-
-    def run(*lines: str, mtime: float | None = None) -> subprocess.CompletedProcess:
-        if lines:
-            log.write_text("".join(f"[2026-01-01 00:00:00 UTC] {line}\n" for line in lines))
-            if mtime is not None:
-                os.utime(log, (mtime, mtime))
-        return subprocess.run(["sh", "-c", script], check=False, capture_output=True, text=True, timeout=20)
-
-    return run
-
-
-def test_probe_is_healthy_once_this_start_entered_the_loop(probe):
-    done = probe(
-        "Agent container starting",
-        "Entering polling loop (interval: 60s, roles: dev)",
-        "Processing project TOML: /home/agent/disinto/projects/disinto.toml",
-    )
-    assert (done.returncode, done.stdout) == (0, "")
-
-
-@pytest.mark.parametrize(
-    "lines",
-    [
-        ("Agent container starting", "FATAL: No real .toml files found in /home/agent/disinto/projects/"),
-        # an earlier start ran the loop; this one has not reached it yet
-        (
-            "Agent container starting",
-            "Entering polling loop (interval: 60s, roles: dev)",
-            "Agent container starting",
-            "Ops bootstrap: cloning johba/disinto-ops",
-        ),
-    ],
-)
-def test_probe_fails_before_the_loop_and_says_why(probe, lines):
-    done = probe(*lines)
-    assert done.returncode == 1
-    assert (
-        done.stdout == f"agent loop not entered since this start; last entrypoint log line: "
-        f"[2026-01-01 00:00:00 UTC] {lines[-1]}\n"
-    )
-
-
-def test_probe_ignores_a_log_written_before_this_start(probe):
-    """The data volume keeps the last start's log: its loop line does not count."""
-    assert probe("Agent container starting", "Entering polling loop", mtime=time.time() - 10**9).returncode == 1
-
-
-def test_probe_without_a_log_is_unhealthy(probe):
-    assert probe().returncode == 1
 
 
 PIN = "sha256:" + "ab" * 32

@@ -2,7 +2,14 @@
 
 import pytest
 
-from disinto_infra.runtimes.image_pin import ImageChoice, digest_problem, pinned_digest, repository
+from disinto_infra.runtimes.image_pin import (
+    ImageChoice,
+    digest_problem,
+    local_image_id,
+    pinned_digest,
+    pull_name,
+    repository,
+)
 
 PIN = "sha256:" + "0123456789abcdef" * 4
 
@@ -35,3 +42,22 @@ def test_plan_names_the_pinned_digest_or_says_when_it_is_resolved():
     assert ImageChoice("ghcr.io/disinto/agents:latest").describe() == (
         "ghcr.io/disinto/agents:latest (digest resolved from the registry at pulumi preview/up)"
     )
+
+
+LOCAL_ID = "sha256:" + "c0" * 32
+
+
+def test_a_local_image_is_named_by_its_whole_id_and_pulled_from_no_registry():
+    assert local_image_id(LOCAL_ID) == LOCAL_ID
+    assert pull_name(LOCAL_ID) == LOCAL_ID  # no getRegistryImage invoke: it would raise outside a program
+    assert digest_problem(LOCAL_ID) is None
+    assert ImageChoice(LOCAL_ID).describe() == (
+        f"{LOCAL_ID} (a local image by id: no registry is asked; it must be on the Docker host)"
+    )
+
+
+@pytest.mark.parametrize("name", ["sha256:c0c0", "sha256:" + "C0" * 32, "sha256:" + "c0" * 33])
+def test_a_short_or_upper_case_id_is_refused_with_the_command_that_prints_the_whole_one(name):
+    problem = digest_problem(name)
+    assert problem is not None and "docker image inspect --format '{{.Id}}' IMAGE" in problem
+    assert local_image_id(name) is None

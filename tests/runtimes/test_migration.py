@@ -23,7 +23,7 @@ def run_program(build):
 
 def test_retire_command(mocked):
     recorder, _ = mocked
-    run_program(lambda: mr.retire_compose_container("dev-qwen", "disinto-agents-dev-qwen", "ssh://ops@box"))
+    run_program(lambda: mr.retire_compose_container("dev-qwen", "disinto-agents-dev-qwen", "ssh://ops@box", 120))
     inputs = recorder.registered["dev-qwen-retire"].inputs
     assert shlex.split(inputs["create"]) == [
         "python3",
@@ -32,22 +32,25 @@ def test_retire_command(mocked):
         "retire",
         "--container",
         "disinto-agents-dev-qwen",
+        "--grace",
+        "120",
     ]
-    assert "delete" not in inputs and "update" not in inputs
+    # A retirement runs once: a new grace in the command changes nothing that already happened.
+    assert "delete" not in inputs and inputs["update"] == mr.NO_OP_UPDATE
     assert inputs["environment"]["DOCKER_HOST"] == "ssh://ops@box"
     assert inputs["triggers"] == ["disinto-agents-dev-qwen"]
 
 
 def test_without_docker_host_the_cli_keeps_its_own_default(mocked):
     recorder, _ = mocked
-    run_program(lambda: mr.retire_compose_container("a", "disinto-agents-a", None))
+    run_program(lambda: mr.retire_compose_container("a", "disinto-agents-a", None, 120))
     assert "DOCKER_HOST" not in recorder.registered["a-retire"].inputs["environment"]
 
 
 def copy_program(**options):
     def build():
         volume = docker.Volume("dev-qwen-data", name="agents-dev-qwen-data")
-        retire = mr.retire_compose_container("dev-qwen", "disinto-agents-dev-qwen", None)
+        retire = mr.retire_compose_container("dev-qwen", "disinto-agents-dev-qwen", None, 120)
         opts = pulumi.ResourceOptions(depends_on=[retire])
         return mr.copy_legacy_data(
             "dev-qwen",
@@ -100,7 +103,7 @@ def test_registered_retire_command_runs_against_the_fake_docker(mocked, tmp_path
     recorder, _ = mocked
     fake = fakes.FakeDocker(tmp_path)
     fake.scenario(containers={"disinto-agents-dev-qwen": {"labels": fakes.COMPOSE}}, volumes=[])
-    run_program(lambda: mr.retire_compose_container("dev-qwen", "disinto-agents-dev-qwen", "ssh://ops@box"))
+    run_program(lambda: mr.retire_compose_container("dev-qwen", "disinto-agents-dev-qwen", "ssh://ops@box", 120))
     inputs = recorder.registered["dev-qwen-retire"].inputs
     env = {
         **inputs["environment"],

@@ -29,6 +29,7 @@ import requests
 
 from disinto_infra import envfile, naming
 from disinto_infra.forgejo import token_age
+from tests.support import docker_cli_double
 from tests.support.factory import give_formulas
 from tests.support.forgejo_double import ForgejoDouble
 from tests.support.llama_double import LlamaDouble
@@ -55,6 +56,8 @@ def check(folder: Path, *args: str, env: dict[str, str] | None = None) -> str:
     # HOME holds the container's bind sources (~/.claude.json, ~/.ssh): an operator's machine has them.
     environ = {**os.environ, "HOME": str(folder / "home"), "DISINTO_ADMIN_PASSWORD": "admin-pass-123", **(env or {})}
     environ.pop("DOCKER_HOST", None)
+    # The docker CLI double, when the demo installed one (docker_cli_double.py).
+    environ["PATH"] = f"{folder / 'bin'}{os.pathsep}{environ.get('PATH', '')}"
     command = ["check", *args, "--state", "state.json"]
     done = subprocess.run(
         [sys.executable, "-m", "disinto_infra", *command],
@@ -133,6 +136,8 @@ def main() -> None:
             {"FORGE_TOKEN_DEV_QWEN": old, "FORGE_PASS_DEV_QWEN": "dev-qwen-pass-1", "FORGE_TOKEN_DEV_QWEN2": old},
         )
         state(folder / "state.json", {"dev-qwen": 95})
+        # dev-qwen's container runs its loop; dev-qwen2, just hired, has none yet.
+        docker_cli_double.install(folder, {naming.container_name("dev-qwen"): {"inspect": docker_cli_double.running()}})
         print("## before\n" + check(folder).replace(tmp, "/srv/disinto-infra"))
 
         forge.add_user("dev-qwen2", password="dev-qwen2-pass-1")
@@ -149,6 +154,10 @@ def main() -> None:
             timeout=5,
         )  # the old one, revoked last
         state(folder / "state.json", {"dev-qwen": 0, "dev-qwen2": 0})
+        docker_cli_double.install(
+            folder,
+            {naming.container_name(n): {"inspect": docker_cli_double.running()} for n in ("dev-qwen", "dev-qwen2")},
+        )
         print("## after\n" + check(folder).replace(tmp, "/srv/disinto-infra"))
         print("## nomad\n" + nomad_run(folder, forge.url).replace(tmp, "/srv/disinto-infra"))
 

@@ -16,10 +16,11 @@ from pathlib import Path
 
 from disinto_infra import input_file
 from disinto_infra.commands import cli
-from disinto_infra.commands.check import forge, host_volumes, nomad, sources, vault
+from disinto_infra.commands.check import containers, forge, host_volumes, nomad, sources, vault
 from disinto_infra.commands.check.ages import token_ages
 from disinto_infra.commands.check.facts import (
     CheckReport,
+    ContainerFacts,
     CredentialFacts,
     ForgeFacts,
     NomadFacts,
@@ -122,6 +123,7 @@ def run_checks(context: cli.Context, timeout: float, state_file: Path | None) ->
                 )
                 for p in placed
             ]
+        boxes = _start_containers(pool, context, timeout)
         state = pool.submit(sources.read_state, state_file, context.stack, settings.project_dir)
         cluster = _start_cluster(pool, context, timeout, state)
         document = state.result()
@@ -137,6 +139,7 @@ def run_checks(context: cli.Context, timeout: float, state_file: Path | None) ->
             problems=(*env_problems, *missing_sources(settings), *_state_problems(state_file, document)),
             nomad=nomad_facts,
             vault=vault_facts,
+            containers=None if boxes is None else tuple(f.result() for f in boxes),
         )
 
 
@@ -145,6 +148,16 @@ def _state_problems(state_file: Path | None, document: sources.StateDocument) ->
     the ages are only "unknown": the Pulumi CLI may simply be missing)."""
     unknown = document.source.startswith("unknown: ")
     return [document.source.removeprefix("unknown: ")] if state_file is not None and unknown else []
+
+
+def _start_containers(
+    pool: ThreadPoolExecutor, context: cli.Context, timeout: float
+) -> list[Future[ContainerFacts]] | None:
+    """A docker stack's agent containers, each asked at once; none on a nomad stack."""
+    if context.settings.runtime != "docker":
+        return None
+    docker = containers.docker_for(context.settings.docker_host, timeout)
+    return [pool.submit(containers.container, agent.name, docker) for _, agent in context.fleet.agents()]
 
 
 def _start_cluster(

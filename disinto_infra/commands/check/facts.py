@@ -116,6 +116,20 @@ class VaultFacts:
 
 
 @dataclass(frozen=True)
+class ContainerFacts:
+    """An agent's container on the Docker host, as `docker inspect` and `docker logs` tell it."""
+
+    agent: str
+    container: str
+    found: str  # "running", "absent" (not created yet), or why it could not be asked
+    status: str = ""
+    health: str = ""
+    restarts: int = 0
+    last_logs: tuple[str, ...] = ()
+    problems: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class CheckReport:
     stack: str
     servers: tuple[ServerFacts, ...]
@@ -128,16 +142,19 @@ class CheckReport:
     # Only on `runtime: nomad` stacks; a docker stack's JSON has neither key.
     nomad: NomadFacts | None = None
     vault: VaultFacts | None = None
+    # Only on `runtime: docker` stacks.
+    containers: tuple[ContainerFacts, ...] | None = None
 
     @property
     def all_problems(self) -> list[str]:
         found = [p for s in self.servers for p in s.problems] + list(self.forge.problems)
+        found += [p for c in self.containers or () for p in c.problems]
         found += [p for area in (self.nomad, self.vault) if area is not None for p in area.problems]
         return found + [p for c in self.credentials for p in c.problems] + list(self.problems)
 
     def to_json(self) -> JsonObject:
         facts = asdict(self, dict_factory=_plain)
-        absent = [key for key in ("nomad", "vault") if facts[key] is None]
+        absent = [key for key in ("nomad", "vault", "containers") if facts[key] is None]
         return {**{k: v for k, v in facts.items() if k not in absent}, "all_problems": self.all_problems}
 
 

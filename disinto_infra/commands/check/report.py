@@ -106,6 +106,17 @@ def cluster_sections(report: CheckReport) -> list[str]:
     return lines[:-1]
 
 
+def containers_section(report: CheckReport) -> list[str]:
+    """A docker stack's containers; a nomad stack's output has no such section."""
+    if report.containers is None:
+        return []
+    rows = [
+        (c.agent, c.container, c.found if c.found != "running" else c.status, c.health or "-", str(c.restarts))
+        for c in report.containers
+    ]
+    return ["Agent containers", *table(("agent", "container", "state", "health", "restarts"), rows)]
+
+
 def credentials_section(report: CheckReport) -> list[str]:
     if report.env_file is None:
         return ["Agent credentials", "  not checked: no disinto:envFile"]
@@ -133,7 +144,8 @@ def ages_section(report: CheckReport) -> list[str]:
 
 def to_text(report: CheckReport) -> str:
     lines = []
-    for section in (servers_section, forge_section, cluster_sections, credentials_section, ages_section):
+    sections = (servers_section, forge_section, cluster_sections, containers_section, credentials_section, ages_section)
+    for section in sections:
         found = section(report)
         lines += [*found, ""] if found else []
     problems = report.all_problems
