@@ -19,8 +19,7 @@ def test_a_healthy_agent_is_no_problem(lab: Lab):
 
 
 def test_a_crash_looping_agent_is_reported_with_its_last_lines(lab: Lab):
-    lab.stop_forge()
-    lab.agent("looping")
+    lab.agent("looping", refused=True)
     wait_for("a restart", lambda: containers.container("looping", docker()).restarts >= 1, timeout=180)
     facts = containers.container("looping", docker())
     assert len(facts.problems) == 1

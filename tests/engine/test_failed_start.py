@@ -7,8 +7,8 @@ from tests.support.engine_lab import Lab
 
 
 def test_a_crash_looping_start_fails_fast_with_its_logs(lab: Lab):
-    lab.stop_forge()  # the entrypoint cannot prove its login, and exits under set -e
-    box = lab.agent("crash", startTimeoutSeconds="600")
+    # Forgejo refuses the token: the entrypoint cannot prove its login, and exits under set -e.
+    box = lab.agent("crash", refused=True, startTimeoutSeconds="600")
     started = lab.run_started(box)
     assert started.returncode == 1
     # Far inside the start timeout: the first restart decided it.
@@ -21,10 +21,9 @@ def test_a_crash_looping_start_fails_fast_with_its_logs(lab: Lab):
 
 
 def test_the_next_up_checks_the_same_container_again(lab: Lab):
-    lab.stop_forge()
-    box = lab.agent("again")
+    box = lab.agent("again", refused=True)
     assert lab.run_started(box).returncode == 1
-    lab.start_forge()  # the cause is fixed; the restart policy keeps starting the container
+    lab.accept("again")  # the cause is fixed; the restart policy keeps starting the container
     again = lab.run_started(box)
     assert again.returncode == 0, again.output
     assert lab.engine.inspect(box.cid)["Id"] == box.cid

@@ -42,7 +42,7 @@ def test_the_probe_fails_once_the_loop_is_gone(lab: Lab):
     assert lab.exec(box, *probe).returncode == 0
     # Freeze nothing, kill nothing else: only the entrypoint (the loop) goes.
     loop_pid = lab.exec(box, "cat", agent_entrypoint.LOOP_PID).stdout.strip()
-    lab.forge and lab.stop_forge()  # its next start must not reach the loop either
+    lab.refuse("gone")  # its next start must not reach the loop either
     lab.exec(box, "kill", "-KILL", loop_pid)
     wait_for("the restart", lambda: lab.engine.inspect(box.cid)["RestartCount"] >= 1)
     wait_for("a probe of the new start", lambda: lab.exec(box, *probe).returncode == 1, timeout=60)

@@ -119,8 +119,8 @@ class Lab:
     network: str = field(default_factory=lambda: f"dit-{secrets.token_hex(4)}")
     network_id: str = ""
     accounts: dict[str, str] = field(default_factory=dict)
+    refused: set[str] = field(default_factory=set)
     agents: list[AgentBox] = field(default_factory=list)
-    forge_env: dict[str, str] = field(default_factory=dict)
 
     @property
     def forge(self) -> str:
@@ -154,12 +154,11 @@ class Lab:
         subprocess.run(["git", "-C", str(bare), "update-server-info"], check=True)
 
     def _save_accounts(self) -> None:
-        (self.root / "accounts.json").write_text(json.dumps(self.accounts))
+        known = {login: token for login, token in self.accounts.items() if login not in self.refused}
+        (self.root / "accounts.json").write_text(json.dumps(known))
 
-    def start_forge(self, **env: str) -> None:
-        """(Re)start the stand-in; `env` as forge_standin.py reads it."""
-        self.stop_forge()
-        self.forge_env = env
+    def start_forge(self) -> None:
+        """Start the stand-in (tests/support/forge_standin.py) on the lab's network."""
         cli(
             "run",
             "-d",
@@ -177,7 +176,6 @@ class Lab:
             f"{self.root / 'accounts.json'}:/srv/accounts.json:ro",
             "-v",
             f"{STANDIN}:/forge.py:ro",
-            *[a for k, v in self.forge_env.items() for a in ("-e", f"{k}={v}")],
             "--entrypoint",
             "python3",
             self.image,
@@ -228,15 +226,27 @@ class Lab:
 
         return run_with_mocks(program)
 
-    def agent(self, name: str, *, own_image: bool = False, **stack: object) -> AgentBox:
+    def refuse(self, name: str) -> None:
+        """Forgejo no longer knows agent `name`'s token: its entrypoint cannot prove its login and exits."""
+        self.refused.add(name)
+        self._save_accounts()
+
+    def accept(self, name: str) -> None:
+        self.refused.discard(name)
+        self._save_accounts()
+
+    def agent(self, name: str, *, own_image: bool = False, refused: bool = False, **stack: object) -> AgentBox:
         """Create agent `name`'s volumes and container as the providers would.
 
         `own_image`: keep the image the program registered (a local image id is real as it is).
+        `refused`: the stand-in refuses the agent's token from the start.
         """
         run = self.registered(name, **stack)
         inputs = reveal(run.named(f"{name}-container").inputs)
         started = reveal(run.named(f"{name}-started").inputs)
         token = self.accounts.setdefault(name, secrets.token_hex(20))
+        if refused:
+            self.refused.add(name)
         self._save_accounts()
         inputs = self._substituted(inputs, token, own_image)
         for volume in (naming.repos_volume(name), naming.data_volume(name)):

@@ -4,23 +4,18 @@ It serves what the factory's entrypoint needs to reach its loop (docker/agents/e
 lib/git-creds.sh): `GET /api/v1/user` by token and by basic auth (the token as password, as Forgejo
 accepts it), `[]` for every other API GET (no issues, no pulls: the polls find no work), and the bare
 repositories under /srv/git over git's dumb HTTP protocol. Accounts come from /srv/accounts.json, a JSON
-object of login to token, read at each request. FORGE_DELAY_PATH, when set, is an API path prefix answered only after
-FORGE_DELAY_SECONDS: a poll that waits on it is a job in flight.
+object of login to token, read at each request.
 """
 
 from __future__ import annotations
 
 import base64
 import json
-import os
-import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 GIT_ROOT = Path("/srv/git")
 ACCOUNTS_FILE = Path("/srv/accounts.json")
-DELAY_PATH = os.environ.get("FORGE_DELAY_PATH", "")
-DELAY_SECONDS = float(os.environ.get("FORGE_DELAY_SECONDS", "0"))
 
 
 def login_of(header: str) -> str | None:
@@ -51,8 +46,6 @@ class Handler(BaseHTTPRequestHandler):
             self._git(path)
 
     def _api(self, path: str) -> None:
-        if DELAY_PATH and path.startswith(DELAY_PATH):
-            time.sleep(DELAY_SECONDS)
         login = login_of(self.headers.get("Authorization", ""))
         if login is None:
             self._send(401, b'{"message":"unauthorized"}')

@@ -1,0 +1,120 @@
+"""How long stopping an agent takes on a real Docker engine, and what it costs the work in flight.
+
+    . .venv/bin/activate
+    bash tests/support/with-engine.sh python bench/engine_stop.py   # about 3 minutes; root for the first image build
+
+Each case is one agent of the real program's registrations, in the engine tests' lab (an --internal
+network, a Forgejo stand-in, the factory's own image: docs/engine-tests.md), stopped by the
+provider's delete (stop with `destroy_grace_seconds`, then remove). A job is a session stand-in run as
+the agent user (`sleep N`, then a file written on the data volume). The two baselines run the
+factory's entrypoint without our wrapper: with `init: false` (bash as PID 1, what 0.4 shipped) and
+with `init: true` (docker-init forwards the signal). Prints one JSON object; `--readme` rewrites the
+table in bench/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from disinto_infra.runtimes import agent_entrypoint  # noqa: E402
+from tests.support.docker_engine import ProviderDouble, cli  # noqa: E402
+from tests.support.engine_lab import Lab, agents_image, wait_for  # noqa: E402
+
+GRACE = 30
+JOB_SECONDS = 15
+JOB = "sleep {seconds}; echo finished > /home/agent/data/job-done"
+
+
+def _loop_running(lab: Lab, cid: str) -> bool:
+    return agent_entrypoint.LOOP_LINE in cli("logs", cid, check=False).stdout
+
+
+def _job_finished(lab: Lab, name: str) -> bool:
+    done = cli(
+        "run", "--rm", "--network", "none", "-v", f"agents-{name}-data:/d", "--entrypoint", "cat",
+        lab.image, "/d/job-done", check=False,
+    )  # fmt: skip
+    return done.stdout.strip() == "finished"
+
+
+def case(lab: Lab, name: str, job: int | None, grace: int, wrapped: bool = True, init: bool = False) -> dict[str, Any]:
+    box = lab.agent(name, stopGraceSeconds=str(grace))
+    if not wrapped:  # the factory's entrypoint as the image runs it
+        cli("rm", "-f", box.cid)
+        inputs = {k: v for k, v in box.inputs.items() if k != "entrypoints"}
+        box.cid = ProviderDouble(lab.engine).create({**inputs, "init": init})
+    wait_for("the loop", lambda: _loop_running(lab, box.cid), timeout=180)
+    if job is not None:
+        cli("exec", "-d", "-u", "1000", box.cid, "sh", "-c", JOB.format(seconds=job))
+        wait_for("the job", lambda: "sleep" in lab.exec(box, "ps", "-o", "comm=", "-u", "1000").stdout)
+    stopped = lab.stop(box)
+    after = stopped.logs.split(agent_entrypoint.STOP_LINE, 1)[1] if agent_entrypoint.STOP_LINE in stopped.logs else ""
+    return {
+        "grace_s": grace,
+        "job_s": job,
+        "stop_s": round(stopped.seconds, 1),
+        "stop_over_grace": round(stopped.seconds / grace, 2),
+        "exit_code": stopped.exit_code,
+        "job_finished": _job_finished(lab, name) if job is not None else None,
+        "polls_started_during_stop": None if not wrapped else len(re.findall(r"Running \w+-poll", after)),
+    }
+
+
+def measure() -> dict[str, Any]:
+    image = agents_image()
+    with tempfile.TemporaryDirectory() as tmp:
+        lab = Lab(image, Path(tmp) / "factory").open()
+        try:
+            lab.start_forge()
+            return {
+                "idle": case(lab, "b-idle", None, GRACE),
+                "job_in_flight": case(lab, "b-busy", JOB_SECONDS, GRACE),
+                "job_longer_than_grace": case(lab, "b-long", 600, 10),
+                "baseline_init_false_idle": case(lab, "b-old", None, GRACE, wrapped=False, init=False),
+                "baseline_init_true_job": case(lab, "b-init", JOB_SECONDS, GRACE, wrapped=False, init=True),
+            }
+        finally:
+            lab.close()
+
+
+TABLE_START, TABLE_END = "<!-- engine-stop:start -->", "<!-- engine-stop:end -->"
+
+
+def table(results: dict[str, Any]) -> str:
+    rows = [
+        "| case | grace | job | stop took | ÷ grace | exit | job finished | polls started while stopping |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for name, r in results.items():
+        rows.append(
+            f"| {name} | {r['grace_s']} s | {r['job_s'] or '-'} | {r['stop_s']} s | {r['stop_over_grace']} | "
+            f"{r['exit_code']} | {'-' if r['job_finished'] is None else r['job_finished']} | "
+            f"{'-' if r['polls_started_during_stop'] is None else r['polls_started_during_stop']} |"
+        )
+    return "\n".join(rows)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--readme", action="store_true", help="rewrite the table in bench/README.md")
+    args = parser.parse_args()
+    results = measure()
+    print(json.dumps(results, indent=2))
+    if args.readme:
+        readme = ROOT / "bench" / "README.md"
+        text = readme.read_text()
+        start, end = text.index(TABLE_START) + len(TABLE_START), text.index(TABLE_END)
+        readme.write_text(text[:start] + "\n" + table(results) + "\n" + text[end:])
+
+
+if __name__ == "__main__":
+    main()
