@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 
 from disinto_infra.runtimes import agent_entrypoint  # noqa: E402
 from tests.support.docker_engine import ProviderDouble, cli  # noqa: E402
-from tests.support.engine_lab import Lab, agents_image, wait_for  # noqa: E402
+from tests.support.engine_lab import AgentBox, Lab, agents_image, wait_for  # noqa: E402
 
 GRACE = 30
 JOB_SECONDS = 15
@@ -38,12 +38,8 @@ def _loop_running(lab: Lab, cid: str) -> bool:
     return agent_entrypoint.LOOP_LINE in cli("logs", cid, check=False).stdout
 
 
-def _job_finished(lab: Lab, name: str) -> bool:
-    done = cli(
-        "run", "--rm", "--network", "none", "-v", f"agents-{name}-data:/d", "--entrypoint", "cat",
-        lab.image, "/d/job-done", check=False,
-    )  # fmt: skip
-    return done.stdout.strip() == "finished"
+def _job_finished(lab: Lab, box: AgentBox) -> bool:
+    return lab.data_file(box, "job-done") == "finished"
 
 
 def case(lab: Lab, name: str, job: int | None, grace: int, wrapped: bool = True, init: bool = False) -> dict[str, Any]:
@@ -64,7 +60,7 @@ def case(lab: Lab, name: str, job: int | None, grace: int, wrapped: bool = True,
         "stop_s": round(stopped.seconds, 1),
         "stop_over_grace": round(stopped.seconds / grace, 2),
         "exit_code": stopped.exit_code,
-        "job_finished": _job_finished(lab, name) if job is not None else None,
+        "job_finished": _job_finished(lab, box) if job is not None else None,
         "polls_started_during_stop": None if not wrapped else len(re.findall(r"Running \w+-poll", after)),
     }
 

@@ -161,6 +161,10 @@ class ChildNames:
     def started(self) -> str:
         return f"{self.agent}-started"
 
+    @property
+    def drain(self) -> str:
+        return f"{self.agent}-drain"
+
     # The nomad runtime's children (its volumes reuse `repos` and `data`).
     @property
     def kv_secret(self) -> str:

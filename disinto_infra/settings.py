@@ -61,6 +61,7 @@ KEY_KINDS: dict[str, str] = {
     # Read as text, so a bad value gets our message naming the stack file (get_int's names neither).
     "startTimeoutSeconds": "str",
     "stopGraceSeconds": "str",
+    "drainTimeoutSeconds": "str",
     # json-file rotation of each container's log.
     "logMaxSize": "str",
     "logMaxFiles": "str",
@@ -97,8 +98,24 @@ LOG_SIZE = re.compile(r"([1-9][0-9]*)([kmg])")
 LOG_SIZE_UNITS = {"k": 1 << 10, "m": 1 << 20, "g": 1 << 30}
 MAX_LOG_BYTES = 1 << 30
 MAX_LOG_FILES = 20
+MAX_DRAIN_SECONDS = 86400
 # Stands for an encrypted stack value when nothing may be decrypted (offline commands).
 SECRET_PLACEHOLDER = "[secret]"
+
+
+def _whole(value: object) -> int | None:
+    """A whole number as the stack file or `pulumi config` holds it (an int, or its digits as text)."""
+    number = int(value) if isinstance(value, str) and value.strip().isdigit() else value
+    return number if isinstance(number, int) and not isinstance(number, bool) else None
+
+
+def _bounded(value: object, low: int, high: int, unit: str) -> int:
+    number = _whole(value)
+    if number is None or not low <= number <= high:
+        raise ValueError(
+            f"must be a whole number of {unit} from {low} to {high}, not {show(value if number is None else number)}"
+        )
+    return number
 
 
 def _expand_home(path: str, home: str) -> str:
@@ -203,6 +220,8 @@ class StackSettings(BaseModel):
     start_timeout_seconds: int = 600
     # A stop (rotation, removal) lets the agent finish its jobs this long before Docker kills it.
     stop_grace_seconds: int = 120
+    # Before a stop, the agent's sessions in flight may run this long (the factory's CLAUDE_TIMEOUT).
+    drain_timeout_seconds: int = 7200
     # Each container's log: json-file, at most this size per file and this many files.
     log_max_size: str = "10m"
     log_max_files: int = 3
@@ -330,8 +349,8 @@ class StackSettings(BaseModel):
     @field_validator("token_max_age_days", mode="before")
     @classmethod
     def _check_max_age(cls, value: object) -> int:
-        number = value if not isinstance(value, str) else (int(value) if value.strip().isdigit() else value)
-        if isinstance(number, bool) or not isinstance(number, int) or number < 1:
+        number = _whole(value)
+        if number is None or number < 1:
             raise ValueError(f"must be a positive number of days, not {show(value)}")
         return number
 
@@ -342,12 +361,12 @@ class StackSettings(BaseModel):
         # (resource_docker_container.go, terraform-provider-docker v4.5.0): the wait for a healthy
         # agent, or the stop's grace, must end before that, with a minute left for the rest.
         low = MIN_START_TIMEOUT if info.field_name == "start_timeout_seconds" else 1
-        number = value if not isinstance(value, str) else (int(value) if value.strip().isdigit() else value)
-        if isinstance(number, bool) or not isinstance(number, int) or not low <= number <= MAX_CONTAINER_SECONDS:
-            raise ValueError(
-                f"must be a whole number of seconds from {low} to {MAX_CONTAINER_SECONDS}, not {show(number)}"
-            )
-        return number
+        return _bounded(value, low, MAX_CONTAINER_SECONDS, "seconds")
+
+    @field_validator("drain_timeout_seconds", mode="before")
+    @classmethod
+    def _check_drain(cls, value: object) -> int:
+        return _bounded(value, 0, MAX_DRAIN_SECONDS, "seconds")
 
     @field_validator("log_max_size")
     @classmethod
@@ -360,10 +379,7 @@ class StackSettings(BaseModel):
     @field_validator("log_max_files", mode="before")
     @classmethod
     def _check_log_files(cls, value: object) -> int:
-        number = value if not isinstance(value, str) else (int(value) if value.strip().isdigit() else value)
-        if isinstance(number, bool) or not isinstance(number, int) or not 1 <= number <= MAX_LOG_FILES:
-            raise ValueError(f"must be a whole number of files from 1 to {MAX_LOG_FILES}, not {show(value)}")
-        return number
+        return _bounded(value, 1, MAX_LOG_FILES, "files")
 
     @field_validator("architect_interval", "planner_interval", "supervisor_interval", "forge_timeout")
     @classmethod

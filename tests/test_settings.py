@@ -46,6 +46,7 @@ def test_defaults_of_every_key():
         "compose_project": "disinto",
         "token_max_age_days": None,
         "start_timeout_seconds": 600,
+        "drain_timeout_seconds": 7200,
         "log_max_size": "10m",
         "log_max_files": 3,
         "stop_grace_seconds": 120,
@@ -482,7 +483,15 @@ def test_log_rotation_defaults_and_read_as_pulumi_stores_them():
             {"logMaxSize": "10MB"},
             'disinto:logMaxSize: must be a size like 10m (a whole number and k, m or g), at most 1g, not "10MB"',
         ),
-        ({"logMaxFiles": "0"}, 'disinto:logMaxFiles: must be a whole number of files from 1 to 20, not "0"'),
+        ({"logMaxFiles": "0"}, "disinto:logMaxFiles: must be a whole number of files from 1 to 20, not 0"),
+        (
+            {"drainTimeoutSeconds": "-1"},
+            'disinto:drainTimeoutSeconds: must be a whole number of seconds from 0 to 86400, not "-1"',
+        ),
+        (
+            {"drainTimeoutSeconds": 86401},
+            "disinto:drainTimeoutSeconds: must be a whole number of seconds from 0 to 86400, not 86401",
+        ),
         ({"logMaxFiles": 21}, "disinto:logMaxFiles: must be a whole number of files from 1 to 20, not 21"),
     ],
 )

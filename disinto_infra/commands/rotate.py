@@ -35,7 +35,8 @@ def run(args: argparse.Namespace) -> int:
         if key in result.changed
     )
     print_next_steps(
-        f"shows {result.name} getting {what}; its container is recreated (on a nomad stack its "
+        f"shows {result.name} getting {what}; its container is recreated once the agent has drained (no new "
+        "session; those in flight may finish, up to disinto:drainTimeoutSeconds) (on a nomad stack its "
         f"Vault secret changes: `nomad job restart {naming.nomad_job(result.name)}` after `up` "
         "starts it with the new one at once, not within minutes)"
     )

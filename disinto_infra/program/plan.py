@@ -407,6 +407,8 @@ class PlanReport:
     # `disinto up` for the rest of the factory; None without a readable docker-compose.yml.
     disinto_up: UpCommand | None = None
     compose_file: str = ""
+    # How a container's replacement or removal treats the agent's work (docker only).
+    stop_line: str | None = None
 
     def up_lines(self) -> list[str]:
         if self.disinto_up is not None:
@@ -446,6 +448,7 @@ class PlanReport:
         )
         lines.extend(self.up_lines())
         lines.extend(f"every container runs {image}" for image in sorted({a.image for a in self.agents if a.image}))
+        lines.extend([self.stop_line] if self.stop_line else [])
         lines.extend(f"warning: {w}" for w in self.warnings)
         return "\n".join(lines)
 
@@ -502,6 +505,15 @@ def plan_fleet(
         warnings,
         disinto_up=_disinto_up(path, list(run.result)),
         compose_file=str(path),
+        stop_line=_stop_line(settings) if settings.runtime == runtime_docker.NAME else None,
+    )
+
+
+def _stop_line(settings: StackSettings) -> str:
+    return (
+        "a container that `pulumi up` replaces or removes (the preview shows its <name>-drain replaced or deleted) "
+        f"first drains its agent: no new session, and up to {settings.drain_timeout_seconds} s "
+        f"(drainTimeoutSeconds) for those in flight; then it stops with a grace of {settings.stop_grace_seconds} s"
     )
 
 

@@ -3,8 +3,9 @@
 The factory's entrypoint runs as PID 1 and traps nothing, and its `log()` after `lib/env.sh` writes to
 stdout only, so neither a log file nor a signal tells the loop's state. The wrapper (bash, PID 1, passed
 inline so the image stays the factory's) runs it as a child and reads its output: the loop line marks
-this start as healthy. On SIGTERM it freezes the loop (no new poll starts), waits for the agent user's
-processes (the jobs in flight) and exits. Evidence: docs/decisions/agent-stop-and-health.md.
+this start as healthy. On SIGUSR1 (a drain, runtimes/drain.py) it freezes the loop, so no new poll
+starts; on SIGTERM it also waits for the agent user's processes (the jobs in flight) and exits.
+Evidence: docs/decisions/agent-stop-and-health.md, docs/decisions/drain-before-stop.md.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ STATE_DIR = "/run/disinto-agent"
 AGENT_UID = 1000
 IMAGE_ENTRYPOINT = "/entrypoint.sh"
 PROGRAM_NAME = "disinto-agent"
+DRAIN_SIGNAL = "USR1"
+DRAIN_LINE = "drain: the loop starts no new poll"
 STOP_LINE = "stop: the loop starts no new poll; waiting for the jobs in flight"
 STOPPED_LINE = "stop: no job in flight; exiting"
 
@@ -42,18 +45,22 @@ echo "$loop" > {state}/pid
 # Jobs in flight: the agent user's processes, less the finished ones no one has reaped yet.
 busy() {{ ps -o stat= -u {agent_uid} 2>/dev/null | grep -qv '^Z'; }}
 
+freeze() {{ kill -STOP "$loop" 2>/dev/null; rm -f {state}/loop; }}
+drain() {{ freeze; say "{DRAIN_LINE}"; }}
 stop() {{
-  kill -STOP "$loop" 2>/dev/null
-  rm -f {state}/loop
+  freeze
   say "{STOP_LINE}"
   while busy; do sleep 1; done
   say "{STOPPED_LINE}"
   exit 0
 }}
+trap drain {DRAIN_SIGNAL}
 trap stop TERM INT
 
+# A trapped signal (a drain) ends `wait` early: wait again while the entrypoint lives.
 wait "$loop"
 status=$?
+while kill -0 "$loop" 2>/dev/null; do wait "$loop"; status=$?; done
 say "the entrypoint exited with status $status"
 exit "$status"
 """

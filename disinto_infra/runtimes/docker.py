@@ -77,6 +77,7 @@ class DockerPlacement:
     copy_data: command.local.Command
     container: docker.Container
     started: command.local.Command
+    drain: command.local.Command
     workload: str
     volume_names: list[str]
     env: list[EnvVar]
@@ -110,6 +111,7 @@ class DockerRuntime:
             copy_data,
             container,
             _started(args, container),
+            _drain(args, container),
             workload=naming.container_name(name),
             volume_names=[naming.repos_volume(name), naming.data_volume(name)],
             env=args.env,
@@ -244,22 +246,42 @@ def _container(
     )
 
 
+def _drain(args: PlaceArgs, container: docker.Container) -> command.local.Command:
+    """`<name>-drain`: before the engine deletes the container, the agent's sessions in flight may finish.
+
+    Its input depends on the container's id, so when the container is replaced (delete-before-replace)
+    or removed, the engine deletes this dependent first and its `delete` runs the drain
+    (docs/decisions/drain-before-stop.md). Nothing runs on create.
+    """
+    drain = _watch(args, "disinto_infra.runtimes.drain", args.settings.drain_timeout_seconds)
+    return _follower(args, args.names.drain, container, delete=drain)
+
+
 def _started(args: PlaceArgs, container: docker.Container) -> command.local.Command:
     """`<name>-started`: `up` succeeds only once the agent loop runs, and fails fast with the logs when it cannot.
 
     Replaced with every new container (its id is the trigger), so each start is checked once. A failed
     check records nothing, so the next `up` checks the same container again (docs/decisions/agent-stop-and-health.md).
     """
-    name = args.spec.name
+    started = _watch(args, "disinto_infra.runtimes.started", args.settings.start_timeout_seconds)
+    return _follower(args, args.names.started, container, create=started)
+
+
+def _watch(args: PlaceArgs, module: str, seconds: int) -> str:
+    """A host script's command line that watches the agent's container for at most `seconds`."""
+    return python_module_command(
+        module, "--container", naming.container_name(args.spec.name), "--timeout", str(seconds)
+    )
+
+
+def _follower(
+    args: PlaceArgs, name: str, container: docker.Container, create: str | None = None, delete: str | None = None
+) -> command.local.Command:
+    """A host command tied to one container: replaced with it (its id is the trigger), run where `docker` reaches it."""
     return command.local.Command(
-        args.names.started,
-        create=python_module_command(
-            "disinto_infra.runtimes.started",
-            "--container",
-            naming.container_name(name),
-            "--timeout",
-            str(args.settings.start_timeout_seconds),
-        ),
+        name,
+        create=create,
+        delete=delete,
         environment=docker_cli_environment(args.settings.docker_host),
         triggers=[container.id],
         opts=pulumi.ResourceOptions(parent=args.parent, depends_on=[container]),

@@ -12,16 +12,14 @@ pulumi-command puts into the error of `up`. Standard library only (and `parsed`)
 
 from __future__ import annotations
 
-import argparse
 import json
-import os
-import subprocess
 import sys
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from disinto_infra.parsed import object_or_empty, objects, text_or, whole
+from disinto_infra.runtimes.docker_cli import DockerCli, container_arguments
 
 LOG_LINES = 20
 POLL_SECONDS = 1.0
@@ -54,33 +52,20 @@ class Seen:
 
 
 class Docker:
-    """The two reads this needs, through the docker CLI (`DOCKER_HOST` from the environment)."""
+    """The two reads this needs, through the docker CLI."""
 
-    def __init__(self, environment: Mapping[str, str] | None = None, timeout: float = 60) -> None:
-        self.environment = None if environment is None else {**os.environ, **environment}
-        self.timeout = timeout
+    def __init__(self, cli: DockerCli | None = None) -> None:
+        self.cli = cli or DockerCli()
 
     def inspect(self, container: str) -> Seen | str:
-        done = self._run("inspect", "--type", "container", container)
+        done = self.cli.run("inspect", "--type", "container", container)
         if done.returncode != 0:
             return done.stderr.strip() or f"docker inspect exited {done.returncode}"
         return Seen.from_inspect(json.loads(done.stdout or "null"))
 
     def logs(self, container: str) -> str:
-        done = self._run("logs", "--tail", str(LOG_LINES), container)
+        done = self.cli.run("logs", "--tail", str(LOG_LINES), container)
         return (done.stdout + done.stderr).rstrip()
-
-    def _run(self, *args: str) -> subprocess.CompletedProcess[str]:
-        try:
-            return subprocess.run(
-                ["docker", *args], capture_output=True, text=True, timeout=self.timeout, env=self.environment
-            )
-        except FileNotFoundError:
-            return subprocess.CompletedProcess(args, 127, "", "the docker CLI is not on PATH of the Pulumi host")
-        except subprocess.TimeoutExpired:
-            return subprocess.CompletedProcess(
-                args, 124, "", f"docker {args[0]} gave no answer within {self.timeout:g} s"
-            )
 
 
 def verdict(first: Seen, now: Seen, waited: float, timeout: float) -> str | None:
@@ -134,10 +119,9 @@ def wait_started(
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python3 -m disinto_infra.runtimes.started", description=__doc__)
-    parser.add_argument("--container", required=True)
-    parser.add_argument("--timeout", type=float, required=True, help="seconds to wait for the agent loop")
-    args = parser.parse_args(argv)
+    args = container_arguments(
+        __spec__.name if __spec__ else __name__, __doc__, "seconds to wait for the agent loop", argv
+    )
     ok, text = wait_started(args.container, args.timeout, Docker())
     print(text, file=sys.stdout if ok else sys.stderr)
     return 0 if ok else 1

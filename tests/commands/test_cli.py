@@ -79,13 +79,17 @@ def test_plan_text_reads_at_a_glance(project_dir, capsys):
         "volumes project-repos-llama + agents-llama-data, container disinto-agents-llama",
         "dev-qwen2: user dev-qwen2, token, collaborator on johba/disinto, profile dev-qwen2/.profile, "
         "volumes project-repos-dev-qwen2 + agents-dev-qwen2-data, container disinto-agents-dev-qwen2",
-        # the image, and per agent the component and its nine children
-        "stack dev: 2 agents, 23 resources (--json shows every input and option, and the container env)",
+        # the image, and per agent the component and its eleven children
+        "stack dev: 2 agents, 25 resources (--json shows every input and option, and the container env)",
         # the factory's compose file, for `disinto up` (tests/factory/test_compose.py)
         f"no readable docker-compose.yml at {project_dir}/docker-compose.yml: no `disinto up` command to show "
         "(set disinto:factoryRoot to the factory checkout)",
         # a tag: offline, no registry tells its digest (image_pin.py)
         "every container runs ghcr.io/disinto/agents:latest (digest resolved from the registry at pulumi preview/up)",
+        # which agents a change would drain, and for how long (issue 30)
+        "a container that `pulumi up` replaces or removes (the preview shows its <name>-drain replaced or deleted) "
+        "first drains its agent: no new session, and up to 7200 s (drainTimeoutSeconds) for those in flight; "
+        "then it stops with a grace of 120 s",
     ]
 
 
@@ -122,6 +126,7 @@ def test_plan_json_shows_agents_env_and_resources_without_secrets(project_dir, c
         "llama-copy-data",
         "llama-container",
         "llama-started",
+        "llama-drain",
     }
     assert plan["warnings"] == []
     profile = next(r for r in plan["resources"] if r["name"] == "llama-profile")
@@ -222,7 +227,7 @@ def test_plan_warns_about_compose_services_for_our_agents(project_dir, capsys):
     lines = captured.out.splitlines()
     assert lines[-1] == f"warning: {message}"
     assert [line for line in lines if line.startswith("warning:")] == [f"warning: {message}"]
-    assert lines[2].startswith("stack dev: 2 agents, 23 resources")
+    assert lines[2].startswith("stack dev: 2 agents, 25 resources")
     assert captured.err == ""  # said once, not also through the mocked Pulumi log
     assert cli.main(["plan", "--toml", str(path), "--json"]) == 0
     captured = capsys.readouterr()
@@ -291,7 +296,7 @@ def test_the_readmes_first_offline_command_plans_the_example_factory():
         "dev-qwen: user dev-qwen, token, collaborator on demo-owner/demo, profile dev-qwen/.profile"
     )
     assert lines[1].startswith("review-qwen: user review-qwen, token, collaborator on demo-owner/demo")
-    assert lines[2].startswith("stack dev: 2 agents, 23 resources")
+    assert lines[2].startswith("stack dev: 2 agents, 25 resources")
     # The example's docker-compose.yml is read: the rest of the factory starts without our agents.
     assert lines[3] == "start the rest of the factory with: disinto up forgejo woodpecker"
 

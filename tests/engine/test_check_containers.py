@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from disinto_infra.commands.check import containers
+from tests.support.docker_engine import cli
 from tests.support.engine_lab import Lab, wait_for
 
 
@@ -32,3 +33,12 @@ def test_a_crash_looping_agent_is_reported_with_its_last_lines(lab: Lab):
 def test_an_agent_not_yet_created_is_absent_not_a_problem(lab: Lab):
     facts = containers.container("never-made", docker())
     assert (facts.found, facts.problems) == ("absent", ())
+
+
+def test_a_busy_agent_is_listed_with_its_session(lab: Lab):
+    box = lab.agent("working")
+    assert lab.run_started(box).returncode == 0
+    cli("exec", "-d", "-u", "1000", box.cid, "sleep", "300")
+    wait_for("the session", lambda: any("sleep 300" in s for s in containers.container("working", docker()).sessions))
+    facts = containers.container("working", docker())
+    assert facts.problems == () and facts.health == "healthy"

@@ -17,20 +17,7 @@ def job_in_flight(lab: Lab, box, seconds: int) -> None:
 
 
 def job_finished(lab: Lab, box) -> bool:
-    done = cli(
-        "run",
-        "--rm",
-        "--network",
-        "none",
-        "-v",
-        f"agents-{box.name}-data:/d",
-        "--entrypoint",
-        "cat",
-        lab.image,
-        "/d/job-done",
-        check=False,
-    )
-    return done.stdout.strip() == "finished"
+    return lab.data_file(box, "job-done") == "finished"
 
 
 def polls_after_stop(logs: str) -> list[str]:

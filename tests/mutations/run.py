@@ -615,6 +615,21 @@ MUTATIONS = [
         "mkdir -p {state}",
         ("tests/runtimes/test_agent_entrypoint.py",),
     ),
+    # Issue 30: the drain before a stop.
+    Mutation(
+        "drain-waits-for-nothing",
+        "disinto_infra/runtimes/drain.py",
+        "        if not sessions:\n",
+        "        if True:\n",
+        ("tests/runtimes/test_drain.py",),
+    ),
+    Mutation(
+        "wrapper-ignores-the-drain",
+        "disinto_infra/runtimes/agent_entrypoint.py",
+        "trap drain {DRAIN_SIGNAL}\n",
+        "",
+        ("tests/runtimes/test_agent_entrypoint.py",),
+    ),
     Mutation(
         "wrapper-stop-waits-for-nothing",
         "disinto_infra/runtimes/agent_entrypoint.py",

@@ -36,6 +36,7 @@ CHILD_TYPES = {
     "llama-copy-data": "command:local:Command",
     "llama-container": "docker:index/container:Container",
     "llama-started": "command:local:Command",
+    "llama-drain": "command:local:Command",
 }
 # Only with `disinto:envFile`.
 ENV_CHILD = {"llama-env": "command:local:Command"}

@@ -98,7 +98,7 @@ def test_legacy_llama_keeps_its_names():
     assert container_env(run, "llama")["FORGE_BOT_USER_DEV_QWEN"] == "dev-qwen"
 
 
-@pytest.mark.parametrize("env_file, children", [(None, 10), ("/opt/factory/.env", 11)])
+@pytest.mark.parametrize("env_file, children", [(None, 11), ("/opt/factory/.env", 12)])
 def test_adding_an_agent_leaves_the_first_identical(env_file, children):
     # user, token, collaborator, profile, repos, data, retire, copy-data, container (+ env)
     settings = SETTINGS.model_copy(update={"env_file": env_file})

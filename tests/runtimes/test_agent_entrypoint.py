@@ -117,3 +117,19 @@ def test_a_stop_waits_for_the_agent_users_job(start, tmp_path):
     # job's zombie stays, as its parent, the loop, is frozen; in a container PID 1's exit ends both).
     states = subprocess.run(["ps", "-o", "stat=", "-u", str(JOB_UID)], capture_output=True, text=True).stdout.split()
     assert [s for s in states if not s.startswith("Z")] == []
+
+
+def test_a_drain_freezes_the_loop_and_the_agent_keeps_running(start, tmp_path):
+    proc, state = start(f'echo "{wrapper.LOOP_LINE}"; while true; do echo poll; sleep 0.2; done')
+    wait_for("the loop", lambda: probe(state).returncode == 0, timeout=30, every=0.1)
+    proc.send_signal(getattr(signal, f"SIG{wrapper.DRAIN_SIGNAL}"))
+    wait_for("the drain line", lambda: wrapper.DRAIN_LINE in (tmp_path / "out").read_text(), timeout=30, every=0.1)
+    time.sleep(0.5)  # a loop that still ran would print again within this
+    after = (tmp_path / "out").read_text().split(wrapper.DRAIN_LINE, 1)[1]
+    assert "poll" not in after.splitlines()
+    assert proc.poll() is None  # draining is not stopping
+    assert probe(state).returncode == 1  # nor healthy: it takes no new work
+    proc.send_signal(signal.SIGTERM)
+    after = output(proc, tmp_path).split(wrapper.DRAIN_LINE, 1)[1]
+    assert "poll" not in after.splitlines() and wrapper.STOPPED_LINE in after
+    assert proc.returncode == 0

@@ -195,3 +195,19 @@ def test_a_failing_token_leaves_the_compose_agent_running(forge, engine, tmp_pat
     assert creates.index("dev-qwen-token") < creates.index("dev-qwen-retire")
     assert all(ran.index(n) < ran.index("dev-qwen-retire") for n in ("dev-qwen-repos", "dev-qwen-data", "agent-image"))
     assert creates.index("dev-qwen-retire") < creates.index("dev-qwen-copy-data") < creates.index("dev-qwen-container")
+
+
+def test_the_drain_is_a_dependent_of_the_container_so_the_engine_deletes_it_first():
+    """Replacing the container (delete-before-replace) or removing it deletes its dependents first:
+    the engine replaces a dependent whose input comes from the replaced resource and whose diff says
+    replace (pulumi step_generator.go, calculateDependentReplacements); pulumi-command replaces on new
+    triggers. So `<name>-drain`'s delete, the drain, runs before the container's stop."""
+    run = build(stack_settings=settings(drainTimeoutSeconds="900"))
+    drained = run.named("llama-drain")
+    inputs = reveal(drained.inputs)
+    assert "create" not in inputs and "update" not in inputs  # nothing runs until the container goes
+    assert inputs["delete"] == "python3 -m disinto_infra.runtimes.drain --container disinto-agents-llama --timeout 900"
+    container_urn = run.named("llama-container").urn
+    assert drained.options.dependencies_of("triggers") == (container_urn,)
+    assert container_urn in drained.options.dependencies
+    assert run.named("llama-container").options.delete_before_replace is True

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from disinto_infra.runtimes import started
 from disinto_infra.runtimes.started import Seen
+from tests.support.clock import FakeClock
 
 
 def seen(status="running", health="starting", restarts=0, probe="") -> Seen:
@@ -27,19 +28,8 @@ class Scripted:
         return self.logs_text
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.now += seconds
-
-
-def wait(docker: Scripted, timeout: float = 60) -> tuple[bool, str, Clock]:
-    clock = Clock()
+def wait(docker: Scripted, timeout: float = 60) -> tuple[bool, str, FakeClock]:
+    clock = FakeClock()
     ok, text = started.wait_started("disinto-agents-dev", timeout, docker, clock, clock.sleep)  # type: ignore[arg-type]
     return ok, text, clock
 

@@ -2,7 +2,8 @@
 
 `install(folder, containers)` writes `folder/bin/docker`, a Python script, and `containers` to
 `folder/bin/docker-state.json`: per container name, the `docker inspect` document (absent: "No such
-object", as the real CLI says) and its log lines. Put `folder/bin` first on PATH.
+object", as the real CLI says), its log lines, and what `ps` prints inside it (`docker exec NAME ps …`).
+Put `folder/bin` first on PATH.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import json, sys
 from pathlib import Path
 state = json.loads((Path(__file__).parent / "docker-state.json").read_text())
 args = sys.argv[1:]
-name = args[-1]
+name = args[1] if args[0] == "exec" else args[-1]
 found = state.get(name)
 if found is None:
     print(f"Error: No such object: {{name}}", file=sys.stderr)
@@ -25,6 +26,9 @@ if args[0] == "inspect":
     print(json.dumps([found["inspect"]]))
 elif args[0] == "logs":
     print("\\n".join(found.get("logs", [])))
+elif args[0] == "exec":
+    print(found.get("ps", ""), end="")
+    sys.exit(0 if found.get("ps") else 1)
 """
 
 

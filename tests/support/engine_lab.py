@@ -277,6 +277,14 @@ class Lab:
         """The provider's delete: stop with the grace, then remove."""
         return ProviderDouble(self.engine).delete(box.cid, box.inputs)
 
+    def data_file(self, box: AgentBox, name: str) -> str:
+        """A file of the agent's data volume, read by a throwaway container with no network ("" when absent)."""
+        done = cli(
+            "run", "--rm", "--network", "none", "-v", f"{naming.data_volume(box.name)}:/d", "--entrypoint", "cat",
+            self.image, f"/d/{name}", check=False,
+        )  # fmt: skip
+        return done.stdout.strip()
+
     def logs(self, box: AgentBox) -> str:
         done = cli("logs", box.cid, check=False)
         return done.stdout + done.stderr

@@ -73,6 +73,7 @@ DOCKER_CONFIG = {
         "image": {"type": "string"},
         "security_opt": {"type": "array", "items": {"type": "string"}},
         "force_pull": {"type": "boolean"},
+        "entrypoint": {"type": "array", "items": {"type": "string"}},
     },
 }
 

@@ -126,6 +126,7 @@ class ContainerFacts:
     health: str = ""
     restarts: int = 0
     last_logs: tuple[str, ...] = ()
+    sessions: tuple[str, ...] = ()  # the agent user's processes, longest first: a replacement would wait for them
     problems: tuple[str, ...] = ()
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from disinto_infra.commands.check.facts import CheckReport, NomadFacts, ServerFacts, VaultFacts
+from disinto_infra.commands.check.facts import CheckReport, ContainerFacts, NomadFacts, ServerFacts, VaultFacts
 
 
 def table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
@@ -111,10 +111,24 @@ def containers_section(report: CheckReport) -> list[str]:
     if report.containers is None:
         return []
     rows = [
-        (c.agent, c.container, c.found if c.found != "running" else c.status, c.health or "-", str(c.restarts))
+        (
+            c.agent,
+            c.container,
+            c.found if c.found != "running" else c.status,
+            c.health or "-",
+            str(c.restarts),
+            _busy(c),
+        )
         for c in report.containers
     ]
-    return ["Agent containers", *table(("agent", "container", "state", "health", "restarts"), rows)]
+    lines = ["Agent containers", *table(("agent", "container", "state", "health", "restarts", "busy"), rows)]
+    return lines + [f"  {c.agent}: {s}" for c in report.containers for s in c.sessions]
+
+
+def _busy(facts: ContainerFacts) -> str:
+    if facts.status != "running":
+        return "-"
+    return f"{len(facts.sessions)} process(es)" if facts.sessions else "idle"
 
 
 def credentials_section(report: CheckReport) -> list[str]:

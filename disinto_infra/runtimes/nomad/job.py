@@ -25,6 +25,7 @@ import re
 from dataclasses import dataclass
 
 from disinto_infra import naming
+from disinto_infra.runtimes import agent_entrypoint
 from disinto_infra.runtimes.env import CONTAINER_HOME, EnvVar
 from disinto_infra.runtimes.nomad.jobspec import (
     Constraint,
@@ -250,8 +251,15 @@ def agent_job(agent: str, settings: StackSettings, stack: str, env: list[EnvVar]
     task = Task(
         Name="agent",
         Driver="docker",
-        # Claude Code needs ptrace and /proc, as under compose (nomad/jobs/agents.hcl).
-        Config=DockerConfig(image=settings.agent_image, security_opt=["apparmor=unconfined"]),
+        # Claude Code needs ptrace and /proc, as under compose (nomad/jobs/agents.hcl). The image's
+        # entrypoint under the same wrapper as on docker: on the stop signal the loop starts no new
+        # poll and the jobs in flight may finish (runtimes/agent_entrypoint.py).
+        Config=DockerConfig(
+            image=settings.agent_image, security_opt=["apparmor=unconfined"], entrypoint=agent_entrypoint.ENTRYPOINT
+        ),
+        # How long they may: the stack's grace, as docker's destroy_grace_seconds. Nomad's own default
+        # is 5 s, and a client caps it at its `max_kill_timeout` (30 s unless raised).
+        KillTimeout=seconds(settings.stop_grace_seconds),
         Env=plain_env(env),
         Templates=[forge_url_template(), secrets_template(secret, env, review)],
         # The task needs no Vault token of its own (neither env nor file); the templates get theirs.

@@ -119,6 +119,7 @@ class DockerConfig(_ApiObject):
 
     image: str
     security_opt: list[str] = field(default_factory=list)
+    entrypoint: list[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -132,6 +133,7 @@ class Task(_ApiObject):
     VolumeMounts: list[VolumeMount]
     Resources: Resources
     Identities: list[WorkloadIdentity] | None = None
+    KillTimeout: int | None = None  # nanoseconds; the client caps it at its max_kill_timeout
 
 
 @dataclass(frozen=True)

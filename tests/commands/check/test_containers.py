@@ -47,3 +47,17 @@ def test_an_absent_container_is_no_problem_and_an_unreachable_host_is(tmp_path, 
     assert facts.problems == (
         "agent dev: cannot ask the Docker host: the docker CLI is not on PATH of the Pulumi host",
     )
+
+
+def test_a_busy_agent_lists_its_sessions_longest_first(tmp_path, monkeypatch):
+    ps = "S   41  754 bash dev/dev-agent.sh 12\nS   60   12 git push origin fix-12\nZ  70 1 [sh] <defunct>\n"
+    bin_dir = docker_cli_double.install(
+        tmp_path, {"disinto-agents-dev": {"inspect": docker_cli_double.running(), "ps": ps}}
+    )
+    monkeypatch.setenv("PATH", f"{bin_dir}:/usr/bin:/bin")
+    facts = containers.container("dev", containers.docker_for(None, 5))
+    assert facts.sessions == (
+        "pid 41, running 12 min 34 s: bash dev/dev-agent.sh 12",
+        "pid 60, running 0 min 12 s: git push origin fix-12",
+    )
+    assert facts.problems == ()

@@ -9,6 +9,7 @@ import pytest
 
 from disinto_infra.program.build import build_fleet
 from disinto_infra.program.plan import RecordingMocks, is_secret, plan_fleet, reveal, run_with_mocks
+from disinto_infra.runtimes import agent_entrypoint
 from tests.runtimes.nomad.test_vault_policy import grants
 from tests.support import record_plan
 from tests.support.nomad_schema import SCHEMA
@@ -315,7 +316,13 @@ def test_job_is_the_factorys_agent_task_shape():
     assert group["RestartPolicy"] == {"Attempts": 3, "Interval": 300 * 10**9, "Delay": 15 * 10**9, "Mode": "delay"}
     t = group["Tasks"][0]
     assert t["Driver"] == "docker"
-    assert t["Config"] == {"image": "ghcr.io/disinto/agents:latest", "security_opt": ["apparmor=unconfined"]}
+    assert t["Config"] == {
+        "image": "ghcr.io/disinto/agents:latest",
+        "security_opt": ["apparmor=unconfined"],
+        # The same wrapper as on docker: the loop stops polling on the kill signal, jobs may finish.
+        "entrypoint": agent_entrypoint.ENTRYPOINT,
+    }
+    assert t["KillTimeout"] == 120 * 10**9  # stopGraceSeconds, in nanoseconds (the client caps it)
 
 
 @pytest.mark.parametrize("agent", AGENTS)
