@@ -58,7 +58,8 @@ class Container:
     def sessions(self) -> list[Session] | None:
         """The agent user's live processes; None when the container cannot be asked any more."""
         done = self.cli.run("exec", self.name, "ps", "-o", "stat=,pid=,etimes=,args=", "-u", str(AGENT_UID))
-        if done.returncode not in (0, 1):  # ps exits 1 when it lists nothing
+        # ps exits 1, silently, when it lists nothing; the CLI's own failures say why on stderr.
+        if done.returncode != 0 and (done.returncode != 1 or done.stderr.strip()):
             return None
         return parse_ps(done.stdout)
 

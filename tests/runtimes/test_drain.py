@@ -3,6 +3,8 @@ tests/engine/test_drain.py)."""
 
 from __future__ import annotations
 
+import subprocess
+
 from disinto_infra.runtimes import drain
 from disinto_infra.runtimes.drain import Session, parse_ps
 from tests.support.clock import FakeClock
@@ -58,3 +60,19 @@ def test_a_container_that_is_gone_or_stopped_has_nothing_to_drain():
     text, _ = run(Scripted([], refuse="Error response from daemon: Container abc is not running"))
     assert text == "disinto-agents-dev: nothing to drain (Error response from daemon: Container abc is not running)"
     assert run(Scripted(None))[0] == "disinto-agents-dev: gone while draining"
+
+
+class Cli:
+    """A DockerCli whose every call answers the same."""
+
+    def __init__(self, returncode: int, stdout: str = "", stderr: str = "") -> None:
+        self.answer = (returncode, stdout, stderr)
+
+    def run(self, *args: str):
+        return subprocess.CompletedProcess(args, *self.answer)
+
+
+def test_an_empty_ps_is_idle_but_a_docker_failure_is_not():
+    assert drain.Container("c", Cli(1)).sessions() == []  # type: ignore[arg-type]
+    assert drain.Container("c", Cli(1, stderr="Cannot connect to the Docker daemon")).sessions() is None  # type: ignore[arg-type]
+    assert drain.Container("c", Cli(0, "S 41 754 bash dev/dev-agent.sh 12\n")).sessions() == [SESSION]  # type: ignore[arg-type]
