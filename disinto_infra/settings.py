@@ -136,7 +136,9 @@ def _is_secret_value(value: object) -> bool:
 class NomadConstraint(BaseModel):
     """Where the nomad runtime's volumes and jobs go, when a node pool is not enough."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # validate_default: an omitted `value` is judged as "" under its operator (pydantic skips defaults
+    # otherwise, and `=` without a value would pass `plan` and fail on the first volume at `up`).
+    model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True)
 
     attribute: str
     # Nomad's constraint operators (nomad/structs: Constraint.Validate; api/constraint.go), so a

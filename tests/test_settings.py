@@ -261,6 +261,15 @@ def test_runtime_and_nomad_settings():
         ({"runtime": "k8s"}, 'disinto:runtime: must be one of docker, nomad, not "k8s"'),
         ({"nomadDatacenters": "[]"}, "disinto:nomadDatacenters: must be a non-empty list of datacenter names, not []"),
         ({"nomadConstraint": '{"value": "box1"}'}, "disinto:nomadConstraint.attribute: Field required"),
+        # No value given: judged as "" (issue 29), for every operator that needs one.
+        (
+            {"nomadConstraint": '{"attribute": "${node.unique.name}"}'},
+            "disinto:nomadConstraint.value: is required for operator '='",
+        ),
+        (
+            {"nomadConstraint": '{"attribute": "${node.unique.name}", "operator": "regexp"}'},
+            "disinto:nomadConstraint.value: is required for operator 'regexp'",
+        ),
         (
             {"nomadConstraint": '{"attribute": "${node.class}", "value": "gpu", "operator": "=~"}'},
             "disinto:nomadConstraint.operator: Input should be '=', '==', 'is', '!=', 'not', '>', '>=', '<', '<=', 'regexp', "
