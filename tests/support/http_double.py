@@ -22,6 +22,7 @@ class Seen:
     path: str
     query: dict[str, str]
     headers: dict[str, str] = field(repr=False)
+    body: Any = field(default=None, repr=False)  # a JSON request body, parsed
 
     @property
     def authorization(self) -> str | None:
@@ -114,7 +115,9 @@ class HttpDouble:
     def serve(self, handler: _Handler) -> None:
         parts = urlsplit(handler.path)
         query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
-        seen = Seen(handler.command, parts.path, query, dict(handler.headers.items()))
+        length = int(handler.headers.get("Content-Length") or 0)
+        raw = handler.rfile.read(length) if length else b""
+        seen = Seen(handler.command, parts.path, query, dict(handler.headers.items()), json.loads(raw) if raw else None)
         with self._lock:
             self.requests.append(seen)
             mode = self.mode

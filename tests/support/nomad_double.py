@@ -9,7 +9,9 @@ Shapes from the Go package `api` of github hashicorp/nomad: `NodeListStub` (api/
 `/v1/service/:name?namespace=` (200 `[]` for a service nobody registered), `/v1/volumes?type=host`
 (`HostVolumeStub`s of api/host_volumes.go, filtered by `namespace` ("*": all) as
 nomad/host_volume_endpoint.go List does; command/agent/volumes_endpoint.go: no `type` gives `[]`, another
-type 404). Errors are plain text,
+type 404). One write: `PUT /v1/volume/host/create` with an existing volume's `ID` is an update, and a
+volume that allocations claim refuses every update (`HostVolume.ValidateUpdate`, nomad/structs/
+host_volumes.go: "cannot update a volume in use: claimed by allocs (…)"). Errors are plain text,
 as Nomad's HTTP server writes them ("Permission denied", "ACL token not found").
 ACL reads (nomad/acl_endpoint.go, api/acl.go; v1.10.0): `/v1/acl/token/self` (an `ACLToken`:
 `Type` "management" or "client", `Policies`, `Roles` [{ID, Name}]; without ACLs 400 "ACL support
@@ -185,7 +187,22 @@ class NomadDouble(HttpDouble):
             )
         return Answer(404, text="Invalid URL")
 
+    def _volume_write(self, seen: Seen) -> Answer:
+        wanted = dict((seen.body or {}).get("Volume") or {})
+        existing = next((v for v in self.volumes if wanted.get("ID") and v["ID"] == wanted["ID"]), None)
+        claims = [a["ID"] for a in (existing or {}).get("Allocations") or []]
+        if claims:
+            return Answer(
+                400,
+                text=f"1 error occurred:\n\t* cannot update a volume in use: claimed by allocs ({', '.join(claims)})\n\n",
+            )
+        volume = {**(existing or {}), **wanted}
+        self.volumes = (*(v for v in self.volumes if v is not existing), volume)
+        return Answer(200, {"Volume": volume, "Warnings": None})
+
     def answer(self, seen: Seen) -> Answer:
+        if seen.method == "PUT" and seen.path == "/v1/volume/host/create":
+            return self._refused(seen) or self._volume_write(seen)
         if seen.method != "GET":
             return Answer(405, text="Invalid method")
         parts = seen.path.strip("/").split("/")

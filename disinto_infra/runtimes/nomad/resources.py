@@ -247,6 +247,14 @@ def _volume(args: PlaceArgs, volume: AgentVolume, node_id: pulumi.Input[str] | N
             for c in volume_constraints(settings)
         ],
         capabilities=[nomad.DynamicHostVolumeCapabilityArgs(access_mode=ACCESS_MODE, attachment_mode=ATTACHMENT_MODE)],
-        # Data outlives the agent, as on docker.
-        opts=pulumi.ResourceOptions(parent=args.parent, retain_on_delete=True, replace_on_changes=VOLUME_REPLACED_ON),
+        opts=pulumi.ResourceOptions(
+            parent=args.parent,
+            # Data outlives the agent, as on docker.
+            retain_on_delete=True,
+            replace_on_changes=VOLUME_REPLACED_ON,
+            # Constraints steer only the first placement, and the provider sends any change to them as an
+            # update, which Nomad refuses for a volume an allocation claims ("cannot update a volume in
+            # use", HostVolume.ValidateUpdate): a new constraint moves new agents only.
+            ignore_changes=["constraints"],
+        ),
     )

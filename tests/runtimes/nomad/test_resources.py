@@ -6,12 +6,15 @@ from functools import cache
 
 import jsonschema
 import pytest
+import requests
 
 from disinto_infra.program.build import build_fleet
 from disinto_infra.program.plan import RecordingMocks, is_secret, plan_fleet, reveal, run_with_mocks
 from disinto_infra.runtimes import agent_entrypoint
+from disinto_infra.settings import NomadConstraint
 from tests.runtimes.nomad.test_vault_policy import grants
 from tests.support import record_plan
+from tests.support.nomad_double import NomadDouble, host_volume
 from tests.support.nomad_schema import SCHEMA
 
 AGENTS = ("llama", "dev-qwen2")
@@ -667,3 +670,43 @@ def test_a_rehired_agent_asks_nomad_for_new_volumes_of_the_kept_names():
         old, new = before.named(f"dev-qwen2-{kind}"), again.named(f"dev-qwen2-{kind}")
         assert old.options.retain_on_delete and (old.urn, old.inputs) == (new.urn, new.inputs)
     assert "nodeId" not in reveal(again.named("dev-qwen2-repos").inputs)
+
+
+def provider_update(inputs: dict, volume_id: str) -> dict:
+    """The request terraform-provider-nomad v2.6.1 sends to create *or update* a dynamic host volume
+    (resourceDynamicHostVolumeWrite, nomad/resource_dynamic_host_volume.go: Create and Update alike
+    call HostVolumes().Create with the volume's ID), from the inputs the program registered."""
+    return {
+        "Volume": {
+            "ID": volume_id,
+            "Name": inputs["name"],
+            "Namespace": inputs["namespace"],
+            "NodePool": inputs.get("nodePool", ""),
+            "PluginID": inputs["pluginId"],
+            "Constraints": [
+                {"LTarget": c["attribute"], "RTarget": c.get("value", ""), "Operand": c.get("operator", "=")}
+                for c in inputs.get("constraints", [])
+            ],
+        }
+    }
+
+
+def test_a_new_constraint_never_updates_a_volume_in_use():
+    """Nomad refuses any update of a volume an allocation claims: the volumes ignore constraint changes,
+    so the engine keeps the old constraints as inputs (ignore_changes) and the provider sends nothing."""
+    before = run_fleet()
+    after = run_fleet(
+        nomad_node_pool=None, nomad_constraint=NomadConstraint(attribute="${node.unique.name}", value="box2")
+    )
+    for agent in ("llama", "dev-qwen2"):
+        for child in ("repos", "data"):
+            assert "constraints" in after.named(f"{agent}-{child}").options.ignore_changes
+    old, new = (reveal(r.named("llama-data").inputs) for r in (before, after))
+    assert old["constraints"] != new["constraints"]  # without ignore_changes the provider would update
+    claimed = {**host_volume("agents-llama-data"), "Allocations": [{"ID": "6bd66bfa"}]}
+    with NomadDouble(volumes=(claimed,)) as nomad:
+        refused = requests.put(
+            f"{nomad.url}/v1/volume/host/create", json=provider_update(new, claimed["ID"]), timeout=5
+        )
+        assert refused.status_code == 400
+        assert "cannot update a volume in use: claimed by allocs (6bd66bfa)" in refused.text
