@@ -2,8 +2,8 @@
 
 Bumps `rotate_token` / `rotate_password` in the project TOML (toml_edit.rotate). On the next
 `pulumi up` only that agent's token is replaced (the new one first, then the old one revoked)
-and/or its password set, and only its container is recreated (on a nomad stack: only its Vault
-secret changes, and Nomad restarts its task when its template next reads it: within minutes).
+and/or its password set, and only its container is recreated, once the agent has drained (on a
+nomad stack: its Vault secret and its job, which Nomad then starts again with the new secret).
 """
 
 from __future__ import annotations
@@ -36,9 +36,8 @@ def run(args: argparse.Namespace) -> int:
     )
     print_next_steps(
         f"shows {result.name} getting {what}; its container is recreated once the agent has drained (no new "
-        "session; those in flight may finish, up to disinto:drainTimeoutSeconds) (on a nomad stack its "
-        f"Vault secret changes: `nomad job restart {naming.nomad_job(result.name)}` after `up` "
-        "starts it with the new one at once, not within minutes)"
+        "session; those in flight may finish, up to disinto:drainTimeoutSeconds); on a nomad stack its "
+        f"job {naming.nomad_job(result.name)} is registered again and starts with the new secret"
     )
     return 0
 

@@ -28,9 +28,10 @@ from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
 from disinto_infra.factory.compose import COMPOSE_FILE, ComposeFileError, UpCommand, read_compose_file, up_command
 from disinto_infra.factory.formulas import Formula
 from disinto_infra.forgejo.profile_repo import REPO_NAME as PROFILE_REPO
+from disinto_infra.forgejo.token import token_name as forgejo_token_name
 from disinto_infra.model import Fleet
 from disinto_infra.model_servers.capacity import counted
-from disinto_infra.parsed import JsonObject, object_or_empty
+from disinto_infra.parsed import JsonObject, object_or_empty, strings, whole
 from disinto_infra.program.agent import Agent
 from disinto_infra.program.build import build_fleet, compose_path
 from disinto_infra.runtimes import docker as runtime_docker
@@ -166,7 +167,11 @@ def fake_outputs(typ: str, name: str, inputs: JsonObject) -> JsonObject:
     elif typ.endswith("forgejo:Token"):
         token = _fake_hex("token", name)
         outs.update(
-            token=token, token_id=_fake_int("token", name), token_name=f"disinto-{name}", token_last_eight=token[-8:]
+            token=token,
+            token_id=_fake_int("token", name),
+            # Named as the provider names it (forgejo/token.py), so a rotation shows where the name flows.
+            token_name=forgejo_token_name(whole(inputs, "rotation") or 0, strings(inputs.get("scopes"))),
+            token_last_eight=token[-8:],
         )
     elif typ == "docker:index/remoteImage:RemoteImage":
         name = str(inputs.get("name", "image"))

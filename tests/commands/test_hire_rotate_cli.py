@@ -137,7 +137,7 @@ def test_rotate_flags(factory, capsys, flags, token, password):
     assert "pulumi preview" in out and "pulumi up" in out
     assert ("a new token" in out) == bool(token) and ("a new password" in out) == bool(password)
     # On a nomad stack the task learns the new credentials only when its template next reads them.
-    assert "`nomad job restart disinto-agent-a` after `up`" in out
+    assert "its job disinto-agent-a is registered again and starts with the new secret" in out
 
 
 def test_rotate_of_an_unknown_agent(factory, capsys):

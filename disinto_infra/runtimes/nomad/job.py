@@ -49,6 +49,7 @@ FORGE_SERVICE = "forgejo"  # the factory's Forgejo job registers this Nomad serv
 # The factory's key names in a bot's KV secret; other secret env values go under their own names.
 KV_KEYS = {"FORGE_TOKEN": "token", "FORGE_PASS": "pass"}
 # nomad/jobs/agents.hcl (2308c4c): fail fast to the scheduler; room for Claude/llama sessions.
+TOKEN_META = "disinto.token"
 RESTART = RestartPolicy(Attempts=3, Interval=seconds(300), Delay=seconds(15), Mode="delay")
 RESOURCES = Resources(CPU=500, MemoryMB=1024)
 # One agent's volumes serve one allocation at a time, mounted as folders.
@@ -243,8 +244,14 @@ def volume_constraints(settings: StackSettings) -> list[Constraint]:
     ]
 
 
-def agent_job(agent: str, settings: StackSettings, stack: str, env: list[EnvVar]) -> Job:
-    """The agent's job: one group, one docker task, its own volumes, its own Vault role."""
+def agent_job(agent: str, settings: StackSettings, stack: str, env: list[EnvVar], token_name: str = "") -> Job:
+    """The agent's job: one group, one docker task, its own volumes, its own Vault role.
+
+    `token_name`, the name of the agent's current Forgejo token (not secret), goes into the job's
+    Meta: a rotation changes it, so `up` registers that agent's job again and its new allocation
+    renders the new secret at once (a KV v2 secret has no lease: a template re-reads it only every
+    few minutes, and the old token is revoked before that). Other agents' jobs stay as they were.
+    """
     volumes = agent_volumes(agent)
     secret = agent_secret(settings.vault_kv_mount, settings.vault_kv_prefix, agent)
     review = review_secret(settings.vault_kv_mount, settings.vault_kv_prefix)
@@ -300,5 +307,10 @@ def agent_job(agent: str, settings: StackSettings, stack: str, env: list[EnvVar]
         TaskGroups=[group],
         NodePool=node_pool(settings),
         Constraints=placement_constraints(settings),
-        Meta={"disinto.agent": agent, "disinto.stack": stack, "disinto.managed-by": naming.MANAGED_BY},
+        Meta={
+            "disinto.agent": agent,
+            "disinto.stack": stack,
+            "disinto.managed-by": naming.MANAGED_BY,
+            **({TOKEN_META: token_name} if token_name else {}),
+        },
     )

@@ -13,8 +13,9 @@ Per agent (children of the Agent component, next to its Forgejo identity):
   (plugin `mkdir`), kept when the agent goes, like the docker runtime's volumes;
 - `<name>-job`: service job `disinto-agent-<name>` (its spec: runtimes/nomad/job.py).
 
-The jobspec holds no secret and no secret-derived value: a rotated token or password changes
-only the KV secret, and the template (`change_mode = "restart"`) restarts the task with it.
+The jobspec holds no secret and no secret-derived value. A rotated token changes the KV secret and
+the token's name in the job's Meta, so the job is registered again and its new allocation renders
+the new secret at once (runtimes/nomad/job.py, agent_job); a new password changes only the secret.
 
 Per stack, with `forgeReviewToken` set: `forge-review-token`, the KV v2 secret
 `<kvMount>/<kvPrefix>/_forge-review` holding it (`forge_review_token`), read only by the agents
@@ -51,7 +52,6 @@ from disinto_infra.runtimes.nomad.job import (
     task_env,
     volume_constraints,
 )
-from disinto_infra.runtimes.nomad.jobspec import Job
 from disinto_infra.runtimes.nomad.vault_policy import KvPath, agent_secret, bot_rules, render, review_secret
 from disinto_infra.settings import StackSettings
 
@@ -79,7 +79,6 @@ class NomadPlacement:
     repos_volume: nomad.DynamicHostVolume
     data_volume: nomad.DynamicHostVolume
     job: nomad.Job
-    spec: Job
     workload: str
     volume_names: list[str]
     env: list[EnvVar]
@@ -118,10 +117,13 @@ class NomadRuntime:
         # On the repos volume's node: the job needs both on one node, and Nomad would pick each
         # volume's node on its own (terraform-provider-nomad: node_id is optional and computed).
         data = _volume(args, data_spec, node_id=repos.node_id)
-        spec = agent_job(name, settings, args.stack, env)
+        stack = args.stack
+        jobspec = pulumi.Output.from_input(args.identity.token.token_name).apply(
+            lambda token_name: agent_job(name, settings, stack, env, token_name).jobspec()
+        )
         job = nomad.Job(
             args.names.job,
-            jobspec=spec.jobspec(),
+            jobspec=jobspec,
             json=True,
             # Removing the agent stops the job and purges it, so its id is free again.
             purge_on_destroy=True,
@@ -145,7 +147,6 @@ class NomadRuntime:
             repos,
             data,
             job,
-            spec,
             workload=naming.nomad_job(name),
             volume_names=[naming.repos_volume(name), naming.data_volume(name)],
             env=task_env(env),

@@ -3,11 +3,13 @@
 import json
 import re
 from functools import cache
+from pathlib import Path
 
 import jsonschema
 import pytest
 import requests
 
+from disinto_infra.model import Fleet, parse_project_text
 from disinto_infra.program.build import build_fleet
 from disinto_infra.program.plan import RecordingMocks, is_secret, plan_fleet, reveal, run_with_mocks
 from disinto_infra.runtimes import agent_entrypoint
@@ -710,3 +712,27 @@ def test_a_new_constraint_never_updates_a_volume_in_use():
         )
         assert refused.status_code == 400
         assert "cannot update a volume in use: claimed by allocs (6bd66bfa)" in refused.text
+
+
+def run_with_project(text: str):
+    """The recorded plans' fleet from another project text (same settings and formulas)."""
+    project = parse_project_text(Path(f"{record_plan.FACTORY_ROOT}/projects/disinto.toml"), text)
+    fleet = Fleet(projects=(project,))
+    settings = record_plan.settings("nomad")
+    return run_with_mocks(lambda: build_fleet(settings, fleet, "dev", record_plan.formulas(fleet), warn=lambda _: None))
+
+
+def test_a_rotation_registers_exactly_that_agents_job_again():
+    """The token's name (new on each rotation) is in the job's Meta: only that job changes, so only
+    its allocation is replaced and renders the new secret at once (issue 29 item 4)."""
+    text = record_plan.PROJECT.read_text(encoding="utf-8")
+    same, again = run_with_project(text), run_with_project(text)
+    rotated = run_with_project(text.replace("rotate_token = 2", "rotate_token = 3"))
+    assert [jobspec(same, a) for a in ("llama", "dev-qwen2")] == [jobspec(again, a) for a in ("llama", "dev-qwen2")]
+    assert jobspec(rotated, "llama") == jobspec(same, "llama")
+    changed = jobspec(rotated, "dev-qwen2")
+    assert changed != jobspec(same, "dev-qwen2")
+    before, after = (j["Job"]["Meta"]["disinto.token"] for j in (jobspec(same, "dev-qwen2"), changed))
+    assert (before.split("-")[:3], after.split("-")[:3]) == (["disinto", "infra", "r2"], ["disinto", "infra", "r3"])
+    # Nothing else of the job moved: the marker is the whole difference.
+    assert {**changed["Job"], "Meta": None} == {**jobspec(same, "dev-qwen2")["Job"], "Meta": None}
