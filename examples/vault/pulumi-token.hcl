@@ -23,9 +23,44 @@ path "sys/policies/acl/bot-*" {
   capabilities = ["create", "update", "read", "delete"]
 }
 
-# Each agent's JWT role bot-<name> on the Nomad auth mount (vault_jwt_auth_backend_role).
+# Each agent's JWT role bot-<name> on the Nomad auth mount (vault_jwt_auth_backend_role). Its
+# parameters are those the provider writes (jwtAuthBackendRoleDataToWrite and updateTokenFields,
+# hashicorp/terraform-provider-vault 3144751), any value, but a role may grant bot-* policies only:
+# this token cannot hand a role `admin` or any other policy of the cluster.
+# What remains: it writes the text of every bot-* policy (below), so a bot-* policy it writes can
+# still hold any non-root right, and anyone who may submit a job in the agents' namespace (`nomad
+# job run`, `alloc exec`) reads the secrets the bot roles grant. Treat this token as policy-admin
+# for bot-*, and give the agents a Nomad namespace of their own (README, On Nomad and Vault).
 path "auth/jwt-nomad/role/bot-*" {
   capabilities = ["create", "update", "read", "delete"]
+  allowed_parameters = {
+    "token_policies"          = ["bot-*"]
+    "role_type"               = []
+    "bound_audiences"         = []
+    "user_claim"              = []
+    "user_claim_json_pointer" = []
+    "bound_claims"            = []
+    "bound_claims_type"       = []
+    "bound_subject"           = []
+    "claim_mappings"          = []
+    "groups_claim"            = []
+    "max_age"                 = []
+    "allowed_redirect_uris"   = []
+    "oidc_scopes"             = []
+    "clock_skew_leeway"       = []
+    "expiration_leeway"       = []
+    "not_before_leeway"       = []
+    "verbose_oidc_logging"    = []
+    "token_type"              = []
+    "token_period"            = []
+    "token_ttl"               = []
+    "token_max_ttl"           = []
+    "token_explicit_max_ttl"  = []
+    "token_num_uses"          = []
+    "token_bound_cidrs"       = []
+    "token_no_default_policy" = []
+    "alias_metadata"          = []
+  }
 }
 
 # The Vault provider makes a short-lived child token per run (unless vault:skipChildToken is set).
