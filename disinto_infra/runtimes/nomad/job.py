@@ -39,6 +39,7 @@ from disinto_infra.runtimes.nomad.jobspec import (
     Vault,
     VolumeMount,
     VolumeRequest,
+    WaitConfig,
     WorkloadIdentity,
     seconds,
 )
@@ -50,6 +51,7 @@ FORGE_SERVICE = "forgejo"  # the factory's Forgejo job registers this Nomad serv
 KV_KEYS = {"FORGE_TOKEN": "token", "FORGE_PASS": "pass"}
 # nomad/jobs/agents.hcl (2308c4c): fail fast to the scheduler; room for Claude/llama sessions.
 TOKEN_META = "disinto.token"
+FORGE_URL_WAIT_MIN, FORGE_URL_WAIT_MAX = 15, 60  # seconds
 RESTART = RestartPolicy(Attempts=3, Interval=seconds(300), Delay=seconds(15), Mode="delay")
 RESOURCES = Resources(CPU=500, MemoryMB=1024)
 # One agent's volumes serve one allocation at a time, mounted as folders.
@@ -194,12 +196,19 @@ def secrets_template(secret: KvPath, env: list[EnvVar], review: KvPath | None = 
 
 def forge_url_template(service: str = FORGE_SERVICE) -> Template:
     """FORGE_URL from Nomad's service discovery, as the factory's jobs find Forgejo: a task in a
-    bridge network cannot resolve the compose-era host name `forgejo`. The first instance wins."""
+    bridge network cannot resolve the compose-era host name `forgejo`. The first instance wins.
+
+    A Forgejo redeploy removes the service, then registers it again: without a wait the template
+    renders twice and restarts the agent twice, once with no FORGE_URL. The wait renders only once
+    the registrations have been quiet for FORGE_URL_WAIT_MIN (at most FORGE_URL_WAIT_MAX apart), so a
+    redeploy quicker than that restarts the agent once, or not at all when the address is the same.
+    """
     body = (
         f"{{{{ with nomadService {_go_string(service)} }}}}{{{{ with index . 0 }}}}"
         "FORGE_URL=http://{{ .Address }}:{{ .Port }}{{ end }}{{ end }}\n"
     )
-    return Template(DestPath=FORGE_URL_FILE, EmbeddedTmpl=body, Envvars=True, ChangeMode="restart")
+    wait = WaitConfig(Min=seconds(FORGE_URL_WAIT_MIN), Max=seconds(FORGE_URL_WAIT_MAX))
+    return Template(DestPath=FORGE_URL_FILE, EmbeddedTmpl=body, Envvars=True, ChangeMode="restart", Wait=wait)
 
 
 def placement_constraints(settings: StackSettings) -> list[Constraint] | None:

@@ -82,11 +82,18 @@ class VolumeMount(_ApiObject):
 
 
 @dataclass(frozen=True)
+class WaitConfig(_ApiObject):
+    Min: int  # nanoseconds
+    Max: int
+
+
+@dataclass(frozen=True)
 class Template(_ApiObject):
     DestPath: str
     EmbeddedTmpl: str
     Envvars: bool = False
     ChangeMode: str = "restart"
+    Wait: WaitConfig | None = None
 
 
 @dataclass(frozen=True)

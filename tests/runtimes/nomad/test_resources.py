@@ -309,6 +309,15 @@ def test_templates_render_env_and_restart_on_change():
     ]
 
 
+def test_a_forgejo_redeploy_renders_forge_url_once_its_service_is_quiet():
+    """Issue 29 item 7: without a wait, a redeploy (service gone, then back) restarts every agent
+    twice, once with no FORGE_URL; the wait renders once the registrations are quiet (Template.Wait,
+    api/tasks.go; consul-template's quiescence timer)."""
+    forge_url, secrets = task(nomad_run(), "llama")["Templates"]
+    assert forge_url["Wait"] == {"Min": 15 * 10**9, "Max": 60 * 10**9}
+    assert "Wait" not in secrets  # a rotated secret must reach the agent at once
+
+
 def test_job_is_the_factorys_agent_task_shape():
     job = jobspec(nomad_run(), "llama")["Job"]
     assert (job["Type"], job["Namespace"], job["Datacenters"], job["NodePool"]) == (
