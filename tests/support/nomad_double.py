@@ -253,6 +253,20 @@ class NomadDouble(HttpDouble):
                 return Answer(404, text="resource not found")
             namespace = seen.query.get("namespace", "default")
             return Answer(200, [v for v in self.volumes if namespace == "*" or v["Namespace"] == namespace])
+        if parts == ["v1", "services"]:
+            # ServiceRegistrationListStub per namespace (api/services.go; "*": every namespace).
+            wanted = seen.query.get("namespace", "default")
+            spaces = sorted({ns for ns, _ in self.services if wanted in ("*", ns) and self.services[(ns, _)]})
+            return Answer(
+                200,
+                [
+                    {
+                        "Namespace": ns,
+                        "Services": [{"ServiceName": name, "Tags": []} for n, name in self.services if n == ns],
+                    }
+                    for ns in spaces
+                ],
+            )
         if parts[:2] == ["v1", "service"] and len(parts) == 3:
             return Answer(200, self.services.get((seen.query.get("namespace", "default"), parts[2]), []))
         return Answer(404, text="Invalid URL")

@@ -13,6 +13,8 @@ package `api` of github hashicorp/nomad), the ACL token in `X-Nomad-Token`:
   `SchedulingEligibility` "eligible", or the jobs and volumes cannot be placed.
 - `/v1/service/forgejo?namespace=<ns>` (namespace:read-job): the agents' jobs take FORGE_URL from
   this service (nomad_job.forge_url_template); an empty list means they start without one.
+  `/v1/services?namespace=*` then says where it is instead: `nomadService` sees only the job's own
+  namespace (each namespace listed only as far as the token may read it).
 - `/v1/volumes?type=host&namespace=*` (host-volume-read): host volumes of the fleet's names that
   `pulumi up` cannot make again (host_volumes.py).
 - `/v1/acl/token/self`, its roles and policies: the token's rights, judged against each right
@@ -32,7 +34,7 @@ from disinto_infra.commands.check import host_volumes, nomad_rights, reach
 from disinto_infra.commands.check.facts import NomadFacts
 from disinto_infra.commands.check.reach import Judged
 from disinto_infra.http_get import Reply
-from disinto_infra.parsed import JsonObject
+from disinto_infra.parsed import JsonObject, objects, text_or
 from disinto_infra.runtimes.nomad.job import DEFAULT_NODE_POOL, FORGE_SERVICE
 from disinto_infra.runtimes.nomad.nomad_rights import pulumi_rights
 from disinto_infra.settings import NAMESPACE, StackSettings
@@ -60,6 +62,7 @@ class NomadReplies:
     token_self: Reply | None = None  # /v1/acl/token/self
     roles: tuple[Reply, ...] = ()  # the token's roles
     policies: dict[str, Reply] | None = None  # the token's policies (its own and its roles')
+    services: Reply | None = None  # /v1/services?namespace=* (ServiceRegistrationListStub per namespace)
 
 
 def target(
@@ -88,6 +91,7 @@ def start(
     leader = ask("/v1/status/leader", token)
     namespace = ask(f"/v1/namespace/{_name(t.namespace)}", token)
     service = ask(f"/v1/service/{FORGE_SERVICE}", token, {"namespace": t.namespace})
+    services = ask("/v1/services", token, {"namespace": "*"})
     pool_info = ask(f"/v1/node/pool/{_name(t.node_pool)}", token) if t.node_pool else None
     nodes = ask(f"/v1/node/pool/{_name(t.node_pool)}/nodes", token) if t.node_pool else None
     volumes = ask(host_volumes.PATH, token, host_volumes.PARAMS) if t.volumes else None
@@ -111,6 +115,7 @@ def start(
                 me,
                 roles,
                 {n: f.result() for n, f in asked.items()},
+                services.result(),
             ),
         )
 
@@ -132,6 +137,17 @@ def _other(t: NomadTarget, what: str, reply: Reply, capability: str) -> Judged:
     if reply.status == 403:
         return Judged(f"refused: needs {capability}", lacks=capability)
     return Judged(reply.why(), f"{t.endpoint.address}: {what}: {reply.why()}")
+
+
+def _namespaces_with(reply: Reply | None, service: str) -> list[str]:
+    """The namespaces a `/v1/services` answer lists `service` in (api/services.go ServiceRegistrationListStub)."""
+    if reply is None or reply.status != 200:
+        return []
+    return sorted(
+        text_or(entry, "Namespace", "?")
+        for entry in objects(reply.body)
+        if any(text_or(s, "ServiceName", "") == service for s in objects(entry.get("Services")))
+    )
 
 
 def _namespace(t: NomadTarget, reply: Reply) -> Judged:
@@ -163,11 +179,6 @@ def _default_pool(t: NomadTarget, body: object) -> Judged:
     )
 
 
-def _objects(body: object) -> list[JsonObject]:
-    """The objects of a JSON list answer (NodeListStubs, ServiceRegistrations)."""
-    return [n for n in body if isinstance(n, dict)] if isinstance(body, list) else []
-
-
 def _node_state(node: JsonObject) -> str:
     return f"{node.get('Name', '?')} {node.get('Status', '?')}/{node.get('SchedulingEligibility', '?')}"
 
@@ -183,7 +194,7 @@ def _pool(t: NomadTarget, pool: Reply, nodes: Reply) -> tuple[tuple[str, ...], J
         return (), _other(t, f'node pool "{name}"', pool, f'read on node pool "{name}"')
     if nodes.status != 200:
         return (), _other(t, f'nodes of node pool "{name}"', nodes, f'node:read (and read on node pool "{name}")')
-    stubs = _objects(nodes.body)
+    stubs = objects(nodes.body)
     ready = tuple(
         str(n.get("Name", "")) for n in stubs if n.get("Status") == READY and n.get("SchedulingEligibility") == ELIGIBLE
     )
@@ -198,17 +209,24 @@ def _pool(t: NomadTarget, pool: Reply, nodes: Reply) -> tuple[tuple[str, ...], J
     )
 
 
-def _service(t: NomadTarget, reply: Reply) -> tuple[tuple[str, ...], Judged]:
+def _service(t: NomadTarget, reply: Reply, everywhere: Reply | None = None) -> tuple[tuple[str, ...], Judged]:
     if reply.status == 200 and isinstance(reply.body, list):
-        instances = tuple(f"{r.get('Address', '?')}:{r.get('Port', '?')}" for r in _objects(reply.body))
+        instances = tuple(f"{r.get('Address', '?')}:{r.get('Port', '?')}" for r in objects(reply.body))
         if instances:
             return instances, Judged("registered")
+        elsewhere = _namespaces_with(everywhere, FORGE_SERVICE)
+        where = (
+            f"; it is registered in namespace {', '.join(repr(n) for n in elsewhere)}, which the agents' "
+            "nomadService does not see (it reads only the job's own namespace)"
+            if elsewhere
+            else ""
+        )
         return (), Judged(
-            "not registered",
+            "not registered" + (f" (in {', '.join(elsewhere)})" if elsewhere else ""),
             (
-                f'{t.endpoint.address}: no Nomad service "{FORGE_SERVICE}" in namespace "{t.namespace}": the agents\' '
-                f"jobs take FORGE_URL from it (run the factory's forgejo job there, or set {NAMESPACE}:nomadNamespace "
-                "to its namespace)"
+                f'{t.endpoint.address}: no Nomad service "{FORGE_SERVICE}" in namespace "{t.namespace}"{where}: the '
+                f"agents' jobs take FORGE_URL from it (run the factory's forgejo job there, or set "
+                f"{NAMESPACE}:nomadNamespace to its namespace)"
             ),
         )
     return (), _other(t, f'service "{FORGE_SERVICE}"', reply, f'read-job on namespace "{t.namespace}"')
@@ -250,7 +268,7 @@ def judge(t: NomadTarget, r: NomadReplies) -> NomadFacts:
         if namespace.found == "not found":
             service = Judged("not checked: no such namespace")
         else:
-            instances, service = _service(t, r.service)
+            instances, service = _service(t, r.service, r.services)
     judged = (elected, namespace, pool, service)
     lacking = [j.lacks for j in (*judged, volumes) if j.lacks]
     problems = [j.problem for j in judged if j.problem] + list(volumes.problems) + _refusals(t, lacking)

@@ -68,6 +68,7 @@ def test_all_well_with_only_gets_and_the_token_header(api):
         "/v1/node/pool/gpu",
         "/v1/node/pool/gpu/nodes",
         "/v1/service/forgejo",
+        "/v1/services",
         "/v1/status/leader",
     ]
     assert facts.rights_found == "not checked: no agents"
@@ -127,7 +128,7 @@ def test_a_namespace_with_another_default_pool_needs_nomad_node_pool(api):
 
 
 def test_no_forgejo_service(api):
-    api.configure(services={("default", "forgejo"): [registration("forgejo", "default")]})
+    api.configure(services={})
     facts = probe(api)
     assert facts.forge_found == "not registered"
     assert facts.problems == (
@@ -135,6 +136,19 @@ def test_no_forgejo_service(api):
         "take FORGE_URL from it (run the factory's forgejo job there, or set "
         "disinto:nomadNamespace to its namespace)",
     )
+
+
+def test_a_forgejo_service_in_another_namespace_is_named(api):
+    """The agents' template asks `nomadService`, which reads only the job's own namespace (issue 29)."""
+    api.configure(services={("default", "forgejo"): [registration("forgejo", "default")]})
+    facts = probe(api)
+    assert facts.forge_found == "not registered (in default)"
+    assert facts.problems == (
+        f'{api.url}: no Nomad service "forgejo" in namespace "agents"; it is registered in namespace \'default\', '
+        "which the agents' nomadService does not see (it reads only the job's own namespace): the agents' jobs "
+        "take FORGE_URL from it (run the factory's forgejo job there, or set disinto:nomadNamespace to its namespace)",
+    )
+    assert next(r for r in api.requests if r.path == "/v1/services").query == {"namespace": "*"}
 
 
 def test_403_names_the_capability(api):
