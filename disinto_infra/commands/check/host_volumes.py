@@ -116,9 +116,12 @@ def _blocking(
 
 def _problem(k: KeptVolume, address: str) -> str:
     flags = f"-type host -namespace {k.namespace} {k.id}"
+    job = naming.nomad_job(k.agent)
     return (
         f"{address}: host volume {k.name} ({k.id}) on node {k.node_id} is {k.why}: it holds the name on that "
         f"node, so `pulumi up` cannot make agent {k.agent}'s there (on one node it fails; on several the new "
-        f"volume is empty and elsewhere). Copy out what you want (`nomad volume status {flags}` shows its host "
-        f"path), then `nomad volume delete {flags}`"
+        f"volume is empty and elsewhere). Nomad refuses to delete a volume an allocation claims: first stop the job "
+        f"that may, `nomad job stop -purge -namespace {k.namespace} {job}` (an outage: the agent is down until "
+        f"`pulumi up` starts it again), copy out what you want (`nomad volume status {flags}` shows its host "
+        f"path), then `nomad volume delete {flags}`, then `pulumi up --refresh`"
     )

@@ -291,6 +291,8 @@ def test_a_kept_volume_that_blocks_a_hire_is_named_with_the_commands_that_free_i
     assert done.stdout.split("problem(s):\n")[1].splitlines() == [
         f"  {nomad.url}: host volume agents-dev-qwen-data (d47a) on node box1-0000 is not this stack's: it holds the "
         "name on that node, so `pulumi up` cannot make agent dev-qwen's there (on one node it fails; on several the "
-        f"new volume is empty and elsewhere). Copy out what you want (`nomad volume status {flags}` shows its host "
-        f"path), then `nomad volume delete {flags}`"
+        "new volume is empty and elsewhere). Nomad refuses to delete a volume an allocation claims: first stop the "
+        "job that may, `nomad job stop -purge -namespace agents disinto-agent-dev-qwen` (an outage: the agent is "
+        f"down until `pulumi up` starts it again), copy out what you want (`nomad volume status {flags}` shows its "
+        f"host path), then `nomad volume delete {flags}`, then `pulumi up --refresh`"
     ]

@@ -50,8 +50,10 @@ def blocking_line(api, name: str, volume_id: str, namespace: str, why: str, agen
     return (
         f"{api.url}: host volume {name} ({volume_id}) on node box1-0000 is {why}: it holds the name on that "
         f"node, so `pulumi up` cannot make agent {agent}'s there (on one node it fails; on several the new "
-        f"volume is empty and elsewhere). Copy out what you want (`nomad volume status {flags}` shows its host "
-        f"path), then `nomad volume delete {flags}`"
+        f"volume is empty and elsewhere). Nomad refuses to delete a volume an allocation claims: first stop the "
+        f"job that may, `nomad job stop -purge -namespace {namespace} disinto-agent-{agent}` (an outage: the agent "
+        f"is down until `pulumi up` starts it again), copy out what you want (`nomad volume status {flags}` shows "
+        f"its host path), then `nomad volume delete {flags}`, then `pulumi up --refresh`"
     )
 
 
