@@ -46,3 +46,8 @@ node_pool "agents" {
 node {
   policy = "read"
 }
+
+# Only for `check`: the asked agent's config, for a client's max_kill_timeout (GET /v1/agent/self).
+agent {
+  policy = "read"
+}

@@ -112,6 +112,7 @@ class NomadDouble(HttpDouble):
         token_roles: tuple[str, ...] = (),
         acl_roles: dict[str, list[str]] | None = None,
         acl_policies: dict[str, str] | None = None,
+        agent_client: dict[str, Any] | None = None,
     ):
         super().__init__()
         # Nomad Enterprise: a namespace's default node pool (api/namespace.go NodePoolConfiguration)
@@ -119,6 +120,8 @@ class NomadDouble(HttpDouble):
         self.token_type, self.token_policies, self.token_roles = token_type, token_policies, token_roles
         self.acl_roles = acl_roles or {}  # role ID -> its policy names
         self.acl_policies = acl_policies or {}  # policy name -> rules
+        # /v1/agent/self's config.Client (command/agent/config.go ClientConfig): a server's by default.
+        self.agent_client = agent_client or {"Enabled": False, "MaxKillTimeout": "30s"}
         self.leader, self.namespaces, self.acl_token, self.forbidden = leader, namespaces, acl_token, forbidden
         self.pools = pools if pools is not None else {"default": [node("box1")], "all": [node("box1")]}
         default_services = {("default", "forgejo"): [registration("forgejo", "default")]}
@@ -253,6 +256,8 @@ class NomadDouble(HttpDouble):
                 return Answer(404, text="resource not found")
             namespace = seen.query.get("namespace", "default")
             return Answer(200, [v for v in self.volumes if namespace == "*" or v["Namespace"] == namespace])
+        if parts == ["v1", "agent", "self"]:
+            return Answer(200, {"config": {"Client": self.agent_client}, "member": {}, "stats": {}})
         if parts == ["v1", "services"]:
             # ServiceRegistrationListStub per namespace (api/services.go; "*": every namespace).
             wanted = seen.query.get("namespace", "default")

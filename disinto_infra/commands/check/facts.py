@@ -92,6 +92,7 @@ class NomadFacts:
     host_volumes_found: str = ""  # "" when not asked (no agents)
     kept_volumes: tuple[KeptVolume, ...] = ()  # volumes of the fleet's names in the way of `pulumi up`
     rights_found: str = ""  # "8 of 8 rights `pulumi up` uses" | "a management token: every right" | "not checked: ..."
+    kill_timeout_found: str = ""  # the client's max_kill_timeout against stopGraceSeconds; "" when not asked
 
 
 @dataclass(frozen=True)

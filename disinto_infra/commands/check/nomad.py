@@ -34,7 +34,8 @@ from disinto_infra.commands.check import host_volumes, nomad_rights, reach
 from disinto_infra.commands.check.facts import NomadFacts
 from disinto_infra.commands.check.reach import Judged
 from disinto_infra.http_get import Reply
-from disinto_infra.parsed import JsonObject, objects, text_or
+from disinto_infra.parsed import JsonObject, object_or_empty, objects, text_or
+from disinto_infra.runtimes import go_duration
 from disinto_infra.runtimes.nomad.job import DEFAULT_NODE_POOL, FORGE_SERVICE
 from disinto_infra.runtimes.nomad.nomad_rights import pulumi_rights
 from disinto_infra.settings import NAMESPACE, StackSettings
@@ -48,6 +49,7 @@ class NomadTarget(reach.Target):
     node_pool: str | None
     volumes: tuple[tuple[str, str], ...] = ()  # (volume name, agent) of the fleet; none: not asked
     agents: tuple[str, ...] = ()  # whose jobs and volumes `pulumi up` registers (nomad_rights.py)
+    stop_grace: int = 0  # disinto:stopGraceSeconds: each task's kill_timeout
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,7 @@ class NomadReplies:
     roles: tuple[Reply, ...] = ()  # the token's roles
     policies: dict[str, Reply] | None = None  # the token's policies (its own and its roles')
     services: Reply | None = None  # /v1/services?namespace=* (ServiceRegistrationListStub per namespace)
+    agent_self: Reply | None = None  # /v1/agent/self: the config of the agent asked
 
 
 def target(
@@ -75,6 +78,7 @@ def target(
         settings.nomad_node_pool,
         tuple(host_volumes.fleet_volumes(agents).items()),
         agents,
+        settings.stop_grace_seconds,
     )
 
 
@@ -92,6 +96,7 @@ def start(
     namespace = ask(f"/v1/namespace/{_name(t.namespace)}", token)
     service = ask(f"/v1/service/{FORGE_SERVICE}", token, {"namespace": t.namespace})
     services = ask("/v1/services", token, {"namespace": "*"})
+    agent_self = ask("/v1/agent/self", token)
     pool_info = ask(f"/v1/node/pool/{_name(t.node_pool)}", token) if t.node_pool else None
     nodes = ask(f"/v1/node/pool/{_name(t.node_pool)}/nodes", token) if t.node_pool else None
     volumes = ask(host_volumes.PATH, token, host_volumes.PARAMS) if t.volumes else None
@@ -116,6 +121,7 @@ def start(
                 roles,
                 {n: f.result() for n, f in asked.items()},
                 services.result(),
+                agent_self.result(),
             ),
         )
 
@@ -137,6 +143,30 @@ def _other(t: NomadTarget, what: str, reply: Reply, capability: str) -> Judged:
     if reply.status == 403:
         return Judged(f"refused: needs {capability}", lacks=capability)
     return Judged(reply.why(), f"{t.endpoint.address}: {what}: {reply.why()}")
+
+
+def _kill_timeout(t: NomadTarget, reply: Reply) -> Judged:
+    """A Nomad client caps each task's kill_timeout at its `max_kill_timeout` (30 s unless raised;
+    client/allocrunner/taskrunner): the agents' jobs get that, not stopGraceSeconds, to finish.
+    Only a client agent tells its own (`/v1/agent/self`, config.Client); a server knows no client's."""
+    if reply.status == 403:
+        return Judged("not checked: the token may not read the agent (agent:read)")
+    client = object_or_empty(object_or_empty(object_or_empty(reply.body).get("config")).get("Client"))
+    if reply.status != 200 or client.get("Enabled") is not True:
+        return Judged(f"not known here ({t.endpoint.address} is no Nomad client); a client's default is 30s")
+    text = text_or(client, "MaxKillTimeout", "30s")
+    try:
+        cap = go_duration.parse(text) // 10**9
+    except ValueError:
+        return Judged(f"unreadable: {text!r}")
+    if cap >= t.stop_grace:
+        return Judged(f"{text}, enough for the {t.stop_grace} s grace")
+    return Judged(
+        f"{text}, below the {t.stop_grace} s grace",
+        f"{t.endpoint.address}: this Nomad client caps a task's kill_timeout at {text} (client max_kill_timeout), "
+        f"below {t.setting('stopGraceSeconds')} {t.stop_grace}: the agents get {text} to finish their jobs on a stop; "
+        f'set client {{ max_kill_timeout = "{t.stop_grace}s" }} on every client that runs agents, or lower the grace',
+    )
 
 
 def _namespaces_with(reply: Reply | None, service: str) -> list[str]:
@@ -269,7 +299,8 @@ def judge(t: NomadTarget, r: NomadReplies) -> NomadFacts:
             service = Judged("not checked: no such namespace")
         else:
             instances, service = _service(t, r.service, r.services)
-    judged = (elected, namespace, pool, service)
+    kill = _kill_timeout(t, r.agent_self) if leader and r.agent_self is not None else Judged("")
+    judged = (elected, namespace, pool, service, kill)
     lacking = [j.lacks for j in (*judged, volumes) if j.lacks]
     problems = [j.problem for j in judged if j.problem] + list(volumes.problems) + _refusals(t, lacking)
     rights = _rights(t, r) if leader else nomad_rights.NomadTokenRights("not checked: no leader")
@@ -292,6 +323,7 @@ def judge(t: NomadTarget, r: NomadReplies) -> NomadFacts:
         host_volumes_found=volumes.found,
         kept_volumes=volumes.kept,
         rights_found=rights.found,
+        kill_timeout_found=kill.found,
     )
 
 

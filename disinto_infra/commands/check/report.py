@@ -64,6 +64,8 @@ def nomad_section(nomad: NomadFacts) -> list[str]:
     if nomad.host_volumes_found:
         rows.append(("host volumes", _listed(nomad.host_volumes_found, tuple(k.name for k in nomad.kept_volumes))))
     rows.append(("token rights", nomad.rights_found))
+    if nomad.kill_timeout_found:
+        rows.append(("max_kill_timeout", nomad.kill_timeout_found))
     return [f"Nomad {nomad.address}{_from(nomad.address_source)}", *table(("what", "found"), rows)]
 
 

@@ -127,6 +127,7 @@ def test_all_well_on_a_nomad_stack(world, doubles, tmp_path):
         "host volumes": "0 of this fleet's names, 0 in the way (stack state unknown: only those outside its "
         "namespace or pool are known to be)",
         "token rights": "7 of 7 rights `pulumi up` uses",
+        "max_kill_timeout": f"not known here ({nomad.url} is no Nomad client); a client's default is 30s",
     }
     assert f"Vault {vault.url} (env VAULT_ADDR)" in out
     assert rows(out, "Vault") == {

@@ -43,9 +43,9 @@ def api(cluster):
     return cluster
 
 
-def probe(api, token=TOKEN, namespace="agents", pool="gpu", timeout=2.0, agents=()):
+def probe(api, token=TOKEN, namespace="agents", pool="gpu", timeout=2.0, agents=(), grace=120):
     endpoint = Endpoint(api.url, "env NOMAD_ADDR", "env NOMAD_TOKEN" if token else "", "X-Nomad-Token", token)
-    target = nomad.NomadTarget(endpoint, "/p/Pulumi.dev.yaml", namespace, pool, agents=agents)
+    target = nomad.NomadTarget(endpoint, "/p/Pulumi.dev.yaml", namespace, pool, agents=agents, stop_grace=grace)
     with ThreadPoolExecutor(8) as pool_:
         facts = nomad.start(pool_, target, timeout)()
     assert TOKEN not in repr(facts)
@@ -64,6 +64,7 @@ def test_all_well_with_only_gets_and_the_token_header(api):
     assert {r.method for r in api.requests} == {"GET"}
     assert sorted(r.path for r in api.requests) == [
         "/v1/acl/token/self",
+        "/v1/agent/self",
         "/v1/namespace/agents",
         "/v1/node/pool/gpu",
         "/v1/node/pool/gpu/nodes",
@@ -287,3 +288,18 @@ def test_an_unreadable_policy_means_not_checked(api):
     client(api, "ops", "gone", ops='namespace "agents" {\n  policy = "write"\n}\n')
     facts = probe(api, agents=("llama",))
     assert (facts.rights_found, facts.problems) == ("not checked: policy gone not readable", ())
+
+
+
+def test_a_client_whose_max_kill_timeout_is_below_the_grace_is_a_problem(api):
+    """Nomad caps each task's kill_timeout at the client's max_kill_timeout (issue 29 item 3)."""
+    api.configure(agent_client={"Enabled": True, "MaxKillTimeout": "30s"})
+    facts = probe(api)
+    assert facts.kill_timeout_found == "30s, below the 120 s grace"
+    assert facts.problems == (
+        f"{api.url}: this Nomad client caps a task's kill_timeout at 30s (client max_kill_timeout), below "
+        "/p/Pulumi.dev.yaml: disinto:stopGraceSeconds 120: the agents get 30s to finish their jobs on a stop; "
+        'set client { max_kill_timeout = "120s" } on every client that runs agents, or lower the grace',
+    )
+    api.configure(agent_client={"Enabled": True, "MaxKillTimeout": "2m0s"})
+    assert (probe(api).kill_timeout_found, probe(api).problems) == ("2m0s, enough for the 120 s grace", ())
