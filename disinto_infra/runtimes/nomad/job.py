@@ -23,10 +23,11 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from disinto_infra import naming
 from disinto_infra.runtimes import agent_entrypoint
-from disinto_infra.runtimes.env import CONTAINER_HOME, EnvVar
+from disinto_infra.runtimes.env import BASE_URL_VAR, CONTAINER_HOME, EnvVar
 from disinto_infra.runtimes.nomad.jobspec import (
     Constraint,
     DockerConfig,
@@ -136,6 +137,7 @@ CLAUDE_CONFIG_DIR = f"{CONTAINER_HOME}/data/.claude"
 # What the factory's Nomad job sets for agents on a local model and the docker env (the per-agent
 # compose service of lib/generators.sh) does not (nomad/jobs/agents.hcl, Disinto/disinto 2308c4c,
 # "llama-specific Claude Code tuning"); CLAUDE_MAX_TURNS=60 is also lib/agent-sdk.sh's default.
+ANTHROPIC_API_HOST = "anthropic.com"
 LLAMA_ENV = (
     EnvVar("CLAUDE_MAX_TURNS", "60"),
     EnvVar("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1"),
@@ -143,13 +145,23 @@ LLAMA_ENV = (
 )
 
 
+def talks_to_a_local_model(env: list[EnvVar]) -> bool:
+    """Every `[agents.<name>]` has a model server of its own (the factory's generator skips one without
+    `base_url`, lib/generators.sh); one pointed at Anthropic's own API is no local model."""
+    base = next((var.value for var in env if var.name == BASE_URL_VAR), None)
+    host = urlsplit(base).hostname if isinstance(base, str) else None
+    return host is None or not (host == ANTHROPIC_API_HOST or host.endswith("." + ANTHROPIC_API_HOST))
+
+
 def job_env(env: list[EnvVar]) -> list[EnvVar]:
-    """The docker container's env as the job needs it: Claude's folder on the data volume and the
-    factory job's local-model settings added after the other CLAUDE_* (README: the env on Nomad)."""
+    """The docker container's env as the job needs it: Claude's folder on the data volume and, for an
+    agent on a local model, the factory job's local-model settings after the other CLAUDE_* (README:
+    the env on Nomad)."""
     moved = {"CLAUDE_CONFIG_DIR": CLAUDE_CONFIG_DIR, "CLAUDE_CREDENTIALS_DIR": f"{CLAUDE_CONFIG_DIR}/credentials"}
     out = [EnvVar(var.name, moved[var.name]) if var.name in moved else var for var in env]
     have = {var.name for var in out}
-    added = [var for var in LLAMA_ENV if var.name not in have]
+    local = LLAMA_ENV if talks_to_a_local_model(env) else ()
+    added = [var for var in local if var.name not in have]
     last_claude = max((i for i, var in enumerate(out) if var.name.startswith("CLAUDE_")), default=len(out) - 1)
     return [*out[: last_claude + 1], *added, *out[last_claude + 1 :]]
 

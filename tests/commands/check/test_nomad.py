@@ -290,7 +290,6 @@ def test_an_unreadable_policy_means_not_checked(api):
     assert (facts.rights_found, facts.problems) == ("not checked: policy gone not readable", ())
 
 
-
 def test_a_client_whose_max_kill_timeout_is_below_the_grace_is_a_problem(api):
     """Nomad caps each task's kill_timeout at the client's max_kill_timeout (issue 29 item 3)."""
     api.configure(agent_client={"Enabled": True, "MaxKillTimeout": "30s"})

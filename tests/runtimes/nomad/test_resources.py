@@ -258,6 +258,23 @@ def test_job_env_is_the_docker_containers_minus_secrets_and_forge_url(agent):
     assert set(task(nomad_run(), agent)["Env"]) | rendered == set(docker_env) | set(NOMAD_ONLY)
 
 
+def test_the_local_model_settings_go_only_to_agents_on_a_local_model():
+    """Issue 29 item 7: CLAUDE_MAX_TURNS and the two switches are the factory job's llama tuning."""
+    text = record_plan.PROJECT.read_text(encoding="utf-8").replace(
+        'base_url = "http://10.10.10.1:8082"', 'base_url = "https://api.anthropic.com"'
+    )
+    run = run_with_project(text)
+    local, remote = task(run, "llama")["Env"], task(run, "dev-qwen2")["Env"]
+    llama_tuning = {
+        "CLAUDE_MAX_TURNS",
+        "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC",
+        "CLAUDE_CODE_DISABLE_EXPERIMENTAL_BETAS",
+    }
+    assert llama_tuning <= set(local)
+    assert not llama_tuning & set(remote)
+    assert remote["CLAUDE_CONFIG_DIR"] == "/home/agent/data/.claude"  # the rest of the job env stays
+
+
 def test_job_env_holds_all_the_factory_jobs_env_but_other_bots_tokens():
     t = task(nomad_run(), "llama")
     ours = set(t["Env"]) | rendered_names(t)
