@@ -17,6 +17,12 @@ From developer.hashicorp.com/vault/api-docs:
   the token's policies (`policies`, their texts from `acl`), `data.root`, and `exact_paths` /
   `glob_paths` (a `*` path under its prefix without the `*`), each `{"capabilities": [...]}`,
   merged over the policies; paths with a `+` segment are left out, as Vault leaves them out.
+One write: `PUT /v1/auth/:mount/role/:name` (a JWT role), judged as Vault's ACL judges a request
+(vault/acl.go AllowOperation): the token's rule for the path is the exact one, else the longest
+matching `*` glob; `create` for a new role, `update` for an existing one; where the rule has
+`allowed_parameters`, every parameter must be listed (or `*` be), and every value (each element of a
+list) must match one of the listed values, `*` globs at either end, an empty list allowing any:
+else 403 "permission denied".
 A sealed Vault answers every other path 503 "Vault is sealed".
 
     with VaultDouble(token="hvs.x") as vault:
@@ -109,6 +115,7 @@ class VaultDouble(HttpDouble):
         self.expired, self.forbidden = expired, forbidden
         self.mounts = mounts if mounts is not None else {"kv/": kv_mount(), "sys/": {"type": "system"}}
         self.auth = auth if auth is not None else {"token/": auth_method("token"), "jwt-nomad/": auth_method("jwt")}
+        self.roles: dict[str, dict[str, Any]] = {}  # "auth/<mount>/role/<name>" -> the parameters written
 
     def _health(self, seen: Seen) -> Answer:
         initialized, sealed, standby, perf, code = STATES[self.state]
@@ -181,7 +188,36 @@ class VaultDouble(HttpDouble):
         }
         return Answer(200, _logical(shown))
 
+    def _rule(self, path: str) -> dict[str, Any] | None:
+        """The body of the token's rule for `path`: exact before glob, the longest glob first."""
+        rules: dict[str, dict[str, Any]] = {}
+        for name in self.policies:
+            for block in hcl2.loads(self.acl.get(name, "")).get("path", []):
+                rules.update({json.loads(quoted): body for quoted, body in block.items()})
+        if path in rules:
+            return rules[path]
+        globs = [p for p in rules if p.endswith("*") and path.startswith(p[:-1])]
+        return rules[max(globs, key=len)] if globs else None
+
+    def _write_role(self, seen: Seen) -> Answer:
+        path = seen.path.removeprefix("/v1/")
+        body = dict(seen.body or {})
+        if "root" not in self.policies:
+            rule = self._rule(path)
+            needed = "update" if path in self.roles else "create"
+            if rule is None or needed not in {json.loads(c) for c in rule.get("capabilities", [])}:
+                return DENIED
+            allowed = _unquoted(rule.get("allowed_parameters"))
+            if allowed is not None and not _parameters_allowed(body, allowed):
+                return DENIED
+        self.roles[path] = {**self.roles.get(path, {}), **body}
+        return Answer(204, None)
+
     def answer(self, seen: Seen) -> Answer:
+        if seen.method in ("PUT", "POST") and "/role/" in seen.path and seen.path.startswith("/v1/auth/"):
+            if seen.headers.get("X-Vault-Token") != self.token or self.token is None:
+                return DENIED
+            return self._write_role(seen)
         if seen.method != "GET":
             return Answer(405, {"errors": []})
         if seen.path == "/v1/sys/health":
@@ -213,3 +249,33 @@ class VaultDouble(HttpDouble):
             # Vault repeats the table at the top level, for old clients.
             return Answer(200, {**self.auth, **_logical(self.auth)})
         return Answer(404, {"errors": []})
+
+
+def _unquoted(allowed: Any) -> dict[str, list[str]] | None:
+    """hcl2 keeps the quotes of keys and string values: `{'"token_policies"': ['"bot-*"']}`."""
+    if allowed is None:
+        return None
+    return {json.loads(k) if k.startswith('"') else k: [json.loads(v) for v in values] for k, values in allowed.items()}
+
+
+def _glob(pattern: str, value: str) -> bool:
+    if pattern == "*":
+        return True
+    if pattern.startswith("*") and pattern.endswith("*") and len(pattern) > 1:
+        return pattern[1:-1] in value
+    if pattern.endswith("*"):
+        return value.startswith(pattern[:-1])
+    if pattern.startswith("*"):
+        return value.endswith(pattern[1:])
+    return value == pattern
+
+
+def _parameters_allowed(body: dict[str, Any], allowed: dict[str, list[str]]) -> bool:
+    for key, value in body.items():
+        if key not in allowed and "*" not in allowed:
+            return False
+        patterns = allowed.get(key, allowed.get("*", []))
+        values = value if isinstance(value, list) else [value]
+        if patterns and not all(any(_glob(p, str(v)) for p in patterns) for v in values):
+            return False
+    return True

@@ -6,10 +6,12 @@ from __future__ import annotations
 from fnmatch import fnmatchcase
 
 import hcl2
+import requests
 
 from disinto_infra.program.plan import reveal
 from tests.runtimes.nomad.test_resources import T, review_run
 from tests.runtimes.nomad.test_vault_rights import VAULT_EXAMPLE
+from tests.support.vault_double import VaultDouble
 
 # What hashicorp/terraform-provider-vault 3144751 can send for vault_jwt_auth_backend_role:
 # jwtAuthBackendRoleDataToWrite (vault/resource_jwt_auth_backend_role.go) and updateTokenFields
@@ -56,3 +58,48 @@ def test_every_role_the_program_writes_passes_the_example():
         sent = ALWAYS | {key for key, name in WHEN_SET.items() if inputs.get(name) not in (None, "", [], {})}
         assert sent <= set(rule)
         assert all(any(fnmatchcase(p, g) for g in rule["token_policies"]) for p in inputs["tokenPolicies"])
+
+
+def provider_write(inputs: dict) -> dict:
+    """The body terraform-provider-vault 3144751 writes on create (jwtAuthBackendRoleDataToWrite with
+    create=true): the ALWAYS keys, with their zero values when unset, and the WHEN_SET ones set."""
+    zero = {
+        "bound_audiences": [],
+        "user_claim": "",
+        "user_claim_json_pointer": False,
+        "bound_claims": {},
+        "clock_skew_leeway": 0,
+        "expiration_leeway": 0,
+        "not_before_leeway": 0,
+        "verbose_oidc_logging": False,
+    }
+    names = {**{k: k for k in ALWAYS}, **WHEN_SET}
+    camel = {"bound_audiences": "boundAudiences", "user_claim": "userClaim", "bound_claims": "boundClaims"}
+    body = {key: inputs.get(camel.get(key, key), zero[key]) for key in ALWAYS}
+    body.update(
+        {
+            key: inputs[name]
+            for key, name in names.items()
+            if key not in ALWAYS and inputs.get(name) not in (None, "", [], {})
+        }
+    )
+    return body
+
+
+def test_the_vault_double_takes_the_programs_roles_and_refuses_another_policy():
+    example = VAULT_EXAMPLE.read_text(encoding="utf-8")
+    (inputs, *_) = [reveal(r.inputs) for r in review_run().registrations if r.type == T["role"]]
+    path = f"/v1/auth/{inputs['backend']}/role/{inputs['roleName']}"
+    body = provider_write(inputs)
+    with VaultDouble(token="hvs.pulumi", policies=("disinto-infra",), acl={"disinto-infra": example}) as vault:
+        headers = {"X-Vault-Token": "hvs.pulumi"}
+        assert requests.put(f"{vault.url}{path}", json=body, headers=headers, timeout=5).status_code == 204
+        again = requests.put(f"{vault.url}{path}", json=body, headers=headers, timeout=5)  # an update
+        assert again.status_code == 204
+        for bad in (
+            {**body, "token_policies": ["admin"]},
+            {**body, "token_policies": ["bot-x", "root"]},
+            {**body, "bogus": 1},
+        ):
+            refused = requests.put(f"{vault.url}{path}", json=bad, headers=headers, timeout=5)
+            assert (refused.status_code, refused.json()) == (403, {"errors": ["permission denied"]})
