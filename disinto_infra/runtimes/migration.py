@@ -1,15 +1,15 @@
 """The Pulumi side of taking agents over from the factory's docker-compose deployment.
 
 Per agent, two `command.local.Command`s run `disinto_infra.migrate` on the Pulumi host, each once
-(on create; neither has a delete: undoing a retirement is the operator's `disinto up`; copy-data's
-`update` does nothing, so an in-place change never copies again):
+(on create; neither has a delete: undoing a retirement is the operator's `disinto up`; neither's
+`update` does anything, so an in-place change never retires or copies again):
 - `<name>-retire` removes the compose container `disinto-agents-<name>`, whose name our container
-  takes; it removes only a container labelled `com.docker.compose.project`.
+  takes, stopped with the stack's grace; it removes only a container labelled `com.docker.compose.project`.
 - `<name>-copy-data` copies the compose data volume `<composeProject>_agents-<name>-data` into our
   fresh `agents-<name>-data`, once (a marker file in the target records it).
 
 Wiring, for the Agent component (the order is what makes this safe):
-    retire = retire_compose_container(name, naming.container_name(name), docker_host,
+    retire = retire_compose_container(name, naming.container_name(name), docker_host, stop_grace_seconds,
                                       opts(parent, depends_on=[user, token, collaborator, profile,
                                                                repos_volume, data_volume, image]))  # last
     copy = copy_legacy_data(name, compose_project, name, data_volume, image, docker_host,
