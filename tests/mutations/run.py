@@ -360,17 +360,25 @@ MUTATIONS = [
     Mutation(
         "nomad-volume-not-kept",
         NOMAD,
-        "pulumi.ResourceOptions(parent=args.parent, retain_on_delete=True, replace",
-        "pulumi.ResourceOptions(parent=args.parent, replace",
+        "            retain_on_delete=True,\n            replace_on_changes=VOLUME_REPLACED_ON,",
+        "            replace_on_changes=VOLUME_REPLACED_ON,",
         k("removal_purges", NOMAD_TESTS),
     ),
     # ---- issue 17 items 4-6: what Nomad refuses, refused at plan; where volumes go
     Mutation(
         "nomad-volume-moved-by-update",
         NOMAD,
-        "retain_on_delete=True, replace_on_changes=VOLUME_REPLACED_ON)",
-        "retain_on_delete=True)",
+        "            replace_on_changes=VOLUME_REPLACED_ON,\n",
+        "",
         k("new_pool_or_namespace", NOMAD_TESTS),
+    ),
+    # Issue 29: a constraint change must never reach a volume in use.
+    Mutation(
+        "nomad-volume-updated-on-new-constraint",
+        NOMAD,
+        '            ignore_changes=["constraints"],\n',
+        "",
+        k("volume_in_use", NOMAD_TESTS),
     ),
     Mutation(
         "nomad-volume-any-pool",
