@@ -141,7 +141,8 @@ def _admin_patch_command(conn: connection.Connection, username: str, fields: str
     """The API call a site admin runs to change what Forgejo's CLI cannot (v11 has no such subcommand)."""
     url = f"{conn.url.rstrip('/')}/api/v1{path('admin', 'users', username)}"
     return (
-        f"curl -X PATCH -H 'Authorization: token $ADMIN_TOKEN' -H 'Content-Type: application/json' -d '{fields}' {url}"
+        # Double quotes: the shell expands $ADMIN_TOKEN there (in single quotes it would send the name).
+        f"""curl -X PATCH -H "Authorization: token $ADMIN_TOKEN" -H 'Content-Type: application/json' -d '{fields}' {url}"""
     )
 
 

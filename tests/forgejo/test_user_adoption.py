@@ -9,10 +9,13 @@ against the double, whose `patch_keeps_must_change_password` quirk plays that Fo
 
 from __future__ import annotations
 
+import subprocess
+
 import pytest
 import requests
 
-from disinto_infra.forgejo.user import clear_flag_command
+from disinto_infra.forgejo.connection import Connection
+from disinto_infra.forgejo.user import UNBLOCK, _admin_patch_command, clear_flag_command
 from tests.forgejo.conftest import ADMIN, ADMIN_PASSWORD
 from tests.forgejo.test_engine_scenarios import assert_identity_works, login
 from tests.support.engine import ProviderError
@@ -72,6 +75,23 @@ def test_a_flag_the_patch_did_not_clear_fails_naming_the_user_and_the_cli_comman
 def test_clear_flag_command_is_the_forgejo_cli():
     # cmd/admin_user_must_change_password.go (v11.0.15): `must-change-password [--unset] USER…`.
     assert clear_flag_command("dev-qwen") == "forgejo admin user must-change-password --unset dev-qwen"
+
+
+def test_the_admin_patch_command_expands_the_token_in_a_shell(tmp_path):
+    """The command a message gives is run as it is: the shell must put $ADMIN_TOKEN in (issue 27)."""
+    command = _admin_patch_command(Connection("http://forge:3000", "disinto-admin"), "dev-qwen", UNBLOCK)
+    curl = tmp_path / "curl"
+    curl.write_text('#!/bin/sh\nprintf "%s\\n" "$@"\n')
+    curl.chmod(0o755)
+    done = subprocess.run(
+        ["sh", "-c", command],
+        env={"PATH": f"{tmp_path}:/usr/bin:/bin", "ADMIN_TOKEN": "t0k"},
+        capture_output=True,
+        text=True,
+    )
+    assert "Authorization: token t0k" in done.stdout.splitlines()
+    assert '{"prohibit_login": false}' in done.stdout.splitlines()
+    assert done.stdout.splitlines()[-1] == "http://forge:3000/api/v1/admin/users/dev-qwen"
 
 
 def test_double_refuses_basic_auth_while_the_flag_is_set_and_its_quirk_keeps_it(forge):
