@@ -15,6 +15,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path, PurePosixPath
 from typing import Literal
+from urllib.parse import urlsplit
 
 import pulumi
 import yaml
@@ -29,6 +30,7 @@ from disinto_infra.parsed import JsonObject
 from disinto_infra.runtimes import docker_host as docker_hosts
 from disinto_infra.runtimes.image_pin import digest_problem
 from disinto_infra.runtimes.nomad import constraint_rules as nomad_constraint_rules
+from disinto_infra.url_mask import mask_credentials
 
 NAMESPACE = "disinto"
 
@@ -313,6 +315,12 @@ class StackSettings(BaseModel):
         problem = http_url_problem(value)
         if problem:
             raise ValueError(problem)
+        if "@" in urlsplit(value).netloc:
+            # requests would send the user info as basic auth in place of the admin token, on every call.
+            raise ValueError(
+                f"must not hold a user name or password ({mask_credentials(value)}): give the admin's credentials "
+                "as disinto:adminToken or disinto:adminUser + disinto:adminPassword (set with --secret)"
+            )
         return value.rstrip("/")
 
     # Before the type's own check, which would echo the value in its message.

@@ -508,3 +508,14 @@ def test_log_rotation_bounds_name_the_key(values, line):
     with pytest.raises(ConfigError) as caught:
         settings(**values)
     assert caught.value.problems == [line]
+
+
+
+def test_a_forgejo_address_with_user_info_is_refused_without_showing_the_password():
+    """requests would send it as basic auth in place of the admin token (issue 27 item 5)."""
+    for key in ("forgeUrl", "forgeInternalUrl"):
+        with pytest.raises(ConfigError) as caught:
+            settings(**{key: "http://admin:s3cr3t@forgejo:3000"})
+        (line,) = caught.value.problems
+        assert line.startswith(f"disinto:{key}: must not hold a user name or password (http://admin:***@forgejo:3000)")
+        assert "s3cr3t" not in line
