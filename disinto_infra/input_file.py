@@ -71,9 +71,17 @@ def read_bytes(path: str | Path, limit: int = TEXT_LIMIT) -> bytes:
     return b"".join(chunks)
 
 
+BOM = b"\xef\xbb\xbf"
+
+
 def read_text(path: str | Path, limit: int = TEXT_LIMIT) -> str:
-    """`read_bytes` decoded as UTF-8; not UTF-8 is an InputFileError too."""
+    """`read_bytes` decoded as UTF-8; not UTF-8, a byte-order mark (which TOML and JSON parsers refuse
+    with a puzzling "line 1, column 1") or a NUL byte is an InputFileError too, said as such."""
     content = read_bytes(path, limit)
+    if content.startswith(BOM):
+        raise InputFileError(path, "starts with a byte-order mark (bytes EF BB BF): save it as UTF-8 without one")
+    if (nul := content.find(b"\x00")) != -1:
+        raise InputFileError(path, f"holds a NUL byte at byte {nul}: not a text file")
     try:
         return content.decode("utf-8")
     except UnicodeDecodeError as exc:

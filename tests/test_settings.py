@@ -510,7 +510,6 @@ def test_log_rotation_bounds_name_the_key(values, line):
     assert caught.value.problems == [line]
 
 
-
 def test_a_forgejo_address_with_user_info_is_refused_without_showing_the_password():
     """requests would send it as basic auth in place of the admin token (issue 27 item 5)."""
     for key in ("forgeUrl", "forgeInternalUrl"):
