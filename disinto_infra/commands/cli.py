@@ -143,8 +143,16 @@ def registrars() -> list[Registrar]:
     return [*BUILTIN_COMMANDS, *(importlib.import_module(m).register for m in COMMAND_MODULES)]
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m disinto_infra", description=__doc__.splitlines()[0])
+MODULE_PROG, SCRIPT_PROG = "python -m disinto_infra", "disinto-infra"
+
+
+def called_as(argv0: str) -> str:
+    """The command as the user typed it, for usage lines: the installed script or the module."""
+    return SCRIPT_PROG if Path(argv0).name == SCRIPT_PROG else MODULE_PROG
+
+
+def build_parser(prog: str = MODULE_PROG) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=prog, description=__doc__.splitlines()[0])
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for register in registrars():
         register(subparsers)
@@ -152,6 +160,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    args = build_parser(called_as(sys.argv[0])).parse_args(argv)
     code: int = args.func(args)  # every command's func returns its exit code
     return code

@@ -2,6 +2,7 @@
 
 import json
 import re
+import shutil
 import subprocess
 import sys
 import types
@@ -369,3 +370,17 @@ def test_the_installed_command_plans_the_example():
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("dev-qwen: user dev-qwen, token, collaborator on demo-owner/demo")
+
+
+def test_help_names_the_command_as_it_was_called():
+    """Issue 28 item 10: the installed script's usage says `disinto-infra`, the module's `python -m`."""
+    assert cli.called_as("/srv/infra/.venv/bin/disinto-infra") == "disinto-infra"
+    assert cli.called_as("/srv/infra/disinto_infra/__main__.py") == "python -m disinto_infra"
+    script = shutil.which("disinto-infra")
+    if script is not None:  # installed by the README's setup
+        done = subprocess.run([script, "validate", "--help"], capture_output=True, text=True, timeout=120)
+        assert done.stdout.startswith("usage: disinto-infra validate")
+    done = subprocess.run(
+        [sys.executable, "-m", "disinto_infra", "--help"], capture_output=True, text=True, timeout=120
+    )
+    assert done.stdout.startswith("usage: python -m disinto_infra")
