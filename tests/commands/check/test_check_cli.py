@@ -466,14 +466,19 @@ def test_credentials_in_any_address_are_masked_in_text_and_json(world):
     """Issue 19: forgeUrl's userinfo and a base_url's query key never reach check's output."""
     keyed = world.url("two") + "/?api_key=sk-query-key-31"
     toml = write_toml(world, "masked", {"dev-qwen": {**agent(world, "two", "dev-qwen"), "base_url": keyed}})
+    # A forgeUrl with user info is refused before anything is asked (issue 27), the password masked.
     forge = world.forge.url.replace("http://", "http://disinto-admin:pw-in-url-42@")
-    write_stack(world, "masked", projectToml=str(toml), forgeUrl=forge)
+    write_stack(world, "userinfo", projectToml=str(toml), forgeUrl=forge)
+    refused = run(world, "check", "--stack", "userinfo")
+    assert refused.returncode == 2 and "pw-in-url-42" not in refused.stdout + refused.stderr
+    assert "disinto:forgeUrl: must not hold a user name or password (http://disinto-admin:***@" in refused.stderr
+    write_stack(world, "masked", projectToml=str(toml))
     for extra in ((), ("--json",)):
         done = run(world, "check", "--stack", "masked", *extra)
         out = done.stdout + done.stderr
-        assert "sk-query-key-31" not in out and "pw-in-url-42" not in out, out
-        assert "api_key=***" in out and "disinto-admin:***@" in out
-    write_stack(world, "masked-nomad", projectToml=str(toml), forgeUrl=forge, runtime="nomad")
+        assert "sk-query-key-31" not in out, out
+        assert "api_key=***" in out
+    write_stack(world, "masked-nomad", projectToml=str(toml), runtime="nomad")
     env = {"NOMAD_ADDR": "http://ops:nomad-pw-9@127.0.0.1:9", "VAULT_ADDR": "http://127.0.0.1:9/?token=vault-q-8"}
     for extra in ((), ("--json",)):
         done = run(world, "check", "--stack", "masked-nomad", *extra, env=env)
