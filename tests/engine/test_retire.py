@@ -25,6 +25,11 @@ def test_retire_stops_the_compose_agent_with_the_stacks_grace(lab: Lab):
         f"{LABEL}=1",
         "--network",
         lab.network,
+        # The image's two VOLUMEs as tmpfs: retire removes the container without -v, as it must for compose's.
+        "--tmpfs",
+        "/home/agent/data",
+        "--tmpfs",
+        "/home/agent/repos",
         "--entrypoint",
         "sleep",
         lab.image,

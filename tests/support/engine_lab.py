@@ -249,6 +249,7 @@ class Lab:
             self.refused.add(name)
         self._save_accounts()
         inputs = self._substituted(inputs, token, own_image)
+        remove_leftovers(name)
         for volume in (naming.repos_volume(name), naming.data_volume(name)):
             self.engine.call("POST", "/volumes/create", {"Name": volume, "Labels": {LABEL: "1"}})
         cid = ProviderDouble(self.engine).create(inputs)
@@ -291,6 +292,18 @@ class Lab:
 
     def exec(self, box: AgentBox, *args: str, user: str = "0") -> subprocess.CompletedProcess[str]:
         return cli("exec", "-u", user, box.cid, *args, check=False)
+
+
+def remove_leftovers(agent: str) -> None:
+    """An interrupted run may have left this agent's container and volumes: the engine would refuse the
+    name, or hand back a volume with that run's files. Only what the engine tests labelled is removed."""
+    found = cli("ps", "-aq", "--filter", f"label={LABEL}=1", "--filter", f"name=^/{naming.container_name(agent)}$")
+    for cid in found.stdout.split():
+        cli("rm", "-f", "-v", cid, check=False)
+    for volume in (naming.repos_volume(agent), naming.data_volume(agent)):
+        labelled = cli("volume", "inspect", "--format", '{{index .Labels "' + LABEL + '"}}', volume, check=False)
+        if labelled.stdout.strip() == "1":
+            cli("volume", "rm", "-f", volume, check=False)
 
 
 def run_command(inputs: dict[str, Any]) -> Started:
