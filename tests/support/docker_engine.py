@@ -50,7 +50,6 @@ class Engine:
 
     def __init__(self, path: str = SOCKET) -> None:
         self.path = path
-        self.calls: list[str] = []
 
     def call(
         self, method: str, path: str, body: object = None, query: dict[str, str] | None = None, timeout: float = 60
@@ -65,7 +64,6 @@ class Engine:
             data = reply.read()
         finally:
             connection.close()
-        self.calls.append(f"{method} {path}")
         if reply.status >= 400:
             raise EngineError(f"{method} {url}: {reply.status} {data.decode(errors='replace').strip()}")
         return json.loads(data) if data and reply.getheader("Content-Type", "").startswith("application/json") else None

@@ -106,10 +106,6 @@ class AgentBox:
     started_command: dict[str, Any]
     token: str
 
-    @property
-    def container(self) -> str:
-        return naming.container_name(self.name)
-
 
 @dataclass
 class Lab:
@@ -285,10 +281,6 @@ class Lab:
             self.image, f"/d/{name}", check=False,
         )  # fmt: skip
         return done.stdout.strip()
-
-    def logs(self, box: AgentBox) -> str:
-        done = cli("logs", box.cid, check=False)
-        return done.stdout + done.stderr
 
     def exec(self, box: AgentBox, *args: str, user: str = "0") -> subprocess.CompletedProcess[str]:
         return cli("exec", "-u", user, box.cid, *args, check=False)
