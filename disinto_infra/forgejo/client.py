@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import os
 import time
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TypeVar
@@ -33,13 +35,17 @@ from requests.adapters import HTTPAdapter
 from requests.utils import get_environ_proxies
 from urllib3.util.retry import Retry
 
-from disinto_infra import http_get, parsed
+from disinto_infra import http_get, parsed, url_mask
 from disinto_infra.parsed import JsonObject
 
 API = "/api/v1"
 TRANSIENT_STATUSES = (502, 503, 504)
 SAFE_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
 PAGE_LIMIT = 50  # Forgejo's maximum page size
+# A 429 comes from a proxy in front of Forgejo (Forgejo has no rate limit of its own on the API):
+# wait as its Retry-After says, this many times at most, each wait at most this long (seconds).
+RATE_LIMIT_ATTEMPTS = 3
+RATE_LIMIT_WAIT = 30.0
 
 
 @dataclass(frozen=True)
@@ -65,8 +71,11 @@ Auth = BasicAuth | TokenAuth
 class ForgejoError(Exception):
     """Forgejo answered with a status the caller did not expect, or did not answer at all."""
 
-    def __init__(self, method: str, path: str, status: int | None, message: str):
+    def __init__(
+        self, method: str, path: str, status: int | None, message: str, headers: Mapping[str, str] | None = None
+    ):
         self.method, self.path, self.status, self.message = method, path, status, message
+        self.headers = dict(headers or {})
         where = f"Forgejo {method} {API}{path}"
         super().__init__(f"{where}: HTTP {status}: {message}" if status else f"{where}: {message}")
 
@@ -74,6 +83,26 @@ class ForgejoError(Exception):
     def transient(self) -> bool:
         """Worth another attempt: no answer, or a gateway/availability error."""
         return self.status is None or self.status in TRANSIENT_STATUSES
+
+
+class MovedError(ForgejoError):
+    """Forgejo redirected: the user or repository named in the path was renamed or moved.
+
+    Forgejo answers an old name with 307 for every method (docs/decisions/forgejo-redirects.md).
+    Following it would write to whatever account now holds the name, so nothing follows it.
+    """
+
+    def __init__(self, method: str, path: str, status: int, location: str):
+        self.location = url_mask.mask_credentials(location)
+        super().__init__(
+            method,
+            path,
+            status,
+            f"redirected to {self.location or '(no Location)'}: the user or repository named in {API}{path} "
+            "was renamed or moved, and Forgejo keeps the old name as a redirect, which this program never "
+            "follows. Nothing was changed. Rename it back in Forgejo, or write the new name where the old one "
+            "is set (an agent's forge_user, the project's repo), then run again",
+        )
 
 
 @dataclass(frozen=True)
@@ -130,6 +159,7 @@ class ForgejoClient:
         self.timeout = (min(timeout, 10.0), timeout)  # (connect, read)
         self.attempts = attempts
         self.backoff = backoff
+        self.sleep: Callable[[float], None] = time.sleep  # tests put a recording clock here
         self._session = requests.Session()
         self._session.trust_env = False  # no ~/.netrc; proxies and CA bundle below, on purpose
         self._proxies, self._verify = environment_settings(self.base_url)
@@ -156,6 +186,31 @@ class ForgejoClient:
         params: dict[str, str | int] | None = None,
         ok: tuple[int, ...] = (200,),
     ) -> Response:
+        """Send one request; any status outside `ok` raises ForgejoError. A 429 (a proxy's rate limit)
+        is waited out as its Retry-After says, a few times and never longer than RATE_LIMIT_WAIT: the
+        request was turned away before Forgejo saw it, so even a POST is safe to send again."""
+        for attempt in range(RATE_LIMIT_ATTEMPTS + 1):
+            try:
+                return self._request_once(method, api_path, auth=auth, json=json, params=params, ok=ok)
+            except ForgejoError as exc:
+                if exc.status != 429:
+                    raise
+                wait = retry_after(exc.headers)
+                if wait is None or wait > RATE_LIMIT_WAIT or attempt == RATE_LIMIT_ATTEMPTS:
+                    raise _rate_limited(exc, attempt, wait) from None
+                self.sleep(wait)
+        raise AssertionError("unreachable")
+
+    def _request_once(
+        self,
+        method: str,
+        api_path: str,
+        *,
+        auth: Auth | None,
+        json: object = None,
+        params: dict[str, str | int] | None = None,
+        ok: tuple[int, ...] = (200,),
+    ) -> Response:
         """Send one request; any status outside `ok` raises ForgejoError."""
         try:
             raw = self._session.request(
@@ -169,6 +224,7 @@ class ForgejoClient:
                 proxies=self._proxies,
                 verify=self._verify,
                 stream=True,  # read by `_json`, up to http_get's limit
+                allow_redirects=False,  # see MovedError
             )
             body = _json(raw)
         except http_get.ReplyTooLarge as exc:
@@ -177,9 +233,11 @@ class ForgejoClient:
             # Our own words: requests' text can carry the URL with its query string.
             raise ForgejoError(method, api_path, None, f"no answer ({_kind(exc)})") from None
         response = Response(raw.status_code, body, dict(raw.headers))
+        if 300 <= raw.status_code < 400 and raw.status_code not in ok:
+            raise MovedError(method, api_path, raw.status_code, raw.headers.get("Location", ""))
         if raw.status_code not in ok:
             message = _scrub(_message(response), auth)
-            raise ForgejoError(method, api_path, raw.status_code, message)
+            raise ForgejoError(method, api_path, raw.status_code, message, response.headers)
         return response
 
     def paginate(self, api_path: str, *, auth: Auth | None) -> Iterator[object]:
@@ -227,6 +285,33 @@ def _auth_headers(auth: Auth | None) -> dict[str, str]:
     if isinstance(auth, TokenAuth):
         headers["Authorization"] = f"token {auth.token}"
     return headers
+
+
+def _rate_limited(exc: ForgejoError, waits: int, wait: float | None) -> ForgejoError:
+    asked = "an unreadable Retry-After" if wait is None else f"Retry-After {wait:g} s"
+    why = (
+        f"rate limited (HTTP 429, {asked}) by something in front of Forgejo, after {waits} wait(s) of at most "
+        f"{RATE_LIMIT_WAIT:g} s each: raise that proxy's limit for this client, or run again later"
+    )
+    return ForgejoError(exc.method, exc.path, exc.status, why, exc.headers)
+
+
+def retry_after(headers: Mapping[str, str]) -> float | None:
+    """Seconds a Retry-After header asks for (delta-seconds or an HTTP date, RFC 9110 10.2.3);
+    1 s when there is none, None when it cannot be read."""
+    value = next((v for k, v in headers.items() if k.lower() == "retry-after"), None)
+    if value is None:
+        return 1.0
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        return None
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
 def _total_count(headers: dict[str, str]) -> int | None:

@@ -143,7 +143,19 @@ def _authenticates(client: ForgejoClient, state: TokenState) -> bool:
         if exc.status == 401:
             return False
         raise
-    return parsed.text_or(me, "login", "").lower() == state.username.lower()
+    login = parsed.text_or(me, "login", "")
+    if login.lower() != state.username.lower():
+        # The token works, for an account now called otherwise: a rename, not a lost token. Making a
+        # new one would go to the old name (a redirect) and fail; say what happened instead.
+        raise ForgejoError(
+            "GET",
+            "/user",
+            200,
+            f"the token of Forgejo user {state.username!r} now logs in as {login!r}: the account was renamed. "
+            f"Nothing was changed. Rename it back to {state.username!r} (Forgejo's site administration, user "
+            f"accounts), then run again: an agent's account is the one its forge_user names",
+        )
+    return True
 
 
 def _scopes_or_none(value: object) -> list[str] | None:

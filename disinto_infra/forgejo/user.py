@@ -59,6 +59,9 @@ class UserState:
     user_id: int
     adopted: bool
     password_ok: bool = True
+    # What the last refresh found: ok, wrong, or "not checked: <why>" (the token is then checked by
+    # the token's own refresh); "" before a refresh.
+    password_check: str = ""
 
     @classmethod
     def from_outputs(cls, outs: Props) -> UserState:
@@ -71,6 +74,7 @@ class UserState:
             user_id=as_int(outs.get("user_id")),
             adopted=bool(outs.get("adopted", False)),
             password_ok=bool(outs.get("password_ok", True)),
+            password_check=str(outs.get("password_check") or ""),
         )
 
     def outputs(self) -> Props:
@@ -123,15 +127,38 @@ def _refuse_blocked(client: ForgejoClient, conn: connection.Connection, username
         raise UserExistsError(blocker)
 
 
-def _password_works(client: ForgejoClient, username: str, password: str) -> bool:
-    """Does basic auth with this password get through? (401: wrong; 403: locked or must change.)"""
+# How Forgejo refuses a basic-auth password, by its message (docs/decisions/password-checks.md): only
+# the first two say the password is wrong; the others refuse password logins whatever the password.
+WRONG_PASSWORD = ("password is invalid", "password isn't set")
+PASSWORD_AUTH_REFUSED = {
+    "token is required": "basic authentication with a password is switched off (ENABLE_BASIC_AUTHENTICATION)",
+    "invalid provided OTP": "the account has two-factor authentication (TOTP)",
+    "security keys enrolled": "the account has a security key (WebAuthn) enrolled",
+    "not allowed login": "the account is prohibited from signing in",
+    "must change your password": "Forgejo demands a password change",
+    "prohibited from signing in": "the account is prohibited from signing in",
+    "not activated": "the account is not activated",
+}
+OK = "ok"
+WRONG = "wrong"
+
+
+def password_verdict(client: ForgejoClient, username: str, password: str) -> str:
+    """`ok`, `wrong`, or `not checked: <why>` for a basic-auth login with this password.
+
+    Only an answer that says the password is wrong counts as wrong: a reset on any other refusal would
+    change nothing but the password, mail the bot a notice on every `up`, and be refused again.
+    """
     try:
         client.request("GET", "/user", auth=BasicAuth(username, password))
-        return True
+        return OK
     except ForgejoError as exc:
-        if exc.status in (401, 403):
-            return False
-        raise
+        if exc.status not in (401, 403):
+            raise
+        if exc.status == 401 and any(words in exc.message for words in WRONG_PASSWORD):
+            return WRONG
+        why = next((text for key, text in PASSWORD_AUTH_REFUSED.items() if key in exc.message), None)
+        return f"not checked: {why or f'HTTP {exc.status}: {exc.message}'}"
 
 
 UNBLOCK, ACTIVATE = '{"prohibit_login": false}', '{"active": true}'
@@ -208,11 +235,26 @@ def _is_organization(client: ForgejoClient, conn: connection.Connection, name: s
 def _lookup(client: ForgejoClient, conn: connection.Connection, username: str) -> JsonObject | None:
     try:
         # A 200 from GET /users/{username} is a User object (swagger v11.0.15); no body reads as none.
-        return parsed.as_object(client.request("GET", path("users", username), auth=conn.admin_auth).body)
+        found = parsed.as_object(client.request("GET", path("users", username), auth=conn.admin_auth).body)
     except ForgejoError as exc:
         if exc.status == 404:
             return None
         raise
+    if found is not None:
+        same_account(found, username, f"GET {path('users', username)}")
+    return found
+
+
+def same_account(found: JsonObject, username: str, what: str) -> None:
+    """Refuse an answer about another account than the one asked for (a proxy that rewrote the path,
+    a redirect followed elsewhere): names compare case-insensitively, as Forgejo's lower_name does."""
+    login = parsed.text_or(found, "login", "")
+    if login.lower() != username.lower():
+        raise UserExistsError(
+            f"Forgejo answered {what} with the account {login!r}, not {username!r}: the user was renamed, or "
+            f"something between us and Forgejo rewrites paths. Nothing was changed. Check the account in "
+            f"Forgejo's site administration and write its current name as forge_user"
+        )
 
 
 def _edit(client: ForgejoClient, conn: connection.Connection, username: str, **fields: object) -> JsonObject:
@@ -282,7 +324,7 @@ def _create(client: ForgejoClient, conn: connection.Connection, want: UserState,
         raise ForgejoError(
             "POST", path("admin", "users"), 422, f"user {want.username!r} reported as existing but not found"
         )
-    if _password_works(client, want.username, want.password):
+    if password_verdict(client, want.username, want.password) == OK:
         # Our own earlier attempt (a create, or an adoption) got through and only its answer was lost.
         return UserState(**{**asdict(want), "user_id": object_id(existing), "adopted": "adopt" in tried})
     return _adopt(client, conn, want, existing, tried)
@@ -341,6 +383,7 @@ class ForgejoUserProvider(ForgejoProvider):
             user_id=old.user_id,
             adopted=old.adopted,
             password_ok=True,
+            password_check=old.password_check if "password" not in fields else "",
         )
         return UpdateResult(new.outputs())
 
@@ -351,7 +394,7 @@ class ForgejoUserProvider(ForgejoProvider):
             found = _lookup(client, conn, old.username)
             if found is None:
                 return ReadResult(id_="", outs={})
-            ok = bool(old.password) and _password_works(client, old.username, old.password)
+            verdict = password_verdict(client, old.username, old.password) if old.password else WRONG
         now = UserState(
             username=old.username,
             email=parsed.text_or(found, "email", old.email),
@@ -360,7 +403,8 @@ class ForgejoUserProvider(ForgejoProvider):
             password=old.password,
             user_id=object_id(found),
             adopted=old.adopted,
-            password_ok=ok,
+            password_ok=verdict != WRONG,
+            password_check=verdict,
         )
         return ReadResult(id_=id_, outs=now.outputs())
 
@@ -408,9 +452,10 @@ class ForgejoUser(Resource, module="forgejo", name="User"):
     password: pulumi.Output[str]
     adopted: pulumi.Output[bool]
     password_ok: pulumi.Output[bool]
+    password_check: pulumi.Output[str]
 
     def __init__(self, name: str, args: ForgejoUserArgs, opts: pulumi.ResourceOptions | None = None):
-        props = {**args_props(args), "user_id": None, "password": None, "adopted": None, "password_ok": None}
+        props = {**args_props(args), "user_id": None, "password": None, "adopted": None, "password_ok": None, "password_check": None}
         own = pulumi.ResourceOptions(
             additional_secret_outputs=list(self.SECRET_OUTPUTS), delete_before_replace=self.DELETE_BEFORE_REPLACE
         )

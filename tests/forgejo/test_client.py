@@ -9,10 +9,21 @@ from __future__ import annotations
 
 import pytest
 
-from disinto_infra.forgejo.client import ForgejoClient, Response, TokenAuth, environment_settings
-from tests.forgejo.conftest import ADMIN, host_config
+from disinto_infra.forgejo.client import (
+    RATE_LIMIT_WAIT,
+    BasicAuth,
+    ForgejoClient,
+    ForgejoError,
+    Response,
+    TokenAuth,
+    environment_settings,
+    retry_after,
+)
+from tests.forgejo.conftest import ADMIN, ADMIN_PASSWORD, host_config
 from tests.forgejo.test_engine_scenarios import assert_identity_works
+from tests.support.clock import FakeClock
 from tests.support.engine import Engine, Host, Secret
+from tests.support.forgejo_double import Fault
 from tests.support.identity import identity
 
 
@@ -115,3 +126,41 @@ def test_paginate_ends_at_a_page_that_is_no_list(monkeypatch):
     with ForgejoClient("http://127.0.0.1:9") as client:
         assert list(client.paginate("/admin/users", auth=None)) == []
     assert pages == []  # one page asked, then stopped
+
+
+# Issue 27 item 7: a 429 from a proxy in front of Forgejo (Forgejo has none of its own) is waited out.
+
+
+def _rate_limit(forge, retry_after: str, times: int, method: str = "POST") -> None:
+    forge.inject(
+        Fault(method=method, path_regex=r"/admin/users$", status=429, times=times, headers={"Retry-After": retry_after})
+    )
+
+
+def test_a_429_is_waited_out_as_retry_after_says_even_for_a_post(forge):
+    _rate_limit(forge, "7", times=2)
+    clock = FakeClock()
+    with ForgejoClient(forge.url) as client:
+        client.sleep = clock.sleep
+        body = {"username": "dev-qwen", "email": "q@x.test", "password": "Pass-word-123", "must_change_password": False}
+        created = client.request("POST", "/admin/users", auth=BasicAuth(ADMIN, ADMIN_PASSWORD), json=body, ok=(201,))
+    assert created.status == 201 and clock.now == 14.0
+    assert len(forge.users) == 3  # one user made, however many times it was sent
+
+
+@pytest.mark.parametrize(("retry_after", "times", "said"), [("120", 1, "Retry-After 120 s"), ("1", 9, "after 3 wait")])
+def test_a_429_that_lasts_fails_naming_the_limit(forge, retry_after, times, said):
+    _rate_limit(forge, retry_after, times=times, method="GET")
+    clock = FakeClock()
+    with ForgejoClient(forge.url) as client, pytest.raises(ForgejoError) as caught:
+        client.sleep = clock.sleep
+        client.request("GET", "/admin/users", auth=BasicAuth(ADMIN, ADMIN_PASSWORD))
+    assert caught.value.status == 429 and said in str(caught.value) and "rate limited" in str(caught.value)
+    assert clock.now <= 3 * RATE_LIMIT_WAIT
+
+
+def test_retry_after_reads_seconds_and_dates():
+    assert retry_after({"Retry-After": "5"}) == 5.0
+    assert retry_after({}) == 1.0
+    assert retry_after({"retry-after": "soon"}) is None
+    assert retry_after({"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"}) == 0.0  # in the past

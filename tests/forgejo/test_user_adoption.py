@@ -186,17 +186,18 @@ def test_a_blocked_account_is_refused_naming_the_fix(forge, engine, flags, words
     assert_identity_works(forge, engine, "dev-qwen")
 
 
-def test_a_block_set_after_the_create_is_named_instead_of_resetting_the_password_on_every_up(forge, engine):
+def test_a_block_set_after_the_create_is_recorded_and_the_password_left_alone(forge, engine):
+    """A prohibited account refuses every password: that is no wrong password, so nothing is reset."""
     engine.up(identity("dev-qwen"))
     forge.update_user("dev-qwen", prohibit_login=True)
     engine.refresh()
-    assert engine.outputs("dev-qwen-user")["password_ok"] is False
-    password = engine.outputs("dev-qwen-user")["password"]
+    user = engine.outputs("dev-qwen-user")
+    assert user["password_ok"] is True
+    assert user["password_check"] == "not checked: the account is prohibited from signing in"
     forge.clear_requests()
-    with pytest.raises(ProviderError, match="prohibited from signing in"):
-        engine.up(identity("dev-qwen"))
+    engine.up(identity("dev-qwen"))
     assert [r for r in forge.requests if r.method == "PATCH"] == []
-    assert forge.check_password("dev-qwen", password)
+    assert forge.check_password("dev-qwen", user["password"])
 
 
 # Issue 18 item 4: the create leaves visibility to the server and sends `restricted: false`.

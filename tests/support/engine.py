@@ -355,10 +355,13 @@ class Engine:
                 run.ops[name] = "delete"
         return run.ops
 
-    def refresh(self) -> dict:
+    def refresh(self, only: Iterable[str] | None = None) -> dict:
+        """`pulumi refresh` (with `only`: `--target` those resources)."""
         self._run_start = len(self.calls)
         ops = {}
         for name, old in list(self.state.items()):
+            if only is not None and name not in only:
+                continue
             req = provider_pb2.ReadRequest(
                 id=old.id,
                 urn=self._urn(old.type, name),

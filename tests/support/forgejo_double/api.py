@@ -69,6 +69,8 @@ class Ctx:
     query: dict
     headers: Any  # case-insensitive mapping (email.message.Message)
     body_bytes: bytes = b""
+    raw_path: str = ""  # as sent, still percent-encoded: a redirect rewrites it
+    raw_query: str = ""
     doer: dict | None = None
     auth_kind: str = "none"  # "token" | "basic" | "none"
     token: dict | None = None
@@ -385,9 +387,14 @@ class Api:
         if user is None:
             raise self.error(401, f"user does not exist [uid: 0, name: {uname}]")
         if not self.state.check_password(user, passwd):
-            raise self.error(401, f"user does not exist [uid: {user['id']}, name: {user['login']}]")
+            # services/auth/source/db/authenticate.go:21-22, 36-38, 53-54 @ v11.0.15.
+            words = "isn't set" if not user.get("password_hash") else "is invalid"
+            raise self.error(401, f"user's password {words} [uid: {user['id']}, name: {user['login']}]")
         if user["prohibit_login"]:
             raise self.error(401, f"user is not allowed login [uid: {user['id']}, name: {user['login']}]")
+        if user.get("webauthn"):
+            # basic.go:141-149 @ v11.0.15: a security key refuses basic auth, checked before TOTP.
+            raise self.error(401, "Basic authorization is not allowed while having security keys enrolled")
         if user.get("totp") is not None:
             # basic.go:151-155 and validateTOTP (171-185): a user with TOTP needs X-Forgejo-OTP (or
             # X-Gitea-OTP); any error from Verify is a 401 (routers/api/shared/middleware.go:57-60).
@@ -453,8 +460,30 @@ class Api:
             return ctx.doer
         user = self.state.user_by_name(username)
         if user is None:
+            self._redirect_user(ctx, username)
             raise self.error(404, f"user redirect does not exist [name: {username}]")
         return user
+
+    def _redirect(self, ctx: Ctx, old: str, new: str) -> None:
+        """ctx.Redirect(…, 307) with the first `old` of the escaped path replaced by `new`, the
+        query kept (services/context/user.go RedirectToUser, repo.go RedirectToRepo @ v11.0.15)."""
+        location = ctx.raw_path.replace(old, new, 1) + (f"?{ctx.raw_query}" if ctx.raw_query else "")
+        raise ApiError(307, None, {"Location": location})
+
+    def _redirect_user(self, ctx: Ctx, name: str) -> None:
+        """A renamed user's old name answers 307 for every method (UserAssignmentAPI → LookupUserRedirect)."""
+        uid = self.state.user_redirects.get(name.lower())
+        if uid is not None and uid in self.state.users:
+            self._redirect(ctx, quote(name, safe=""), quote(self.state.users[uid]["login"], safe=""))
+
+    def _redirect_repo(self, ctx: Ctx, owner: str, name: str) -> None:
+        """A renamed or transferred repository's old path answers 307 (repoAssignment → LookupRedirect)."""
+        rid = self.state.repo_redirects.get(f"{owner}/{name}".lower())
+        repo = self.state.repos.get(rid) if rid is not None else None
+        if repo is not None:
+            new_owner = self.state.users[repo["owner_id"]]["login"]
+            old = f"{quote(owner, safe='')}/{quote(name, safe='')}"
+            self._redirect(ctx, old, f"{quote(new_owner, safe='')}/{quote(repo['name'], safe='')}")
 
     def _user_group(self, ctx: Ctx, username: str) -> dict:
         """/users/{username} group: scope user, assignment, public-only, visibility."""
@@ -500,9 +529,11 @@ class Api:
         else:
             owner = self.state.user_by_name(owner_name)
             if owner is None:
+                self._redirect_user(ctx, owner_name)
                 raise self.not_found("GetUserByName", LookupError(f"user redirect does not exist [name: {owner_name}]"))
         repo = self.state.repo_by_name(owner, repo_name)
         if repo is None:
+            self._redirect_repo(ctx, owner_name, repo_name)
             raise self.not_found()
         mode = self.access_mode(repo, ctx.doer)
         if mode < ACCESS_MODES["read"]:

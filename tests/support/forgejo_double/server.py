@@ -21,7 +21,7 @@ import traceback
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
 
 from .api import Api, Ctx, Response
 from .faults import Fault, FaultSet
@@ -178,7 +178,7 @@ class ForgejoDouble:
                     if k in ("full_name", "login_name", "source_id", "restricted", "visibility", "active")
                 },
             )
-            for key in ("prohibit_login", "location", "website", "description", "pronouns", "totp"):
+            for key in ("prohibit_login", "location", "website", "description", "pronouns", "totp", "webauthn"):
                 if key in fields:
                     user[key] = fields[key]
             return copy.deepcopy(user)
@@ -202,6 +202,24 @@ class ForgejoDouble:
             sid = self.state.new_id("source")
             self.state.auth_sources[sid] = kind
             return sid
+
+    def rename_user(self, old: str, new: str) -> None:
+        """An admin renames a user: the old name is kept as a redirect to it
+        (services/user/user.go RenameUser → user_model.NewUserRedirect @ v11.0.15)."""
+        with self.state.lock:
+            user = self._need_user(old)
+            if self.state.user_by_name(new) is not None:
+                raise ValueError(f"user already exists [name: {new}]")
+            self.state.user_redirects.pop(new.lower(), None)
+            self.state.user_redirects[user["lower_name"]] = user["id"]
+            user["login"], user["lower_name"] = new, new.lower()
+
+    def rename_repo(self, full_name: str, new_name: str) -> None:
+        """A repository renamed by its owner: the old path redirects (repo_model.NewRedirect)."""
+        with self.state.lock:
+            repo = self._need_repo(full_name)
+            self.state.repo_redirects[full_name.lower()] = repo["id"]
+            repo["name"], repo["lower_name"] = new_name, new_name.lower()
 
     def add_team_access(self, repo: str, username: str, permission: str) -> None:
         """Access to a repository through a team of its owning organization (not a collaborator)."""
@@ -497,7 +515,16 @@ class ForgejoDouble:
         if len(sub) > 1 and sub.endswith("/"):
             sub = sub[:-1]
         segments = [unquote(s) for s in sub.split("/")[1:]] if sub not in ("", "/") else []
-        ctx = Ctx(method=method, path=path, segments=segments, query=query, headers=headers, body_bytes=raw_body)
+        ctx = Ctx(
+            method=method,
+            path=path,
+            segments=segments,
+            query=query,
+            headers=headers,
+            body_bytes=raw_body,
+            raw_path=raw_path,
+            raw_query=urlencode(query) if query else "",
+        )
         try:
             response = self.api.handle(ctx)
         except Exception:  # a bug in the double: answer 500 and keep the traceback

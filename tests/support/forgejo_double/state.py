@@ -448,6 +448,10 @@ class State:
         self.quirks = Quirks()
         self.settings = Settings()
         self.auth_sources: dict = {}  # id -> login type ("ldap", "smtp", "pam", "oauth2", ...)
+        # Old names kept after a rename or transfer: lower old user name -> user id
+        # (models/user/redirect.go), lower "owner/repo" -> repo id (models/repo/redirect.go).
+        self.user_redirects: dict = {}
+        self.repo_redirects: dict = {}
         self._ids: dict = {}
 
     # ids --------------------------------------------------------------------
@@ -507,6 +511,7 @@ class State:
                 "visibility": visibility or "public",
                 "type": "user",
                 "totp": None,
+                "webauthn": False,  # a security key enrolled
                 "keep_email_private": False,
                 "location": "",
                 "website": "",
