@@ -33,6 +33,7 @@ from urllib.parse import quote
 import requests
 from requests.adapters import HTTPAdapter
 from requests.utils import get_environ_proxies
+from urllib3 import BaseHTTPResponse
 from urllib3.util.retry import Retry
 
 from disinto_infra import http_get, parsed, url_mask
@@ -139,8 +140,19 @@ def environment_settings(url: str) -> tuple[dict[str, str], str | bool]:
     return get_environ_proxies(url), bundle or True
 
 
+class _GatewayRetry(Retry):
+    """urllib3's retry, on gateway errors only: it would also retry a 429 and a 413 carrying
+    Retry-After, sleeping as long as asked; 429 is handled in `ForgejoClient.request`, with a bound."""
+
+    RETRY_AFTER_STATUS_CODES = frozenset(TRANSIENT_STATUSES)
+
+    def get_retry_after(self, response: BaseHTTPResponse) -> float | None:
+        asked = super().get_retry_after(response)
+        return None if asked is None else min(asked, RATE_LIMIT_WAIT)
+
+
 def _retry_policy(attempts: int, backoff: float) -> Retry:
-    return Retry(
+    return _GatewayRetry(
         total=attempts,
         connect=attempts,
         read=attempts,
