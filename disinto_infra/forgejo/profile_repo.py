@@ -38,7 +38,15 @@ from disinto_infra import parsed
 from disinto_infra.factory.formula_file import formula_problem
 from disinto_infra.forgejo import connection, profile_rule
 from disinto_infra.forgejo.base import ForgejoProvider, Props, args_props, as_int, differs, is_unknown
-from disinto_infra.forgejo.client import ForgejoClient, ForgejoError, Response, object_id, path, retry_transient
+from disinto_infra.forgejo.client import (
+    ForgejoClient,
+    ForgejoError,
+    MovedError,
+    Response,
+    object_id,
+    path,
+    retry_transient,
+)
 from disinto_infra.forgejo.profile_rule import MAIN_BRANCH
 from disinto_infra.parsed import JsonObject
 
@@ -134,6 +142,10 @@ class ProfileRepoState:
     protected_branch: str
     # The rule's comparable settings as last written or read (profile_rule.observed); {} when unknown.
     protection_rule: JsonObject
+    # What a refresh found that no write can repair: where the repository moved ("" if it did not),
+    # and whether its owner archived it. The agent owns its .profile and may do either.
+    moved_to: str = ""
+    archived: bool = False
 
     @classmethod
     def from_outputs(cls, outs: Props) -> ProfileRepoState:
@@ -149,6 +161,8 @@ class ProfileRepoState:
             journal_branch=outs.get("journal_branch", ""),
             protected_branch=outs.get("protected_branch", ""),
             protection_rule=dict(outs.get("protection_rule") or {}),
+            moved_to=str(outs.get("moved_to") or ""),
+            archived=bool(outs.get("archived", False)),
         )
 
     def outputs(self) -> Props:
@@ -368,16 +382,41 @@ def _ensure_protection(client: ForgejoClient, conn: Conn, username: str, *, know
     return _align_protection(client, conn, username, rule)
 
 
+def unusable(state: ProfileRepoState) -> str | None:
+    """Why the `.profile` cannot be written to as it stands, with what to do; None if it can."""
+    repo = f"{state.username}/{REPO_NAME}"
+    if state.moved_to:
+        return (
+            f"{repo} was renamed or moved (Forgejo redirects it to {state.moved_to}): the factory's agents read "
+            f"their formula and journal from {repo} only. Nothing was changed. Rename or move it back in the "
+            f"repository's settings, then run `pulumi up` again"
+        )
+    if state.archived:
+        return (
+            f"{repo} is archived: Forgejo refuses every write to it (HTTP 423), so neither this program nor the "
+            f"agent can update its formula or journal. Nothing was changed. Unarchive it (repository settings, "
+            f"danger zone), then run `pulumi up` again"
+        )
+    return None
+
+
 def _writing(client: ForgejoClient, conn: Conn, username: str, write: Callable[[], str]) -> str:
     """A file write on main; refused (403), the rule is brought in line (PATCH, whatever its JSON
-    shows: a whitelisted admin may not be listed there) and the write tried once more."""
+    shows: a whitelisted admin may not be listed there) and the write tried once more. Archived
+    since the last refresh (423, mustNotBeArchived): said as such."""
     try:
+        try:
+            return write()
+        except PushRefusedError:
+            if _get_or_none(client, conn, _rule_path(username)) is None:
+                raise
+            _patch_rule(client, conn, username)
         return write()
-    except PushRefusedError:
-        if _get_or_none(client, conn, _rule_path(username)) is None:
+    except ForgejoError as exc:
+        if exc.status != 423:
             raise
-        _patch_rule(client, conn, username)
-    return write()
+        why = unusable(ProfileRepoState.from_outputs({"username": username, "archived": True}))
+        raise ForgejoError(exc.method, exc.path, exc.status, f"{exc.message}: {why}") from None
 
 
 # ------------------------------------------------------------------------------------- provider
@@ -438,6 +477,7 @@ class ForgejoProfileRepoProvider(ForgejoProvider):
         # the rule's settings being recorded): the update puts them back.
         repair = olds.get("journal_branch") != JOURNAL_BRANCH or olds.get("protected_branch") != MAIN_BRANCH
         repair = repair or bool(profile_rule.drift(olds.get("protection_rule")))
+        repair = repair or bool(olds.get("moved_to")) or olds.get("archived") is True  # update says why
         return DiffResult(changes=bool(changed) or repair, replaces=[], delete_before_replace=False)
 
     def update(self, id_: str, olds: Props, news: Props) -> UpdateResult:
@@ -446,6 +486,8 @@ class ForgejoProfileRepoProvider(ForgejoProvider):
         want = Wanted.from_props({**news, "username": old.username})
         user = old.username
         file_sha, rule = old.formula_file_sha, old.protection_rule
+        if why := unusable(old):
+            raise ForgejoError("GET", _repo_path(user), None, f"{why} (found by the last refresh)")
         with conn.client() as client:
             if sha256_hex(want.formula) != old.formula_sha256 or not file_sha:
                 write = partial(_sync_file, client, conn, want, FORMULA_FILE, want.formula)
@@ -475,7 +517,10 @@ class ForgejoProfileRepoProvider(ForgejoProvider):
         old = ProfileRepoState.from_outputs(props)
         user = old.username
         with conn.client() as client:
-            found = _get_or_none(client, conn, _repo_path(user))
+            try:
+                found = _get_or_none(client, conn, _repo_path(user))
+            except MovedError as exc:
+                return ReadResult(id_=id_, outs=replace(old, moved_to=exc.location).outputs())
             if found is None:
                 return ReadResult(id_="", outs={})
             formula = _read_file(client, conn, user, FORMULA_FILE)
@@ -491,6 +536,8 @@ class ForgejoProfileRepoProvider(ForgejoProvider):
             journal_branch=JOURNAL_BRANCH if branch is not None else "",
             protected_branch=MAIN_BRANCH if rule is not None else "",
             protection_rule=profile_rule.observed(rule, conn.admin_user) if rule is not None else {},
+            moved_to="",
+            archived=found.get("archived") is True,
         )
         return ReadResult(id_=id_, outs=now.outputs())
 

@@ -59,9 +59,9 @@ class UserState:
     user_id: int
     adopted: bool
     password_ok: bool = True
-    # What the last refresh found: ok, wrong, or "not checked: <why>" (the token is then checked by
-    # the token's own refresh); "" before a refresh.
-    password_check: str = ""
+    # ok (set by this program, or found working by the last refresh), wrong, or "not checked: <why>"
+    # (the token is then checked by the token's own refresh); "" in states older than the field.
+    password_check: str = "ok"
 
     @classmethod
     def from_outputs(cls, outs: Props) -> UserState:
@@ -74,7 +74,7 @@ class UserState:
             user_id=as_int(outs.get("user_id")),
             adopted=bool(outs.get("adopted", False)),
             password_ok=bool(outs.get("password_ok", True)),
-            password_check=str(outs.get("password_check") or ""),
+            password_check=str(outs.get("password_check", "")),
         )
 
     def outputs(self) -> Props:
@@ -383,7 +383,7 @@ class ForgejoUserProvider(ForgejoProvider):
             user_id=old.user_id,
             adopted=old.adopted,
             password_ok=True,
-            password_check=old.password_check if "password" not in fields else "",
+            password_check=old.password_check if "password" not in fields else OK,
         )
         return UpdateResult(new.outputs())
 
@@ -455,7 +455,8 @@ class ForgejoUser(Resource, module="forgejo", name="User"):
     password_check: pulumi.Output[str]
 
     def __init__(self, name: str, args: ForgejoUserArgs, opts: pulumi.ResourceOptions | None = None):
-        props = {**args_props(args), "user_id": None, "password": None, "adopted": None, "password_ok": None, "password_check": None}
+        computed = ("user_id", "password", "adopted", "password_ok", "password_check")
+        props = {**args_props(args), **dict.fromkeys(computed)}
         own = pulumi.ResourceOptions(
             additional_secret_outputs=list(self.SECRET_OUTPUTS), delete_before_replace=self.DELETE_BEFORE_REPLACE
         )

@@ -453,3 +453,42 @@ def test_a_journal_branch_from_a_missing_main_is_named(forge):
         _ensure_journal_branch(client, conn, "dev-qwen")
     assert caught.value.status == 500
     assert "has commits but no main branch: its first push went to 'master'" in str(caught.value)
+
+
+# Issue 27 item 3: the agent owns its .profile and may rename or archive it; a refresh reports it
+# and the next up says what to do, writing nothing.
+
+
+def test_a_renamed_profile_is_reported_and_nothing_is_written(forge, engine):
+    engine.up(agent())
+    forge.rename_repo(PROFILE, "old-profile")
+    ops = engine.refresh()
+    assert ops["dev-qwen-profile"] == "update"  # kept in state, with where it went
+    assert engine.outputs("dev-qwen-profile")["moved_to"] == "/api/v1/repos/dev-qwen/old-profile"
+    forge.clear_requests()
+    with pytest.raises(ProviderError, match=r"dev-qwen/\.profile was renamed or moved .*Rename or move it back"):
+        engine.up(agent(formula=FORMULA_V2))
+    assert [r for r in forge.requests if r.method != "GET"] == []
+
+
+def test_an_archived_profile_has_its_own_message(forge, engine):
+    engine.up(agent())
+    forge.state.repo_by_name(forge.state.user_by_name("dev-qwen"), ".profile")["archived"] = True
+    engine.refresh()
+    assert engine.outputs("dev-qwen-profile")["archived"] is True
+    forge.clear_requests()
+    with pytest.raises(ProviderError, match=r"dev-qwen/\.profile is archived: .*Unarchive it"):
+        engine.up(agent(formula=FORMULA_V2))
+    assert [r for r in forge.requests if r.method != "GET"] == []
+    # Unarchived, the next refresh and up go through.
+    forge.state.repo_by_name(forge.state.user_by_name("dev-qwen"), ".profile")["archived"] = False
+    engine.refresh()
+    engine.up(agent(formula=FORMULA_V2))
+    assert contents(forge, "formula.toml") == FORMULA_V2
+
+
+def test_archived_since_the_last_refresh_a_write_names_it(forge, engine):
+    engine.up(agent())
+    forge.state.repo_by_name(forge.state.user_by_name("dev-qwen"), ".profile")["archived"] = True
+    with pytest.raises(ProviderError, match=r"HTTP 423: <Repository \d+:dev-qwen/\.profile> is archived: .*archived"):
+        engine.up(agent(formula=FORMULA_V2))

@@ -553,7 +553,8 @@ class Api:
     def _not_archived(self, repo: dict) -> None:
         if repo["archived"]:
             owner = self.state.users[repo["owner_id"]]
-            raise self.error(423, f"{owner['login']}/{repo['name']} is archived")
+            # mustNotBeArchived (routers/api/v1/api.go:754-757), repo.LogString (models/repo/repo.go:259-264) @ v11.0.15.
+            raise self.error(423, f"<Repository {repo['id']}:{owner['login']}/{repo['name']}> is archived")
 
     # ----------------------------------------------------------------- binding
     def _bind(self, ctx: Ctx, struct: str) -> dict:
