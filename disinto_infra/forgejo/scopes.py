@@ -52,13 +52,19 @@ def agent_scope_problem(scopes: Iterable[str]) -> str | None:
         held = set(normalize(wanted))
     except ScopeError:
         return None  # reported on its own
-    missing = [need for need in AGENT_NEEDS if ALL not in held and not _covers(held, need)]
-    if missing:
+    lacking = missing(held, AGENT_NEEDS)
+    if lacking:
         return (
-            f"lacks {', '.join(missing)}: the token is also the agent's git password, and git push needs "
+            f"lacks {', '.join(lacking)}: the token is also the agent's git password, and git push needs "
             "write:repository, the factory's login check read:user"
         )
     return None
+
+
+def missing(held: Iterable[str], needs: Iterable[str]) -> list[str]:
+    """The scopes of `needs` that a token holding `held` (as Forgejo lists them) lacks."""
+    have = set(held)
+    return [] if ALL in have else [need for need in needs if not _covers(have, need)]
 
 
 def _covers(held: set[str], need: str) -> bool:

@@ -330,6 +330,23 @@ def _create(client: ForgejoClient, conn: connection.Connection, want: UserState,
     return _adopt(client, conn, want, existing, tried)
 
 
+def _pwn_explained(exc: ForgejoError) -> ForgejoError:
+    """A password refused by Forgejo's breach check, named with its setting and fix; other errors as they are.
+
+    A create answers 400 PasswordPwned both for a breached password and for an unreachable HIBP
+    service; an edit says which (routers/api/v1/admin/user.go:111-116, 218-219 @ v11.0.15).
+    """
+    if exc.status != 400 or "pwned" not in exc.message.lower():
+        return exc
+    why = (
+        f"{exc.message}: Forgejo checks every password it sets against Have I Been Pwned ([security] "
+        f"PASSWORD_CHECK_PWN = true) and refuses it when it cannot reach api.pwnedpasswords.com; this program's "
+        f"passwords are 256 random bits, never in a breach list. Let Forgejo reach api.pwnedpasswords.com, or set "
+        f"PASSWORD_CHECK_PWN = false in Forgejo's app.ini, then run `pulumi up` again (`check` reports the setting)"
+    )
+    return ForgejoError(exc.method, exc.path, exc.status, why)
+
+
 class ForgejoUserProvider(ForgejoProvider):
     def create(self, props: Props) -> CreateResult:
         conn = connection.current()
@@ -344,7 +361,10 @@ class ForgejoUserProvider(ForgejoProvider):
         )
         with conn.client() as client:
             tried: set[str] = set()
-            state = retry_transient(lambda: _create(client, conn, want, tried))
+            try:
+                state = retry_transient(lambda: _create(client, conn, want, tried))
+            except ForgejoError as exc:
+                raise _pwn_explained(exc) from None
         return CreateResult(state.username, state.outputs())
 
     def diff(self, id_: str, olds: Props, news: Props) -> DiffResult:
@@ -373,7 +393,10 @@ class ForgejoUserProvider(ForgejoProvider):
             if not old.password_ok:
                 _refuse_blocked(client, conn, old.username)
             if fields:
-                retry_transient(lambda: _edit(client, conn, old.username, **fields))
+                try:
+                    retry_transient(lambda: _edit(client, conn, old.username, **fields))
+                except ForgejoError as exc:
+                    raise _pwn_explained(exc) from None
         new = UserState(
             username=old.username,
             email=news["email"],

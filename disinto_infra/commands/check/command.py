@@ -59,9 +59,11 @@ def _forge_facts(
     repos: list[Future[RepoFacts]],
     basic_auth: Future[str | None],
     profiles: list[Future[str | None]],
+    server: Future[forge.ServerSettings],
 ) -> ForgeFacts:
     version = answered.result()
     admin_status, problems = admin.result()
+    found = server.result()
     if not version.ok:
         problems = [f"{url}: Forgejo does not answer: {version.text}", *problems]
     elif auth_off := basic_auth.result():
@@ -70,6 +72,7 @@ def _forge_facts(
     problems += [f"{r.file}: repo: {r.repo}: {r.detail}" for r in repo_results if r.exists is not True]
     if version.ok:
         problems += [p for p in (f.result() for f in profiles) if p]
+        problems += found.problems
     return ForgeFacts(
         url,
         version.ok,
@@ -80,6 +83,9 @@ def _forge_facts(
         admin_status,
         repo_results,
         tuple(problems),
+        found.admin_scopes,
+        found.password_check_pwn,
+        found.notes if version.ok else (),
     )
 
 
@@ -95,6 +101,7 @@ def run_checks(context: cli.Context, timeout: float, state_file: Path | None) ->
         answered = pool.submit(forge.version, url, timeout)
         admin = pool.submit(forge.admin_status, url, settings.admin_user, credential, timeout)
         basic_auth = pool.submit(forge.basic_auth_problem, url, timeout)
+        server = pool.submit(forge.server_settings, url, settings.admin_user, credential, timeout)
         profiles = [
             pool.submit(
                 forge.profile_rule_problem,
@@ -131,7 +138,7 @@ def run_checks(context: cli.Context, timeout: float, state_file: Path | None) ->
         return CheckReport(
             stack=context.stack,
             servers=tuple(judge(a, f.result()) for a, f in servers),
-            forge=_forge_facts(url, settings, credential, answered, admin, repo_facts, basic_auth, profiles),
+            forge=_forge_facts(url, settings, credential, answered, admin, repo_facts, basic_auth, profiles, server),
             env_file=settings.env_file,
             credentials=tuple(f.result() for f in creds),
             token_age_source=document.source,

@@ -51,6 +51,9 @@ class ForgeFacts:
     admin_status: str  # "site admin" | "not a site admin" | "refused" | "not checked: ..."
     repos: tuple[RepoFacts, ...]
     problems: tuple[str, ...] = ()
+    admin_scopes: str = ""  # the admin token's scopes as Forgejo lists them; "" for a password
+    password_check_pwn: str = ""  # "on" | "off" | "not checked: ..."
+    notes: tuple[str, ...] = ()  # worth knowing, not a failure
 
 
 @dataclass(frozen=True)

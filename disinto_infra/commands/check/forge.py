@@ -13,7 +13,8 @@ from dataclasses import dataclass
 
 from disinto_infra.commands.check.facts import CredentialFacts, RepoFacts
 from disinto_infra.commands.check.sources import AdminCredential
-from disinto_infra.forgejo import profile_rule
+from disinto_infra.forgejo import profile_rule, scopes
+from disinto_infra.forgejo.connection import ADMIN_TOKEN_SCOPES
 from disinto_infra.forgejo.client import Auth, BasicAuth, ForgejoClient, ForgejoError, TokenAuth, path
 from disinto_infra.forgejo.profile_repo import REPO_NAME
 from disinto_infra.forgejo.profile_rule import MAIN_BRANCH
@@ -202,3 +203,84 @@ def profile_rule_problem(
         f"{url}: {repo} (agents.{agent}): the rule on {MAIN_BRANCH} differs from the wanted one in "
         f"{', '.join(differing)}; the next `pulumi up` puts it back"
     )
+
+
+def admin_token_scopes(url: str, admin_user: str, credential: AdminCredential, timeout: float) -> tuple[str, list[str]]:
+    """The admin token's own scopes, from its user's token list, against what the providers ask of it.
+
+    `GET /users/{u}/tokens` takes token auth (only creating and deleting need a password) and lists
+    each token's `scopes` and `token_last_eight` (routers/api/v1/user/app.go:52-71 @ v11.0.15): the
+    entry ending like ours is this token. ("", []) when the credential is a password.
+    """
+    if not isinstance(credential.auth, TokenAuth):
+        return "", []
+    mine = credential.auth.token[-8:]
+    with _client(url, timeout) as client:
+        try:
+            listed = list(client.paginate(path("users", admin_user, "tokens"), auth=credential.auth))
+        except ForgejoError as exc:
+            return f"not checked: {_why(exc)}", []
+    entry = next((t for t in listed if isinstance(t, dict) and t.get("token_last_eight") == mine), None)
+    if entry is None:
+        return f"not checked: no token of {admin_user} ends like this one", []
+    held = [str(s) for s in entry.get("scopes") or []]
+    missing = scopes.missing(held, ADMIN_TOKEN_SCOPES)
+    shown = ", ".join(held) or "none"
+    if not missing:
+        return shown, []
+    return f"{shown} (lacks {', '.join(missing)})", [
+        f"{url}: the admin token ({credential.source}) lacks {', '.join(missing)}: `pulumi up` would fail with "
+        f"HTTP 403 where it needs them. Make a token of {admin_user} with {', '.join(ADMIN_TOKEN_SCOPES)} (or all)"
+    ]
+
+
+# A password in every breach list, long and mixed enough for any PASSWORD_COMPLEXITY at the default
+# MIN_PASSWORD_LENGTH (8): Forgejo checks it before the name (docs/decisions/password-checks.md).
+BREACHED_PASSWORD = "P@ssw0rd"
+PWN_REFUSAL = "PasswordPwned"
+
+
+def password_pwn_check(url: str, admin_user: str, credential: AdminCredential, timeout: float) -> tuple[str, str]:
+    """Whether Forgejo checks new passwords against Have I Been Pwned ([security] PASSWORD_CHECK_PWN).
+
+    No route shows the setting. An admin create of the admin's own (existing) name with a breached
+    password answers 400 PasswordPwned when the check is on, 422 "user already exists" when it is off;
+    nothing is created either way. (state, warning or "").
+    """
+    if credential.auth is None:
+        return "not checked: no admin credential", ""
+    body = {"username": admin_user, "email": f"{admin_user}@check.invalid", "password": BREACHED_PASSWORD}
+    with _client(url, timeout) as client:
+        try:
+            client.request("POST", path("admin", "users"), auth=credential.auth, json=body, ok=(201,))
+        except ForgejoError as exc:
+            if exc.status == 422:
+                return "off", ""
+            if exc.status == 400 and PWN_REFUSAL in exc.message:
+                return "on", pwn_warning(url)
+            return f"not checked: {_why(exc)}", ""
+    return "not checked: Forgejo answered 201", ""
+
+
+def pwn_warning(url: str) -> str:
+    return (
+        f"{url}: PASSWORD_CHECK_PWN is on: Forgejo asks api.pwnedpasswords.com about every password it sets. "
+        f"Where it cannot reach that service, every agent create and password rotation fails with 400 PasswordPwned "
+        f"(whatever the password). Let Forgejo reach it, or set [security] PASSWORD_CHECK_PWN = false in app.ini"
+    )
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    """What the admin credential shows of how Forgejo is set up: its token's scopes, the breach check."""
+
+    admin_scopes: str
+    password_check_pwn: str
+    problems: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+
+
+def server_settings(url: str, admin_user: str, credential: AdminCredential, timeout: float) -> ServerSettings:
+    scopes_found, problems = admin_token_scopes(url, admin_user, credential, timeout)
+    pwn, note = password_pwn_check(url, admin_user, credential, timeout)
+    return ServerSettings(scopes_found, pwn, tuple(problems), (note,) if note else ())

@@ -40,8 +40,12 @@ def forge_section(report: CheckReport) -> list[str]:
     answers = f"yes (Forgejo {forge.version})" if forge.answers else f"no: {forge.detail}"
     source = f" ({forge.admin_source})" if forge.admin_source else ""
     rows = [("answers", answers), (f"admin {forge.admin_user}", forge.admin_status + source)]
+    if forge.admin_scopes:
+        rows.append(("admin token scopes", forge.admin_scopes))
+    if forge.password_check_pwn:
+        rows.append(("PASSWORD_CHECK_PWN", forge.password_check_pwn))
     rows += [(f"repo {r.repo}", {True: "exists", False: r.detail, None: r.detail}[r.exists]) for r in forge.repos]
-    return [f"Forgejo {forge.url}", *table(("what", "found"), rows)]
+    return [f"Forgejo {forge.url}", *table(("what", "found"), rows), *(f"note: {n}" for n in forge.notes)]
 
 
 def _from(source: str) -> str:

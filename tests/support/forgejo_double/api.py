@@ -1075,6 +1075,9 @@ class Api:
             raise self.error(400, "PasswordIsRequired")
         if not self.state.settings.password_complex_enough(password):
             raise self.error(400, "PasswordComplexity")  # routers/api/v1/admin/user.go:105-108 @ v11.0.15
+        if self.state.settings.pwn_error(password):
+            # admin/user.go:111-116 @ v11.0.15: pwned and unreachable answer alike, before the name is looked at.
+            raise self.error(400, "PasswordPwned")
         reserved = reserved_name_error(username)
         if reserved:
             raise self.error(422, reserved)
@@ -1122,6 +1125,8 @@ class Api:
                 raise self.error(400, f"password must be at least {MIN_PASSWORD_LENGTH} characters")
             if not self.state.settings.password_complex_enough(password):
                 raise self.error(400, "password not complex enough")  # admin/user.go:216-217
+            if pwned := self.state.settings.pwn_error(password):
+                raise self.error(400, pwned)  # admin/user.go:218-219, services/user/update.go:206-222
             self.state.set_password(user, password)
         if user["type"] == "org" and form.get("email") and form["email"].lower() != user["email"].lower():
             # The password above is already written (UpdateAuth, admin/user.go:212); an organization

@@ -409,6 +409,20 @@ class Settings:
     allowed_user_visibility: tuple = ("public", "limited", "private")
     default_user_restricted: bool = False
     max_response_items: int = 50
+    # [security] PASSWORD_CHECK_PWN (modules/setting/security.go:142, default off); with it, IsPwned
+    # asks HIBP (modules/auth/password/pwn.go:36-50): `hibp_reachable` False plays a server that
+    # cannot reach it, `pwned` the passwords HIBP knows.
+    password_check_pwn: bool = False
+    hibp_reachable: bool = True
+    pwned: tuple = ("P@ssw0rd", "Password123!")
+
+    def pwn_error(self, password: str) -> str | None:
+        """IsPwned's error text, or None (pwn.go:15, 26-27)."""
+        if not self.password_check_pwn:
+            return None
+        if not self.hibp_reachable:
+            return "using Have-I-Been-Pwned service failed: dial tcp: lookup api.pwnedpasswords.com: no such host"
+        return "password has been pwned" if password in self.pwned else None
 
     def password_complex_enough(self, password: str) -> bool:
         if list(self.password_complexity) == ["off"]:
