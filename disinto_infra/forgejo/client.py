@@ -23,10 +23,10 @@ from __future__ import annotations
 
 import os
 import time
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import TypeVar
 from urllib.parse import quote
 

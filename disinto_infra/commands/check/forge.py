@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from disinto_infra.commands.check.facts import CredentialFacts, RepoFacts
 from disinto_infra.commands.check.sources import AdminCredential
 from disinto_infra.forgejo import profile_rule, scopes
-from disinto_infra.forgejo.connection import ADMIN_TOKEN_SCOPES
 from disinto_infra.forgejo.client import Auth, BasicAuth, ForgejoClient, ForgejoError, TokenAuth, path
+from disinto_infra.forgejo.connection import ADMIN_TOKEN_SCOPES
 from disinto_infra.forgejo.profile_repo import REPO_NAME
 from disinto_infra.forgejo.profile_rule import MAIN_BRANCH
 from disinto_infra.parsed import JsonObject
