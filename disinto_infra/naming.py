@@ -22,9 +22,9 @@ _FORGE_USER_CHARS_RE = re.compile(r"^[0-9A-Za-z][-_0-9A-Za-z]*$")
 _FORGE_USER_RUN_RE = re.compile(r"[-._]{2}")
 
 # Reserved user names, compared case-insensitively: one list per Forgejo release we support, as its
-# models/user/user.go `reservedUsernames` has them (v11.0.15: lines 597-638; v15.0.3: lines 634-675,
-# the same in the v17 development head). Forgejo 11 reserves "devtest"; later releases dropped it
-# and reserve "report_abuse" instead.
+# models/user/user.go `reservedUsernames` has them (v11.0.15: lines 597-638; v12.0.4: lines 588-634;
+# v15.0.3: lines 634-675, the same in the v17 development head). Forgejo 12 added "report_abuse"
+# beside "devtest"; later releases dropped "devtest".
 _RESERVED_IN_ALL = frozenset(
     {
         ".",
@@ -63,6 +63,7 @@ _RESERVED_IN_ALL = frozenset(
 )
 RESERVED_FORGE_USERS_BY_VERSION = {
     "11": _RESERVED_IN_ALL | {"devtest"},
+    "12": _RESERVED_IN_ALL | {"devtest", "report_abuse"},
     "15": _RESERVED_IN_ALL | {"report_abuse"},
 }
 # Forgejo's reserved suffixes (`reservedUserPatterns`, the same in 11 and 15) all contain a dot,
@@ -76,6 +77,32 @@ _ENV_SUFFIX_TABLE = str.maketrans("abcdefghijklmnopqrstuvwxyz-", "ABCDEFGHIJKLMN
 def env_suffix(forge_user: str) -> str:
     """The `<AGENT>` in FORGE_TOKEN_<AGENT>, as the shell scripts compute it."""
     return forge_user.translate(_ENV_SUFFIX_TABLE)
+
+
+# The bots the factory's own `disinto init` makes and keeps: it resets their passwords and deletes
+# all their tokens whenever its .env lacks them (lib/forge-setup.sh, Disinto/disinto 2308c4c;
+# docs/decisions/factory-bot-names.md).
+FACTORY_BOTS = (
+    "dev-bot",
+    "review-bot",
+    "planner-bot",
+    "gardener-bot",
+    "vault-bot",
+    "supervisor-bot",
+    "predictor-bot",
+    "architect-bot",
+)
+
+
+def factory_bot_clash(forge_user: str) -> str | None:
+    """What happens to an agent whose Forgejo user is one of the factory's own bots; None if it is not."""
+    if forge_user.lower() not in FACTORY_BOTS:
+        return None
+    return (
+        f'"{forge_user}" is one of the bots the factory\'s own `disinto init` manages ({", ".join(FACTORY_BOTS)}): '
+        f"it resets that bot's password and deletes all its tokens whenever the factory's .env lacks them, "
+        f"which cuts this agent off"
+    )
 
 
 def default_forge_user(agent: str) -> str:
@@ -245,7 +272,8 @@ def forge_user_problem(forge_user: str, admin_user: str = DEFAULT_ADMIN_USER) ->
         return f'"{forge_user}" is reserved by Forgejo'
     versions = [v for v, names in RESERVED_FORGE_USERS_BY_VERSION.items() if lowered in names]
     if versions:
-        return f'"{forge_user}" is reserved by Forgejo {" and ".join(versions)}'
+        listed = ", ".join(versions[:-1]) + " and " + versions[-1] if len(versions) > 1 else versions[0]
+        return f'"{forge_user}" is reserved by Forgejo {listed}'
     if lowered == admin_user.lower():
         return f'must not be the admin user "{admin_user}"'
     return None

@@ -212,7 +212,7 @@ class StackSettings(BaseModel):
     ssh_dir: str = "~/.ssh"
     forge_bot_usernames: str = ""
     forge_review_token: SecretSetting = Field(default=None, repr=False)
-    token_scopes: tuple[str, ...] = ("all",)
+    token_scopes: tuple[str, ...] | None = None  # None: each agent's roles decide (forgejo/scopes.py)
     adopt_existing_users: bool = True
     architect_interval: int = 900
     planner_interval: int = 43200

@@ -197,7 +197,7 @@ def test_models_are_frozen():
             {"forge_user": f'"{"x" * 41}"'},
             "projects/p.toml: agents.a.forge_user: must be at most 40 characters, not 41",
         ),
-        ({"forge_user": '"api"'}, 'projects/p.toml: agents.a.forge_user: "api" is reserved by Forgejo 11 and 15'),
+        ({"forge_user": '"api"'}, 'projects/p.toml: agents.a.forge_user: "api" is reserved by Forgejo 11, 12 and 15'),
         (
             {"forge_user": '"disinto-admin"'},
             'projects/p.toml: agents.a.forge_user: must not be the admin user "disinto-admin"',

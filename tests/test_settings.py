@@ -37,7 +37,7 @@ def test_defaults_of_every_key():
         "ssh_dir": "/home/op/.ssh",
         "forge_bot_usernames": "",
         "forge_review_token": None,
-        "token_scopes": ("all",),
+        "token_scopes": None,
         "adopt_existing_users": True,
         "architect_interval": 900,
         "planner_interval": 43200,
@@ -180,7 +180,14 @@ def test_example_stack_sets_every_non_secret_setting_at_its_default():
     values = read_stack_file(ROOT / "Pulumi.dev.yaml")
     secrets = {k for k, kind in KEY_KINDS.items() if kind == "secret"}
     # documented as comments in the file
-    computed_or_optional = {"factoryRoot", "envFile", "tokenMaxAgeDays", "nomadNodePool", "nomadConstraint"}
+    computed_or_optional = {
+        "factoryRoot",
+        "envFile",
+        "tokenMaxAgeDays",
+        "nomadNodePool",
+        "nomadConstraint",
+        "tokenScopes",
+    }
     assert set(values) == set(KEY_KINDS) - secrets - computed_or_optional
     assert StackSettings.from_mapping(values, PROJECT, HOME) == settings()
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from disinto_infra.factory.formulas import Formula, load_fleet_and_formulas
+from disinto_infra.fleet_warnings import fleet_warnings
 from disinto_infra.model import ConfigError, Fleet
 from disinto_infra.program.plan import plan_fleet
 from disinto_infra.settings import StackSettings
@@ -101,6 +102,8 @@ def run_validate(args: argparse.Namespace) -> int:
         context = load_context(args)
     except ConfigError as error:
         return report_problems(error)
+    for warning in fleet_warnings(context.fleet, context.settings, f"Pulumi.{context.stack}.yaml"):
+        print(f"warning: {warning}", file=sys.stderr)
     files = len(context.fleet.projects)
     print(f"ok: {len(context.fleet.agents())} agent(s) in {files} file(s)")
     return 0

@@ -21,11 +21,10 @@ from disinto_infra.forgejo import (
     ForgejoTokenArgs,
     ForgejoUser,
     ForgejoUserArgs,
+    scopes,
 )
 from disinto_infra.model import AgentSpec, Project
 from disinto_infra.settings import StackSettings
-
-DEFAULT_TOKEN_SCOPES = ("all",)
 
 
 @dataclass(frozen=True)
@@ -37,7 +36,8 @@ class ForgejoIdentity:
 
 
 def token_scopes(spec: AgentSpec, settings: StackSettings) -> list[str]:
-    return list(spec.token_scopes or settings.token_scopes or DEFAULT_TOKEN_SCOPES)
+    """The agent's own, else the stack's, else the least its roles need."""
+    return list(spec.token_scopes or settings.token_scopes or scopes.for_roles(spec.roles))
 
 
 def token_max_age(spec: AgentSpec, settings: StackSettings) -> int | None:

@@ -29,17 +29,41 @@ IGNORED = frozenset({"", "sudo"})
 
 VALID = frozenset({ALL, PUBLIC_ONLY} | {f"{lvl}:{c}" for lvl in ("read", "write") for c in CATEGORIES})
 
-# What a dev agent does with its token: read and write issues, pull requests, branches and
-# comments (repository + issue), look itself up (read:user), and read its notifications.
-DEV_AGENT_MINIMUM = ("read:notification", "write:issue", "write:repository", "read:user")
+# The least an agent's token needs, by role, read from what each role's scripts call in the factory
+# (docs/decisions/agent-token-scopes.md): issues, labels and comments (write:issue); pull requests,
+# branches, statuses, and git over HTTPS with the token as the password (write:repository); its own
+# login (read:user). No role needs write:user (blocks, SSH keys), write:admin or organizations.
+AGENT_BASE = ("write:issue", "write:repository", "read:user")
+ROLE_SCOPES = {
+    role: AGENT_BASE for role in ("dev", "review", "gardener", "architect", "planner", "predictor", "supervisor")
+}
+# What validate warns about when a TOML or the stack asks for it: each lets an agent act on others.
+BROAD = {
+    ALL: "every scope, write:user and write:admin among them",
+    "write:user": "lets the agent block other users (its peers, the repository's owner) and add SSH keys, "
+    "which no token scope bounds and which outlive its token",
+    "write:admin": "site administration, if the bot is ever made an admin",
+}
+
+
+def for_roles(roles: Iterable[str]) -> list[str]:
+    """The default scopes of an agent with these roles: the union of theirs (a role the factory does
+    not have gets the base set), in Forgejo's canonical form."""
+    wanted = [scope for role in roles for scope in ROLE_SCOPES.get(role, AGENT_BASE)]
+    return normalize(wanted or AGENT_BASE)
+
+
+def broad(scopes: Iterable[str]) -> list[str]:
+    """Why each scope in `scopes` reaches past what an agent needs: 'scope: why'."""
+    return [f"{scope}: {BROAD[scope]}" for scope in dict.fromkeys(scopes) if scope in BROAD]
 
 
 # The agent's token is also its git password (FORGE_PASS: the password is not handed out). Forgejo
 # v11.0.15 checks a token's scope on every git push (routers/web/repo/githttp.go:155 via
 # services/context/permission.go:133-166: write:repository, else 403), refuses a public-only
 # token on a private repository such as the agent's .profile (permission.go:151-153), and the
-# factory's credential helper proves the login with GET /api/v1/user (lib/git-creds.sh:111-116 @
-# Disinto/disinto 2308c4c), which needs read:user (routers/api/v1/api.go:944-945).
+# factory's credential helper proves the login with GET /api/v1/user, which needs read:user
+# (routers/api/v1/api.go:944-945).
 AGENT_NEEDS = ("write:repository", "read:user")
 
 

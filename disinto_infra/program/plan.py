@@ -27,6 +27,7 @@ from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
 
 from disinto_infra.factory.compose import COMPOSE_FILE, ComposeFileError, UpCommand, read_compose_file, up_command
 from disinto_infra.factory.formulas import Formula
+from disinto_infra.fleet_warnings import fleet_warnings
 from disinto_infra.forgejo.profile_repo import REPO_NAME as PROFILE_REPO
 from disinto_infra.forgejo.token import token_name as forgejo_token_name
 from disinto_infra.model import Fleet
@@ -501,6 +502,7 @@ def plan_fleet(
     ]
     path = compose_path(settings)
     warnings += missing_sources(settings)  # where the Docker host is this machine
+    warnings += fleet_warnings(fleet, settings, f"Pulumi.{stack}.yaml")
     # Offline, no registry answers: a pinned digest is shown, a tag says where its digest comes from.
     image = ImageChoice(settings.agent_image).describe() if settings.runtime == runtime_docker.NAME else None
     return PlanReport(

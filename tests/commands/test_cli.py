@@ -147,7 +147,7 @@ def test_plan_refuses_bad_toml(project_dir, capsys):
     path = toml(project_dir, HEADER + agent("a", forge_user='"admin"'))
     assert cli.main(["plan", "--toml", str(path), "--json"]) == 1
     captured = capsys.readouterr()
-    assert captured.err == f'{path}: agents.a.forge_user: "admin" is reserved by Forgejo 11 and 15\n'
+    assert captured.err == f'{path}: agents.a.forge_user: "admin" is reserved by Forgejo 11, 12 and 15\n'
     assert captured.out == ""
 
 
@@ -384,3 +384,28 @@ def test_help_names_the_command_as_it_was_called():
         [sys.executable, "-m", "disinto_infra", "--help"], capture_output=True, text=True, timeout=120
     )
     assert done.stdout.startswith("usage: python -m disinto_infra")
+
+
+# Issue 27 items 1 and 6: what a TOML asks for that works but reaches too far is named.
+
+
+def test_validate_and_plan_warn_about_broad_scopes_and_a_factory_bot(project_dir, capsys):
+    path = toml(project_dir, HEADER + agent("a", forge_user='"review-bot"', token_scopes='["all"]'))
+    assert cli.main(["validate", "--toml", str(path)]) == 0
+    err = capsys.readouterr().err.splitlines()
+    assert err[0].startswith(f'warning: {path}: agents.a.forge_user: "review-bot" is one of the bots')
+    assert "disinto init" in err[0] and "deletes all its tokens" in err[0]
+    assert err[1] == (
+        f"warning: {path}: agents.a.token_scopes: all: every scope, write:user and write:admin among them. "
+        "Its roles need only write:issue, write:repository, read:user: leave token_scopes out for that"
+    )
+    assert cli.main(["plan", "--toml", str(path)]) == 0
+    assert sum("warning: " in line and "agents.a." in line for line in capsys.readouterr().out.splitlines()) == 2
+
+
+def test_an_agent_defaulting_to_a_factory_bot_is_warned_about(project_dir, capsys):
+    path = toml(project_dir, HEADER + agent("dev"))
+    assert cli.main(["validate", "--toml", str(path)]) == 0
+    said = capsys.readouterr().err
+    assert said.startswith(f'warning: {path}: agents.dev.forge_user: "dev-bot" is one of the bots')
+    assert "an agent without forge_user is <name>-bot" in said

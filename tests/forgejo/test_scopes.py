@@ -32,13 +32,19 @@ def test_old_scope_names_are_refused_by_name():
     assert scopes.invalid_scopes(["repo", "read:user", "sudo"]) == ["repo"]
 
 
-def test_dev_agent_minimum_is_valid_and_canonical():
-    assert scopes.normalize(scopes.DEV_AGENT_MINIMUM) == [
-        "read:notification",
-        "write:issue",
-        "write:repository",
-        "read:user",
-    ]
+def test_every_factory_role_defaults_to_the_least_it_needs_and_roles_combine():
+    for role in ("dev", "review", "gardener", "architect", "planner", "predictor", "supervisor"):
+        assert scopes.for_roles([role]) == ["write:issue", "write:repository", "read:user"]
+    assert scopes.for_roles(["dev", "review", "my-own-role"]) == ["write:issue", "write:repository", "read:user"]
+    assert scopes.agent_scope_problem(scopes.AGENT_BASE) is None
+    # Nothing an agent gets by default lets it block a user, add an SSH key or administer the site.
+    assert not {"write:user", "write:admin", "all"} & set(scopes.for_roles(scopes.ROLE_SCOPES))
+
+
+def test_broad_scopes_are_named_with_what_they_allow():
+    said = scopes.broad(["write:issue", "all", "write:user", "write:user"])
+    assert [line.split(":", 1)[0] for line in said] == ["all", "write"]
+    assert "SSH keys" in said[1] and "block" in said[1]
 
 
 @pytest.mark.parametrize(
@@ -59,7 +65,7 @@ def test_an_agent_token_must_push_and_prove_its_login(given, why):
 
 @pytest.mark.parametrize(
     "given",
-    [["all"], ["write:repository", "read:user"], ["write:repository", "write:user"], list(scopes.DEV_AGENT_MINIMUM)],
+    [["all"], ["write:repository", "read:user"], ["write:repository", "write:user"], list(scopes.AGENT_BASE)],
 )
 def test_scopes_an_agent_can_work_with(given):
     assert scopes.agent_scope_problem(given) is None

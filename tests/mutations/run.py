@@ -272,8 +272,8 @@ MUTATIONS = [
     Mutation(
         "user-read-trusts-password",
         USER,
-        "ok = bool(old.password) and _password_works(client, old.username, old.password)",
-        "ok = bool(old.password)",
+        "verdict = password_verdict(client, old.username, old.password) if old.password else WRONG",
+        "verdict = OK if old.password else WRONG",
         k("broken_password"),
     ),
     Mutation(
@@ -330,8 +330,8 @@ MUTATIONS = [
     Mutation(
         "agent-scopes-ignored",
         IDENTITY,
-        "return list(spec.token_scopes or settings.token_scopes or DEFAULT_TOKEN_SCOPES)",
-        "return list(DEFAULT_TOKEN_SCOPES)",
+        "return list(spec.token_scopes or settings.token_scopes or scopes.for_roles(spec.roles))",
+        "return list(scopes.for_roles(spec.roles))",
         k("scope_change"),
     ),
     Mutation("agent-rotate-token-ignored", IDENTITY, "rotation=spec.rotate_token,", "rotation=0,", k("token_rotation")),

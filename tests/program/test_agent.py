@@ -85,12 +85,16 @@ def test_forgejo_identity_inputs():
     run = build(HEADER + agent("llama", forge_user='"dev-qwen"', rotate_token=3, rotate_password=2))
     user, token, collab = (reveal(run.named(f"llama-{n}").inputs) for n in ("user", "token", "collaborator"))
     assert (user["username"], user["email"], user["password_rotation"]) == ("dev-qwen", "dev-qwen@disinto.local", 2)
-    assert (token["username"], token["rotation"], token["scopes"]) == ("dev-qwen", 3, ["all"])
+    assert (token["username"], token["rotation"], token["scopes"]) == (
+        "dev-qwen",
+        3,
+        ["write:issue", "write:repository", "read:user"],
+    )
     assert token["password"] == fake_outputs("pulumi-python:dynamic/forgejo:User", "llama-user", {})["password"]
     assert (collab["repo"], collab["username"], collab["permission"]) == ("johba/disinto", "dev-qwen", "write")
 
 
-def test_token_scopes_agent_then_stack_then_all():
+def test_token_scopes_agent_then_stack_then_the_least_its_roles_need():
     def scopes(text, **stack):
         return reveal(build(text, settings(**stack)).named("llama-token").inputs["scopes"])
 
@@ -104,7 +108,7 @@ def test_token_scopes_agent_then_stack_then_all():
         "write:repository",
         "read:user",
     ]
-    assert scopes(HEADER + agent("llama")) == ["all"]
+    assert scopes(HEADER + agent("llama")) == ["write:issue", "write:repository", "read:user"]
 
 
 def test_token_max_age_agent_then_stack_then_never():

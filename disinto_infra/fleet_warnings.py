@@ -1,0 +1,31 @@
+"""What a valid fleet asks for that works but is worth a second look: `validate` and `plan` print these.
+
+Each names the file, the agent and the field, why it matters, and what to write instead.
+"""
+
+from __future__ import annotations
+
+from disinto_infra import naming
+from disinto_infra.forgejo import scopes
+from disinto_infra.model import Fleet
+from disinto_infra.settings import StackSettings
+
+
+def fleet_warnings(fleet: Fleet, settings: StackSettings, stack_file: str) -> list[str]:
+    found = []
+    for project, agent in fleet.agents():
+        where = f"{project.path}: agents.{agent.name}"
+        if clash := naming.factory_bot_clash(agent.forge_user):
+            found.append(
+                f"{where}.forge_user: {clash} (an agent without forge_user is <name>-bot). Set forge_user to a name "
+                f"of this agent's own, unless this program is meant to take that bot over from `disinto init`"
+            )
+        least = ", ".join(scopes.for_roles(agent.roles))
+        for why in scopes.broad(agent.token_scopes or ()):
+            found.append(f"{where}.token_scopes: {why}. Its roles need only {least}: leave token_scopes out for that")
+    for why in scopes.broad(settings.token_scopes or ()):
+        found.append(
+            f"{stack_file}: disinto:tokenScopes: {why}. Each agent's roles decide the least it needs when the "
+            f"setting is left out: `pulumi config rm disinto:tokenScopes`"
+        )
+    return found
