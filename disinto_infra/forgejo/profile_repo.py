@@ -82,7 +82,8 @@ Profile repository of the disinto agent `{username}`, managed by disinto-infra.
 
 - `main` is protected. The agent pushes commits that touch only `journal/` and `knowledge/`
   directly; any other change (the formula above all) goes through a pull request that needs one
-  approval and that only the factory's admin merges; the rule applies to admins too.
+  approval and that only the factory's admin merges. The rule binds this repository's admins, the
+  agent itself among them; Forgejo's site admins can always merge past it.
   disinto-infra rewrites `formula.toml` here when the factory's formula file changes.
 - `journal` is not protected: a branch the agent may also push journal entries to.
 """

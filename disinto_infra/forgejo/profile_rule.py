@@ -48,7 +48,7 @@ SETTINGS: JsonObject = {
     "enable_status_check": False,
     "status_check_contexts": [],
     "require_signed_commits": False,
-    "apply_to_admins": True,  # the admin cannot merge without the approval either
+    "apply_to_admins": True,  # binds repository admins (the agent owns its .profile); never a site admin
 }
 # Whitelists: names shown other than the admin's (see the module docstring).
 OTHERS = {"push_whitelist_others": "push_whitelist_usernames", "merge_whitelist_others": "merge_whitelist_usernames"}
