@@ -53,7 +53,8 @@ def forgejo_identity(
     formula: Formula,
     parent: pulumi.Resource,
 ) -> ForgejoIdentity:
-    # The user outlives the agent: its issues, comments and commits stay attributed.
+    # Removing the agent retires the user (its delete): no sign-in, no SSH key; the account stays, so
+    # its issues, comments and commits stay attributed (docs/decisions/retired-agents.md).
     user = ForgejoUser(
         names.user,
         ForgejoUserArgs(
@@ -62,7 +63,7 @@ def forgejo_identity(
             full_name=f"disinto agent {spec.name}",
             password_rotation=spec.rotate_password,
         ),
-        opts=pulumi.ResourceOptions(parent=parent, retain_on_delete=True),
+        opts=pulumi.ResourceOptions(parent=parent),
     )
     # Token and collaborator are deleted with the agent: that is the revocation.
     token = ForgejoToken(

@@ -8,6 +8,8 @@ an account of an external authentication source, and a blocked or inactive accou
 each with its own fix (`account_blocker`), before anything is changed. An adoption proves itself: the new
 password must get through basic auth (`GET /user` as the user) before the user counts as adopted;
 a Forgejo that still demands a password change fails the create with the CLI command that clears it.
+Deleting the resource retires the account instead of deleting it (`_retire`); hiring it again
+brings it back, even with adoption off.
 """
 
 from __future__ import annotations
@@ -173,6 +175,36 @@ def _admin_patch_command(conn: connection.Connection, username: str, fields: str
     )
 
 
+# What a removed agent's account says of itself (its `description`, which a site admin sees and may
+# change): prohibited from signing in by this program, not by an admin (docs/decisions/retired-agents.md).
+RETIRED_MARK = "Retired by disinto-infra"
+RETIRED_DESCRIPTION = f"{RETIRED_MARK}: this agent was removed; hiring it again brings the account back."
+
+
+def retired_by_us(existing: JsonObject) -> bool:
+    """A prohibited account this program retired (removed agent), as opposed to one an admin locked."""
+    description = parsed.text_or(existing, "description", "")
+    return bool(existing.get("prohibit_login")) and description.startswith(RETIRED_MARK)
+
+
+def _retire(client: ForgejoClient, conn: connection.Connection, username: str) -> None:
+    """A removed agent: its account can no longer sign in and keeps no SSH key, its history stays.
+
+    Re-entrant (run under retry_transient). A user already gone is retired.
+    """
+    try:
+        _edit(client, conn, username, prohibit_login=True, description=RETIRED_DESCRIPTION)
+    except ForgejoError as exc:
+        if exc.status == 404:
+            return
+        raise
+    keys = list(client.paginate(path("users", username, "keys"), auth=conn.admin_auth))
+    for key in keys:
+        if isinstance(key, dict):
+            target = path("admin", "users", username, "keys", object_id(key))
+            client.request("DELETE", target, auth=conn.admin_auth, ok=(204, 404))
+
+
 def account_blocker(conn: connection.Connection, existing: JsonObject) -> str | None:
     """Why an account's new password could never log the agent in, with the fix; None if it could.
 
@@ -195,7 +227,7 @@ def account_blocker(conn: connection.Connection, existing: JsonObject) -> str | 
             f"(site administration, user accounts, {name}: authentication source Local; or "
             f"`{_admin_patch_command(conn, name, local)}`), then run `pulumi up` again"
         )
-    if existing.get("prohibit_login"):
+    if existing.get("prohibit_login") and not retired_by_us(existing):
         return (
             f"Forgejo user {name!r} is prohibited from signing in (prohibit_login): Forgejo refuses its password "
             f"and its tokens. If it is meant to be this agent, lift the block (site administration, user "
@@ -282,7 +314,8 @@ def _adopt(
             f"Forgejo user {name!r} exists and is a site admin or the configured admin "
             f"(disinto:adminUser); refusing to adopt it as an agent: pick another forge_user"
         )
-    if not conn.adopt_existing_users:
+    returning = retired_by_us(existing)
+    if not conn.adopt_existing_users and not returning:
         raise UserExistsError(
             f"Forgejo user {name!r} exists and disinto:adoptExistingUsers is false: delete the user, "
             f"pick another forge_user, or set disinto:adoptExistingUsers true to take it over"
@@ -291,8 +324,16 @@ def _adopt(
     if blocker:
         raise UserExistsError(blocker)
     tried.add("adopt")  # remembered across retries: a lost answer here is still an adoption
+    back = {"prohibit_login": False, "description": ""} if returning else {}
     body = _edit(
-        client, conn, name, password=want.password, email=want.email, full_name=want.full_name, restricted=False
+        client,
+        conn,
+        name,
+        password=want.password,
+        email=want.email,
+        full_name=want.full_name,
+        restricted=False,
+        **back,
     )
     _prove_adopted(client, name, want.password)
     return UserState(**{**asdict(want), "user_id": object_id(body), "adopted": True})
@@ -432,23 +473,12 @@ class ForgejoUserProvider(ForgejoProvider):
         return ReadResult(id_=id_, outs=now.outputs())
 
     def delete(self, id_: str, props: Props) -> None:
+        """Removing an agent retires its account: no sign-in, no SSH key; its issues, comments and
+        commits keep their author. The account is never deleted (docs/decisions/retired-agents.md)."""
         conn = connection.current()
         username = props.get("username", id_)
         with conn.client() as client:
-            try:
-                client.request("DELETE", path("admin", "users", username), auth=conn.admin_auth, ok=(204,))
-            except ForgejoError as exc:
-                if exc.status == 404:
-                    return
-                if exc.status == 422:
-                    raise ForgejoError(
-                        exc.method,
-                        exc.path,
-                        exc.status,
-                        f"{exc.message}: Forgejo user {username!r} still owns repositories, organisations "
-                        f"or packages; it is not purged. Move or delete them, then destroy again.",
-                    ) from None
-                raise
+            retry_transient(lambda: _retire(client, conn, username))
 
 
 @dataclass

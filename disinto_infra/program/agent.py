@@ -3,9 +3,9 @@
 Children have fixed logical names (naming.ChildNames): they are part of every URN, so adding or
 removing another agent never touches this one. The identity (forgejo/identity.py) is the same on every
 runtime; the runtime (runtimes/docker.py, runtimes/nomad/resources.py) places the agent's workload and its
-volumes. Removing the agent revokes its token and repository access and removes its workload, but
-keeps its Forgejo user and its volumes (`retain_on_delete`): history and data are never lost by
-default.
+volumes. Removing the agent revokes its token and repository access, removes its workload, and
+retires its Forgejo user (no sign-in, no SSH key); the account, its `.profile` and its volumes stay
+(`retain_on_delete`): history and data are never lost by default.
 """
 
 from __future__ import annotations

@@ -216,24 +216,20 @@ def test_delete_of_already_deleted_objects(forge, engine):
     assert set(ops.values()) == {"delete"} and engine.state == {}
 
 
-def test_destroy_keeps_the_user_and_revokes_token_and_grant(forge, engine):
+def test_destroy_retires_the_user_and_revokes_token_and_grant(forge, engine):
     engine.up(identity("dev-qwen"))
     user_id = forge.user("dev-qwen")["id"]
     assert set(engine.destroy().values()) == {"delete"}
-    assert ("Delete", "dev-qwen-user") not in engine.last_run_calls()  # retain_on_delete, from the Agent
-    assert forge.user("dev-qwen")["id"] == user_id
+    assert forge.user("dev-qwen")["id"] == user_id  # kept: its history keeps its author
+    assert forge.user("dev-qwen")["prohibit_login"] is True
     assert forge.tokens_of("dev-qwen") == [] and "dev-qwen" not in forge.collaborators_of("johba/disinto")
 
 
-def test_user_owning_repositories_is_not_purged(forge, engine):
-    """The provider's own delete, were the user not kept (the Agent keeps it: see the test above)."""
-    resources = identity("dev-qwen")
-    resources[0].retain_on_delete = False
-    engine.up(resources)
+def test_a_user_owning_repositories_is_retired_all_the_same(forge, engine):
+    engine.up(identity("dev-qwen"))
     forge.add_repo("dev-qwen", "notes")
-    with pytest.raises(ProviderError, match="still owns repositories"):
-        engine.destroy()
-    assert forge.user("dev-qwen") is not None
+    engine.destroy()
+    assert forge.user("dev-qwen")["prohibit_login"] is True and forge.repo("dev-qwen/notes") is not None
 
 
 def test_password_broken_token_revoked_with_admin_password(forge, engine):
@@ -268,9 +264,9 @@ def test_replace_flag_on_the_user_keeps_the_user_and_renews_its_credentials(forg
     """`pulumi up --replace <user urn>` with the Agent's real options (docs/forgejo-resources.md).
 
     The user is delete-before-replace, so the engine first deletes the dependents that must be replaced
-    with it (token and grant: their username would be unknown); the user itself is retained, so its
-    "delete" touches nothing and the "create" adopts the same Forgejo user with a new password. Then
-    a new token and the grant again. History (the user id) is kept; the old token and password die."""
+    with it (token and grant: their username would be unknown); the user's "delete" retires the
+    account and the "create" takes the same Forgejo user back with a new password. Then a new token
+    and the grant again. History (the user id) is kept; the old token and password die."""
     engine.up(identity("dev-qwen"))
     old_user, old_token = engine.outputs("dev-qwen-user"), engine.outputs("dev-qwen-token")
     forge.clear_requests()
@@ -284,6 +280,7 @@ def test_replace_flag_on_the_user_keeps_the_user_and_renews_its_credentials(forg
     assert writes == [
         ("Delete", "dev-qwen-collaborator"),
         ("Delete", "dev-qwen-token"),
+        ("Delete", "dev-qwen-user"),
         ("Create", "dev-qwen-user"),
         ("Create", "dev-qwen-token"),
         ("Create", "dev-qwen-collaborator"),
@@ -311,20 +308,15 @@ def test_replace_flag_on_the_user_keeps_the_profile_repository(forge, engine):
     assert set(engine.up(program("dev-qwen")).values()) == {"same"}
 
 
-def test_replace_flag_on_the_user_with_adoption_off_fails_and_says_why(forge):
-    """Adoption off: the kept user cannot be taken back, the run stops with the reason (token and grant
-    already revoked); turning adoption on and running again restores the agent."""
+def test_replace_flag_on_the_user_with_adoption_off_brings_the_same_account_back(forge):
+    """Adoption off refuses accounts this program did not make; the user's own replacement retires it
+    (delete) and takes it back (create), which adoption off does not stop."""
     with Host(host_config(forge, adoptExistingUsers="false")) as host:
         engine = Engine(host)
         engine.up(identity("dev-qwen"))
-        with pytest.raises(ProviderError, match="adoptExistingUsers is false"):
-            engine.up(identity("dev-qwen", replace=["user"]))
-        assert forge.tokens_of("dev-qwen") == [] and "dev-qwen" not in forge.collaborators_of("johba/disinto")
-        state = engine.state
-    with Host(host_config(forge)) as host:
-        engine = Engine(host)
-        engine.state = state
-        assert engine.up(identity("dev-qwen"))["dev-qwen-user"] == "replace"
+        user_id = forge.user("dev-qwen")["id"]
+        assert engine.up(identity("dev-qwen", replace=["user"]))["dev-qwen-user"] == "replace"
+        assert forge.user("dev-qwen")["id"] == user_id
         assert_identity_works(forge, engine, "dev-qwen")
 
 

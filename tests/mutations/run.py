@@ -103,11 +103,11 @@ MUTATIONS = [
         issue=True,
     ),
     Mutation(
-        "user-no-retain",
-        IDENTITY,
-        "password_rotation=spec.rotate_password,\n        ),\n        opts=pulumi.ResourceOptions(parent=parent, retain_on_delete=True),",
-        "password_rotation=spec.rotate_password,\n        ),\n        opts=pulumi.ResourceOptions(parent=parent),",
-        k("destroy_keeps or replace_flag_on_the_user"),
+        "user-not-retired",
+        USER,
+        "            retry_transient(lambda: _retire(client, conn, username))",
+        "            return None",
+        k("destroy_retires or replace_flag_on_the_user"),
         issue=True,
     ),
     Mutation(
@@ -258,7 +258,7 @@ MUTATIONS = [
     Mutation(
         "user-adoption-switch-ignored",
         USER,
-        "if not conn.adopt_existing_users:",
+        "if not conn.adopt_existing_users and not returning:",
         "if False:",
         k("adoption_can_be_turned_off"),
     ),

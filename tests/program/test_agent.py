@@ -197,7 +197,7 @@ def test_options_seen_by_a_stack_transformation():
         return None
 
     build(transformations=[record])
-    assert seen["llama-user"].retain_on_delete is True
+    assert not seen["llama-user"].retain_on_delete  # its delete retires the account (it stays)
     assert "password" in seen["llama-user"].additional_secret_outputs
     assert "token" in seen["llama-token"].additional_secret_outputs
     assert not seen["llama-token"].retain_on_delete  # deleted with the agent: revoked
@@ -212,7 +212,7 @@ def test_options_seen_by_a_stack_transformation():
 
 def test_options_as_registered_with_the_engine():
     options = {r.name: r.options for r in build().registrations}
-    assert options["llama-user"].retain_on_delete and options["llama-user"].delete_before_replace
+    assert not options["llama-user"].retain_on_delete and options["llama-user"].delete_before_replace
     assert set(options["llama-token"].additional_secret_outputs) >= {"token"}
     assert options["llama-repos"].retain_on_delete and options["llama-data"].retain_on_delete
     assert options["llama-container"].delete_before_replace

@@ -247,6 +247,8 @@ class Api:
             ("GET", "users/{username}", self.h_get_user),
             ("GET", "orgs/{org}", self.h_get_org),
             ("GET", "users/{username}/tokens", self.h_list_tokens),
+            ("GET", "users/{username}/keys", self.h_list_keys),
+            ("DELETE", "admin/users/{username}/keys/{id}", self.h_admin_delete_key),
             ("POST", "users/{username}/tokens", self.h_create_token),
             ("DELETE", "users/{username}/tokens/{token}", self.h_delete_token),
             ("GET", "admin/users", self.h_admin_list_users),
@@ -1050,6 +1052,44 @@ class Api:
         if rec is None or rec["uid"] != user["id"]:
             raise self.not_found()
         del self.state.tokens[tid]
+        return Response(204)
+
+    # ---------------------------------------------------------------- SSH keys
+    def _key_json(self, key: dict, ctx) -> dict:
+        owner = self.state.users[key["uid"]]
+        private = ctx.doer is not None and (ctx.doer["is_admin"] or ctx.doer["id"] == owner["id"])
+        out = {
+            "id": key["id"],
+            "key": key["key"],
+            "url": f"{self.api_url}/user/keys/{key['id']}",
+            "title": key["title"],
+            "fingerprint": key["fingerprint"],
+            "created_at": key["created_at"],
+            "user": self.user_json(owner, ctx.doer),
+        }
+        if private:  # routers/api/v1/user/key.go:92 @ v11.0.15: key_type and read_only for admins and the owner
+            out.update({"key_type": "user", "read_only": False})
+        return out
+
+    def h_list_keys(self, ctx, username):
+        """GET /users/{username}/keys: read:user and a signed-in caller (api.go:926, 941 @ v11.0.15)."""
+        user = self._user_group(ctx, username)
+        self._req_token(ctx)
+        keys = sorted((k for k in self.state.ssh_keys.values() if k["uid"] == user["id"]), key=lambda k: k["id"])
+        page, headers = self._paginate(ctx, keys)
+        return Response(200, [self._key_json(k, ctx) for k in page], headers)
+
+    def h_admin_delete_key(self, ctx, username, id):
+        """DELETE /admin/users/{username}/keys/{id} (admin/user.go:387 → services/asymkey/ssh_key.go:22
+        @ v11.0.15): the key must belong to {username} (it is passed as the doer), else 403."""
+        self._admin_group(ctx)
+        user = self._assign_user(ctx, username)
+        key = self.state.ssh_keys.get(go_parse_int(id))
+        if key is None:
+            raise self.not_found()
+        if key["uid"] != user["id"] and not user["is_admin"]:
+            raise self.error(403, "You do not have access to this key")
+        del self.state.ssh_keys[key["id"]]
         return Response(204)
 
     # ------------------------------------------------------------------ admin

@@ -25,7 +25,7 @@ from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
 
 from .api import Api, Ctx, Response
 from .faults import Fault, FaultSet
-from .state import State, normalize_scopes
+from .state import State, normalize_scopes, now_iso
 
 API_PREFIX = "/api/v1"
 
@@ -202,6 +202,26 @@ class ForgejoDouble:
             sid = self.state.new_id("source")
             self.state.auth_sources[sid] = kind
             return sid
+
+    def add_ssh_key(self, username: str, title: str = "laptop") -> int:
+        """An SSH key on the account (as its owner adds one with write:user); returns its id."""
+        with self.state.lock:
+            user = self._need_user(username)
+            kid = self.state.new_id("key")
+            self.state.ssh_keys[kid] = {
+                "id": kid,
+                "uid": user["id"],
+                "title": title,
+                "key": f"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAA{kid:020d} {title}",
+                "fingerprint": f"SHA256:{kid:043d}",
+                "created_at": now_iso(),
+            }
+            return kid
+
+    def ssh_keys_of(self, username: str) -> list:
+        with self.state.lock:
+            uid = self._need_user(username)["id"]
+            return [copy.deepcopy(k) for k in self.state.ssh_keys.values() if k["uid"] == uid]
 
     def rename_user(self, old: str, new: str) -> None:
         """An admin renames a user: the old name is kept as a redirect to it

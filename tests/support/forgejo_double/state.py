@@ -466,6 +466,7 @@ class State:
         # (models/user/redirect.go), lower "owner/repo" -> repo id (models/repo/redirect.go).
         self.user_redirects: dict = {}
         self.repo_redirects: dict = {}
+        self.ssh_keys: dict = {}  # id -> {"id", "uid", "title", "key", "fingerprint", "created_at"}
         self._ids: dict = {}
 
     # ids --------------------------------------------------------------------
@@ -561,6 +562,8 @@ class State:
                     del self.repos[rid]
             for tid in [t["id"] for t in self.tokens.values() if t["uid"] == uid]:
                 del self.tokens[tid]
+            for kid in [k["id"] for k in self.ssh_keys.values() if k["uid"] == uid]:
+                del self.ssh_keys[kid]
             for repo in self.repos.values():
                 repo["collaborators"].pop(uid, None)
             del self.users[uid]
