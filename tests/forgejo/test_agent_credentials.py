@@ -15,7 +15,7 @@ from tests.support.identity import identity
 
 
 def test_the_token_as_the_password_logs_in_as_the_agent_within_its_scopes(forge, engine):
-    fleet = [*identity("dev-qwen", scopes=["read:user", "write:repository"]), *identity("other")]
+    fleet = [*identity("dev-qwen", scopes=["read:user", "write:repository"]), *identity("other", scopes=["all"])]
     engine.up(fleet)
     token = engine.outputs("dev-qwen-token")["token"]
     assert login(forge, auth=("dev-qwen", token)) == "dev-qwen"  # what git-creds.sh:111 asks

@@ -43,7 +43,7 @@ def test_fresh_agent(forge, engine):
     assert user["adopted"] is False and user["password_ok"] is True
     assert token["token_name"].startswith("disinto-infra-r0-")
     assert token["token_last_eight"] == token["token"][-8:]
-    assert token["scopes"] == ["all"]
+    assert token["scopes"] == ["write:issue", "write:repository", "read:user"]  # its role's least
     # Computed secrets are secret in the state, as the engine records them.
     assert "password" in engine.state["dev-qwen-user"].secret_outputs
     assert {"token", "password"} <= engine.state["dev-qwen-token"].secret_outputs

@@ -44,7 +44,7 @@ def _recorded(
     username: str,
     rotation: int,
     password_rotation: int,
-    scopes: tuple[str, ...],
+    scopes: tuple[str, ...] | None,
     repo: str,
     formula: str,
     project_name: str,
@@ -61,7 +61,7 @@ def recorded_run(
     username: str | None = None,
     rotation: int = 0,
     password_rotation: int = 0,
-    scopes: tuple[str, ...] = ("all",),
+    scopes: tuple[str, ...] | None = None,
     repo: str = REPO,
     formula: str = FORMULA,
     project_name: str = PROJECT,
@@ -89,7 +89,7 @@ def program(
     username: str | None = None,
     rotation: int = 0,
     password_rotation: int = 0,
-    scopes: Sequence[str] = ("all",),
+    scopes: Sequence[str] | None = None,  # None: not written, the program's default
     repo: str = REPO,
     formula: str = FORMULA,
     project: str = PROJECT,
@@ -97,7 +97,18 @@ def program(
 ) -> list[Res]:
     """Every Forgejo resource of one agent, as registered; `replace` names children to `--replace`."""
     resources = copy.deepcopy(
-        list(_recorded(agent, username or agent, rotation, password_rotation, tuple(scopes), repo, formula, project))
+        list(
+            _recorded(
+                agent,
+                username or agent,
+                rotation,
+                password_rotation,
+                None if scopes is None else tuple(scopes),
+                repo,
+                formula,
+                project,
+            )
+        )
     )
     for res in resources:
         res.replace = res.name.removeprefix(f"{agent}-") in replace

@@ -28,7 +28,7 @@ def test_identity_is_the_programs_wiring_with_its_options_and_providers():
         "dev-qwen-profile",
         "dev-qwen-token",
     ]
-    assert (user.retain_on_delete, user.delete_before_replace) == (True, True)
+    assert (user.retain_on_delete, user.delete_before_replace) == (False, True)  # its delete retires the account
     # The token sets no order: its provider's diff decides, as in the engine.
     assert (token.retain_on_delete, token.delete_before_replace) == (False, None)
     assert (grant.retain_on_delete, grant.delete_before_replace) == (False, True)

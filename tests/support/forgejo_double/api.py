@@ -243,6 +243,7 @@ class Api:
             ("GET", "version", self.h_version),
             ("GET", "user", self.h_get_self),
             ("GET", "user/repos", self.h_list_own_repos),
+            ("PUT", "user/block/{username}", self.h_block_user),
             ("POST", "user/repos", self.h_create_own_repo),
             ("GET", "users/{username}", self.h_get_user),
             ("GET", "orgs/{org}", self.h_get_org),
@@ -1054,6 +1055,21 @@ class Api:
         del self.state.tokens[tid]
         return Response(204)
 
+    def h_block_user(self, ctx, username):
+        """PUT /user/block/{username}: write:user (api.go:1053-1058, 1065 @ v11.0.15); the blocked user
+        also stops being a collaborator of the blocker's own repositories (services/user/block.go:60-70)."""
+        self._scope(ctx, "user")
+        self._req_token(ctx)
+        target = self._assign_user(ctx, username)
+        if target["type"] == "org":
+            raise self.error(422, f"{target['login']} is an organization not a user")
+        if target["id"] != ctx.doer["id"]:
+            self.state.blocks.add((ctx.doer["id"], target["id"]))
+            for repo in self.state.repos.values():
+                if repo["owner_id"] == ctx.doer["id"]:
+                    repo["collaborators"].pop(target["id"], None)
+        return Response(204)
+
     # ---------------------------------------------------------------- SSH keys
     def _key_json(self, key: dict, ctx) -> dict:
         owner = self.state.users[key["uid"]]
@@ -1311,6 +1327,10 @@ class Api:
         user = self._lookup_user(collaborator, 422)
         if not user["active"]:
             raise self.error(500, "collaborator's account is inactive")
+        blocks = self.state.blocks
+        if (rec["owner_id"], user["id"]) in blocks or (user["id"], rec["owner_id"]) in blocks:
+            # modules/repository/collaborator.go:18-20, routers/api/v1/repo/collaborators.go:187-190 @ v11.0.15.
+            raise self.error(403, "user is blocked by the poster or repository owner")
         rec["collaborators"].setdefault(user["id"], "write")
         perm = form.get("permission")
         if perm in ("read", "write", "admin"):

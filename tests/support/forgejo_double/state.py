@@ -467,6 +467,7 @@ class State:
         self.user_redirects: dict = {}
         self.repo_redirects: dict = {}
         self.ssh_keys: dict = {}  # id -> {"id", "uid", "title", "key", "fingerprint", "created_at"}
+        self.blocks: set = set()  # (blocker uid, blocked uid)
         self._ids: dict = {}
 
     # ids --------------------------------------------------------------------
