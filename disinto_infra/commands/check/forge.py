@@ -63,6 +63,8 @@ def whoami(url: str, auth: Auth, timeout: float) -> tuple[JsonObject | None, str
 # What Forgejo answers a password of a user with TOTP and no one-time code: services/auth/basic.go
 # (v11.0.15) lines 151-155 and 171-185, as a 401 (routers/api/shared/middleware.go:57-60).
 OTP_REFUSAL = "invalid provided OTP"
+# And to a password of a user with a security key enrolled (basic.go:141-149 @ v11.0.15), TOTP or not.
+SECURITY_KEY_REFUSAL = "security keys enrolled"
 
 
 def admin_status(url: str, admin_user: str, credential: AdminCredential, timeout: float) -> tuple[str, list[str]]:
@@ -71,6 +73,13 @@ def admin_status(url: str, admin_user: str, credential: AdminCredential, timeout
         return "not checked: no admin credential (set DISINTO_ADMIN_TOKEN or DISINTO_ADMIN_PASSWORD)", []
     me, exc = _ask_user(url, credential.auth, timeout)
     if me is None:
+        if exc is not None and exc.status == 401 and SECURITY_KEY_REFUSAL in exc.message:
+            return "has a security key", [
+                f"{url}: the admin password ({credential.source}) is refused: {admin_user} has a security key "
+                f"(WebAuthn) enrolled, and Forgejo then takes no password over basic auth at all, one-time code or "
+                f"not; give a token of {admin_user} instead (disinto:adminToken or DISINTO_ADMIN_TOKEN, with "
+                f"{', '.join(ADMIN_TOKEN_SCOPES)}, or all)"
+            ]
         if exc is not None and exc.status == 401 and OTP_REFUSAL in exc.message:
             return "has two-factor authentication", [
                 f"{url}: the admin password ({credential.source}) is refused: {admin_user} has two-factor "

@@ -157,3 +157,12 @@ def test_no_profile_yet_or_no_admin_credential_reports_nothing(forge):
     forge.add_user("dev-qwen")
     assert check_forge.profile_rule_problem(forge.url, "dev", "dev-qwen", ADMIN, _password(), 2) is None
     assert check_forge.profile_rule_problem(forge.url, "dev", "dev-qwen", ADMIN, AdminCredential(""), 2) is None
+
+
+def test_admin_password_with_a_security_key_has_its_own_hint(forge):
+    """Issue 27 item 4: a security key refuses every password over basic auth, even with a code."""
+    forge.update_user(ADMIN, webauthn=True, totp="123456")
+    status, problems = check_forge.admin_status(forge.url, ADMIN, _password(), 2)
+    assert status == "has a security key"
+    assert len(problems) == 1 and "security key (WebAuthn)" in problems[0] and "one-time code or not" in problems[0]
+    assert "write:admin, read:user, read:organization, write:repository, or all" in problems[0]
