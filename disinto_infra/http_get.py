@@ -17,6 +17,8 @@ from typing import Protocol
 
 import requests
 
+from disinto_infra import deadline
+
 MASK = "***"
 TEXT_LIMIT = 120
 NO_SCHEME = "the address must start with http:// or https://"
@@ -122,38 +124,55 @@ def get(
     timeout: float,
     params: Mapping[str, str] | None = None,
     verify: bool | str = True,
-    via: Getter = requests.get,
+    via: Getter | None = None,
 ) -> Reply:
-    """GET `url`; `headers` carry the token (and are masked in any echo); `verify` is a CA file,
-    or False to skip TLS verification; `via` a Session's `get` to reuse its connections."""
+    """GET `url`, the whole exchange within `timeout` (deadline.py); `headers` carry the token (and
+    are masked in any echo); `verify` is a CA file, or False to skip TLS verification; `via` the `get`
+    of a `deadline.session()` to reuse its connections."""
+    if via is None:
+        with deadline.session() as own:
+            return get(url, headers, timeout, params, verify, own.get)
+    limit = deadline.Deadline(timeout)
     try:
-        raw = via(
-            url,
-            params=params,
-            timeout=timeout,
-            allow_redirects=False,
-            stream=True,
-            headers={"Accept": "application/json", **headers},
-            verify=verify,
-        )
-        content = read_body(raw)
+        with limit:
+            raw = via(
+                url,
+                params=params,
+                timeout=timeout,
+                allow_redirects=False,
+                stream=True,
+                headers={"Accept": "application/json", **headers},
+                verify=verify,
+            )
+            content = read_body(raw)
     except ReplyTooLarge:
         return Reply(None, failure=TOO_LARGE)
-    except requests.Timeout:
-        return Reply(None, failure=f"no answer within {timeout:g}s")
-    except requests.exceptions.SSLError:
-        return Reply(None, failure="TLS handshake failed (certificate not trusted?)")
-    except requests.ConnectionError:
-        return Reply(None, failure="connection refused or reset")
-    except (requests.exceptions.InvalidSchema, requests.exceptions.MissingSchema):
-        return Reply(None, failure=NO_SCHEME)
-    except requests.RequestException as exc:
-        return Reply(None, failure=type(exc).__name__)
+    except (requests.RequestException, OSError) as exc:
+        return Reply(None, failure=_failure(exc, limit, timeout, verify))
     except UnicodeError:  # http.client encodes header values as Latin-1
         return Reply(None, failure=BAD_TOKEN)
-    except OSError:
-        return Reply(None, failure=_ca_missing(verify))
+    if limit.expired:  # cut midway, a reply can still parse (headers cut at EOF read as complete)
+        return Reply(None, failure=timed_out(timeout))
     try:
         return Reply(raw.status_code, json_body(content) if content else None)
     except ValueError:
         return Reply(raw.status_code, text=_first_line(content.decode("utf-8", "replace"), _secrets(headers)))
+
+
+def timed_out(timeout: float) -> str:
+    return f"no whole answer within {timeout:g}s (timed out)"
+
+
+def _failure(exc: Exception, limit: deadline.Deadline, timeout: float, verify: bool | str) -> str:
+    """Our words for what ended the exchange."""
+    if limit.expired or isinstance(exc, requests.Timeout):
+        return timed_out(timeout)
+    if isinstance(exc, requests.exceptions.SSLError):
+        return "TLS handshake failed (certificate not trusted?)"
+    if isinstance(exc, requests.ConnectionError):
+        return "connection refused or reset"
+    if isinstance(exc, (requests.exceptions.InvalidSchema, requests.exceptions.MissingSchema)):
+        return NO_SCHEME
+    if isinstance(exc, requests.RequestException):
+        return type(exc).__name__
+    return _ca_missing(verify)

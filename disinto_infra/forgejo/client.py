@@ -31,12 +31,11 @@ from typing import TypeVar
 from urllib.parse import quote
 
 import requests
-from requests.adapters import HTTPAdapter
 from requests.utils import get_environ_proxies
 from urllib3 import BaseHTTPResponse
 from urllib3.util.retry import Retry
 
-from disinto_infra import http_get, parsed, url_mask
+from disinto_infra import deadline, http_get, parsed, url_mask
 from disinto_infra.parsed import JsonObject
 
 API = "/api/v1"
@@ -172,12 +171,10 @@ class ForgejoClient:
         self.attempts = attempts
         self.backoff = backoff
         self.sleep: Callable[[float], None] = time.sleep  # tests put a recording clock here
-        self._session = requests.Session()
+        self.total = timeout  # one exchange, retries of a gateway error included (deadline.py)
+        self._session = deadline.session(deadline.DeadlineAdapter(max_retries=_retry_policy(attempts, backoff)))
         self._session.trust_env = False  # no ~/.netrc; proxies and CA bundle below, on purpose
         self._proxies, self._verify = environment_settings(self.base_url)
-        adapter = HTTPAdapter(max_retries=_retry_policy(attempts, backoff))
-        self._session.mount("http://", adapter)
-        self._session.mount("https://", adapter)
 
     def close(self) -> None:
         self._session.close()
@@ -224,26 +221,16 @@ class ForgejoClient:
         ok: tuple[int, ...] = (200,),
     ) -> Response:
         """Send one request; any status outside `ok` raises ForgejoError."""
+        limit = deadline.Deadline(self.total)
         try:
-            raw = self._session.request(
-                method,
-                self.base_url + API + api_path,
-                json=json,
-                params=params,
-                headers=_auth_headers(auth),
-                auth=(auth.username, auth.password) if isinstance(auth, BasicAuth) else None,
-                timeout=self.timeout,
-                proxies=self._proxies,
-                verify=self._verify,
-                stream=True,  # read by `_json`, up to http_get's limit
-                allow_redirects=False,  # see MovedError
-            )
-            body = _json(raw)
-        except http_get.ReplyTooLarge as exc:
-            raise ForgejoError(method, api_path, raw.status_code, str(exc)) from None
+            with limit:
+                raw, body = self._exchange(method, api_path, auth, json, params)
         except requests.RequestException as exc:
             # Our own words: requests' text can carry the URL with its query string.
-            raise ForgejoError(method, api_path, None, f"no answer ({_kind(exc)})") from None
+            why = http_get.timed_out(self.total) if limit.expired else _kind(exc)
+            raise ForgejoError(method, api_path, None, f"no answer ({why})") from None
+        if limit.expired:  # cut midway, a reply can still parse (headers cut at EOF read as complete)
+            raise ForgejoError(method, api_path, None, f"no answer ({http_get.timed_out(self.total)})")
         response = Response(raw.status_code, body, dict(raw.headers))
         if 300 <= raw.status_code < 400 and raw.status_code not in ok:
             raise MovedError(method, api_path, raw.status_code, raw.headers.get("Location", ""))
@@ -251,6 +238,27 @@ class ForgejoClient:
             message = _scrub(_message(response), auth)
             raise ForgejoError(method, api_path, raw.status_code, message, response.headers)
         return response
+
+    def _exchange(
+        self, method: str, api_path: str, auth: Auth | None, json: object, params: dict[str, str | int] | None
+    ) -> tuple[requests.Response, object]:
+        raw = self._session.request(
+            method,
+            self.base_url + API + api_path,
+            json=json,
+            params=params,
+            headers=_auth_headers(auth),
+            auth=(auth.username, auth.password) if isinstance(auth, BasicAuth) else None,
+            timeout=self.timeout,
+            proxies=self._proxies,
+            verify=self._verify,
+            stream=True,  # read by `_json`, up to http_get's limit
+            allow_redirects=False,  # see MovedError
+        )
+        try:
+            return raw, _json(raw)
+        except http_get.ReplyTooLarge as exc:
+            raise ForgejoError(method, api_path, raw.status_code, str(exc)) from None
 
     def paginate(self, api_path: str, *, auth: Auth | None) -> Iterator[object]:
         """Every item of a paginated list, page by page.

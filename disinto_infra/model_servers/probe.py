@@ -23,7 +23,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import requests
 
-from disinto_infra import http_get
+from disinto_infra import deadline, http_get
 from disinto_infra.http_get import Reply
 
 DEFAULT_TIMEOUT = 3.0
@@ -97,7 +97,7 @@ def _listed_models(body: object) -> tuple[str, ...] | None:
 def probe(base_url: str, api_key: str = "", timeout: float = DEFAULT_TIMEOUT) -> ServerProbe:
     """Health, then `/props`, else `/v1/models`. Never raises for what the server does."""
     root = base_url.rstrip("/")
-    with requests.Session() as session:
+    with deadline.session() as session:
         state, detail = _health(_get(session, _at(root, "/health"), api_key, timeout))
         if state is ServerState.UNREACHABLE or state is ServerState.ERROR:
             return ServerProbe(root, state, detail)

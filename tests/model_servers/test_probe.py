@@ -80,7 +80,7 @@ def test_wrong_api_key_is_named_without_the_key(llama):
 def test_hanging_server_times_out(llama):
     llama.configure(mode="hang")
     found = probe(llama.url, api_key=SEEDED_KEY, timeout=0.2)
-    assert found.state is ServerState.UNREACHABLE and "no answer within 0.2s" in found.detail
+    assert found.state is ServerState.UNREACHABLE and "no whole answer within 0.2s (timed out)" in found.detail
     assert SEEDED_KEY not in repr(found)
 
 

@@ -171,7 +171,9 @@ def test_acls_on_and_no_token_is_one_problem(api):
     assert all("X-Nomad-Token" not in r.headers for r in api.requests)
 
 
-@pytest.mark.parametrize("mode, why", [("reset", "connection refused or reset"), ("hang", "no answer within 0.3s")])
+@pytest.mark.parametrize(
+    "mode, why", [("reset", "connection refused or reset"), ("hang", "no whole answer within 0.3s (timed out)")]
+)
 def test_no_answer(api, mode, why):
     api.configure(mode=mode)
     facts = probe(api, timeout=0.3)
