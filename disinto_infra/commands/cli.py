@@ -8,12 +8,17 @@ below; later ones (hire, rotate, ...) go in their own modules, listed in COMMAND
 from __future__ import annotations
 
 import argparse
+import contextlib
+import errno
 import importlib
 import json
+import os
+import signal
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NoReturn
 
 from disinto_infra.factory.formulas import Formula, load_fleet_and_formulas
 from disinto_infra.fleet_warnings import fleet_warnings
@@ -162,7 +167,35 @@ def build_parser(prog: str = MODULE_PROG) -> argparse.ArgumentParser:
     return parser
 
 
+# Exit codes of the shell's conventions: 128 + the signal's number.
+INTERRUPTED = 128 + signal.SIGINT
+BROKEN_PIPE = 128 + signal.SIGPIPE
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command. Ctrl-C, a reader that went away and a full disk each end it with one line and
+    the shell's code, never a traceback; files are written whole or not at all (each writer renames a
+    finished temporary file into place, and cleans it up as the interrupt unwinds)."""
     args = build_parser(called_as(sys.argv[0])).parse_args(argv)
-    code: int = args.func(args)  # every command's func returns its exit code
+    try:
+        code: int = args.func(args)  # every command's func returns its exit code
+        sys.stdout.flush()
+    except KeyboardInterrupt:
+        return _leave(INTERRUPTED, "interrupted")
+    except BrokenPipeError:
+        return _leave(BROKEN_PIPE, "")  # the reader went away (`| head`): it has what it wanted
+    except OSError as exc:
+        if exc.errno not in (errno.ENOSPC, errno.EIO, errno.EPIPE):
+            raise
+        return _leave(1, f"cannot write the output: {exc.strerror}")
     return code
+
+
+def _leave(code: int, line: str) -> NoReturn:
+    """Say `line` (if any) and end now: worker threads of an interrupted run are not waited for (an
+    interrupted `plan` could otherwise hang at exit), and stdout, whose reader is gone or whose disk is
+    full, is not flushed again."""
+    if line:
+        with contextlib.suppress(OSError):
+            print(line, file=sys.stderr, flush=True)
+    os._exit(code)

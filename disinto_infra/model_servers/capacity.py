@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from disinto_infra.model import NOT_AGENTS, AgentSpec
 from disinto_infra.model_servers import probe as model_server
 from disinto_infra.model_servers.probe import ServerProbe, ServerState
 from disinto_infra.url_mask import mask_credentials
+from disinto_infra.workers import workers
 
 
 def server_key(base_url: str) -> str:
@@ -78,7 +78,7 @@ def crowded_servers(agents: Sequence[Placed], timeout: float = UP_PROBE_TIMEOUT)
     groups = assignments(agents)
     if not groups:
         return []
-    with ThreadPoolExecutor(max_workers=len(groups)) as pool:
+    with workers(len(groups)) as pool:
         found = list(pool.map(lambda a: _quiet_probe(a, timeout), groups))
     lines = []
     for assignment, probe in zip(groups, found, strict=True):

@@ -36,6 +36,7 @@ from disinto_infra.model_servers.capacity import Placed, assignments
 from disinto_infra.runtimes.bind_sources import missing_sources
 from disinto_infra.settings import StackSettings
 from disinto_infra.url_mask import mask_all, mask_credentials
+from disinto_infra.workers import workers
 
 DEFAULT_TIMEOUT = 3.0
 WORKERS = 16
@@ -96,7 +97,7 @@ def run_checks(context: cli.Context, timeout: float, state_file: Path | None) ->
     credential = sources.admin_credential(settings, context.stack, os.environ)
     env, env_problems = _env_values(settings.env_file)
     repos = {p.repo: str(p.path) for p in context.fleet.projects}
-    with ThreadPoolExecutor(max_workers=WORKERS) as pool:
+    with workers(WORKERS) as pool:
         servers = [(a, pool.submit(model_server.probe, a.base_url, a.api_key, timeout)) for a in assignments(placed)]
         answered = pool.submit(forge.version, url, timeout)
         admin = pool.submit(forge.admin_status, url, settings.admin_user, credential, timeout)

@@ -1,0 +1,96 @@
+"""Issue 28 item 3: Ctrl-C, a reader that went away and a full disk end a command with one line and
+the shell's exit code, never a traceback. Each runs the CLI as a process; the interrupt is sent once
+the command is seen waiting (an event), never after a sleep."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+DEMO = ROOT / "examples" / "factory" / "projects" / "demo.toml"
+
+
+def cli(*args: str, **kwargs) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "disinto_infra", *args], cwd=ROOT, stderr=subprocess.PIPE, **kwargs)
+
+
+def test_a_full_disk_is_one_line_and_exit_1():
+    with open("/dev/full", "wb") as full:
+        done = cli("plan", "--toml", str(DEMO), stdout=full)
+        err = done.communicate(timeout=600)[1].decode()
+    assert done.returncode == 1
+    assert err == "cannot write the output: No space left on device\n"
+
+
+def test_a_reader_that_went_away_is_quiet_and_exit_141():
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # `| head` that has already quit
+    done = cli("plan", "--toml", str(DEMO), stdout=write_end)
+    os.close(write_end)
+    err = done.communicate(timeout=600)[1].decode()
+    assert (done.returncode, err) == (128 + signal.SIGPIPE, "")
+
+
+class Silent:
+    """A server that takes connections and never answers; `reached` is set at the first one."""
+
+    def __enter__(self) -> Silent:
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.reached = threading.Event()
+        self.held: list[socket.socket] = []
+        threading.Thread(target=self._accept, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+        return self
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.held.append(conn)
+            self.reached.set()
+
+    def __exit__(self, *exc: object) -> None:
+        self.sock.close()
+        for conn in self.held:
+            conn.close()
+
+
+@pytest.mark.parametrize("command", ["check", "hire"])
+def test_ctrl_c_while_waiting_on_a_server_is_one_line_and_exit_130(tmp_path, command):
+    toml = tmp_path / "projects" / "p.toml"
+    toml.parent.mkdir()
+    (tmp_path / "formulas").mkdir()
+    (tmp_path / "formulas" / "dev.toml").write_text(FORMULA)
+    with Silent() as server:
+        toml.write_text(
+            f'name = "p"\nrepo = "o/p"\n[agents.dev-qwen]\nbase_url = "{server.url}"\nmodel = "m"\n'
+            'forge_user = "dev-qwen"\n'
+        )
+        before = toml.read_bytes()
+        if command == "check":
+            args = ["check", "--toml", str(toml), "--timeout", "60"]
+        else:
+            args = ["hire", "dev-qwen2", "dev", "--toml", str(toml), "--local-model", server.url, "--model", "m"]
+        running = cli(*args, stdout=subprocess.PIPE)
+        while not server.reached.wait(0.1):
+            assert running.poll() is None, running.communicate()
+        running.send_signal(signal.SIGINT)
+        out, err = running.communicate(timeout=600)
+    assert (running.returncode, err.decode()) == (130, "interrupted\n")
+    assert toml.read_bytes() == before  # nothing written, nothing half-written
+    assert [p.name for p in toml.parent.iterdir()] == ["p.toml"]  # no temporary file left
+
+
+FORMULA = 'name = "dev"\n[steps]\nfirst = "read the issue"\n'
