@@ -484,9 +484,10 @@ class StackSettings(BaseModel):
                 ]
             )
         values = {**read_stack_file(path), **(overrides or {})}
+        secret_keys = [*PROVIDER_SECRETS, *(f"{NAMESPACE}:{k}" for k, kind in KEY_KINDS.items() if kind == "secret")]
         plain = [
             key
-            for key in PROVIDER_SECRETS
+            for key in secret_keys
             if read_stack_file(path, key.split(":")[0]).get(key.split(":")[1]) not in (None, SECRET_PLACEHOLDER)
         ]
         return cls.from_mapping(
@@ -551,9 +552,12 @@ def _config_value(key: str) -> str | None:
 
 
 def _plain_problems(keys: list[str], stack_file: str) -> list[str]:
+    """A secret written in clear into the stack file, which git tracks: refused, with the command
+    that encrypts it (and the variable that can stand for a provider's token)."""
     return [
-        f"{stack_file}: {key}: is plain text; set it with `pulumi config set --secret {key} …` "
-        f"(or leave it out and export {PROVIDER_SECRETS[key]})"
+        f"{stack_file}: {key}: is plain text in a file git tracks; set it with `pulumi config set --secret {key}` "
+        f"(it is then encrypted), and take the clear value out of the file's history if it was committed"
+        + (f"; or leave it out and export {PROVIDER_SECRETS[key]}" if key in PROVIDER_SECRETS else "")
         for key in keys
     ]
 

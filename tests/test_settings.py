@@ -306,16 +306,22 @@ def pulumi_settings(config: dict[str, str], secret_keys: list[str]):
         pulumi.runtime.set_all_config({}, [])
 
 
+def plain(stack: object, key: str, env: str = "") -> str:
+    return (
+        f"{stack}: {key}: is plain text in a file git tracks; set it with `pulumi config set --secret {key}` "
+        "(it is then encrypted), and take the clear value out of the file's history if it was committed"
+        + (f"; or leave it out and export {env}" if env else "")
+    )
+
+
 def test_provider_tokens_must_be_secret_config():
     """Plain, they would sit in the stack file and, as the default providers' inputs, in the state."""
     tokens = {"vault:token": "hvs.plain", "nomad:secretId": "acl-plain", "disinto:runtime": "nomad"}
     with pytest.raises(ConfigError) as caught:
         pulumi_settings(tokens, [])
     assert caught.value.problems == [
-        "Pulumi.dev.yaml: nomad:secretId: is plain text; set it with `pulumi config set --secret nomad:secretId …` "
-        "(or leave it out and export NOMAD_TOKEN)",
-        "Pulumi.dev.yaml: vault:token: is plain text; set it with `pulumi config set --secret vault:token …` "
-        "(or leave it out and export VAULT_TOKEN)",
+        plain("Pulumi.dev.yaml", "nomad:secretId", "NOMAD_TOKEN"),
+        plain("Pulumi.dev.yaml", "vault:token", "VAULT_TOKEN"),
     ]
     assert "hvs.plain" not in str(caught.value)
     assert pulumi_settings(tokens, ["vault:token", "nomad:secretId"]).runtime == "nomad"
@@ -328,8 +334,7 @@ def test_the_stack_file_must_hold_provider_tokens_encrypted(tmp_path):
     with pytest.raises(ConfigError) as caught:
         StackSettings.from_stack_file(stack, tmp_path, home=HOME)
     assert caught.value.problems == [
-        f"{stack}: vault:token: is plain text; set it with `pulumi config set --secret vault:token …` "
-        "(or leave it out and export VAULT_TOKEN)"
+        plain(stack, "vault:token", "VAULT_TOKEN")
     ]
     stack.write_text("config:\n  vault:token:\n    secure: v1:def\n")
     assert StackSettings.from_stack_file(stack, tmp_path, home=HOME).runtime == "docker"
@@ -343,8 +348,7 @@ def test_stack_file_problems_name_the_file_and_come_all_at_once(tmp_path):
     assert caught.value.problems == [
         f"{stack}: disinto:plannerInterval: must be positive, not 0",
         f"{stack}: disinto:nomadNamespace: must be a Nomad namespace name (letters, digits and '-', at most 128), not \"a/b\"",
-        f"{stack}: vault:token: is plain text; set it with `pulumi config set --secret vault:token …` "
-        "(or leave it out and export VAULT_TOKEN)",
+        plain(stack, "vault:token", "VAULT_TOKEN"),
     ]
 
 
@@ -525,3 +529,16 @@ def test_a_forgejo_address_with_user_info_is_refused_without_showing_the_passwor
         (line,) = caught.value.problems
         assert line.startswith(f"disinto:{key}: must not hold a user name or password (http://admin:***@forgejo:3000)")
         assert "s3cr3t" not in line
+
+
+@pytest.mark.parametrize("key", ["adminPassword", "adminToken", "forgeReviewToken"])
+def test_our_own_secrets_in_clear_in_the_stack_file_are_refused(tmp_path, key):
+    """Issue 28 item 7: the stack file is tracked by git; a clear secret there is named, not shown."""
+    stack = tmp_path / "Pulumi.dev.yaml"
+    stack.write_text(f"config:\n  disinto:{key}: s3cret-in-clear\n")
+    with pytest.raises(ConfigError) as caught:
+        StackSettings.from_stack_file(stack, tmp_path, home=HOME)
+    assert caught.value.problems == [plain(stack, f"disinto:{key}")]
+    assert "s3cret-in-clear" not in str(caught.value)
+    stack.write_text(f"config:\n  disinto:{key}:\n    secure: v1:abc\n")
+    assert StackSettings.from_stack_file(stack, tmp_path, home=HOME).runtime == "docker"

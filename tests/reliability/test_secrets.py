@@ -150,6 +150,20 @@ def test_plan_and_validate_output_hold_no_secret(factory, tmp_path, monkeypatch,
         f"  disinto:envFile: {factory / '.env'}\n"
     )
     monkeypatch.setattr(cli, "PROJECT_DIR", project_dir)
+    # Refused (the file is tracked by git), naming each key and never its value (issue 28 item 7).
+    for argv in (["plan", "--toml", str(toml)], ["validate", "--toml", str(toml)]):
+        assert cli.main(argv) == 1
+        out = capsys.readouterr()
+        assert find([*seeds.values()], out.out + out.err) == [], argv
+        assert all(
+            f"disinto:{k}: is plain text" in out.err for k in ("adminPassword", "adminToken", "forgeReviewToken")
+        )
+    # Set as they should be, with --secret: encrypted in the file.
+    (project_dir / "Pulumi.dev.yaml").write_text(
+        "config:\n"
+        + "".join(f"  disinto:{k}:\n    secure: v1:AAAB\n" for k in ("adminPassword", "adminToken", "forgeReviewToken"))
+        + f"  disinto:envFile: {factory / '.env'}\n"
+    )
     generated: list[str] = []
     original = plan_module.fake_outputs
 
