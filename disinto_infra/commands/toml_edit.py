@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import tomlkit
+from tomlkit.container import OutOfOrderTableProxy
 from tomlkit.items import InlineTable, Item, Table
 
 from disinto_infra import input_file, naming
@@ -209,17 +210,22 @@ def _verify(path: Path, old: str, new: str, name: str, expected: JsonObject) -> 
 # ---------------------------------------------------------------- editing
 
 
-def _section(doc: tomlkit.TOMLDocument, name: str) -> Table | InlineTable | None:
+Section = Table | InlineTable | OutOfOrderTableProxy
+
+
+def _section(doc: tomlkit.TOMLDocument, name: str) -> Section | None:
+    """The agent's table however the file writes it: `[agents.NAME]`, an inline table, or dotted keys
+    (`[agents]` + `NAME.base_url = …`, which tomlkit gives as a proxy): the same agent each time."""
     agents = doc.get("agents")
     # A table, an inline table, or a proxy when [agents.*] tables are split around others: all mappings.
     section = agents.get(name) if isinstance(agents, Mapping) else None
-    return section if isinstance(section, (Table, InlineTable)) else None
+    return section if isinstance(section, (Table, InlineTable, OutOfOrderTableProxy)) else None
 
 
-def _add_key(section: Table | InlineTable, key: str, value: object) -> None:
+def _add_key(section: Section, key: str, value: object) -> None:
     """Add after the section's last key, with its indentation (see the module docstring)."""
-    if isinstance(section, InlineTable):
-        section[key] = value
+    if isinstance(section, (InlineTable, OutOfOrderTableProxy)):
+        section[key] = value  # a proxy writes `NAME.key = …` beside the agent's other dotted keys
         return
     body = section.value
     keys = [k for k, _ in body.body if k is not None]
@@ -235,7 +241,7 @@ def _add_key(section: Table | InlineTable, key: str, value: object) -> None:
         section.append(key, item)
 
 
-def _apply(section: Table | InlineTable, values: Mapping[str, object]) -> JsonObject:
+def _apply(section: Section, values: Mapping[str, object]) -> JsonObject:
     """Set only the keys whose value differs; returns those."""
     current = section.unwrap()
     changed: JsonObject = {}

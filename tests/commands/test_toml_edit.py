@@ -263,6 +263,26 @@ def test_update_of_an_inline_table_section(tmp_path):
     assert agents(path)["x"] == {"base_url": "http://a", "model": "m", "roles": ["dev"], "poll_interval": 5}
 
 
+DOTTED = (
+    'name = "p"\nrepo = "o/p"\n[agents]\ndev-d.base_url = "http://a"\ndev-d.model = "m"\ndev-d.forge_user = "dev-d"\n'
+)
+
+
+@pytest.mark.parametrize(
+    "text", [DOTTED, 'name = "p"\nrepo = "o/p"\nagents.dev-d.base_url = "http://a"\nagents.dev-d.model = "m"\n']
+)
+def test_an_agent_written_with_dotted_keys_is_the_same_agent(tmp_path, text):
+    """Issue 28 item 9: `rotate` finds it, `hire` updates it instead of adding a second one."""
+    path = write(tmp_path, text)
+    result = rotate(path, "dev-d")
+    assert result.changed == {"rotate_token": (0, 1), "rotate_password": (0, 1)}
+    hire(path, "dev-d", "dev", poll_interval=5)
+    written = path.read_text()
+    assert "[agents.dev-d]" not in written and written.count("base_url") == 1
+    assert agents(path)["dev-d"]["rotate_token"] == 1 and agents(path)["dev-d"]["poll_interval"] == 5
+    assert written.startswith(text.split("dev-d.model")[0])  # what came before is untouched
+
+
 # ---------------------------------------------------------------- hire: refused before the file is touched
 
 
