@@ -333,9 +333,7 @@ def test_the_stack_file_must_hold_provider_tokens_encrypted(tmp_path):
     stack.write_text("config:\n  vault:token: hvs.plain\n  nomad:secretId:\n    secure: v1:abc\n")
     with pytest.raises(ConfigError) as caught:
         StackSettings.from_stack_file(stack, tmp_path, home=HOME)
-    assert caught.value.problems == [
-        plain(stack, "vault:token", "VAULT_TOKEN")
-    ]
+    assert caught.value.problems == [plain(stack, "vault:token", "VAULT_TOKEN")]
     stack.write_text("config:\n  vault:token:\n    secure: v1:def\n")
     assert StackSettings.from_stack_file(stack, tmp_path, home=HOME).runtime == "docker"
 

@@ -133,8 +133,8 @@ def run(args: argparse.Namespace) -> int:
         )
         # Our own arguments first: a value validate would refuse is refused before any server is asked.
         hire(path, args.name, args.role, **edit, write=False)
-        check_server(path, args)
-        result = hire(path, args.name, args.role, **edit)
+        # The slot check and the write under one lock of the TOML: concurrent hires take turns.
+        result = hire(path, args.name, args.role, **edit, under_lock=lambda: check_server(path, args))
     except EditError as error:
         return report_error(error)
     print(describe(result))

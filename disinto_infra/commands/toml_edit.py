@@ -20,7 +20,7 @@ import os
 import stat
 import tempfile
 import tomllib
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -298,9 +298,12 @@ def hire(
     admin_user: str = naming.DEFAULT_ADMIN_USER,
     formula: str | None = None,
     write: bool = True,
+    under_lock: Callable[[], None] | None = None,
 ) -> HireResult:
     """Write or update `[agents.NAME]` as the old `disinto hire-an-agent` did; `write=False`
-    checks the edit the same way and leaves the file alone (EditError when it would fail)."""
+    checks the edit the same way and leaves the file alone (EditError when it would fail).
+    `under_lock` runs while the file is locked, before the edit: a check whose answer the write
+    relies on (a model server's free slot), so that concurrent hires cannot both rely on it."""
     path = Path(path)
     _check_name(path, name)
     given = {
@@ -313,6 +316,8 @@ def hire(
     }
     given = {k: v for k, v in given.items() if v is not None}
     with _locked(path) as old:
+        if under_lock is not None:
+            under_lock()
         doc = _parse(path, old, admin_user)
         section = _section(doc, name)
         if section is None:

@@ -1,4 +1,4 @@
-"""Issue 28 item 3: Ctrl-C, a reader that went away and a full disk end a command with one line and
+"""The CLI run as a process. Issue 28 item 3: Ctrl-C, a reader that went away and a full disk end a command with one line and
 the shell's exit code, never a traceback. Each runs the CLI as a process; the interrupt is sent once
 the command is seen waiting (an event), never after a sleep."""
 
@@ -94,3 +94,26 @@ def test_ctrl_c_while_waiting_on_a_server_is_one_line_and_exit_130(tmp_path, com
 
 
 FORMULA = 'name = "dev"\n[steps]\nfirst = "read the issue"\n'
+
+
+def test_concurrent_hires_cannot_overbook_a_one_slot_server(tmp_path):
+    """Issue 28 item 8: the slot check and the write under one lock of the TOML: of three hires run
+    at once against a server with one free slot, one gets it and two are refused."""
+    from tests.support.llama_double import LlamaDouble
+
+    toml = tmp_path / "projects" / "p.toml"
+    toml.parent.mkdir()
+    (tmp_path / "formulas").mkdir()
+    (tmp_path / "formulas" / "dev.toml").write_text(FORMULA)
+    toml.write_text('name = "p"\nrepo = "o/p"\n')
+    with LlamaDouble(slots=1) as llama:
+        runs = [
+            cli("hire", f"dev-{i}", "dev", "--toml", str(toml), "--local-model", llama.url, stdout=subprocess.PIPE)
+            for i in range(3)
+        ]
+        results = [(run.communicate(timeout=600), run.returncode) for run in runs]
+    codes = sorted(code for _, code in results)
+    assert codes == [0, 1, 1], results
+    hired = [name for name in ("dev-0", "dev-1", "dev-2") if f"[agents.{name}]" in toml.read_text()]
+    assert len(hired) == 1
+    assert all("slot" in err.decode() for (_, err), code in results if code == 1)
