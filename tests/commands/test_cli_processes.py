@@ -1,6 +1,9 @@
-"""The CLI run as a process. Issue 28 item 3: Ctrl-C, a reader that went away and a full disk end a command with one line and
-the shell's exit code, never a traceback. Each runs the CLI as a process; the interrupt is sent once
-the command is seen waiting (an event), never after a sleep."""
+"""The CLI run as a process (issue 28).
+
+Item 3: Ctrl-C, a reader that went away and a full disk end a command with one line and the shell's
+exit code, never a traceback; the interrupt is sent once the command is seen waiting (an event),
+never after a sleep. Item 8: concurrent hires cannot overbook a model server.
+"""
 
 from __future__ import annotations
 
