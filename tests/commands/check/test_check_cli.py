@@ -312,8 +312,12 @@ def test_servers_that_hang_reset_or_lack_props(world, tmp_path):
     lines = done.stdout.splitlines()
     assert f"  {world.url('hang')}: unreachable: no whole answer within 0.3s (timed out)" in lines
     assert f"  {world.url('reset')}: unreachable: connection refused or reset" in lines
-    # A server that answers is judged with a budget no load exhausts.
-    lines = run(world, "check", "--stack", "odd").stdout.splitlines()
+    # A server that answers is judged with a budget no load exhausts (a stack without the silent one).
+    coder_toml = write_toml(
+        world, "odd-coder", {"coder": agent(world, "no-props", "coder-bot", model="qwen2.5-coder:32b")}
+    )
+    write_stack(world, "odd-coder", projectToml=str(coder_toml))
+    lines = run(world, "check", "--stack", "odd-coder").stdout.splitlines()
     coder = next(line for line in lines if line.startswith(f"  {world.url('no-props')}")).split()
     assert coder[1:5] == ["ok", "qwen2.5-coder:32b", "?", "1"]
     assert "not checked: no admin credential" in done.stdout
