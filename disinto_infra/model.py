@@ -105,6 +105,43 @@ def http_url_problem(value: object) -> str | None:
     return None
 
 
+# Paths an agent's client appends to base_url itself (Claude Code: /v1/messages; an OpenAI client:
+# /v1/chat/completions): a base_url that already holds one reaches the server doubled.
+_AGENT_APPENDS = re.compile(r"/v1(/|$)|/chat/completions/?$|/messages/?$")
+
+
+def agent_url_problem(value: str) -> str | None:
+    """Why a valid http(s) `base_url` still cannot work from the agent's container, or None: it
+    reaches the container unchanged (ANTHROPIC_BASE_URL), and the agent appends /v1/messages."""
+    parts = urlsplit(value)
+    if "#" in value:
+        return f"must hold no fragment ('#…'), not {mask_credentials(value)}: the agent's client would send it on"
+    if _AGENT_APPENDS.search(parts.path):
+        root = mask_credentials(value.split(parts.path, 1)[0] + _AGENT_APPENDS.split(parts.path, 1)[0])
+        return (
+            f"must be the server's root, not {mask_credentials(value)}: the agent appends /v1/messages itself "
+            f"(write {root})"
+        )
+    return None
+
+
+def forge_url_problem(value: str) -> str | None:
+    """Why a valid http(s) Forgejo URL is not Forgejo's root, or None: we and the agents append /api/v1."""
+    parts = urlsplit(value)
+    if "#" in value or parts.query:
+        return f"must be Forgejo's root URL, without a query or fragment, not {mask_credentials(value)}"
+    if re.search(r"/api(/|$)", parts.path):
+        root = value.split("/api", 1)[0]
+        return f"must be Forgejo's root URL, not {mask_credentials(value)}: /api/v1 is appended to it (write {root})"
+    return None
+
+
+def is_loopback(value: str) -> bool:
+    """Does the URL name this machine's loopback? From an agent's container that is the container."""
+    host = (urlsplit(value).hostname or "").lower()
+    return host == "localhost" or host.endswith(".localhost") or host.startswith("127.") or host == "::1"
+
+
 def _is_int(value: object) -> TypeGuard[int]:
     # TOML booleans are Python bools, which are ints: `compact_pct = true` must not pass.
     return isinstance(value, int) and not isinstance(value, bool)
@@ -173,7 +210,7 @@ class AgentSpec(BaseModel):
     @field_validator("base_url", mode="before")
     @classmethod
     def _check_base_url(cls, value: object) -> str:
-        problem = http_url_problem(value)
+        problem = http_url_problem(value) or agent_url_problem(_require_str(value))
         if problem:
             raise ValueError(problem)
         return _require_str(value)  # a string: http_url_problem refuses anything else

@@ -25,7 +25,7 @@ from pydantic_core import ErrorDetails
 
 from disinto_infra import input_file, naming
 from disinto_infra.forgejo import scopes as forgejo_scopes
-from disinto_infra.model import ConfigError, http_url_problem, show
+from disinto_infra.model import ConfigError, forge_url_problem, http_url_problem, show
 from disinto_infra.parsed import JsonObject
 from disinto_infra.runtimes import docker_host as docker_hosts
 from disinto_infra.runtimes.image_pin import digest_problem
@@ -312,7 +312,7 @@ class StackSettings(BaseModel):
     @field_validator("forge_url", "forge_internal_url")
     @classmethod
     def _check_url(cls, value: str) -> str:
-        problem = http_url_problem(value)
+        problem = http_url_problem(value) or forge_url_problem(value)
         if problem:
             raise ValueError(problem)
         if "@" in urlsplit(value).netloc:

@@ -451,3 +451,28 @@ def test_load_fleet_keeps_file_order(tmp_path):
     fleet = load_fleet([one, two])
     assert [(p.name, a.name) for p, a in fleet.agents()] == [("disinto", "a"), ("other", "b"), ("other", "c")]
     assert fleet.projects[0].path == one
+
+
+# Issue 28 item 5: addresses that reach the agent's container unchanged and fail there.
+
+
+@pytest.mark.parametrize(
+    ("base_url", "said"),
+    [
+        (
+            '"http://10.0.0.1:8081/v1"',
+            "must be the server's root, not http://10.0.0.1:8081/v1: the agent appends "
+            "/v1/messages itself (write http://10.0.0.1:8081)",
+        ),
+        ('"http://10.0.0.1:8081/v1/messages"', "(write http://10.0.0.1:8081)"),
+        ('"http://10.0.0.1:8081/proxy/v1/chat/completions"', "(write http://10.0.0.1:8081/proxy)"),
+        ('"http://10.0.0.1:8081/#main"', "must hold no fragment"),
+    ],
+)
+def test_a_base_url_the_agent_cannot_use_is_refused_naming_the_field(base_url, said):
+    problem = one_problem(HEADER + agent("a", base_url=base_url))
+    assert problem.startswith(f"{F}: agents.a.base_url: ") and said in problem
+
+
+def test_a_base_url_under_a_path_prefix_is_fine():
+    assert parse_project_text(F, HEADER + agent("a", base_url='"http://10.0.0.1/llama"')).agents[0].base_url

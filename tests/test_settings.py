@@ -540,3 +540,12 @@ def test_our_own_secrets_in_clear_in_the_stack_file_are_refused(tmp_path, key):
     assert "s3cret-in-clear" not in str(caught.value)
     stack.write_text(f"config:\n  disinto:{key}:\n    secure: v1:abc\n")
     assert StackSettings.from_stack_file(stack, tmp_path, home=HOME).runtime == "docker"
+
+
+@pytest.mark.parametrize("url", ["http://forgejo:3000/api/v1", "http://forgejo:3000/api", "http://forgejo:3000/?x=1"])
+def test_a_forge_url_that_is_not_forgejos_root_is_refused(url):
+    """Issue 28 item 5: /api/v1 is appended to it, by us and by the agents."""
+    with pytest.raises(ConfigError) as caught:
+        StackSettings.from_mapping({"forgeUrl": url}, PROJECT, HOME)
+    [problem] = caught.value.problems
+    assert problem.startswith("disinto:forgeUrl: must be Forgejo's root URL")

@@ -409,3 +409,11 @@ def test_an_agent_defaulting_to_a_factory_bot_is_warned_about(project_dir, capsy
     said = capsys.readouterr().err
     assert said.startswith(f'warning: {path}: agents.dev.forge_user: "dev-bot" is one of the bots')
     assert "an agent without forge_user is <name>-bot" in said
+
+
+def test_validate_explains_a_loopback_model_url(project_dir, capsys):
+    """Issue 28 item 5: inside the agent's container, localhost is the container itself."""
+    path = toml(project_dir, HEADER + agent("a", base_url='"http://localhost:8081"', forge_user='"a-qwen"'))
+    assert cli.main(["validate", "--toml", str(path)]) == 0
+    err = capsys.readouterr().err
+    assert f"warning: {path}: agents.a.base_url: http://localhost:8081 names the loopback" in err
