@@ -142,6 +142,14 @@ def is_loopback(value: str) -> bool:
     return host == "localhost" or host.endswith(".localhost") or host.startswith("127.") or host == "::1"
 
 
+# Upper bounds no factory means past (issue 28 item 6): a larger number is a typo (seconds for
+# minutes, an extra zero), and the message says the bound.
+MAX_POLL_INTERVAL = 86400  # an agent that polls less than daily is no agent
+MAX_TOKEN_AGE_DAYS = 3650
+MAX_ROLE_INTERVAL = 604800  # architect, planner, supervisor: at least weekly
+MAX_FORGE_TIMEOUT = 600
+
+
 def _is_int(value: object) -> TypeGuard[int]:
     # TOML booleans are Python bools, which are ints: `compact_pct = true` must not pass.
     return isinstance(value, int) and not isinstance(value, bool)
@@ -264,7 +272,9 @@ class AgentSpec(BaseModel):
     @field_validator("poll_interval", mode="before")
     @classmethod
     def _check_poll_interval(cls, value: object) -> int:
-        return _require_int(value, 1, None, "a positive integer (seconds)")
+        return _require_int(
+            value, 1, MAX_POLL_INTERVAL, f"a whole number of seconds from 1 to {MAX_POLL_INTERVAL} (a day)"
+        )
 
     @field_validator("rotate_token", "rotate_password", mode="before")
     @classmethod
@@ -282,7 +292,7 @@ class AgentSpec(BaseModel):
     @field_validator("token_max_age_days", mode="before")
     @classmethod
     def _check_token_max_age(cls, value: object) -> int:
-        return _require_int(value, 1, None, "a positive integer (days)")
+        return _require_int(value, 1, MAX_TOKEN_AGE_DAYS, f"a whole number of days from 1 to {MAX_TOKEN_AGE_DAYS}")
 
     @field_validator("token_scopes", mode="before")
     @classmethod

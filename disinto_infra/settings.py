@@ -25,7 +25,15 @@ from pydantic_core import ErrorDetails
 
 from disinto_infra import input_file, naming
 from disinto_infra.forgejo import scopes as forgejo_scopes
-from disinto_infra.model import ConfigError, forge_url_problem, http_url_problem, show
+from disinto_infra.model import (
+    MAX_FORGE_TIMEOUT,
+    MAX_ROLE_INTERVAL,
+    MAX_TOKEN_AGE_DAYS,
+    ConfigError,
+    forge_url_problem,
+    http_url_problem,
+    show,
+)
 from disinto_infra.parsed import JsonObject
 from disinto_infra.runtimes import docker_host as docker_hosts
 from disinto_infra.runtimes.image_pin import digest_problem
@@ -359,10 +367,7 @@ class StackSettings(BaseModel):
     @field_validator("token_max_age_days", mode="before")
     @classmethod
     def _check_max_age(cls, value: object) -> int:
-        number = _whole(value)
-        if number is None or number < 1:
-            raise ValueError(f"must be a positive number of days, not {show(value)}")
-        return number
+        return _bounded(value, 1, MAX_TOKEN_AGE_DAYS, "days")
 
     @field_validator("start_timeout_seconds", "stop_grace_seconds", mode="before")
     @classmethod
@@ -391,11 +396,20 @@ class StackSettings(BaseModel):
     def _check_log_files(cls, value: object) -> int:
         return _bounded(value, 1, MAX_LOG_FILES, "files")
 
-    @field_validator("architect_interval", "planner_interval", "supervisor_interval", "forge_timeout")
+    @field_validator("architect_interval", "planner_interval", "supervisor_interval")
     @classmethod
-    def _check_positive(cls, value: float) -> float:
-        if value <= 0:
-            raise ValueError(f"must be positive, not {show(value)}")
+    def _check_interval(cls, value: float) -> float:
+        if not 0 < value <= MAX_ROLE_INTERVAL:
+            raise ValueError(
+                f"must be a number of seconds above 0 and at most {MAX_ROLE_INTERVAL} (a week), not {show(value)}"
+            )
+        return value
+
+    @field_validator("forge_timeout")
+    @classmethod
+    def _check_timeout(cls, value: float) -> float:
+        if not 0 < value <= MAX_FORGE_TIMEOUT:
+            raise ValueError(f"must be a number of seconds above 0 and at most {MAX_FORGE_TIMEOUT}, not {show(value)}")
         return value
 
     # ------------------------------------------------------------ constructors

@@ -155,11 +155,11 @@ def test_models_are_frozen():
         ({"compact_pct": '"60"'}, 'projects/p.toml: agents.a.compact_pct: must be an integer from 1 to 100, not "60"'),
         (
             {"poll_interval": "0"},
-            "projects/p.toml: agents.a.poll_interval: must be a positive integer (seconds), not 0",
+            "projects/p.toml: agents.a.poll_interval: must be a whole number of seconds from 1 to 86400 (a day), not 0",
         ),
         (
             {"poll_interval": "1.5"},
-            "projects/p.toml: agents.a.poll_interval: must be a positive integer (seconds), not 1.5",
+            "projects/p.toml: agents.a.poll_interval: must be a whole number of seconds from 1 to 86400 (a day), not 1.5",
         ),
         ({"rotate_token": "-1"}, "projects/p.toml: agents.a.rotate_token: must be a non-negative integer, not -1"),
         (
@@ -237,11 +237,11 @@ def test_models_are_frozen():
         ),
         (
             {"token_max_age_days": "0"},
-            "projects/p.toml: agents.a.token_max_age_days: must be a positive integer (days), not 0",
+            "projects/p.toml: agents.a.token_max_age_days: must be a whole number of days from 1 to 3650, not 0",
         ),
         (
             {"token_max_age_days": "true"},
-            "projects/p.toml: agents.a.token_max_age_days: must be a positive integer (days), not true",
+            "projects/p.toml: agents.a.token_max_age_days: must be a whole number of days from 1 to 3650, not true",
         ),
     ],
 )
@@ -476,3 +476,13 @@ def test_a_base_url_the_agent_cannot_use_is_refused_naming_the_field(base_url, s
 
 def test_a_base_url_under_a_path_prefix_is_fine():
     assert parse_project_text(F, HEADER + agent("a", base_url='"http://10.0.0.1/llama"')).agents[0].base_url
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "bound"),
+    [("poll_interval", "86401", "from 1 to 86400 (a day)"), ("token_max_age_days", "3651", "from 1 to 3650")],
+)
+def test_agent_numbers_no_factory_means_are_refused_saying_the_bound(field, value, bound):
+    """Issue 28 item 6."""
+    problem = one_problem(HEADER + agent("a", **{field: value}))
+    assert problem.startswith(f"{F}: agents.a.{field}: ") and bound in problem

@@ -114,14 +114,17 @@ def test_string_values_as_pulumi_stores_them_are_typed():
         ({"forgeInternalUrl": "forgejo:3000"}, 'disinto:forgeInternalUrl: must be an http(s) URL, not "forgejo:3000"'),
         ({"tokenScopes": ["repo"]}, 'disinto:tokenScopes: "repo" is not a Forgejo token scope'),
         ({"tokenScopes": []}, "disinto:tokenScopes: must be a non-empty list of token scopes, not []"),
-        ({"plannerInterval": 0}, "disinto:plannerInterval: must be positive, not 0"),
+        (
+            {"plannerInterval": 0},
+            "disinto:plannerInterval: must be a number of seconds above 0 and at most 604800 (a week), not 0",
+        ),
         (
             {"agentImage": "ghcr.io/disinto/agents@sha256:abc"},
             "disinto:agentImage: must end in @sha256: and 64 lowercase hex digits when it names a digest, "
             'not "ghcr.io/disinto/agents@sha256:abc"',
         ),
-        ({"tokenMaxAgeDays": 0}, "disinto:tokenMaxAgeDays: must be a positive number of days, not 0"),
-        ({"tokenMaxAgeDays": True}, "disinto:tokenMaxAgeDays: must be a positive number of days, not true"),
+        ({"tokenMaxAgeDays": 0}, "disinto:tokenMaxAgeDays: must be a whole number of days from 1 to 3650, not 0"),
+        ({"tokenMaxAgeDays": True}, "disinto:tokenMaxAgeDays: must be a whole number of days from 1 to 3650, not true"),
         ({"adminPassword": 5}, "disinto:adminPassword: must be a string, got int (value not shown: it is a secret)"),
         (
             {"forgeBotUsernames": 3},
@@ -344,7 +347,7 @@ def test_stack_file_problems_name_the_file_and_come_all_at_once(tmp_path):
     with pytest.raises(ConfigError) as caught:
         StackSettings.from_stack_file(stack, tmp_path, home=HOME)
     assert caught.value.problems == [
-        f"{stack}: disinto:plannerInterval: must be positive, not 0",
+        f"{stack}: disinto:plannerInterval: must be a number of seconds above 0 and at most 604800 (a week), not 0",
         f"{stack}: disinto:nomadNamespace: must be a Nomad namespace name (letters, digits and '-', at most 128), not \"a/b\"",
         plain(stack, "vault:token", "VAULT_TOKEN"),
     ]
@@ -549,3 +552,19 @@ def test_a_forge_url_that_is_not_forgejos_root_is_refused(url):
         StackSettings.from_mapping({"forgeUrl": url}, PROJECT, HOME)
     [problem] = caught.value.problems
     assert problem.startswith("disinto:forgeUrl: must be Forgejo's root URL")
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "bound"),
+    [
+        ("plannerInterval", 604801, "at most 604800 (a week)"),
+        ("forgeTimeout", 601, "at most 600"),
+        ("tokenMaxAgeDays", 3651, "from 1 to 3650"),
+    ],
+)
+def test_numbers_no_factory_means_are_refused_saying_the_bound(key, value, bound):
+    """Issue 28 item 6."""
+    with pytest.raises(ConfigError) as caught:
+        StackSettings.from_mapping({key: value}, PROJECT, HOME)
+    [problem] = caught.value.problems
+    assert problem.startswith(f"disinto:{key}: ") and bound in problem

@@ -123,7 +123,7 @@ def test_plan_shows_the_digest_each_agent_will_run_or_where_it_comes_from():
     assert tagged["image"] == "ghcr.io/disinto/agents:latest (digest resolved from the registry at pulumi preview/up)"
 
 
-KEYED_URL = "http://10.10.10.1:8081/v1?api_key=sk-query-secret-77&x=1"
+KEYED_URL = "http://10.10.10.1:8081/llama?api_key=sk-query-secret-77&x=1"
 
 
 def test_a_base_url_with_a_key_in_its_query_is_masked_and_kept_out_of_the_jobspec():
@@ -135,7 +135,7 @@ def test_a_base_url_with_a_key_in_its_query_is_masked_and_kept_out_of_the_jobspe
         report = plan_fleet(settings, Fleet(projects=(parse_project_text(F, text),)), "dev")
         out = report.to_text() + json.dumps(report.to_json())
         assert "sk-query-secret-77" not in out
-        assert "http://10.10.10.1:8081/v1?api_key=***&x=1" in out
+        assert "http://10.10.10.1:8081/llama?api_key=***&x=1" in out
     run = run_with_mocks(
         lambda: build_fleet(
             SETTINGS.model_copy(update={"runtime": "nomad"}), Fleet(projects=(parse_project_text(F, text),)), "dev"

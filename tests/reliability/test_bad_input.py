@@ -80,7 +80,7 @@ EXPECTED: dict[str, list[tuple[str, str]]] = {
     "compact_pct_zero.toml": [("agents.dev.compact_pct", "from 1 to 100, not 0")],
     "compact_pct_boolean.toml": [("agents.dev.compact_pct", "not true")],
     "compact_pct_float.toml": [("agents.dev.compact_pct", "not 60.5")],
-    "poll_interval_negative.toml": [("agents.dev.poll_interval", "positive integer")],
+    "poll_interval_negative.toml": [("agents.dev.poll_interval", "whole number of seconds from 1 to 86400")],
     "poll_interval_string.toml": [("agents.dev.poll_interval", 'not "60"')],
     "rotate_token_negative.toml": [("agents.dev.rotate_token", "non-negative integer, not -1")],
     "rotate_password_float.toml": [("agents.dev.rotate_password", "non-negative integer, not 1.5")],

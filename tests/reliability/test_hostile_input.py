@@ -277,7 +277,7 @@ INTEGER_LIMITS = {
         toml=_agent(rotate_token=str(COUNTER_MAX + 1)),
     ),
     "poll-interval-past-64-bit": Case(
-        VALIDATE, [TOML, "agents.dev.poll_interval", "at most"], toml=_agent(poll_interval=str(10**30))
+        VALIDATE, [TOML, "agents.dev.poll_interval", "from 1 to 86400"], toml=_agent(poll_interval=str(10**30))
     ),
     "rotate-at-the-limit": Case(
         ["rotate", "dev", "--token", "--toml", TOML],
