@@ -14,10 +14,10 @@ import tomllib
 from pathlib import Path
 
 from disinto_infra import input_file, naming
-from disinto_infra.commands.toml_edit import DEFAULT_MODEL, EditError, HireResult, default_toml, hire
+from disinto_infra.commands.toml_edit import DEFAULT_API_KEY, DEFAULT_MODEL, EditError, HireResult, default_toml, hire
 from disinto_infra.factory.formulas import FormulaProblem, formula_for
 from disinto_infra.model_servers.capacity import probe_room
-from disinto_infra.url_mask import mask_all
+from disinto_infra.url_mask import MASK, mask_all
 
 
 def add_toml_arguments(parser: argparse.ArgumentParser) -> None:
@@ -88,7 +88,7 @@ def check_server(toml: Path, args: argparse.Namespace) -> None:
     unreachable server is only a warning (it may be down for maintenance)."""
     if not args.local_model:
         return
-    room = probe_room(toml, args.name, args.local_model, args.force)
+    room = probe_room(toml, args.name, args.local_model, args.force, args.api_key)
     if room.refuse:
         # The URL may carry credentials: never print them.
         raise EditError([f"{toml}: agents.{args.name}.base_url: {mask_all(line)}" for line in room.lines])
@@ -113,7 +113,7 @@ def describe(result: HireResult) -> str:
         return f"hired {result.name}: added {where}"
     if result.unchanged:
         return f"{result.name}: {where} already says so; nothing to change"
-    keys = ", ".join(f"{k} = {json.dumps(mask_all(v))}" for k, v in result.changed.items())
+    keys = ", ".join(f"{k} = {json.dumps(MASK if k == 'api_key' else mask_all(v))}" for k, v in result.changed.items())
     return f"updated {where}: {keys}"
 
 
@@ -130,6 +130,7 @@ def run(args: argparse.Namespace) -> int:
             forge_user=args.forge_user,
             admin_user=args.admin_user,
             formula=formula,
+            api_key=args.api_key,
         )
         # Our own arguments first: a value validate would refuse is refused before any server is asked.
         hire(path, args.name, args.role, **edit, write=False)
@@ -166,6 +167,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--force", action="store_true", help="hire even when the --local-model server has no free slot for it"
     )
     parser.add_argument("--model", metavar="M", help="model name (new agent default: local-model)")
+    parser.add_argument(
+        "--api-key",
+        metavar="KEY",
+        help=f"the model server's API key, written as api_key (new agent default: {DEFAULT_API_KEY}, for a server "
+        "without one); never printed",
+    )
     parser.add_argument("--poll-interval", metavar="N", type=int, help="seconds between polls (new agent default: 60)")
     parser.add_argument("--forge-user", metavar="U", help="its Forgejo username (new agent default: NAME)")
     parser.add_argument(

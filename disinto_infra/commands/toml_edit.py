@@ -299,6 +299,7 @@ def hire(
     formula: str | None = None,
     write: bool = True,
     under_lock: Callable[[], None] | None = None,
+    api_key: str | None = None,
 ) -> HireResult:
     """Write or update `[agents.NAME]` as the old `disinto hire-an-agent` did; `write=False`
     checks the edit the same way and leaves the file alone (EditError when it would fail).
@@ -313,6 +314,7 @@ def hire(
         "forge_user": forge_user,
         "poll_interval": poll_interval,
         "formula": formula,
+        "api_key": api_key,
     }
     given = {k: v for k, v in given.items() if v is not None}
     with _locked(path) as old:

@@ -169,6 +169,7 @@ def sharing(toml: Path, agent: str, base_url: str) -> tuple[list[str], str]:
     return others, key
 
 
-def probe_room(toml: Path, agent: str, base_url: str, force: bool) -> Room:
-    others, api_key = sharing(toml, agent, base_url)
-    return room_for(agent, base_url, others, model_server.probe(base_url, api_key), force)
+def probe_room(toml: Path, agent: str, base_url: str, force: bool, api_key: str | None = None) -> Room:
+    """`api_key`: the one `hire --api-key` gives, else the TOML's (`sharing`)."""
+    others, known = sharing(toml, agent, base_url)
+    return room_for(agent, base_url, others, model_server.probe(base_url, api_key or known), force)

@@ -198,3 +198,24 @@ def test_toml_that_is_missing_or_a_folder_is_said_plainly(factory, tmp_path, cap
     err = capsys.readouterr().err
     assert err.splitlines()[0].startswith(f"{tmp_path}/projects: is a folder, not a project TOML file")
     assert "Traceback" not in err
+
+
+def test_hire_takes_an_api_key_writes_it_and_never_prints_it(factory, capsys, monkeypatch):
+    """Issue 28 item 10: the model server's key, given on hire, probed with and written, not shown."""
+    asked = []
+    from disinto_infra.model_servers import probe as model_server
+
+    monkeypatch.setattr(
+        model_server,
+        "probe",
+        lambda url, key="", timeout=0: (
+            asked.append(key) or model_server.ServerProbe(url, model_server.ServerState.UNREACHABLE, "not probed")
+        ),
+    )
+    assert main("hire", "a", "dev", "--local-model", "http://x:1", "--api-key", "sk-secret-41") == 0
+    out = capsys.readouterr().out
+    assert agent(factory, "a")["api_key"] == "sk-secret-41" and "sk-secret-41" not in out
+    assert asked == ["sk-secret-41"]
+    assert main("hire", "a", "dev", "--api-key", "sk-secret-42") == 0  # an update names the key, masked
+    out = capsys.readouterr().out
+    assert 'api_key = "***"' in out and "sk-secret-42" not in out and agent(factory, "a")["api_key"] == "sk-secret-42"
