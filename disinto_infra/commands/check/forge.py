@@ -69,6 +69,8 @@ SECURITY_KEY_REFUSAL = "security keys enrolled"
 
 def admin_status(url: str, admin_user: str, credential: AdminCredential, timeout: float) -> tuple[str, list[str]]:
     """("site admin" | ..., problems)."""
+    if credential.problem:
+        return "not usable: see the problems", [f"{url}: {credential.problem}"]
     if credential.auth is None:
         return "not checked: no admin credential (set DISINTO_ADMIN_TOKEN or DISINTO_ADMIN_PASSWORD)", []
     me, exc = _ask_user(url, credential.auth, timeout)

@@ -39,6 +39,7 @@ PULUMI_TIMEOUT = 20.0
 class AdminCredential:
     source: str  # e.g. "env DISINTO_ADMIN_TOKEN"; "" when none
     auth: Auth | None = field(default=None, repr=False)
+    problem: str = ""  # why the credential found cannot be sent (then `auth` is None)
 
 
 @dataclass(frozen=True)
@@ -105,7 +106,15 @@ def admin_credential(settings: StackSettings, stack: str, environ: Mapping[str, 
     for make, look in lookups:
         found = look()
         if found is not None:
-            return AdminCredential(found.source, make(found.value or ""))
+            value = found.value or ""
+            if make is TokenAuth and any(c.isspace() or ord(c) < 32 for c in value):
+                # Said once here: sent as it is, every request would fail on its own (InvalidHeader).
+                why = (
+                    f"the admin token ({found.source}) holds a line break or blank, often the newline a file or "
+                    f"`echo` leaves: give it without (`tr -d '\\n'`); nothing was asked with it"
+                )
+                return AdminCredential(found.source, None, why)
+            return AdminCredential(found.source, make(value))
     return AdminCredential("")
 
 

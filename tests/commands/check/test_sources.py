@@ -29,6 +29,19 @@ def test_admin_credential_order(tmp_path, monkeypatch):
     assert found.auth == BasicAuth("boss", "pw") and "pw" not in repr(found)
 
 
+def test_an_admin_token_with_a_newline_is_one_problem_and_never_sent(tmp_path, monkeypatch):
+    """Issue 28 item 10: said once, instead of an InvalidHeader on every request made with it."""
+    from disinto_infra.commands.check import forge
+
+    monkeypatch.setenv("PATH", str(tmp_path))
+    settings = StackSettings.from_mapping({}, tmp_path)
+    found = admin_credential(settings, "dev", {"DISINTO_ADMIN_TOKEN": "tok-41\n"})
+    assert found.auth is None and "line break" in found.problem and "env DISINTO_ADMIN_TOKEN" in found.problem
+    assert "tok-41" not in found.problem
+    status, problems = forge.admin_status("http://127.0.0.1:9", "disinto-admin", found, 1)
+    assert status.startswith("not usable") and len(problems) == 1 and "line break" in problems[0]
+
+
 def test_state_file_problems_say_unknown(tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path))
     assert read_state(None, "dev", tmp_path).source.startswith("unknown: no Pulumi CLI on PATH")
