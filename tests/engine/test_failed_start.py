@@ -11,8 +11,7 @@ def test_a_crash_looping_start_fails_fast_with_its_logs(lab: Lab):
     box = lab.agent("crash", refused=True, startTimeoutSeconds="600")
     started = lab.run_started(box)
     assert started.returncode == 1
-    # Far inside the start timeout: the first restart decided it.
-    assert started.seconds < 300, started.seconds
+    # The first restart decided it, not the 600 s start timeout (whose message would say so).
     assert "the agent exited before its loop ran" in started.output
     assert "restarted 1 times" in started.output or "restarted 2 times" in started.output
     assert "last 20 log lines" in started.output

@@ -17,11 +17,12 @@ import secrets
 import subprocess
 import tarfile
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from disinto_infra import naming
 from disinto_infra.model import parse_project_text
@@ -307,7 +308,36 @@ def run_command(inputs: dict[str, Any]) -> Started:
     return Started(done.returncode, done.stdout + done.stderr, time.monotonic() - began)
 
 
-def wait_for(what: str, condition: Callable[[], bool], timeout: float = 120, every: float = 0.5) -> None:
+T = TypeVar("T")
+
+# A job of the agent user that runs until the test releases it (`release_job`), then writes its
+# result on the data volume: a session whose length is an event, not a time.
+HELD_JOB = "until [ -e /tmp/release ]; do sleep 0.2; done; echo finished > /home/agent/data/{result}"
+
+
+def start_held_job(lab: Lab, box: AgentBox, result: str) -> None:
+    cli("exec", "-d", "-u", "1000", box.cid, "sh", "-c", HELD_JOB.format(result=result))
+    wait_for("the job", lambda: "sh" in lab.exec(box, "ps", "-o", "comm=", "-u", "1000").stdout)
+
+
+def release_job(lab: Lab, box: AgentBox) -> None:
+    lab.exec(box, "touch", "/tmp/release")
+
+
+def logs_of(box: AgentBox) -> str:
+    done = cli("logs", box.cid, check=False)
+    return done.stdout + done.stderr
+
+
+def in_background(call: Callable[[], T]) -> tuple[threading.Thread, list[T]]:
+    """Run `call` in a thread; its result lands in the list."""
+    result: list[T] = []
+    thread = threading.Thread(target=lambda: result.append(call()), daemon=True)
+    thread.start()
+    return thread, result
+
+
+def wait_for(what: str, condition: Callable[[], bool], timeout: float = 600, every: float = 0.5) -> None:
     """Wait for an event, not for a time: `timeout` only bounds a test that would otherwise hang."""
     deadline = time.monotonic() + timeout
     while not condition():
