@@ -16,7 +16,7 @@ def host_config(forge: ForgejoDouble, **extra: object) -> dict:
         "disinto:forgeUrl": forge.url,
         "disinto:adminUser": ADMIN,
         "disinto:adminPassword": Secret(ADMIN_PASSWORD),
-        "disinto:forgeTimeout": "1",
+        "disinto:forgeTimeout": "3",
     }
     config.update({f"disinto:{k}": v for k, v in extra.items()})
     return config

@@ -389,7 +389,7 @@ WRITES = [
 FAULTS = [
     dict(kind="status", status=503, times=2),
     dict(kind="reset"),
-    dict(kind="timeout", seconds=2),
+    dict(kind="timeout"),  # held until the client's deadline ends it
     dict(kind="drop_response"),
 ]
 

@@ -414,7 +414,7 @@ def test_admin_token_with_documented_scopes(forge):
     """With disinto:adminToken: write:admin and write:repository are enough."""
     forge.add_user("dev-qwen", password="dev-qwen-pass-1", email="dev-qwen@disinto.local")
     token = forge.add_token(ADMIN, "infra", scopes=("write:admin", "write:repository"))
-    config = {"disinto:forgeUrl": forge.url, "disinto:adminToken": Secret(token), "disinto:forgeTimeout": "1"}
+    config = {"disinto:forgeUrl": forge.url, "disinto:adminToken": Secret(token), "disinto:forgeTimeout": "3"}
     with Host(config) as host:
         engine = Engine(host)
         assert engine.up([profile(username="dev-qwen")])["dev-qwen-profile"] == "create"

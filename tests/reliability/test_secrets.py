@@ -213,7 +213,7 @@ def host_for(forge, **extra) -> Host:
         "disinto:adminUser": ADMIN,
         "disinto:adminPassword": Secret(forge.seeds["admin_password"]),
         "disinto:adminToken": Secret(forge.seeds["admin_token"]),
-        "disinto:forgeTimeout": "1",
+        "disinto:forgeTimeout": "3",
         **extra,
     }
     return Host(config)
@@ -293,7 +293,7 @@ def test_provider_host_logs_errors_and_blobs_hold_no_secret(seeded_forge):
         )
         c.run("grant-fails", lambda: engine.up(agents_with_profile("dev-a", "dev-b", "dev-c", rotation=1)))
         forge.clear_faults()
-        forge.inject(Fault(method="PATCH", path_regex=r"/admin/users/dev-b$", kind="timeout", seconds=1.5, times=None))
+        forge.inject(Fault(method="PATCH", path_regex=r"/admin/users/dev-b$", kind="timeout", times=None))
         c.run(
             "patch-times-out", lambda: engine.up(agents_with_profile("dev-a", "dev-b", rotation=1, password_rotation=1))
         )
@@ -351,7 +351,7 @@ def test_configuration_problems_do_not_echo_credentials(seeded_forge):
     forge = seeded_forge
     wrong = seed("wrongtok")
     with Host(
-        {"disinto:forgeUrl": forge.url, "disinto:adminToken": Secret(wrong), "disinto:forgeTimeout": "1"}
+        {"disinto:forgeUrl": forge.url, "disinto:adminToken": Secret(wrong), "disinto:forgeTimeout": "3"}
     ) as host:
         engine = Engine(host)
         with pytest.raises(ProviderError) as caught:

@@ -13,7 +13,8 @@ kinds:
   delay          sleep ``seconds`` (default 0.2), then handle the request normally
   drop_response  APPLY the request to the state, then close the connection without
                  sending the response ("apply then lose the response")
-  timeout        sleep ``seconds`` (default 3.0, longer than the client's timeout), then
+  timeout        answer nothing until the client hangs up (its deadline) or ``seconds`` pass
+                 (default 300), then
                  close the connection without applying
 """
 
@@ -25,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 KINDS = ("status", "reset", "delay", "drop_response", "timeout")
-_DEFAULT_SECONDS = {"delay": 0.2, "timeout": 3.0}
+_DEFAULT_SECONDS = {"delay": 0.2, "timeout": 300.0}
 
 
 @dataclass

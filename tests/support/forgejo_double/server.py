@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import json
+import select
 import socket
 import struct
 import threading
@@ -441,6 +442,20 @@ class ForgejoDouble:
     def _full(self, rec: dict) -> str:
         return f"{self.state.users[rec['owner_id']]['login']}/{rec['name']}"
 
+    def _hold(self, handler, seconds: float) -> None:
+        """Answer nothing for up to `seconds`, or until the client hangs up (its deadline ran out)."""
+        conn = handler.connection
+        waited = 0.0
+        while waited < seconds and not self._stop.is_set():
+            readable, _, _ = select.select([conn], [], [], 0.05)
+            waited += 0.05
+            if readable:
+                try:
+                    if conn.recv(1, socket.MSG_PEEK) == b"":
+                        return
+                except OSError:
+                    return
+
     def _sleep(self, seconds: float) -> None:
         if seconds and seconds > 0:
             self._stop.wait(seconds)
@@ -496,7 +511,7 @@ class ForgejoDouble:
                 handler.abort()
                 return
             if fault.kind == "timeout":
-                self._sleep(fault.seconds)
+                self._hold(handler, fault.seconds)
                 handler.abort()
                 return
             if fault.kind == "delay":
