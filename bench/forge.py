@@ -48,7 +48,7 @@ def new_host(forge: ForgejoDouble) -> Host:
 
 
 def agent(name: str, *, with_profile: bool = True, **kwargs: Any) -> list[Res]:
-    """An agent's Forgejo side as the real program registers it: the user (kept when the agent goes),
+    """An agent's Forgejo side as the real program registers it: the user (retired when the agent goes),
     its token and grant, and its `.profile` repository."""
     resources = program(name, formula=FORMULA, **kwargs)
     return [r for r in resources if with_profile or r.name != f"{name}-profile"]
