@@ -8,6 +8,7 @@ import pytest
 
 from disinto_infra import http_get
 from disinto_infra.model_servers import probe as model_server
+from tests.support.budgets import ANSWER_BUDGET
 from tests.support.flood import Flood
 from tests.support.http_double import Answer, HttpDouble
 
@@ -28,19 +29,19 @@ def echo():
 
 
 def test_json_and_text_bodies(echo):
-    assert http_get.get(echo.url + "/json", {}, 2.0) == http_get.Reply(200, {"ok": True})
-    denied = http_get.get(echo.url + "/x", {"X-Token": "tok-123"}, 2.0)
+    assert http_get.get(echo.url + "/json", {}, ANSWER_BUDGET) == http_get.Reply(200, {"ok": True})
+    denied = http_get.get(echo.url + "/x", {"X-Token": "tok-123"}, ANSWER_BUDGET)
     assert (denied.status, denied.text, denied.why()) == (403, "token *** denied", "HTTP 403: token *** denied")
-    bearer = http_get.get(echo.url + "/x", {"Authorization": "Bearer sk-9"}, 2.0)
+    bearer = http_get.get(echo.url + "/x", {"Authorization": "Bearer sk-9"}, ANSWER_BUDGET)
     assert bearer.text == "token *** denied"
 
 
 def test_failures_in_our_words(echo):
-    tls = http_get.get(echo.url.replace("http:", "https:") + "/json", {}, 2.0)
+    tls = http_get.get(echo.url.replace("http:", "https:") + "/json", {}, ANSWER_BUDGET)
     assert (tls.status, tls.why()) == (None, "TLS handshake failed (certificate not trusted?)")
     echo.configure(mode="reset")
     try:
-        assert http_get.get(echo.url + "/json", {}, 2.0).why() == "connection refused or reset"
+        assert http_get.get(echo.url + "/json", {}, ANSWER_BUDGET).why() == "connection refused or reset"
     finally:
         echo.configure(mode="ok")
     assert http_get.get(echo.url.split("//")[1] + "/json", {}, 2.0).why() == http_get.NO_SCHEME
@@ -55,7 +56,7 @@ def test_a_missing_ca_file_is_named_not_raised(echo, tmp_path, monkeypatch):
 
 
 def test_a_token_no_header_can_carry_is_named_not_shown(echo):
-    reply = http_get.get(echo.url + "/json", {"X-Token": "tök€n-5"}, 2.0)
+    reply = http_get.get(echo.url + "/json", {"X-Token": "tök€n-5"}, ANSWER_BUDGET)
     assert reply == http_get.Reply(None, failure="the token holds characters an HTTP header cannot carry")
 
 

@@ -200,7 +200,7 @@ class ForgejoClient:
         request was turned away before Forgejo saw it, so even a POST is safe to send again."""
         for attempt in range(RATE_LIMIT_ATTEMPTS + 1):
             try:
-                return self._request_once(method, api_path, auth=auth, json=json, params=params, ok=ok)
+                return self._request_once(method, api_path, auth, json, params, ok)
             except ForgejoError as exc:
                 if exc.status != 429:
                     raise
@@ -214,11 +214,10 @@ class ForgejoClient:
         self,
         method: str,
         api_path: str,
-        *,
         auth: Auth | None,
-        json: object = None,
-        params: dict[str, str | int] | None = None,
-        ok: tuple[int, ...] = (200,),
+        json: object,
+        params: dict[str, str | int] | None,
+        ok: tuple[int, ...],
     ) -> Response:
         """Send one request; any status outside `ok` raises ForgejoError."""
         limit = deadline.Deadline(self.total)
@@ -226,10 +225,10 @@ class ForgejoClient:
             with limit:
                 raw, body = self._exchange(method, api_path, auth, json, params)
         except requests.RequestException as exc:
-            # Our own words: requests' text can carry the URL with its query string.
-            why = http_get.timed_out(self.total) if limit.expired else _kind(exc)
-            raise ForgejoError(method, api_path, None, f"no answer ({why})") from None
-        if limit.expired:  # cut midway, a reply can still parse (headers cut at EOF read as complete)
+            if not limit.expired:  # our own words: requests' text can carry the URL with its query string
+                raise ForgejoError(method, api_path, None, f"no answer ({_kind(exc)})") from None
+        # Past the deadline: cut midway, a reply can still parse (headers cut at EOF read as complete).
+        if limit.expired:
             raise ForgejoError(method, api_path, None, f"no answer ({http_get.timed_out(self.total)})")
         response = Response(raw.status_code, body, dict(raw.headers))
         if 300 <= raw.status_code < 400 and raw.status_code not in ok:

@@ -132,10 +132,12 @@ def _refuse_blocked(client: ForgejoClient, conn: connection.Connection, username
 # How Forgejo refuses a basic-auth password, by its message (docs/decisions/password-checks.md): only
 # the first two say the password is wrong; the others refuse password logins whatever the password.
 WRONG_PASSWORD = ("password is invalid", "password isn't set")
+OTP_REFUSAL = "invalid provided OTP"  # TOTP and no one-time code: services/auth/basic.go:151-155, 171-185
+SECURITY_KEY_REFUSAL = "security keys enrolled"  # a WebAuthn key, TOTP or not: basic.go:141-149
 PASSWORD_AUTH_REFUSED = {
     "token is required": "basic authentication with a password is switched off (ENABLE_BASIC_AUTHENTICATION)",
-    "invalid provided OTP": "the account has two-factor authentication (TOTP)",
-    "security keys enrolled": "the account has a security key (WebAuthn) enrolled",
+    OTP_REFUSAL: "the account has two-factor authentication (TOTP)",
+    SECURITY_KEY_REFUSAL: "the account has a security key (WebAuthn) enrolled",
     "not allowed login": "the account is prohibited from signing in",
     "must change your password": "Forgejo demands a password change",
     "prohibited from signing in": "the account is prohibited from signing in",

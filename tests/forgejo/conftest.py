@@ -3,12 +3,24 @@
 from __future__ import annotations
 
 import pytest
+import requests
 
 from tests.support.engine import Engine, Host, Secret
 from tests.support.forgejo_double import ForgejoDouble
 
 ADMIN = "disinto-admin"
 ADMIN_PASSWORD = "admin-pass-123"
+
+
+def change_password_by_hand(forge: ForgejoDouble, username: str, **more: object) -> None:
+    """What an admin does in Forgejo's UI: a new password the stack does not know."""
+    answer = requests.patch(
+        f"{forge.url}/api/v1/admin/users/{username}",
+        json={"password": "changed-by-hand-1", **more},
+        auth=(ADMIN, ADMIN_PASSWORD),
+        timeout=5,
+    )
+    assert answer.status_code == 200, answer.text
 
 
 def host_config(forge: ForgejoDouble, **extra: object) -> dict:

@@ -9,7 +9,7 @@ import sys
 import pytest
 import requests
 
-from tests.forgejo.conftest import ADMIN, ADMIN_PASSWORD, host_config
+from tests.forgejo.conftest import ADMIN, ADMIN_PASSWORD, change_password_by_hand, host_config
 from tests.support.engine import CheckFailedError, Engine, Host, ProviderError, Secret
 from tests.support.forgejo_double import Fault
 from tests.support.identity import identity, program
@@ -195,12 +195,7 @@ def test_refresh_after_token_then_user_deleted_out_of_band(forge, engine):
 def test_refresh_notices_a_broken_password_and_up_resets_it(forge, engine):
     engine.up(identity("dev-qwen"))
     password = engine.outputs("dev-qwen-user")["password"]
-    requests.patch(
-        f"{forge.url}/api/v1/admin/users/dev-qwen",
-        json={"password": "changed-by-hand-1"},
-        auth=(ADMIN, ADMIN_PASSWORD),
-        timeout=5,
-    )
+    change_password_by_hand(forge, "dev-qwen")
     engine.refresh()
     assert engine.outputs("dev-qwen-user")["password_ok"] is False
     ops = engine.up(identity("dev-qwen"))
@@ -234,12 +229,7 @@ def test_a_user_owning_repositories_is_retired_all_the_same(forge, engine):
 
 def test_password_broken_token_revoked_with_admin_password(forge, engine):
     engine.up(identity("dev-qwen"))
-    requests.patch(
-        f"{forge.url}/api/v1/admin/users/dev-qwen",
-        json={"password": "changed-by-hand-1", "must_change_password": False},
-        auth=(ADMIN, ADMIN_PASSWORD),
-        timeout=5,
-    )
+    change_password_by_hand(forge, "dev-qwen", must_change_password=False)
     engine.up([r for r in identity("dev-qwen") if r.name == "dev-qwen-user"])
     assert forge.tokens_of("dev-qwen") == []
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 import requests
 
-from tests.forgejo.conftest import ADMIN, ADMIN_PASSWORD, host_config
+from tests.forgejo.conftest import ADMIN, change_password_by_hand, host_config
 from tests.forgejo.test_engine_scenarios import assert_identity_works, login
 from tests.support.engine import Engine, Host, Secret
 from tests.support.identity import identity
@@ -62,12 +62,7 @@ def test_a_password_that_cannot_be_checked_is_never_reset(forge, token_engine, h
 
 def test_a_wrong_password_is_recorded_as_wrong_and_reset(forge, engine):
     engine.up(identity("dev-qwen"))
-    requests.patch(
-        f"{forge.url}/api/v1/admin/users/dev-qwen",
-        json={"password": "changed-by-hand-1"},
-        auth=(ADMIN, ADMIN_PASSWORD),
-        timeout=5,
-    )
+    change_password_by_hand(forge, "dev-qwen")
     engine.refresh()
     user = engine.outputs("dev-qwen-user")
     assert (user["password_ok"], user["password_check"]) == (False, "wrong")

@@ -10,6 +10,7 @@ from disinto_infra.commands.check import forge as check_forge
 from disinto_infra.commands.check.sources import AdminCredential
 from disinto_infra.forgejo.client import BasicAuth, TokenAuth
 from tests.forgejo.conftest import ADMIN, ADMIN_PASSWORD
+from tests.support.budgets import ANSWER_BUDGET
 from tests.support.engine import ProviderError
 from tests.support.identity import identity
 
@@ -42,7 +43,7 @@ def test_with_the_service_reachable_the_random_passwords_pass(forge, engine):
 def test_check_finds_the_setting_without_creating_anyone(forge, on, found):
     forge.state.settings.password_check_pwn = on
     users = len(forge.users)
-    state, note = check_forge.password_pwn_check(forge.url, ADMIN, CREDENTIAL, 5.0)
+    state, note = check_forge.password_pwn_check(forge.url, ADMIN, CREDENTIAL, ANSWER_BUDGET)
     assert state == found and ("PASSWORD_CHECK_PWN is on" in note) is on
     assert len(forge.users) == users
 
@@ -51,10 +52,10 @@ def test_check_names_what_the_admin_token_lacks(forge):
     token = forge.add_token(ADMIN, "narrow", scopes=("write:admin", "read:user"))
     forge.add_token(ADMIN, "other", scopes=("all",))
     credential = AdminCredential("env DISINTO_ADMIN_TOKEN", TokenAuth(token))
-    found, problems = check_forge.admin_token_scopes(forge.url, ADMIN, credential, 5.0)
+    found, problems = check_forge.admin_token_scopes(forge.url, ADMIN, credential, ANSWER_BUDGET)
     assert found == "write:admin, read:user (lacks read:organization, write:repository)"
     assert len(problems) == 1 and "env DISINTO_ADMIN_TOKEN" in problems[0] and token not in problems[0]
     whole = check_forge.admin_token_scopes(
-        forge.url, ADMIN, AdminCredential("x", TokenAuth(forge.add_token(ADMIN, "all"))), 5.0
+        forge.url, ADMIN, AdminCredential("x", TokenAuth(forge.add_token(ADMIN, "all"))), ANSWER_BUDGET
     )
     assert whole == ("all", [])

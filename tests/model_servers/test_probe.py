@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import functools
+
 import pytest
 
-from disinto_infra.model_servers.probe import ServerState, model_matches, probe, serves
+from disinto_infra.model_servers import probe as model_server
+from disinto_infra.model_servers.probe import ServerState, model_matches, serves
+from tests.support.budgets import ANSWER_BUDGET
 from tests.support.llama_double import LlamaDouble
 
 SEEDED_KEY = "sk-seeded-7c1f0e9b"
+# The probe with a budget no load exhausts; the timeout tests give their own.
+probe = functools.partial(model_server.probe, timeout=ANSWER_BUDGET)
 
 
 @pytest.fixture

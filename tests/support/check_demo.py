@@ -30,6 +30,7 @@ import requests
 from disinto_infra import envfile, naming
 from disinto_infra.forgejo import token_age
 from tests.support import docker_cli_double
+from tests.support.budgets import ANSWER_BUDGET
 from tests.support.factory import give_formulas
 from tests.support.forgejo_double import ForgejoDouble
 from tests.support.llama_double import LlamaDouble
@@ -59,7 +60,7 @@ def check(folder: Path, *args: str, env: dict[str, str] | None = None) -> str:
     # The docker CLI double, when the demo installed one (docker_cli_double.py).
     environ["PATH"] = f"{folder / 'bin'}{os.pathsep}{environ.get('PATH', '')}"
     # A budget no load exhausts: the doubles answer; the README shows the flag it ran with.
-    command = ["check", *args, "--state", "state.json", "--timeout", "60"]
+    command = ["check", *args, "--state", "state.json", "--timeout", str(ANSWER_BUDGET)]
     done = subprocess.run(
         [sys.executable, "-m", "disinto_infra", *command],
         cwd=folder,

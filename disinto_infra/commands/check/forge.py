@@ -18,6 +18,7 @@ from disinto_infra.forgejo.client import Auth, BasicAuth, ForgejoClient, Forgejo
 from disinto_infra.forgejo.connection import ADMIN_TOKEN_SCOPES
 from disinto_infra.forgejo.profile_repo import REPO_NAME
 from disinto_infra.forgejo.profile_rule import MAIN_BRANCH
+from disinto_infra.forgejo.user import OTP_REFUSAL, SECURITY_KEY_REFUSAL
 from disinto_infra.parsed import JsonObject
 
 
@@ -58,13 +59,6 @@ def whoami(url: str, auth: Auth, timeout: float) -> tuple[JsonObject | None, str
     """`GET /user` as `auth`: the user, or None and why not."""
     me, exc = _ask_user(url, auth, timeout)
     return me, _why(exc) if exc else ""
-
-
-# What Forgejo answers a password of a user with TOTP and no one-time code: services/auth/basic.go
-# (v11.0.15) lines 151-155 and 171-185, as a 401 (routers/api/shared/middleware.go:57-60).
-OTP_REFUSAL = "invalid provided OTP"
-# And to a password of a user with a security key enrolled (basic.go:141-149 @ v11.0.15), TOTP or not.
-SECURITY_KEY_REFUSAL = "security keys enrolled"
 
 
 def admin_status(url: str, admin_user: str, credential: AdminCredential, timeout: float) -> tuple[str, list[str]]:

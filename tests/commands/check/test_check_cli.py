@@ -23,6 +23,7 @@ import pytest
 
 from disinto_infra import envfile
 from disinto_infra.forgejo import token_age
+from tests.support.budgets import ANSWER_BUDGET
 from tests.support.factory import give_formulas
 from tests.support.forgejo_double import ForgejoDouble
 from tests.support.llama_double import LlamaDouble
@@ -102,9 +103,6 @@ def write_toml(world: World, name: str, agents: dict[str, dict], repo: str = "jo
 def agent(world: World, server: str, user: str, model: str = MODEL, **extra: object) -> dict:
     key = {"api_key": SEEDED_KEY} if server == "four" else {}
     return {"base_url": world.url(server), "model": model, "forge_user": user, **key, **extra}
-
-
-ANSWER_BUDGET = 60  # check's own upper bound
 
 
 def run(

@@ -15,6 +15,7 @@ from disinto_infra.commands.check import forge as check_forge
 from disinto_infra.commands.check.sources import AdminCredential
 from disinto_infra.forgejo.client import BasicAuth, TokenAuth
 from disinto_infra.forgejo.profile_rule import protection_rule
+from tests.support.budgets import ANSWER_BUDGET
 from tests.support.forgejo_double import Fault, ForgejoDouble
 
 ADMIN, ADMIN_PASSWORD = "disinto-admin", "admin-pass-123"
@@ -34,14 +35,14 @@ def _password() -> AdminCredential:
 
 
 def test_basic_auth_on_is_no_problem(forge):
-    assert check_forge.basic_auth_problem(forge.url, 2) is None
+    assert check_forge.basic_auth_problem(forge.url, ANSWER_BUDGET) is None
     [probe] = [r for r in forge.requests if r.path == "/api/v1/version"]
     assert probe.status == 401 and probe.auth_kind == "basic"
 
 
 def test_basic_auth_off_is_named_with_the_setting(forge):
     forge.state.settings.basic_auth = False
-    problem = check_forge.basic_auth_problem(forge.url, 2)
+    problem = check_forge.basic_auth_problem(forge.url, ANSWER_BUDGET)
     assert problem is not None and problem.startswith(f"{forge.url}: basic authentication is switched off")
     assert "no agent token can be made" in problem and "ENABLE_BASIC_AUTHENTICATION = true" in problem
 
@@ -59,7 +60,7 @@ def test_basic_auth_off_and_sign_in_required_is_named_too(forge):
             message="Only signed in user is allowed to call APIs.",
         )
     )
-    assert check_forge.basic_auth_problem(forge.url, 2) is not None
+    assert check_forge.basic_auth_problem(forge.url, ANSWER_BUDGET) is not None
 
 
 def test_no_answer_is_not_reported_as_basic_auth_off():
@@ -68,7 +69,7 @@ def test_no_answer_is_not_reported_as_basic_auth_off():
 
 def test_admin_password_with_totp_names_two_factor_and_the_token_to_use(forge):
     forge.update_user(ADMIN, totp="123456")
-    status, problems = check_forge.admin_status(forge.url, ADMIN, _password(), 2)
+    status, problems = check_forge.admin_status(forge.url, ADMIN, _password(), ANSWER_BUDGET)
     assert status == "has two-factor authentication"
     assert problems == [
         f"{forge.url}: the admin password (env DISINTO_ADMIN_PASSWORD) is refused: {ADMIN} has two-factor "
@@ -80,7 +81,7 @@ def test_admin_password_with_totp_names_two_factor_and_the_token_to_use(forge):
 
 def test_a_wrong_admin_password_stays_a_plain_refusal(forge):
     wrong = AdminCredential("env DISINTO_ADMIN_PASSWORD", BasicAuth(ADMIN, "wrong-pass-123"))
-    assert check_forge.admin_status(forge.url, ADMIN, wrong, 2) == (
+    assert check_forge.admin_status(forge.url, ADMIN, wrong, ANSWER_BUDGET) == (
         "refused (HTTP 401)",
         [f"{forge.url}: admin credential (env DISINTO_ADMIN_PASSWORD): refused (HTTP 401)"],
     )
@@ -89,7 +90,7 @@ def test_a_wrong_admin_password_stays_a_plain_refusal(forge):
 def test_an_admin_token_of_another_admin_is_named(forge):
     token = forge.add_token("root", "admin")
     credential = AdminCredential("env DISINTO_ADMIN_TOKEN", TokenAuth(token))
-    status, problems = check_forge.admin_status(forge.url, ADMIN, credential, 2)
+    status, problems = check_forge.admin_status(forge.url, ADMIN, credential, ANSWER_BUDGET)
     assert status == "token of root"
     assert problems == [
         f"{forge.url}: the admin token (env DISINTO_ADMIN_TOKEN) belongs to root, not disinto:adminUser "
@@ -97,7 +98,7 @@ def test_an_admin_token_of_another_admin_is_named(forge):
         "refused; set disinto:adminUser to root, or use a token of disinto-admin"
     ]
     own = AdminCredential("env DISINTO_ADMIN_TOKEN", TokenAuth(forge.add_token(ADMIN, "admin")))
-    assert check_forge.admin_status(forge.url, ADMIN, own, 2) == ("site admin", [])
+    assert check_forge.admin_status(forge.url, ADMIN, own, ANSWER_BUDGET) == ("site admin", [])
 
 
 # Issue 18 item 6: `check` reports a `.profile` rule that differs from the one the provider keeps.
@@ -127,12 +128,12 @@ def _profile_with_rule(forge, **changes) -> None:
 
 def test_the_wanted_profile_rule_is_no_problem(forge):
     _profile_with_rule(forge)
-    assert check_forge.profile_rule_problem(forge.url, "dev", "dev-qwen", ADMIN, _password(), 2) is None
+    assert check_forge.profile_rule_problem(forge.url, "dev", "dev-qwen", ADMIN, _password(), ANSWER_BUDGET) is None
 
 
 def test_a_relaxed_profile_rule_is_named_with_what_differs(forge):
     _profile_with_rule(forge, required_approvals=0, enable_push=True, enable_push_whitelist=False)
-    problem = check_forge.profile_rule_problem(forge.url, "dev", "dev-qwen", ADMIN, _password(), 2)
+    problem = check_forge.profile_rule_problem(forge.url, "dev", "dev-qwen", ADMIN, _password(), ANSWER_BUDGET)
     assert problem == (
         f"{forge.url}: dev-qwen/.profile (agents.dev): the rule on main differs from the wanted one "
         "in enable_push_whitelist, required_approvals; the next `pulumi up` puts it back"
@@ -149,20 +150,23 @@ def test_a_removed_profile_rule_is_named(forge):
         ).status_code
         == 204
     )
-    problem = check_forge.profile_rule_problem(forge.url, "dev", "dev-qwen", ADMIN, _password(), 2)
+    problem = check_forge.profile_rule_problem(forge.url, "dev", "dev-qwen", ADMIN, _password(), ANSWER_BUDGET)
     assert problem is not None and "no branch rule on main" in problem
 
 
 def test_no_profile_yet_or_no_admin_credential_reports_nothing(forge):
     forge.add_user("dev-qwen")
-    assert check_forge.profile_rule_problem(forge.url, "dev", "dev-qwen", ADMIN, _password(), 2) is None
-    assert check_forge.profile_rule_problem(forge.url, "dev", "dev-qwen", ADMIN, AdminCredential(""), 2) is None
+    assert check_forge.profile_rule_problem(forge.url, "dev", "dev-qwen", ADMIN, _password(), ANSWER_BUDGET) is None
+    assert (
+        check_forge.profile_rule_problem(forge.url, "dev", "dev-qwen", ADMIN, AdminCredential(""), ANSWER_BUDGET)
+        is None
+    )
 
 
 def test_admin_password_with_a_security_key_has_its_own_hint(forge):
     """Issue 27 item 4: a security key refuses every password over basic auth, even with a code."""
     forge.update_user(ADMIN, webauthn=True, totp="123456")
-    status, problems = check_forge.admin_status(forge.url, ADMIN, _password(), 2)
+    status, problems = check_forge.admin_status(forge.url, ADMIN, _password(), ANSWER_BUDGET)
     assert status == "has a security key"
     assert len(problems) == 1 and "security key (WebAuthn)" in problems[0] and "one-time code or not" in problems[0]
     assert "write:admin, read:user, read:organization, write:repository, or all" in problems[0]

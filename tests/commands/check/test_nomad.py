@@ -9,6 +9,7 @@ import pytest
 
 from disinto_infra.commands.check import nomad
 from disinto_infra.commands.check.reach import Endpoint
+from tests.support.budgets import ANSWER_BUDGET
 from tests.support.nomad_double import NomadDouble, node, registration
 
 TOKEN = "nomad-acl-token-7f3e"  # must never appear in any fact
@@ -43,7 +44,7 @@ def api(cluster):
     return cluster
 
 
-def probe(api, token=TOKEN, namespace="agents", pool="gpu", timeout=2.0, agents=(), grace=120):
+def probe(api, token=TOKEN, namespace="agents", pool="gpu", timeout=ANSWER_BUDGET, agents=(), grace=120):
     endpoint = Endpoint(api.url, "env NOMAD_ADDR", "env NOMAD_TOKEN" if token else "", "X-Nomad-Token", token)
     target = nomad.NomadTarget(endpoint, "/p/Pulumi.dev.yaml", namespace, pool, agents=agents, stop_grace=grace)
     with ThreadPoolExecutor(8) as pool_:

@@ -11,6 +11,7 @@ from disinto_infra.commands.check.reach import Endpoint
 from disinto_infra.runtimes.nomad.vault_policy import agent_secret, bot_rules, render
 from tests.runtimes.nomad.test_vault_acl import FACTORY_BOT
 from tests.runtimes.nomad.test_vault_rights import VAULT_EXAMPLE
+from tests.support.budgets import ANSWER_BUDGET
 from tests.support.vault_double import DEFAULT_POLICY, VaultDouble, auth_method, kv_mount
 
 TOKEN = "hvs.vault-token-0c1d"  # lookup-self echoes it as data.id: it must go nowhere
@@ -40,7 +41,7 @@ def api(server):
     return server
 
 
-def probe(api, token=TOKEN, timeout=2.0, **more):
+def probe(api, token=TOKEN, timeout=ANSWER_BUDGET, **more):
     endpoint = Endpoint(api.url, "env VAULT_ADDR", "env VAULT_TOKEN" if token else "", "X-Vault-Token", token)
     with ThreadPoolExecutor(8) as pool:
         target = vault.VaultTarget(endpoint, "/p/Pulumi.dev.yaml", "kv", "jwt-nomad", "/opt/factory", **more)
