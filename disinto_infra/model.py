@@ -47,6 +47,11 @@ class ConfigError(Exception):
         super().__init__("\n".join(self.problems))
 
 
+class NotFound(ConfigError):
+    """A stack file or project TOML missing where the rule looked (commands/project_files.py says
+    which folder that was)."""
+
+
 def show(value: object) -> str:
     """A TOML value as the user wrote it, for messages (a URL's credentials masked)."""
     if isinstance(value, bool):

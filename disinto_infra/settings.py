@@ -30,6 +30,7 @@ from disinto_infra.model import (
     MAX_ROLE_INTERVAL,
     MAX_TOKEN_AGE_DAYS,
     ConfigError,
+    NotFound,
     forge_url_problem,
     http_url_problem,
     show,
@@ -491,7 +492,7 @@ class StackSettings(BaseModel):
         or the defaults with `missing_ok`.
         """
         if not missing_ok and not path.exists():  # anything else there is read_stack_file's to refuse
-            raise ConfigError(
+            raise NotFound(
                 [
                     f"{path}: no such stack file; `pulumi stack init {path.stem.removeprefix('Pulumi.')}` makes the "
                     "stack, and a copy of Pulumi.dev.yaml its settings"
@@ -556,7 +557,7 @@ class StackSettings(BaseModel):
             return [Path(self.project_toml)]
         found = sorted(Path(p) for p in glob.glob(self.project_toml))
         if not found:
-            raise ConfigError([f"{NAMESPACE}:projectToml: no file matches {self.project_toml}"])
+            raise NotFound([f"{NAMESPACE}:projectToml: no file matches {self.project_toml}"])
         return found
 
 

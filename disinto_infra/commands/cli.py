@@ -20,30 +20,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn
 
+from disinto_infra.commands import project_files
 from disinto_infra.factory.formulas import Formula, load_fleet_and_formulas
 from disinto_infra.fleet_warnings import fleet_warnings
 from disinto_infra.model import ConfigError, Fleet
 from disinto_infra.program.plan import plan_fleet
 from disinto_infra.settings import StackSettings
-
-# The checkout this package runs from, when it runs from one (`python -m`, an editable install).
-CHECKOUT = Path(__file__).resolve().parents[2]
-
-
-def find_project_dir(cwd: Path | None = None) -> Path:
-    """The Pulumi project folder (where Pulumi.yaml is): stack files and relative settings paths start there.
-
-    The checkout this package runs from when it is one; else, for an installed `disinto-infra`, the
-    working folder or the nearest one above it holding Pulumi.yaml (as the Pulumi CLI finds its
-    project); else the working folder."""
-    if (CHECKOUT / "Pulumi.yaml").is_file():
-        return CHECKOUT
-    here = (cwd or Path.cwd()).resolve()
-    return next((folder for folder in (here, *here.parents) if (folder / "Pulumi.yaml").is_file()), here)
-
-
-PROJECT_DIR = find_project_dir()
-DEFAULT_STACK = "dev"
 
 # Modules that add commands, each with `register(subparsers)`.
 COMMAND_MODULES: tuple[str, ...] = (
@@ -66,32 +48,18 @@ class Context:
 
 
 def add_common_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--toml", metavar="PATH", help="project TOML file or glob (default: the stack's disinto:projectToml)"
-    )
-    parser.add_argument(
-        "--stack",
-        metavar="NAME",
-        help="read non-secret settings from Pulumi.NAME.yaml, which must exist "
-        f"(default: {DEFAULT_STACK}, whose file may be missing: then the defaults)",
-    )
+    project_files.add_arguments(parser, "project TOML file or glob (default: the stack's disinto:projectToml)")
 
 
-def stack_name(args: argparse.Namespace) -> str:
-    """The one stack rule of every command: --stack NAME, else DEFAULT_STACK (whose file may be missing)."""
-    return args.stack or DEFAULT_STACK
-
-
-def load_context(args: argparse.Namespace, project_dir: Path | None = None) -> Context:
-    """Settings from the stack file (with --toml overriding projectToml), then the validated fleet."""
-    project_dir = project_dir or PROJECT_DIR
-    stack = stack_name(args)
-    overrides = {"projectToml": str(Path(args.toml).absolute())} if args.toml else {}
-    # A stack named on the command line must exist: a typo must not plan with silent defaults.
-    stack_file = project_dir / f"Pulumi.{stack}.yaml"
-    settings = StackSettings.from_stack_file(stack_file, project_dir, overrides, missing_ok=args.stack is None)
-    fleet, formulas = load_fleet_and_formulas(settings, str(stack_file) if stack_file.exists() else None)
-    return Context(stack, settings, fleet, formulas)
+def load_context(args: argparse.Namespace, cwd: Path | None = None) -> Context:
+    """Settings from the stack file (with --toml overriding projectToml), then the validated fleet,
+    found by the one rule of commands/project_files.py."""
+    folder = project_files.project_folder(args.project_dir, cwd)
+    settings = project_files.load_settings(args, folder)
+    stack_file = project_files.stack_file(args, folder)
+    with project_files.explained(folder):
+        fleet, formulas = load_fleet_and_formulas(settings, str(stack_file) if stack_file.exists() else None)
+    return Context(project_files.stack_name(args), settings, fleet, formulas)
 
 
 def report_problems(error: ConfigError) -> int:
@@ -160,7 +128,12 @@ def called_as(argv0: str) -> str:
 
 
 def build_parser(prog: str = MODULE_PROG) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog=prog, description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog=prog,
+        description=__doc__.splitlines()[0],
+        epilog=project_files.__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for register in registrars():
         register(subparsers)

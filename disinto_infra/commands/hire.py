@@ -11,30 +11,51 @@ import json
 import os
 import sys
 import tomllib
+from dataclasses import dataclass
 from pathlib import Path
 
 from disinto_infra import input_file, naming
-from disinto_infra.commands.toml_edit import DEFAULT_API_KEY, DEFAULT_MODEL, EditError, HireResult, default_toml, hire
+from disinto_infra.commands import project_files
+from disinto_infra.commands.toml_edit import DEFAULT_API_KEY, DEFAULT_MODEL, EditError, HireResult, hire
 from disinto_infra.factory.formulas import FormulaProblem, formula_for
+from disinto_infra.model import ConfigError
 from disinto_infra.model_servers.capacity import probe_room
+from disinto_infra.settings import StackSettings
 from disinto_infra.url_mask import MASK, mask_all
 
 
 def add_toml_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--toml", metavar="PATH", type=Path, help="the project TOML to edit (default: the single projects/*.toml here)"
+    project_files.add_arguments(
+        parser, "the project TOML to edit (default: the stack's disinto:projectToml, which must name one file)"
     )
     parser.add_argument(
         "--admin-user",
-        default=naming.DEFAULT_ADMIN_USER,
         metavar="USER",
-        help=f"the stack's disinto:adminUser, which no agent may use (default: {naming.DEFAULT_ADMIN_USER})",
+        help="the admin user, which no agent may use (default: the stack's disinto:adminUser, "
+        f"else {naming.DEFAULT_ADMIN_USER})",
     )
 
 
-def toml_path(args: argparse.Namespace) -> Path:
-    """The project TOML to edit: it must be an existing file (hire edits, it does not create one)."""
-    path = args.toml if args.toml is not None else default_toml()
+@dataclass(frozen=True)
+class Target:
+    """The file an edit changes, and the stack settings it is judged by (commands/project_files.py)."""
+
+    toml: Path
+    settings: StackSettings
+
+    def admin_user(self, args: argparse.Namespace) -> str:
+        return str(args.admin_user or self.settings.admin_user)
+
+
+def target(args: argparse.Namespace) -> Target:
+    """The project TOML to edit, found as every command finds it: it must be an existing file (hire
+    edits, it does not create one)."""
+    folder = project_files.project_folder(args.project_dir)
+    try:
+        settings = project_files.load_settings(args, folder)
+        path = project_files.one_toml(settings, folder)
+    except ConfigError as error:
+        raise EditError(error.problems) from None
     if path.is_dir():
         raise EditError(
             [f"{path}: is a folder, not a project TOML file; --toml names the file, e.g. {path / 'NAME.toml'}"]
@@ -43,12 +64,12 @@ def toml_path(args: argparse.Namespace) -> Path:
         raise EditError([f"{path}: no such file; --toml names an existing project TOML (e.g. projects/NAME.toml)"])
     if not path.is_file():
         raise EditError([f"{path}: not a regular file; --toml names the project TOML file"])
-    return path
+    return Target(path, settings)
 
 
-def factory_root_of(toml: Path, factory_root: Path | None) -> Path:
-    """--factory-root, else the folder above the TOML's `projects/` folder (disinto:factoryRoot's default)."""
-    return factory_root if factory_root is not None else toml.absolute().parent.parent
+def factory_root_of(found: Target, factory_root: Path | None) -> Path:
+    """--factory-root, else the stack's disinto:factoryRoot (by default the folder above the TOMLs' `projects/`)."""
+    return factory_root if factory_root is not None else Path(found.settings.factory_root)
 
 
 def formula_key(given: str, root: Path) -> str:
@@ -119,8 +140,9 @@ def describe(result: HireResult) -> str:
 
 def run(args: argparse.Namespace) -> int:
     try:
-        path = toml_path(args)
-        root = factory_root_of(path, args.factory_root)
+        found = target(args)
+        path = found.toml
+        root = factory_root_of(found, args.factory_root)
         formula = formula_key(args.formula, root) if args.formula is not None else None
         check_formula(path, args.name, args.role, formula or existing_formula(path, args.name), root)
         edit = dict(
@@ -128,7 +150,7 @@ def run(args: argparse.Namespace) -> int:
             model=args.model,
             poll_interval=args.poll_interval,
             forge_user=args.forge_user,
-            admin_user=args.admin_user,
+            admin_user=found.admin_user(args),
             formula=formula,
             api_key=args.api_key,
         )
@@ -187,7 +209,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         metavar="DIR",
         type=Path,
         help="the factory checkout whose formulas/ must hold the role's formula "
-        "(default: the folder above the TOML's projects/ folder)",
+        "(default: the stack's disinto:factoryRoot, by default the folder above the TOMLs' projects/ folder)",
     )
     add_toml_arguments(parser)
     parser.set_defaults(func=run)

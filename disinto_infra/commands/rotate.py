@@ -11,19 +11,20 @@ from __future__ import annotations
 import argparse
 
 from disinto_infra import naming
-from disinto_infra.commands.hire import add_toml_arguments, print_next_steps, report_error, toml_path
+from disinto_infra.commands.hire import add_toml_arguments, print_next_steps, report_error, target
 from disinto_infra.commands.toml_edit import EditError, rotate
 
 
 def run(args: argparse.Namespace) -> int:
     both = not args.token and not args.password  # no flag means both
     try:
+        found = target(args)
         result = rotate(
-            toml_path(args),
+            found.toml,
             args.name,
             token=args.token or both,
             password=args.password or both,
-            admin_user=args.admin_user,
+            admin_user=found.admin_user(args),
         )
     except EditError as error:
         return report_error(error)

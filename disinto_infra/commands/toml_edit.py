@@ -15,7 +15,6 @@
 from __future__ import annotations
 
 import fcntl
-import glob
 import os
 import stat
 import tempfile
@@ -68,21 +67,6 @@ class RotateResult:
     path: Path
     name: str
     changed: dict[str, tuple[int, int]]  # rotate_token / rotate_password -> (old, new)
-
-
-# ---------------------------------------------------------------- finding the file
-
-
-def default_toml(cwd: Path | None = None) -> Path:
-    """The single `projects/*.toml` under the current folder (what `--toml` defaults to)."""
-    base = cwd or Path(".")
-    found = sorted(Path(p) for p in glob.glob(str(base / "projects" / "*.toml")))
-    if len(found) == 1:
-        return found[0]
-    if not found:
-        raise EditError([f"{base / 'projects'}: no *.toml file here; name one with --toml PATH"])
-    names = ", ".join(str(p.name) for p in found)
-    raise EditError([f"{base / 'projects'}: several project files ({names}); choose one with --toml PATH"])
 
 
 # ---------------------------------------------------------------- reading and writing

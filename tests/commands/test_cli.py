@@ -10,12 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from disinto_infra.commands import cli
+from disinto_infra.commands import cli, project_files
 from disinto_infra.program.plan import fake_outputs
 from tests.support.factory import formula, give_formulas
 from tests.test_model import EXAMPLE, HEADER, agent, legacy_example_text
 
 ROOT = Path(__file__).resolve().parents[2]
+WORKING_FOLDER = "the working folder: no Pulumi.yaml named disinto in it or above it"
 QWEN2 = agent("dev-qwen2", forge_user='"dev-qwen2"')
 
 
@@ -26,7 +27,7 @@ def project_dir(tmp_path, monkeypatch):
     It is also the factory root of the TOMLs put in its `projects/`: it gets the role formulas, and
     every folder the container binds exists (this machine is the Docker host: `plan` looks).
     """
-    monkeypatch.setattr(cli, "PROJECT_DIR", tmp_path)
+    monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("DOCKER_HOST", raising=False)
     give_formulas(tmp_path)
     give_bind_sources(tmp_path, monkeypatch)
@@ -66,7 +67,10 @@ def test_validate_prints_every_problem_and_exits_1(project_dir, capsys):
 
 def test_validate_defaults_to_the_stack_pattern(project_dir, capsys):
     assert cli.main(["validate"]) == 1
-    assert capsys.readouterr().err == f"disinto:projectToml: no file matches {project_dir}/projects/*.toml\n"
+    assert capsys.readouterr().err == (
+        f"disinto:projectToml: no file matches {project_dir}/projects/*.toml\n"
+        f"project folder: {project_dir} ({WORKING_FOLDER}); {project_files.CHOOSERS}\n"
+    )
     toml(project_dir, legacy_example_text())
     assert cli.main(["validate"]) == 0
     assert capsys.readouterr().out == "ok: 1 agent(s) in 1 file(s)\n"
@@ -254,6 +258,7 @@ def test_a_named_stack_without_its_file_is_an_error(project_dir, capsys):
             (
                 f"{project_dir}/Pulumi.prod.yaml: no such stack file; `pulumi stack init prod` makes the stack, "
                 "and a copy of Pulumi.dev.yaml its settings\n"
+                f"project folder: {project_dir} ({WORKING_FOLDER}); {project_files.CHOOSERS}\n"
             ),
         )
     # Without --stack, the default stack's file may be missing (its defaults are the settings).
@@ -332,19 +337,6 @@ def test_validate_and_plan_refuse_a_factory_without_project_tomls(project_dir, c
             "projects folder, and their entrypoint.sh exits at once without one (validate_projects_dir, "
             "Disinto/disinto docker/agents/entrypoint.sh)\n"
         )
-
-
-def test_an_installed_command_finds_its_project_as_the_pulumi_cli_does(tmp_path, monkeypatch):
-    """`pip install .` puts the package in site-packages: no Pulumi.yaml beside it. Then the project is
-    the working folder or the nearest one above holding Pulumi.yaml, else the working folder."""
-    monkeypatch.setattr(cli, "CHECKOUT", tmp_path / "site-packages")
-    project = tmp_path / "infra"
-    (project / "sub" / "deeper").mkdir(parents=True)
-    (project / "Pulumi.yaml").write_text("name: disinto\n")
-    assert cli.find_project_dir(project / "sub" / "deeper") == project
-    assert cli.find_project_dir(tmp_path) == tmp_path.resolve()
-    monkeypatch.setattr(cli, "CHECKOUT", ROOT)  # run from this checkout: its own folder, wherever the cwd
-    assert cli.find_project_dir(tmp_path) == ROOT
 
 
 def test_the_console_script_is_the_cli():

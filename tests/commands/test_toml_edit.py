@@ -410,18 +410,6 @@ def test_rotate_refuses_a_counter_that_is_not_a_number(tmp_path):
 # ---------------------------------------------------------------- which file
 
 
-def test_default_toml_wants_exactly_one_project_file(tmp_path):
-    with pytest.raises(EditError, match="no \\*.toml file"):
-        toml_edit.default_toml(tmp_path)
-    (tmp_path / "projects").mkdir()
-    (tmp_path / "projects" / "a.toml").write_text("")
-    (tmp_path / "projects" / "a.toml.example").write_text("")
-    assert toml_edit.default_toml(tmp_path) == tmp_path / "projects" / "a.toml"
-    (tmp_path / "projects" / "b.toml").write_text("")
-    with pytest.raises(EditError, match="a.toml, b.toml"):
-        toml_edit.default_toml(tmp_path)
-
-
 def test_empty_model_is_refused_not_defaulted(tmp_path):
     path = write(tmp_path, EXISTING)
     with pytest.raises(EditError, match=r"agents\.dev-qwen2\.model: must be a non-empty string"):

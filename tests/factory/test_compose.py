@@ -194,7 +194,7 @@ def run_printed(shell: str, factory: Path) -> tuple[dict, str]:
 @pytest.fixture
 def factory(tmp_path, monkeypatch):
     """A factory checkout that is also the Pulumi project folder (no stack file: defaults)."""
-    monkeypatch.setattr(cli, "PROJECT_DIR", tmp_path)
+    monkeypatch.chdir(tmp_path)
     give_formulas(tmp_path)
     (tmp_path / "projects").mkdir()
     (tmp_path / "projects" / "disinto.toml").write_text(

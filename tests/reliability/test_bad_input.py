@@ -154,7 +154,7 @@ def factory(tmp_path, monkeypatch):
     (tmp_path / "formulas" / "broken.toml").write_text("[steps\n")
     project_dir = tmp_path / "pulumi"
     project_dir.mkdir()
-    monkeypatch.setattr(cli, "PROJECT_DIR", project_dir)
+    monkeypatch.chdir(project_dir)
     return tmp_path
 
 

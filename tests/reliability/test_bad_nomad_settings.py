@@ -73,7 +73,7 @@ def assert_lines(lines: list[str], stack_file: str, expected: list[tuple[str, st
 
 @pytest.fixture
 def project_dir(tmp_path, monkeypatch):
-    monkeypatch.setattr(cli, "PROJECT_DIR", tmp_path)
+    monkeypatch.chdir(tmp_path)
     give_formulas(tmp_path)
     (tmp_path / "projects").mkdir()
     (tmp_path / "projects" / "disinto.toml").write_text(legacy_example_text())

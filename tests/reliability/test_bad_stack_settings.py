@@ -97,7 +97,7 @@ def world(tmp_path, monkeypatch):
     give_formulas(tmp_path / "empty")  # formulas, but no projects/
     project_dir.mkdir()
     home.mkdir()
-    monkeypatch.setattr(cli, "PROJECT_DIR", project_dir)
+    monkeypatch.chdir(project_dir)
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.delenv("DOCKER_HOST", raising=False)
     return tmp_path
@@ -112,7 +112,7 @@ def config_of(world: Path, name: str) -> dict[str, str]:
 
 
 def write_stack(world: Path, config: dict[str, str]) -> Path:
-    path = cli.PROJECT_DIR / "Pulumi.dev.yaml"
+    path = Path.cwd() / "Pulumi.dev.yaml"  # the project folder: the fixture works there
     path.write_text("config:\n" + "".join(f"  {k}: {v!r}\n" for k, v in config.items()))
     return path
 

@@ -149,7 +149,7 @@ def test_plan_and_validate_output_hold_no_secret(factory, tmp_path, monkeypatch,
         f"  disinto:forgeReviewToken: {seeds['review_token']}\n"
         f"  disinto:envFile: {factory / '.env'}\n"
     )
-    monkeypatch.setattr(cli, "PROJECT_DIR", project_dir)
+    monkeypatch.chdir(project_dir)
     # Refused (the file is tracked by git), naming each key and never its value (issue 28 item 7).
     for argv in (["plan", "--toml", str(toml)], ["validate", "--toml", str(toml)]):
         assert cli.main(argv) == 1
