@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from disinto_infra import naming
 from disinto_infra.forgejo import scopes
-from disinto_infra.model import Fleet, is_loopback
+from disinto_infra.model import LOOPBACK_BASE_URL, Fleet, is_loopback
 from disinto_infra.settings import StackSettings
 from disinto_infra.url_mask import mask_credentials
 
@@ -22,11 +22,7 @@ def fleet_warnings(fleet: Fleet, settings: StackSettings, stack_file: str) -> li
                 f"of this agent's own, unless this program is meant to take that bot over from `disinto init`"
             )
         if is_loopback(agent.base_url):
-            found.append(
-                f"{where}.base_url: {mask_credentials(agent.base_url)} names the loopback, which inside the agent's "
-                f"container is the container itself: give the address the container reaches the model server at "
-                f"(the host's address on the agents' network, for example)"
-            )
+            found.append(f"{where}.base_url: {mask_credentials(agent.base_url)} {LOOPBACK_BASE_URL}")
         least = ", ".join(scopes.for_roles(agent.roles))
         for why in scopes.broad(agent.token_scopes or ()):
             found.append(f"{where}.token_scopes: {why}. Its roles need only {least}: leave token_scopes out for that")

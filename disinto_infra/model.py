@@ -147,6 +147,13 @@ def is_loopback(value: str) -> bool:
     return host == "localhost" or host.endswith(".localhost") or host.startswith("127.") or host == "::1"
 
 
+# Why a loopback base_url fails in the agent (validate warns, check reports it even when it answers).
+LOOPBACK_BASE_URL = (
+    "names the loopback, which inside the agent's container is the container itself: give the address the "
+    "container reaches the model server at (the host's address on the agents' network, for example)"
+)
+
+
 # Upper bounds no factory means past (issue 28 item 6): a larger number is a typo (seconds for
 # minutes, an extra zero), and the message says the bound.
 MAX_POLL_INTERVAL = 86400  # an agent that polls less than daily is no agent

@@ -2,7 +2,8 @@
 
     python -m tests.support.check_demo
 
-A Forgejo double and a fake llama-server (4 slots) on 127.0.0.1; a project folder in a temp dir
+A Forgejo double on 127.0.0.1 and a fake llama-server (4 slots) on this machine's own address, shown
+as 10.10.10.1 (addresses.py: agents' containers cannot reach the loopback); a project folder in a temp dir
 holding a copy of this package, a stack file, a TOML, a `.env` and a `pulumi stack export` file.
 "Before": dev-qwen runs, dev-qwen2 was just hired and the old .env hands it dev-qwen's token;
 dev-qwen's token is 95 days old (limit 90).
@@ -30,6 +31,7 @@ import requests
 from disinto_infra import envfile, naming
 from disinto_infra.forgejo import token_age
 from tests.support import docker_cli_double
+from tests.support.addresses import host_address
 from tests.support.budgets import ANSWER_BUDGET
 from tests.support.factory import give_formulas
 from tests.support.forgejo_double import ForgejoDouble
@@ -38,6 +40,7 @@ from tests.support.nomad_double import NomadDouble, node, registration
 from tests.support.vault_double import DEFAULT_POLICY, VaultDouble
 
 ROOT = Path(__file__).resolve().parents[2]
+SHOWN_ADDRESS = "10.10.10.1"  # the model server's address in the README's examples
 TOKEN_URN = "urn:pulumi:dev::disinto::disinto:index:Agent$pulumi-python:dynamic/forgejo:Token::{}-token"
 
 
@@ -109,6 +112,11 @@ def nomad_run(folder: Path, forge_url: str) -> str:
     return shown
 
 
+def shown(text: str, tmp: str) -> str:
+    """As the README shows it: the temp folder and this machine's address replaced by examples."""
+    return text.replace(tmp, "/srv/disinto-infra").replace(host_address(), SHOWN_ADDRESS)
+
+
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp, ForgejoDouble() as forge, LlamaDouble(slots=4) as llama:
         folder = Path(tmp)
@@ -140,7 +148,7 @@ def main() -> None:
         state(folder / "state.json", {"dev-qwen": 95})
         # dev-qwen's container runs its loop; dev-qwen2, just hired, has none yet.
         docker_cli_double.install(folder, {naming.container_name("dev-qwen"): {"inspect": docker_cli_double.running()}})
-        print("## before\n" + check(folder).replace(tmp, "/srv/disinto-infra"))
+        print("## before\n" + shown(check(folder), tmp))
 
         forge.add_user("dev-qwen2", password="dev-qwen2-pass-1")
         # What the export writes: each agent's own token, as FORGE_TOKEN and as FORGE_PASS (the password
@@ -160,8 +168,8 @@ def main() -> None:
             folder,
             {naming.container_name(n): {"inspect": docker_cli_double.running()} for n in ("dev-qwen", "dev-qwen2")},
         )
-        print("## after\n" + check(folder).replace(tmp, "/srv/disinto-infra"))
-        print("## nomad\n" + nomad_run(folder, forge.url).replace(tmp, "/srv/disinto-infra"))
+        print("## after\n" + shown(check(folder), tmp))
+        print("## nomad\n" + shown(nomad_run(folder, forge.url), tmp))
 
 
 if __name__ == "__main__":

@@ -80,7 +80,7 @@ class HttpDouble:
         self._server: _Server | None = None
 
     def start(self):
-        self._server = _Server(("127.0.0.1", 0), _Handler)
+        self._server = _Server((self.listen_address(), 0), _Handler)
         self._server.double = self
         threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
         return self
@@ -97,9 +97,15 @@ class HttpDouble:
     def __exit__(self, *exc) -> None:
         self.stop()
 
+    def listen_address(self) -> str:
+        """The loopback: what check and the providers reach from this machine (the model-server
+        double overrides it: agents' containers reach it)."""
+        return "127.0.0.1"
+
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
 
     def configure(self, **settings: Any) -> None:
         with self._lock:

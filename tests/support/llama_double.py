@@ -1,4 +1,5 @@
-"""LlamaDouble: a fake llama-server (or another OpenAI-compatible server) over real HTTP on 127.0.0.1.
+"""LlamaDouble: a fake llama-server (or another OpenAI-compatible server) over real HTTP on an address of
+this machine other than the loopback (tests/support/addresses.py): agents' containers reach it.
 
     with LlamaDouble(slots=4, alias="Qwen3.5-35B-A3B") as llama:
         requests.get(llama.url + "/props")
@@ -16,6 +17,7 @@ Every request is recorded (`llama.requests`: http_double.Seen, with `.path` and 
 
 from __future__ import annotations
 
+from .addresses import host_address
 from .http_double import Answer, HttpDouble, Seen
 
 LOADING = {"error": {"code": 503, "message": "Loading model", "type": "unavailable_error"}}
@@ -32,9 +34,14 @@ class LlamaDouble(HttpDouble):
         model_path: str = "/models/Qwen3.5-35B-A3B-UD-Q4_K_XL.gguf",
         mode: str = "ok",
         api_key: str | None = None,
+        loopback: bool = False,
     ):
         super().__init__()
+        self.loopback = loopback  # listen on 127.0.0.1, as a server an operator started beside `check`
         self.slots, self.alias, self.model_path, self.mode, self.api_key = slots, alias, model_path, mode, api_key
+
+    def listen_address(self) -> str:
+        return "127.0.0.1" if self.loopback else host_address()
 
     def answer(self, seen: Seen) -> Answer:
         """Modes "hang" and "reset" are HttpDouble's; `configure` changes slots, alias, model_path,

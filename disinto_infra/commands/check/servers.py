@@ -1,7 +1,7 @@
 """The model-server area of `check`: each server's state, the models it serves against its
 agents' `model`, and its slots against its agents (the rule is model_servers/capacity.py's).
 
-Problems: a server that does not answer or is still loading, an agent whose `model` the server
+Problems: a server that does not answer or is still loading, one on the loopback (even answering), an agent whose `model` the server
 does not serve (model_server.model_matches), and more agents than the server has slots.
 """
 
@@ -9,9 +9,12 @@ from __future__ import annotations
 
 from disinto_infra.commands.check.facts import AgentOnServer, ServerFacts
 from disinto_infra.commands.toml_edit import DEFAULT_MODEL
+from disinto_infra.model import LOOPBACK_BASE_URL, is_loopback
 from disinto_infra.model_servers import probe as model_server
 from disinto_infra.model_servers.capacity import Assignment, over_capacity
 from disinto_infra.model_servers.probe import ServerProbe, ServerState
+
+LOOPBACK = "loopback"  # the state shown for a base_url on the loopback, whatever the probe found
 
 
 def judge(assignment: Assignment, found: ServerProbe) -> ServerFacts:
@@ -39,6 +42,8 @@ def judge(assignment: Assignment, found: ServerProbe) -> ServerFacts:
     crowded = over_capacity(found.slots, [p.spec.name for p in assignment.agents])
     if crowded:
         problems.append(f"{url}: {crowded}")
-    return ServerFacts(
-        url, found.state.value, found.detail, found.models, found.slots, found.source, tuple(on_server), tuple(problems)
-    )
+    state, detail = found.state.value, found.detail
+    if is_loopback(assignment.base_url):  # it may answer here, never in the agents' containers
+        problems.append(f"{url}: {LOOPBACK_BASE_URL}")
+        state, detail = LOOPBACK, "answers here, not from an agent's container" if found.reachable else detail
+    return ServerFacts(url, state, detail, found.models, found.slots, found.source, tuple(on_server), tuple(problems))

@@ -1,6 +1,6 @@
 """`check` and `hire --local-model` end to end, in subprocesses, as an operator runs them.
 
-The world: the Forgejo double and fake llama-servers over real HTTP on 127.0.0.1. The project
+The world: the Forgejo double on 127.0.0.1 and fake llama-servers on this machine's own address, over real HTTP. The project
 folder is a copy of this package with its own stack files (the commands read
 `Pulumi.<stack>.yaml` next to the package), and a fake `pulumi` on PATH where a test needs one.
 """
@@ -23,6 +23,7 @@ import pytest
 
 from disinto_infra import envfile
 from disinto_infra.forgejo import token_age
+from disinto_infra.model import LOOPBACK_BASE_URL
 from tests.support.budgets import ANSWER_BUDGET
 from tests.support.factory import give_formulas
 from tests.support.forgejo_double import ForgejoDouble
@@ -323,6 +324,19 @@ def test_servers_that_hang_reset_or_lack_props(world, tmp_path):
     assert "Token ages (from unknown: no Pulumi CLI on PATH" in done.stdout
 
 
+def test_a_loopback_server_that_answers_is_a_problem_not_ok(world):
+    """An operator's llama-server on 127.0.0.1 answers `check`; an agent's container would reach itself."""
+    with LlamaDouble(slots=4, loopback=True) as beside:
+        toml = write_toml(world, "loop", {"dev-qwen": {**agent(world, "two", "dev-qwen"), "base_url": beside.url}})
+        write_stack(world, "loop", projectToml=str(toml))
+        done = run(world, "check", "--stack", "loop")
+    assert done.returncode == 1
+    row = next(line for line in done.stdout.splitlines() if line.startswith(f"  {beside.url} ")).split()
+    assert row[1:3] == ["loopback:", "answers"] and "ok" not in row
+    assert f"  {beside.url}: {LOOPBACK_BASE_URL}" in done.stdout.splitlines()
+    assert len(beside.requests) > 0  # it was asked, and answered
+
+
 def test_a_wrong_model_on_a_server_whose_props_name_none(world):
     """/props with total_slots but no model name: `check` asks /v1/models and finds the mismatch."""
     toml = write_toml(
@@ -460,7 +474,7 @@ def test_hire_checks_its_own_arguments_before_it_asks_the_server(world):
     before, asked = toml.read_bytes(), len(world.llama["four"].requests)
     cases = {
         ("--local-model", world.url("four") + "0000"): "the port must be from 1 to 65535",
-        ("--local-model", world.url("four").replace("127.0.0.1", "127.0.0 .1")): "blank or control character",
+        ("--local-model", world.url("four").replace(".", ". ", 1)): "blank or control character",
         ("--local-model", world.url("four"), "--model", "qwen\nevil = 1"): "one line of text",
         ("--local-model", world.url("four"), "--forge-user", "disinto-admin"): "admin user",
     }

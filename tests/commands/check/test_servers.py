@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from disinto_infra.commands.check.servers import judge
-from disinto_infra.model import AgentSpec
+from disinto_infra.model import LOOPBACK_BASE_URL, AgentSpec
 from disinto_infra.model_servers.capacity import Placed, assignments
 from disinto_infra.model_servers.probe import ServerProbe, ServerState
 
@@ -38,3 +38,15 @@ def test_judge_shows_a_base_url_masked():
     facts = judge(group, ServerProbe(group.base_url, ServerState.OK, models=QWEN, slots=1, source="props"))
     assert facts.base_url == "http://llm:***@10.0.0.1:8081"
     assert facts.problems == ("http://llm:***@10.0.0.1:8081: 2 agents (a, b) for 1 slot",)
+
+
+def test_a_loopback_server_is_never_ok_even_when_it_answers():
+    """It answers `check` on this machine; inside an agent's container the loopback is the container."""
+    group = assignments([placed("a", "http://127.0.0.1:8081")])[0]
+    facts = judge(group, ServerProbe(group.base_url, ServerState.OK, models=QWEN, slots=4, source="props"))
+    assert (facts.state, facts.detail) == ("loopback", "answers here, not from an agent's container")
+    assert facts.problems == (f"http://127.0.0.1:8081: {LOOPBACK_BASE_URL}",)
+    for url in ("http://localhost:8081", "http://[::1]:8081", "http://llama.localhost:8081"):
+        group = assignments([placed("a", url)])[0]
+        down = judge(group, ServerProbe(group.base_url, ServerState.UNREACHABLE, "connection refused"))
+        assert down.state == "loopback" and down.problems[-1].endswith(LOOPBACK_BASE_URL), url
