@@ -2,7 +2,7 @@
 
 Item 3: Ctrl-C, a reader that went away and a full disk end a command with one line and the shell's
 exit code, never a traceback; the interrupt is sent once the command is seen waiting (an event),
-never after a sleep. Item 8: concurrent hires cannot overbook a model server.
+never after a sleep: on a server that never answers, or, for `plan`, on a mock held mid-registration. Item 8: concurrent hires cannot overbook a model server.
 """
 
 from __future__ import annotations
@@ -97,6 +97,48 @@ def test_ctrl_c_while_waiting_on_a_server_is_one_line_and_exit_130(tmp_path, com
 
 
 FORMULA = 'name = "dev"\n[steps]\nfirst = "read the issue"\n'
+
+# `plan` run as `python -m disinto_infra`, except that the mocks' 40th resource holds its worker
+# thread for good and says so on stdout first: the interrupt then lands mid-registration, with a
+# worker that will never finish (what once left `plan` waiting for kill -9).
+HELD_PLAN = """
+import runpy, sys, threading
+from disinto_infra.program import plan
+registered = plan.RecordingMocks.new_resource
+count = iter(range(1, 10**6))
+def held(self, args):
+    if next(count) == 40:
+        print("held", flush=True)
+        threading.Event().wait()
+    return registered(self, args)
+plan.RecordingMocks.new_resource = held
+sys.argv = ["disinto-infra", *sys.argv[1:]]
+runpy.run_module("disinto_infra", run_name="__main__")
+"""
+
+
+def test_ctrl_c_during_plan_of_many_agents_ends_it_with_exit_130(tmp_path):
+    toml = tmp_path / "projects" / "p.toml"
+    toml.parent.mkdir()
+    (tmp_path / "formulas").mkdir()
+    (tmp_path / "formulas" / "dev.toml").write_text(FORMULA)
+    agents = "".join(
+        f'[agents.dev-{n}]\nbase_url = "http://10.10.10.1:8081"\nmodel = "m"\nforge_user = "dev-{n}"\n'
+        for n in range(30)
+    )
+    toml.write_text(f'name = "p"\nrepo = "o/p"\n{agents}')
+    running = subprocess.Popen(
+        [sys.executable, "-c", HELD_PLAN, "plan", "--toml", str(toml)],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert running.stdout is not None
+    assert running.stdout.readline() == b"held\n", running.communicate()
+    running.send_signal(signal.SIGINT)
+    out, err = running.communicate(timeout=600)
+    assert (running.returncode, err.decode()) == (130, "interrupted\n")
+    assert out == b""  # no half a plan
 
 
 def test_concurrent_hires_cannot_overbook_a_one_slot_server(tmp_path):
