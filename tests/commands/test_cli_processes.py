@@ -134,9 +134,12 @@ def test_ctrl_c_during_plan_of_many_agents_ends_it_with_exit_130(tmp_path):
         stderr=subprocess.PIPE,
     )
     assert running.stdout is not None
-    assert running.stdout.readline() == b"held\n", running.communicate()
-    running.send_signal(signal.SIGINT)
-    out, err = running.communicate(timeout=600)
+    try:
+        assert running.stdout.readline() == b"held\n", running.communicate()
+        running.send_signal(signal.SIGINT)
+        out, err = running.communicate(timeout=600)
+    finally:
+        running.kill()  # a run that did not end (the old hang) is not left behind
     assert (running.returncode, err.decode()) == (130, "interrupted\n")
     assert out == b""  # no half a plan
 
