@@ -1,7 +1,7 @@
 """The locks agree with pyproject.toml and with what the tests run on.
 
 `requirements.txt` (runtime) and `requirements-dev.txt` (runtime, tests, lint, types) are generated from
-pyproject.toml by pip-compile with hashes (README, "Developing"). These tests fail when someone edits a
+pyproject.toml by pip-compile with hashes (docs/developing.md). These tests fail when someone edits a
 dependency in one place and not the other, or installs something the lock does not hold.
 """
 

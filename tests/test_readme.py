@@ -1,6 +1,7 @@
-"""The README as a user reads it: every `python -m disinto_infra …` (or `disinto-infra …`, the installed
-entry point of the same `cli.main`: tests/commands/test_cli.py) it shows runs as written, and
-the output it shows for `check` is what `python -m tests.support.check_demo` prints.
+"""The README and its reference pages (docs/*.md) as a user reads them: every `python -m disinto_infra …`
+(or `disinto-infra …`, the installed entry point of the same `cli.main`: tests/commands/test_cli.py)
+they show runs as written, and the output docs/check.md shows for `check` is what
+`python -m tests.support.check_demo` prints.
 
 A concrete command (no `[…]`, no NAME placeholders) runs in a copy of this project folder whose
 stack file says what the README's setup steps make it say (projectToml set, a Forgejo and a model
@@ -26,6 +27,10 @@ from tests.support.llama_double import LlamaDouble
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
+# The reference moved out of the README (docs/commands.md, docs/check.md, …): its commands are held too.
+PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+TEXT = "\n".join(page.read_text(encoding="utf-8") for page in PAGES)
+CHECK_PAGE = (ROOT / "docs" / "check.md").read_text(encoding="utf-8")
 # The installed command only where a line starts with it (elsewhere `disinto-infra` names a policy).
 COMMAND = re.compile(r"python -m disinto_infra [^;&>|`\n#]*|^(?:\$ )?disinto-infra [^;&>|`\n#]*", re.M)
 ENTRY_POINT = "disinto-infra "
@@ -33,7 +38,7 @@ ENTRY_POINT = "disinto-infra "
 
 def readme_commands() -> list[str]:
     """Each command in its `python -m` form (the console script runs the same function)."""
-    found = {m.group(0).strip().removeprefix("$ ") for m in COMMAND.finditer(README)}
+    found = {m.group(0).strip().removeprefix("$ ") for m in COMMAND.finditer(TEXT)}
     return sorted(
         {"python -m disinto_infra " + c.removeprefix(ENTRY_POINT) if c.startswith(ENTRY_POINT) else c for c in found}
     )
@@ -90,13 +95,13 @@ def folder(tmp_path_factory):
         (here / "Pulumi.dev.yaml").write_text(
             f"config:\n  disinto:projectToml: {here / 'projects' / 'disinto.toml'}\n  disinto:forgeUrl: {forge.url}\n"
         )
-        # The nomad stack of the README's demo: no Nomad or Vault answers here (a closed port).
+        # The nomad stack of the check demo (docs/check.md): no Nomad or Vault answers here (a closed port).
         (here / "Pulumi.nomad.yaml").write_text(
             f"config:\n  disinto:forgeUrl: {forge.url}\n  disinto:runtime: nomad\n"
             "  nomad:address: http://127.0.0.1:9\n  vault:address: http://127.0.0.1:9\n"
         )
         (here / "state.json").write_text('{"version": 3, "deployment": {"resources": []}}')
-        for line in re.findall(r"^printf .*> Pulumi\.[\w-]+\.yaml$", README, flags=re.M):  # the README's own
+        for line in re.findall(r"^printf .*> Pulumi\.[\w-]+\.yaml$", TEXT, flags=re.M):  # the README's own
             subprocess.run(["sh", "-c", line], cwd=here, check=True)
         yield here
 
@@ -126,7 +131,7 @@ def _normal(text: str) -> str:
     return "\n".join(re.sub(r" {2,}", "  ", line).rstrip() for line in text.strip().splitlines())
 
 
-def test_the_readme_shows_what_the_check_demo_prints():
+def test_the_check_page_shows_what_the_check_demo_prints():
     done = subprocess.run(
         [sys.executable, "-m", "tests.support.check_demo"], cwd=ROOT, capture_output=True, text=True, timeout=1200
     )
@@ -134,7 +139,7 @@ def test_the_readme_shows_what_the_check_demo_prints():
     printed = [_normal(part) for part in re.split(r"^## \w+\n", done.stdout, flags=re.M) if part.strip()]
     shown = [
         _normal(block)
-        for block in re.findall(r"```console\n(\$ python -m disinto_infra check.*?)```", README, flags=re.S)
+        for block in re.findall(r"```console\n(\$ python -m disinto_infra check.*?)```", CHECK_PAGE, flags=re.S)
     ]
     assert len(printed) == 3
     assert shown == printed

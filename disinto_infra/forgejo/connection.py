@@ -18,7 +18,7 @@ DEFAULT_ADMIN_USER = "disinto-admin"
 DEFAULT_TIMEOUT = 30.0
 # What the providers do with the admin token: create, edit and look up users (write:admin, read:user),
 # tell a user from an organization before adopting it (read:organization), grant collaborators and
-# keep `.profile` (write:repository). The README's list, in one place for the messages.
+# keep `.profile` (write:repository). The list of the README and docs/settings.md, in one place for the messages.
 ADMIN_TOKEN_SCOPES = ("write:admin", "read:user", "read:organization", "write:repository")
 
 

@@ -3,7 +3,7 @@
 # names where your stack sets others. Write it and make a token with it:
 #   nomad acl policy apply disinto-infra examples/nomad/pulumi-token.hcl
 #   nomad acl token create -name=disinto-infra -policy=disinto-infra
-# Where each rule comes from: README "On Nomad and Vault" (hashicorp/nomad v1.10.0). `check`
+# Where each rule comes from: docs/nomad.md (hashicorp/nomad v1.10.0). `check`
 # reads the token and its policies (GET /v1/acl/token/self, /v1/acl/policy/<name>) and names each
 # right below that is missing.
 

@@ -4,7 +4,7 @@
 #   vault policy write disinto-infra examples/vault/pulumi-token.hcl
 #   vault token create -policy=disinto-infra -period=24h
 # (`check` asks Vault what the token may do, GET sys/internal/ui/resultant-acl, and names each
-# right below that is missing; see README "On Nomad and Vault" for where each rule comes from.)
+# right below that is missing; see docs/nomad.md for where each rule comes from.)
 
 # Each agent's KV v2 secret, and the review token's (`_forge-review`): a new secret is a `create`,
 # a new version (a rotation) an `update`; the provider reads each back (vault_kv_secret_v2).
@@ -30,7 +30,7 @@ path "sys/policies/acl/bot-*" {
 # What remains: it writes the text of every bot-* policy (below), so a bot-* policy it writes can
 # still hold any non-root right, and anyone who may submit a job in the agents' namespace (`nomad
 # job run`, `alloc exec`) reads the secrets the bot roles grant. Treat this token as policy-admin
-# for bot-*, and give the agents a Nomad namespace of their own (README, On Nomad and Vault).
+# for bot-*, and give the agents a Nomad namespace of their own (docs/nomad.md).
 path "auth/jwt-nomad/role/bot-*" {
   capabilities = ["create", "update", "read", "delete"]
   allowed_parameters = {

@@ -288,7 +288,7 @@ def test_validate_and_plan_report_model_and_formula_problems_at_once(project_dir
 
 
 def test_the_readmes_first_offline_command_plans_the_example_factory():
-    """Exactly the command the README shows first (its second fresh-machine command), run as a user
+    """Exactly the first `disinto-infra` command the README shows (Try it offline), run as a user
     would from this folder: `disinto-infra` is `python -m disinto_infra` (test_the_console_script_is_the_cli)."""
     first = re.search(r"^disinto-infra [^\n`|]*", (ROOT / "README.md").read_text(), flags=re.M)
     assert first is not None and first[0].strip() == "disinto-infra plan --toml examples/factory/projects/demo.toml"
@@ -349,7 +349,7 @@ def test_the_console_script_is_the_cli():
 
 
 def test_the_installed_command_plans_the_example():
-    """The README's second fresh-machine command, through the console script `pip install -e .` made."""
+    """The README's offline try, through the console script `pip install -e .` made."""
     script = Path(sys.executable).parent / "disinto-infra"
     if not script.exists():
         pytest.skip("the project is not installed in this venv (the README's setup installs it)")

@@ -62,10 +62,10 @@ def test_unconfigured_problem_surfaces_on_use():
     assert connection.current().admin_auth == TokenAuth("t")
 
 
-def test_missing_credentials_list_every_right_the_admin_token_needs_as_the_readme_does():
+def test_missing_credentials_list_every_right_the_admin_token_needs_as_the_settings_page_does():
     with pytest.raises(connection.ConfigurationError) as caught:
         connection.from_config({})
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
-    [row] = [line for line in readme.splitlines() if line.startswith("| `adminToken` (secret)")]
+    settings = (Path(__file__).resolve().parents[2] / "docs" / "settings.md").read_text()
+    [row] = [line for line in settings.splitlines() if line.startswith("| `adminToken` (secret)")]
     for scope in connection.ADMIN_TOKEN_SCOPES:
         assert scope in str(caught.value) and f"`{scope}`" in row

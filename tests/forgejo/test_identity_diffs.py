@@ -37,7 +37,7 @@ def test_token_diff():
     assert (new_password.changes, new_password.replaces) == (True, [])
     made_again = diff("3", TOKEN_OUTS, {**TOKEN_INS, "user_id": 8.0})  # Forgejo dropped its tokens
     assert made_again.replaces == ["user_id"]
-    # New first, then the old one revoked: never a moment without a token (README, `rotate`).
+    # New first, then the old one revoked: never a moment without a token (docs/commands.md, `rotate`).
     assert made_again.delete_before_replace is False
     assert diff("3", TOKEN_OUTS, {**TOKEN_INS, "rotation": 1.0}).delete_before_replace is False
     # A preview while the user is updated: its id is unknown, which is not a new user.

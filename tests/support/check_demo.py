@@ -1,4 +1,4 @@
-"""Print the README's "Before and after `pulumi up`" output: `check` run against the doubles.
+"""Print the output docs/check.md shows ("Before and after `pulumi up`"): `check` run against the doubles.
 
     python -m tests.support.check_demo
 
@@ -62,7 +62,7 @@ def check(folder: Path, *args: str, env: dict[str, str] | None = None) -> str:
     environ.pop("DOCKER_HOST", None)
     # The docker CLI double, when the demo installed one (docker_cli_double.py).
     environ["PATH"] = f"{folder / 'bin'}{os.pathsep}{environ.get('PATH', '')}"
-    # A budget no load exhausts: the doubles answer; the README shows the flag it ran with.
+    # A budget no load exhausts: the doubles answer; docs/check.md shows the flag it ran with.
     command = ["check", *args, "--state", "state.json", "--timeout", str(ANSWER_BUDGET)]
     done = subprocess.run(
         [sys.executable, "-m", "disinto_infra", *command],

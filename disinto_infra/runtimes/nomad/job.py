@@ -155,7 +155,7 @@ def talks_to_a_local_model(env: list[EnvVar]) -> bool:
 
 def job_env(env: list[EnvVar]) -> list[EnvVar]:
     """The docker container's env as the job needs it: Claude's folder on the data volume and, for an
-    agent on a local model, the factory job's local-model settings after the other CLAUDE_* (README:
+    agent on a local model, the factory job's local-model settings after the other CLAUDE_* (docs/nomad.md:
     the env on Nomad)."""
     moved = {"CLAUDE_CONFIG_DIR": CLAUDE_CONFIG_DIR, "CLAUDE_CREDENTIALS_DIR": f"{CLAUDE_CONFIG_DIR}/credentials"}
     out = [EnvVar(var.name, moved[var.name]) if var.name in moved else var for var in env]

@@ -167,7 +167,7 @@ def takeover_warnings(settings: StackSettings, agents: Iterable[str]) -> list[st
                 f"agent {agent}: {own} is the factory's own policy for that bot: this stack takes over the policy "
                 f"and role {naming.vault_policy(agent)} and the secret {secret.mount}/{secret.name} (removing the agent "
                 "deletes that secret with every version), and the factory's tools/vault-apply-policies.sh and "
-                "vault-apply-roles.sh would put theirs back (see README, On Nomad and Vault)"
+                "vault-apply-roles.sh would put theirs back (see docs/nomad.md)"
             )
     return lines
 
@@ -230,7 +230,7 @@ def _role(args: PlaceArgs, policy: vault.Policy) -> vault.jwt.AuthBackendRole:
 # update (hashicorp/terraform-provider-nomad f50e8ca nomad/resource_dynamic_host_volume.go: only
 # node_id is ForceNew; a job's new namespace is forced new by resource_job.go's CustomizeDiff),
 # so `up` would fail: a replacement instead, which the preview shows. The old volume is kept
-# (retain_on_delete) and holds its name on its node: README, Moving a live stack.
+# (retain_on_delete) and holds its name on its node: docs/nomad.md, Moving a live stack.
 VOLUME_REPLACED_ON = ["namespace", "nodePool"]
 
 

@@ -40,7 +40,7 @@ def doubles(cluster):
         pools={"gpu": [node("box1", "gpu")]},
         volumes=(),
         services={("agents", "forgejo"): [registration("forgejo", "agents", "10.0.0.5", 3000)]},
-        # The token's policy is the example the README gives, for namespace agents and pool gpu.
+        # The token's policy is the example docs/nomad.md gives, for namespace agents and pool gpu.
         token_type="client",
         token_policies=("disinto-infra",),
         token_roles=(),
@@ -55,7 +55,7 @@ def doubles(cluster):
         ttl=0,
         mounts={"kv/": kv_mount("2")},
         forbidden=frozenset(),
-        # The token's policy is the example the README gives (examples/vault/pulumi-token.hcl).
+        # The token's policy is the example docs/nomad.md gives (examples/vault/pulumi-token.hcl).
         acl={"default": DEFAULT_POLICY, "disinto-admin": VAULT_EXAMPLE.read_text()},
     )
     nomad.forget()

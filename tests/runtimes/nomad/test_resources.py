@@ -192,7 +192,7 @@ def test_the_job_gets_the_project_tomls_the_entrypoint_needs():
 
 # ---------------------------------------------------------------- the job
 
-# What the job's env differs in from the docker container's, on purpose (README, The env on Nomad).
+# What the job's env differs in from the docker container's, on purpose (docs/nomad.md, The env on Nomad).
 NOMAD_ONLY = {
     # the factory's Nomad job's local-model settings (nomad/jobs/agents.hcl, Disinto/disinto 2308c4c)
     "CLAUDE_MAX_TURNS": "60",
@@ -285,7 +285,7 @@ def test_job_env_holds_all_the_factory_jobs_env_but_other_bots_tokens():
         "FORGE_TOKEN",
         "FORGE_PASS",
     }
-    # What ours has in addition is the docker runtime's env, named in the README.
+    # What ours has in addition is the docker runtime's env, named in docs/nomad.md.
     assert ours - FACTORY_JOB_ENV - FACTORY_JOB_SECRETS == {
         "FORGE_BOT_USER_DEV_QWEN",
         "CLAUDE_CONFIG_DIR",
@@ -671,7 +671,7 @@ def test_an_agent_named_like_a_factory_bot_is_warned_about(tmp_path):
         f"agent llama: {policy} is the factory's own policy for that bot: this stack takes over the policy and "
         "role bot-llama and the secret kv/disinto/bots/llama (removing the agent deletes that secret with every "
         "version), and the factory's tools/vault-apply-policies.sh and vault-apply-roles.sh would put theirs back "
-        "(see README, On Nomad and Vault)"
+        "(see docs/nomad.md)"
     ]
 
 
