@@ -21,8 +21,20 @@ ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "examples" / "factory" / "projects" / "demo.toml"
 
 
+def as_at_a_terminal() -> None:
+    """Ctrl-C's default in the child, as a shell at a terminal gives it: a suite started in the
+    background (`pytest &`) ignores SIGINT, and a child that inherits that never sees the interrupt."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def cli(*args: str, **kwargs) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "disinto_infra", *args], cwd=ROOT, stderr=subprocess.PIPE, **kwargs)
+    return subprocess.Popen(
+        [sys.executable, "-m", "disinto_infra", *args],
+        cwd=ROOT,
+        stderr=subprocess.PIPE,
+        preexec_fn=as_at_a_terminal,
+        **kwargs,
+    )
 
 
 def test_a_full_disk_is_one_line_and_exit_1():
@@ -132,6 +144,7 @@ def test_ctrl_c_during_plan_of_many_agents_ends_it_with_exit_130(tmp_path):
         cwd=tmp_path,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
+        preexec_fn=as_at_a_terminal,
     )
     assert running.stdout is not None
     try:
