@@ -402,10 +402,10 @@ MUTATIONS = [
         ("tests/runtimes/nomad/test_constraint_rules.py",),
     ),
     Mutation(
-        "constraint-lookaround",
+        "constraint-any-byte",
         "disinto_infra/runtimes/nomad/constraint_rules.py",
-        'flags = re.match(r"([A-Za-z]*)',
-        'flags = re.match(r"([=!<>A-Za-z]*)',
+        'if text[i + 1 : i + 2] == "C":',
+        'if text[i + 1 : i + 2] == "Q":',
         ("tests/runtimes/nomad/test_constraint_rules.py",),
     ),
     Mutation(

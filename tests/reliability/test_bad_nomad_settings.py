@@ -36,7 +36,7 @@ CASES = {
     ),
     "regexp-that-does-not-compile": (
         {"nomadConstraint": constraint(operator="regexp", value="box[0-9")},
-        [("nomadConstraint.value", "unterminated character set")],
+        [("nomadConstraint.value", "missing ]: [0-9")],
     ),
     "version-that-does-not-parse": (
         {"nomadConstraint": constraint(operator="version", value=">= 1.x")},

@@ -5,7 +5,7 @@ Nomad checks a job's and a dynamic host volume's constraints with `structs.Const
 nomad/structs/host_volumes.go `HostVolume.Validate`):
 - `is_set` / `is_not_set` take no value ("does not support an RTarget"); `=`, `==`, `is`, `!=`,
   `not`, `<`, `<=`, `>`, `>=` and the `set_contains*` operators need one;
-- `regexp`: Go's `regexp.Compile` (RE2 syntax, see `regexp_problem`);
+- `regexp`: Go's `regexp.Compile` (RE2 syntax: google-re2 judges it, see `regexp_problem`);
 - `version`: hashicorp/go-version `NewConstraint` (go-version v1.7.0 fcaa532 / v1.9.0 b80b1e6,
   constraint.go and version.go; Nomad v1.10.0 / main pin them);
 - `semver`: Nomad's helper/constraints/semver `NewConstraint`: go-version's grammar without `~>`
@@ -19,7 +19,8 @@ Nomad on purpose: an empty pattern matches every node, which is no constraint at
 from __future__ import annotations
 
 import re
-import warnings
+
+import re2
 
 NO_VALUE = frozenset({"is_set", "is_not_set"})
 
@@ -91,174 +92,62 @@ def _version_problem(value: str, grammar: re.Pattern[str], kind: str) -> str | N
 
 # ---------------------------------------------------------------- Go regexp (RE2) syntax
 
-# Go's regexp/syntax (golang/go src/regexp/syntax/parse.go: parse, parseEscape, parseClass,
-# parsePerlFlags): what may follow a backslash. Letters not listed are errors there, while Python
-# takes some (\Z, \g, \u, \N…); \p, \P, \Q and \z are Go's and not Python's.
-_GO_ESCAPE_LETTERS = frozenset("afnrtvxAzbBdDsSwWpPQ")  # \C ("any byte") is refused there
-_GO_NOT_IN_CLASS = frozenset("AzbBQ")  # in a [class] Go reads only parseEscape's letters and \d, \p…
-_GO_FLAGS = frozenset("imsU")
-_POSIX_CLASSES = frozenset(
-    "alnum alpha ascii blank cntrl digit graph lower print punct space upper word xdigit".split()
-)
-_MAX_REPEAT = 1000  # Go: "invalid repeat count" above it
+# Nomad compiles a `regexp` constraint with Go's regexp package, whose grammar is RE2's: google-re2
+# judges it (docs/decisions/nomad-regexps.md). Go refuses three things RE2 takes, checked below.
+_RE2_OPTIONS = re2.Options()
+_RE2_OPTIONS.log_errors = False  # RE2 would log each refused pattern to stderr
+_MAX_REPEAT = 1000  # Go: "invalid repeat count" above it, however many digits
+_MAX_DEPTH = 1000  # Go: "expression nests too deeply"
 _REPEAT = re.compile(r"\{(\d+)(?:,(\d*))?\}")
-_GROUP_NAME = re.compile(r"[A-Za-z0-9_]+")
+_QUOTED = re.compile(r"\\Q.*?(?:\\E|$)", re.S)  # \Q…\E: literal text
+# Perl's constructs a user most often brings, named in RE2's refusal.
+_PERL_ONLY = (
+    (re.compile(r"escape sequence: \\[1-9]"), "a backreference"),
+    (re.compile(r"perl operator: \(\?<?[=!]"), "look-around"),
+    (re.compile(r"repetition operator: \S*[*+?}]\+"), "a possessive quantifier"),
+)
 
 
 def regexp_problem(pattern: str) -> str | None:
-    """Whether Go's `regexp.Compile` (RE2 syntax, which Nomad uses) takes `pattern`.
-
-    No RE2 binding is a dependency here, so this reads the pattern as Go's parser does for the
-    constructs where RE2 and Python's `re` differ (backreferences, look-around, atomic groups,
-    possessive quantifiers, conditionals, comments, flags other than i/m/s/U, repeat counts over
-    1000 and escapes Go does not know are refused; Go's \\p{…}, \\Q…\\E, \\z, (?U) and flag groups
-    anywhere are taken), translates the rest to Python and lets `re.compile` judge the structure
-    (brackets, ranges, repetition of nothing). Not checked: the names inside \\p{…}.
-    """
+    """Whether Go's `regexp.Compile`, which Nomad uses, takes `pattern`: RE2's verdict, and Go's."""
     try:
-        python = _to_python(pattern)
-    except ValueError as exc:
-        return f"is not a Go (RE2) regular expression: {exc}"
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # Python's FutureWarning on "[[", valid in both
-            re.compile(python)
-    except re.error as exc:
-        return f"is not a regular expression: {exc.msg}"
-    return None
+        re2.compile(pattern, _RE2_OPTIONS)
+    except re2.error as exc:
+        reason = exc.args[0] if exc.args else exc
+        why: str | None = reason.decode("utf-8", "replace") if isinstance(reason, bytes) else str(reason)
+    else:
+        why = _go_only_problem(pattern)
+    if why is None:
+        return None
+    hint = next((f" ({name}, which Go's regexp does not have)" for found, name in _PERL_ONLY if found.search(why)), "")
+    return f"is not a Go (RE2) regular expression: {why}{hint}"
 
 
-def _to_python(pattern: str) -> str:
-    out: list[str] = []
-    i, n = 0, len(pattern)
-    in_class = False
-    while i < n:
-        c = pattern[i]
+def _go_only_problem(pattern: str) -> str | None:
+    """\\C (any byte), a repeat count past 1000 written with more digits than RE2 reads, and
+    nesting past 1000 (counted as groups: Go counts its parse tree, near enough here)."""
+    text = _QUOTED.sub("x", pattern)
+    for repeat in _REPEAT.finditer(text):
+        if any(int(n) > _MAX_REPEAT for n in repeat.groups() if n):
+            return f"invalid repeat count {repeat.group(0)} (at most {_MAX_REPEAT})"
+    depth, deepest, i, in_class = 0, 0, 0, False
+    while i < len(text):
+        c = text[i]
         if c == "\\":
-            piece, i = _escape(pattern, i, in_class)
-            out.append(piece)
+            if text[i + 1 : i + 2] == "C":
+                return "invalid escape sequence: \\C (Go has no any-byte class)"
+            i += 2
             continue
         if in_class:
-            if pattern.startswith("[:", i) and pattern.find(":]", i + 2) != -1:
-                # Go reads `[:name:]` in a class as a POSIX class (regexp/syntax parse.go maybePosixClass).
-                end = pattern.find(":]", i + 2)
-                name = pattern[i + 2 : end].removeprefix("^")
-                if name not in _POSIX_CLASSES:
-                    raise ValueError(f"unknown class [:{name}:]")
-                out.append(pattern[i : end + 2])
-                i = end + 2
-                continue
             in_class = c != "]"
-            out.append(c)
-            i += 1
-            continue
-        if c == "[":
+        elif c == "[":  # a `]` first (after an optional `^`) is a literal
             in_class = True
-            out.append(c)
             i += 1
-            # A `]` (after an optional `^`) first in a class is a literal in both.
-            if pattern.startswith("^", i):
-                out.append("^")
-                i += 1
-            if pattern.startswith("]", i):
-                out.append("\\]")
-                i += 1
+            i += text.startswith("^", i)
+            i += text.startswith("]", i)
             continue
-        if c == "(" and pattern.startswith("(?", i):
-            piece, i = _group_open(pattern, i)
-            out.append(piece)
-            continue
-        if c in "*+?}":
-            i = _after_quantifier(pattern, i, c)
-            out.append(c)
-            continue
-        if c == "{":
-            repeat = _REPEAT.match(pattern, i)
-            if repeat:
-                low, high = repeat.group(1), repeat.group(2)
-                if int(low) > _MAX_REPEAT or (high and int(high) > _MAX_REPEAT):
-                    raise ValueError(f"repeat count {repeat.group(0)} is over {_MAX_REPEAT}")
-        out.append(c)
+        elif c in "()":
+            depth += 1 if c == "(" else -1
+            deepest = max(deepest, depth)
         i += 1
-    return "".join(out)
-
-
-def _after_quantifier(pattern: str, i: int, c: str) -> int:
-    """Past one quantifier character; a possessive `+` after a quantifier is Perl's, not Go's."""
-    closes_repeat = c != "}" or re.search(r"\{\d+(?:,\d*)?\}$", pattern[: i + 1]) is not None
-    if pattern[i + 1 : i + 2] == "+" and closes_repeat:
-        raise ValueError(f"possessive quantifier {c}+ (nested repetition)")
-    return i + 1
-
-
-def _escape(pattern: str, i: int, in_class: bool) -> tuple[str, int]:
-    if i + 1 >= len(pattern):
-        raise ValueError("trailing backslash")
-    e = pattern[i + 1]
-    if e.isdigit():
-        return _octal(pattern, i)
-    if e.isalpha() and e.isascii():
-        if e not in _GO_ESCAPE_LETTERS or (in_class and e in _GO_NOT_IN_CLASS):
-            raise ValueError(f"unknown escape \\{e}" + (" in a class" if in_class else ""))
-        if e in "pP":
-            return _unicode_class(pattern, i)
-        if e == "Q":
-            end = pattern.find("\\E", i + 2)
-            literal = pattern[i + 2 :] if end == -1 else pattern[i + 2 : end]
-            return re.escape(literal), len(pattern) if end == -1 else end + 2
-        if e == "z":
-            return "\\Z", i + 2
-        if e == "x" and pattern.startswith("{", i + 2):
-            end = pattern.find("}", i + 3)
-            digits = pattern[i + 3 : end] if end != -1 else ""
-            if not re.fullmatch(r"[0-9A-Fa-f]{1,8}", digits) or int(digits, 16) > 0x10FFFF:
-                raise ValueError(f"bad escape \\x{{{digits}}}")
-            return f"\\U{int(digits, 16):08x}", end + 1
-        return pattern[i : i + 2], i + 2
-    if not e.isascii():
-        raise ValueError(f"unknown escape \\{e}")
-    return pattern[i : i + 2], i + 2
-
-
-def _octal(pattern: str, i: int) -> tuple[str, int]:
-    """Go reads \\0, and \\1-\\7 followed by another octal digit, as an octal character code (up to
-    three digits); a lone \\1-\\9 is a backreference, which RE2 does not have."""
-    digits = re.match(r"[0-7]{1,3}", pattern[i + 1 :])
-    if not digits or (digits.group(0)[0] != "0" and len(digits.group(0)) == 1):
-        raise ValueError(f"backreference \\{pattern[i + 1]}")
-    return f"\\u{int(digits.group(0), 8):04x}", i + 1 + digits.end()
-
-
-def _unicode_class(pattern: str, i: int) -> tuple[str, int]:
-    """\\pL or \\p{Greek}: a character class Python's re has no syntax for; stands in as \\w."""
-    if pattern.startswith("{", i + 2):
-        end = pattern.find("}", i + 3)
-        if end == -1 or not re.fullmatch(r"\^?[A-Za-z_]+", pattern[i + 3 : end]):
-            raise ValueError(f"bad Unicode class {pattern[i : end + 1 if end != -1 else len(pattern)]}")
-        return "\\w", end + 1
-    if i + 2 >= len(pattern) or not pattern[i + 2].isalpha():
-        raise ValueError("bad Unicode class \\p")
-    return "\\w", i + 3
-
-
-def _group_open(pattern: str, i: int) -> tuple[str, int]:
-    """`(?…`: Go knows (?:, (?P<name>, (?<name> and flags i, m, s, U (set or cleared)."""
-    rest = pattern[i + 2 :]
-    for named in ("P<", "<"):
-        if rest.startswith(named) and not rest.startswith(("<=", "<!")):
-            end = rest.find(">")
-            name = rest[len(named) : end] if end != -1 else ""
-            if not _GROUP_NAME.fullmatch(name):
-                raise ValueError(f"bad group name {name!r}")
-            return f"(?P<{name}>", i + 2 + end + 1
-    flags = re.match(r"([A-Za-z]*)(?:-([A-Za-z]*))?([:)])", rest)
-    if not flags:
-        raise ValueError(f"(?{rest[:2]}… (look-around, atomic group, comment or conditional)")
-    on, off, closer = flags.group(1), flags.group(2) or "", flags.group(3)
-    unknown = set(on + off) - _GO_FLAGS
-    if unknown:
-        raise ValueError(f"flag {''.join(sorted(unknown))} (Go knows i, m, s and U)")
-    if flags.group(2) is not None and not off:
-        raise ValueError("(?…-) clears no flag")
-    # Flags change what matches, not whether the pattern is valid: Python checks the group alone.
-    return ("(?:" if closer == ":" else ""), i + 2 + flags.end()
+    return f"expression nests too deeply (over {_MAX_DEPTH})" if deepest >= _MAX_DEPTH else None
