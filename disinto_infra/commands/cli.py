@@ -12,6 +12,7 @@ import contextlib
 import errno
 import importlib
 import json
+import logging
 import os
 import signal
 import sys
@@ -25,6 +26,8 @@ from disinto_infra.fleet_warnings import fleet_warnings
 from disinto_infra.model import ConfigError, Fleet
 from disinto_infra.program.plan import plan_fleet
 from disinto_infra.settings import StackSettings
+
+logger = logging.getLogger(__name__)
 
 # The checkout this package runs from, when it runs from one (`python -m`, an editable install).
 CHECKOUT = Path(__file__).resolve().parents[2]
@@ -89,6 +92,7 @@ def load_context(args: argparse.Namespace, project_dir: Path | None = None) -> C
     overrides = {"projectToml": str(Path(args.toml).absolute())} if args.toml else {}
     # A stack named on the command line must exist: a typo must not plan with silent defaults.
     stack_file = project_dir / f"Pulumi.{stack}.yaml"
+    logger.debug("stack %s: %s%s", stack, stack_file, "" if stack_file.exists() else " (missing: the defaults)")
     settings = StackSettings.from_stack_file(stack_file, project_dir, overrides, missing_ok=args.stack is None)
     fleet, formulas = load_fleet_and_formulas(settings, str(stack_file) if stack_file.exists() else None)
     return Context(stack, settings, fleet, formulas)
@@ -161,10 +165,34 @@ def called_as(argv0: str) -> str:
 
 def build_parser(prog: str = MODULE_PROG) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=prog, description=__doc__.splitlines()[0])
+    parser.add_argument(*VERBOSE, action="store_true", help="log what is read, asked and written (on stderr)")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for register in registrars():
         register(subparsers)
     return parser
+
+
+VERBOSE = ("-v", "--verbose")
+LOG_FORMAT = "%(levelname)s %(name)s: %(message)s"
+
+
+def parse_arguments(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> argparse.Namespace:
+    """The parsed arguments; -v/--verbose may also follow the command (`check --verbose`). It is not
+    one of each command's own options, which the README's synopses list in full (tests/test_readme.py)."""
+    args, rest = parser.parse_known_args(argv)
+    if unknown := [a for a in rest if a not in VERBOSE]:
+        parser.error(f"unrecognized arguments: {' '.join(unknown)}")
+    args.verbose = args.verbose or bool(rest)
+    return args
+
+
+def configure_logging(verbose: bool) -> None:
+    """Warnings on stderr; with --verbose this package's DEBUG lines too. Only this package's: the
+    HTTP libraries' DEBUG lines carry each request's URL with its query, where a model server's key
+    may be (`?key=…`); ours mask it (url_mask)."""
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format=LOG_FORMAT)
+    if verbose:
+        logging.getLogger("disinto_infra").setLevel(logging.DEBUG)
 
 
 # Exit codes of the shell's conventions: 128 + the signal's number.
@@ -176,7 +204,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run one command. Ctrl-C, a reader that went away and a full disk each end it with one line and
     the shell's code, never a traceback; files are written whole or not at all (each writer renames a
     finished temporary file into place, and cleans it up as the interrupt unwinds)."""
-    args = build_parser(called_as(sys.argv[0])).parse_args(argv)
+    args = parse_arguments(build_parser(called_as(sys.argv[0])), argv)
+    configure_logging(args.verbose)
+    logger.debug("command %s", args.command)
     try:
         code: int = args.func(args)  # every command's func returns its exit code
         sys.stdout.flush()
