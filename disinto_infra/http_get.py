@@ -10,6 +10,7 @@ through an echo.
 from __future__ import annotations
 
 import json
+import logging
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -17,7 +18,9 @@ from typing import Protocol
 
 import requests
 
-from disinto_infra import deadline
+from disinto_infra import deadline, url_mask
+
+logger = logging.getLogger(__name__)
 
 MASK = "***"
 TEXT_LIMIT = 120
@@ -132,6 +135,20 @@ def get(
     if via is None:
         with deadline.session() as own:
             return get(url, headers, timeout, params, verify, own.get)
+    reply = _get(url, headers, timeout, params, verify, via)
+    # The URL's credentials masked (a model server's `?key=`); never the headers, the params or a body.
+    logger.debug("GET %s: %s", url_mask.mask_credentials(url), reply.status or reply.failure)
+    return reply
+
+
+def _get(
+    url: str,
+    headers: Mapping[str, str],
+    timeout: float,
+    params: Mapping[str, str] | None,
+    verify: bool | str,
+    via: Getter,
+) -> Reply:
     limit = deadline.Deadline(timeout)
     try:
         with limit:

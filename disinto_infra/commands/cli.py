@@ -12,6 +12,7 @@ import contextlib
 import errno
 import importlib
 import json
+import logging
 import os
 import signal
 import sys
@@ -26,6 +27,8 @@ from disinto_infra.fleet_warnings import fleet_warnings
 from disinto_infra.model import ConfigError, Fleet
 from disinto_infra.program.plan import plan_fleet
 from disinto_infra.settings import StackSettings
+
+logger = logging.getLogger(__name__)
 
 # Modules that add commands, each with `register(subparsers)`.
 COMMAND_MODULES: tuple[str, ...] = (
@@ -57,6 +60,7 @@ def load_context(args: argparse.Namespace, cwd: Path | None = None) -> Context:
     folder = project_files.project_folder(args.project_dir, cwd)
     settings = project_files.load_settings(args, folder)
     stack_file = project_files.stack_file(args, folder)
+    logger.debug("stack file %s%s", stack_file, "" if stack_file.exists() else " (missing: the defaults)")
     with project_files.explained(folder):
         fleet, formulas = load_fleet_and_formulas(settings, str(stack_file) if stack_file.exists() else None)
     return Context(project_files.stack_name(args), settings, fleet, formulas)
@@ -127,6 +131,11 @@ def called_as(argv0: str) -> str:
     return SCRIPT_PROG if Path(argv0).name == SCRIPT_PROG else MODULE_PROG
 
 
+VERBOSE = ("-v", "--verbose")
+VERBOSE_HELP = "log what is read, asked and written (on stderr)"
+LOG_FORMAT = "%(levelname)s %(name)s: %(message)s"
+
+
 def build_parser(prog: str = MODULE_PROG) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=prog,
@@ -134,10 +143,23 @@ def build_parser(prog: str = MODULE_PROG) -> argparse.ArgumentParser:
         epilog=project_files.__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument(*VERBOSE, action="store_true", help=VERBOSE_HELP)
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for register in registrars():
         register(subparsers)
+    for command in subparsers.choices.values():
+        # Also after the command; SUPPRESS: unset there, it leaves the value parsed before it alone.
+        command.add_argument(*VERBOSE, action="store_true", default=argparse.SUPPRESS, help=VERBOSE_HELP)
     return parser
+
+
+def configure_logging(verbose: bool) -> None:
+    """Warnings on stderr; with --verbose this package's DEBUG lines too. Only this package's: the
+    HTTP libraries' DEBUG lines carry each request's URL with its query, where a model server's key
+    may be (`?key=…`); ours mask it (url_mask)."""
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format=LOG_FORMAT)
+    if verbose:
+        logging.getLogger("disinto_infra").setLevel(logging.DEBUG)
 
 
 # Exit codes of the shell's conventions: 128 + the signal's number.
@@ -150,6 +172,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     the shell's code, never a traceback; files are written whole or not at all (each writer renames a
     finished temporary file into place, and cleans it up as the interrupt unwinds)."""
     args = build_parser(called_as(sys.argv[0])).parse_args(argv)
+    configure_logging(args.verbose)
+    logger.debug("command %s", args.command)
     try:
         code: int = args.func(args)  # every command's func returns its exit code
         sys.stdout.flush()

@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
 import stat
 import tempfile
@@ -31,6 +32,8 @@ from tomlkit.items import InlineTable, Item, Table
 from disinto_infra import input_file, naming
 from disinto_infra.model import COUNTER_MAX, NOT_AGENTS, TOO_DEEP, ConfigError, parse_project_text
 from disinto_infra.parsed import JsonObject
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_MODEL = "local-model"
 DEFAULT_API_KEY = "sk-no-key-required"
@@ -98,7 +101,9 @@ def _locked(path: Path) -> Iterator[str]:
                 raise EditError([f"{path}: not a regular file; --toml names the project TOML file"])
             fcntl.flock(handle, fcntl.LOCK_EX)
             if info.st_ino != os.stat(path).st_ino:
+                logger.debug("%s: replaced while we waited for its lock; locking again", path)
                 continue
+            logger.debug("%s: locked", path)
             try:
                 text = handle.read(input_file.TEXT_LIMIT + 1)
             except UnicodeDecodeError as exc:
@@ -138,6 +143,7 @@ def write_atomically(path: Path, text: str) -> None:
         os.fsync(dir_fd)  # the rename itself survives a crash
     finally:
         os.close(dir_fd)
+    logger.debug("%s: written (%d bytes, renamed into place)", real, len(text.encode("utf-8")))
 
 
 # ---------------------------------------------------------------- checks
@@ -269,6 +275,8 @@ def _commit(path: Path, old: str, new: str, admin_user: str, write: bool = True)
     _validate(path, old, new, admin_user)
     if write and new != old:
         write_atomically(path, new)
+    else:
+        logger.debug("%s: not written (%s)", path, "unchanged" if new == old else "a dry run")
 
 
 def hire(

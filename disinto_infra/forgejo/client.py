@@ -21,6 +21,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -37,6 +38,8 @@ from urllib3.util.retry import Retry
 
 from disinto_infra import deadline, http_get, parsed, url_mask
 from disinto_infra.parsed import JsonObject
+
+logger = logging.getLogger(__name__)
 
 API = "/api/v1"
 TRANSIENT_STATUSES = (502, 503, 504)
@@ -207,6 +210,7 @@ class ForgejoClient:
                 wait = retry_after(exc.headers)
                 if wait is None or wait > RATE_LIMIT_WAIT or attempt == RATE_LIMIT_ATTEMPTS:
                     raise _rate_limited(exc, attempt, wait) from None
+                logger.debug("Forgejo %s %s: HTTP 429, waiting %g s", method, self._shown(api_path, auth), wait)
                 self.sleep(wait)
         raise AssertionError("unreachable")
 
@@ -225,11 +229,13 @@ class ForgejoClient:
             with limit:
                 raw, body = self._exchange(method, api_path, auth, json, params)
         except requests.RequestException as exc:
+            logger.debug("Forgejo %s %s: no answer (%s)", method, self._shown(api_path, auth), _kind(exc))
             if not limit.expired:  # our own words: requests' text can carry the URL with its query string
                 raise ForgejoError(method, api_path, None, f"no answer ({_kind(exc)})") from None
         # Past the deadline: cut midway, a reply can still parse (headers cut at EOF read as complete).
         if limit.expired:
             raise ForgejoError(method, api_path, None, f"no answer ({http_get.timed_out(self.total)})")
+        logger.debug("Forgejo %s %s: HTTP %d", method, self._shown(api_path, auth), raw.status_code)
         response = Response(raw.status_code, body, dict(raw.headers))
         if 300 <= raw.status_code < 400 and raw.status_code not in ok:
             raise MovedError(method, api_path, raw.status_code, raw.headers.get("Location", ""))
@@ -237,6 +243,11 @@ class ForgejoClient:
             message = _scrub(_message(response), auth)
             raise ForgejoError(method, api_path, raw.status_code, message, response.headers)
         return response
+
+    def _shown(self, api_path: str, auth: Auth | None) -> str:
+        """The URL as a log line shows it: userinfo and credential parameters masked, the credentials
+        in use scrubbed; never a header, a body or the query this client sends (`params`)."""
+        return _scrub(url_mask.mask_credentials(self.base_url + API + api_path), auth)
 
     def _exchange(
         self, method: str, api_path: str, auth: Auth | None, json: object, params: dict[str, str | int] | None

@@ -16,6 +16,7 @@ key no header can carry): `hire` and the Pulumi program go on without the server
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 from enum import StrEnum
@@ -23,8 +24,10 @@ from urllib.parse import urlsplit, urlunsplit
 
 import requests
 
-from disinto_infra import deadline, http_get
+from disinto_infra import deadline, http_get, url_mask
 from disinto_infra.http_get import Reply
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT = 3.0
 
@@ -97,6 +100,7 @@ def _listed_models(body: object) -> tuple[str, ...] | None:
 def probe(base_url: str, api_key: str = "", timeout: float = DEFAULT_TIMEOUT) -> ServerProbe:
     """Health, then `/props`, else `/v1/models`. Never raises for what the server does."""
     root = base_url.rstrip("/")
+    logger.debug("model server %s: probing (key %s)", url_mask.mask_credentials(root), "given" if api_key else "none")
     with deadline.session() as session:
         state, detail = _health(_get(session, _at(root, "/health"), api_key, timeout))
         if state is ServerState.UNREACHABLE or state is ServerState.ERROR:

@@ -8,9 +8,12 @@ with a reason, never an exception. Standard library only.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import subprocess
 from collections.abc import Mapping, Sequence
+
+logger = logging.getLogger(__name__)
 
 NO_CLI = "the docker CLI is not on PATH of the Pulumi host"
 
@@ -21,6 +24,8 @@ class DockerCli:
         self.timeout = timeout
 
     def run(self, *args: str) -> subprocess.CompletedProcess[str]:
+        # The arguments (subcommands, container names), never the environment's values.
+        logger.debug("docker %s%s", " ".join(args), " (with an environment of its own)" if self.environment else "")
         try:
             return subprocess.run(
                 ["docker", *args], capture_output=True, text=True, timeout=self.timeout, env=self.environment

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
 from collections.abc import Callable
@@ -37,6 +38,8 @@ from disinto_infra.runtimes.bind_sources import missing_sources
 from disinto_infra.settings import StackSettings
 from disinto_infra.url_mask import mask_all, mask_credentials
 from disinto_infra.workers import workers
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT = 3.0
 WORKERS = 16
@@ -97,6 +100,17 @@ def run_checks(context: cli.Context, timeout: float, state_file: Path | None) ->
     credential = sources.admin_credential(settings, context.stack, os.environ)
     env, env_problems = _env_values(settings.env_file)
     repos = {p.repo: str(p.path) for p in context.fleet.projects}
+    logger.debug(
+        "checks: %d model server(s), Forgejo %s (admin %s, %d repo(s), %d agent(s)%s), %s runtime, timeout %g s",
+        len(assignments(placed)),
+        mask_credentials(url),
+        credential.source or "no credential",
+        len(repos),
+        len(placed),
+        ", their credentials in the env file" if settings.env_file and not env_problems else "",
+        settings.runtime,
+        timeout,
+    )
     with workers(WORKERS) as pool:
         servers = [(a, pool.submit(model_server.probe, a.base_url, a.api_key, timeout)) for a in assignments(placed)]
         answered = pool.submit(forge.version, url, timeout)
