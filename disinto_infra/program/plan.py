@@ -18,12 +18,8 @@ from pathlib import Path
 from typing import Generic, TypeVar
 
 import pulumi
-from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc
-from pulumi.runtime import settings as pulumi_settings
 from pulumi.runtime.proto import resource_pb2
-from pulumi.runtime.stack import run_pulumi_func
-from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
 
 from disinto_infra.factory.compose import COMPOSE_FILE, ComposeFileError, UpCommand, read_compose_file, up_command
 from disinto_infra.factory.formulas import Formula
@@ -33,6 +29,7 @@ from disinto_infra.forgejo.token import token_name as forgejo_token_name
 from disinto_infra.model import Fleet
 from disinto_infra.model_servers.capacity import counted
 from disinto_infra.parsed import JsonObject, object_or_empty, strings, whole
+from disinto_infra.program import sdk_internals
 from disinto_infra.program.agent import Agent
 from disinto_infra.program.build import build_fleet, compose_path
 from disinto_infra.runtimes import docker as runtime_docker
@@ -238,7 +235,7 @@ class RecordingMocks(pulumi.runtime.Mocks):
         return fake_invoke(args.token, dict(args.args)), []  # no check failures
 
 
-class RecordingMonitor(pulumi_mocks.MockMonitor):
+class RecordingMonitor(sdk_internals.MockMonitor):
     """MockMonitor that records each registration with its options (runs in executor threads)."""
 
     def __init__(self, mocks: RecordingMocks, honour_secret_outputs: bool = True):
@@ -249,18 +246,18 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         self._lock = threading.Lock()
 
     def RegisterResource(self, request: resource_pb2.RegisterResourceRequest) -> resource_pb2.RegisterResourceResponse:
-        # Pulumi's MockMonitor and its helpers carry no annotations: the two ignores below are theirs.
+        # Pulumi's MockMonitor carries no annotations: the ignore below is its.
         if request.type == STACK_TYPE:
             response: resource_pb2.RegisterResourceResponse = super().RegisterResource(request)  # type: ignore[no-untyped-call]
             return response
-        _ensure_event_loop()  # type: ignore[no-untyped-call]
+        sdk_internals.ensure_event_loop()
         # The engine leaves the root stack's type out of its children's URNs.
         parent = "" if request.parent.split("::")[-2:-1] == [STACK_TYPE] else request.parent
         urn = self.make_urn(parent, request.type, request.name)
         inputs = rpc.deserialize_properties(request.object)
         self._record(urn, request, object_or_empty(whole_numbers(inputs)))  # a Struct deserialises to a dict
         id_, state = self.mocks.new_resource(
-            pulumi_mocks.MockResourceArgs(
+            pulumi.runtime.MockResourceArgs(
                 typ=request.type,
                 name=request.name,
                 inputs=inputs,
@@ -273,8 +270,8 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
             for key in request.additionalSecretOutputs:
                 if key in state:
                     state[key] = rpc.wrap_rpc_secret(state[key])
-        obj = _sync_await(rpc.serialize_properties(state, {}))
-        self.resources[urn] = pulumi_mocks.MockMonitor.ResourceRegistration(urn, id_ or "", state)
+        obj = sdk_internals.wait_for(rpc.serialize_properties(state, {}))
+        self.resources[urn] = sdk_internals.ResourceRegistration(urn, id_ or "", state)
         with self._lock:
             self.outputs[urn] = state
         return resource_pb2.RegisterResourceResponse(urn=urn, id=id_ or "", object=obj)
@@ -354,10 +351,9 @@ def run_with_mocks(
     """
     mocks = mocks if mocks is not None else RecordingMocks()
     monitor = RecordingMonitor(mocks, honour_secret_outputs)
-    pulumi_settings.ROOT.set(None)  # each run gets a fresh Stack
-    pulumi_settings.SETTINGS.outputs.clear()
+    sdk_internals.fresh_run()
     pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=preview, monitor=monitor)
-    root = pulumi_settings.get_root_resource()
+    root = sdk_internals.root_resource()
     for transformation in transformations:
         pulumi.runtime.register_stack_transformation(transformation)
     holder: dict[str, T] = {}
@@ -365,15 +361,15 @@ def run_with_mocks(
     def body() -> None:
         holder["result"] = program()
 
-    _sync_await(run_pulumi_func(body))
-    exports = {k: _sync_await(resolve(v)) for k, v in getattr(root, "outputs", {}).items()}
+    sdk_internals.run_program(body)
+    exports = {k: sdk_internals.wait_for(resolve(v)) for k, v in getattr(root, "outputs", {}).items()}
     registrations = sorted(monitor.registrations, key=lambda r: r.urn)
     return MockRun(holder["result"], registrations, exports, dict(monitor.outputs))
 
 
 def resolve_all(values: Iterable[object]) -> list[Exported]:
     """Resolve Inputs after a run (e.g. an agent's env values)."""
-    return [_sync_await(resolve(v)) for v in values]
+    return [sdk_internals.wait_for(resolve(v)) for v in values]
 
 
 # ---------------------------------------------------------------- the plan of a fleet

@@ -402,6 +402,13 @@ MUTATIONS = [
         ("tests/runtimes/nomad/test_constraint_rules.py",),
     ),
     Mutation(
+        "plan-runs-share-a-stack",
+        "disinto_infra/program/sdk_internals.py",
+        "    _settings.ROOT.set(None)\n",
+        "",
+        ("tests/program/test_sdk_internals.py",),
+    ),
+    Mutation(
         "constraint-any-byte",
         "disinto_infra/runtimes/nomad/constraint_rules.py",
         'if text[i + 1 : i + 2] == "C":',
