@@ -12,17 +12,11 @@ import pulumi
 
 from disinto_infra import naming
 from disinto_infra.factory.formulas import Formula
-from disinto_infra.forgejo import (
-    ForgejoCollaborator,
-    ForgejoCollaboratorArgs,
-    ForgejoProfileRepo,
-    ForgejoProfileRepoArgs,
-    ForgejoToken,
-    ForgejoTokenArgs,
-    ForgejoUser,
-    ForgejoUserArgs,
-    scopes,
-)
+from disinto_infra.forgejo import scopes
+from disinto_infra.forgejo.collaborator import ForgejoCollaborator, ForgejoCollaboratorArgs
+from disinto_infra.forgejo.profile_repo import ForgejoProfileRepo, ForgejoProfileRepoArgs
+from disinto_infra.forgejo.token import ForgejoToken, ForgejoTokenArgs
+from disinto_infra.forgejo.user import ForgejoUser, ForgejoUserArgs
 from disinto_infra.model import AgentSpec, Project
 from disinto_infra.settings import StackSettings
 

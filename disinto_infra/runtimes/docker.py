@@ -38,12 +38,12 @@ def healthcheck(settings: StackSettings) -> docker.ContainerHealthcheckArgs:
     """Durations in the provider's read-back form (runtimes/go_duration.py), so a refresh finds no change."""
     return docker.ContainerHealthcheckArgs(
         tests=["CMD-SHELL", agent_entrypoint.HEALTH_SCRIPT],
-        interval=go_duration.seconds(HEALTH_INTERVAL),
-        timeout=go_duration.seconds(5),
+        interval=go_duration.of_seconds(HEALTH_INTERVAL),
+        timeout=go_duration.of_seconds(5),
         # Failures before the loop may take this long (first clones) do not count as unhealthy.
-        start_period=go_duration.seconds(settings.start_timeout_seconds),
+        start_period=go_duration.of_seconds(settings.start_timeout_seconds),
         # Left at Docker's default: a daemon older than API 1.44 drops it, which a read would show as a change.
-        start_interval=go_duration.seconds(0),
+        start_interval=go_duration.of_seconds(0),
         retries=HEALTH_RETRIES,
     )
 

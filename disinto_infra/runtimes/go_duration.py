@@ -4,7 +4,7 @@ The provider parses a healthcheck's `interval`, `timeout`, `start_period` and `s
 with `time.ParseDuration` and, on every read, stores `Duration.String()` of what Docker holds
 (resource_docker_container_funcs.go, the healthcheck block of the read, kreuzwerker/terraform-provider-docker
 v4.5.0). An input written any other way (`60s` comes back as `1m0s`) is a diff on every `up`; so the
-program writes each duration with `go_string`, and the tests hold it with `read_back`.
+program writes each duration with `go_string`; `check` reads a Nomad client's with `parse`.
 """
 
 from __future__ import annotations
@@ -61,11 +61,6 @@ def _decimal(value: int, size: int) -> str:
     return f"{whole}.{digits}"
 
 
-def seconds(value: int) -> str:
+def of_seconds(value: int) -> str:
     """Whole seconds as the provider reads them back (90 → `1m30s`)."""
     return go_string(value * 10**9)
-
-
-def read_back(text: str) -> str:
-    """What the provider's read stores for a duration the program wrote."""
-    return go_string(parse(text))

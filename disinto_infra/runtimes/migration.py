@@ -27,7 +27,6 @@ import pulumi_docker as docker
 from disinto_infra import naming
 from disinto_infra.factory.env_export import host_environment, python_module_command
 
-DEFAULT_COMPOSE_PROJECT = "disinto"
 # What copy-data runs on an update: nothing. pulumi-command 1.2.1 runs `update` on an in-place
 # update and, without one, runs `create` again (Command.Update, provider/pkg/provider/local/
 # commandController.go @ 7f3eb6f, tag v1.2.1); `/bin/sh -c` is its interpreter on Linux and macOS.

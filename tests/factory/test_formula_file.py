@@ -11,7 +11,7 @@ from disinto_infra.factory.formula_file import (
     formula_problem,
     read_formula,
 )
-from disinto_infra.forgejo import ForgejoProfileRepoProvider
+from disinto_infra.forgejo.profile_repo import ForgejoProfileRepoProvider
 
 FORMULA = 'name = "review"\n'
 

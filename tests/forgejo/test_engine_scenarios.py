@@ -434,7 +434,9 @@ def test_eight_agents_concurrently(forge, engine):
 PICKLE_SCRIPT = """
 import sys
 from pulumi.dynamic.dynamic import serialize_provider
-from disinto_infra.forgejo import ForgejoUserProvider, ForgejoTokenProvider, ForgejoCollaboratorProvider
+from disinto_infra.forgejo.user import ForgejoUserProvider
+from disinto_infra.forgejo.token import ForgejoTokenProvider
+from disinto_infra.forgejo.collaborator import ForgejoCollaboratorProvider
 for cls in (ForgejoUserProvider, ForgejoTokenProvider, ForgejoCollaboratorProvider):
     print(serialize_provider(cls()))
 """

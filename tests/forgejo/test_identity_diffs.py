@@ -8,7 +8,8 @@ import pytest
 import requests
 from pulumi.output import Unknown
 
-from disinto_infra.forgejo import ForgejoCollaboratorProvider, ForgejoTokenProvider
+from disinto_infra.forgejo.collaborator import ForgejoCollaboratorProvider
+from disinto_infra.forgejo.token import ForgejoTokenProvider
 
 TOKEN_OUTS = {
     "username": "dev-qwen",

@@ -15,12 +15,14 @@ import requests
 from pulumi.dynamic.dynamic import serialize_provider
 from pulumi.output import Unknown
 
-from disinto_infra.forgejo import ForgejoProfileRepo, ForgejoProfileRepoProvider, connection
+from disinto_infra.forgejo import connection
 from disinto_infra.forgejo.client import ForgejoError
 from disinto_infra.forgejo.profile_repo import (
     JOURNAL_BRANCH,
     KEEP_CONTENT,
     MAIN_BRANCH,
+    ForgejoProfileRepo,
+    ForgejoProfileRepoProvider,
     ProfileRepoState,
     _ensure_journal_branch,
     default_readme,

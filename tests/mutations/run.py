@@ -604,7 +604,7 @@ MUTATIONS = [
     Mutation(
         "docker-healthcheck-go-duration",
         "disinto_infra/runtimes/docker.py",
-        "start_period=go_duration.seconds(settings.start_timeout_seconds),",
+        "start_period=go_duration.of_seconds(settings.start_timeout_seconds),",
         'start_period=f"{settings.start_timeout_seconds}s",',
         ("tests/runtimes/test_docker.py",),
     ),

@@ -9,9 +9,10 @@ import json
 import pytest
 
 from disinto_infra.program.plan import NETWORK_INVOKE, REGISTRY_IMAGE_INVOKE, RecordingMocks, fake_invoke, reveal
-from disinto_infra.runtimes import agent_entrypoint, bind_sources, go_duration
+from disinto_infra.runtimes import agent_entrypoint, bind_sources
 from tests.program.test_agent import build, settings
 from tests.program.test_build import QWEN2, SETTINGS, run_fleet
+from tests.support import go_durations
 from tests.support.engine import ProviderError
 from tests.support.forgejo_double import Fault
 from tests.support.identity import recorded_run
@@ -29,7 +30,7 @@ def container(**stack):
 def provider_read(healthcheck: dict) -> dict:
     """The healthcheck block as the provider's read stores it: each duration through Go's
     ParseDuration and Duration.String(), test and retries as Docker holds them."""
-    return {**healthcheck, **{key: go_duration.read_back(healthcheck[key]) for key in DURATIONS}}
+    return {**healthcheck, **{key: go_durations.read_back(healthcheck[key]) for key in DURATIONS}}
 
 
 def test_recorded_healthcheck_equals_what_a_read_returns():

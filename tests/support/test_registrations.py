@@ -8,7 +8,9 @@ import pulumi_docker as docker
 import pytest
 from pulumi.dynamic import Resource
 
-from disinto_infra.forgejo import ForgejoCollaboratorProvider, ForgejoTokenProvider, ForgejoUserProvider
+from disinto_infra.forgejo.collaborator import ForgejoCollaboratorProvider
+from disinto_infra.forgejo.token import ForgejoTokenProvider
+from disinto_infra.forgejo.user import ForgejoUserProvider
 from disinto_infra.program.plan import run_with_mocks
 from tests.support.engine import Ref, Secret
 from tests.support.identity import identity, program

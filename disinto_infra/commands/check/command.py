@@ -225,7 +225,7 @@ def run(args: argparse.Namespace) -> int:
     return 1 if report.all_problems else 0
 
 
-def seconds(text: str) -> float:
+def timeout_seconds(text: str) -> float:
     value = float(text)
     if not 0 < value <= 60:
         raise argparse.ArgumentTypeError(f"must be more than 0 and at most 60 seconds, not {text}")
@@ -242,7 +242,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--json", action="store_true", help="the same facts as JSON")
     parser.add_argument(
         "--timeout",
-        type=seconds,
+        type=timeout_seconds,
         default=DEFAULT_TIMEOUT,
         metavar="SECONDS",
         help=f"bound of each probe (default: {DEFAULT_TIMEOUT:g})",

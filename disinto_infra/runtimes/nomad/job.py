@@ -42,7 +42,7 @@ from disinto_infra.runtimes.nomad.jobspec import (
     VolumeRequest,
     WaitConfig,
     WorkloadIdentity,
-    seconds,
+    nanoseconds,
 )
 from disinto_infra.runtimes.nomad.vault_policy import KvPath, agent_secret, review_secret
 from disinto_infra.settings import StackSettings
@@ -53,7 +53,7 @@ KV_KEYS = {"FORGE_TOKEN": "token", "FORGE_PASS": "pass"}
 # nomad/jobs/agents.hcl (2308c4c): fail fast to the scheduler; room for Claude/llama sessions.
 TOKEN_META = "disinto.token"
 FORGE_URL_WAIT_MIN, FORGE_URL_WAIT_MAX = 15, 60  # seconds
-RESTART = RestartPolicy(Attempts=3, Interval=seconds(300), Delay=seconds(15), Mode="delay")
+RESTART = RestartPolicy(Attempts=3, Interval=nanoseconds(300), Delay=nanoseconds(15), Mode="delay")
 RESOURCES = Resources(CPU=500, MemoryMB=1024)
 # One agent's volumes serve one allocation at a time, mounted as folders.
 ACCESS_MODE = "single-node-writer"
@@ -72,7 +72,7 @@ VAULT_IDENTITY = "vault_default"
 # How long each identity JWT lives; Nomad renews it before it expires (client/widmgr). The
 # factory's default_identity ttl (nomad/server.hcl, 2308c4c). Only a non-default identity may
 # have a TTL (structs.WorkloadIdentity.Validate, nomad/structs/workload_id.go v1.10.0).
-VAULT_IDENTITY_TTL = seconds(3600)
+VAULT_IDENTITY_TTL = nanoseconds(3600)
 FORGE_URL_FILE = "local/forge-url.env"
 
 
@@ -219,7 +219,7 @@ def forge_url_template(service: str = FORGE_SERVICE) -> Template:
         f"{{{{ with nomadService {_go_string(service)} }}}}{{{{ with index . 0 }}}}"
         "FORGE_URL=http://{{ .Address }}:{{ .Port }}{{ end }}{{ end }}\n"
     )
-    wait = WaitConfig(Min=seconds(FORGE_URL_WAIT_MIN), Max=seconds(FORGE_URL_WAIT_MAX))
+    wait = WaitConfig(Min=nanoseconds(FORGE_URL_WAIT_MIN), Max=nanoseconds(FORGE_URL_WAIT_MAX))
     return Template(DestPath=FORGE_URL_FILE, EmbeddedTmpl=body, Envvars=True, ChangeMode="restart", Wait=wait)
 
 
@@ -287,7 +287,7 @@ def agent_job(agent: str, settings: StackSettings, stack: str, env: list[EnvVar]
         ),
         # How long they may: the stack's grace, as docker's destroy_grace_seconds. Nomad's own default
         # is 5 s, and a client caps it at its `max_kill_timeout` (30 s unless raised).
-        KillTimeout=seconds(settings.stop_grace_seconds),
+        KillTimeout=nanoseconds(settings.stop_grace_seconds),
         Env=plain_env(env),
         Templates=[forge_url_template(), secrets_template(secret, env, review)],
         # The task needs no Vault token of its own (neither env nor file); the templates get theirs.

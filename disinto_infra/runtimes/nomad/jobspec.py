@@ -20,7 +20,8 @@ from disinto_infra.parsed import JsonObject
 SECOND = 1_000_000_000  # time.Duration is nanoseconds
 
 
-def seconds(n: int) -> int:
+def nanoseconds(n: int) -> int:
+    """Whole seconds as Nomad's API takes a duration (Go's time.Duration: nanoseconds)."""
     return n * SECOND
 
 
