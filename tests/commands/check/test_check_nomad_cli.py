@@ -14,8 +14,7 @@ import re
 import pytest
 
 from tests.commands.check.test_check_cli import ADMIN, ADMIN_PASSWORD, agent, run, write_toml
-from tests.commands.check.test_nomad import example as nomad_example
-from tests.runtimes.nomad.test_vault_rights import VAULT_EXAMPLE
+from tests.support.examples import VAULT_EXAMPLE, nomad_example
 from tests.support.nomad_double import NomadDouble, host_volume, node, registration
 from tests.support.vault_double import DEFAULT_POLICY, VaultDouble, kv_mount
 
