@@ -3,6 +3,7 @@
 The world: the Forgejo double and fake llama-servers over real HTTP on 127.0.0.1. The project
 folder is a copy of this package with its own stack files (the commands read
 `Pulumi.<stack>.yaml` next to the package), and a fake `pulumi` on PATH where a test needs one.
+The world and its helpers are in tests/support/check_world.py, its fixture in conftest.py.
 """
 
 from __future__ import annotations
