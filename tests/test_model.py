@@ -1,41 +1,15 @@
 """The TOML model: the shipped example, defaults, and every validation rule with its exact line."""
 
-import re
 from pathlib import Path
 
 import pydantic
 import pytest
 
 from disinto_infra.model import AgentSpec, ConfigError, load_fleet, parse_project_text
+from tests.support.examples import EXAMPLE, legacy_example_text
+from tests.support.project_toml import HEADER, agent
 
-ROOT = Path(__file__).resolve().parent.parent
-# The factory's own project template, vendored unchanged (see examples/README.md).
-EXAMPLE = ROOT / "examples" / "disinto.toml.example"
-HEADER = 'name = "disinto"\nrepo = "johba/disinto"\n'
 F = Path("projects/p.toml")
-
-
-def example_text() -> str:
-    assert EXAMPLE.exists(), f"the shipped example is expected at {EXAMPLE}"
-    return EXAMPLE.read_text()
-
-
-def legacy_example_text() -> str:
-    """The shipped example with its `[agents.llama]` block uncommented, nothing else changed."""
-
-    def uncomment(match: re.Match) -> str:
-        return "[agents.llama]\n" + re.sub(r"^#   ", "", match.group(1), flags=re.M)
-
-    text, count = re.subn(r"^# \[agents\.llama\]\n((?:#   .*\n)+)", uncomment, example_text(), flags=re.M)
-    assert count == 1
-    return text
-
-
-def agent(name: str, /, **fields) -> str:
-    """An `[agents.<name>]` table with valid required keys, overridable."""
-    values = {"base_url": '"http://10.0.0.1:8081"', "model": '"qwen"', **fields}
-    body = "".join(f"{k} = {v}\n" for k, v in values.items() if v is not None)
-    return f"[agents.{name}]\n{body}"
 
 
 def problems(text: str, path: Path = F, **kwargs) -> list[str]:

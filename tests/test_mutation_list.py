@@ -7,7 +7,7 @@ only show when someone next runs it.
 
 import pytest
 
-from tests.mutations.run import MUTATIONS, ROOT
+from tests.support.mutations import MUTATIONS, ROOT
 
 
 @pytest.mark.parametrize("mutation", MUTATIONS, ids=lambda m: m.id)

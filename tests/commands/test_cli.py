@@ -12,8 +12,9 @@ import pytest
 
 from disinto_infra.commands import cli, project_files
 from disinto_infra.program.plan import fake_outputs
+from tests.support.examples import EXAMPLE, legacy_example_text
 from tests.support.factory import formula, give_formulas
-from tests.test_model import EXAMPLE, HEADER, agent, legacy_example_text
+from tests.support.project_toml import HEADER, agent
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKING_FOLDER = "the working folder: no Pulumi.yaml named disinto in it or above it"

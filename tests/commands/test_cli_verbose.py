@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from disinto_infra.commands import cli, toml_edit
-from tests.test_model import EXAMPLE
+from tests.support.examples import EXAMPLE
 
 ROOT = Path(__file__).resolve().parents[2]
 

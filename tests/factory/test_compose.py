@@ -18,7 +18,7 @@ import pytest
 from disinto_infra.commands import cli
 from disinto_infra.factory import compose as fc
 from tests.support.factory import give_formulas
-from tests.test_model import agent
+from tests.support.project_toml import agent
 
 # Service names as the factory's generator writes them (lib/generators.sh @ 2308c4c), bodies cut
 # down to what matters here; two agents this program runs, one it does not ("other").

@@ -11,7 +11,7 @@ from disinto_infra.factory.formulas import Formula, load_fleet_and_formulas
 from disinto_infra.model import ConfigError
 from disinto_infra.settings import StackSettings
 from tests.support.factory import give_formulas
-from tests.test_model import HEADER, agent
+from tests.support.project_toml import HEADER, agent
 
 
 def factory(tmp_path: Path, text: str) -> tuple[Path, StackSettings]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import requests
 
-from tests.forgejo.test_engine_scenarios import login
+from tests.support.forge_login import login
 from tests.support.identity import identity
 
 

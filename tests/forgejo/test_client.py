@@ -20,9 +20,9 @@ from disinto_infra.forgejo.client import (
     retry_after,
 )
 from tests.forgejo.conftest import ADMIN, ADMIN_PASSWORD, host_config
-from tests.forgejo.test_engine_scenarios import assert_identity_works
 from tests.support.clock import FakeClock
 from tests.support.engine import Engine, Host, Secret
+from tests.support.forge_login import assert_identity_works
 from tests.support.forgejo_double import Fault
 from tests.support.identity import identity
 

@@ -12,8 +12,8 @@ import pytest
 import requests
 
 from tests.forgejo.conftest import ADMIN, change_password_by_hand, host_config
-from tests.forgejo.test_engine_scenarios import assert_identity_works, login
 from tests.support.engine import Engine, Host, Secret
+from tests.support.forge_login import assert_identity_works, login
 from tests.support.identity import identity
 
 

@@ -29,12 +29,11 @@ from disinto_infra.forgejo.profile_repo import (
 )
 from disinto_infra.forgejo.profile_rule import WANTED, protection_rule
 from tests.forgejo.conftest import ADMIN, ADMIN_PASSWORD
-from tests.support.engine import Engine, Host, ProviderError, Res, Secret
+from tests.support.engine import Engine, Host, ProviderError, Secret
 from tests.support.forgejo_double import Fault
 from tests.support.identity import identity
-from tests.support.identity import profile as recorded_profile
+from tests.support.profile_repo import FORMULA, PROFILE, agent, blob_sha, profile, whitelists
 
-FORMULA = 'name = "dev"\n[steps]\nfirst = "read the issue"\n'
 FORMULA_V2 = 'name = "dev"\n[steps]\nfirst = "read the issue twice"\n'
 SOURCE = "formulas/dev.toml"
 
@@ -123,18 +122,6 @@ def test_type_token_options_and_a_provider_that_carries_nothing():
 
 
 # -------------------------------------------------------------------- through the engine harness
-def profile(agent="dev-qwen", formula=FORMULA, username=None, **extra) -> Res:
-    """`<agent>-profile` as the real program registers it (options and provider included)."""
-    return recorded_profile(agent, formula, username, **extra)
-
-
-def agent(agent="dev-qwen", formula=FORMULA) -> list[Res]:
-    return [*identity(agent), profile(agent, formula)]
-
-
-PROFILE = "dev-qwen/.profile"
-
-
 def contents(forge, path, ref="main"):
     data = forge.file(PROFILE, path, ref)
     return None if data is None else data.decode()
@@ -163,22 +150,6 @@ def test_fresh_profile_repo(forge, engine):
     assert (out["journal_branch"], out["protected_branch"]) == ("journal", "main")
     assert out["protection_rule"]["unprotected_file_patterns"] == "journal/**;knowledge/**"
     assert forge.spec_violations == []
-
-
-def whitelists(forge, full_name=PROFILE) -> dict:
-    """The users really on the rule's whitelists (the API answer hides a non-collaborator admin)."""
-    with forge.state.lock:
-        [rule] = forge._find_repo(full_name)["protections"]
-        login = {uid: u["login"] for uid, u in forge.state.users.items()}
-        return {
-            "push": [login[i] for i in rule["push_whitelist_ids"]],
-            "merge": [login[i] for i in rule["merge_whitelist_ids"]],
-        }
-
-
-def blob_sha(text: str) -> str:
-    data = text.encode()
-    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
 
 
 def profile_requests(forge):

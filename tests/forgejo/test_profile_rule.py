@@ -16,9 +16,9 @@ import requests
 
 from disinto_infra.forgejo.profile_rule import WANTED, drift, observed, protection_rule
 from tests.forgejo.conftest import ADMIN, ADMIN_PASSWORD
-from tests.forgejo.test_profile_repo import PROFILE, agent, blob_sha, whitelists
 from tests.support.forgejo_double import Fault
 from tests.support.forgejo_double.state import matches_file_patterns
+from tests.support.profile_repo import PROFILE, agent, blob_sha, whitelists
 
 # The body the previous version of this program POSTed (disinto_infra/forgejo/profile_repo.py at aec5d0f).
 OLD_RULE = {

@@ -12,8 +12,8 @@ import requests
 
 from disinto_infra.forgejo.user import RETIRED_MARK
 from tests.forgejo.conftest import ADMIN, ADMIN_PASSWORD, host_config
-from tests.forgejo.test_engine_scenarios import assert_identity_works, login
 from tests.support.engine import Engine, Host, ProviderError
+from tests.support.forge_login import assert_identity_works, login
 from tests.support.identity import identity
 
 

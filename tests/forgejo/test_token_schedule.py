@@ -11,8 +11,8 @@ from datetime import timedelta
 import pytest
 
 from disinto_infra.forgejo import token_age
-from tests.forgejo.test_engine_scenarios import assert_identity_works, login
 from tests.support.engine import ProviderError
+from tests.support.forge_login import assert_identity_works, login
 from tests.support.identity import identity
 
 LONG_AGO = "2020-01-01T00:00:00Z"

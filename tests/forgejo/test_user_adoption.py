@@ -17,8 +17,8 @@ import requests
 from disinto_infra.forgejo.connection import Connection
 from disinto_infra.forgejo.user import UNBLOCK, _admin_patch_command, clear_flag_command
 from tests.forgejo.conftest import ADMIN, ADMIN_PASSWORD
-from tests.forgejo.test_engine_scenarios import assert_identity_works, login
 from tests.support.engine import ProviderError
+from tests.support.forge_login import assert_identity_works, login
 from tests.support.identity import identity
 
 LEGACY = ("dev-qwen", "legacy-pass-1")

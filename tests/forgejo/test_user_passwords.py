@@ -14,7 +14,7 @@ import requests
 
 from disinto_infra.forgejo.user import PASSWORD_CLASSES, new_password
 from tests.forgejo.conftest import ADMIN, ADMIN_PASSWORD
-from tests.forgejo.test_engine_scenarios import login
+from tests.support.forge_login import login
 from tests.support.identity import identity
 
 ALL_CLASSES = ("lower", "upper", "digit", "spec")

@@ -2,12 +2,10 @@
 
 import json
 import shlex
-from pathlib import Path
 
 import pulumi
 
-from disinto_infra.model import parse_project_text
-from disinto_infra.program.agent import AGENT_TYPE, Agent, AgentArgs
+from disinto_infra.program.agent import AGENT_TYPE
 from disinto_infra.program.plan import (
     NETWORK_INVOKE,
     REGISTRY_IMAGE_INVOKE,
@@ -17,14 +15,11 @@ from disinto_infra.program.plan import (
     is_secret,
     redact,
     reveal,
-    run_with_mocks,
 )
-from disinto_infra.runtimes.docker import for_stack
-from disinto_infra.settings import StackSettings
 from tests.support.factory import formula
-from tests.test_model import HEADER, agent, legacy_example_text
+from tests.support.mocked_program import build, settings
+from tests.support.project_toml import HEADER, agent
 
-F = Path("/opt/factory/projects/disinto.toml")
 CHILD_TYPES = {
     "llama-user": "pulumi-python:dynamic/forgejo:User",
     "llama-token": "pulumi-python:dynamic/forgejo:Token",
@@ -47,23 +42,6 @@ PULLED = {
     "name": "ghcr.io/disinto/agents@"
     + fake_invoke(REGISTRY_IMAGE_INVOKE, {"name": "ghcr.io/disinto/agents:latest"})["sha256Digest"]
 }
-
-
-def settings(**values) -> StackSettings:
-    return StackSettings.from_mapping(
-        {"projectToml": "/opt/factory/projects/*.toml", **values}, Path("/srv/infra"), home="/home/op"
-    )
-
-
-def build(text: str | None = None, stack_settings: StackSettings | None = None, **run_options):
-    project = parse_project_text(F, text or legacy_example_text())
-    s = stack_settings or settings()
-
-    def program():
-        # The stack's network and image as the program looks them up (the mocks answer the invokes).
-        return Agent(project.agents[0].name, AgentArgs(project.agents[0], project, s, for_stack(s), "dev", formula()))
-
-    return run_with_mocks(program, **run_options)
 
 
 def env_of(run, container: str = "llama-container") -> dict[str, str]:

@@ -1,7 +1,6 @@
 """The whole program under mocks: isolation between agents, stability, exports, the entry point."""
 
 import logging
-import runpy
 from dataclasses import replace
 from pathlib import Path
 
@@ -19,22 +18,11 @@ from disinto_infra.program.plan import (
     run_with_mocks,
 )
 from disinto_infra.settings import StackSettings
-from tests.support.factory import FACTORY, give_formulas
+from tests.support.examples import EXAMPLE, legacy_example_text
+from tests.support.factory import give_formulas
 from tests.support.llama_double import LlamaDouble
-from tests.test_model import EXAMPLE, HEADER, agent, legacy_example_text
-
-ROOT = Path(__file__).resolve().parents[2]
-F = Path("/opt/factory/projects/disinto.toml")
-# The formulas come from the test factory (the program reads them itself, under factoryRoot).
-SETTINGS = StackSettings.from_mapping(
-    {"projectToml": "/opt/factory/projects/*.toml", "factoryRoot": str(FACTORY)}, Path("/srv"), home="/home/op"
-)
-QWEN2 = agent("dev-qwen2", forge_user='"dev-qwen2"', base_url='"http://10.10.10.1:8082"')
-
-
-def run_fleet(text: str, settings: StackSettings = SETTINGS, **options):
-    project = parse_project_text(F, text)
-    return run_with_mocks(lambda: build_fleet(settings, Fleet(projects=(project,)), "dev"), **options)
+from tests.support.mocked_program import SETTINGS, F, run_entry_point, run_fleet
+from tests.support.project_toml import HEADER, QWEN2, agent
 
 
 def container_env(run, agent_name: str) -> dict[str, str]:
@@ -146,16 +134,6 @@ def test_shipped_example_registers_nothing():
     run = run_with_mocks(lambda: build_fleet(SETTINGS, load_fleet([EXAMPLE]), "dev"))
     assert run.registrations == []
     assert run.exports["agents"].value == {}
-
-
-def run_entry_point(config: dict[str, str], mocks: RecordingMocks, preview: bool = True):
-    """Run the real `__main__.py` under mocks with the given `disinto:*` config, as `pulumi preview`
-    (the default: the program probes no model server then) or as `pulumi up`."""
-    pulumi.runtime.set_all_config({f"disinto:{k}": v for k, v in config.items()}, [])
-    try:
-        return run_with_mocks(lambda: runpy.run_path(str(ROOT / "__main__.py")), mocks=mocks, preview=preview)
-    finally:
-        pulumi.runtime.set_all_config({}, [])
 
 
 def test_entry_point_builds_the_fleet(tmp_path):

@@ -7,8 +7,8 @@ import json
 from disinto_infra.model import Fleet, parse_project_text
 from disinto_infra.program.build import build_fleet
 from disinto_infra.program.plan import plan_fleet, reveal, run_with_mocks, whole_numbers
-from tests.program.test_build import SETTINGS, F
-from tests.test_model import HEADER, agent
+from tests.support.mocked_program import SETTINGS, F
+from tests.support.project_toml import HEADER, agent
 
 SECRET_URL = "http://llm:hunter2@10.10.10.1:8081"
 TEXT = HEADER + agent("dev-qwen", base_url=f'"{SECRET_URL}"', rotate_token=2, rotate_password=1)

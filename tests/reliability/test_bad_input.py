@@ -24,12 +24,12 @@ import pytest
 from disinto_infra.commands import cli
 from disinto_infra.model import ConfigError, load_fleet
 from disinto_infra.program.plan import RecordingMocks, run_with_mocks
+from tests.support.project_toml import GOOD
 
 pytestmark = pytest.mark.reliability
 
 ROOT = Path(__file__).resolve().parents[2]
 CORPUS = Path(__file__).resolve().parent / "bad_toml"
-GOOD = 'name = "good"\nrepo = "johba/good"\n\n[agents.fine]\nbase_url = "http://10.0.0.1:8081"\nmodel = "qwen"\n'
 
 NAME_RULE = "lower-case letters, digits and single dashes"
 LONG_NAME = "a" + "b" * 48  # 49 characters: disinto-agents-<name> is 64

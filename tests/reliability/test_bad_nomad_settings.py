@@ -12,9 +12,9 @@ import yaml
 
 from disinto_infra.commands import cli
 from disinto_infra.program.plan import RecordingMocks
-from tests.program.test_build import run_entry_point
+from tests.support.examples import legacy_example_text
 from tests.support.factory import FACTORY, give_formulas
-from tests.test_model import legacy_example_text
+from tests.support.mocked_program import run_entry_point
 
 pytestmark = pytest.mark.reliability
 

@@ -15,8 +15,8 @@ import pytest
 
 from disinto_infra.commands import cli
 from disinto_infra.program.plan import RecordingMocks, run_with_mocks
-from tests.reliability.test_bad_input import GOOD
 from tests.support.factory import give_formulas
+from tests.support.project_toml import GOOD
 
 pytestmark = pytest.mark.reliability
 

@@ -6,15 +6,15 @@ from __future__ import annotations
 
 import pytest
 
-from tests.reliability.helpers import (
+from tests.support.convergence import (
     PROFILE_REPO,
     agent_resources,
     assert_identity_converged,
     assert_no_duplicate_users,
-    login,
     profile_resource,
 )
 from tests.support.engine import ProviderError
+from tests.support.forge_login import login
 from tests.support.forgejo_double import Fault
 
 pytestmark = pytest.mark.reliability

@@ -27,17 +27,17 @@ from __future__ import annotations
 
 import pytest
 
-from tests.reliability.helpers import (
+from tests.support.convergence import (
     PROFILE_REPO,
     agent_resources,
     assert_identity_converged,
     assert_no_duplicate_users,
     assert_removed,
     assert_stable,
-    login,
     profile_resource,
     up_tolerating_failure,
 )
+from tests.support.forge_login import login
 from tests.support.forgejo_double import Fault
 
 pytestmark = pytest.mark.reliability

@@ -25,7 +25,7 @@ from disinto_infra.model import ConfigError, parse_project_text
 from disinto_infra.program import plan as plan_module
 from disinto_infra.program.plan import RecordingMocks, redact, run_with_mocks
 from disinto_infra.settings import StackSettings
-from tests.reliability.helpers import PROFILE_REPO, agent_resources, assert_identity_converged, profile_resource
+from tests.support.convergence import PROFILE_REPO, agent_resources, assert_identity_converged, profile_resource
 from tests.support.engine import PROVIDER_KEY, Engine, Host, ProviderError, Secret
 from tests.support.forgejo_double import Fault, ForgejoDouble
 

@@ -10,14 +10,14 @@ import pytest
 
 from disinto_infra.program.plan import NETWORK_INVOKE, REGISTRY_IMAGE_INVOKE, RecordingMocks, fake_invoke, reveal
 from disinto_infra.runtimes import agent_entrypoint, bind_sources
-from tests.program.test_agent import build, settings
-from tests.program.test_build import QWEN2, SETTINGS, run_fleet
 from tests.support import go_durations
 from tests.support.engine import ProviderError
+from tests.support.examples import legacy_example_text
 from tests.support.forgejo_double import Fault
 from tests.support.identity import recorded_run
+from tests.support.mocked_program import SETTINGS, build, run_fleet, settings
+from tests.support.project_toml import QWEN2
 from tests.support.registrations import with_stand_ins
-from tests.test_model import legacy_example_text
 
 DURATIONS = ("interval", "timeout", "startPeriod", "startInterval")
 

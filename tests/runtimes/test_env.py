@@ -8,7 +8,8 @@ from disinto_infra.model import parse_project_text
 from disinto_infra.program.plan import is_secret, resolve_all, reveal, run_with_mocks
 from disinto_infra.runtimes.env import AgentCredentials, EnvVar, build_env, docker_envs
 from disinto_infra.settings import StackSettings
-from tests.test_model import HEADER, agent, legacy_example_text
+from tests.support.examples import legacy_example_text
+from tests.support.project_toml import HEADER, agent
 
 F = Path("/opt/factory/projects/disinto.toml")
 CREDS = AgentCredentials(token="tok-123", password="pw-456")

@@ -10,7 +10,7 @@ import pulumi
 import pulumi_docker as docker
 
 from disinto_infra.runtimes import migration as mr
-from tests import test_migrate as fakes
+from tests.support.migrate_docker import COMPOSE, FakeDocker
 
 
 def run_program(build):
@@ -101,8 +101,8 @@ def test_copy_depends_on_the_volume_and_keeps_the_callers_dependencies(mocked):
 
 def test_registered_retire_command_runs_against_the_fake_docker(mocked, tmp_path, monkeypatch):
     recorder, _ = mocked
-    fake = fakes.FakeDocker(tmp_path)
-    fake.scenario(containers={"disinto-agents-dev-qwen": {"labels": fakes.COMPOSE}}, volumes=[])
+    fake = FakeDocker(tmp_path)
+    fake.scenario(containers={"disinto-agents-dev-qwen": {"labels": COMPOSE}}, volumes=[])
     run_program(lambda: mr.retire_compose_container("dev-qwen", "disinto-agents-dev-qwen", "ssh://ops@box", 120))
     inputs = recorder.registered["dev-qwen-retire"].inputs
     env = {
@@ -125,7 +125,7 @@ def test_copy_has_an_update_that_does_nothing(mocked, tmp_path):
     inputs = recorder.registered["dev-qwen-copy-data"].inputs
     assert inputs["update"] == mr.NO_OP_UPDATE
     # Run as the provider runs it (`/bin/sh -c`), with a fake docker first on PATH: no docker call.
-    fake = fakes.FakeDocker(tmp_path)
+    fake = FakeDocker(tmp_path)
     fake.scenario(containers={}, volumes=["disinto_agents-dev-qwen-data", "agents-dev-qwen-data"])
     env = {
         **inputs["environment"],

@@ -1,133 +1,34 @@
 """`check` and `hire --local-model` end to end, in subprocesses, as an operator runs them.
 
-The world: the Forgejo double on 127.0.0.1 and fake llama-servers on this machine's own address, over real HTTP. The project
-folder is a copy of this package with its own stack files (the commands read
-`Pulumi.<stack>.yaml` next to the package), and a fake `pulumi` on PATH where a test needs one.
+The world: the Forgejo double on 127.0.0.1 and fake llama-servers on this machine's own address,
+over real HTTP. The project folder holds a copy of this package and its own stack files (the
+commands read `Pulumi.<stack>.yaml` in the working folder), and a fake `pulumi` on PATH where a test
+needs one.
+The world and its helpers are in tests/support/check_world.py, its fixture in conftest.py.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
-import sys
 import textwrap
 import tomllib
-from contextlib import ExitStack
-from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-
-import pytest
 
 from disinto_infra import envfile
 from disinto_infra.forgejo import token_age
 from disinto_infra.model import LOOPBACK_BASE_URL
-from tests.support.budgets import ANSWER_BUDGET
-from tests.support.factory import give_formulas
-from tests.support.forgejo_double import ForgejoDouble
+from tests.support.check_world import (
+    ADMIN,
+    ADMIN_PASSWORD,
+    MODEL,
+    SEEDED_KEY,
+    agent,
+    run,
+    write_stack,
+    write_toml,
+)
 from tests.support.llama_double import LlamaDouble
-
-ROOT = Path(__file__).resolve().parents[3]
-ADMIN, ADMIN_PASSWORD = "disinto-admin", "admin-pass-123"
-SEEDED_KEY = "sk-seeded-llama-key-5d2e"  # must never appear in any output
-MODEL = "unsloth/Qwen3.5-35B-A3B"
-
-
-@dataclass
-class World:
-    dir: Path
-    forge: ForgejoDouble
-    llama: dict[str, LlamaDouble]
-    tokens: dict[str, str]
-    passwords: dict[str, str]
-
-    def url(self, server: str) -> str:
-        return self.llama[server].url
-
-
-@pytest.fixture(scope="module")
-def world(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("project")
-    shutil.copytree(ROOT / "disinto_infra", folder / "disinto_infra", ignore=shutil.ignore_patterns("__pycache__"))
-    (folder / "projects").mkdir()
-    give_formulas(folder)
-    # Every folder the container binds (this machine is the Docker host: check looks at them).
-    for inside in ("home/.ssh", "state", "claude-shared"):
-        (folder / inside).mkdir(parents=True)
-    (folder / "home" / ".claude.json").write_text("{}")
-    with ExitStack() as stack:
-        forge = stack.enter_context(ForgejoDouble(spec_check=True))
-        llama = {
-            "four": LlamaDouble(slots=4, api_key=SEEDED_KEY),
-            "two": LlamaDouble(slots=2),
-            "other": LlamaDouble(
-                slots=4, alias="Llama-3.3-70B-Instruct", model_path="/models/Llama-3.3-70B-Instruct-Q4_K_M.gguf"
-            ),
-            "loading": LlamaDouble(mode="loading"),
-            "no-props": LlamaDouble(mode="no-props", alias="qwen2.5-coder:32b"),
-            "slots-only": LlamaDouble(mode="slots-only", slots=2, alias="Llama-3.3-70B-Instruct"),
-            "hang": LlamaDouble(mode="hang"),
-            "reset": LlamaDouble(mode="reset"),
-        }
-        for double in llama.values():
-            stack.enter_context(double)
-        forge.add_user(ADMIN, password=ADMIN_PASSWORD, is_admin=True)
-        forge.add_user("johba")
-        forge.add_repo("johba", "disinto")
-        users = ("dev-qwen", "dev-qwen2", "review-bot")
-        passwords = {u: f"{u}-pass-123" for u in users}
-        for user in users:
-            forge.add_user(user, password=passwords[user])
-        tokens = {u: forge.add_token(u, name="disinto-infra-r0-00000000") for u in users}
-        yield World(folder, forge, llama, tokens, passwords)
-        assert forge.spec_violations == []
-
-
-def write_stack(world: World, name: str, **config: str) -> None:
-    defaults = {"forgeUrl": world.forge.url, "claudeSharedDir": str(world.dir / "claude-shared")}
-    lines = [f"  disinto:{k}: {json.dumps(v)}" for k, v in {**defaults, **config}.items()]
-    (world.dir / f"Pulumi.{name}.yaml").write_text("config:\n" + "\n".join(lines) + "\n")
-
-
-def write_toml(world: World, name: str, agents: dict[str, dict], repo: str = "johba/disinto") -> Path:
-    path = world.dir / "projects" / f"{name}.toml"
-    tables = "".join(
-        f"\n[agents.{agent}]\n" + "".join(f"{k} = {json.dumps(v)}\n" for k, v in fields.items())
-        for agent, fields in agents.items()
-    )
-    path.write_text(f'name = "disinto"\nrepo = "{repo}"\n{tables}')
-    return path
-
-
-def agent(world: World, server: str, user: str, model: str = MODEL, **extra: object) -> dict:
-    key = {"api_key": SEEDED_KEY} if server == "four" else {}
-    return {"base_url": world.url(server), "model": model, "forge_user": user, **key, **extra}
-
-
-def run(
-    world: World, *args: str, env: dict[str, str] | None = None, path_prefix: str = ""
-) -> subprocess.CompletedProcess:
-    """The CLI as a process. A `check` without `--timeout` gets ANSWER_BUDGET: servers that answer do
-    so within it however loaded the machine; a test of a timeout gives its own, against a server that
-    never answers (issue 28 item 1)."""
-    if args[:1] == ("check",) and "--timeout" not in args:
-        args = (*args, "--timeout", str(ANSWER_BUDGET))
-    environ = {k: v for k, v in os.environ.items() if not k.startswith(("DISINTO_", "PULUMI_", "DOCKER_"))}
-    environ.update({"HOME": str(world.dir / "home"), **(env or {})})
-    if path_prefix:
-        environ["PATH"] = path_prefix + os.pathsep + environ["PATH"]
-    done = subprocess.run(
-        [sys.executable, "-m", "disinto_infra", *args],
-        cwd=world.dir,
-        env=environ,
-        capture_output=True,
-        text=True,
-        timeout=600,  # a hang of ours, not a budget
-    )
-    assert SEEDED_KEY not in done.stdout + done.stderr
-    return done
 
 
 def export_state(path: Path, ages: dict[str, float]) -> Path:

@@ -1,6 +1,6 @@
 """`check` end to end on a `runtime: nomad` stack, in a subprocess, as an operator runs it.
 
-The world of test_check_cli (the Forgejo double, fake llama-servers, a copy of this package)
+The world of tests/support/check_world.py (the Forgejo double, fake llama-servers, a copy of this package)
 plus the Nomad and Vault doubles. The ACL and Vault tokens are given through env or the stack
 file and must appear nowhere in stdout or stderr, text or --json (lookup-self echoes the Vault
 token back as `data.id`).
@@ -13,9 +13,8 @@ import re
 
 import pytest
 
-from tests.commands.check.test_check_cli import ADMIN, ADMIN_PASSWORD, agent, run, write_toml
-from tests.commands.check.test_nomad import example as nomad_example
-from tests.runtimes.nomad.test_vault_rights import VAULT_EXAMPLE
+from tests.support.check_world import ADMIN, ADMIN_PASSWORD, agent, run, write_toml
+from tests.support.examples import VAULT_EXAMPLE, nomad_example
 from tests.support.nomad_double import NomadDouble, host_volume, node, registration
 from tests.support.vault_double import DEFAULT_POLICY, VaultDouble, kv_mount
 

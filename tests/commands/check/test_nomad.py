@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
 
 from disinto_infra.commands.check import nomad
 from disinto_infra.commands.check.reach import Endpoint
 from tests.support.budgets import ANSWER_BUDGET
+from tests.support.examples import nomad_example
 from tests.support.nomad_double import NomadDouble, node, registration
 
 TOKEN = "nomad-acl-token-7f3e"  # must never appear in any fact
-NOMAD_EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "nomad" / "pulumi-token.hcl"
 
 
 @pytest.fixture(scope="module")
@@ -208,14 +207,6 @@ def test_an_unusable_endpoint_is_not_asked(api):
 # ---------------------------------------------------------------- the token's rights
 
 
-def example(namespace="agents", pool="gpu") -> str:
-    """examples/nomad/pulumi-token.hcl for this stack's namespace and pool."""
-    text = NOMAD_EXAMPLE.read_text()
-    return text.replace('namespace "default"', f'namespace "{namespace}"').replace(
-        'node_pool "agents"', f'node_pool "{pool}"'
-    )
-
-
 def client(api, *policies: str, roles: dict[str, list[str]] | None = None, **rules: str) -> None:
     api.configure(
         token_type="client",
@@ -233,7 +224,7 @@ def test_a_management_token_or_no_acls_has_every_right(api):
 
 
 def test_the_example_policy_gives_every_right(api):
-    client(api, "disinto-infra", **{"disinto-infra": example()})
+    client(api, "disinto-infra", **{"disinto-infra": nomad_example()})
     facts = probe(api, agents=("llama", "dev-qwen2"))
     # submit-job, read-job, host-volume-create; four own volumes read-write; two shared read-only.
     assert (facts.rights_found, facts.problems) == ("9 of 9 rights `pulumi up` uses", ())
@@ -262,7 +253,7 @@ def test_deny_wins_and_the_closest_glob_decides(api):
         api,
         "a",
         "b",
-        a=example() + 'host_volume "*" {\n  policy = "deny"\n}\n',
+        a=nomad_example() + 'host_volume "*" {\n  policy = "deny"\n}\n',
         b='namespace "agents" {\n  capabilities = ["deny"]\n}\n',
     )
     facts = probe(api, agents=("llama",))
@@ -276,14 +267,14 @@ def test_deny_wins_and_the_closest_glob_decides(api):
 
 
 def test_a_policy_from_a_role_counts_and_a_glob_namespace_matches(api):
-    client(api, roles={"r1": ["from-role"]}, **{"from-role": example(namespace="agen*")})
+    client(api, roles={"r1": ["from-role"]}, **{"from-role": nomad_example(namespace="agen*")})
     facts = probe(api, agents=("llama",))
     assert (facts.rights_found, facts.problems) == ("7 of 7 rights `pulumi up` uses", ())
     assert "/v1/acl/role/r1" in {r.path for r in api.requests}
 
 
 def test_host_volume_write_implies_create(api):
-    client(api, "ops", ops=example().replace('"host-volume-create"', '"host-volume-write"'))
+    client(api, "ops", ops=nomad_example().replace('"host-volume-create"', '"host-volume-write"'))
     assert probe(api, agents=("llama",)).problems == ()
 
 

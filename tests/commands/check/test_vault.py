@@ -9,10 +9,10 @@ import pytest
 from disinto_infra.commands.check import vault
 from disinto_infra.commands.check.reach import Endpoint
 from disinto_infra.runtimes.nomad.vault_policy import agent_secret, bot_rules, render
-from tests.runtimes.nomad.test_vault_acl import FACTORY_BOT
-from tests.runtimes.nomad.test_vault_rights import VAULT_EXAMPLE
 from tests.support.budgets import ANSWER_BUDGET
+from tests.support.examples import VAULT_EXAMPLE
 from tests.support.vault_double import DEFAULT_POLICY, VaultDouble, auth_method, kv_mount
+from tests.support.vault_policies import FACTORY_BOT
 
 TOKEN = "hvs.vault-token-0c1d"  # lookup-self echoes it as data.id: it must go nowhere
 

@@ -7,9 +7,9 @@ import hcl2
 
 from disinto_infra.commands.check.nomad_rights import matching_set, merged_sets
 from disinto_infra.runtimes.nomad.nomad_rights import HOST_VOLUME, NAMESPACE, pulumi_rights
-from tests.runtimes.nomad.test_resources import AGENTS, jobspec, nomad_run
-from tests.runtimes.nomad.test_vault_rights import EXAMPLES
 from tests.support import record_plan
+from tests.support.examples import EXAMPLES
+from tests.support.nomad_runs import AGENTS, jobspec, nomad_run
 
 NOMAD_EXAMPLE = EXAMPLES / "nomad" / "pulumi-token.hcl"
 

@@ -14,32 +14,11 @@ from disinto_infra.program.build import build_fleet
 from disinto_infra.program.plan import RecordingMocks, is_secret, plan_fleet, reveal, run_with_mocks
 from disinto_infra.runtimes import agent_entrypoint
 from disinto_infra.settings import NomadConstraint
-from tests.runtimes.nomad.test_vault_policy import grants
 from tests.support import record_plan
 from tests.support.nomad_double import NomadDouble, host_volume
+from tests.support.nomad_runs import AGENTS, T, jobspec, nomad_run, review_run, run_fleet
 from tests.support.nomad_schema import SCHEMA
-
-AGENTS = ("llama", "dev-qwen2")
-T = {
-    "kv": "vault:kv/secretV2:SecretV2",
-    "policy": "vault:index/policy:Policy",
-    "role": "vault:jwt/authBackendRole:AuthBackendRole",
-    "volume": "nomad:index/dynamicHostVolume:DynamicHostVolume",
-    "job": "nomad:index/job:Job",
-}
-
-
-def run_fleet(runtime: str = "nomad", mocks: RecordingMocks | None = None, **overrides):
-    settings = record_plan.settings(runtime).model_copy(update=overrides)
-    fleet = record_plan.fleet()
-    formulas = record_plan.formulas(fleet)
-    return run_with_mocks(lambda: build_fleet(settings, fleet, "dev", formulas, warn=lambda _: None), mocks=mocks)
-
-
-@cache
-def nomad_run():
-    """One run shared by the read-only tests (mocks are quick, but there is no need to repeat)."""
-    return run_fleet()
+from tests.support.vault_policies import grants
 
 
 @cache
@@ -49,10 +28,6 @@ def docker_run():
 
 def of_type(run, kind: str):
     return [r for r in run.registrations if r.type == T[kind]]
-
-
-def jobspec(run, agent: str) -> dict:
-    return json.loads(run.named(f"{agent}-job").inputs["jobspec"])
 
 
 def task(run, agent: str) -> dict:
@@ -368,11 +343,6 @@ def test_jobspec_holds_no_secret_and_is_not_secret(agent):
     assert kv["token"] == run.exports["agentTokens"].value[agent]
     # The Vault secret's `pass` is the token too (issue 18 item 6): no password in Vault.
     assert kv["pass"] == run.exports["agentTokens"].value[agent] != run.exports["agentPasswords"].value[agent]
-
-
-@cache
-def review_run():
-    return run_fleet(forge_review_token="review-secret-123")
 
 
 def test_the_review_token_has_its_own_secret():

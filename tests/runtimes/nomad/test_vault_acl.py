@@ -3,22 +3,9 @@
 import pytest
 
 from disinto_infra.runtimes.nomad.vault_acl import PolicyParseError, governing_rule, parse_policy
+from tests.support.vault_policies import FACTORY_BOT
 
 FORGE = "kv/data/disinto/shared/forge"
-# The factory's vault/policies/bot-dev-qwen.hcl (Disinto/disinto 2308c4c), as written there.
-FACTORY_BOT = """# vault/policies/bot-dev-qwen.hcl
-path "kv/data/disinto/bots/dev-qwen" {
-  capabilities = ["read"]
-}
-
-path "kv/metadata/disinto/bots/dev-qwen" {
-  capabilities = ["list", "read"]
-}
-
-path "kv/data/disinto/shared/forge" {
-  capabilities = ["read"]
-}
-"""
 
 
 def rule_for(text: str, path: str = FORGE):

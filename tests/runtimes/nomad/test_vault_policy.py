@@ -1,29 +1,10 @@
 """Each agent's Vault policy parses as HCL and grants exactly its own secret: never the factory's
 shared forge path, where tools/vault-import.sh (Disinto/disinto 2308c4c) keeps the admin token."""
 
-import hcl2
 import pytest
 
 from disinto_infra.runtimes.nomad.vault_policy import PolicyRule, agent_secret, bot_rules, render, review_secret
-
-
-def unquote(value: str) -> str:
-    # python-hcl2 keeps a string's quotes (and its escapes) in what it returns.
-    assert value.startswith('"') and value.endswith('"'), value
-    return value[1:-1]
-
-
-def grants(text: str) -> dict[str, list[str]]:
-    """Path -> capabilities, as Vault reads the policy (through a maintained HCL parser)."""
-    parsed = hcl2.loads(text)
-    assert set(parsed) - {"__comments__"} == {"path"}, "nothing but path blocks"
-    out: dict[str, list[str]] = {}
-    for block in parsed["path"]:
-        for path, body in block.items():
-            assert unquote(path) not in out, "one block per path"
-            assert set(body) - {"__is_block__"} == {"capabilities"}
-            out[unquote(path)] = [unquote(c) for c in body["capabilities"]]
-    return out
+from tests.support.vault_policies import grants
 
 
 def test_the_factory_bot_policy_shape_less_the_shared_forge_path():

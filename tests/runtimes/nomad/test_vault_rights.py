@@ -1,15 +1,11 @@
 """The rights the stack's Vault token needs, and the minimal policy under examples/ that grants them."""
 
-from pathlib import Path
-
 import pytest
 
 from disinto_infra.runtimes.nomad.vault_acl import governing_rule, parse_policy
 from disinto_infra.runtimes.nomad.vault_rights import pulumi_rights
-from tests.runtimes.nomad.test_resources import AGENTS, review_run
-
-EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
-VAULT_EXAMPLE = EXAMPLES / "vault" / "pulumi-token.hcl"
+from tests.support.examples import VAULT_EXAMPLE
+from tests.support.nomad_runs import AGENTS, review_run
 
 
 def test_a_rotation_needs_update_and_a_removal_delete_on_metadata():

@@ -9,8 +9,8 @@ import hcl2
 import requests
 
 from disinto_infra.program.plan import reveal
-from tests.runtimes.nomad.test_resources import T, review_run
-from tests.runtimes.nomad.test_vault_rights import VAULT_EXAMPLE
+from tests.support.examples import VAULT_EXAMPLE
+from tests.support.nomad_runs import T, review_run
 from tests.support.vault_double import VaultDouble
 
 # What hashicorp/terraform-provider-vault 3144751 can send for vault_jwt_auth_backend_role:

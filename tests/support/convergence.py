@@ -1,24 +1,16 @@
-"""What "converged" means for the reliability suite, checked at the Forgejo double."""
+"""What "converged" means for the reliability suite (tests/reliability), checked at the Forgejo double."""
 
 from __future__ import annotations
 
 from collections import Counter
 
-import requests
-
 from disinto_infra import forgejo
 from tests.support.engine import Engine, ProviderError, Res
+from tests.support.forge_login import login
 from tests.support.identity import REPO, identity, profile
 
 PROFILE_REPO = getattr(forgejo, "ForgejoProfileRepo", None)
 FORMULA = 'name = "dev"\ndescription = "reliability-suite formula"\n'
-
-
-def login(forge, auth=None, token=None):
-    """Who Forgejo says we are (GET /api/v1/user), or the status it refuses us with."""
-    headers = {"Authorization": f"token {token}"} if token else {}
-    r = requests.get(f"{forge.url}/api/v1/user", auth=auth, headers=headers, timeout=5)
-    return r.json()["login"] if r.status_code == 200 else r.status_code
 
 
 def agent_resources(agent: str, **kwargs) -> list[Res]:
