@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pulumi
 
+from disinto_infra.config.project_toml import ConfigError
 from disinto_infra.factory.formulas import load_fleet_and_formulas
-from disinto_infra.model import ConfigError
 from disinto_infra.program.build import build_fleet
-from disinto_infra.settings import StackSettings
+from disinto_infra.program.stack_config import running_stack_settings
 
 try:
-    settings = StackSettings.from_pulumi_config(Path(__file__).resolve().parent)
+    settings = running_stack_settings(Path(__file__).resolve().parent)
     fleet, formulas = load_fleet_and_formulas(settings, f"Pulumi.{pulumi.get_stack()}.yaml")
 except ConfigError as error:
     raise pulumi.RunError(str(error)) from None

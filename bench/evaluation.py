@@ -91,8 +91,8 @@ def run_ours(main_py: Path, toml: Path) -> list[Registration]:
 
 def validate_only(toml: Path) -> None:
     """The part of ours before any registration: settings, TOML validation, formulas."""
-    from disinto_infra.model import load_fleet
-    from disinto_infra.settings import StackSettings
+    from disinto_infra.config.project_toml import load_fleet
+    from disinto_infra.config.stack_settings import StackSettings
 
     settings = StackSettings.from_mapping({"projectToml": str(toml)}, toml.parent.parent)
     try:

@@ -6,9 +6,9 @@ Each names the file, the agent and the field, why it matters, and what to write 
 from __future__ import annotations
 
 from disinto_infra import naming
-from disinto_infra.forgejo import scopes
-from disinto_infra.model import LOOPBACK_BASE_URL, Fleet, is_loopback
-from disinto_infra.settings import StackSettings
+from disinto_infra.config import token_scopes
+from disinto_infra.config.project_toml import LOOPBACK_BASE_URL, Fleet, is_loopback
+from disinto_infra.config.stack_settings import StackSettings
 from disinto_infra.url_mask import mask_credentials
 
 
@@ -23,10 +23,10 @@ def fleet_warnings(fleet: Fleet, settings: StackSettings, stack_file: str) -> li
             )
         if is_loopback(agent.base_url):
             found.append(f"{where}.base_url: {mask_credentials(agent.base_url)} {LOOPBACK_BASE_URL}")
-        least = ", ".join(scopes.for_roles(agent.roles))
-        for why in scopes.broad(agent.token_scopes or ()):
+        least = ", ".join(token_scopes.for_roles(agent.roles))
+        for why in token_scopes.broad(agent.token_scopes or ()):
             found.append(f"{where}.token_scopes: {why}. Its roles need only {least}: leave token_scopes out for that")
-    for why in scopes.broad(settings.token_scopes or ()):
+    for why in token_scopes.broad(settings.token_scopes or ()):
         found.append(
             f"{stack_file}: disinto:tokenScopes: {why}. Each agent's roles decide the least it needs when the "
             f"setting is left out: `pulumi config rm disinto:tokenScopes`"

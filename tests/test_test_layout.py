@@ -70,7 +70,7 @@ CASES = [
     ("from tests.support import record_plan", "tests.runtimes.nomad", False),
     ("from .http_double import HttpDouble", "tests.support", False),
     ("from tests.forgejo.conftest import ADMIN", "tests.reliability", False),
-    ("from disinto_infra.model import Fleet", "tests", False),
+    ("from disinto_infra.config.project_toml import Fleet", "tests", False),
 ]
 
 

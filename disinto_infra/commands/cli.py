@@ -22,11 +22,11 @@ from pathlib import Path
 from typing import NoReturn
 
 from disinto_infra.commands import project_files
+from disinto_infra.config.project_toml import ConfigError, Fleet
+from disinto_infra.config.stack_settings import StackSettings
 from disinto_infra.factory.formulas import Formula, load_fleet_and_formulas
 from disinto_infra.fleet_warnings import fleet_warnings
-from disinto_infra.model import ConfigError, Fleet
 from disinto_infra.program.plan import plan_fleet
-from disinto_infra.settings import StackSettings
 
 logger = logging.getLogger(__name__)
 

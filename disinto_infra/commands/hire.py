@@ -17,10 +17,10 @@ from pathlib import Path
 from disinto_infra import input_file, naming
 from disinto_infra.commands import project_files
 from disinto_infra.commands.toml_edit import DEFAULT_API_KEY, DEFAULT_MODEL, EditError, HireResult, hire
+from disinto_infra.config.project_toml import ConfigError
+from disinto_infra.config.stack_settings import StackSettings
 from disinto_infra.factory.formulas import FormulaProblem, formula_for
-from disinto_infra.model import ConfigError
 from disinto_infra.model_servers.capacity import probe_room
-from disinto_infra.settings import StackSettings
 from disinto_infra.url_mask import MASK, mask_all
 
 

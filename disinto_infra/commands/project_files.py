@@ -20,8 +20,8 @@ from pathlib import Path
 
 import yaml
 
-from disinto_infra.model import NotFound
-from disinto_infra.settings import NAMESPACE, StackSettings
+from disinto_infra.config.project_toml import NotFound
+from disinto_infra.config.stack_settings import NAMESPACE, StackSettings
 
 DEFAULT_STACK = "dev"
 

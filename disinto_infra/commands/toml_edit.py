@@ -7,7 +7,7 @@
   comment. Keys added to an existing section go after its last key, not after trailing comments
   (tomlkit would put them below a commented block that merely follows the section).
 - The new text is checked twice before the file is touched: re-read, it must say exactly what was
-  intended (nothing else changed), and the project model (model.py) must accept it.
+  intended (nothing else changed), and the project TOML's rules (config/project_toml.py) must accept it.
 - The write is atomic: a temp file in the same folder, fsync, os.replace, with the file's mode and
   owner; a failed write leaves the old file and no temp file. A lock on the file serialises edits.
 """
@@ -30,7 +30,7 @@ from tomlkit.container import OutOfOrderTableProxy
 from tomlkit.items import InlineTable, Item, Table
 
 from disinto_infra import input_file, naming
-from disinto_infra.model import COUNTER_MAX, NOT_AGENTS, TOO_DEEP, ConfigError, parse_project_text
+from disinto_infra.config.project_toml import COUNTER_MAX, NOT_AGENTS, TOO_DEEP, ConfigError, parse_project_text
 from disinto_infra.parsed import JsonObject
 
 logger = logging.getLogger(__name__)

@@ -1,7 +1,7 @@
 """Each agent's formula, found and read on the Pulumi host before anything is registered.
 
 The formula goes into the agent's `.profile` repository. Where it is looked up is
-`formula_file.py` (`formula_path`: the agent's `formula` key, else by its first role); a
+`config/formula_file.py` (`formula_path`: the agent's `formula` key, else by its first role); a
 file that is missing, not UTF-8, empty or not TOML is refused by the same judge the provider's
 `check` uses. Such a file is a problem with the project TOML, reported like the others: every one
 at once, together with the model's problems, each as `<file>: agents.<name>.<field>: …` (field
@@ -14,10 +14,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from disinto_infra.factory.formula_file import formula_path, read_formula
-from disinto_infra.model import ConfigError, Fleet, FormulaChoice, read_fleet
+from disinto_infra.config.formula_file import formula_path, read_formula
+from disinto_infra.config.project_toml import ConfigError, Fleet, FormulaChoice, read_fleet
+from disinto_infra.config.stack_settings import StackSettings
 from disinto_infra.runtimes.bind_sources import entrypoint_problems
-from disinto_infra.settings import StackSettings
 
 
 @dataclass(frozen=True)

@@ -11,14 +11,14 @@ from dataclasses import dataclass
 import pulumi
 
 from disinto_infra import naming
+from disinto_infra.config import token_scopes
+from disinto_infra.config.project_toml import AgentSpec, Project
+from disinto_infra.config.stack_settings import StackSettings
 from disinto_infra.factory.formulas import Formula
-from disinto_infra.forgejo import scopes
 from disinto_infra.forgejo.collaborator import ForgejoCollaborator, ForgejoCollaboratorArgs
 from disinto_infra.forgejo.profile_repo import ForgejoProfileRepo, ForgejoProfileRepoArgs
 from disinto_infra.forgejo.token import ForgejoToken, ForgejoTokenArgs
 from disinto_infra.forgejo.user import ForgejoUser, ForgejoUserArgs
-from disinto_infra.model import AgentSpec, Project
-from disinto_infra.settings import StackSettings
 
 
 @dataclass(frozen=True)
@@ -29,9 +29,9 @@ class ForgejoIdentity:
     profile: ForgejoProfileRepo
 
 
-def token_scopes(spec: AgentSpec, settings: StackSettings) -> list[str]:
+def scopes_of(spec: AgentSpec, settings: StackSettings) -> list[str]:
     """The agent's own, else the stack's, else the least its roles need."""
-    return list(spec.token_scopes or settings.token_scopes or scopes.for_roles(spec.roles))
+    return list(spec.token_scopes or settings.token_scopes or token_scopes.for_roles(spec.roles))
 
 
 def token_max_age(spec: AgentSpec, settings: StackSettings) -> int | None:
@@ -65,7 +65,7 @@ def forgejo_identity(
         ForgejoTokenArgs(
             username=user.username,
             password=user.password,
-            scopes=token_scopes(spec, settings),
+            scopes=scopes_of(spec, settings),
             rotation=spec.rotate_token,
             user_id=user.user_id,
             max_age_days=token_max_age(spec, settings),

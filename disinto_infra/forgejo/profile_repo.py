@@ -35,7 +35,7 @@ import pulumi
 from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, Resource, UpdateResult
 
 from disinto_infra import parsed
-from disinto_infra.factory.formula_file import formula_problem
+from disinto_infra.config.formula_file import formula_problem
 from disinto_infra.forgejo import connection, profile_rule
 from disinto_infra.forgejo.base import ForgejoProvider, Props, args_props, as_int, differs, is_unknown
 from disinto_infra.forgejo.client import (
@@ -429,7 +429,7 @@ class ForgejoProfileRepoProvider(ForgejoProvider):
         if not is_unknown(username) and (not isinstance(username, str) or not username):
             failures.append(CheckFailure("username", f"expected a Forgejo user name, got {username!r}"))
         where = source if isinstance(source, str) and source else "the formula"
-        # The same judge as the offline checks (factory/formula_file.py): what validate accepts, check accepts.
+        # The same judge as the offline checks (config/formula_file.py): what validate accepts, check accepts.
         problem = None if is_unknown(formula) else formula_problem(formula, where)
         if problem:
             failures.append(CheckFailure("formula", problem))
@@ -552,7 +552,7 @@ class ForgejoProfileRepoProvider(ForgejoProvider):
 @dataclass
 class ForgejoProfileRepoArgs:
     username: pulumi.Input[str]
-    formula: pulumi.Input[str]  # the formula file's content, read on the Pulumi host (see factory/formula_file.py)
+    formula: pulumi.Input[str]  # the formula file's content, read on the Pulumi host (see config/formula_file.py)
     formula_source: pulumi.Input[str]  # the path it came from, for messages
     readme: pulumi.Input[str] | None = None  # README.md; None: default_readme(username)
 

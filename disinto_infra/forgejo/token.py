@@ -27,7 +27,8 @@ import pulumi
 from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, Resource, UpdateResult
 
 from disinto_infra import parsed
-from disinto_infra.forgejo import connection, scopes, token_age
+from disinto_infra.config import token_scopes
+from disinto_infra.forgejo import connection, token_age
 from disinto_infra.forgejo.base import (
     ForgejoProvider,
     Props,
@@ -161,7 +162,7 @@ def _authenticates(client: ForgejoClient, state: TokenState) -> bool:
 def _scopes_or_none(value: object) -> list[str] | None:
     if is_unknown(value) or not isinstance(value, (list, tuple)) or any(is_unknown(v) for v in value):
         return None
-    return scopes.normalize(value)
+    return token_scopes.normalize(value)
 
 
 def _sha1(made: JsonObject) -> str:
@@ -202,14 +203,14 @@ class ForgejoTokenProvider(ForgejoProvider):
             else:
                 try:
                     _scopes_or_none(wanted)
-                except scopes.ScopeError as exc:
-                    failures.append(CheckFailure("scopes", f"{exc}; valid: {', '.join(sorted(scopes.VALID))}"))
+                except token_scopes.ScopeError as exc:
+                    failures.append(CheckFailure("scopes", f"{exc}; valid: {', '.join(sorted(token_scopes.VALID))}"))
         return CheckResult(news, failures)
 
     def create(self, props: Props) -> CreateResult:
         conn = connection.current()
         username, rotation = props["username"], as_int(props.get("rotation"))
-        wanted = scopes.normalize(props["scopes"])
+        wanted = token_scopes.normalize(props["scopes"])
         made_now = token_age.now()
         name = token_name(rotation, wanted, token_age.day_stamp(made_now) if _max_age(props) else "")
         _remember_password(conn.url, username, props.get("password", ""))
@@ -219,7 +220,7 @@ class ForgejoTokenProvider(ForgejoProvider):
         state = TokenState(
             username=username,
             password=props.get("password", ""),
-            scopes=scopes.normalize(parsed.strings(made.get("scopes")) or wanted),
+            scopes=token_scopes.normalize(parsed.strings(made.get("scopes")) or wanted),
             rotation=rotation,
             token=sha1,
             token_id=object_id(made),
@@ -241,7 +242,7 @@ class ForgejoTokenProvider(ForgejoProvider):
         if user_recreated(olds, news):
             replaces.append("user_id")
         new_scopes = _scopes_or_none(news.get("scopes"))
-        if new_scopes is None or scopes.normalize(olds.get("scopes") or []) != new_scopes:
+        if new_scopes is None or token_scopes.normalize(olds.get("scopes") or []) != new_scopes:
             replaces.append("scopes")
         # Scheduled rotation. The clock is read here, in the provider host, on every preview and up.
         if token_age.is_due(token_age.made_at(olds, news), _max_age(news), token_age.now()):

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from disinto_infra import input_file
-from disinto_infra.model import NOT_AGENTS, AgentSpec
+from disinto_infra.config.project_toml import NOT_AGENTS, AgentSpec
 from disinto_infra.model_servers import probe as model_server
 from disinto_infra.model_servers.probe import ServerProbe, ServerState
 from disinto_infra.url_mask import mask_credentials

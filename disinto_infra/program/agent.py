@@ -15,13 +15,13 @@ from dataclasses import dataclass
 import pulumi
 
 from disinto_infra import naming
+from disinto_infra.config.project_toml import AgentSpec, Project
+from disinto_infra.config.stack_settings import StackSettings
 from disinto_infra.factory.env_export import export_credentials
 from disinto_infra.factory.formulas import Formula
 from disinto_infra.forgejo.identity import forgejo_identity
-from disinto_infra.model import AgentSpec, Project
 from disinto_infra.runtimes.base import OutputValues, PlaceArgs, Placement, Runtime
 from disinto_infra.runtimes.env import AgentCredentials, EnvVar, build_env
-from disinto_infra.settings import StackSettings
 
 AGENT_TYPE = "disinto:index:Agent"
 

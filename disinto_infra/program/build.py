@@ -11,15 +11,15 @@ from pathlib import Path
 
 import pulumi
 
+from disinto_infra.config.project_toml import Fleet
+from disinto_infra.config.stack_settings import StackSettings
 from disinto_infra.factory.compose import COMPOSE_FILE, ComposeFileError, compose_conflicts, read_compose_file
 from disinto_infra.factory.formulas import Formula, read_formulas
-from disinto_infra.model import Fleet
 from disinto_infra.model_servers.capacity import Placed, crowded_servers
 from disinto_infra.program.agent import Agent, AgentArgs
 from disinto_infra.runtimes import docker as runtime_docker
 from disinto_infra.runtimes.base import Runtime
 from disinto_infra.runtimes.nomad import resources as runtime_nomad
-from disinto_infra.settings import StackSettings
 
 IMAGE_RESOURCE = runtime_docker.IMAGE_RESOURCE
 # Typed: left to inference, the two for_stack's differing return types join to `object`.

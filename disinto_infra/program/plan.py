@@ -21,12 +21,14 @@ import pulumi
 from pulumi.runtime import rpc
 from pulumi.runtime.proto import resource_pb2
 
+from disinto_infra.config.image_name import local_image_id, pinned_digest, repository
+from disinto_infra.config.project_toml import Fleet
+from disinto_infra.config.stack_settings import SECRET_PLACEHOLDER, StackSettings
 from disinto_infra.factory.compose import COMPOSE_FILE, ComposeFileError, UpCommand, read_compose_file, up_command
 from disinto_infra.factory.formulas import Formula
 from disinto_infra.fleet_warnings import fleet_warnings
 from disinto_infra.forgejo.profile_repo import REPO_NAME as PROFILE_REPO
 from disinto_infra.forgejo.token import token_name as forgejo_token_name
-from disinto_infra.model import Fleet
 from disinto_infra.model_servers.capacity import counted
 from disinto_infra.parsed import JsonObject, object_or_empty, strings, whole
 from disinto_infra.program import sdk_internals
@@ -35,8 +37,7 @@ from disinto_infra.program.build import build_fleet, compose_path
 from disinto_infra.runtimes import docker as runtime_docker
 from disinto_infra.runtimes.bind_sources import missing_sources
 from disinto_infra.runtimes.env import BASE_URL_VAR, EnvVar
-from disinto_infra.runtimes.image_pin import ImageChoice, local_image_id, pinned_digest, repository
-from disinto_infra.settings import SECRET_PLACEHOLDER, StackSettings
+from disinto_infra.runtimes.image_pin import ImageChoice
 from disinto_infra.url_mask import mask_all, mask_credentials
 
 SECRET = SECRET_PLACEHOLDER  # how every secret value is shown

@@ -13,10 +13,10 @@ from typing import Protocol
 import pulumi
 
 from disinto_infra import naming
+from disinto_infra.config.project_toml import AgentSpec, Project
+from disinto_infra.config.stack_settings import StackSettings
 from disinto_infra.forgejo.identity import ForgejoIdentity
-from disinto_infra.model import AgentSpec, Project
 from disinto_infra.runtimes.env import EnvVar
-from disinto_infra.settings import StackSettings
 
 
 @dataclass(frozen=True)

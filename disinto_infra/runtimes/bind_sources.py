@@ -1,7 +1,7 @@
 """The container's host folders (`binds`), and what the Pulumi host can see of them.
 
 Two kinds of finding, both only for the docker runtime and a Docker host that is this machine
-(runtimes/docker_host.py; for another machine nothing here can see its files, and nothing is claimed):
+(config/docker_host.py; for another machine nothing here can see its files, and nothing is claimed):
 
 - `entrypoint_problems`: what makes the agents' entrypoint exit at once. entrypoint.sh
   (docker/agents/entrypoint.sh, Disinto/disinto 2308c4c, `validate_projects_dir`) stops with
@@ -20,9 +20,9 @@ import glob
 from dataclasses import dataclass
 from pathlib import Path
 
-from disinto_infra.runtimes import docker_host
+from disinto_infra.config import docker_host
+from disinto_infra.config.stack_settings import NAMESPACE, StackSettings
 from disinto_infra.runtimes.env import CONTAINER_HOME
-from disinto_infra.settings import NAMESPACE, StackSettings
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ import pulumi_command as command
 import pulumi_docker as docker
 
 from disinto_infra import naming
+from disinto_infra.config.stack_settings import StackSettings
 from disinto_infra.factory.env_export import python_module_command
 from disinto_infra.runtimes import agent_entrypoint, go_duration
 from disinto_infra.runtimes.base import OutputValues, PlaceArgs
@@ -21,7 +22,6 @@ from disinto_infra.runtimes.bind_sources import binds
 from disinto_infra.runtimes.env import CONTAINER_HOME, EnvVar, docker_envs
 from disinto_infra.runtimes.image_pin import pull_name
 from disinto_infra.runtimes.migration import copy_legacy_data, docker_cli_environment, retire_compose_container
-from disinto_infra.settings import StackSettings
 
 NAME = "docker"
 IMAGE_RESOURCE = "agent-image"

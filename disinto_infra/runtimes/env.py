@@ -16,8 +16,8 @@ from typing import TypeGuard
 import pulumi
 
 from disinto_infra import naming
-from disinto_infra.model import AgentSpec, Project
-from disinto_infra.settings import StackSettings
+from disinto_infra.config.project_toml import AgentSpec, Project
+from disinto_infra.config.stack_settings import StackSettings
 from disinto_infra.url_mask import has_credentials
 
 CONTAINER_HOME = "/home/agent"

@@ -12,7 +12,7 @@ import pytest
 
 from disinto_infra.commands import toml_edit
 from disinto_infra.commands.toml_edit import EditError, hire, rotate
-from disinto_infra.model import parse_project_text
+from disinto_infra.config.project_toml import parse_project_text
 
 ROOT = Path(__file__).resolve().parents[2]
 # A real factory's projects/disinto.toml.example, verbatim: its commented-out blocks are the point.

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from disinto_infra.config.project_toml import ConfigError
+from disinto_infra.config.stack_settings import StackSettings
 from disinto_infra.factory import formulas
 from disinto_infra.factory.formulas import Formula, load_fleet_and_formulas
-from disinto_infra.model import ConfigError
-from disinto_infra.settings import StackSettings
 from tests.support.factory import give_formulas
 from tests.support.project_toml import HEADER, agent
 

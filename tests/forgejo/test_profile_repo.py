@@ -1,7 +1,7 @@
 """Issue 6: each agent's `<user>/.profile` repository.
 
 Two kinds of tests: the provider's pure logic (check, diff: no request; the formula lookup is in
-tests/factory/test_formula_file.py), then scenarios through the real provider host, driven like
+tests/config/test_formula_file.py), then scenarios through the real provider host, driven like
 the engine, against the Forgejo double.
 """
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from disinto_infra.model import AgentSpec
+from disinto_infra.config.project_toml import AgentSpec
 from disinto_infra.model_servers import probe as model_server
 from disinto_infra.model_servers.capacity import (
     Placed,

@@ -7,7 +7,8 @@ from pathlib import Path
 import pulumi
 import pytest
 
-from disinto_infra.model import ConfigError, Fleet, load_fleet, parse_project_text
+from disinto_infra.config.project_toml import ConfigError, Fleet, load_fleet, parse_project_text
+from disinto_infra.config.stack_settings import StackSettings
 from disinto_infra.program.build import build_fleet
 from disinto_infra.program.plan import (
     NETWORK_INVOKE,
@@ -17,7 +18,6 @@ from disinto_infra.program.plan import (
     reveal,
     run_with_mocks,
 )
-from disinto_infra.settings import StackSettings
 from tests.support.examples import EXAMPLE, legacy_example_text
 from tests.support.factory import give_formulas
 from tests.support.llama_double import LlamaDouble
@@ -344,7 +344,7 @@ def test_entry_point_probes_the_servers_at_up_only(tmp_path, caplog, preview):
 
 
 def test_every_runtime_the_settings_accept_has_a_module():
-    from disinto_infra import settings
+    from disinto_infra.config import stack_settings as settings
     from disinto_infra.program import build as program
 
     assert sorted(program.RUNTIMES) == sorted(settings.RUNTIMES)

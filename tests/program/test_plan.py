@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from disinto_infra.model import Fleet, parse_project_text
+from disinto_infra.config.project_toml import Fleet, parse_project_text
 from disinto_infra.program.build import build_fleet
 from disinto_infra.program.plan import plan_fleet, reveal, run_with_mocks, whole_numbers
 from tests.support.mocked_program import SETTINGS, F

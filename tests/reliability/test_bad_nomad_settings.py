@@ -1,5 +1,5 @@
 """Bad input in a nomad stack's settings: each rule Nomad or Vault would enforce at `pulumi up`
-(nomad_constraint_rules.py, settings.py `_check_path`) fails `plan` and the Pulumi program first:
+(config/nomad_constraints.py, config/stack_settings.py `_check_path`) fails `plan` and the Pulumi program first:
 exit 1 / a RunError, one line per mistake naming the stack file and the key, nothing registered."""
 
 from __future__ import annotations

@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from disinto_infra import input_file
-from disinto_infra.model import COUNTER_MAX
+from disinto_infra.config.project_toml import COUNTER_MAX
 
 pytestmark = pytest.mark.reliability
 

@@ -21,10 +21,10 @@ import pytest
 import requests
 
 from disinto_infra.commands import cli
-from disinto_infra.model import ConfigError, parse_project_text
+from disinto_infra.config.project_toml import ConfigError, parse_project_text
+from disinto_infra.config.stack_settings import StackSettings
 from disinto_infra.program import plan as plan_module
 from disinto_infra.program.plan import RecordingMocks, redact, run_with_mocks
-from disinto_infra.settings import StackSettings
 from tests.support.convergence import PROFILE_REPO, agent_resources, assert_identity_converged, profile_resource
 from tests.support.engine import PROVIDER_KEY, Engine, Host, ProviderError, Secret
 from tests.support.forgejo_double import Fault, ForgejoDouble

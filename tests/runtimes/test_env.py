@@ -4,10 +4,10 @@ from pathlib import Path
 
 import pulumi
 
-from disinto_infra.model import parse_project_text
+from disinto_infra.config.project_toml import parse_project_text
+from disinto_infra.config.stack_settings import StackSettings
 from disinto_infra.program.plan import is_secret, resolve_all, reveal, run_with_mocks
 from disinto_infra.runtimes.env import AgentCredentials, EnvVar, build_env, docker_envs
-from disinto_infra.settings import StackSettings
 from tests.support.examples import legacy_example_text
 from tests.support.project_toml import HEADER, agent
 

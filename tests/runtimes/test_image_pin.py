@@ -2,14 +2,8 @@
 
 import pytest
 
-from disinto_infra.runtimes.image_pin import (
-    ImageChoice,
-    digest_problem,
-    local_image_id,
-    pinned_digest,
-    pull_name,
-    repository,
-)
+from disinto_infra.config.image_name import digest_problem, local_image_id, pinned_digest, repository
+from disinto_infra.runtimes.image_pin import ImageChoice, pull_name
 
 PIN = "sha256:" + "0123456789abcdef" * 4
 

@@ -25,11 +25,11 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from disinto_infra import naming
-from disinto_infra.model import parse_project_text
+from disinto_infra.config.project_toml import parse_project_text
+from disinto_infra.config.stack_settings import StackSettings
 from disinto_infra.program.agent import Agent, AgentArgs
 from disinto_infra.program.plan import MockRun, reveal, run_with_mocks
 from disinto_infra.runtimes.docker import for_stack
-from disinto_infra.settings import StackSettings
 from tests.support.docker_engine import DOCKER_CLI, Engine, EngineError, ProviderDouble, Stopped, cli
 from tests.support.factory import formula
 

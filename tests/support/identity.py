@@ -18,11 +18,11 @@ import functools
 from collections.abc import Sequence
 from pathlib import Path
 
+from disinto_infra.config.project_toml import AgentSpec, Fleet, Project
+from disinto_infra.config.stack_settings import StackSettings
 from disinto_infra.factory.formulas import Formula
-from disinto_infra.model import AgentSpec, Fleet, Project
 from disinto_infra.program.build import build_fleet
 from disinto_infra.program.plan import MockRun, run_with_mocks
-from disinto_infra.settings import StackSettings
 from tests.support.engine import Res
 from tests.support.factory import FACTORY
 from tests.support.registrations import dynamic_resources

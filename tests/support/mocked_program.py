@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pulumi
 
-from disinto_infra.model import Fleet, parse_project_text
+from disinto_infra.config.project_toml import Fleet, parse_project_text
+from disinto_infra.config.stack_settings import StackSettings
 from disinto_infra.program.agent import Agent, AgentArgs
 from disinto_infra.program.build import build_fleet
 from disinto_infra.program.plan import RecordingMocks, run_with_mocks
 from disinto_infra.runtimes.docker import for_stack
-from disinto_infra.settings import StackSettings
 from tests.support.examples import legacy_example_text
 from tests.support.factory import FACTORY, formula
 

@@ -314,8 +314,8 @@ MUTATIONS = [
     Mutation(
         "agent-scopes-ignored",
         IDENTITY,
-        "return list(spec.token_scopes or settings.token_scopes or scopes.for_roles(spec.roles))",
-        "return list(scopes.for_roles(spec.roles))",
+        "return list(spec.token_scopes or settings.token_scopes or token_scopes.for_roles(spec.roles))",
+        "return list(token_scopes.for_roles(spec.roles))",
         k("scope_change"),
     ),
     Mutation("agent-rotate-token-ignored", IDENTITY, "rotation=spec.rotate_token,", "rotation=0,", k("token_rotation")),
@@ -380,10 +380,10 @@ MUTATIONS = [
     ),
     Mutation(
         "constraint-is-set-value",
-        "disinto_infra/runtimes/nomad/constraint_rules.py",
+        "disinto_infra/config/nomad_constraints.py",
         'NO_VALUE = frozenset({"is_set", "is_not_set"})',
         'NO_VALUE = frozenset({"is_not_set"})',
-        ("tests/runtimes/nomad/test_constraint_rules.py",),
+        ("tests/config/test_nomad_constraints.py",),
     ),
     Mutation(
         "plan-runs-share-a-stack",
@@ -394,14 +394,14 @@ MUTATIONS = [
     ),
     Mutation(
         "constraint-any-byte",
-        "disinto_infra/runtimes/nomad/constraint_rules.py",
+        "disinto_infra/config/nomad_constraints.py",
         'if text[i + 1 : i + 2] == "C":',
         'if text[i + 1 : i + 2] == "Q":',
-        ("tests/runtimes/nomad/test_constraint_rules.py",),
+        ("tests/config/test_nomad_constraints.py",),
     ),
     Mutation(
         "vault-path-wildcard",
-        "disinto_infra/settings.py",
+        "disinto_infra/config/stack_settings.py",
         'VAULT_POLICY_SPECIAL = frozenset("+*{}")',
         'VAULT_POLICY_SPECIAL = frozenset("{}")',
         ("tests/reliability/test_bad_nomad_settings.py",),
@@ -639,9 +639,9 @@ MUTATIONS = [
     # The token is the agent's git password (issue 18): scopes that cannot push are refused.
     Mutation(
         "agent-scopes-without-push",
-        "disinto_infra/forgejo/scopes.py",
+        "disinto_infra/config/token_scopes.py",
         'AGENT_NEEDS = ("write:repository", "read:user")',
         'AGENT_NEEDS = ("read:user",)',
-        ("tests/forgejo/test_scopes.py",),
+        ("tests/config/test_token_scopes.py",),
     ),
 ]

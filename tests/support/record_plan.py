@@ -22,12 +22,12 @@ from typing import Any
 
 from google.protobuf import json_format
 
+from disinto_infra.config.project_toml import Fleet, parse_project_text
+from disinto_infra.config.stack_settings import StackSettings
 from disinto_infra.factory.env_export import PROJECT_ROOT
 from disinto_infra.factory.formulas import Formula
-from disinto_infra.model import Fleet, parse_project_text
 from disinto_infra.program.build import build_fleet
 from disinto_infra.program.plan import Registration, run_with_mocks
-from disinto_infra.settings import StackSettings
 from tests.support.factory import FORMULAS
 
 PLANS = Path(__file__).resolve().parent.parent / "data" / "plans"

@@ -7,11 +7,11 @@ from datetime import datetime
 
 from disinto_infra import naming
 from disinto_infra.commands.check.facts import TokenAgeFacts
+from disinto_infra.config.stack_settings import StackSettings
 from disinto_infra.forgejo import token_age
 from disinto_infra.forgejo.identity import token_max_age
 from disinto_infra.model_servers.capacity import Placed
 from disinto_infra.parsed import JsonObject, object_or_empty
-from disinto_infra.settings import StackSettings
 
 TOKEN_TYPE = "pulumi-python:dynamic/forgejo:Token"
 

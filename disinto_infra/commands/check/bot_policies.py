@@ -4,7 +4,7 @@ The factory's bot policies (vault/policies/bot-*.hcl, applied by tools/vault-app
 Disinto/disinto 2308c4c) grant `read` on `<kv>/data/disinto/shared/forge`, where its
 tools/vault-import.sh stores FORGE_ADMIN_TOKEN (key `admin_token`): every job logged in with such
 a policy can read the admin token. Ours grant no such path (runtimes/nomad/vault_policy.py). Each `bot-*` policy
-the token may read is fetched and judged with Vault's own matching (runtimes/nomad/vault_acl.py); one warning per
+the token may read is fetched and judged with Vault's own matching (vault_acl.py); one warning per
 policy that grants it, naming the rule to remove. Warnings, not problems: the stack works, it is
 only not least privilege.
 
@@ -24,9 +24,9 @@ from urllib.parse import quote
 
 from disinto_infra import naming
 from disinto_infra.commands.check.reach import Ask
+from disinto_infra.commands.check.vault_acl import READ, PolicyParseError, governing_rule, parse_policy
 from disinto_infra.http_get import Reply
 from disinto_infra.parsed import JsonObject
-from disinto_infra.runtimes.nomad.vault_acl import READ, PolicyParseError, governing_rule, parse_policy
 from disinto_infra.runtimes.nomad.vault_policy import shared_forge
 
 LIST_PATH = "/v1/sys/policies/acl"

@@ -30,12 +30,12 @@ from disinto_infra.commands.check.facts import (
 )
 from disinto_infra.commands.check.report import to_text
 from disinto_infra.commands.check.servers import judge
+from disinto_infra.config.project_toml import ConfigError
+from disinto_infra.config.stack_settings import StackSettings
 from disinto_infra.forgejo import token_age
-from disinto_infra.model import ConfigError
 from disinto_infra.model_servers import probe as model_server
 from disinto_infra.model_servers.capacity import Placed, assignments
 from disinto_infra.runtimes.bind_sources import missing_sources
-from disinto_infra.settings import StackSettings
 from disinto_infra.url_mask import mask_all, mask_credentials
 from disinto_infra.workers import workers
 

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 
 from disinto_infra.commands.check.facts import CredentialFacts, RepoFacts
 from disinto_infra.commands.check.sources import AdminCredential
-from disinto_infra.forgejo import profile_rule, scopes
+from disinto_infra.config import token_scopes
+from disinto_infra.forgejo import profile_rule
 from disinto_infra.forgejo.client import Auth, BasicAuth, ForgejoClient, ForgejoError, TokenAuth, path
 from disinto_infra.forgejo.connection import ADMIN_TOKEN_SCOPES
 from disinto_infra.forgejo.profile_repo import REPO_NAME
@@ -229,7 +230,7 @@ def admin_token_scopes(url: str, admin_user: str, credential: AdminCredential, t
     if entry is None:
         return f"not checked: no token of {admin_user} ends like this one", []
     held = [str(s) for s in entry.get("scopes") or []]
-    missing = scopes.missing(held, ADMIN_TOKEN_SCOPES)
+    missing = token_scopes.missing(held, ADMIN_TOKEN_SCOPES)
     shown = ", ".join(held) or "none"
     if not missing:
         return shown, []

@@ -18,7 +18,7 @@ package `api` of github hashicorp/nomad), the ACL token in `X-Nomad-Token`:
 - `/v1/volumes?type=host&namespace=*` (host-volume-read): host volumes of the fleet's names that
   `pulumi up` cannot make again (host_volumes.py).
 - `/v1/acl/token/self`, its roles and policies: the token's rights, judged against each right
-  `pulumi up` uses (nomad_rights.py); one problem per right it lacks.
+  `pulumi up` uses (nomad_token_rights.py); one problem per right it lacks.
 A 403 names the capability the token lacks.
 """
 
@@ -30,15 +30,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
-from disinto_infra.commands.check import host_volumes, nomad_rights, reach
+from disinto_infra.commands.check import host_volumes, nomad_token_rights, reach
 from disinto_infra.commands.check.facts import NomadFacts
 from disinto_infra.commands.check.reach import Judged
+from disinto_infra.config.stack_settings import NAMESPACE, StackSettings
 from disinto_infra.http_get import Reply
 from disinto_infra.parsed import JsonObject, object_or_empty, objects, text_or
 from disinto_infra.runtimes import go_duration
 from disinto_infra.runtimes.nomad.job import DEFAULT_NODE_POOL, FORGE_SERVICE
 from disinto_infra.runtimes.nomad.nomad_rights import pulumi_rights
-from disinto_infra.settings import NAMESPACE, StackSettings
 
 READY, ELIGIBLE = "ready", "eligible"  # api/nodes.go NodeStatusReady, NodeSchedulingEligible
 
@@ -48,7 +48,7 @@ class NomadTarget(reach.Target):
     namespace: str
     node_pool: str | None
     volumes: tuple[tuple[str, str], ...] = ()  # (volume name, agent) of the fleet; none: not asked
-    agents: tuple[str, ...] = ()  # whose jobs and volumes `pulumi up` registers (nomad_rights.py)
+    agents: tuple[str, ...] = ()  # whose jobs and volumes `pulumi up` registers (nomad_token_rights.py)
     stop_grace: int = 0  # disinto:stopGraceSeconds: each task's kill_timeout
 
 
@@ -100,12 +100,14 @@ def start(
     pool_info = ask(f"/v1/node/pool/{_name(t.node_pool)}", token) if t.node_pool else None
     nodes = ask(f"/v1/node/pool/{_name(t.node_pool)}/nodes", token) if t.node_pool else None
     volumes = ask(host_volumes.PATH, token, host_volumes.PARAMS) if t.volumes else None
-    token_self = ask(nomad_rights.SELF_PATH, token)
+    token_self = ask(nomad_token_rights.SELF_PATH, token)
 
     def finish() -> NomadFacts:
         me = token_self.result()
-        roles = tuple(f.result() for f in [ask(f"/v1/acl/role/{_name(i)}", token) for i in nomad_rights.role_ids(me)])
-        names = nomad_rights.policy_names(me, roles) if nomad_rights.token_kind(me) == "client" else []
+        roles = tuple(
+            f.result() for f in [ask(f"/v1/acl/role/{_name(i)}", token) for i in nomad_token_rights.role_ids(me)]
+        )
+        names = nomad_token_rights.policy_names(me, roles) if nomad_token_rights.token_kind(me) == "client" else []
         asked = {n: ask(f"/v1/acl/policy/{_name(n)}", token) for n in names}
         return judge(
             t,
@@ -303,7 +305,7 @@ def judge(t: NomadTarget, r: NomadReplies) -> NomadFacts:
     judged = (elected, namespace, pool, service, kill)
     lacking = [j.lacks for j in (*judged, volumes) if j.lacks]
     problems = [j.problem for j in judged if j.problem] + list(volumes.problems) + _refusals(t, lacking)
-    rights = _rights(t, r) if leader else nomad_rights.NomadTokenRights("not checked: no leader")
+    rights = _rights(t, r) if leader else nomad_token_rights.NomadTokenRights("not checked: no leader")
     problems += rights.problems
     return NomadFacts(
         ep.address,
@@ -327,15 +329,15 @@ def judge(t: NomadTarget, r: NomadReplies) -> NomadFacts:
     )
 
 
-def _rights(t: NomadTarget, r: NomadReplies) -> nomad_rights.NomadTokenRights:
+def _rights(t: NomadTarget, r: NomadReplies) -> nomad_token_rights.NomadTokenRights:
     if r.token_self is None:
-        return nomad_rights.NomadTokenRights("not checked: not asked")
+        return nomad_token_rights.NomadTokenRights("not checked: not asked")
     if not t.agents:
-        return nomad_rights.NomadTokenRights("not checked: no agents")
+        return nomad_token_rights.NomadTokenRights("not checked: no agents")
     if r.token_self.status == 403:
-        return nomad_rights.NomadTokenRights("not checked: the token may not read itself")
+        return nomad_token_rights.NomadTokenRights("not checked: the token may not read itself")
     ep = t.endpoint
-    return nomad_rights.judge(
+    return nomad_token_rights.judge(
         r.token_self,
         r.policies or {},
         r.roles,

@@ -25,8 +25,8 @@ from typing import Protocol
 
 from disinto_infra import http_get
 from disinto_infra.commands.check import sources
+from disinto_infra.config.stack_settings import NAMESPACE, PROVIDER_SECRETS, SECRET_PLACEHOLDER, read_stack_file
 from disinto_infra.http_get import Reply
-from disinto_infra.settings import NAMESPACE, PROVIDER_SECRETS, SECRET_PLACEHOLDER, read_stack_file
 
 
 class Ask(Protocol):

@@ -26,9 +26,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from disinto_infra import input_file
+from disinto_infra.config.stack_settings import NAMESPACE, SECRET_PLACEHOLDER, StackSettings
 from disinto_infra.forgejo.client import Auth, BasicAuth, TokenAuth
 from disinto_infra.parsed import JsonObject
-from disinto_infra.settings import NAMESPACE, SECRET_PLACEHOLDER, StackSettings
 
 TOKEN_ENV = "DISINTO_ADMIN_TOKEN"
 PASSWORD_ENV = "DISINTO_ADMIN_PASSWORD"

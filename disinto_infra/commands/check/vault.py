@@ -14,7 +14,7 @@ GETs of Vault's HTTP API (https://developer.hashicorp.com/vault/api-docs), the t
 - `/v1/sys/policies/acl?list=true`, then each `bot-*` policy: warnings for those that let an
   agent read the factory's Forgejo admin token (bot_policies.py).
 - `/v1/sys/internal/ui/resultant-acl`: what the token may do, judged against every right
-  `pulumi up` uses (token_rights.py, runtimes/nomad/vault_rights.py); one problem per right it lacks.
+  `pulumi up` uses (vault_token_rights.py, runtimes/nomad/vault_rights.py); one problem per right it lacks.
 A path the token may not read (403) is "not checked", not a problem: the token `pulumi up` needs
 writes policies, roles and secrets, and need not read `sys/`.
 """
@@ -27,14 +27,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
-from disinto_infra.commands.check import bot_policies, reach, token_rights
+from disinto_infra.commands.check import bot_policies, reach, vault_token_rights
 from disinto_infra.commands.check.bot_policies import BotPolicies
 from disinto_infra.commands.check.facts import VaultFacts
 from disinto_infra.commands.check.reach import Judged
-from disinto_infra.commands.check.token_rights import TokenRights
+from disinto_infra.commands.check.vault_token_rights import TokenRights
+from disinto_infra.config.stack_settings import StackSettings, read_stack_file
 from disinto_infra.http_get import Reply
 from disinto_infra.parsed import JsonObject, object_or_empty
-from disinto_infra.settings import StackSettings, read_stack_file
 
 HEALTH_PARAMS = {"standbyok": "true", "perfstandbyok": "true"}
 KV_VERSION = "2"
@@ -58,7 +58,7 @@ class VaultTarget(reach.Target):
     auth_mount: str
     factory_root: str = ""  # where the factory's own policy files are, for a warning naming one
     kv_prefix: str = "disinto/bots"
-    agents: tuple[str, ...] = ()  # whose Vault names `pulumi up` writes (token_rights.py)
+    agents: tuple[str, ...] = ()  # whose Vault names `pulumi up` writes (vault_token_rights.py)
     child_token: bool = True  # the provider makes a child token (no vault:skipChildToken)
 
 
@@ -112,7 +112,7 @@ def start(pool: Executor, t: VaultTarget, timeout: float) -> Callable[[], VaultF
             ask(f"/v1/sys/mounts/{quote(t.kv_mount)}", ep.headers()),
             ask("/v1/sys/auth", ep.headers()),
             ask(bot_policies.LIST_PATH, ep.headers(), bot_policies.LIST_PARAMS),
-            ask(token_rights.PATH, ep.headers()),
+            ask(vault_token_rights.PATH, ep.headers()),
         ]
 
     def finish() -> VaultFacts:
@@ -269,8 +269,8 @@ def _rights(t: VaultTarget, r: VaultReplies) -> TokenRights:
     if r.rights is None:
         return TokenRights("not checked: not asked")
     ep = t.endpoint
-    needed = token_rights.needed(t.kv_mount, t.kv_prefix, t.auth_mount, t.agents, t.child_token)
-    return token_rights.judge(r.rights, needed, f"{ep.address}: the Vault token ({ep.token_source})")
+    needed = vault_token_rights.needed(t.kv_mount, t.kv_prefix, t.auth_mount, t.agents, t.child_token)
+    return vault_token_rights.judge(r.rights, needed, f"{ep.address}: the Vault token ({ep.token_source})")
 
 
 def _bots(t: VaultTarget, r: VaultReplies) -> BotPolicies:

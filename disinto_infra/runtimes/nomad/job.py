@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from disinto_infra import naming
+from disinto_infra.config.stack_settings import StackSettings
 from disinto_infra.runtimes import agent_entrypoint
 from disinto_infra.runtimes.env import BASE_URL_VAR, CONTAINER_HOME, EnvVar
 from disinto_infra.runtimes.nomad.jobspec import (
@@ -45,7 +46,6 @@ from disinto_infra.runtimes.nomad.jobspec import (
     nanoseconds,
 )
 from disinto_infra.runtimes.nomad.vault_policy import KvPath, agent_secret, review_secret
-from disinto_infra.settings import StackSettings
 
 FORGE_SERVICE = "forgejo"  # the factory's Forgejo job registers this Nomad service (nomad/jobs/forgejo.hcl)
 # The factory's key names in a bot's KV secret; other secret env values go under their own names.

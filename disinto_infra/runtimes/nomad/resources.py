@@ -34,6 +34,7 @@ import pulumi_nomad as nomad
 import pulumi_vault as vault
 
 from disinto_infra import naming
+from disinto_infra.config.stack_settings import StackSettings
 from disinto_infra.runtimes.base import OutputValues, PlaceArgs
 from disinto_infra.runtimes.env import EnvVar
 from disinto_infra.runtimes.nomad.job import (
@@ -53,7 +54,6 @@ from disinto_infra.runtimes.nomad.job import (
     volume_constraints,
 )
 from disinto_infra.runtimes.nomad.vault_policy import KvPath, agent_secret, bot_rules, render, review_secret
-from disinto_infra.settings import StackSettings
 
 NAME = "nomad"
 # The audience the job's Vault identity carries (nomad_job.VAULT_AUDIENCES): one list for both.

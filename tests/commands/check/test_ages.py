@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from disinto_infra.commands.check.ages import TOKEN_TYPE, token_ages
-from disinto_infra.model import AgentSpec
+from disinto_infra.config.project_toml import AgentSpec
+from disinto_infra.config.stack_settings import StackSettings
 from disinto_infra.model_servers.capacity import Placed
-from disinto_infra.settings import StackSettings
 
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 

@@ -16,8 +16,8 @@ from datetime import timedelta
 from pathlib import Path
 
 from disinto_infra import envfile
+from disinto_infra.config.project_toml import LOOPBACK_BASE_URL
 from disinto_infra.forgejo import token_age
-from disinto_infra.model import LOOPBACK_BASE_URL
 from tests.support.check_world import (
     ADMIN,
     ADMIN_PASSWORD,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import textwrap
 
 from disinto_infra.commands.check.reach import NOMAD, VAULT, endpoint
-from disinto_infra.settings import SECRET_PLACEHOLDER
+from disinto_infra.config.stack_settings import SECRET_PLACEHOLDER
 
 
 def stack_file(tmp_path, body: str):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from disinto_infra.commands.check.servers import judge
-from disinto_infra.model import LOOPBACK_BASE_URL, AgentSpec
+from disinto_infra.config.project_toml import LOOPBACK_BASE_URL, AgentSpec
 from disinto_infra.model_servers.capacity import Placed, assignments
 from disinto_infra.model_servers.probe import ServerProbe, ServerState
 

@@ -6,8 +6,8 @@ import pytest
 
 from disinto_infra import envfile
 from disinto_infra.commands.check.sources import admin_credential, read_env_file, read_state
+from disinto_infra.config.stack_settings import SECRET_PLACEHOLDER, StackSettings
 from disinto_infra.forgejo.client import BasicAuth, TokenAuth
-from disinto_infra.settings import SECRET_PLACEHOLDER, StackSettings
 
 
 @pytest.mark.parametrize("value", ["plain", "it's", 'a$b\\c"d', "ends\\", "#hash = x", ""])

@@ -5,7 +5,7 @@ import json
 
 import hcl2
 
-from disinto_infra.commands.check.nomad_rights import matching_set, merged_sets
+from disinto_infra.commands.check.nomad_token_rights import matching_set, merged_sets
 from disinto_infra.runtimes.nomad.nomad_rights import HOST_VOLUME, NAMESPACE, pulumi_rights
 from tests.support import record_plan
 from tests.support.examples import EXAMPLES

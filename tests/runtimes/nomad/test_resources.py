@@ -9,11 +9,11 @@ import jsonschema
 import pytest
 import requests
 
-from disinto_infra.model import Fleet, parse_project_text
+from disinto_infra.config.project_toml import Fleet, parse_project_text
+from disinto_infra.config.stack_settings import NomadConstraint
 from disinto_infra.program.build import build_fleet
 from disinto_infra.program.plan import RecordingMocks, is_secret, plan_fleet, reveal, run_with_mocks
 from disinto_infra.runtimes import agent_entrypoint
-from disinto_infra.settings import NomadConstraint
 from tests.support import record_plan
 from tests.support.nomad_double import NomadDouble, host_volume
 from tests.support.nomad_runs import AGENTS, T, jobspec, nomad_run, review_run, run_fleet
@@ -479,7 +479,7 @@ IMPLIED = [
 
 
 def test_a_constraint_places_volumes_and_job_together():
-    from disinto_infra.settings import NomadConstraint
+    from disinto_infra.config.stack_settings import NomadConstraint
 
     run = run_fleet(
         nomad_node_pool=None, nomad_constraint=NomadConstraint(attribute="${node.unique.name}", value="box1")
@@ -516,7 +516,7 @@ def test_volumes_go_only_where_the_job_can_run():
 
 
 def test_every_volume_constraint_is_one_nomad_takes():
-    from disinto_infra.runtimes.nomad.constraint_rules import attribute_problem, value_problem
+    from disinto_infra.config.nomad_constraints import attribute_problem, value_problem
 
     run = run_fleet(nomad_datacenters=("dc1", "edge-*"))
     for agent in AGENTS:
@@ -653,7 +653,7 @@ def test_a_rehired_agent_asks_nomad_for_new_volumes_of_the_kept_names():
     stack; hiring it again registers volumes of the same names and URNs with no node: Nomad must
     place them anew, and refuses the node that holds the kept ones (placeHostVolume), so `check`
     names those (tests/commands/check/test_host_volumes.py) with the commands that free them."""
-    from disinto_infra.model import Fleet
+    from disinto_infra.config.project_toml import Fleet
 
     (project,) = record_plan.fleet().projects
     kept = tuple(a for a in project.agents if a.name != "dev-qwen2")

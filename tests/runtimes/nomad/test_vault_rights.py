@@ -2,7 +2,7 @@
 
 import pytest
 
-from disinto_infra.runtimes.nomad.vault_acl import governing_rule, parse_policy
+from disinto_infra.commands.check.vault_acl import governing_rule, parse_policy
 from disinto_infra.runtimes.nomad.vault_rights import pulumi_rights
 from tests.support.examples import VAULT_EXAMPLE
 from tests.support.nomad_runs import AGENTS, review_run

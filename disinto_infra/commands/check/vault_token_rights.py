@@ -17,9 +17,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from disinto_infra.commands.check.vault_acl import AclRule, governing_rule
 from disinto_infra.http_get import Reply
 from disinto_infra.parsed import JsonObject
-from disinto_infra.runtimes.nomad.vault_acl import AclRule, governing_rule
 from disinto_infra.runtimes.nomad.vault_rights import Right, pulumi_rights
 
 PATH = "/v1/sys/internal/ui/resultant-acl"

@@ -1,9 +1,9 @@
-"""Nomad's constraint rules, read offline (nomad_constraint_rules.py): what each operator takes as a
+"""Nomad's constraint rules, read offline (nomad_constraints.py): what each operator takes as a
 value and which attributes Nomad resolves, each held to the Go source named in the module."""
 
 import pytest
 
-from disinto_infra.runtimes.nomad.constraint_rules import attribute_problem, regexp_problem, value_problem
+from disinto_infra.config.nomad_constraints import attribute_problem, regexp_problem, value_problem
 
 # Go's regexp/syntax takes these (RE2); several are not Python's syntax and must not be refused.
 GO_ACCEPTS = [

@@ -21,8 +21,8 @@ from pydantic import BaseModel, ConfigDict, ValidationError, ValidationInfo, fie
 from pydantic_core import ErrorDetails
 
 from disinto_infra import input_file, naming
-from disinto_infra.factory.formula_file import formula_key_problem
-from disinto_infra.forgejo import scopes as forgejo_scopes
+from disinto_infra.config import token_scopes as forgejo_scopes
+from disinto_infra.config.formula_file import formula_key_problem
 from disinto_infra.parsed import JsonObject, text_or
 from disinto_infra.url_mask import mask_credentials
 

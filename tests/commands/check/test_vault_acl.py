@@ -2,7 +2,7 @@
 
 import pytest
 
-from disinto_infra.runtimes.nomad.vault_acl import PolicyParseError, governing_rule, parse_policy
+from disinto_infra.commands.check.vault_acl import PolicyParseError, governing_rule, parse_policy
 from tests.support.vault_policies import FACTORY_BOT
 
 FORGE = "kv/data/disinto/shared/forge"

@@ -1,7 +1,7 @@
 """Stack settings: the `disinto:*` config keys, typed, with their defaults.
 
-`from_mapping` is the pure constructor (tests, the offline `plan`); `from_pulumi_config` reads the
-running stack. Admin credentials are carried for completeness only: the Forgejo providers read
+`from_mapping` is the pure constructor (tests, the offline `plan`); `from_stack_file` reads a stack
+file offline; program/stack_config.py reads the running stack through the same model. Admin credentials are carried for completeness only: the Forgejo providers read
 them from the stack config themselves, so they never become resource inputs.
 """
 
@@ -12,20 +12,22 @@ import glob
 import json
 import os
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path, PurePosixPath
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 
-import pulumi
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 from pydantic.alias_generators import to_camel
 from pydantic_core import ErrorDetails
 
 from disinto_infra import input_file, naming
-from disinto_infra.forgejo import scopes as forgejo_scopes
-from disinto_infra.model import (
+from disinto_infra.config import docker_host as docker_hosts
+from disinto_infra.config import nomad_constraints
+from disinto_infra.config import token_scopes as forgejo_scopes
+from disinto_infra.config.image_name import digest_problem
+from disinto_infra.config.project_toml import (
     MAX_FORGE_TIMEOUT,
     MAX_ROLE_INTERVAL,
     MAX_TOKEN_AGE_DAYS,
@@ -36,10 +38,10 @@ from disinto_infra.model import (
     show,
 )
 from disinto_infra.parsed import JsonObject
-from disinto_infra.runtimes import docker_host as docker_hosts
-from disinto_infra.runtimes.image_pin import digest_problem
-from disinto_infra.runtimes.nomad import constraint_rules as nomad_constraint_rules
 from disinto_infra.url_mask import mask_credentials
+
+if TYPE_CHECKING:
+    import pulumi
 
 NAMESPACE = "disinto"
 
@@ -136,12 +138,17 @@ def _expand_home(path: str, home: str) -> str:
     return os.path.expanduser(path) if path.startswith("~") else path
 
 
-# A credential setting: plain in a test's mapping, an Output from pulumi.Config.get_secret in a stack.
-SecretSetting = str | pulumi.Output[str] | None
+# A credential setting: plain in a test's mapping, an Output of pulumi.Config.get_secret in a running
+# stack (program/stack_config.py). This layer imports no Pulumi: the type is Pulumi's for mypy only,
+# and an Output is known at run time by its `apply`.
+if TYPE_CHECKING:
+    SecretSetting = str | pulumi.Output[str] | None
+else:
+    SecretSetting = Any
 
 
 def _is_secret_value(value: object) -> bool:
-    return value is None or isinstance(value, (str, pulumi.Output))
+    return value is None or isinstance(value, str) or callable(getattr(value, "apply", None))
 
 
 class NomadConstraint(BaseModel):
@@ -178,7 +185,7 @@ class NomadConstraint(BaseModel):
     @field_validator("attribute")
     @classmethod
     def _check_attribute(cls, attribute: str) -> str:
-        problem = nomad_constraint_rules.attribute_problem(attribute)
+        problem = nomad_constraints.attribute_problem(attribute)
         if problem:
             raise ValueError(problem)
         return attribute
@@ -188,7 +195,7 @@ class NomadConstraint(BaseModel):
     def _check_value(cls, value: str, info: ValidationInfo[object]) -> str:
         # A bad operator is reported on its own key; the value is then judged by nothing.
         operator = info.data.get("operator")
-        problem = nomad_constraint_rules.value_problem(operator, value) if operator else None
+        problem = nomad_constraints.value_problem(operator, value) if operator else None
         if problem:
             raise ValueError(problem)
         return value
@@ -450,34 +457,6 @@ class StackSettings(BaseModel):
         return settings._with_paths(home)
 
     @classmethod
-    def from_pulumi_config(cls, project_dir: Path, home: str | None = None) -> StackSettings:
-        """Settings of the running stack (`disinto:*`), read with each key's own type."""
-        config = pulumi.Config(NAMESPACE)
-        # Each getter returns its kind's own type (pulumi.Config); the model validates them.
-        readers: dict[str, Callable[[str], object]] = {
-            "str": config.get,
-            "int": config.get_int,
-            "float": config.get_float,
-            "bool": config.get_bool,
-            "secret": config.get_secret,
-        }
-        values = {key: readers[kind](key) for key, kind in KEY_KINDS.items()}
-        stack_file = f"Pulumi.{pulumi.get_stack()}.yaml"
-        plain = [
-            key
-            for key in PROVIDER_SECRETS
-            if _config_value(key) is not None and not pulumi.runtime.is_config_secret(key)
-        ]
-        return cls.from_mapping(
-            values,
-            project_dir,
-            home,
-            source=stack_file,
-            also=_plain_problems(plain, stack_file),
-            docker_host=pulumi.Config("docker").get("host"),
-        )
-
-    @classmethod
     def from_stack_file(
         cls,
         path: Path,
@@ -510,7 +489,7 @@ class StackSettings(BaseModel):
             project_dir,
             home,
             source=str(path),
-            also=_plain_problems(plain, str(path)),
+            also=plain_problems(plain, str(path)),
             docker_host=read_stack_file(path, "docker").get("host"),
         )
 
@@ -561,12 +540,7 @@ class StackSettings(BaseModel):
         return found
 
 
-def _config_value(key: str) -> str | None:
-    namespace, name = key.split(":")
-    return pulumi.Config(namespace).get(name)
-
-
-def _plain_problems(keys: list[str], stack_file: str) -> list[str]:
+def plain_problems(keys: list[str], stack_file: str) -> list[str]:
     """A secret written in clear into the stack file, which git tracks: refused, with the command
     that encrypts it (and the variable that can stand for a provider's token)."""
     return [

@@ -5,7 +5,7 @@ from pathlib import Path
 import pydantic
 import pytest
 
-from disinto_infra.model import AgentSpec, ConfigError, load_fleet, parse_project_text
+from disinto_infra.config.project_toml import AgentSpec, ConfigError, load_fleet, parse_project_text
 from tests.support.examples import EXAMPLE, legacy_example_text
 from tests.support.project_toml import HEADER, agent
 
@@ -384,7 +384,7 @@ def test_cross_file_clash_is_found_even_when_a_file_has_other_problems(tmp_path)
 
 def test_collision_checks_look_up_keys_instead_of_pairing_every_agent(tmp_path, monkeypatch):
     """Linear, not quadratic: only agents that share a name, user or env suffix are ever compared."""
-    from disinto_infra import model
+    from disinto_infra.config import project_toml as model
 
     compared = []
     real = model._clash

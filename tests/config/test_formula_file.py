@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from disinto_infra.factory.formula_file import (
+from disinto_infra.config.formula_file import (
     FormulaNotFoundError,
     formula_key_problem,
     formula_path,

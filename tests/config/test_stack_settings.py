@@ -6,11 +6,12 @@ import pulumi
 import pydantic
 import pytest
 
-from disinto_infra.model import ConfigError
+from disinto_infra.config.project_toml import ConfigError
+from disinto_infra.config.stack_settings import KEY_KINDS, SECRET_PLACEHOLDER, StackSettings, read_stack_file
 from disinto_infra.program.plan import resolve_all, run_with_mocks
-from disinto_infra.settings import KEY_KINDS, SECRET_PLACEHOLDER, StackSettings, read_stack_file
+from disinto_infra.program.stack_config import running_stack_settings
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 PROJECT = Path("/srv/infra")
 HOME = "/home/op"
 
@@ -195,7 +196,7 @@ def test_example_stack_sets_every_non_secret_setting_at_its_default():
     assert StackSettings.from_mapping(values, PROJECT, HOME) == settings()
 
 
-def test_from_pulumi_config_reads_each_key_with_its_type():
+def test_the_running_stack_is_read_with_each_key_type():
     pulumi.runtime.set_all_config(
         {
             "disinto:architectInterval": "300",
@@ -212,7 +213,7 @@ def test_from_pulumi_config_reads_each_key_with_its_type():
         ["disinto:adminPassword", "disinto:forgeReviewToken"],
     )
     try:
-        run = run_with_mocks(lambda: StackSettings.from_pulumi_config(PROJECT, home=HOME))
+        run = run_with_mocks(lambda: running_stack_settings(PROJECT, home=HOME))
     finally:
         pulumi.runtime.set_all_config({}, [])
     s = run.result
@@ -304,7 +305,7 @@ def test_bad_runtime_settings_name_the_key(values, problem):
 def pulumi_settings(config: dict[str, str], secret_keys: list[str]):
     pulumi.runtime.set_all_config(config, secret_keys)
     try:
-        return run_with_mocks(lambda: StackSettings.from_pulumi_config(PROJECT, home=HOME)).result
+        return run_with_mocks(lambda: running_stack_settings(PROJECT, home=HOME)).result
     finally:
         pulumi.runtime.set_all_config({}, [])
 

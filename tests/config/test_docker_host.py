@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from disinto_infra.model import ConfigError
-from disinto_infra.runtimes import docker_host
-from disinto_infra.settings import StackSettings
+from disinto_infra.config import docker_host
+from disinto_infra.config.project_toml import ConfigError
+from disinto_infra.config.stack_settings import StackSettings
 
 
 @pytest.mark.parametrize(

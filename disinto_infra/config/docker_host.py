@@ -20,7 +20,7 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from disinto_infra.model import show
+from disinto_infra.config.project_toml import show
 
 LOCAL_SCHEMES = frozenset({"unix", "npipe"})
 LOCAL_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
