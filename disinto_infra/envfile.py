@@ -94,6 +94,30 @@ def quote(key: str, value: str) -> str:
     return f'"{escaped}"'
 
 
+def read_values(text: str) -> dict[str, str]:
+    """`KEY=value` lines as `quote` writes them (and bash reads them): `'literal'`,
+    `"with \\\\ \\" \\$ escapes"`, or bare; `export ` allowed; comments and blanks skipped."""
+    values = {}
+    for line in text.splitlines():
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#") or "=" not in stripped:
+            continue
+        key, raw = stripped.removeprefix("export ").lstrip().split("=", 1)
+        values[key.strip()] = _unquote(raw)
+    return values
+
+
+def _unquote(raw: str) -> str:
+    if len(raw) >= 2 and raw[0] == raw[-1] == "'":
+        return raw[1:-1]
+    if len(raw) >= 2 and raw[0] == raw[-1] == '"':
+        out, chars = [], iter(raw[1:-1])
+        for c in chars:
+            out.append(next(chars, "\\") if c == "\\" else c)
+        return "".join(out)
+    return raw.split(" #", 1)[0].strip()
+
+
 def check_key(key: str) -> str:
     if not KEY_RE.match(key):
         raise EnvFileError(f"{key!r} is not a valid variable name (letters, digits, '_'; not starting with a digit)")

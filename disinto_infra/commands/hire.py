@@ -16,8 +16,14 @@ from pathlib import Path
 
 from disinto_infra import input_file, naming
 from disinto_infra.commands import project_files
-from disinto_infra.commands.toml_edit import DEFAULT_API_KEY, DEFAULT_MODEL, EditError, HireResult, hire
-from disinto_infra.config.project_toml import ConfigError
+from disinto_infra.commands.toml_edit import (
+    DEFAULT_API_KEY,
+    DEFAULT_POLL_INTERVAL,
+    EditError,
+    HireResult,
+    hire,
+)
+from disinto_infra.config.project_toml import DEFAULT_MODEL, ConfigError
 from disinto_infra.config.stack_settings import StackSettings
 from disinto_infra.factory.formulas import FormulaProblem, formula_for
 from disinto_infra.model_servers.capacity import probe_room
@@ -195,7 +201,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help=f"the model server's API key, written as api_key (new agent default: {DEFAULT_API_KEY}, for a server "
         "without one); never printed",
     )
-    parser.add_argument("--poll-interval", metavar="N", type=int, help="seconds between polls (new agent default: 60)")
+    parser.add_argument(
+        "--poll-interval",
+        metavar="N",
+        type=int,
+        help=f"seconds between polls (new agent default: {DEFAULT_POLL_INTERVAL})",
+    )
     parser.add_argument("--forge-user", metavar="U", help="its Forgejo username (new agent default: NAME)")
     parser.add_argument(
         "--formula",

@@ -30,15 +30,23 @@ from tomlkit.container import OutOfOrderTableProxy
 from tomlkit.items import InlineTable, Item, Table
 
 from disinto_infra import input_file, naming
-from disinto_infra.config.project_toml import COUNTER_MAX, NOT_AGENTS, TOO_DEEP, ConfigError, parse_project_text
+from disinto_infra.config.project_toml import (
+    COUNTER_MAX,
+    DEFAULT_MODEL,
+    NOT_AGENTS,
+    TOO_DEEP,
+    AgentSpec,
+    ConfigError,
+    parse_project_text,
+)
 from disinto_infra.parsed import JsonObject
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_MODEL = "local-model"
-DEFAULT_API_KEY = "sk-no-key-required"
-DEFAULT_COMPACT_PCT = 60
-DEFAULT_POLL_INTERVAL = 60
+# What the project TOML means when a key is left out (config/project_toml.py), written out by hire.
+DEFAULT_API_KEY: str = AgentSpec.model_fields["api_key"].default
+DEFAULT_COMPACT_PCT: int = AgentSpec.model_fields["compact_pct"].default
+DEFAULT_POLL_INTERVAL: int = AgentSpec.model_fields["poll_interval"].default
 # The order the old `hire-an-agent` wrote them in.
 NEW_SECTION_ORDER = ("base_url", "model", "api_key", "roles", "forge_user", "compact_pct", "poll_interval")
 # Written only when given (the factory's hire has `--formula PATH`; ours keeps it in the TOML).

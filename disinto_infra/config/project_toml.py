@@ -189,6 +189,11 @@ def _require_string_list(value: object, wording: str) -> list[str]:
     return list(value)
 
 
+# The model name `hire` writes without --model: a placeholder `check` names when the server serves
+# another model.
+DEFAULT_MODEL = "local-model"
+
+
 class AgentSpec(BaseModel):
     """One `[agents.<name>]` table, validated and with defaults filled in."""
 

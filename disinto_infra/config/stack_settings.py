@@ -12,7 +12,7 @@ import glob
 import json
 import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
@@ -151,6 +151,13 @@ def _is_secret_value(value: object) -> bool:
     return value is None or isinstance(value, str) or callable(getattr(value, "apply", None))
 
 
+def _secret(value: object) -> object:
+    if not _is_secret_value(value):
+        # A credential: never echo it, even mistyped.
+        raise ValueError(f"must be a string, got {type(value).__name__} (value not shown: it is a secret)")
+    return value
+
+
 class NomadConstraint(BaseModel):
     """Where the nomad runtime's volumes and jobs go, when a node pool is not enough."""
 
@@ -201,8 +208,22 @@ class NomadConstraint(BaseModel):
         return value
 
 
-class StackSettings(BaseModel):
-    """Every `disinto:*` setting of one stack, defaults filled and paths made absolute."""
+def _forge_url(value: str) -> str:
+    problem = http_url_problem(value) or forge_url_problem(value)
+    if problem:
+        raise ValueError(problem)
+    if "@" in urlsplit(value).netloc:
+        # requests would send the user info as basic auth in place of the admin token, on every call.
+        raise ValueError(
+            f"must not hold a user name or password ({mask_credentials(value)}): give the admin's credentials "
+            "as disinto:adminToken or disinto:adminUser + disinto:adminPassword (set with --secret)"
+        )
+    return value.rstrip("/")
+
+
+class ForgeAccess(BaseModel):
+    """The settings the Forgejo providers need, and all the provider process reads: how to reach
+    Forgejo as its admin. StackSettings holds them too, defined here once."""
 
     model_config = ConfigDict(
         frozen=True,
@@ -212,14 +233,48 @@ class StackSettings(BaseModel):
         arbitrary_types_allowed=True,
     )
 
-    project_dir: Path
-    project_toml: str = "projects/*.toml"
     forge_url: str = "http://localhost:3000"
-    forge_internal_url: str = "http://forgejo:3000"
     forge_timeout: float = 30.0
     admin_token: SecretSetting = Field(default=None, repr=False)
     admin_user: str = naming.DEFAULT_ADMIN_USER
     admin_password: SecretSetting = Field(default=None, repr=False)
+    adopt_existing_users: bool = True
+
+    @field_validator("forge_url")
+    @classmethod
+    def _check_forge_url(cls, value: str) -> str:
+        return _forge_url(value)
+
+    # Before the type's own check, which would echo the value in its message.
+    @field_validator("admin_token", "admin_password", mode="before")
+    @classmethod
+    def _check_admin_secret(cls, value: object) -> object:
+        return _secret(value)
+
+    @field_validator("forge_timeout")
+    @classmethod
+    def _check_timeout(cls, value: float) -> float:
+        if not 0 < value <= MAX_FORGE_TIMEOUT:
+            raise ValueError(f"must be a number of seconds above 0 and at most {MAX_FORGE_TIMEOUT}, not {show(value)}")
+        return value
+
+    @classmethod
+    def from_config(cls, get: Callable[[str], object]) -> ForgeAccess:
+        """From the provider host's stack config (`get("disinto:forgeUrl")`, …); ConfigError names each bad key."""
+        keys = [field.alias or name for name, field in cls.model_fields.items()]
+        values = {key: get(f"{NAMESPACE}:{key}") for key in keys}
+        try:
+            return cls.model_validate({k: v for k, v in values.items() if v not in (None, "")})
+        except ValidationError as exc:
+            raise ConfigError([f"stack config {_problem(e)}" for e in exc.errors()]) from None
+
+
+class StackSettings(ForgeAccess):
+    """Every `disinto:*` setting of one stack, defaults filled and paths made absolute."""
+
+    project_dir: Path
+    project_toml: str = "projects/*.toml"
+    forge_internal_url: str = "http://forgejo:3000"
     agent_image: str = "ghcr.io/disinto/agents:latest"
     network: str = "disinto_disinto-net"
     factory_root: str = ""
@@ -228,8 +283,7 @@ class StackSettings(BaseModel):
     ssh_dir: str = "~/.ssh"
     forge_bot_usernames: str = ""
     forge_review_token: SecretSetting = Field(default=None, repr=False)
-    token_scopes: tuple[str, ...] | None = None  # None: each agent's roles decide (forgejo/scopes.py)
-    adopt_existing_users: bool = True
+    token_scopes: tuple[str, ...] | None = None  # None: each agent's roles decide (config/token_scopes.py)
     architect_interval: int = 900
     planner_interval: int = 43200
     supervisor_interval: int = 1200
@@ -325,28 +379,15 @@ class StackSettings(BaseModel):
             raise ValueError(f"{problem}, not {show(value)}")
         return value
 
-    @field_validator("forge_url", "forge_internal_url")
+    @field_validator("forge_internal_url")
     @classmethod
-    def _check_url(cls, value: str) -> str:
-        problem = http_url_problem(value) or forge_url_problem(value)
-        if problem:
-            raise ValueError(problem)
-        if "@" in urlsplit(value).netloc:
-            # requests would send the user info as basic auth in place of the admin token, on every call.
-            raise ValueError(
-                f"must not hold a user name or password ({mask_credentials(value)}): give the admin's credentials "
-                "as disinto:adminToken or disinto:adminUser + disinto:adminPassword (set with --secret)"
-            )
-        return value.rstrip("/")
+    def _check_internal_url(cls, value: str) -> str:
+        return _forge_url(value)
 
-    # Before the type's own check, which would echo the value in its message.
-    @field_validator("admin_token", "admin_password", "forge_review_token", mode="before")
+    @field_validator("forge_review_token", mode="before")
     @classmethod
-    def _check_secret(cls, value: object) -> object:
-        if not _is_secret_value(value):
-            # A credential: never echo it, even mistyped.
-            raise ValueError(f"must be a string, got {type(value).__name__} (value not shown: it is a secret)")
-        return value
+    def _check_review_secret(cls, value: object) -> object:
+        return _secret(value)
 
     @field_validator("forge_bot_usernames", mode="before")
     @classmethod
@@ -411,13 +452,6 @@ class StackSettings(BaseModel):
             raise ValueError(
                 f"must be a number of seconds above 0 and at most {MAX_ROLE_INTERVAL} (a week), not {show(value)}"
             )
-        return value
-
-    @field_validator("forge_timeout")
-    @classmethod
-    def _check_timeout(cls, value: float) -> float:
-        if not 0 < value <= MAX_FORGE_TIMEOUT:
-            raise ValueError(f"must be a number of seconds above 0 and at most {MAX_FORGE_TIMEOUT}, not {show(value)}")
         return value
 
     # ------------------------------------------------------------ constructors

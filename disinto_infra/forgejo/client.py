@@ -133,12 +133,9 @@ def path(*segments: str | int) -> str:
     return "".join("/" + quote(str(s), safe="") for s in segments)
 
 
-CA_BUNDLE_VARS = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")  # requests' own order (sessions.py)
-
-
 def environment_settings(url: str) -> tuple[dict[str, str], str | bool]:
     """The proxies (honouring NO_PROXY) and the TLS verification we take from the environment for `url`."""
-    bundle = next((os.environ[v] for v in CA_BUNDLE_VARS if os.environ.get(v)), None)
+    bundle = next((os.environ[v] for v in http_get.CA_BUNDLE_ENV if os.environ.get(v)), None)
     return get_environ_proxies(url), bundle or True
 
 

@@ -10,12 +10,10 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 
+from disinto_infra.config.project_toml import ConfigError
+from disinto_infra.config.stack_settings import NAMESPACE, ForgeAccess
 from disinto_infra.forgejo.client import Auth, BasicAuth, ForgejoClient, TokenAuth
 
-NAMESPACE = "disinto"
-DEFAULT_URL = "http://localhost:3000"
-DEFAULT_ADMIN_USER = "disinto-admin"
-DEFAULT_TIMEOUT = 30.0
 # What the providers do with the admin token: create, edit and look up users (write:admin, read:user),
 # tell a user from an organization before adopting it (read:organization), grant collaborators and
 # keep `.profile` (write:repository). The list of the README and docs/settings.md, in one place for the messages.
@@ -32,8 +30,9 @@ class Connection:
     admin_user: str
     admin_token: str | None = field(default=None, repr=False)
     admin_password: str | None = field(default=None, repr=False)
-    adopt_existing_users: bool = True
-    timeout: float = DEFAULT_TIMEOUT
+    # The stack settings' defaults, for a Connection made without the stack config (tests, commands).
+    adopt_existing_users: bool = ForgeAccess.model_fields["adopt_existing_users"].default
+    timeout: float = ForgeAccess.model_fields["forge_timeout"].default
 
     @property
     def admin_auth(self) -> Auth:
@@ -63,43 +62,27 @@ class Connection:
         return username.lower() == self.admin_user.lower()
 
 
-def _get(config: object, key: str) -> str | None:
-    value = config.get(f"{NAMESPACE}:{key}")  # type: ignore[attr-defined]
-    return None if value in (None, "") else str(value)
-
-
-def _flag(raw: str | None, key: str, default: bool) -> bool:
-    if raw is None:
-        return default
-    lowered = raw.strip().lower()
-    if lowered in ("true", "1", "yes"):
-        return True
-    if lowered in ("false", "0", "no"):
-        return False
-    raise ConfigurationError(f"stack config {NAMESPACE}:{key}: expected true or false, got {raw!r}")
-
-
 def from_config(config: object) -> Connection:
-    """Read the connection from a `pulumi.dynamic.Config` (or anything with `.get(key)`)."""
-    token, password = _get(config, "adminToken"), _get(config, "adminPassword")
+    """Read the connection from a `pulumi.dynamic.Config` (or anything with `.get(key)`), through
+    the same model and defaults as the stack settings (config/stack_settings.py ForgeAccess)."""
+    try:
+        access = ForgeAccess.from_config(config.get)  # type: ignore[attr-defined]
+    except ConfigError as exc:
+        raise ConfigurationError("; ".join(exc.problems)) from None
+    token, password = access.admin_token, access.admin_password
     if not token and not password:
         raise ConfigurationError(
             f"stack config: set {NAMESPACE}:adminToken (a token of {NAMESPACE}:adminUser, a site admin, with "
             f"{', '.join(ADMIN_TOKEN_SCOPES)}, or all) "
             f"or {NAMESPACE}:adminUser and {NAMESPACE}:adminPassword, both with --secret"
         )
-    timeout = _get(config, "forgeTimeout")
-    try:
-        seconds = float(timeout) if timeout else DEFAULT_TIMEOUT
-    except ValueError:
-        raise ConfigurationError(f"stack config {NAMESPACE}:forgeTimeout: expected seconds, got {timeout!r}") from None
     return Connection(
-        url=_get(config, "forgeUrl") or DEFAULT_URL,
-        admin_user=_get(config, "adminUser") or DEFAULT_ADMIN_USER,
-        admin_token=token,
-        admin_password=password,
-        adopt_existing_users=_flag(_get(config, "adoptExistingUsers"), "adoptExistingUsers", True),
-        timeout=seconds,
+        url=access.forge_url,
+        admin_user=access.admin_user,
+        admin_token=str(token) if token else None,
+        admin_password=str(password) if password else None,
+        adopt_existing_users=access.adopt_existing_users,
+        timeout=access.forge_timeout,
     )
 
 

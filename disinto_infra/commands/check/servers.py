@@ -8,8 +8,7 @@ does not serve (model_server.model_matches), and more agents than the server has
 from __future__ import annotations
 
 from disinto_infra.commands.check.facts import AgentOnServer, ServerFacts
-from disinto_infra.commands.toml_edit import DEFAULT_MODEL
-from disinto_infra.config.project_toml import LOOPBACK_BASE_URL, is_loopback
+from disinto_infra.config.project_toml import DEFAULT_MODEL, LOOPBACK_BASE_URL, is_loopback
 from disinto_infra.model_servers import probe as model_server
 from disinto_infra.model_servers.capacity import Assignment, over_capacity
 from disinto_infra.model_servers.probe import ServerProbe, ServerState

@@ -25,7 +25,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from disinto_infra import input_file
+from disinto_infra import envfile, input_file
 from disinto_infra.config.stack_settings import NAMESPACE, SECRET_PLACEHOLDER, StackSettings
 from disinto_infra.forgejo.client import Auth, BasicAuth, TokenAuth
 from disinto_infra.parsed import JsonObject
@@ -119,27 +119,8 @@ def admin_credential(settings: StackSettings, stack: str, environ: Mapping[str, 
 
 
 def read_env_file(path: Path) -> dict[str, str]:
-    """`KEY=value` lines as envfile.py writes them (and bash reads them): `'literal'`,
-    `"with \\\\ \\" \\$ escapes"`, or bare; `export ` allowed; comments and blanks skipped."""
-    values = {}
-    for line in input_file.read_text(path).splitlines():
-        stripped = line.strip()
-        if not stripped or stripped.startswith("#") or "=" not in stripped:
-            continue
-        key, raw = stripped.removeprefix("export ").lstrip().split("=", 1)
-        values[key.strip()] = _unquote(raw)
-    return values
-
-
-def _unquote(raw: str) -> str:
-    if len(raw) >= 2 and raw[0] == raw[-1] == "'":
-        return raw[1:-1]
-    if len(raw) >= 2 and raw[0] == raw[-1] == '"':
-        out, chars = [], iter(raw[1:-1])
-        for c in chars:
-            out.append(next(chars, "\\") if c == "\\" else c)
-        return "".join(out)
-    return raw.split(" #", 1)[0].strip()
+    """A `.env`'s values as bash reads them (the grammar is envfile.py's, beside the quoting it writes)."""
+    return envfile.read_values(input_file.read_text(path))
 
 
 @dataclass(frozen=True)
