@@ -1,15 +1,10 @@
 """`hire` and `rotate` as edits of the project TOML, done so an operator's file stays theirs.
 
-- tomlkit keeps comments, order, spacing and every other table; only keys whose value changes are
-  touched, so the same edit twice leaves the file byte-for-byte the same (and is not rewritten).
-- A new `[agents.NAME]` section is appended as text at the end of the file: everything before it
-  stays exactly as it was, including a commented-out `# [agents.NAME]` block, which is just a
-  comment. Keys added to an existing section go after its last key, not after trailing comments
-  (tomlkit would put them below a commented block that merely follows the section).
-- The new text is checked twice before the file is touched: re-read, it must say exactly what was
-  intended (nothing else changed), and the project TOML's rules (config/project_toml.py) must accept it.
-- The write is atomic: a temp file in the same folder, fsync, os.replace, with the file's mode and
-  owner; a failed write leaves the old file and no temp file. A lock on the file serialises edits.
+tomlkit keeps comments, order and spacing, and only keys whose value changes are touched, so the
+same edit twice leaves the file byte-for-byte the same. A new `[agents.NAME]` section is appended
+as text at the end. Before the file is touched the new text is re-read (it must say exactly what
+was intended) and checked against the project TOML's rules (config/project_toml.py); the write is
+atomic and under a lock on the file. Why: docs/decisions/toml-edits.md.
 """
 
 from __future__ import annotations

@@ -115,8 +115,7 @@ class Room:
 
 def room_for(agent: str, base_url: str, sharing: Sequence[str], found: ServerProbe, force: bool) -> Room:
     """`sharing`: the other agents already on `base_url`. Unreachable is a warning (maintenance),
-    as in the factory's own `hire-an-agent` (lib/hire-agent.sh, Step 6, Disinto/disinto@2308c4c),
-    which curls `<local_model>/health` and only warns when it fails."""
+    as in the factory's own `hire-an-agent`. Why: docs/decisions/model-server-probe.md."""
     url = mask_credentials(server_key(base_url))
     if found.state is ServerState.UNREACHABLE:
         return Room(False, (f"warning: {url} does not answer ({found.detail}); its slots were not checked",))

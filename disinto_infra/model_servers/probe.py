@@ -1,17 +1,10 @@
 """Ask a model server what it serves and how many requests it takes at once (read-only probes).
 
-llama-server (llama.cpp `tools/server/README.md`):
-- `GET /health`: 200 `{"status": "ok"}`; 503 `{"error": {"code": 503, "message": "Loading model",
-  "type": "unavailable_error"}}` while the model loads.
-- `GET /props`: `total_slots` (its `--parallel`), `model_alias` (`--alias`, or the model itself),
-  `model_path` (the gguf file). Behind `--api-key` it needs `Authorization: Bearer <key>`.
-Other OpenAI-compatible servers have no `/props`: `GET /v1/models` (`{"data": [{"id": ...}]}`)
-then gives the model names, and the slot count stays unknown.
-
-The api key is sent only in the Authorization header. Every error message here is our own
-wording (status, a short reason: http_get), never the server's text or the exception of the HTTP
-library, so the key cannot leak through an echo; and a probe never raises (a missing CA bundle, a
-key no header can carry): `hire` and the Pulumi program go on without the server's answer.
+llama-server answers `/health` (503 while the model loads) and `/props` (its slots and model
+names); other OpenAI-compatible servers only `/v1/models`, and their slot count stays unknown. The
+api key is sent only in the Authorization header, every error message is our own wording (never the
+server's text), and a probe never raises: `hire` and the Pulumi program go on without the server's
+answer. Why: docs/decisions/model-server-probe.md.
 """
 
 from __future__ import annotations

@@ -1,17 +1,11 @@
 """The bot policies in Vault that let an agent read the Forgejo admin token (a part of `check`'s Vault area).
 
-The factory's bot policies (vault/policies/bot-*.hcl, applied by tools/vault-apply-policies.sh;
-Disinto/disinto 2308c4c) grant `read` on `<kv>/data/disinto/shared/forge`, where its
-tools/vault-import.sh stores FORGE_ADMIN_TOKEN (key `admin_token`): every job logged in with such
-a policy can read the admin token. Ours grant no such path (runtimes/nomad/vault_policy.py). Each `bot-*` policy
-the token may read is fetched and judged with Vault's own matching (vault_acl.py); one warning per
-policy that grants it, naming the rule to remove. Warnings, not problems: the stack works, it is
-only not least privilege.
-
-GETs (Vault's api/sys_policy.go, 0c6c13d, asks the same): `/v1/sys/policies/acl?list=true`
-(`data.keys`; the path takes only LIST, which a GET with `list=true` is), then
-`/v1/sys/policies/acl/<name>` (`data.policy`, the text as written). A 403 on either is "not
-checked", never a problem.
+The factory's own bot policies grant `read` on the path where it stores its Forgejo admin token, so
+every job logged in with one can read that token; ours grant no such path
+(runtimes/nomad/vault_policy.py). Each `bot-*` policy the token may read is fetched and judged with
+Vault's own matching (vault_acl.py): one warning per policy that grants it, naming the rule to
+remove. Warnings, not problems: the stack works, it is only not least privilege. A 403 on the list
+or a policy is "not checked". Why: docs/decisions/check-bot-policies.md.
 """
 
 from __future__ import annotations

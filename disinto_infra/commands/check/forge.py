@@ -106,10 +106,8 @@ def basic_auth_problem(url: str, timeout: float) -> str | None:
     """Is basic authentication with a password switched off? Then no agent token can be made.
 
     A made-up user and password: with ENABLE_BASIC_AUTHENTICATION on, Forgejo tries to sign them in
-    and answers 401 on every endpoint, /version too (services/auth/basic.go:132-138 @ v11.0.15, then
-    routers/api/shared/middleware.go:57-60); switched off, it does not try (basic.go:128-130) and
-    /version answers as to anyone (200, or 403 under REQUIRE_SIGNIN_VIEW). The token routes take only
-    a password login (routers/api/v1/api.go:913-916, reqBasicOrRevProxyAuth at 413-424).
+    and answers 401 on every endpoint, /version too; switched off, it does not try and /version
+    answers as to anyone (200, or 403 under REQUIRE_SIGNIN_VIEW). Why: docs/decisions/check-basic-auth.md.
     """
     probe = BasicAuth(f"disinto-check-{secrets.token_hex(6)}", secrets.token_urlsafe(16))
     with _client(url, timeout) as client:
@@ -215,8 +213,8 @@ def admin_token_scopes(url: str, admin_user: str, credential: AdminCredential, t
     """The admin token's own scopes, from its user's token list, against what the providers ask of it.
 
     `GET /users/{u}/tokens` takes token auth (only creating and deleting need a password) and lists
-    each token's `scopes` and `token_last_eight` (routers/api/v1/user/app.go:52-71 @ v11.0.15): the
-    entry ending like ours is this token. ("", []) when the credential is a password.
+    each token's `scopes` and `token_last_eight`: the entry ending like ours is this token. ("", [])
+    when the credential is a password. Why: docs/decisions/password-checks.md.
     """
     if not isinstance(credential.auth, TokenAuth):
         return "", []

@@ -1,25 +1,12 @@
 """Host volumes of this fleet's names that `pulumi up` cannot make again: `check` names each, with
 the commands that free it.
 
-Removing an agent keeps its two volumes in Nomad (retain_on_delete) and drops them from the stack.
-Nomad then places no new volume of that name on that node, in any namespace
-(nomad/host_volume_endpoint.go `placeHostVolume`, `snap.NodeHasHostVolume(node, name)`;
-hashicorp/nomad v1.10.0 e26a2bd, main aa026cc alike): hiring the agent again fails at `up` on a
-single node ("no node meets constraints: 1 nodes had existing volume") and, on several, makes an
-empty volume on another node. A stack whose nomadNamespace or nomadNodePool changed replaces its
-volumes (runtime_nomad.VOLUME_REPLACED_ON), and the old ones, kept, block the new ones the same way.
-
-The program does not adopt a kept volume: the provider can import one only by its ID
-(hashicorp/terraform-provider-nomad f50e8ca nomad/helper/import.go, `<id>@<namespace>`), which
-the program would have to look up in Nomad while it runs (no offline `plan`, no preview under
-mocks), and an import whose inputs differ from the volume in any field fails. So `check` finds them instead:
-
-- `GET /v1/volumes?type=host&namespace=*` (capability host-volume-read; `HostVolumeStub`s of
-  api/host_volumes.go: ID, Name, Namespace, NodePool, NodeID);
-- the stack's own volumes are the IDs of its `DynamicHostVolume`s in the state (`pulumi stack
-  export`, or --state). A volume of one of the fleet's names that is not the stack's blocks that
-  agent's hire; the stack's own one outside nomadNamespace / nomadNodePool blocks its replacement.
-  Without the state, only a volume outside the stack's namespace or pool is known to block.
+A removed agent's volumes stay in Nomad, and a stack that moved to another namespace or node pool
+leaves its old ones; Nomad places no new volume of the same name on that node. The program cannot
+adopt them, so `check` lists the host volumes (`/v1/volumes?type=host&namespace=*`) and compares
+them with the stack's own volume IDs from its state: another's volume blocks a hire, the stack's
+own outside nomadNamespace / nomadNodePool blocks its replacement. Without the state, only a volume
+outside the stack's namespace or pool is known to block. Why: docs/decisions/check-host-volumes.md.
 """
 
 from __future__ import annotations

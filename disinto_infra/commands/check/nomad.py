@@ -1,25 +1,10 @@
 """The Nomad area of `check`, on `runtime: nomad` stacks: what `pulumi up` and the agents' jobs need.
 
-GETs of Nomad's HTTP API (https://developer.hashicorp.com/nomad/api-docs; shapes from the Go
-package `api` of github hashicorp/nomad), the ACL token in `X-Nomad-Token`:
-- `/v1/status/leader`: a cluster with a leader answers `"ip:port"`; without one, 500
-  "No cluster leader". Needs no ACL. Nothing else is asked of a Nomad without a leader.
-- `/v1/namespace/<nomadNamespace>`: 404 when it does not exist (Nomad CE has only `default`
-  unless more were made). Needs any capability on the namespace. On Nomad Enterprise its
-  `NodePoolConfiguration.Default` may name another pool than the "default" a stack without
-  nomadNodePool gives its jobs and volumes: a problem then.
-- with `nomadNodePool`: `/v1/node/pool/<pool>` (node_pool read) and `/v1/node/pool/<pool>/nodes`
-  (also node:read), `NodeListStub`s: at least one must be `Status` "ready" and
-  `SchedulingEligibility` "eligible", or the jobs and volumes cannot be placed.
-- `/v1/service/forgejo?namespace=<ns>` (namespace:read-job): the agents' jobs take FORGE_URL from
-  this service (nomad_job.forge_url_template); an empty list means they start without one.
-  `/v1/services?namespace=*` then says where it is instead: `nomadService` sees only the job's own
-  namespace (each namespace listed only as far as the token may read it).
-- `/v1/volumes?type=host&namespace=*` (host-volume-read): host volumes of the fleet's names that
-  `pulumi up` cannot make again (host_volumes.py).
-- `/v1/acl/token/self`, its roles and policies: the token's rights, judged against each right
-  `pulumi up` uses (nomad_token_rights.py); one problem per right it lacks.
-A 403 names the capability the token lacks.
+Read-only GETs of Nomad's HTTP API with the stack's token: a leader (without one nothing else is
+asked), the namespace and its default node pool, the node pool's ready nodes, the `forgejo` service
+the jobs take FORGE_URL from, a client's kill-timeout cap, the host volumes in the way
+(host_volumes.py) and the token's rights (nomad_token_rights.py). A 403 names the capability the
+token lacks. Why each answer is read as it is: docs/decisions/check-nomad.md.
 """
 
 from __future__ import annotations
@@ -40,7 +25,7 @@ from disinto_infra.runtimes import go_duration
 from disinto_infra.runtimes.nomad.job import DEFAULT_NODE_POOL, FORGE_SERVICE
 from disinto_infra.runtimes.nomad.nomad_rights import pulumi_rights
 
-READY, ELIGIBLE = "ready", "eligible"  # api/nodes.go NodeStatusReady, NodeSchedulingEligible
+READY, ELIGIBLE = "ready", "eligible"  # a node that can take work; Why: docs/decisions/check-nomad.md
 
 
 @dataclass(frozen=True)
@@ -148,9 +133,9 @@ def _other(t: NomadTarget, what: str, reply: Reply, capability: str) -> Judged:
 
 
 def _kill_timeout(t: NomadTarget, reply: Reply) -> Judged:
-    """A Nomad client caps each task's kill_timeout at its `max_kill_timeout` (30 s unless raised;
-    client/allocrunner/taskrunner): the agents' jobs get that, not stopGraceSeconds, to finish.
-    Only a client agent tells its own (`/v1/agent/self`, config.Client); a server knows no client's."""
+    """A Nomad client caps each task's kill_timeout at its `max_kill_timeout` (30 s unless raised):
+    the agents' jobs get that, not stopGraceSeconds, to finish. Only a client agent tells its own
+    (`/v1/agent/self`); a server knows no client's. Why: docs/decisions/check-nomad.md."""
     if reply.status == 403:
         return Judged("not checked: the token may not read the agent (agent:read)")
     client = object_or_empty(object_or_empty(object_or_empty(reply.body).get("config")).get("Client"))
@@ -172,7 +157,7 @@ def _kill_timeout(t: NomadTarget, reply: Reply) -> Judged:
 
 
 def _namespaces_with(reply: Reply | None, service: str) -> list[str]:
-    """The namespaces a `/v1/services` answer lists `service` in (api/services.go ServiceRegistrationListStub)."""
+    """The namespaces a `/v1/services` answer lists `service` in."""
     if reply is None or reply.status != 200:
         return []
     return sorted(
@@ -194,9 +179,9 @@ def _namespace(t: NomadTarget, reply: Reply) -> Judged:
 
 
 def _default_pool(t: NomadTarget, body: object) -> Judged:
-    """Nomad Enterprise can give a namespace its own default node pool (api/namespace.go
-    NodePoolConfiguration.Default); the jobs and volumes of a stack without nomadNodePool name
-    "default" (nomad_job.DEFAULT_NODE_POOL), so they would not go where that namespace sends jobs."""
+    """Nomad Enterprise can give a namespace its own default node pool; the jobs and volumes of a
+    stack without nomadNodePool name "default" (nomad_job.DEFAULT_NODE_POOL), so they would not go
+    where that namespace sends jobs."""
     config = body.get("NodePoolConfiguration") if isinstance(body, dict) else None
     default = config.get("Default") if isinstance(config, dict) else None
     if t.node_pool or not default or default == DEFAULT_NODE_POOL:

@@ -1,17 +1,10 @@
 """Whether the stack's Nomad token may do what `pulumi up` will ask of it (a part of `check`'s Nomad area).
 
-Nomad has no "what may I do" answer, but a token may read itself and its own policies and roles
-(nomad/acl_endpoint.go `GetPolicy`, `GetRoleByID`, v1.10.0): `GET /v1/acl/token/self` (`Type`
-"management" may do everything; else `Policies` and `Roles` [{ID}]), `GET /v1/acl/role/<id>`
-(`Policies` [{Name}]), `GET /v1/acl/policy/<name>` (`Rules`, the policy's HCL). With ACLs off
-the first answers 400 "ACL support disabled": every right.
-
-The rules are merged and matched as Nomad does (hashicorp/nomad v1.10.0): acl/policy.go `Parse`
-(a block's `policy` expands to capabilities: expandNamespacePolicy, expandHostVolumePolicy; a
-`host-volume-*` capability implies others: expandNamespaceCapabilities), acl/acl.go `NewACL` (one
-set per name over all policies; `deny` takes precedence) and `matchingNamespaceCapabilitySet` /
-`findClosestMatchingGlob` (an exact name first, else the glob with the smallest character
-difference). One problem per right of nomad_rights.py the token lacks.
+Nomad has no "what may I do" answer, but a token may read itself, its roles and its policies. A
+management token, or Nomad with ACLs off, has every right; otherwise the policies' rules are merged
+and matched as Nomad does (policy words expanded to capabilities, `deny` wins, an exact namespace
+name before the closest glob), and there is one problem per right of nomad_rights.py the token
+lacks. Why: docs/decisions/check-nomad-token-rights.md.
 """
 
 from __future__ import annotations
@@ -135,7 +128,7 @@ def matching_set(sets: Mapping[str, set[str]], name: str) -> set[str] | None:
         (len(name) - len(k) + k.count("*"), i, k)
         for i, k in enumerate(sorted(sets))
         if "*" in k and fnmatch.fnmatchcase(name, k)
-    ]  # names hold no `?` or `[` (acl/policy.go)
+    ]  # names hold no `?` or `[`: docs/decisions/check-nomad-token-rights.md
     return sets[min(globs)[2]] if globs else None
 
 

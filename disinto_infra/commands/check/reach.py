@@ -1,17 +1,10 @@
 """Where `check` reaches Nomad or Vault: the address and the token, each with where it came from;
 and what the two areas share (a `Target` that asks in the pool, a `Judged` row).
 
-As the Pulumi providers find them: the address from `<ns>:address` in the stack file, else the
-env variable, else the provider's default; the token from its env variable, else `pulumi config
-get` (the settings refuse a plain one in the stack file: settings.PROVIDER_SECRETS); TLS as the
-provider verifies it: a CA file (`nomad:caFile` / `vault:caCertFile`, else `NOMAD_CACERT` /
-`VAULT_CACERT`), or none at all with `nomad:skipVerify` / `vault:skipTlsVerify` (else
-`NOMAD_SKIP_VERIFY` / `VAULT_SKIP_VERIFY`).
-
-An address without http:// or https://, a CA file that does not exist or a token no HTTP header
-can carry makes the endpoint unusable: it is not asked, and the problem names the setting it came
-from (`Pulumi.dev.yaml: nomad:caFile: no such file /x/ca.pem`). The providers' Go clients load the
-CA file whatever the scheme, so a missing one is a problem even on http.
+Address, token and TLS are found as the Pulumi providers find them: the stack file, else the env
+variable, else the provider's default. An address without http:// or https://, a CA file that does
+not exist or a token no HTTP header can carry makes the endpoint unusable: it is not asked, and the
+problem names the setting it came from. Why: docs/decisions/check-credential-sources.md.
 """
 
 from __future__ import annotations

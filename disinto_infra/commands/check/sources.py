@@ -1,19 +1,11 @@
 """Where `check` gets what the stack file cannot give it offline: admin credentials, the .env's
 agent credentials, and the state (token ages).
 
-Admin credentials, first found wins:
-1. env `DISINTO_ADMIN_TOKEN` (a site admin's token), or `DISINTO_ADMIN_PASSWORD` (for
-   `disinto:adminUser`);
-2. `disinto:adminToken` / `disinto:adminPassword` written in plain text in the stack file;
-3. `pulumi config get disinto:adminToken` / `adminPassword --stack NAME`, when the Pulumi CLI is on
-   PATH (it decrypts with the stack's secrets provider, e.g. PULUMI_CONFIG_PASSPHRASE).
-None found: the admin checks are skipped and say so (not a problem: nothing was wrong yet).
-The Nomad and Vault tokens of a `runtime: nomad` stack come from env `NOMAD_TOKEN` / `VAULT_TOKEN`,
-then `pulumi config get` (a plain `nomad:secretId` / `vault:token` is refused by the settings).
-
-Token ages come from the state: `--state FILE` (a `pulumi stack export` saved by hand), else
-`pulumi stack export --stack NAME` when the CLI is on PATH. Forgejo itself does not tell when a
-token was made (its AccessToken has no time field).
+Admin credentials, first found wins: env `DISINTO_ADMIN_TOKEN` / `DISINTO_ADMIN_PASSWORD`, then a
+plain `disinto:adminToken` / `adminPassword` in the stack file, then `pulumi config get` when the
+Pulumi CLI is on PATH; none found, the admin checks are skipped and say so. Nomad and Vault tokens:
+env, then `pulumi config get`. The state: `--state FILE`, else `pulumi stack export`.
+Why this order and these places: docs/decisions/check-credential-sources.md.
 """
 
 from __future__ import annotations

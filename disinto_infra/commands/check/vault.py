@@ -1,22 +1,11 @@
 """The Vault area of `check`, on `runtime: nomad` stacks: what `pulumi up` writes to and the jobs log in at.
 
-GETs of Vault's HTTP API (https://developer.hashicorp.com/vault/api-docs), the token in
-`X-Vault-Token`:
-- `/v1/sys/health?standbyok=true&perfstandbyok=true` (no token): 200 active (a standby says
-  `"standby": true`), 429 standby, 473 performance standby: fine; 472 DR secondary, 474 a standby
-  that cannot reach the active node, 501 not initialised, 503 sealed, 530 removed: problems, and
-  nothing else is asked.
-- `/v1/auth/token/lookup-self`: the token's `data.policies` and `data.ttl` (0: never expires);
-  403 means expired, revoked or not a token. Its `data.id` is the token itself: never kept.
-- `/v1/sys/mounts/<vaultKvMount>`: `data.type` "kv" with `data.options.version` "2" (the program
-  writes `<mount>/data/...`); a missing mount is 400 "No secret engine mount at ...".
-- `/v1/sys/auth`: `data["<vaultAuthMount>/"].type` must be "jwt".
-- `/v1/sys/policies/acl?list=true`, then each `bot-*` policy: warnings for those that let an
-  agent read the factory's Forgejo admin token (bot_policies.py).
-- `/v1/sys/internal/ui/resultant-acl`: what the token may do, judged against every right
-  `pulumi up` uses (vault_token_rights.py, runtimes/nomad/vault_rights.py); one problem per right it lacks.
-A path the token may not read (403) is "not checked", not a problem: the token `pulumi up` needs
-writes policies, roles and secrets, and need not read `sys/`.
+Read-only GETs of Vault's HTTP API with the stack's token: the node's health (a node that serves
+no requests is one problem, and nothing else is asked), the token itself, the KV v2 mount, the jwt
+auth mount, the factory's bot policies (bot_policies.py) and the token's rights
+(vault_token_rights.py). A path the token may not read (403) is "not checked", not a problem: the
+token `pulumi up` needs writes policies, roles and secrets, and need not read `sys/`.
+Why each answer is read as it is: docs/decisions/check-vault.md.
 """
 
 from __future__ import annotations
@@ -73,8 +62,8 @@ class VaultReplies:
     rights: Reply | None = None  # sys/internal/ui/resultant-acl
 
 
-# The Vault provider's own switch, in the stack file or its env variable (terraform-provider-vault
-# internal/consts/consts.go EnvVarSkipChildToken).
+# The Vault provider's own switch, in the stack file or its env variable.
+# Why: docs/decisions/check-vault.md
 SKIP_CHILD_TOKEN_ENV = "TERRAFORM_VAULT_SKIP_CHILD_TOKEN"
 
 

@@ -1,15 +1,10 @@
 """Reading a Vault ACL policy someone else wrote: which of its rules governs a path, as Vault picks it.
 
-`check` uses this to find bot policies (the factory's vault/policies/bot-*.hcl, Disinto/disinto
-2308c4c) that let an agent read the Forgejo admin token. The rules are Vault's (hashicorp/vault):
-- parsing, vault/policy.go `parsePaths` (004997b): a policy is HCL or JSON with `path "<p>" { … }`
-  blocks; a leading "/" is dropped; a trailing `*` without a `+` segment makes a prefix rule; a
-  `+` segment is a one-segment wildcard; the old `policy = "read" | "write" | "sudo" | "deny"`
-  maps to capabilities; `deny` in the list overrides everything else in it.
-- matching, vault/acl.go (0192881): an exact rule wins; else the longest prefix rule and every
-  matching segment-wildcard rule compete in `CheckAllowedFromNonExactPaths`' order (later first
-  wildcard or glob, then not-a-prefix, then fewer `+`, then longer, then lexically greater).
-A policy's own rules only: what other policies of the same token add is not this module's business.
+`check` uses this to find bot policies that let an agent read the Forgejo admin token. A policy is
+HCL or JSON with `path "<p>" { … }` blocks; an exact rule wins, else the longest prefix rule and
+every matching `+` wildcard rule compete in Vault's order. A policy's own rules only: what other
+policies of the same token add is not this module's business.
+Why (Vault's parsing and matching rules, with their sources): docs/decisions/check-vault-acl.md.
 """
 
 from __future__ import annotations
@@ -21,7 +16,7 @@ from disinto_infra.parsed import JsonObject, strings
 
 READ = "read"
 DENY = "deny"
-# vault/policy.go: the old-style `policy` values and the capabilities each stands for.
+# The old-style `policy` values and the capabilities each stands for (docs/decisions/check-vault-acl.md).
 OLD_POLICIES = {
     "deny": ("deny",),
     "read": ("read", "list"),
@@ -111,7 +106,7 @@ def _wildcard_match(rule: AclRule, parts: list[str]) -> bool:
 
 
 def _priority(rule: AclRule) -> tuple[int, bool, int, int, str]:
-    """Higher wins (vault/acl.go `less`, reversed)."""
+    """Higher wins (Vault's order, reversed: docs/decisions/check-vault-acl.md)."""
     stem = rule.stem
     first = stem.find("+") if rule.segment_wildcards else len(stem)
     return first, not rule.is_prefix, -stem.split("/").count("+"), len(stem), stem

@@ -1,15 +1,11 @@
 """Whether the stack's Vault token may do what `pulumi up` will ask of it (a part of `check`'s Vault area).
 
-`GET /v1/sys/internal/ui/resultant-acl` answers, for the calling token, its policies merged:
-`data.root`, `data.exact_paths` and `data.glob_paths` (path -> `capabilities`; a glob path is a
-prefix rule with its `*` taken off), from `pathInternalUIResultantACL` in hashicorp/vault
-vault/logical_system.go; Vault's `default` policy lets every token read it. Each right of
-runtimes/nomad/vault_rights.py is judged against those rules as Vault matches paths (runtimes/nomad/vault_acl.py); one problem
-per right the token lacks, naming the capabilities, the path and examples/vault/pulumi-token.hcl.
-
-Vault leaves the rules with a `+` segment out of that answer (it walks only its exact and prefix
-trees), so a token whose policy grants a right through a `+` path is reported as lacking it: the
-problem line says so.
+Vault answers, for the calling token, its policies merged (`sys/internal/ui/resultant-acl`, which
+every token may read). Each right of runtimes/nomad/vault_rights.py is judged against those rules
+as Vault matches paths (vault_acl.py); one problem per right the token lacks, naming the
+capabilities, the path and examples/vault/pulumi-token.hcl. That answer leaves out rules with a
+`+` segment, so a right granted only through one is reported as lacking, and the problem line says
+so. Why: docs/decisions/check-vault-token-rights.md.
 """
 
 from __future__ import annotations
