@@ -70,18 +70,8 @@ class Agent(pulumi.ComponentResource):
         self.register_outputs(self.summary())
 
     def _credentials(self) -> AgentCredentials:
-        """What the agent is given: its token, as FORGE_TOKEN and as FORGE_PASS. The password stays here.
-
-        The factory uses FORGE_PASS only as the password of basic auth, for git over HTTPS and
-        `GET /api/v1/user` (Disinto/disinto 2308c4c lib/git-creds.sh, lines 79-87 and 111). Forgejo
-        takes a token in that place (services/auth/basic.go:63-112 @ v11.0.15, on API and git paths,
-        line 47) as token auth, and lets git through when the token has the repository scope
-        (routers/web/repo/githttp.go:155, services/context/permission.go:133-166). Without the
-        password the agent cannot make itself tokens (Forgejo 11 makes them only for a password
-        login), sign in to the web UI, change its password or its 2FA, and everything it does is
-        bounded by its token's scopes. The password is still generated and kept (secret) in the
-        state: Forgejo 11 takes only it for making and revoking the agent's tokens.
-        """
+        """Its token, as FORGE_TOKEN and as FORGE_PASS; the password stays in the state
+        (docs/decisions/forge-pass-is-the-token.md)."""
         return AgentCredentials(token=self.token.token, password=self.token.token)
 
     def summary(self) -> OutputValues:
