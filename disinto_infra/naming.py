@@ -79,9 +79,8 @@ def env_suffix(forge_user: str) -> str:
     return forge_user.translate(_ENV_SUFFIX_TABLE)
 
 
-# The bots the factory's own `disinto init` makes and keeps: it resets their passwords and deletes
-# all their tokens whenever its .env lacks them (lib/forge-setup.sh, Disinto/disinto 2308c4c;
-# docs/decisions/factory-bot-names.md).
+# The bots the factory's own `disinto init` makes and keeps, resetting their passwords and tokens
+# (docs/decisions/factory-bot-names.md).
 FACTORY_BOTS = (
     "dev-bot",
     "review-bot",
@@ -128,8 +127,7 @@ def nomad_job(agent: str) -> str:
 
 
 def vault_policy(agent: str) -> str:
-    """The agent's Vault policy, and its JWT role: `bot-<name>`, the factory's naming
-    (vault/policies/bot-*.hcl and vault/roles.yaml, Disinto/disinto 2308c4c)."""
+    """The agent's Vault policy, and its JWT role: `bot-<name>`, as the factory names its own."""
     return f"bot-{agent}"
 
 

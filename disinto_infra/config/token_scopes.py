@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-# Forgejo's category order (models/auth/access_token_scope.go); the canonical list follows it.
+# Forgejo's category order; the canonical list follows it (docs/decisions/agent-token-scopes.md).
 CATEGORIES = (
     "activitypub",
     "admin",
@@ -58,12 +58,8 @@ def broad(scopes: Iterable[str]) -> list[str]:
     return [f"{scope}: {BROAD[scope]}" for scope in dict.fromkeys(scopes) if scope in BROAD]
 
 
-# The agent's token is also its git password (FORGE_PASS: the password is not handed out). Forgejo
-# v11.0.15 checks a token's scope on every git push (routers/web/repo/githttp.go:155 via
-# services/context/permission.go:133-166: write:repository, else 403), refuses a public-only
-# token on a private repository such as the agent's .profile (permission.go:151-153), and the
-# factory's credential helper proves the login with GET /api/v1/user, which needs read:user
-# (routers/api/v1/api.go:944-945).
+# The agent's token is also its git password: a push needs write:repository, the factory's login
+# check needs read:user (docs/decisions/agent-token-scopes.md).
 AGENT_NEEDS = ("write:repository", "read:user")
 
 

@@ -17,17 +17,16 @@ from disinto_infra.forgejo.base import ForgejoProvider, Props, args_props, as_in
 from disinto_infra.forgejo.client import ForgejoClient, ForgejoError, path
 
 PERMISSIONS = ("read", "write", "admin")
-# The order of what `…/collaborators/{u}/permission` answers (models/perm/access_mode.go @ v11.0.15).
+# The order of what `…/collaborators/{u}/permission` answers (docs/decisions/collaborator-permission.md).
 RANK = {"none": 0, "read": 1, "write": 2, "admin": 3, "owner": 4}
 
 
 def settled(wanted: str, effective: str) -> str:
     """The permission a refresh records: the wanted one while the effective access is at least that.
 
-    Forgejo answers the user's *effective* access, teams and ownership included
-    (routers/api/v1/repo/collaborators.go GetRepoPermissions → access_model.GetUserRepoPermission,
-    models/perm/access/repo_permission.go:236-262 @ v11.0.15): a bot in a stronger team of the owning
-    organization reads `admin`, and recording that would make every `up` repeat the PUT.
+    Forgejo answers the user's *effective* access, teams and ownership included: a bot in a stronger
+    team of the owning organization reads `admin`, and recording that would make every `up` repeat
+    the PUT (docs/decisions/collaborator-permission.md).
     """
     return wanted if RANK.get(effective, 0) >= RANK.get(wanted, 0) else effective
 

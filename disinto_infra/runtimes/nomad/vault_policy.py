@@ -2,11 +2,8 @@
 token's), nothing else.
 
 The rules are typed; the HCL Vault takes is rendered from them (no string templates with holes).
-The factory's bot policies (vault/policies/bot-dev-qwen.hcl, Disinto/disinto 2308c4c) grant
-`read` on the secret's data path, `list` + `read` on its metadata path, and `read` on
-`<mount>/data/disinto/shared/forge`. We grant the first two only: the factory's
-tools/vault-import.sh (2308c4c) stores FORGE_ADMIN_TOKEN at that shared path (key `admin_token`),
-so that grant hands every agent the Forgejo admin token, and our templates never read it.
+Unlike the factory's own bot policies, no agent may read the shared forge secret, which holds the
+Forgejo admin token (docs/decisions/vault-policy-per-agent.md).
 """
 
 from __future__ import annotations
