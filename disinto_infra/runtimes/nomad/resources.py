@@ -137,8 +137,8 @@ class NomadRuntime:
 
 def takeover_warnings(settings: StackSettings, agents: Iterable[str]) -> list[str]:
     """One line per agent named like a bot whose policy the factory writes by hand
-    (`<factoryRoot>/vault/policies/bot-<name>.hcl`, applied by its tools/vault-apply-policies.sh):
-    the same names, so this stack takes them over. Meant for a migration, harmful by accident."""
+    (`<factoryRoot>/vault/policies/bot-<name>.hcl`): the same names, so this stack takes them over.
+    Meant for a migration, harmful by accident (docs/decisions/vault-secrets-per-agent.md)."""
     policies = Path(settings.factory_root) / "vault" / "policies"
     lines = []
     for agent in agents:
