@@ -1,16 +1,9 @@
 """Where the Docker host is, and which host paths the stack may name for it.
 
-The container's bind sources are paths on the Docker host. Two rules hold them there:
-
-- Docker takes only absolute host paths: the provider refuses a relative `host_path`
-  (`validateDockerContainerPath`, internal/provider/validators.go, kreuzwerker/terraform-provider-docker
-  v4.5.0), and `claudeSharedDir` is also the path inside the container, which Docker wants absolute too.
-- `~` and relative paths are resolved on the machine that runs Pulumi. That is right only when the
-  Docker host is this machine; for another one (`docker:host` ssh://…, tcp://…) they would name
-  folders of the wrong machine, so they are refused there.
-
-Which host the provider talks to: `docker:host`, else `DOCKER_HOST`, else the local socket
-(the provider's `host` default, internal/provider/provider.go @ v4.5.0).
+Bind sources are paths on the Docker host: Docker takes only absolute ones, and `~` or a relative
+path is resolved on the machine that runs Pulumi, which is right only when the Docker host is this
+machine. The host the provider talks to: `docker:host`, else `DOCKER_HOST`, else the local socket.
+Why: docs/decisions/docker-host-paths.md
 """
 
 from __future__ import annotations

@@ -1,16 +1,11 @@
 """An agent's role formula file: where the factory keeps it, and whether it can be used.
 
-One judge (`formula_problem`) for both sides: the `.profile` provider's `check`, which receives the
-formula's text, and the offline `validate` / `plan` and the program, which read the file
-(`read_formula`). What one accepts, the other accepts. No side effects at import time (the
+Found as the factory finds it: the agent's `formula` key, else `formulas/<role>.toml`, else
+`formulas/run-<role>.toml` (and `formulas/review-pr.toml` for `review`). One judge
+(`formula_problem`) for the `.profile` provider's `check` and for the offline commands and the
+program (`read_formula`): what one accepts, the other accepts. No side effects at import time (the
 dynamic-provider host imports this package to unpickle providers).
-
-Where the factory looks (Disinto/disinto at 2308c4c):
-- `lib/hire-agent.sh` (`disinto_hire_an_agent`): `--formula PATH` if given, else
-  `formulas/<role>.toml`, else `formulas/run-<role>.toml` under FACTORY_ROOT;
-- the role scripts read their own file: `review/review-pr.sh` reads `formulas/review-pr.toml`
-  (the `review` role's), the planner, gardener, architect, predictor and supervisor scripts
-  `formulas/run-<role>.toml`, `dev` `formulas/dev.toml`.
+Why: docs/decisions/formula-files.md
 """
 
 from __future__ import annotations
@@ -23,9 +18,8 @@ from pathlib import Path, PurePosixPath
 from disinto_infra import input_file
 
 FORMULAS_DIR = "formulas"
-# Roles whose formula file has a name of its own (Disinto/disinto 2308c4c, review/review-pr.sh:
-# `cat "${FACTORY_ROOT}/formulas/review-pr.toml"`). Every other role the agents image runs
-# (docker/agents/entrypoint.sh) has `formulas/<role>.toml` or `formulas/run-<role>.toml`.
+# Roles whose formula file has a name of its own; every other role has `formulas/<role>.toml` or
+# `formulas/run-<role>.toml` (docs/decisions/formula-files.md).
 ROLE_FORMULAS: dict[str, str] = {"review": f"{FORMULAS_DIR}/review-pr.toml"}
 
 

@@ -1,19 +1,10 @@
 """What Nomad accepts in a placement constraint, checked offline: `plan` refuses what `pulumi up` would.
 
-Nomad checks a job's and a dynamic host volume's constraints with `structs.Constraint.Validate`
-(hashicorp/nomad nomad/structs/structs.go, v1.10.0 e26a2bd; host volumes call it from
-nomad/structs/host_volumes.go `HostVolume.Validate`):
-- `is_set` / `is_not_set` take no value ("does not support an RTarget"); `=`, `==`, `is`, `!=`,
-  `not`, `<`, `<=`, `>`, `>=` and the `set_contains*` operators need one;
-- `regexp`: Go's `regexp.Compile` (RE2 syntax: google-re2 judges it, see `regexp_problem`);
-- `version`: hashicorp/go-version `NewConstraint` (go-version v1.7.0 fcaa532 / v1.9.0 b80b1e6,
-  constraint.go and version.go; Nomad v1.10.0 / main pin them);
-- `semver`: Nomad's helper/constraints/semver `NewConstraint`: go-version's grammar without `~>`
-  and with a `-` before a pre-release;
-- the attribute must be given, and on main (aa026cc, nomad/structs/constraint.go
-  `validateConstraintAttribute`) an interpolated one must be one Nomad can resolve.
-A value this program requires where Nomad would take an empty one (`regexp`) is stricter than
-Nomad on purpose: an empty pattern matches every node, which is no constraint at all.
+The rules Nomad applies to a job's and a host volume's constraint: an attribute it can resolve; no
+value for `is_set` / `is_not_set` and one for every other operator; a Go (RE2) pattern for `regexp`
+(`regexp_problem`); go-version's grammar for `version`, and that grammar without `~>` for `semver`.
+An empty `regexp` value is refused although Nomad takes it: it matches every node, which is no
+constraint at all. Why: docs/decisions/nomad-constraints.md, docs/decisions/nomad-regexps.md.
 """
 
 from __future__ import annotations
@@ -24,14 +15,14 @@ import re2
 
 NO_VALUE = frozenset({"is_set", "is_not_set"})
 
-# main nomad/structs/constraint.go: the interpolations a constraint's attribute may use.
+# The interpolations Nomad resolves in a constraint's attribute.
 _EXACT_TARGETS = frozenset(
     {"${node.unique.id}", "${node.datacenter}", "${node.unique.name}", "${node.class}", "${node.pool}"}
 )
 _PREFIX_TARGETS = ("${attr.", "${device.", "${meta.")
 
-# go-version's VersionRegexpRaw / SemverRegexpRaw (version.go), Go's `\s` spelt out: Python's
-# would also take Unicode spaces.
+# go-version's version and semver grammars, Go's `\s` spelt out: Python's would also take Unicode
+# spaces.
 _SPACE = r"[\t\n\f\r ]*"
 _SEGMENTS = r"v?([0-9]+(?:\.[0-9]+)*?)"
 _BUILD = r"(?:\+[0-9A-Za-z\-~]+(?:\.[0-9A-Za-z\-~]+)*)?"
@@ -47,7 +38,7 @@ _SEMVER = (
 )
 _VERSION_CONSTRAINT = re.compile(rf"{_SPACE}(<=|>=|!=|~>|<|>|=|){_SPACE}({_VERSION}){_SPACE}")
 _SEMVER_CONSTRAINT = re.compile(rf"{_SPACE}(<=|>=|!=|<|>|=|){_SPACE}({_SEMVER}){_SPACE}")
-_INT64_MAX = 2**63 - 1  # go-version parses each segment with strconv.ParseInt(…, 64)
+_INT64_MAX = 2**63 - 1  # go-version reads each segment as a 64-bit integer
 
 
 def attribute_problem(attribute: str) -> str | None:

@@ -68,11 +68,11 @@ def show(value: object) -> str:
         return repr(value)
 
 
-# TOML's integers are 64-bit signed (toml.io v1.0.0, "Integer"); tomllib reads larger ones anyway.
+# TOML's integers are 64-bit signed; tomllib reads larger ones anyway.
 TOML_INT_MAX = 2**63 - 1
-# A counter that reaches a provider as an input: the engine carries numbers as doubles
-# (/work/shared/pulumi-engine-notes.md), exact only up to 2**53 - 1, so a bump past it would not
-# change the input and rotate nothing.
+# A counter that reaches a provider as an input: the engine carries numbers as doubles, exact only
+# up to 2**53 - 1, so a bump past it would not change the input and rotate nothing.
+# Why: docs/decisions/rotation-counters.md
 COUNTER_MAX = 2**53 - 1
 # A host as a server's name can be: DNS labels, an IPv4 address, or an IPv6 one in brackets.
 _HOST_RE = re.compile(r"[A-Za-z0-9._-]+|\[[0-9A-Fa-f:.]+\]")
@@ -210,7 +210,7 @@ class AgentSpec(BaseModel):
     token_scopes: tuple[str, ...] | None = None
     rotate_token: int = 0
     rotate_password: int = 0
-    # This program's own: the formula file, relative to the factory root (see factory/formula_file.py).
+    # This program's own: the formula file, relative to the factory root (see config/formula_file.py).
     formula: str | None = None
     # Replace the token on the first `pulumi up` after it is this many days old (None: the
     # stack's disinto:tokenMaxAgeDays, unset there too: never).

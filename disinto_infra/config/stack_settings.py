@@ -1,8 +1,9 @@
 """Stack settings: the `disinto:*` config keys, typed, with their defaults.
 
 `from_mapping` is the pure constructor (tests, the offline `plan`); `from_stack_file` reads a stack
-file offline; program/stack_config.py reads the running stack through the same model. Admin credentials are carried for completeness only: the Forgejo providers read
-them from the stack config themselves, so they never become resource inputs.
+file offline; program/stack_config.py reads the running stack through the same model. The Forgejo
+providers read their admin credentials through `ForgeAccess` in their own process, so the
+credentials never become resource inputs.
 """
 
 from __future__ import annotations
@@ -96,9 +97,9 @@ RUNTIMES = ("docker", "nomad")
 # Each with the environment variable its provider also reads.
 PROVIDER_SECRETS = {"nomad:secretId": "NOMAD_TOKEN", "vault:token": "VAULT_TOKEN"}
 NOMAD_NAMESPACE = re.compile(r"[a-zA-Z0-9-]{1,128}")
-# What a Vault policy's path reads as more than itself (hashicorp/vault vault/policy.go
-# parsePaths, 004997b: `+` a segment wildcard, a trailing `*` a prefix glob, `{{…}}` an identity
-# template), and what an API URL's path cannot hold as it is.
+# What a Vault policy's path reads as more than itself (`+` a segment wildcard, a trailing `*` a
+# prefix glob, `{{…}}` an identity template), and what an API URL's path cannot hold as it is.
+# Why: docs/decisions/vault-secrets-per-agent.md
 VAULT_POLICY_SPECIAL = frozenset("+*{}")
 URL_SPECIAL = frozenset("?#%")
 
@@ -166,8 +167,8 @@ class NomadConstraint(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True)
 
     attribute: str
-    # Nomad's constraint operators (nomad/structs: Constraint.Validate; api/constraint.go), so a
-    # typo fails at `plan`, not at `pulumi up`. Before `value`: its check reads the operator.
+    # Nomad's constraint operators (docs/decisions/nomad-constraints.md), so a typo fails at
+    # `plan`, not at `pulumi up`. Before `value`: its check reads the operator.
     operator: Literal[
         "=",
         "==",
@@ -307,7 +308,7 @@ class StackSettings(ForgeAccess):
     nomad_node_pool: str | None = None
     nomad_constraint: NomadConstraint | None = None
     # The factory's layout: kv-v2 at kv/, bots under disinto/bots/<name>, JWT auth at jwt-nomad
-    # (lib/init/nomad/vault-engines.sh, vault-nomad-auth.sh, nomad/jobs/agents.hcl; 2308c4c).
+    # (docs/decisions/vault-secrets-per-agent.md).
     vault_kv_mount: str = "kv"
     vault_kv_prefix: str = "disinto/bots"
     vault_auth_mount: str = "jwt-nomad"
@@ -421,9 +422,9 @@ class StackSettings(ForgeAccess):
     @field_validator("start_timeout_seconds", "stop_grace_seconds", mode="before")
     @classmethod
     def _check_container_seconds(cls, value: object, info: ValidationInfo[object]) -> int:
-        # The provider gives a container's create and delete 20 minutes in all
-        # (resource_docker_container.go, terraform-provider-docker v4.5.0): the wait for a healthy
+        # The provider gives a container's create and delete 20 minutes in all: the wait for a healthy
         # agent, or the stop's grace, must end before that, with a minute left for the rest.
+        # Why: docs/decisions/agent-stop-and-health.md
         low = MIN_START_TIMEOUT if info.field_name == "start_timeout_seconds" else 1
         return _bounded(value, low, MAX_CONTAINER_SECONDS, "seconds")
 

@@ -1,17 +1,10 @@
 """The container's host folders (`binds`), and what the Pulumi host can see of them.
 
-Two kinds of finding, both only for the docker runtime and a Docker host that is this machine
-(config/docker_host.py; for another machine nothing here can see its files, and nothing is claimed):
-
-- `entrypoint_problems`: what makes the agents' entrypoint exit at once. entrypoint.sh
-  (docker/agents/entrypoint.sh, Disinto/disinto 2308c4c, `validate_projects_dir`) stops with
-  "FATAL: No real .toml files found" when `/home/agent/disinto/projects/*.toml` matches nothing, and
-  that folder is `<factoryRoot>/projects`. With the restart policy the container would restart
-  forever. Its other early exits are not files of this host: ENABLE_LLAMA_AGENT=1 (the program
-  never sets it), no `claude` on PATH (the image installs it), a failed first clone of the
-  project repository (`check` asks Forgejo whether the repository exists).
-- `missing_sources`: bind sources that do not exist. Docker creates a missing source as an empty
-  folder owned by root, so `~/.claude.json` would become a folder and `~/.ssh` an empty one.
+Two findings, both only for the docker runtime on a Docker host that is this machine
+(config/docker_host.py; of another machine nothing is claimed): `entrypoint_problems`, a
+projects folder without a project TOML, which makes the agents' entrypoint exit at once and the
+container restart forever; and `missing_sources`, bind sources that do not exist, which Docker
+would create as empty root-owned folders. Why: docs/decisions/docker-host-paths.md
 """
 
 from __future__ import annotations
@@ -37,10 +30,8 @@ def binds(settings: StackSettings) -> list[Bind]:
     """Host folders, as the old compose file mounted them, less the factory's `.env`.
 
     The compose file also bound `<factoryRoot>/.env`, which after `envFile` holds every agent's
-    FORGE_TOKEN_* / FORGE_PASS_*. Nothing in the image reads it: lib/env.sh loads `.env` only when
-    DISINTO_CONTAINER is not 1 (Disinto/disinto 2308c4c, lib/env.sh), and no role script or other lib
-    reads it; only the host-side `disinto` scripts (lib/ci-setup.sh, forge-setup.sh, hire-agent.sh)
-    write it. Bound, it only let every agent's model read every other agent's credentials.
+    FORGE_TOKEN_* / FORGE_PASS_*. Nothing in the image reads it; bound, it only let every agent's
+    model read every other agent's credentials (docs/decisions/docker-host-paths.md).
     A missing source becomes an empty root-owned folder on the Docker host: `check` names them.
     """
     factory = settings.factory_root.rstrip("/")

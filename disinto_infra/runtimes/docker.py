@@ -1,8 +1,10 @@
 """The docker runtime: each agent as its own container, with two docker volumes, on one host.
 
-What the first version of this program made, unchanged (the recorded plan
-tests/data/plans/docker.json holds it): removing the agent removes its container and keeps both
-volumes (`retain_on_delete`), so data is never lost by default.
+Per agent: its repos and data volumes (kept when the agent goes, so data is never lost by default),
+the container, and host commands tied to it: `<name>-retire` / `<name>-copy-data` (taking over a
+compose agent, runtimes/migration.py), `<name>-started` (`up` waits for the agent loop) and
+`<name>-drain` (sessions in flight finish before a stop). The recorded plan
+tests/data/plans/docker.json holds the shape.
 """
 
 from __future__ import annotations
@@ -135,11 +137,9 @@ def for_stack(settings: StackSettings) -> DockerRuntime:
 def find_network(name: str) -> str:
     """The id of the docker network `name`; fails the program when there is none.
 
-    Attached at container create, a missing network fails only after `ContainerCreate` (the provider
-    creates, then `NetworkConnect`s: resourceDockerContainerCreate, internal/provider/
-    resource_docker_container_funcs.go @ 5074970, v4.5.0) and leaves a created, never-started
-    container behind. The `getNetwork` data source (`NetworkInspect`, "Could not find docker
-    network": data_source_docker_network.go @ 5074970) fails before anything is registered.
+    Left to the container's create, a missing network fails only after the container is created,
+    leaving a never-started container behind; this lookup fails before anything is registered.
+    Why: docs/decisions/network-looked-up-first.md
     """
     return docker.get_network(name=name).id
 
@@ -221,7 +221,7 @@ def _container(
         # No `wait`: the `<name>-started` command waits instead, and fails with the container's logs.
         # No init: the wrapper is PID 1 and handles SIGTERM itself (docs/decisions/agent-stop-and-health.md).
         init=False,
-        # Delete stops with this timeout; unset it is 0, an immediate kill (resource_docker_container_funcs.go).
+        # Delete stops with this timeout; unset it is 0, an immediate kill (docs/decisions/agent-stop-and-health.md).
         destroy_grace_seconds=grace,
         # The same grace for a `docker stop` without -t (a daemon shutdown, an operator's stop).
         stop_timeout=grace,
@@ -235,8 +235,8 @@ def _container(
             parent=args.parent,
             # Container names are unique on the host: the old one must go first.
             delete_before_replace=True,
-            # Neither is ForceNew and Update ignores both (resource_docker_container.go, v4.5.0):
-            # without this a changed healthcheck or init would show in the preview and never apply.
+            # The provider neither replaces nor updates on these: without this a changed healthcheck
+            # or init would show in the preview and never apply (docs/decisions/agent-stop-and-health.md).
             replace_on_changes=["healthcheck", "init"],
             additional_secret_outputs=["envs"],
             # Start only once the bot can reach the repository, the compose container that
@@ -269,6 +269,7 @@ def _started(args: PlaceArgs, container: docker.Container) -> command.local.Comm
 
 def _watch(args: PlaceArgs, module: str, seconds: int) -> str:
     """A host script's command line that watches the agent's container for at most `seconds`."""
+    # The module path is part of a command that state holds: docs/decisions/module-paths-frozen-by-state.md
     return python_module_command(
         module, "--container", naming.container_name(args.spec.name), "--timeout", str(seconds)
     )

@@ -1,10 +1,9 @@
 """Durations the way the docker provider reads them back: Go's `time.Duration.String()`.
 
-The provider parses a healthcheck's `interval`, `timeout`, `start_period` and `start_interval`
-with `time.ParseDuration` and, on every read, stores `Duration.String()` of what Docker holds
-(resource_docker_container_funcs.go, the healthcheck block of the read, kreuzwerker/terraform-provider-docker
-v4.5.0). An input written any other way (`60s` comes back as `1m0s`) is a diff on every `up`; so the
-program writes each duration with `go_string`; `check` reads a Nomad client's with `parse`.
+The provider stores each healthcheck duration as Go prints it, so an input written any other way
+(`60s` comes back as `1m0s`) is a diff on every `up`. The program writes each duration with
+`go_string` (`of_seconds` for whole seconds); `check` reads a Nomad client's with `parse`.
+Why: docs/decisions/healthcheck-durations.md
 """
 
 from __future__ import annotations

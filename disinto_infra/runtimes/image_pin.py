@@ -1,19 +1,10 @@
 """The agents' image as the docker runtime pulls it: always by registry digest, never by a tag alone.
 
-The docker provider's RemoteImage looks its name up among the local images first and pulls only when
-nothing local matches (`findImage`, internal/provider/resource_docker_image_funcs.go,
-kreuzwerker/terraform-provider-docker v4.5.0 @ 5074970): an image pushed again under the same tag
-would never reach an agent. So a tag is resolved to the digest the registry holds for it now, at
-every `pulumi preview` and `up`, by the provider's `getRegistryImage` invoke (a HEAD of the manifest,
-its `Docker-Content-Digest` header: data_source_docker_registry_image.go @ 5074970), and
-`<repository>@<digest>` is what is pulled. A new digest renames the image (RemoteImage's `name` is
-ForceNew), which pulls it, and the containers follow (their `image`, the pulled repo digest, is
-ForceNew too). A name that holds a digest already (`repo@sha256:…`, `repo:tag@sha256:…`) is pinned:
-no registry is asked, and only a new pin moves the agents.
-
-A locally built image (the factory's build mode) has no registry digest: `<repo>@<digest>` finds
-nothing and sends the engine to a registry. It is named by its image id, `sha256:<64 hex>`, which
-the provider's image lookup inspects as it is and reads back unchanged (docs/decisions/local-agents-image.md).
+The provider would use a local image of the same tag and never pull again, so a tag is resolved to
+the registry's digest at every `preview` and `up`, and `<repository>@<digest>` is pulled; a new
+digest replaces the image and the containers. A name holding a digest is pinned and asks no
+registry. A locally built image has no registry digest and is named by its image id.
+Why: docs/decisions/image-by-digest.md, docs/decisions/local-agents-image.md
 """
 
 from __future__ import annotations

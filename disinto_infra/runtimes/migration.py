@@ -1,21 +1,11 @@
 """The Pulumi side of taking agents over from the factory's docker-compose deployment.
 
-Per agent, two `command.local.Command`s run `disinto_infra.migrate` on the Pulumi host, each once
-(on create; neither has a delete: undoing a retirement is the operator's `disinto up`; neither's
-`update` does anything, so an in-place change never retires or copies again):
-- `<name>-retire` removes the compose container `disinto-agents-<name>`, whose name our container
-  takes, stopped with the stack's grace; it removes only a container labelled `com.docker.compose.project`.
-- `<name>-copy-data` copies the compose data volume `<composeProject>_agents-<name>-data` into our
-  fresh `agents-<name>-data`, once (a marker file in the target records it).
-
-Wiring, for the Agent component (the order is what makes this safe):
-    retire = retire_compose_container(name, naming.container_name(name), docker_host, stop_grace_seconds,
-                                      opts(parent, depends_on=[user, token, collaborator, profile,
-                                                               repos_volume, data_volume, image]))  # last
-    copy = copy_legacy_data(name, compose_project, name, data_volume, image, docker_host,
-                            opts(parent, depends_on=[retire]))   # never copy from a running agent
-    container = docker.Container(..., opts(parent, depends_on=[retire, copy]))
-`copy_legacy_data` adds the dependency on `data_volume` itself.
+Per agent, two host commands run `disinto_infra.migrate` once each, on create only: `<name>-retire`
+removes the compose container whose name ours takes (only a compose-labelled one), stopped with the
+stack's grace; `<name>-copy-data` copies the compose data volume into our fresh one, once. The
+retirement goes last, after everything the new container needs; the copy waits for it, and the
+container for both (runtimes/docker.py `_migration` wires them).
+Why: docs/decisions/compose-migration.md
 """
 
 from __future__ import annotations
@@ -27,10 +17,10 @@ import pulumi_docker as docker
 from disinto_infra import naming
 from disinto_infra.factory.env_export import host_environment, python_module_command
 
-# What copy-data runs on an update: nothing. pulumi-command 1.2.1 runs `update` on an in-place
-# update and, without one, runs `create` again (Command.Update, provider/pkg/provider/local/
-# commandController.go @ 7f3eb6f, tag v1.2.1); `/bin/sh -c` is its interpreter on Linux and macOS.
+# What both commands run on an in-place update: nothing (`true` in the shell). Without an `update`
+# pulumi-command runs `create` again. Why: docs/decisions/compose-migration.md
 NO_OP_UPDATE = "true"
+# `disinto_infra.migrate` is named in commands that state holds: docs/decisions/module-paths-frozen-by-state.md
 
 
 def legacy_data_volume(compose_project: str, agent: str) -> str:

@@ -1,21 +1,12 @@
 """One agent's Nomad job, as typed objects of the Nomad API (runtimes/nomad/jobspec.py): the factory's
-agents task shape (nomad/jobs/agents.hcl, Disinto/disinto 2308c4c) for one agent alone.
+agents task shape for one agent alone.
 
 One group, one docker task: the agents image, its own two volumes and the factory's two shared
-read-only ones, the non-secret env the docker container gets, and two env templates: FORGE_URL
-from Nomad's service discovery, the secrets from the agent's own KV secret (and, for an agent with
-the `review` role, the review token from that token's own secret). Nothing secret or derived from
-a secret is in it, so a rotation never changes the job.
-
-The task's Vault token: the task never holds it (`Env = false`, `DisableFile = true`); only the
-template hook uses it. Its Vault block's `ChangeMode` is "noop". In Nomad 1.10 (hashicorp/nomad
-v1.10.0 e26a2bd, client/allocrunner/taskrunner/vault_hook.go `run`) a token Vault no longer
-renews is replaced by a new one, and under "restart" that restarts the task, killing any agent
-session in progress. Whatever the mode, the template hook takes the new token (template_hook.go
-`Update` builds a new template manager) and re-renders; a re-render that changes a file on disk
-applies that template's own change mode (template/template.go `handleFirstRender`). So the secret
-template's `ChangeMode = "restart"` restarts the task when the *secret* changed, and only then.
-With the role's periodic token (runtimes/nomad/resources.py) renewal never ends while the task runs.
+read-only ones, the non-secret env the docker container gets, and two env templates: FORGE_URL from
+Nomad's service discovery, the secrets from the agent's own KV secret (and the review token from its
+own secret for a `review` agent). Nothing secret is in the job, so a rotation changes only its Meta.
+The task never holds a Vault token; only the templates use it, and only a changed secret restarts
+the task. Why: docs/decisions/nomad-job-shape.md, docs/decisions/nomad-volume-placement.md.
 """
 
 from __future__ import annotations
@@ -47,10 +38,10 @@ from disinto_infra.runtimes.nomad.jobspec import (
 )
 from disinto_infra.runtimes.nomad.vault_policy import KvPath, agent_secret, review_secret
 
-FORGE_SERVICE = "forgejo"  # the factory's Forgejo job registers this Nomad service (nomad/jobs/forgejo.hcl)
+FORGE_SERVICE = "forgejo"  # the Nomad service the factory's Forgejo job registers
 # The factory's key names in a bot's KV secret; other secret env values go under their own names.
 KV_KEYS = {"FORGE_TOKEN": "token", "FORGE_PASS": "pass"}
-# nomad/jobs/agents.hcl (2308c4c): fail fast to the scheduler; room for Claude/llama sessions.
+# The factory's agents job: fail fast to the scheduler; room for Claude/llama sessions.
 TOKEN_META = "disinto.token"
 FORGE_URL_WAIT_MIN, FORGE_URL_WAIT_MAX = 15, 60  # seconds
 RESTART = RestartPolicy(Attempts=3, Interval=nanoseconds(300), Delay=nanoseconds(15), Mode="delay")
@@ -63,32 +54,27 @@ SECRETS_FILE = "secrets/forge.env"
 REVIEW_ROLE = "review"
 REVIEW_TOKEN_VAR = "FORGE_REVIEW_TOKEN"
 # The audience of the task's Vault identity; the JWT role's bound_audiences (runtimes/nomad/resources.py) is
-# this same list. "vault.io": the factory's default_identity (nomad/server.hcl, Disinto/disinto
-# 2308c4c) and Nomad's own default role (command/asset/vault-wi-default-role.json, v1.10.0).
+# this same list: the factory's and Nomad's default. Why: docs/decisions/nomad-job-shape.md
 VAULT_AUDIENCES = ("vault.io",)
-# Nomad names the identity a task's Vault block uses "vault_" + its cluster (Vault.IdentityName in
-# nomad/structs/structs.go, v1.10.0; api/tasks.go canonicalises an empty Cluster to "default").
+# Nomad names the identity a task's Vault block uses "vault_" + its cluster ("default").
 VAULT_IDENTITY = "vault_default"
-# How long each identity JWT lives; Nomad renews it before it expires (client/widmgr). The
-# factory's default_identity ttl (nomad/server.hcl, 2308c4c). Only a non-default identity may
-# have a TTL (structs.WorkloadIdentity.Validate, nomad/structs/workload_id.go v1.10.0).
+# How long each identity JWT lives (the factory's); Nomad renews it before it expires. Only a
+# non-default identity may have a TTL.
 VAULT_IDENTITY_TTL = nanoseconds(3600)
 FORGE_URL_FILE = "local/forge-url.env"
 
 
 @dataclass(frozen=True)
 class SharedVolume:
-    """A static host volume of the factory's Nomad client, mounted read-only into every agent
-    (nomad/client.hcl and nomad/jobs/agents.hcl, Disinto/disinto 2308c4c). Read-only, so sharing
-    it is not the collision this project ends."""
+    """A static host volume of the factory's Nomad client, mounted read-only into every agent, as
+    the factory's agents job does. Read-only, so sharing it is not the collision this project ends."""
 
     key: str
     destination: str
 
 
-# The project TOMLs: the agents image holds none (the factory's .dockerignore drops projects/*.toml)
-# and docker/agents/entrypoint.sh exits ("No real .toml files found") unless
-# seed_projects_from_host_volume finds them here. The ops repository, as the factory mounts it.
+# The project TOMLs (the agents image holds none, and its entrypoint exits without them) and the ops
+# repository, as the factory mounts them. Why: docs/decisions/nomad-job-shape.md
 SHARED_VOLUMES = (
     SharedVolume("factory-projects", "/srv/disinto/project-repos/_factory/projects"),
     SharedVolume("ops-repo", f"{CONTAINER_HOME}/repos/_factory/disinto-ops"),
@@ -131,12 +117,10 @@ def reads_review_token(env: list[EnvVar]) -> bool:
 
 # Claude Code's folder (sessions, settings, OAuth files) on the agent's own data volume: the task's
 # home is not on a volume, so `~/.claude` or the docker runtime's shared host folder (which the job
-# does not bind) would be lost at each restart. The entrypoint creates it when missing
-# (docker/agents/entrypoint.sh, "Ensure CLAUDE_CONFIG_DIR exists", Disinto/disinto 2308c4c).
+# does not bind) would be lost at each restart. The entrypoint creates it when missing.
 CLAUDE_CONFIG_DIR = f"{CONTAINER_HOME}/data/.claude"
-# What the factory's Nomad job sets for agents on a local model and the docker env (the per-agent
-# compose service of lib/generators.sh) does not (nomad/jobs/agents.hcl, Disinto/disinto 2308c4c,
-# "llama-specific Claude Code tuning"); CLAUDE_MAX_TURNS=60 is also lib/agent-sdk.sh's default.
+# What the factory's Nomad job sets for agents on a local model and the docker env does not.
+# Why: docs/decisions/nomad-job-shape.md
 ANTHROPIC_API_HOST = "anthropic.com"
 LLAMA_ENV = (
     EnvVar("CLAUDE_MAX_TURNS", "60"),
@@ -147,7 +131,7 @@ LLAMA_ENV = (
 
 def talks_to_a_local_model(env: list[EnvVar]) -> bool:
     """Every `[agents.<name>]` has a model server of its own (the factory's generator skips one without
-    `base_url`, lib/generators.sh); one pointed at Anthropic's own API is no local model."""
+    `base_url`); one pointed at Anthropic's own API is no local model."""
     base = next((var.value for var in env if var.name == BASE_URL_VAR), None)
     host = urlsplit(base).hostname if isinstance(base, str) else None
     return host is None or not (host == ANTHROPIC_API_HOST or host.endswith("." + ANTHROPIC_API_HOST))
@@ -228,17 +212,12 @@ def placement_constraints(settings: StackSettings) -> list[Constraint] | None:
     return [Constraint(LTarget=c.attribute, RTarget=c.value, Operand=c.operator)] if c else None
 
 
-# Where the job may run, said for the volumes too. Nomad places a volume on its own
-# (nomad/host_volume_endpoint.go placeHostVolume, hashicorp/nomad v1.10.0 e26a2bd; main alike):
-# without a node pool it tries every node of every pool, and it knows nothing of the job, so a
-# volume could land where the job cannot follow. A job without a pool runs in the namespace's
-# default pool, "default" on Nomad CE (nomad/job_endpoint_hook_node_pool_ce.go); the job and its
-# volumes both name it. Nomad Enterprise may give a namespace another default: set nomadNodePool.
+# Where the job may run, said for the volumes too: Nomad places a volume on its own, knowing
+# nothing of the job. A job without a pool runs in the namespace's default pool, "default" on Nomad
+# CE; the job and its volumes both name it. Why: docs/decisions/nomad-volume-placement.md
 DEFAULT_NODE_POOL = "default"
-# What Nomad itself asks of a node for this job (v1.10.0): a detected docker driver
-# (scheduler/feasible.go DriverChecker; client/node_updater.go sets attribute driver.docker = "1")
-# and, for a task with a vault block on the default cluster, a Vault client
-# (nomad/job_endpoint_hooks.go vaultConstraint: ${attr.vault.version} semver ">= 0.6.1").
+# What Nomad itself asks of a node for this job: a detected docker driver and, for a task with a
+# vault block, a Vault client.
 DOCKER_DRIVER = Constraint(LTarget="${attr.driver.docker}", RTarget="1", Operand="=")
 VAULT_CLIENT = Constraint(LTarget="${attr.vault.version}", RTarget=">= 0.6.1", Operand="semver")
 
@@ -249,7 +228,7 @@ def node_pool(settings: StackSettings) -> str:
 
 def datacenter_constraint(datacenters: tuple[str, ...]) -> Constraint:
     """The job's datacenters as one constraint on `${node.datacenter}`; `*` in a name is Nomad's
-    glob (nomad/structs/structs.go Node.IsInAnyDC, ryanuber/go-glob; v1.10.0), so it becomes `.*`."""
+    glob, so it becomes `.*`."""
     names = "|".join(re.escape(dc).replace(r"\*", ".*") for dc in datacenters)
     return Constraint(LTarget="${node.datacenter}", RTarget=f"^({names})$", Operand="regexp")
 
@@ -279,7 +258,7 @@ def agent_job(agent: str, settings: StackSettings, stack: str, env: list[EnvVar]
     task = Task(
         Name="agent",
         Driver="docker",
-        # Claude Code needs ptrace and /proc, as under compose (nomad/jobs/agents.hcl). The image's
+        # Claude Code needs ptrace and /proc, as under compose. The image's
         # entrypoint under the same wrapper as on docker: on the stop signal the loop starts no new
         # poll and the jobs in flight may finish (runtimes/agent_entrypoint.py).
         Config=DockerConfig(
@@ -291,11 +270,10 @@ def agent_job(agent: str, settings: StackSettings, stack: str, env: list[EnvVar]
         Env=plain_env(env),
         Templates=[forge_url_template(), secrets_template(secret, env, review)],
         # The task needs no Vault token of its own (neither env nor file); the templates get theirs.
-        # "noop": a new token re-renders the templates and restarts nothing by itself (see above).
+        # "noop": a new token re-renders the templates and restarts nothing by itself
+        # (docs/decisions/nomad-job-shape.md).
         Vault=Vault(Role=naming.vault_policy(agent), Env=False, DisableFile=True, ChangeMode="noop"),
-        # Which JWT Vault gets, so the job needs no server-side `vault.default_identity`
-        # (nomad/job_endpoint_hook_implicit_identities.go handleVault, v1.10.0, adds one only when
-        # the task has none and the server has a default).
+        # Which JWT Vault gets, so the job needs no server-side `vault.default_identity`.
         Identities=[WorkloadIdentity(Name=VAULT_IDENTITY, Audience=list(VAULT_AUDIENCES), TTL=VAULT_IDENTITY_TTL)],
         VolumeMounts=[
             *(VolumeMount(Volume=v.key, Destination=v.destination) for v in volumes),

@@ -1,13 +1,9 @@
 """A Nomad job in the shape of Nomad's HTTP API (JSON), from typed parts.
 
-Field names are the Go struct field names of hashicorp/nomad's `api` package (api/jobs.go: Job;
-api/tasks.go: TaskGroup, Task, RestartPolicy, VolumeRequest, VolumeMount, Template, Vault,
-WorkloadIdentity;
-api/resources.go: Resources; api/constraint.go: Constraint), because that is what
-`nomad.Job(json=True)` decodes the jobspec into. Go's decoder ignores unknown keys and matches
-names case-insensitively, so a misspelt field would vanish silently there: the tests hold this
-output to a JSON schema of those types with no extra keys allowed (tests/data/nomad/).
-Durations are nanoseconds, as in the API. None means "not set" and is left out.
+Field names are the Go field names of Nomad's `api` package, because that is what
+`nomad.Job(json=True)` decodes the jobspec into; Go would silently drop a misspelt one, so the tests
+hold this output to a JSON schema of those types (tests/data/nomad/). Durations are nanoseconds, as
+in the API. None means "not set" and is left out. Why: docs/decisions/nomad-job-shape.md
 """
 
 from __future__ import annotations
@@ -107,8 +103,8 @@ class Vault(_ApiObject):
 
 @dataclass(frozen=True)
 class WorkloadIdentity(_ApiObject):
-    """api/tasks.go `WorkloadIdentity` (hashicorp/nomad v1.10.0): no json tags, so the JSON keys
-    are the Go field names (`Audience`, `TTL`), not the jobspec's `aud` / `ttl`."""
+    """The API's WorkloadIdentity: its JSON keys are the Go field names (`Audience`, `TTL`), not the
+    HCL jobspec's `aud` / `ttl`."""
 
     Name: str
     Audience: list[str]

@@ -1,13 +1,10 @@
 """What the stack's Nomad ACL token (`nomad:secretId`) must be allowed: the rights `pulumi up` uses.
 
-From hashicorp/nomad v1.10.0: registering a job needs `submit-job` on its namespace, and for each
-host volume a group asks for, `mount-readwrite` on that volume, or `mount-readonly` where the
-request is read-only (nomad/job_endpoint.go `Register`); stopping and purging one needs
-`submit-job` too (`Deregister`); the provider reads jobs back (`read-job`); a dynamic host volume
-is made with `host-volume-create` (nomad/host_volume_endpoint.go `Create`). The stack never
-deletes a volume (they are kept, retain_on_delete), so `host-volume-delete` is not among them.
-examples/nomad/pulumi-token.hcl grants exactly these; a test holds it to this list and `check`
-names each one the token lacks.
+`submit-job` and `read-job` on the namespace (register, stop, purge and read the jobs),
+`host-volume-create` for the agents' volumes (never deleted, so no `host-volume-delete`), and a mount
+right on each host volume a job asks for. examples/nomad/pulumi-token.hcl grants exactly these; a
+test holds it to this list and `check` names each one the token lacks.
+Why: docs/decisions/pulumi-token-rights.md
 """
 
 from __future__ import annotations

@@ -1,26 +1,12 @@
 """The nomad runtime: each agent as its own Nomad job with its own Vault identity.
 
-Per agent (children of the Agent component, next to its Forgejo identity):
-- `<name>-kv`: Vault KV v2 secret `<kvMount>/<kvPrefix>/<name>` with the agent's credentials,
-  `token` and `pass` under the factory's key names (nomad/jobs/agents.hcl reads
-  `.Data.data.token` / `.Data.data.pass`, Disinto/disinto 2308c4c); any other secret env value
-  (the model server's API key) under its env name in lower case;
-- `<name>-policy`: Vault policy `bot-<name>` reading exactly that secret, and for an agent with the
-  `review` role the review token's secret too (runtimes/nomad/vault_policy.py);
-- `<name>-role`: JWT role `bot-<name>` on the Nomad auth mount, bound to this agent's job id and
-  namespace only, granting only that policy, issuing periodic tokens (see ROLE_TOKEN_PERIOD);
-- `<name>-repos` / `<name>-data`: dynamic host volumes `project-repos-<name>` / `agents-<name>-data`
-  (plugin `mkdir`), kept when the agent goes, like the docker runtime's volumes;
-- `<name>-job`: service job `disinto-agent-<name>` (its spec: runtimes/nomad/job.py).
-
-The jobspec holds no secret and no secret-derived value. A rotated token changes the KV secret and
-the token's name in the job's Meta, so the job is registered again and its new allocation renders
-the new secret at once (runtimes/nomad/job.py, agent_job); a new password changes only the secret.
-
-Per stack, with `forgeReviewToken` set: `forge-review-token`, the KV v2 secret
-`<kvMount>/<kvPrefix>/_forge-review` holding it (`forge_review_token`), read only by the agents
-with the `review` role (their policy and their job's template). The docker runtime keeps giving
-it to every container, as the factory's compose did.
+Per agent, under its Agent component: `<name>-kv` (its own KV v2 secret), `<name>-policy` (reads
+only that secret, and the review token's for a `review` agent), `<name>-role` (a JWT role bound to
+this agent's job), `<name>-repos` / `<name>-data` (host volumes, kept when the agent goes) and
+`<name>-job` (runtimes/nomad/job.py). Per stack, with `forgeReviewToken` set, that token's own
+secret. The jobspec holds no secret: a new password changes only the secret, a rotated token also
+the job's Meta, so the job is registered again. Why: docs/decisions/vault-secrets-per-agent.md,
+docs/decisions/nomad-job-shape.md, docs/decisions/nomad-volume-placement.md.
 """
 
 from __future__ import annotations
@@ -58,15 +44,11 @@ from disinto_infra.runtimes.nomad.vault_policy import KvPath, agent_secret, bot_
 NAME = "nomad"
 # The audience the job's Vault identity carries (nomad_job.VAULT_AUDIENCES): one list for both.
 ROLE_AUDIENCES = list(VAULT_AUDIENCES)
-# The factory's constants (vault/roles.yaml header, tools/vault-apply-roles.sh; 2308c4c).
+# The factory's own role settings (why: docs/decisions/vault-secrets-per-agent.md).
 ROLE_USER_CLAIM = "nomad_job_id"
 ROLE_TOKEN_TYPE = "service"
-# A periodic token, as Nomad's own recommended role (command/asset/vault-wi-default-role.json,
-# hashicorp/nomad v1.10.0: `token_period` "30m", no token_ttl / token_max_ttl): Vault renews it by
-# the period for as long as Nomad keeps renewing it, with no max lifetime (token_period in
-# sdk/helper/tokenutil/tokenutil.go, hashicorp/vault 01c88db). The factory's 1h ttl / 24h max TTL
-# made Vault refuse renewal after a day; Nomad 1.10 then fetched a new token and, under the Vault
-# block's change_mode "restart", restarted every agent once a day (vault_hook.go `run`).
+# A periodic token, renewed for as long as Nomad renews it: with a max TTL Vault would stop renewing
+# it and every agent would restart once a day. Why: docs/decisions/vault-secrets-per-agent.md
 ROLE_TOKEN_PERIOD = 1800
 VOLUME_PLUGIN = "mkdir"
 
@@ -115,7 +97,7 @@ class NomadRuntime:
         repos_spec, data_spec = agent_volumes(name)
         repos = _volume(args, repos_spec)
         # On the repos volume's node: the job needs both on one node, and Nomad would pick each
-        # volume's node on its own (terraform-provider-nomad: node_id is optional and computed).
+        # volume's node on its own (docs/decisions/nomad-volume-placement.md).
         data = _volume(args, data_spec, node_id=repos.node_id)
         stack = args.stack
         jobspec = pulumi.Output.from_input(args.identity.token.token_name).apply(
@@ -155,8 +137,8 @@ class NomadRuntime:
 
 def takeover_warnings(settings: StackSettings, agents: Iterable[str]) -> list[str]:
     """One line per agent named like a bot whose policy the factory writes by hand
-    (`<factoryRoot>/vault/policies/bot-<name>.hcl`, applied by its tools/vault-apply-policies.sh):
-    the same names, so this stack takes them over. Meant for a migration, harmful by accident."""
+    (`<factoryRoot>/vault/policies/bot-<name>.hcl`): the same names, so this stack takes them over.
+    Meant for a migration, harmful by accident (docs/decisions/vault-secrets-per-agent.md)."""
     policies = Path(settings.factory_root) / "vault" / "policies"
     lines = []
     for agent in agents:
@@ -215,7 +197,7 @@ def _role(args: PlaceArgs, policy: vault.Policy) -> vault.jwt.AuthBackendRole:
         role_type="jwt",
         bound_audiences=ROLE_AUDIENCES,
         user_claim=ROLE_USER_CLAIM,
-        # Claim names of Nomad's workload identity (lib/init/nomad/vault-nomad-auth.sh, vault/roles.yaml).
+        # Claim names of Nomad's workload identity, as the factory binds them.
         bound_claims={"nomad_namespace": settings.nomad_namespace, "nomad_job_id": naming.nomad_job(name)},
         token_type=ROLE_TOKEN_TYPE,
         token_policies=[policy.name],
@@ -224,13 +206,10 @@ def _role(args: PlaceArgs, policy: vault.Policy) -> vault.jwt.AuthBackendRole:
     )
 
 
-# Nomad refuses to move a volume: a new node pool fails ValidateUpdate ("node pool cannot be
-# updated", nomad/structs/host_volumes.go) and a new namespace finds no volume of that ID
-# (nomad/host_volume_endpoint.go validateVolumeUpdate; v1.10.0). The provider sends both as an
-# update (hashicorp/terraform-provider-nomad f50e8ca nomad/resource_dynamic_host_volume.go: only
-# node_id is ForceNew; a job's new namespace is forced new by resource_job.go's CustomizeDiff),
-# so `up` would fail: a replacement instead, which the preview shows. The old volume is kept
+# Nomad refuses to move a volume to another pool or namespace, and the provider would send that as an
+# update, so `up` would fail: a replacement instead, which the preview shows. The old volume is kept
 # (retain_on_delete) and holds its name on its node: docs/nomad.md, Moving a live stack.
+# Why: docs/decisions/nomad-volume-placement.md
 VOLUME_REPLACED_ON = ["namespace", "nodePool"]
 
 
@@ -255,7 +234,7 @@ def _volume(args: PlaceArgs, volume: AgentVolume, node_id: pulumi.Input[str] | N
             replace_on_changes=VOLUME_REPLACED_ON,
             # Constraints steer only the first placement, and the provider sends any change to them as an
             # update, which Nomad refuses for a volume an allocation claims ("cannot update a volume in
-            # use", HostVolume.ValidateUpdate): a new constraint moves new agents only.
+            # use"): a new constraint moves new agents only.
             ignore_changes=["constraints"],
         ),
     )

@@ -1,14 +1,9 @@
 """What the stack's `vault:token` must be allowed, path by path: the rights `pulumi up` uses.
 
-From the Vault provider's resources (hashicorp/terraform-provider-vault 3144751):
-`vault/resource_kv_secret_v2.go` writes `<mount>/data/<name>` (KV v2 takes a PUT there as
-`create` when the secret does not exist and `update` when it does: a rotation is an update),
-reads it back, reads `<mount>/metadata/<name>` and, with `delete_all_versions`, deletes there;
-`vault/resource_policy.go` PUTs, GETs and DELETEs `sys/policies/acl/<name>` (hashicorp/vault
-api/sys_policy.go); `vault/resource_jwt_auth_backend_role.go` writes, reads and deletes
-`auth/<mount>/role/<name>`. The provider also makes a child token per run (`auth/token/create`).
-examples/vault/pulumi-token.hcl grants exactly these; a test holds it to this list and `check`
-names each one the token lacks.
+Per agent its secret's data and metadata paths (a rotation is an update, a removal deletes every
+version), its policy and its JWT role; the review token's secret; and the Vault provider's child
+token. examples/vault/pulumi-token.hcl grants exactly these; a test holds it to this list and
+`check` names each one the token lacks. Why: docs/decisions/pulumi-token-rights.md
 """
 
 from __future__ import annotations
