@@ -1,47 +1,12 @@
-r"""Keep `KEY=value` lines of a factory `.env` current, in place, with secrets never on argv.
+"""Keep `KEY=value` lines of a factory `.env` current, in place, with secrets never on argv.
 
     python -m disinto_infra.envfile set    --file F [--if-absent KEY]... KEY...   # values from the
     python -m disinto_infra.envfile remove --file F KEY...                        # variables named KEY
 
-`set` rewrites each KEY's line; an `--if-absent` KEY is only added, when no line assigns it at all
-(the operator's value, even an empty one, is never overwritten). Every other line keeps its bytes
-(an unterminated last line gets its newline).
-
-What `disinto up` needs (Disinto/disinto @ 2308c4c, `bin/disinto`, `_validate_env_vars`): before
-anything else it reads `.env` line by line as `IFS='=' read -r key value`, so a key is the text
-before the first `=` exactly (an `export ` prefix or a leading blank makes it another key), a value
-is set when non-empty (quotes count), and a last line without a newline is never read. It exits 1
-unless, for every `[agents.*]`, `FORGE_TOKEN_<U>` and `FORGE_PASS_<U>` are set, and
-`ANTHROPIC_BASE_URL` when the agent has a `base_url` (`ANTHROPIC_API_KEY` when not). So the lines
-written here are always `KEY=value` at the start of a line, newline-terminated; an existing line of
-an `--if-absent` key that check would not see is left alone and named in a note.
-
-This runs on the Pulumi host (from `command.local.Command`, see factory/env_export.py), under whatever
-`python3` is on PATH: it uses the standard library only.
-
-Quoting. The file is read by bash (`set -a; . .env`) and by docker compose (`env_file`, compose-go
-v2's dotenv parser); each value is written so both read back the exact bytes:
-- `KEY='value'` by default. Bash takes single-quoted text literally. Compose takes it literally too,
-  except that a backslash before a `'` escapes it, so this form is used only for values without
-  `'` and not ending in a backslash; `$`, `#`, `=`, `"`, spaces and inner backslashes are literal.
-- `KEY="value"` otherwise, with `\\`, `\"` and `\$` escaped. Both bash and compose undo exactly
-  those three escapes (compose turns `\$` into `$$`, which its interpolation reads as `$`).
-- Refused, naming the key only: a value with a line break or NUL (one line per key), and a value
-  with a backtick that needs the double-quoted form (bash would run it, compose would keep `\``).
-`docker run --env-file` is a different format (no quotes at all) and is not a reader of this file.
-
-Why in place and not a temp file + os.replace: containers bind-mount `.env` as a single file, and
-such a mount pins the inode; a rename would leave every running container on the old content. So
-the same inode is rewritten (truncate + write + fsync), keeping owner and mode for free.
-
-Crash safety: before rewriting, the old content is saved to `F.disinto-bak` (written to a temp
-name, fsynced, renamed: it is complete or absent). Only then is F rewritten, fsynced, and the
-backup removed. A writer that finds a backup under the lock knows a previous write died midway
-and restores F from it first. Readers that do not lock (bash, compose) may still read during the
-short rewrite; that window is inherent to in-place updates.
-
-Concurrency: `fcntl.flock` on F itself serialises writers (many agents converge in parallel).
-Locking F is sound because its inode never changes while we hold it.
+`set` rewrites each KEY's line in the form `disinto up` checks, quoted so bash and docker compose
+read the same bytes; an `--if-absent` KEY is only added, never overwritten; other lines keep their
+bytes. In place, under a lock, with a backup; standard library only (runs under any host python3).
+Why: docs/decisions/env-file-lines.md, docs/decisions/env-file-quoting.md, docs/decisions/env-file-in-place.md
 """
 
 from __future__ import annotations
@@ -157,7 +122,7 @@ def set_lines(text: str, values: dict[str, str], if_absent: dict[str, str] | Non
 
 
 def check_sees(text: str, key: str) -> bool:
-    """Whether `disinto up`'s check (module docstring) finds `key` set in this text."""
+    """Whether `disinto up`'s check finds `key` set in this text (docs/decisions/env-file-lines.md)."""
     return any(k == key and v != "" for k, v in map(_as_bash_reads, text.split("\n")[:-1]))
 
 
@@ -240,7 +205,7 @@ def _save_backup(path: str, data: bytes) -> str:
 
 
 def _recover(path: str, fd: int) -> None:
-    """Undo a write that died midway (see the module docstring); called under the lock."""
+    """Undo a write that died midway (docs/decisions/env-file-in-place.md); called under the lock."""
     backup = path + BACKUP_SUFFIX
     if os.path.exists(backup):
         with open(backup, "rb") as saved:

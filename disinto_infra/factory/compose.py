@@ -1,19 +1,9 @@
 """The factory's `docker-compose.yml`, and the `disinto up` that starts the rest of the factory.
 
-What the factory does (Disinto/disinto @ 2308c4c):
-- `bin/disinto`, `disinto_up`: after checking `.env` it regenerates `docker-compose.yml` from the
-  project TOMLs unless given `--no-regen`, then runs `docker compose -f <factory>/docker-compose.yml
-  up -d --build ARGS…`, every argument other than `--no-regen` passed through as is. The explicit
-  `-f` means a `docker-compose.override.yml` is never read.
-- `lib/generators.sh`, `_generate_local_model_services`: one service `agents-<name>` (container
-  `disinto-agents-<name>`) for every `[agents.<name>]` with a `base_url` and a `model`; `<name>`
-  lower-cased with anything but `[a-z0-9]` as `-`, which leaves our agent names (naming.py) as they
-  are. So a regenerated file always holds a service for each agent this program runs.
-
-What compose does with named services: it starts them and what they `depends_on`; a named service
-with `profiles:` starts even when none of its profiles is active, where a plain `up` skips it
-(compose-spec "profiles"). So the command names every service a plain `disinto up` starts, less the
-services of our agents.
+The factory's compose file may also define services for agents this program runs. This module reads
+the file's services and builds the `disinto up SERVICE…` that `plan` prints: every service a plain
+`disinto up` starts, less those of our agents, with `--no-regen` when regenerating the file would
+write an agent's service back. Why: docs/decisions/disinto-up-command.md
 """
 
 from __future__ import annotations

@@ -2,14 +2,10 @@
 
 One `command.local.Command` per agent runs `disinto_infra.envfile` on the Pulumi host. The secrets
 travel only in the command's `environment` (stored encrypted in state); its command strings, and so
-its arguments, stdout and the preview diff, only ever hold the file path and the key names.
-
-The same command adds `ANTHROPIC_BASE_URL=<the agent's base_url>` when the file has no such line,
-as the factory's hire does (Disinto/disinto @ 2308c4c, `lib/hire-agent.sh`, step 1.7), because
-`disinto up` refuses to start without it for an agent with a `base_url` (`bin/disinto`,
-`_validate_env_vars`): with these three lines the factory's check passes for every agent managed
-here. An operator's own line is never overwritten, and the line is not removed with the agent (one
-line serves every agent and the factory's own scripts).
+its arguments, stdout and the preview diff, only ever hold the file path and the key names. The same
+command adds the agent's `ANTHROPIC_BASE_URL` line when the file has none, so that `disinto up`
+accepts every agent managed here; that line is never overwritten nor removed with the agent.
+Why: docs/decisions/env-file-lines.md
 """
 
 from __future__ import annotations
@@ -29,14 +25,8 @@ from disinto_infra.url_mask import has_credentials
 # The checkout holding `disinto_infra/`: the host-side modules are run from it.
 PROJECT_ROOT = str(Path(__file__).resolve().parents[2])
 
-# `python3 -m`, not `sys.executable`: an interpreter path is machine- and venv-specific, and it
-# would sit in the command string stored in state, so a stack driven from another machine (or a
-# recreated venv) would show a change on every agent, and `delete` (which runs the *stored*
-# command) would fail once that venv is gone. The host modules use the standard library only,
-# so any python3 does. The package is found through PYTHONPATH (set in `environment`; a moved
-# checkout shows as an in-place update that re-runs the idempotent `set`), and also through the
-# working directory, which `-m` puts on sys.path: the command provider normally runs in the
-# project folder, so a `delete` stored with a stale PYTHONPATH can still import the module.
+# Not `sys.executable`: the command string is stored in state, and must not name one machine's venv.
+# Why: docs/decisions/host-python-command.md
 PYTHON = "python3"
 
 _SUFFIX_RE = re.compile(r"[A-Za-z0-9_]+\Z")

@@ -1,22 +1,11 @@
 """The one small HTTP client every Forgejo provider goes through.
 
-- Timeouts on every request; urllib3 `Retry` with backoff for connection errors and 502/503/504 on
-  requests that are safe to repeat (GET, HEAD, PUT, DELETE). POST and PATCH are never repeated
-  blindly: a create whose response was lost may have happened, so the providers decide what to do
-  by looking at Forgejo again (`retry_transient`).
-- Errors name the method, the path, the status and Forgejo's own message, and never a credential:
-  we build messages ourselves instead of echoing `requests`' exceptions, and scrub the values of
-  the credentials in use from whatever Forgejo said.
-- One `requests.Session` per client and one client per provider call: the provider host serves
-  up to four calls at once in threads, and a Session is not meant to be shared across threads.
-- Nothing from the operator's environment decides who we are: the session does not trust the
-  environment (`trust_env = False`), so `~/.netrc` (or `$NETRC`) never fills in credentials. With
-  `requests`' defaults a netrc entry for the Forgejo host replaced our `Authorization: token` header
-  on every admin-token request, and the program acted as whoever the netrc names. What we take from
-  the environment on purpose, and nothing else: the proxy variables (`HTTPS_PROXY`, `HTTP_PROXY`,
-  `ALL_PROXY`, `NO_PROXY`: they route, they do not authenticate us to Forgejo), and a CA bundle
-  (`REQUESTS_CA_BUNDLE`, else `CURL_CA_BUNDLE`: it can only add trust in a certificate, for a
-  Forgejo behind a private CA). See `environment_settings`.
+Every request has timeouts and a total deadline; gateway errors are retried only for methods safe
+to repeat (POST and PATCH are left to the providers, `retry_transient`), and a proxy's 429 is waited
+out within bounds. Errors name the request and Forgejo's message, never a credential. One Session
+per client, one client per provider call. Nothing from the environment decides who we are: no
+netrc, only the proxy variables and a CA bundle (`environment_settings`).
+Why: docs/decisions/forgejo-http-client.md
 """
 
 from __future__ import annotations
@@ -45,8 +34,8 @@ API = "/api/v1"
 TRANSIENT_STATUSES = (502, 503, 504)
 SAFE_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
 PAGE_LIMIT = 50  # Forgejo's maximum page size
-# A 429 comes from a proxy in front of Forgejo (Forgejo has no rate limit of its own on the API):
-# wait as its Retry-After says, this many times at most, each wait at most this long (seconds).
+# A 429 comes from a proxy in front of Forgejo (docs/decisions/forgejo-http-client.md): wait as
+# its Retry-After says, this many times at most, each wait at most this long (seconds).
 RATE_LIMIT_ATTEMPTS = 3
 RATE_LIMIT_WAIT = 30.0
 
@@ -270,9 +259,9 @@ class ForgejoClient:
     def paginate(self, api_path: str, *, auth: Auth | None) -> Iterator[object]:
         """Every item of a paginated list, page by page.
 
-        A page shorter than asked is not the end: a server caps pages at its [api] MAX_RESPONSE_ITEMS
-        (50 by default, modules/setting/api.go:24 @ v11.0.15), which may be lower. The end is an empty
-        page, or as many items as `X-Total-Count` says there are.
+        A page shorter than asked is not the end: a server may cap pages lower than we ask
+        (docs/decisions/forgejo-http-client.md). The end is an empty page, or as many items as
+        `X-Total-Count` says there are.
         """
         page, seen = 1, 0
         while True:

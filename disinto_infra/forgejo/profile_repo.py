@@ -1,26 +1,11 @@
 """Each agent's private `<user>/.profile` repository: `ForgejoProfileRepo` and its provider.
 
-The repository holds the agent's role formula (`formula.toml`), a `journal/` and a `knowledge/`
-folder and a README describing that layout. `main` is protected by the rule of `profile_rule`:
-the agent pushes its journal and knowledge there itself (only paths under `journal/` and
-`knowledge/`), everything else needs the admin (one approval, only the admin merges or commits,
-the rule applies to admins too). The unprotected `journal` branch is kept, as the factory's
-`.profile` README describes it (Disinto/disinto 2308c4c, lib/hire-agent.sh).
-
-Everything goes through the API as the site admin, in an order Forgejo accepts: the repository
-(empty), then the files through the contents API (a branch cannot be made in an empty repository),
-then the `journal` branch, then the protection of `main`. Each step is re-entrant and treats
-"already there" as success (repo 409, file 422, branch 409, protection 403 once the rule is seen),
-so a create whose answer was lost, or an existing repository, converges.
-
-The provider owns the rule on `main`: one that differs from `profile_rule.WANTED` (an older
-version of this program's, or one changed by hand) is brought in line in place (PATCH), on
-create, and on the update that follows a diff or a refresh which saw it differ. A file write
-refused with 403 (a rule that shuts the admin out, which the rule's JSON may not show) first
-brings the rule in line, then tries once more.
-
-Removing the resource keeps the repository: the journal and the knowledge are the agent's history.
-`delete` is a no-op and the Agent component also registers this resource with `retain_on_delete`.
+The repository holds the agent's role formula (`formula.toml`), `journal/` and `knowledge/` folders
+and a README describing that layout, plus an unprotected `journal` branch. `main` is protected by the
+rule of `profile_rule`, which the provider keeps in line. Everything goes through the API as the site
+admin, one re-entrant step at a time (repository, files, branch, rule), so a lost answer or an
+existing repository converges. Removing the resource keeps the repository: it is the agent's history.
+Why: docs/decisions/profile-repo-steps.md, docs/decisions/profile-repo-protection.md
 """
 
 from __future__ import annotations
@@ -55,7 +40,7 @@ JOURNAL_BRANCH = "journal"
 FORMULA_FILE = "formula.toml"
 README_FILE = "README.md"
 KEEP_FILES = ("journal/.gitkeep", "knowledge/.gitkeep")
-# Not empty: an empty `content` is refused by some Forgejo versions' binding ("[ContentBase64]: Required").
+# Not empty: some Forgejo versions refuse an empty `content`. Why: docs/decisions/profile-repo-steps.md
 KEEP_CONTENT = "# keeps this folder in git\n"
 COMMIT_PREFIX = "disinto-infra"
 
@@ -234,8 +219,8 @@ def _encoded(text: str) -> str:
 def _no_main(client: ForgejoClient, conn: Conn, username: str, exc: ForgejoError) -> ForgejoError:
     """A `.profile` that is not empty but has no `main`: its first push went to another branch.
 
-    Forgejo answers a contents write on a missing branch with 404 (routers/api/v1/repo/file.go:765-766
-    @ v11.0.15), and a branch made from a ref that does not resolve with 500 (branch.go:228-232).
+    Forgejo says so only as a 404 on a file write or a 500 on a branch made from `main`.
+    Why: docs/decisions/profile-repo-steps.md
     """
     found = _get_or_none(client, conn, _repo_path(username)) or {}
     default = found.get("default_branch") or "another branch"
@@ -262,7 +247,7 @@ def _push_refused(exc: ForgejoError, conn: Conn, username: str) -> PushRefusedEr
 
 
 def _blob_sha(answer: Response) -> str:
-    """The git blob sha of a FileResponse's `content` (a string, swagger v11.0.15); KeyError without one."""
+    """The git blob sha of a FileResponse's `content` (a string); KeyError without one."""
     sha = parsed.text(parsed.object_or_empty(answer.as_object().get("content")), "sha")
     if sha is None:
         raise KeyError("content.sha")
@@ -326,13 +311,13 @@ def _ensure_journal_branch(client: ForgejoClient, conn: Conn, username: str) -> 
     except ForgejoError as exc:
         if exc.status == 409:  # already there
             return
-        if exc.status == 404:  # branch.go:213-214 @ v11.0.15: "Git Repository is empty."
+        if exc.status == 404:  # an empty repository (docs/decisions/profile-repo-steps.md)
             why = (
                 f"{exc.message}: {username}/{REPO_NAME} has no commit yet to start {JOURNAL_BRANCH} from "
                 f"(its files are written first: run `pulumi up` again)"
             )
             raise ForgejoError(exc.method, exc.path, exc.status, why) from None
-        if exc.status == 500:  # branch.go:228-232: old_ref_name `main` does not resolve
+        if exc.status == 500:  # old_ref_name `main` does not resolve
             raise _no_main(client, conn, username, exc) from None
         raise
 
@@ -404,7 +389,7 @@ def unusable(state: ProfileRepoState) -> str | None:
 def _writing(client: ForgejoClient, conn: Conn, username: str, write: Callable[[], str]) -> str:
     """A file write on main; refused (403), the rule is brought in line (PATCH, whatever its JSON
     shows: a whitelisted admin may not be listed there) and the write tried once more. Archived
-    since the last refresh (423, mustNotBeArchived): said as such."""
+    since the last refresh (423): said as such. Why: docs/decisions/profile-repo-protection.md"""
     try:
         try:
             return write()

@@ -1,23 +1,10 @@
 """The branch protection rule on `<user>/.profile` `main`: what the provider wants, and how it compares.
 
-The agents image commits its journal and its lessons and pushes them to `main` itself
-(Disinto/disinto 2308c4c, `lib/profile.sh` `_profile_commit_and_push`: `git push origin main`,
-failures silenced with `|| true`; it writes `journal/issue-<n>-<ts>.md`, moves digested entries to
-`journal/archive/`, and rewrites `knowledge/lessons-learned.md`). So the rule lets the agent push
-paths under `journal/` and `knowledge/` (`unprotected_file_patterns`, honoured by Forgejo's
-pre-receive hook and its contents API), while everything else on `main` (`formula.toml`,
-`README.md`) needs the admin: only the admin is on the push whitelist, and merges need one
-approval and the admin.
-
-Forgejo matches those patterns lower-cased with `.` and `/` as separators
-(models/git/protected_branch.go `getFilePatterns` / `IsUnprotectedFile`), so `*` never crosses
-either: `journal/*` would not even match `journal/x.md`. Hence `**`.
-
-Comparing: every setting of the rule except the whitelisted *names*. Forgejo 11 lists a whitelisted
-user in the rule's JSON only when that user is the owner or a collaborator
-(services/convert/convert.go `ToBranchProtection` → `GetRepoReaders`), so a site admin on the
-whitelist does not show. What does show, and must not be there, is anyone else (the agent itself,
-say): those names are compared, as `push_whitelist_others` / `merge_whitelist_others`.
+The agent pushes its journal and knowledge to `main` itself, so the rule lets it push paths under
+`journal/` and `knowledge/`; everything else on `main` (`formula.toml`, `README.md`) needs the admin,
+the only name on the push and merge whitelists, and merges need one approval. A rule read back is
+compared on every setting, and on the whitelisted names other than the admin's (Forgejo may hide
+the admin's). Why: docs/decisions/profile-repo-protection.md
 """
 
 from __future__ import annotations
@@ -27,7 +14,8 @@ from disinto_infra.forgejo.base import as_int
 from disinto_infra.parsed import JsonObject
 
 MAIN_BRANCH = "main"
-# Paths the agent may push to main by itself (gobwas globs, ';'-separated as Forgejo stores them).
+# Paths the agent may push to main by itself (gobwas globs, ';'-separated as Forgejo stores them);
+# `**`, as Forgejo's `*` crosses neither `/` nor `.`. Why: docs/decisions/profile-repo-protection.md
 AGENT_WRITABLE_PATTERNS = ("journal/**", "knowledge/**")
 
 # Every setting of the rule this provider owns, as Forgejo reports it back (BranchProtection).
@@ -50,7 +38,7 @@ SETTINGS: JsonObject = {
     "require_signed_commits": False,
     "apply_to_admins": True,  # binds repository admins (the agent owns its .profile); never a site admin
 }
-# Whitelists: names shown other than the admin's (see the module docstring).
+# Whitelists: names shown other than the admin's (docs/decisions/profile-repo-protection.md).
 OTHERS = {"push_whitelist_others": "push_whitelist_usernames", "merge_whitelist_others": "merge_whitelist_usernames"}
 WANTED: JsonObject = {**SETTINGS, **{key: [] for key in OTHERS}}
 

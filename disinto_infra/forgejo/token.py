@@ -1,20 +1,11 @@
 """A Forgejo access token of a bot user: `ForgejoToken` and its provider.
 
-Forgejo shows a token's secret (`sha1`) once, at creation. Creation needs the user's own password
-(basic auth; Forgejo 11 refuses token auth there). Each token gets a name computed from what
-replaces it (rotation counter, normalised scopes), so that:
-- during a replacement the new token (new name) exists beside the old one until the engine
-  deletes the old one, by id;
-- names never collide with tokens made by other tools (legacy `disinto-<agent>-token`);
-- a create whose answer was lost is found by its name on the next attempt: the secret cannot be
-  read back, so that token is deleted by name and created again. No listing of all tokens.
-
-Scheduled rotation (`max_age_days`, see token_age.py): once the token is older than its limit,
-`diff` asks for a replacement, which the engine does create-before-delete like `rotate --token`.
-Such tokens carry the UTC day they were made in their name (`...-d20261130`): the successor is
-made at least a day later, so both names differ while both exist. A lost create answer is found
-by name on a retry the same day; a retry on a later day leaves that unrecorded token behind (it
-shows in the user's token list under our prefix, for an operator to delete).
+Forgejo shows a token's secret once, at creation, and makes or deletes tokens only with the user's
+own password. Each token's name is computed from what replaces it (rotation, scopes, and for tokens
+with a maximum age the day made), so a replacement is made before the old token is deleted, and a
+create whose answer was lost is found by its name, revoked and made again. The newest password seen
+for each user is kept in process memory to revoke an old token after a password rotation.
+Why: docs/decisions/token-rotation.md
 """
 
 from __future__ import annotations
@@ -52,12 +43,9 @@ from disinto_infra.parsed import JsonObject
 
 NAME_PREFIX = "disinto-infra"
 
-# The newest password seen for each user in this provider process, by (Forgejo URL, user).
-# `rotate` without flags changes the password and replaces the token in one `up`: the user's
-# update sets the new password, the new token is created with it, and only then is the old token
-# deleted, with its *old* outputs (old password). Forgejo 11 takes only password auth there, so
-# with `adminToken` alone the old password would leave no way to revoke it. Process memory only:
-# never pickled, never in state.
+# The newest password seen for each user in this provider process, by (Forgejo URL, user): the old
+# token of a password rotation is deleted with its old outputs, whose password no longer works.
+# Process memory only: never pickled, never in state. Why: docs/decisions/token-rotation.md
 _passwords: dict[tuple[str, str], str] = {}
 _passwords_lock = threading.Lock()
 
@@ -123,7 +111,7 @@ def _create_once(client: ForgejoClient, username: str, auth: BasicAuth, name: st
     """One attempt; a name already taken is an earlier attempt of ours whose answer was lost."""
     tokens = path("users", username, "tokens")
     body = {"name": name, "scopes": wanted}
-    # A 201 from POST /users/{username}/tokens is an AccessToken object (swagger v11.0.15).
+    # A 201 from POST /users/{username}/tokens is an AccessToken object.
     try:
         return client.request("POST", tokens, auth=auth, json=body, ok=(201,)).as_object()
     except ForgejoError as exc:

@@ -1,15 +1,12 @@
 """A Forgejo bot user: `ForgejoUser` and its provider.
 
-The resource owns the user and its password. The password is generated here (never an input), set
-with `must_change_password: false` (Forgejo's default would lock the bot out of the API), and kept
-as a secret output. A user that already exists is adopted (new password, flag cleared), unless it
-is a site admin, the configured admin, or adoption is turned off; a name that is an organization's,
-an account of an external authentication source, and a blocked or inactive account are refused,
-each with its own fix (`account_blocker`), before anything is changed. An adoption proves itself: the new
-password must get through basic auth (`GET /user` as the user) before the user counts as adopted;
-a Forgejo that still demands a password change fails the create with the CLI command that clears it.
-Deleting the resource retires the account instead of deleting it (`_retire`); hiring it again
-brings it back, even with adoption off.
+The resource owns the user and its password, generated here (never an input) and kept as a secret
+output, set so that Forgejo never demands a change. A user that already exists is adopted (new
+password) unless it is a site admin, the configured admin, or adoption is off; an organization's
+name and an account that could never log in are refused, each with its fix, before any change. An
+adoption counts only once the new password logs in. Deleting the resource retires the account
+instead of deleting it; hiring it again brings it back, even with adoption off.
+Why: docs/decisions/user-adoption.md, docs/decisions/retired-agents.md
 """
 
 from __future__ import annotations
@@ -29,22 +26,19 @@ from disinto_infra.forgejo.client import BasicAuth, ForgejoClient, ForgejoError,
 from disinto_infra.parsed import JsonObject
 
 PASSWORD_BYTES = 32  # token_urlsafe(32): 43 characters, 256 bits
-# The character classes a server's PASSWORD_COMPLEXITY can demand, one of each
-# (modules/auth/password/password.go @ v11.0.15, lines 36-53 and IsComplexEnough, 86-96). '-' and
-# '_' count as "spec" (line 50), and token_urlsafe draws only from these four classes.
+# The character classes a server's PASSWORD_COMPLEXITY can demand, one of each ('-' and '_' count
+# as "spec"). Why: docs/decisions/generated-passwords.md
 PASSWORD_CLASSES = (string.ascii_lowercase, string.ascii_uppercase, string.digits, "-_")
 # What Forgejo answers (403) to a user whose must_change_password is set, on any API call
-# (routers/api/shared/middleware.go: "You must change your password. Change it at: …").
+# (docs/decisions/user-adoption.md).
 MUST_CHANGE_MESSAGE = "must change your password"
 
 
 def new_password() -> str:
     """256 random bits, then one random character of every class, so that any PASSWORD_COMPLEXITY passes.
 
-    A bare token_urlsafe(32) lacks '-' and '_' about one time in four ((62/64)**43); Forgejo then
-    answers 400 `PasswordComplexity` on create, `password not complex enough` on an edit
-    (routers/api/v1/admin/user.go @ v11.0.15, lines 105-108 and 216-217). The four extra characters
-    only add entropy; 47 characters stay far inside the 255 the API binds (CreateUserOption).
+    A bare token_urlsafe(32) lacks '-' or '_' about one time in four, and Forgejo refuses it on a
+    server that demands every class. Why: docs/decisions/generated-passwords.md
     """
     return secrets.token_urlsafe(PASSWORD_BYTES) + "".join(secrets.choice(chars) for chars in PASSWORD_CLASSES)
 
@@ -92,11 +86,10 @@ class PasswordChangeStuckError(Exception):
 
 
 def clear_flag_command(username: str) -> str:
-    """The Forgejo CLI command that clears the flag and keeps the password (cmd/admin_user_must_change_password.go).
+    """The Forgejo CLI command that clears the flag and keeps the password.
 
-    The factory met a PATCH that left the flag on some 11.x (its issue #206) and resets agents with
-    `forgejo admin user change-password … --must-change-password=false` instead (Disinto/disinto
-    2308c4c, lib/hire-agent.sh); that also replaces the password, which `--unset` leaves alone.
+    Some Forgejo 11 releases leave the flag on after the admin edit cleared it.
+    Why: docs/decisions/user-adoption.md
     """
     return f"forgejo admin user must-change-password --unset {username}"
 
@@ -132,8 +125,8 @@ def _refuse_blocked(client: ForgejoClient, conn: connection.Connection, username
 # How Forgejo refuses a basic-auth password, by its message (docs/decisions/password-checks.md): only
 # the first two say the password is wrong; the others refuse password logins whatever the password.
 WRONG_PASSWORD = ("password is invalid", "password isn't set")
-OTP_REFUSAL = "invalid provided OTP"  # TOTP and no one-time code: services/auth/basic.go:151-155, 171-185
-SECURITY_KEY_REFUSAL = "security keys enrolled"  # a WebAuthn key, TOTP or not: basic.go:141-149
+OTP_REFUSAL = "invalid provided OTP"  # TOTP and no one-time code
+SECURITY_KEY_REFUSAL = "security keys enrolled"  # a WebAuthn key, TOTP or not
 PASSWORD_AUTH_REFUSED = {
     "token is required": "basic authentication with a password is switched off (ENABLE_BASIC_AUTHENTICATION)",
     OTP_REFUSAL: "the account has two-factor authentication (TOTP)",
@@ -211,12 +204,11 @@ def account_blocker(conn: connection.Connection, existing: JsonObject) -> str | 
     """Why an account's new password could never log the agent in, with the fix; None if it could.
 
     Read from the admin view of the user (`GET /users/{u}` as a site admin shows these fields):
-    - `source_id` ≠ 0: the account signs in through LDAP, SMTP, PAM or OAuth2; Forgejo sets a password
-      only on a local (or OAuth2) account and drops it silently otherwise
-      (services/user/update.go:206 @ v11.0.15). The API does not tell OAuth2 from the others.
-    - `prohibit_login`, `active: false`: every API call is refused, whatever the credential
-      (routers/api/shared/middleware.go:80-87 @ v11.0.15). A site admin
-      blocked or never activated the account: lifting that is their decision, not ours.
+    - `source_id` ≠ 0: the account signs in through LDAP, SMTP, PAM or OAuth2; Forgejo drops a
+      password set on it (unless OAuth2, which the API does not tell from the others).
+    - `prohibit_login`, `active: false`: every API call is refused, whatever the credential. A site
+      admin blocked or never activated the account: lifting that is their decision, not ours.
+    Why: docs/decisions/user-adoption.md
     """
     name = str(existing.get("login") or existing.get("username") or "")
     source = as_int(existing.get("source_id"))
@@ -249,8 +241,8 @@ def account_blocker(conn: connection.Connection, existing: JsonObject) -> str | 
 
 def _is_organization(client: ForgejoClient, conn: connection.Connection, name: str) -> bool:
     """Users and organizations share one namespace (a create answers "user already exists" for either)
-    and `GET /users/{name}` answers for both; `GET /orgs/{name}` answers 404 for a user
-    (routers/api/v1/api.go:642-649 @ v11.0.15, orgAssignment)."""
+    and `GET /users/{name}` answers for both; `GET /orgs/{name}` answers 404 for a user.
+    Why: docs/decisions/user-adoption.md"""
     try:
         client.request("GET", path("orgs", name), auth=conn.admin_auth)
         return True
@@ -268,7 +260,7 @@ def _is_organization(client: ForgejoClient, conn: connection.Connection, name: s
 
 def _lookup(client: ForgejoClient, conn: connection.Connection, username: str) -> JsonObject | None:
     try:
-        # A 200 from GET /users/{username} is a User object (swagger v11.0.15); no body reads as none.
+        # A 200 from GET /users/{username} is a User object; no body reads as none.
         found = parsed.as_object(client.request("GET", path("users", username), auth=conn.admin_auth).body)
     except ForgejoError as exc:
         if exc.status == 404:
@@ -295,7 +287,7 @@ def _edit(client: ForgejoClient, conn: connection.Connection, username: str, **f
     """The admin edit endpoint; a password always goes with `must_change_password: false`."""
     if "password" in fields:
         fields["must_change_password"] = False
-    # A 200 from PATCH /admin/users/{username} is a User object (swagger v11.0.15).
+    # A 200 from PATCH /admin/users/{username} is a User object.
     return client.request("PATCH", path("admin", "users", username), auth=conn.admin_auth, json=fields).as_object()
 
 
@@ -306,7 +298,7 @@ def _adopt(
     name = want.username
     if _is_organization(client, conn, name):
         # Adopting would write a password on the organization, then fail with a 500
-        # (routers/api/v1/admin/user.go:212, 227-234; services/user/email.go:40-43 @ v11.0.15).
+        # (docs/decisions/user-adoption.md).
         raise UserExistsError(
             f"Forgejo name {name!r} belongs to an organization, not a user: an agent needs a user account "
             f"of its own. Pick another forge_user (the organization is left untouched)"
@@ -349,11 +341,9 @@ def _create(client: ForgejoClient, conn: connection.Connection, want: UserState,
         "full_name": want.full_name,
         "password": want.password,
         "must_change_password": False,
-        # No `visibility`: a mode the server's ALLOWED_USER_VISIBILITY_MODES lacks fails the create
-        # with a 500 (models/user/user.go:912-914 @ v11.0.15), and the server's own default is always
-        # allowed (modules/setting/service.go:270-275). `restricted` is sent, so that
-        # DEFAULT_USER_IS_RESTRICTED (service.go:236; user.go:702, 731-732) does not limit the bot to
-        # what it is granted explicitly.
+        # No `visibility`: the server's own default is always allowed, another mode may fail the
+        # create. `restricted` is sent, so that a server default does not limit the bot to what it
+        # is granted explicitly. Why: docs/decisions/user-adoption.md
         "restricted": False,
     }
     try:
@@ -377,7 +367,7 @@ def _pwn_explained(exc: ForgejoError) -> ForgejoError:
     """A password refused by Forgejo's breach check, named with its setting and fix; other errors as they are.
 
     A create answers 400 PasswordPwned both for a breached password and for an unreachable HIBP
-    service; an edit says which (routers/api/v1/admin/user.go:111-116, 218-219 @ v11.0.15).
+    service; an edit says which. Why: docs/decisions/password-checks.md
     """
     if exc.status != 400 or "pwned" not in exc.message.lower():
         return exc
