@@ -26,6 +26,13 @@ def fleet_warnings(fleet: Fleet, settings: StackSettings, stack_file: str) -> li
         least = ", ".join(token_scopes.for_roles(agent.roles))
         for why in token_scopes.broad(agent.token_scopes or ()):
             found.append(f"{where}.token_scopes: {why}. Its roles need only {least}: leave token_scopes out for that")
+    if settings.runtime == "docker" and is_loopback(settings.forge_internal_url):
+        found.append(
+            f"{stack_file}: disinto:forgeInternalUrl: {mask_credentials(settings.forge_internal_url)} names the "
+            "loopback, which inside an agent's container is the container itself: give the address the containers "
+            f"reach Forgejo at on the agents' network (the factory's compose service: "
+            f"{StackSettings.model_fields['forge_internal_url'].default})"
+        )
     for why in token_scopes.broad(settings.token_scopes or ()):
         found.append(
             f"{stack_file}: disinto:tokenScopes: {why}. Each agent's roles decide the least it needs when the "

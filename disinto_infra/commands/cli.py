@@ -172,6 +172,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     the shell's code, never a traceback; files are written whole or not at all (each writer renames a
     finished temporary file into place, and cleans it up as the interrupt unwinds)."""
     args = build_parser(called_as(sys.argv[0])).parse_args(argv)
+    if sys.stdout is None:  # started with stdout closed (`>&-`): Python leaves no stream at all
+        return _leave(1, "cannot write the output: stdout is closed")
     configure_logging(args.verbose)
     logger.debug("command %s", args.command)
     try:

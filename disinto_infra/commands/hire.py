@@ -23,7 +23,7 @@ from disinto_infra.commands.toml_edit import (
     HireResult,
     hire,
 )
-from disinto_infra.config.project_toml import DEFAULT_MODEL, ConfigError
+from disinto_infra.config.project_toml import DEFAULT_MODEL, LOOPBACK_BASE_URL, ConfigError, is_loopback
 from disinto_infra.config.stack_settings import StackSettings
 from disinto_infra.factory.formulas import FormulaProblem, formula_for
 from disinto_infra.model_servers.capacity import probe_room
@@ -167,6 +167,8 @@ def run(args: argparse.Namespace) -> int:
     except EditError as error:
         return report_error(error)
     print(describe(result))
+    if args.local_model and is_loopback(args.local_model):
+        print(f"warning: {path}: agents.{args.name}.base_url: {mask_all(args.local_model)} {LOOPBACK_BASE_URL}")
     if result.changed.get("model", args.model) == DEFAULT_MODEL:
         server = mask_all(args.local_model) if args.local_model else "its server"
         print(

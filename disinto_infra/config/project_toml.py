@@ -450,7 +450,11 @@ def _syntax_problem(file: str, text: str, exc: tomllib.TOMLDecodeError) -> str:
     message = str(exc)
     found = re.search(r"\s*\(at line (\d+), column (\d+)\)$", message)
     if found:
-        return f"{file}: line {found[1]}: {message[: found.start()]} (column {found[2]})"
+        what = message[: found.start()]
+        if what == "Cannot overwrite a value":  # tomllib's words for a key set twice
+            key = text.splitlines()[int(found[1]) - 1].split("=", 1)[0].strip()
+            what = f"{key} is set twice in one table (TOML allows it once): keep one"
+        return f"{file}: line {found[1]}: {what} (column {found[2]})"
     line = len(text.rstrip().splitlines()) or 1  # the last line with content, not a trailing blank
     message = re.sub(r"\s*\(at end of document\)$", "", message)
     return f"{file}: line {line}: {message} (at end of file)"

@@ -586,14 +586,37 @@ def plain_problems(keys: list[str], stack_file: str) -> list[str]:
     ]
 
 
+class _UniqueKeys(yaml.SafeLoader):
+    """YAML as the Pulumi CLI reads a stack file: a key set twice in one mapping is an error there
+    (Go's yaml.v3 decoder refuses it), not the last value silently."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[object, object]:
+        seen: dict[object, int] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if isinstance(key, str) and key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None,
+                    None,
+                    f"{key} is set twice (lines {seen[key]} and {key_node.start_mark.line + 1}); "
+                    "Pulumi refuses the file: keep one",
+                    key_node.start_mark,
+                )
+            if isinstance(key, str):
+                seen[key] = key_node.start_mark.line + 1
+        return super().construct_mapping(node, deep=deep)
+
+
 def read_stack_file(path: Path, namespace: str = NAMESPACE) -> JsonObject:
     """The values of one namespace (`disinto:*` by default) of a stack file, namespace stripped."""
     if not path.exists():
         return {}
     try:
-        document = yaml.safe_load(input_file.read_text(path))
+        document = yaml.load(input_file.read_text(path), Loader=_UniqueKeys)
     except input_file.InputFileError as exc:
         raise ConfigError([str(exc)]) from None
+    except yaml.constructor.ConstructorError as exc:
+        raise ConfigError([f"{path}: {exc.problem}"]) from None
     except yaml.YAMLError as exc:
         raise ConfigError([f"{path}: not valid YAML: {exc}"]) from None
     except RecursionError:  # PyYAML composes nested collections recursively

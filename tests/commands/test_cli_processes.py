@@ -45,6 +45,19 @@ def test_a_full_disk_is_one_line_and_exit_1():
     assert err == "cannot write the output: No space left on device\n"
 
 
+@pytest.mark.parametrize("command", ["validate", "plan"])
+def test_a_closed_stdout_is_one_line_and_exit_1(command):
+    """`plan >&-`: Python starts with no sys.stdout at all (it crashed in main's flush)."""
+    done = subprocess.run(
+        [sys.executable, "-m", "disinto_infra", command, "--toml", str(DEMO)],
+        cwd=ROOT,
+        stderr=subprocess.PIPE,
+        preexec_fn=lambda: os.close(1),
+        timeout=600,
+    )
+    assert (done.returncode, done.stderr.decode()) == (1, "cannot write the output: stdout is closed\n")
+
+
 def test_a_reader_that_went_away_is_quiet_and_exit_141():
     read_end, write_end = os.pipe()
     os.close(read_end)  # `| head` that has already quit

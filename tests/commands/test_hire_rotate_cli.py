@@ -220,3 +220,10 @@ def test_hire_takes_an_api_key_writes_it_and_never_prints_it(factory, capsys, mo
     assert main("hire", "a", "dev", "--api-key", "sk-secret-42") == 0  # an update names the key, masked
     out = capsys.readouterr().out
     assert 'api_key = "***"' in out and "sk-secret-42" not in out and agent(factory, "a")["api_key"] == "sk-secret-42"
+
+
+def test_hire_warns_of_a_loopback_model_server_as_validate_does(factory, capsys):
+    """127.0.0.1 answers here; inside the agent's container it is the container itself."""
+    assert main("hire", "a", "dev", "--local-model", "http://127.0.0.1:8081", "--model", "m") == 0
+    out = capsys.readouterr().out
+    assert f"warning: {factory}: agents.a.base_url: http://127.0.0.1:8081 names the loopback" in out

@@ -460,3 +460,14 @@ def test_agent_numbers_no_factory_means_are_refused_saying_the_bound(field, valu
     """Issue 28 item 6."""
     problem = one_problem(HEADER + agent("a", **{field: value}))
     assert problem.startswith(f"{F}: agents.a.{field}: ") and bound in problem
+
+
+def test_a_key_set_twice_is_named():
+    """tomllib says only "Cannot overwrite a value": the line's key is named, and what to do."""
+    text = HEADER + agent("a") + 'model = "other"\n'
+    line = len(text.splitlines())
+    with pytest.raises(ConfigError) as caught:
+        parse_project_text(Path("p.toml"), text)
+    assert caught.value.problems == [
+        f"p.toml: line {line}: model is set twice in one table (TOML allows it once): keep one (column 16)"
+    ]

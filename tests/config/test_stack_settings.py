@@ -569,3 +569,16 @@ def test_numbers_no_factory_means_are_refused_saying_the_bound(key, value, bound
         StackSettings.from_mapping({key: value}, PROJECT, HOME)
     [problem] = caught.value.problems
     assert problem.startswith(f"disinto:{key}: ") and bound in problem
+
+
+def test_a_key_set_twice_in_the_stack_file_is_refused_as_pulumi_refuses_it(tmp_path):
+    """PyYAML keeps the last value without a word; the Pulumi CLI (Go's yaml.v3) refuses the file."""
+    path = tmp_path / "Pulumi.dev.yaml"
+    path.write_text("config:\n  disinto:forgeTimeout: 30\n  disinto:forgeTimeout: 40\n")
+    with pytest.raises(ConfigError) as caught:
+        read_stack_file(path)
+    assert caught.value.problems == [
+        f"{path}: disinto:forgeTimeout is set twice (lines 2 and 3); Pulumi refuses the file: keep one"
+    ]
+    path.write_text("config:\n  disinto:forgeTimeout: 30\n  docker:host: unix:///var/run/docker.sock\n")
+    assert read_stack_file(path) == {"forgeTimeout": 30}

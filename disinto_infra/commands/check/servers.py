@@ -43,6 +43,6 @@ def judge(assignment: Assignment, found: ServerProbe) -> ServerFacts:
         problems.append(f"{url}: {crowded}")
     state, detail = found.state.value, found.detail
     if is_loopback(assignment.base_url):  # it may answer here, never in the agents' containers
-        problems.append(f"{url}: {LOOPBACK_BASE_URL}")
+        problems += [f"{p.file}: agents.{p.spec.name}.base_url: {url} {LOOPBACK_BASE_URL}" for p in assignment.agents]
         state, detail = LOOPBACK, "answers here, not from an agent's container" if found.reachable else detail
     return ServerFacts(url, state, detail, found.models, found.slots, found.source, tuple(on_server), tuple(problems))

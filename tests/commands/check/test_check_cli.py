@@ -234,7 +234,7 @@ def test_a_loopback_server_that_answers_is_a_problem_not_ok(world):
     assert done.returncode == 1
     row = next(line for line in done.stdout.splitlines() if line.startswith(f"  {beside.url} ")).split()
     assert row[1:3] == ["loopback:", "answers"] and "ok" not in row
-    assert f"  {beside.url}: {LOOPBACK_BASE_URL}" in done.stdout.splitlines()
+    assert f"  {toml}: agents.dev-qwen.base_url: {beside.url} {LOOPBACK_BASE_URL}" in done.stdout.splitlines()
     assert len(beside.requests) > 0  # it was asked, and answered
 
 

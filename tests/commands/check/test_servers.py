@@ -45,7 +45,7 @@ def test_a_loopback_server_is_never_ok_even_when_it_answers():
     group = assignments([placed("a", "http://127.0.0.1:8081")])[0]
     facts = judge(group, ServerProbe(group.base_url, ServerState.OK, models=QWEN, slots=4, source="props"))
     assert (facts.state, facts.detail) == ("loopback", "answers here, not from an agent's container")
-    assert facts.problems == (f"http://127.0.0.1:8081: {LOOPBACK_BASE_URL}",)
+    assert facts.problems == (f"p.toml: agents.a.base_url: http://127.0.0.1:8081 {LOOPBACK_BASE_URL}",)
     for url in ("http://localhost:8081", "http://[::1]:8081", "http://llama.localhost:8081"):
         group = assignments([placed("a", url)])[0]
         down = judge(group, ServerProbe(group.base_url, ServerState.UNREACHABLE, "connection refused"))
