@@ -37,6 +37,7 @@ rewritten, nothing else).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime
 import json
 import os
@@ -137,19 +138,15 @@ class Server:
         except OSError:
             pass
         finally:
-            try:
+            with contextlib.suppress(OSError):
                 conn.close()
-            except OSError:
-                pass
 
     def stop(self) -> None:
         self.stopped.set()
         self.sock.close()
         for conn in self.conns:
-            try:
+            with contextlib.suppress(OSError):
                 conn.close()
-            except OSError:
-                pass
 
 
 # --------------------------------------------------------------------------------------------
@@ -531,7 +528,7 @@ def cases() -> list[Case]:
         Case(
             "loc-two-tomls-hire",
             "location",
-            HIRE + ["http://10.10.10.1:8081"],
+            [*HIRE, "http://10.10.10.1:8081"],
             "refuse",
             ["demo.toml", "other.toml", "--toml"],
             two_files,
@@ -671,20 +668,20 @@ def cases() -> list[Case]:
         Case(
             "hire-url-v1",
             "cli",
-            HIRE + ["http://10.10.10.1:8081/v1"],
+            [*HIRE, "http://10.10.10.1:8081/v1"],
             "refuse",
             [("--local-model", "base_url")],
             factory_files(),
         )
     )
     c.append(
-        Case("hire-url-not-url", "cli", HIRE + ["llama"], "refuse", [("--local-model", "base_url")], factory_files())
+        Case("hire-url-not-url", "cli", [*HIRE, "llama"], "refuse", [("--local-model", "base_url")], factory_files())
     )
     c.append(
         Case(
             "hire-poll-interval-huge",
             "cli",
-            HIRE + ["http://10.10.10.1:8081", "--poll-interval", "99999"],
+            [*HIRE, "http://10.10.10.1:8081", "--poll-interval", "99999"],
             "refuse",
             [("--poll-interval", "poll_interval")],
             factory_files(),
@@ -694,7 +691,7 @@ def cases() -> list[Case]:
         Case(
             "hire-poll-interval-text",
             "cli",
-            HIRE + ["http://10.10.10.1:8081", "--poll-interval", "soon"],
+            [*HIRE, "http://10.10.10.1:8081", "--poll-interval", "soon"],
             "refuse",
             ["--poll-interval"],
             factory_files(),
@@ -708,7 +705,7 @@ def cases() -> list[Case]:
         Case(
             "hire-into-broken-toml",
             "cli",
-            HIRE + ["http://10.10.10.1:8081"],
+            [*HIRE, "http://10.10.10.1:8081"],
             "refuse",
             [T],
             factory_files(project() + "[agents.broken\n"),
@@ -783,7 +780,7 @@ def cases() -> list[Case]:
             Case(
                 f"server-hire-{mode}",
                 "server",
-                HIRE + ["{srv}", "--model", "m"],
+                [*HIRE, "{srv}", "--model", "m"],
                 "warn",
                 ["{srv}", NO_ANSWER],
                 files,
@@ -794,7 +791,7 @@ def cases() -> list[Case]:
         Case(
             "server-hire-ok-loopback",
             "server",
-            HIRE + ["{srv}", "--model", "m"],
+            [*HIRE, "{srv}", "--model", "m"],
             "warn",
             ["{srv}"],
             factory_files(),
@@ -890,7 +887,7 @@ def cases() -> list[Case]:
         Case(
             "sigint-hire",
             "interrupt",
-            HIRE + ["{srv}", "--model", "m"],
+            [*HIRE, "{srv}", "--model", "m"],
             "refuse",
             ["interrupted"],
             factory_files(),
@@ -973,7 +970,7 @@ def run_case(case: Case) -> Result:
         stdout_target = subprocess.PIPE
         devfull = None
         if case.special == "devfull":
-            devfull = open("/dev/full", "wb")
+            devfull = open("/dev/full", "wb")  # noqa: SIM115 (closed after the case, below)
             stdout_target = devfull
         elif case.special == "closed_stdout":
             stdout_target = None
@@ -1010,10 +1007,8 @@ def run_case(case: Case) -> Result:
             hung = True
         if hung or proc.returncode is None:
             hung = True
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
             try:
                 more_out, more_err = proc.communicate(timeout=10)
                 out += more_out or b""

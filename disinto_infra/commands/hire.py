@@ -151,15 +151,15 @@ def run(args: argparse.Namespace) -> int:
         root = factory_root_of(found, args.factory_root)
         formula = formula_key(args.formula, root) if args.formula is not None else None
         check_formula(path, args.name, args.role, formula or existing_formula(path, args.name), root)
-        edit = dict(
-            local_model=args.local_model,
-            model=args.model,
-            poll_interval=args.poll_interval,
-            forge_user=args.forge_user,
-            admin_user=found.admin_user(args),
-            formula=formula,
-            api_key=args.api_key,
-        )
+        edit = {
+            "local_model": args.local_model,
+            "model": args.model,
+            "poll_interval": args.poll_interval,
+            "forge_user": args.forge_user,
+            "admin_user": found.admin_user(args),
+            "formula": formula,
+            "api_key": args.api_key,
+        }
         # Our own arguments first: a value validate would refuse is refused before any server is asked.
         hire(path, args.name, args.role, **edit, write=False)
         # The slot check and the write under one lock of the TOML: concurrent hires take turns.

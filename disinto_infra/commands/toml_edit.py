@@ -9,6 +9,7 @@ atomic and under a lock on the file. Why: docs/decisions/toml-edits.md.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import logging
 import os
@@ -16,7 +17,7 @@ import stat
 import tempfile
 import tomllib
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -87,7 +88,7 @@ def _locked(path: Path) -> Iterator[str]:
     while True:
         try:
             # O_NONBLOCK: a FIFO must not block the open (it is refused below).
-            handle = open(
+            handle = open(  # noqa: SIM115 (held open, and locked, until the caller's block ends)
                 path,
                 "r+",
                 encoding="utf-8",
@@ -127,17 +128,13 @@ def write_atomically(path: Path, text: str) -> None:
             out.write(text.encode("utf-8"))
             out.flush()
             os.fchmod(out.fileno(), info.st_mode & 0o7777)
-            try:
+            with contextlib.suppress(PermissionError):  # not root: the file becomes ours, as an editor makes it
                 os.fchown(out.fileno(), info.st_uid, info.st_gid)
-            except PermissionError:
-                pass  # not root: the file becomes ours, as any editor would make it
             os.fsync(out.fileno())
         os.replace(temp, real)
     except BaseException as exc:
-        try:
+        with suppress(FileNotFoundError):
             os.unlink(temp)
-        except FileNotFoundError:
-            pass
         if isinstance(exc, OSError):
             raise EditError([f"{path}: cannot write: {exc.strerror or exc}; the file is unchanged"]) from None
         raise

@@ -454,6 +454,9 @@ def _syntax_problem(file: str, text: str, exc: tomllib.TOMLDecodeError) -> str:
         if what == "Cannot overwrite a value":  # tomllib's words for a key set twice
             key = text.splitlines()[int(found[1]) - 1].split("=", 1)[0].strip()
             what = f"{key} is set twice in one table (TOML allows it once): keep one"
+        elif table := re.fullmatch(r"Cannot declare \((.*)\) twice", what):  # a [table] given twice
+            name = ".".join(part.strip().strip("'\"") for part in table[1].split(",") if part.strip())
+            what = f"[{name}] is declared twice (TOML allows one table of a name): merge them"
         return f"{file}: line {found[1]}: {what} (column {found[2]})"
     line = len(text.rstrip().splitlines()) or 1  # the last line with content, not a trailing blank
     message = re.sub(r"\s*\(at end of document\)$", "", message)

@@ -34,9 +34,9 @@ VALID = frozenset({ALL, PUBLIC_ONLY} | {f"{lvl}:{c}" for lvl in ("read", "write"
 # branches, statuses, and git over HTTPS with the token as the password (write:repository); its own
 # login (read:user). No role needs write:user (blocks, SSH keys), write:admin or organizations.
 AGENT_BASE = ("write:issue", "write:repository", "read:user")
-ROLE_SCOPES = {
-    role: AGENT_BASE for role in ("dev", "review", "gardener", "architect", "planner", "predictor", "supervisor")
-}
+ROLE_SCOPES = dict.fromkeys(
+    ("dev", "review", "gardener", "architect", "planner", "predictor", "supervisor"), AGENT_BASE
+)
 # What validate warns about when a TOML or the stack asks for it: each lets an agent act on others.
 BROAD = {
     ALL: "every scope, write:user and write:admin among them",
@@ -107,16 +107,16 @@ def normalize(scopes: Iterable[str]) -> list[str]:
     bad = invalid_scopes(wanted)
     if bad:
         raise ScopeError(f"unknown token scope(s): {', '.join(bad)}")
-    levels = {c: 0 for c in CATEGORIES}  # 0 none, 1 read, 2 write
+    levels = dict.fromkeys(CATEGORIES, 0)  # 0 none, 1 read, 2 write
     for scope in wanted:
         if scope == ALL:
-            levels = {c: 2 for c in CATEGORIES}
+            levels = dict.fromkeys(CATEGORIES, 2)
         elif scope != PUBLIC_ONLY:
             level, category = scope.split(":", 1)
             levels[category] = max(levels[category], 2 if level == "write" else 1)
     result = [PUBLIC_ONLY] if PUBLIC_ONLY in wanted else []
     if all(v == 2 for v in levels.values()):
-        return result + [ALL]
+        return [*result, ALL]
     for category in CATEGORIES:
         if levels[category]:
             result.append(f"{'write' if levels[category] == 2 else 'read'}:{category}")

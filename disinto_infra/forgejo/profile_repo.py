@@ -568,7 +568,7 @@ class ForgejoProfileRepo(Resource, module="forgejo", name="ProfileRepo"):
 
     def __init__(self, name: str, args: ForgejoProfileRepoArgs, opts: pulumi.ResourceOptions | None = None):
         computed = ("repo", "repo_id", "formula_sha256", "formula_file_sha", "readme_sha256", "journal_branch")
-        props = {**args_props(args), **{k: None for k in (*computed, "protected_branch", "protection_rule")}}
+        props = {**args_props(args), **dict.fromkeys((*computed, "protected_branch", "protection_rule"))}
         own = pulumi.ResourceOptions(
             delete_before_replace=self.DELETE_BEFORE_REPLACE, retain_on_delete=self.RETAIN_ON_DELETE
         )

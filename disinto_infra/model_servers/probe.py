@@ -73,7 +73,7 @@ def _health(answer: Reply) -> tuple[ServerState, str]:
 
 
 def _props(body: object) -> tuple[tuple[str, ...], int | None] | None:
-    if not isinstance(body, dict) or "total_slots" not in body and "model_path" not in body:
+    if not isinstance(body, dict) or ("total_slots" not in body and "model_path" not in body):
         return None
     names = tuple(str(body[k]) for k in ("model_alias", "model_path") if isinstance(body.get(k), str) and body[k])
     slots = body.get("total_slots")

@@ -246,7 +246,9 @@ class RecordingMonitor(sdk_internals.MockMonitor):
         self.outputs: dict[str, JsonObject] = {}  # by URN: the fake outputs each resource got
         self._lock = threading.Lock()
 
-    def RegisterResource(self, request: resource_pb2.RegisterResourceRequest) -> resource_pb2.RegisterResourceResponse:
+    def RegisterResource(  # noqa: N802 (the SDK's gRPC method, overridden)
+        self, request: resource_pb2.RegisterResourceRequest
+    ) -> resource_pb2.RegisterResourceResponse:
         # Pulumi's MockMonitor carries no annotations: the ignore below is its.
         if request.type == STACK_TYPE:
             response: resource_pb2.RegisterResourceResponse = super().RegisterResource(request)  # type: ignore[no-untyped-call]

@@ -115,7 +115,7 @@ def test_ctrl_c_while_waiting_on_a_server_is_one_line_and_exit_130(tmp_path, com
         while not server.reached.wait(0.1):
             assert running.poll() is None, running.communicate()
         running.send_signal(signal.SIGINT)
-        out, err = running.communicate(timeout=600)
+        _out, err = running.communicate(timeout=600)
     assert (running.returncode, err.decode()) == (130, "interrupted\n")
     assert toml.read_bytes() == before  # nothing written, nothing half-written
     assert [p.name for p in toml.parent.iterdir()] == ["p.toml"]  # no temporary file left

@@ -182,7 +182,7 @@ def test_a_commented_out_block_of_the_same_agent_does_not_break_it(tmp_path):
 
 def test_hiring_twice_with_the_same_arguments_leaves_the_file_byte_identical(tmp_path):
     path = write(tmp_path, EXAMPLE_TEXT)
-    args = dict(local_model=URL, model="m", poll_interval=30, forge_user="dev-qwen")
+    args = {"local_model": URL, "model": "m", "poll_interval": 30, "forge_user": "dev-qwen"}
     hire(path, "llama", "dev", **args)
     first, stat1 = path.read_bytes(), path.stat()
     result = hire(path, "llama", "dev", **args)

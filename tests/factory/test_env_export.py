@@ -16,14 +16,14 @@ BASE_URL = "http://10.10.10.1:8081"
 
 
 def build(**overrides):
-    args = dict(
-        name="dev-qwen",
-        suffix="DEV_QWEN",
-        token=pulumi.Output.from_input(TOKEN),
-        password=PASSWORD,
-        env_file="/srv/factory/.env",
-        base_url=BASE_URL,
-    )
+    args = {
+        "name": "dev-qwen",
+        "suffix": "DEV_QWEN",
+        "token": pulumi.Output.from_input(TOKEN),
+        "password": PASSWORD,
+        "env_file": "/srv/factory/.env",
+        "base_url": BASE_URL,
+    }
     args.update(overrides)
 
     @pulumi.runtime.test

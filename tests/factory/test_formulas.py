@@ -25,7 +25,7 @@ def factory(tmp_path: Path, text: str) -> tuple[Path, StackSettings]:
 
 def test_review_and_explicit_formulas_are_found(tmp_path):
     text = HEADER + agent("dev") + agent("rev", roles='["review"]') + agent("mine", formula='"formulas/mine.toml"')
-    toml, settings = factory(tmp_path, text)
+    _toml, settings = factory(tmp_path, text)
     (tmp_path / "formulas" / "review-pr.toml").write_text('name = "review-pr"\n')
     (tmp_path / "formulas" / "mine.toml").write_text('name = "mine"\n')
     fleet, found = load_fleet_and_formulas(settings)
@@ -101,11 +101,11 @@ def test_an_agent_with_other_problems_still_has_its_formula_checked(tmp_path):
 
 
 def test_one_formula_file_is_read_once_for_many_agents(tmp_path, monkeypatch):
-    toml, settings = factory(tmp_path, HEADER + "".join(agent(f"a{i}") for i in range(50)))
+    _toml, settings = factory(tmp_path, HEADER + "".join(agent(f"a{i}") for i in range(50)))
     reads = []
     real = formulas.read_formula
     monkeypatch.setattr(formulas, "read_formula", lambda path: reads.append(path) or real(path))
-    fleet, found = load_fleet_and_formulas(settings)
+    _fleet, found = load_fleet_and_formulas(settings)
     assert len(found) == 50 and reads == [tmp_path / "formulas" / "dev.toml"]
 
 
@@ -113,7 +113,7 @@ def test_agents_that_choose_alike_share_one_lookup_and_each_gets_its_problem(tmp
     """The lookup (stat, realpath) runs once per (role, formula key), not once per agent; an agent
     whose shared choice fails still gets its own problem line."""
     body = "".join(agent(f"d{i}") for i in range(30)) + "".join(agent(f"p{i}", roles='["planner"]') for i in range(3))
-    toml, settings = factory(tmp_path, HEADER + body)
+    _toml, settings = factory(tmp_path, HEADER + body)
     lookups = []
     real = formulas.formula_path
     monkeypatch.setattr(formulas, "formula_path", lambda *a: lookups.append(a[1:]) or real(*a))

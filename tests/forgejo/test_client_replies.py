@@ -16,9 +16,12 @@ from tests.support.flood import Flood
 def test_a_reply_past_the_limit_is_an_error_not_a_read(chunked):
     tracemalloc.start()
     try:
-        with Flood(chunked) as flood, ForgejoClient(flood.url, timeout=5, attempts=1) as client:
-            with pytest.raises(ForgejoError) as caught:
-                client.request("GET", "/version", auth=None)
+        with (
+            Flood(chunked) as flood,
+            ForgejoClient(flood.url, timeout=5, attempts=1) as client,
+            pytest.raises(ForgejoError) as caught,
+        ):
+            client.request("GET", "/version", auth=None)
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()

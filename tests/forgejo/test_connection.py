@@ -75,6 +75,6 @@ def test_the_provider_judges_its_settings_by_the_stack_settings_own_rules():
     """One model (config/stack_settings.py ForgeAccess): what validate refuses, the provider refuses."""
     with pytest.raises(connection.ConfigurationError, match="forgeUrl: must be Forgejo's root URL"):
         connection.from_config(conf(adminToken="t", forgeUrl="http://forge:3000/api/v1"))
-    with pytest.raises(connection.ConfigurationError, match="forgeTimeout: .*at most 600"):
+    with pytest.raises(connection.ConfigurationError, match=r"forgeTimeout: .*at most 600"):
         connection.from_config(conf(adminToken="t", forgeTimeout="9999"))
     assert connection.from_config(conf(adminToken="t", forgeTimeout="7.5")).timeout == 7.5

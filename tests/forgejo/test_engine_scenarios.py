@@ -3,6 +3,7 @@ against the Forgejo double. Each `engine.up` is one `pulumi up`."""
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
 import sys
 
@@ -135,9 +136,11 @@ def test_refuses_to_adopt_a_site_admin(forge, engine):
 
 def test_adoption_can_be_turned_off(forge):
     forge.add_user("dev-qwen", password="legacy-pass-1", email="dev-qwen@disinto.local")
-    with Host(host_config(forge, adoptExistingUsers="false")) as host:
-        with pytest.raises(ProviderError, match="adoptExistingUsers is false"):
-            Engine(host).up(identity("dev-qwen"))
+    with (
+        Host(host_config(forge, adoptExistingUsers="false")) as host,
+        pytest.raises(ProviderError, match="adoptExistingUsers is false"),
+    ):
+        Engine(host).up(identity("dev-qwen"))
     assert forge.check_password("dev-qwen", "legacy-pass-1")
 
 
@@ -358,10 +361,10 @@ WRITES = [
     ("PUT", r"^/api/v1/repos/[^/]+/[^/]+/collaborators/[^/]+$"),
 ]
 FAULTS = [
-    dict(kind="status", status=503, times=2),
-    dict(kind="reset"),
-    dict(kind="timeout"),  # held until the client's deadline ends it
-    dict(kind="drop_response"),
+    {"kind": "status", "status": 503, "times": 2},
+    {"kind": "reset"},
+    {"kind": "timeout"},  # held until the client's deadline ends it
+    {"kind": "drop_response"},
 ]
 
 
@@ -370,10 +373,8 @@ FAULTS = [
 @pytest.mark.parametrize("fault", FAULTS, ids=lambda f: f["kind"])
 def test_faults_on_create_converge(forge, engine, write, fault):
     injected = forge.inject(Fault(method=write[0], path_regex=write[1], **fault))
-    try:
+    with contextlib.suppress(ProviderError):  # the engine reports the failure; the next run must converge
         engine.up(identity("dev-qwen"))
-    except ProviderError:
-        pass  # the engine reports the failure; the next run must converge
     assert injected.hits >= 1  # a fault that never fired proves nothing
     engine.up(identity("dev-qwen"))
     assert forge.user("dev-qwen") is not None
@@ -381,9 +382,9 @@ def test_faults_on_create_converge(forge, engine, write, fault):
 
 
 UPDATE_WRITES = [
-    ("PATCH", r"^/api/v1/admin/users/[^/]+$", dict(password_rotation=1)),
-    ("DELETE", r"^/api/v1/users/[^/]+/tokens/[^/]+$", dict(rotation=1)),
-    ("POST", r"^/api/v1/users/[^/]+/tokens$", dict(rotation=1)),
+    ("PATCH", r"^/api/v1/admin/users/[^/]+$", {"password_rotation": 1}),
+    ("DELETE", r"^/api/v1/users/[^/]+/tokens/[^/]+$", {"rotation": 1}),
+    ("POST", r"^/api/v1/users/[^/]+/tokens$", {"rotation": 1}),
 ]
 
 
@@ -393,10 +394,8 @@ UPDATE_WRITES = [
 def test_faults_on_rotation_converge(forge, engine, write, fault):
     engine.up(identity("dev-qwen"))
     injected = forge.inject(Fault(method=write[0], path_regex=write[1], **fault))
-    try:
+    with contextlib.suppress(ProviderError):
         engine.up(identity("dev-qwen", **write[2]))
-    except ProviderError:
-        pass
     assert injected.hits >= 1
     engine.up(identity("dev-qwen", **write[2]))
     assert_identity_works(forge, engine, "dev-qwen")

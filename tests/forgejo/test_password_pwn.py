@@ -29,7 +29,7 @@ def test_a_create_refused_by_the_breach_check_names_the_setting(forge, engine):
 def test_a_rotation_refused_by_the_breach_check_names_the_setting(forge, engine):
     engine.up(identity("dev-qwen"))
     forge.state.settings.password_check_pwn, forge.state.settings.hibp_reachable = True, False
-    with pytest.raises(ProviderError, match="Have-I-Been-Pwned service failed.*PASSWORD_CHECK_PWN = false"):
+    with pytest.raises(ProviderError, match=r"Have-I-Been-Pwned service failed.*PASSWORD_CHECK_PWN = false"):
         engine.up(identity("dev-qwen", password_rotation=1))
 
 

@@ -254,7 +254,7 @@ def test_lost_answer_or_503_on_each_post_converges(forge, engine, kind):
         for step, regex in POSTS.items()
     }
     assert engine.up(agent())["dev-qwen-profile"] == "create"
-    assert {step: f.hits for step, f in faults.items()} == {step: 1 for step in POSTS}
+    assert {step: f.hits for step, f in faults.items()} == dict.fromkeys(POSTS, 1)
     repo = forge.repo(PROFILE)
     assert forge.repos.count(PROFILE) == 1
     assert repo["branches"] == ["journal", "main"] and repo["protections"] == ["main"]

@@ -172,7 +172,7 @@ def test_options_seen_by_a_stack_transformation():
 
     def record(args: pulumi.ResourceTransformationArgs):
         seen[args.name] = args.opts
-        return None
+        return
 
     build(transformations=[record])
     assert not seen["llama-user"].retain_on_delete  # its delete retires the account (it stays)
@@ -212,7 +212,7 @@ def transformed(**build_options) -> dict[str, pulumi.ResourceOptions]:
 
     def record(args: pulumi.ResourceTransformationArgs):
         seen[args.name] = args.opts
-        return None
+        return
 
     build(transformations=[record], **build_options)
     return seen

@@ -38,8 +38,8 @@ LONG_DEFAULT = "a" + "b" * 36  # 37 characters: <name>-bot is 41
 EXPECTED: dict[str, list[tuple[str, str]]] = {
     # TOML syntax: the line (and column) instead of a field
     "syntax_unclosed_string.toml": [("line 7", "Illegal character")],
-    "syntax_duplicate_key.toml": [("line 8", "Cannot overwrite a value")],
-    "syntax_duplicate_table.toml": [("line 9", "Cannot declare ('agents', 'dev') twice")],
+    "syntax_duplicate_key.toml": [("line 8", "base_url is set twice in one table")],
+    "syntax_duplicate_table.toml": [("line 9", "[agents.dev] is declared twice")],
     "syntax_bare_value.toml": [("line 8", "Expected newline or end of document")],
     "syntax_unterminated_table.toml": [("line 5", "Expected ']'")],
     # the file itself

@@ -44,10 +44,10 @@ pytestmark = pytest.mark.reliability
 
 # `timeout` answers nothing until the host's deadline (disinto:forgeTimeout "3") ends the exchange, then drops.
 FAULTS = {
-    "503x2": dict(kind="status", status=503, times=2),
-    "reset": dict(kind="reset"),
-    "timeout": dict(kind="timeout"),
-    "lost": dict(kind="drop_response"),
+    "503x2": {"kind": "status", "status": 503, "times": 2},
+    "reset": {"kind": "reset"},
+    "timeout": {"kind": "timeout"},
+    "lost": {"kind": "drop_response"},
 }
 KINDS = list(FAULTS)
 
@@ -129,7 +129,7 @@ def test_timeout_on_every_profile_repo_post_converges(forge, engine):
     }
     resources = [*agent_resources("dev-qwen"), profile_resource("dev-qwen")]
     converge(forge, engine, resources)
-    assert {step: f.hits for step, f in faults.items()} == {step: 1 for step in PROFILE_POSTS}
+    assert {step: f.hits for step, f in faults.items()} == dict.fromkeys(PROFILE_POSTS, 1)
     repo = forge.repo("dev-qwen/.profile")
     assert forge.repos.count("dev-qwen/.profile") == 1
     assert repo["branches"] == ["journal", "main"] and repo["protections"] == ["main"]

@@ -170,7 +170,7 @@ def test_plan_and_validate_output_hold_no_secret(factory, tmp_path, monkeypatch,
     def seeded_outputs(typ, name, inputs):
         outs = original(typ, name, inputs)
         for key in ("password", "token"):
-            if key in outs and (typ.endswith("forgejo:User") or typ.endswith("forgejo:Token")):
+            if key in outs and (typ.endswith(("forgejo:User", "forgejo:Token"))):
                 outs[key] = seed(key)
                 generated.append(outs[key])
         return outs

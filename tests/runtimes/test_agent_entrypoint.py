@@ -4,6 +4,7 @@ loop mark and the probe, the exit status, and the stop that waits for the agent 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -39,10 +40,8 @@ def start(tmp_path):
 
     yield run
     for proc in procs:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         proc.wait()
 
 
@@ -59,12 +58,12 @@ LOOP = f'echo "starting"; echo "{wrapper.LOOP_LINE} (interval: 5s)"; while true;
 
 
 def test_the_probe_passes_once_the_loop_line_went_by(start):
-    proc, state = start(LOOP)
+    _proc, state = start(LOOP)
     wait_for("the loop mark", lambda: probe(state).returncode == 0, timeout=30, every=0.1)
 
 
 def test_the_probe_fails_before_the_loop_and_names_the_last_line(start):
-    proc, state = start('echo "Cloning the project"; sleep 30')
+    _proc, state = start('echo "Cloning the project"; sleep 30')
     wait_for("the first line", lambda: (state / "last").exists(), timeout=30, every=0.1)
     failed = probe(state)
     assert failed.returncode == 1
@@ -82,7 +81,7 @@ def test_the_entrypoints_output_passes_through_and_its_exit_status_is_the_contai
 def test_a_new_start_forgets_the_last_starts_loop(start, tmp_path):
     (tmp_path / "state").mkdir()
     (tmp_path / "state" / "loop").touch()  # left by an earlier start of the same container
-    proc, state = start("sleep 30")
+    _proc, state = start("sleep 30")
     wait_for("the wrapper's start", lambda: (state / "pid").exists(), timeout=30, every=0.1)
     assert probe(state).returncode == 1
 
@@ -103,7 +102,7 @@ def test_an_idle_agent_stops_at_once_and_the_loop_polls_no_more(start, tmp_path)
 @needs_root
 def test_a_stop_waits_for_the_agent_users_job(start, tmp_path):
     job = f"setpriv --reuid {JOB_UID} --regid {JOB_UID} --clear-groups sleep 2"
-    proc, state = start(f'echo "{wrapper.LOOP_LINE}"; ({job}) & while true; do sleep 0.2; done')
+    proc, _state = start(f'echo "{wrapper.LOOP_LINE}"; ({job}) & while true; do sleep 0.2; done')
     wait_for(
         "the job",
         lambda: subprocess.run(["pgrep", "-u", str(JOB_UID)], capture_output=True).returncode == 0,

@@ -35,7 +35,7 @@ def wait(docker: Scripted, timeout: float = 60) -> tuple[bool, str, FakeClock]:
 
 
 def test_healthy_ends_the_wait():
-    ok, text, clock = wait(Scripted(seen(), seen(), seen(health="healthy")))
+    ok, text, _clock = wait(Scripted(seen(), seen(), seen(health="healthy")))
     assert ok and text == "disinto-agents-dev: agent loop running after 2 s"
 
 

@@ -61,7 +61,7 @@ class Handler(BaseHTTPRequestHandler):
             return
         self._send(200, target.read_bytes(), "application/octet-stream")
 
-    def log_message(self, format: str, *args: object) -> None:
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 (the base class's signature)
         print(f"forge: {self.command} {self.path} -> {args[1] if len(args) > 1 else ''}", flush=True)
 
 

@@ -135,6 +135,7 @@ class HttpDouble:
         with self._lock:
             answer = self.answer(seen)
         handler.send(answer)
+        return None
 
     def answer(self, seen: Seen) -> Answer:
         raise NotImplementedError

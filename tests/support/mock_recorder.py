@@ -33,7 +33,7 @@ def mocked():
 
     def remember(args):
         seen[args.name] = args
-        return None
+        return
 
     pulumi.runtime.register_stack_transformation(remember)
     yield recorder, seen

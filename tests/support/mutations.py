@@ -5,8 +5,8 @@ holds every snippet to occurring exactly once.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
+from os.path import commonpath
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -35,8 +35,8 @@ class Mutation:
 
     def why(self) -> str:
         """The file and what changes in it: the differing middle of the snippet, spaces squeezed."""
-        head = len(os.path.commonprefix([self.old, self.new]))
-        tail = len(os.path.commonprefix([self.old[head:][::-1], self.new[head:][::-1]]))
+        head = len(commonpath([self.old, self.new]))
+        tail = len(commonpath([self.old[head:][::-1], self.new[head:][::-1]]))
         while head and (self.old[head - 1].isalnum() or self.old[head - 1] == "_"):  # whole words
             head -= 1
         while tail and (self.old[-tail].isalnum() or self.old[-tail] == "_"):

@@ -157,11 +157,11 @@ def test_preview_calls_only_check_and_diff_and_passes_unknowns(engine, log):
     assert b_check["unknown"] == ["up_seq"]  # an output that is not an input is unknown; inputs are known
     assert engine.state == {}
 
-    engine.up(decl + [toy("gone", log)])
+    engine.up([*decl, toy("gone", log)])
     assert engine.preview([toy("a", log, {"v": 2}), decl[1]]) == {"a": "update", "b": "update", "gone": "delete"}
     assert set(methods(engine.last_run_calls())) == {"Check", "Diff"}
     assert entries(log, "check", "b")[-1]["unknown"] == ["up_seq"]
-    assert engine.preview(decl + [toy("gone", log)]) == {"a": "same", "b": "same", "gone": "same"}
+    assert engine.preview([*decl, toy("gone", log)]) == {"a": "same", "b": "same", "gone": "same"}
 
 
 def test_targeted_replace_skips_diff(engine, log):

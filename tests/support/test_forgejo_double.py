@@ -193,7 +193,7 @@ def test_token_scopes_are_normalised(forge):
         r = create_token(forge, "bot-f", "bot-pass-1234", name=f"s{i}", scopes=scopes)
         assert r.status_code == status, scopes
         assert (r.json()["scopes"] if status == 201 else r.json()["message"]) == expected
-    assert normalize_scopes(["public-only"] + ALL_WRITE) == ["public-only", "all"]
+    assert normalize_scopes(["public-only", *ALL_WRITE]) == ["public-only", "all"]
     assert normalize_scopes(["read:issue,write:issue"]) == ["write:issue"]
 
 
@@ -405,7 +405,7 @@ def test_fault_drop_response_applies_but_loses_answer(forge):
         create_user(forge, "bot-o")
     assert forge.user("bot-o") is not None
     assert create_user(forge, "bot-o").status_code == 422  # a retry now finds it exists
-    rec = [r for r in forge.requests if r.path == "/api/v1/admin/users"][0]
+    rec = next(r for r in forge.requests if r.path == "/api/v1/admin/users")
     assert (rec.fault, rec.status) == ("drop_response", 201)
 
 

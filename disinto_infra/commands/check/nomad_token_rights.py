@@ -35,8 +35,8 @@ _READ = [
 NAMESPACE_POLICIES = {
     "deny": [DENY],
     "read": _READ,
-    "write": _READ
-    + [
+    "write": [
+        *_READ,
         "scale-job",
         "submit-job",
         "dispatch-job",

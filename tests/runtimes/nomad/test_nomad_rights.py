@@ -33,7 +33,7 @@ def test_the_rights_name_every_host_volume_the_jobs_ask_for():
 def test_the_example_grants_each_right_as_nomad_merges_and_matches():
     sets = merged_sets([NOMAD_EXAMPLE.read_text()])
     namespace = record_plan.settings("nomad").nomad_namespace
-    for right in pulumi_rights(namespace, AGENTS + ("a" * 40,)):
+    for right in pulumi_rights(namespace, (*AGENTS, "a" * 40)):
         have = matching_set(sets[right.block], right.name)
         assert have is not None and "deny" not in have and have & set(right.any_of), right
     # And no delete: the stack keeps its volumes.

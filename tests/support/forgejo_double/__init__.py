@@ -19,4 +19,4 @@ from .faults import Fault
 from .server import ForgejoDouble, RequestRecord
 from .state import ScopeError, go_parse_int, normalize_scopes
 
-__all__ = ["ForgejoDouble", "Fault", "RequestRecord", "ScopeError", "go_parse_int", "normalize_scopes"]
+__all__ = ["Fault", "ForgejoDouble", "RequestRecord", "ScopeError", "go_parse_int", "normalize_scopes"]

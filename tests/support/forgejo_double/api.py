@@ -1095,7 +1095,7 @@ class Api:
         page, headers = self._paginate(ctx, keys)
         return Response(200, [self._key_json(k, ctx) for k in page], headers)
 
-    def h_admin_delete_key(self, ctx, username, id):
+    def h_admin_delete_key(self, ctx, username, id):  # noqa: A002 (the route's own parameter name)
         """DELETE /admin/users/{username}/keys/{id} (admin/user.go:387 → services/asymkey/ssh_key.go:22
         @ v11.0.15): the key must belong to {username} (it is passed as the doer), else 403."""
         self._admin_group(ctx)
@@ -1151,7 +1151,7 @@ class Api:
         visibility = form.get("visibility") or settings.allowed_user_visibility[0]
         if visibility not in settings.allowed_user_visibility:
             raise self.error(500, f"visibility Mode not allowed: {visibility}")
-        restricted = form["restricted"] if "restricted" in form else settings.default_user_restricted
+        restricted = form.get("restricted", settings.default_user_restricted)
         user = self.state.create_user(
             username,
             password,

@@ -12,6 +12,7 @@ checked together with its 2xx response against Forgejo's swagger (``forge.spec_v
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import select
@@ -67,27 +68,19 @@ class _Handler(BaseHTTPRequestHandler):
         """Drop the connection with a RST and without any response."""
         self._aborted = True
         self.close_connection = True
-        try:
+        with contextlib.suppress(OSError):
             self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-        except OSError:
-            pass
 
     def finish(self):
         if getattr(self, "_aborted", False):
             for f in (self.wfile, self.rfile):
-                try:
+                with contextlib.suppress(OSError):
                     f.close()
-                except OSError:
-                    pass
-            try:
+            with contextlib.suppress(OSError):
                 self.connection.close()
-            except OSError:
-                pass
             return
-        try:
+        with contextlib.suppress(OSError):
             super().finish()
-        except OSError:
-            pass
 
 
 class ForgejoDouble:

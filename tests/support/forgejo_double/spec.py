@@ -114,9 +114,8 @@ class SpecChecker:
         sub = path[len(self.base_path) :]
         best = None
         for op in self.operations.get(method.upper(), ()):
-            if op.regex.match(sub):
-                if best is None or op.literals > best.literals:
-                    best = op
+            if op.regex.match(sub) and (best is None or op.literals > best.literals):
+                best = op
         return best
 
     # validation --------------------------------------------------------------
@@ -145,11 +144,10 @@ class SpecChecker:
                 name = param.get("name")
                 if param.get("required") and name not in query:
                     violations.append(f"{label} ({op.op_id}): required query parameter {name!r} missing")
-                if name in query and param.get("type") == "integer":
-                    if not re.fullmatch(r"[+-]?\d+", str(query[name])):
-                        violations.append(
-                            f"{label} ({op.op_id}): query parameter {name!r}={query[name]!r} is not an integer"
-                        )
+                if name in query and param.get("type") == "integer" and not re.fullmatch(r"[+-]?\d+", str(query[name])):
+                    violations.append(
+                        f"{label} ({op.op_id}): query parameter {name!r}={query[name]!r} is not an integer"
+                    )
         has_body = bool(body_bytes and body_bytes.strip())
         if body_param is None:
             if has_body:

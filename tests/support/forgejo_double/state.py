@@ -30,7 +30,7 @@ SCOPE_CATEGORIES = (
     "user",
 )
 # Parent scopes precede child scopes; this is the order normalisation emits.
-_SCOPE_ORDER = ("public-only",) + tuple(s for c in SCOPE_CATEGORIES for s in (f"write:{c}", f"read:{c}"))
+_SCOPE_ORDER = ("public-only", *tuple(s for c in SCOPE_CATEGORIES for s in (f"write:{c}", f"read:{c}")))
 _ALL_WRITE = ",".join(f"write:{c}" for c in SCOPE_CATEGORIES)
 
 
@@ -267,11 +267,11 @@ def reserved_name_error(name: str, names, patterns):
 
 def git_ref_name_ok(name: str) -> bool:
     """A rough `git check-ref-format` plus Forgejo's no-leading-dash rule."""
-    if not name or name.startswith("-") or name.startswith("/") or name.endswith("/"):
+    if not name or name.startswith(("-", "/")) or name.endswith("/"):
         return False
     if name == "@" or ".." in name or "//" in name or "@{" in name:
         return False
-    if name.endswith(".") or name.endswith(".lock"):
+    if name.endswith((".", ".lock")):
         return False
     if any(ord(c) < 0x20 or c == "\x7f" or c in " ~^:?*[\\" for c in name):
         return False
