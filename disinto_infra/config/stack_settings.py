@@ -15,7 +15,7 @@ import os
 import re
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 from urllib.parse import urlsplit
 
 import yaml
@@ -145,7 +145,7 @@ def _expand_home(path: str, home: str) -> str:
 if TYPE_CHECKING:
     SecretSetting = str | pulumi.Output[str] | None
 else:
-    SecretSetting = Any
+    SecretSetting = object  # judged by _check_secret
 
 
 def _is_secret_value(value: object) -> bool:
