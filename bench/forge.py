@@ -16,14 +16,12 @@ from typing import Any
 
 import requests
 
-from disinto_infra import forgejo
 from tests.support.engine import PROVIDER_KEY, Engine, Host, Res, Secret
 from tests.support.forgejo_double import ForgejoDouble
 from tests.support.identity import REPO, program
 
 ADMIN, ADMIN_PASSWORD = "disinto-admin", "admin-pass-123"
 OWNER = "johba"
-PROFILE_REPO = getattr(forgejo, "ForgejoProfileRepo", None)
 FORMULA = 'name = "dev"\ndescription = "bench formula"\n'
 # The `.profile` repository's requests, counted apart from the identity's.
 PROFILE_PATH = re.compile(r"/\.profile(/|$)|^/api/v1/admin/users/[^/]+/repos$")
@@ -88,7 +86,7 @@ def requests_per_operation() -> dict[str, Any]:
         raise RuntimeError(f"requests broke the Forgejo swagger: {violations[:3]}")
     return {
         "requests": identity_counts,
-        "requests_profile_repo": profile_counts if PROFILE_REPO else None,
+        "requests_profile_repo": profile_counts,
         "state_bytes_per_agent": state_bytes,
     }
 
