@@ -91,23 +91,10 @@ def run_ours(main_py: Path, toml: Path) -> list[Registration]:
 
 def validate_only(toml: Path) -> None:
     """The part of ours before any registration: settings, TOML validation, formulas."""
-    from disinto_infra.config.project_toml import load_fleet
     from disinto_infra.config.stack_settings import StackSettings
+    from disinto_infra.factory.formulas import load_fleet_and_formulas
 
-    settings = StackSettings.from_mapping({"projectToml": str(toml)}, toml.parent.parent)
-    try:
-        from disinto_infra.factory.formulas import load_fleet_and_formulas
-    except ImportError:  # before the model's and the formulas' checks were one step
-        pass
-    else:
-        load_fleet_and_formulas(settings)
-        return
-    fleet = load_fleet(settings.project_files(), admin_user=settings.admin_user)
-    try:
-        from disinto_infra.factory.formulas import read_formulas
-    except ImportError:  # before the .profile repository existed
-        return
-    read_formulas(fleet, settings.factory_root)
+    load_fleet_and_formulas(StackSettings.from_mapping({"projectToml": str(toml)}, toml.parent.parent))
 
 
 # -------------------------------------------------------------------------------------- baseline

@@ -643,11 +643,3 @@ def read_fleet(paths: Sequence[Path], admin_user: str = naming.DEFAULT_ADMIN_USE
             projects.append(parsed.project)
     problems += _collisions(everyone, same_file=False)
     return FleetReading(Fleet(projects=tuple(projects)), tuple(problems), tuple(choices))
-
-
-def load_fleet(paths: Sequence[Path], admin_user: str = naming.DEFAULT_ADMIN_USER) -> Fleet:
-    """Read and validate every file, then check agents across files; raises ConfigError."""
-    reading = read_fleet(paths, admin_user)
-    if reading.problems:
-        raise ConfigError(reading.problems)
-    return reading.fleet

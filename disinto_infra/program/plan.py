@@ -61,9 +61,6 @@ class RegisteredOptions:
     # Per input key, the URNs of the resources whose outputs that input came from.
     property_dependencies: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
-    def dependencies_of(self, key: str) -> tuple[str, ...]:
-        return dict(self.property_dependencies).get(key, ())
-
     def to_json(self) -> JsonObject:
         """The options as `plan --json` shows them, in the engine's names.
 

@@ -5,9 +5,9 @@ from pathlib import Path
 import pydantic
 import pytest
 
-from disinto_infra.config.project_toml import AgentSpec, ConfigError, load_fleet, parse_project_text
+from disinto_infra.config.project_toml import AgentSpec, ConfigError, parse_project_text
 from tests.support.examples import EXAMPLE, legacy_example_text
-from tests.support.project_toml import HEADER, agent
+from tests.support.project_toml import HEADER, agent, load_fleet
 
 F = Path("projects/p.toml")
 

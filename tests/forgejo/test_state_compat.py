@@ -1,6 +1,6 @@
 """Stacks made by earlier versions keep working: the engine reads and deletes existing resources with the
 provider blob stored in their state, not the one the current program pickles
-(/work/shared/pulumi-engine-notes.md, "Pickling": `delete` and `read` use the blob stored in state).
+(docs/decisions/module-paths-frozen-by-state.md: `delete` and `read` use the blob stored in state).
 
 `tests/data/provider_blobs.json` holds the `__provider` of each dynamic resource type as the program
 pickled it at commit 56a311d, before the modules moved into packages (issue 20). Those blobs name their

@@ -7,7 +7,7 @@ from pathlib import Path
 import pulumi
 import pytest
 
-from disinto_infra.config.project_toml import ConfigError, Fleet, load_fleet, parse_project_text
+from disinto_infra.config.project_toml import ConfigError, Fleet, parse_project_text
 from disinto_infra.config.stack_settings import StackSettings
 from disinto_infra.program.build import build_fleet
 from disinto_infra.program.plan import (
@@ -22,7 +22,7 @@ from tests.support.examples import EXAMPLE, legacy_example_text
 from tests.support.factory import give_formulas
 from tests.support.llama_double import LlamaDouble
 from tests.support.mocked_program import SETTINGS, F, run_entry_point, run_fleet
-from tests.support.project_toml import HEADER, QWEN2, agent
+from tests.support.project_toml import HEADER, QWEN2, agent, load_fleet
 
 
 def container_env(run, agent_name: str) -> dict[str, str]:

@@ -22,9 +22,9 @@ import pulumi
 import pytest
 
 from disinto_infra.commands import cli
-from disinto_infra.config.project_toml import ConfigError, load_fleet
+from disinto_infra.config.project_toml import ConfigError
 from disinto_infra.program.plan import RecordingMocks, run_with_mocks
-from tests.support.project_toml import GOOD
+from tests.support.project_toml import GOOD, load_fleet
 
 pytestmark = pytest.mark.reliability
 

@@ -17,7 +17,7 @@ from tests.support.forgejo_double import Fault
 from tests.support.identity import recorded_run
 from tests.support.mocked_program import SETTINGS, build, run_fleet, settings
 from tests.support.project_toml import QWEN2
-from tests.support.registrations import with_stand_ins
+from tests.support.registrations import dependencies_of, with_stand_ins
 
 DURATIONS = ("interval", "timeout", "startPeriod", "startInterval")
 
@@ -73,7 +73,7 @@ def test_the_started_check_follows_each_new_container():
     )
     assert inputs["environment"]["DOCKER_HOST"] == "ssh://ops@box"
     container_urn = run.named("llama-container").urn
-    assert started.options.dependencies_of("triggers") == (container_urn,)
+    assert dependencies_of(started.options, "triggers") == (container_urn,)
     assert container_urn in started.options.dependencies
 
 
@@ -209,6 +209,6 @@ def test_the_drain_is_a_dependent_of_the_container_so_the_engine_deletes_it_firs
     assert "create" not in inputs and "update" not in inputs  # nothing runs until the container goes
     assert inputs["delete"] == "python3 -m disinto_infra.runtimes.drain --container disinto-agents-llama --timeout 900"
     container_urn = run.named("llama-container").urn
-    assert drained.options.dependencies_of("triggers") == (container_urn,)
+    assert dependencies_of(drained.options, "triggers") == (container_urn,)
     assert container_urn in drained.options.dependencies
     assert run.named("llama-container").options.delete_before_replace is True

@@ -4,7 +4,7 @@
 the port it prints, connects a `ResourceProviderStub` and sends `Configure` with the stack config.
 
 `Engine(host)` plays the engine's step generator/executor over several runs with a persistent state
-(`engine.state`), following /work/shared/pulumi-engine-notes.md and the engine's Go sources
+(`engine.state`), following the engine's Go sources
 (`step_generator.go`, `provider_plugin.go`):
 
 * every property bag goes through the SDK's own wire encoding (`rpc.serialize_properties` /

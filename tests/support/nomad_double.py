@@ -3,7 +3,7 @@
 Shapes from the Go package `api` of github hashicorp/nomad: `NodeListStub` (api/nodes.go, with
 `NodePool`, `Status` "ready"/"down"/..., `SchedulingEligibility` "eligible"/"ineligible"),
 `NodePool` (api/node_pools.go), `ServiceRegistration` (api/service_registrations.go), `Namespace`
-(/work/shared/nomad/openapi.yaml). Paths and ACLs from developer.hashicorp.com/nomad/api-docs:
+(Nomad's OpenAPI spec, `nomad/openapi.yaml` in the shared folder beside the checkout). Paths and ACLs from developer.hashicorp.com/nomad/api-docs:
 `/v1/status/leader` (no ACL; a JSON string "ip:port", or 500 "No cluster leader"),
 `/v1/namespace/:ns` (404 when missing), `/v1/node/pool/:pool` and `/v1/node/pool/:pool/nodes`,
 `/v1/service/:name?namespace=` (200 `[]` for a service nobody registered), `/v1/volumes?type=host`

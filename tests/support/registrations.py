@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from disinto_infra.program.plan import MockRun, Registration, is_secret, reveal
+from disinto_infra.program.plan import MockRun, RegisteredOptions, Registration, is_secret, reveal
 from tests.support.engine import PROVIDER_KEY, Engine, Ref, Res, Secret
 from tests.support.toy_provider import ToyProvider
 
@@ -45,7 +45,7 @@ def _source_key(reg: Registration, key: str, value: Any, source: Registration, o
 
 def _input(reg: Registration, key: str, value: Any, dynamic: dict[str, Registration], run: MockRun) -> Any:
     plain = reveal(value)
-    deps = reg.options.dependencies_of(key)
+    deps = dependencies_of(reg.options, key)
     if not deps:
         return Secret(plain) if is_secret(value) else plain
     if len(deps) != 1 or deps[0] not in dynamic:
@@ -117,3 +117,8 @@ def with_stand_ins(run: MockRun, log: str) -> list[Res]:
                 )
             )
     return _dependency_order(resources)
+
+
+def dependencies_of(options: RegisteredOptions, key: str) -> tuple[str, ...]:
+    """The URNs an input property waits for, as the SDK registered them."""
+    return dict(options.property_dependencies).get(key, ())

@@ -9,7 +9,8 @@
         ...  # drive forge.url with any HTTP client
         assert forge.spec_violations == []
 
-Behaviour follows /work/shared/forgejo/BEHAVIOUR.md (Forgejo 11): auth methods and
+Behaviour follows Forgejo 11's source, as `forgejo/BEHAVIOUR.md` of the shared folder beside the
+checkout sums it up: auth methods and
 account-state checks, token scopes, status codes and error bodies of the users, tokens,
 repos, collaborators, contents, branches and branch-protection endpoints. A pytest fixture
 ``forge`` lives in ``tests.support.forgejo_double.fixture``.

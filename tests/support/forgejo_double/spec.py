@@ -54,8 +54,8 @@ READ_FIELDS: dict = {
 
 
 def find_spec_path():
-    """FORGEJO_SWAGGER_SPEC, else a copy beside this package, else the project's shared/
-    folder (next to the checkout, as CI lays it out, or /work/shared)."""
+    """FORGEJO_SWAGGER_SPEC, else a copy beside this package, else the shared folder next to the
+    checkout, as CI lays it out."""
     env = os.environ.get("FORGEJO_SWAGGER_SPEC")
     here = Path(__file__).resolve()
     repo_root = here.parents[3]
@@ -64,7 +64,6 @@ def find_spec_path():
         here.parent / SPEC_FILE,
         repo_root / "shared" / "forgejo" / SPEC_FILE,
         repo_root.parent / "shared" / "forgejo" / SPEC_FILE,
-        Path("/work/shared/forgejo") / SPEC_FILE,
     ]
     for cand in candidates:
         if cand.is_file():
