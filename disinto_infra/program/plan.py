@@ -23,7 +23,7 @@ from pulumi.runtime.proto import resource_pb2
 
 from disinto_infra.config.image_name import local_image_id, pinned_digest, repository
 from disinto_infra.config.project_toml import Fleet
-from disinto_infra.config.stack_settings import SECRET_PLACEHOLDER, StackSettings
+from disinto_infra.config.stack_settings import NAMESPACE, SECRET_PLACEHOLDER, StackSettings
 from disinto_infra.factory.compose import COMPOSE_FILE, ComposeFileError, UpCommand, read_compose_file, up_command
 from disinto_infra.factory.formulas import Formula
 from disinto_infra.fleet_warnings import fleet_warnings
@@ -337,7 +337,7 @@ async def resolve(value: object) -> Exported:
 def run_with_mocks(
     program: Callable[[], T],
     *,
-    project: str = "disinto",
+    project: str = NAMESPACE,  # the Pulumi project is named as its config namespace
     stack: str = "dev",
     transformations: Sequence[pulumi.ResourceTransformation] = (),
     honour_secret_outputs: bool = True,

@@ -9,7 +9,6 @@ import contextlib
 import pytest
 
 from tests.support.convergence import (
-    PROFILE_REPO,
     agent_resources,
     assert_identity_converged,
     assert_no_duplicate_users,
@@ -28,8 +27,7 @@ def fleet(agents=AGENTS):
     resources = []
     for agent in agents:
         resources += agent_resources(agent)
-        if PROFILE_REPO is not None:
-            resources.append(profile_resource(agent))
+        resources.append(profile_resource(agent))
     return resources
 
 
@@ -45,10 +43,9 @@ def assert_fleet_correct(forge, engine, agents=AGENTS):
         tokens.add(token["token"])
         token_ids.add(int(token["token_id"]))
         passwords.add(user["password"])
-        if PROFILE_REPO is not None:
-            repo = forge.repo(f"{agent}/.profile")
-            assert repo is not None and repo["private"] is True
-            assert engine.outputs(f"{agent}-profile")["repo"] == f"{agent}/.profile"
+        repo = forge.repo(f"{agent}/.profile")
+        assert repo is not None and repo["private"] is True
+        assert engine.outputs(f"{agent}-profile")["repo"] == f"{agent}/.profile"
     assert len(users) == len(tokens) == len(token_ids) == len(passwords) == len(agents)
     assert_no_duplicate_users(forge)
     # No token of one agent logs in as another.

@@ -28,7 +28,6 @@ from __future__ import annotations
 import pytest
 
 from tests.support.convergence import (
-    PROFILE_REPO,
     agent_resources,
     assert_identity_converged,
     assert_no_duplicate_users,
@@ -120,7 +119,6 @@ PROFILE_POSTS = {
 }
 
 
-@pytest.mark.skipif(PROFILE_REPO is None, reason="ForgejoProfileRepo is not in disinto_infra.forgejo yet")
 def test_timeout_on_every_profile_repo_post_converges(forge, engine):
     """tests/forgejo/test_profile_repo.py hits every POST with lost answers, 503s and resets; not timeouts."""
     faults = {
@@ -137,7 +135,6 @@ def test_timeout_on_every_profile_repo_post_converges(forge, engine):
     assert_stable(forge, engine, resources)
 
 
-@pytest.mark.skipif(PROFILE_REPO is None, reason="ForgejoProfileRepo is not in disinto_infra.forgejo yet")
 @pytest.mark.parametrize("kind", ["503x2", "reset", "timeout"])
 def test_fault_on_profile_formula_update_converges(forge, engine, kind):
     """The in-place formula PUT (its lost answer is covered in test_profile_repo.py)."""

@@ -25,7 +25,7 @@ from disinto_infra.config.project_toml import ConfigError, parse_project_text
 from disinto_infra.config.stack_settings import StackSettings
 from disinto_infra.program import plan as plan_module
 from disinto_infra.program.plan import RecordingMocks, redact, run_with_mocks
-from tests.support.convergence import PROFILE_REPO, agent_resources, assert_identity_converged, profile_resource
+from tests.support.convergence import agent_resources, assert_identity_converged, profile_resource
 from tests.support.engine import PROVIDER_KEY, Engine, Host, ProviderError, Secret
 from tests.support.forgejo_double import Fault, ForgejoDouble
 
@@ -252,8 +252,7 @@ def agents_with_profile(*names, **kwargs):
     resources = []
     for name in names:
         resources += agent_resources(name, **kwargs)
-        if PROFILE_REPO is not None:
-            resources.append(profile_resource(name))
+        resources.append(profile_resource(name))
     return resources
 
 

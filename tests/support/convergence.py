@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from collections import Counter
 
-from disinto_infra import forgejo
 from tests.support.engine import Engine, ProviderError, Res
 from tests.support.forge_login import login
 from tests.support.identity import REPO, identity, profile
 
-PROFILE_REPO = getattr(forgejo, "ForgejoProfileRepo", None)
 FORMULA = 'name = "dev"\ndescription = "reliability-suite formula"\n'
 
 
