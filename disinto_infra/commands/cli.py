@@ -54,10 +54,10 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
     project_files.add_arguments(parser, "project TOML file or glob (default: the stack's disinto:projectToml)")
 
 
-def load_context(args: argparse.Namespace, cwd: Path | None = None) -> Context:
+def load_context(args: argparse.Namespace) -> Context:
     """Settings from the stack file (with --toml overriding projectToml), then the validated fleet,
     found by the one rule of commands/project_files.py."""
-    folder = project_files.project_folder(args.project_dir, cwd)
+    folder = project_files.project_folder(args.project_dir)
     settings = project_files.load_settings(args, folder)
     stack_file = project_files.stack_file(args, folder)
     logger.debug("stack file %s%s", stack_file, "" if stack_file.exists() else " (missing: the defaults)")
